@@ -1,0 +1,42 @@
+# electrolyx: set-up, demo and tests. Everything a fresh clone needs is here.
+#   make demo   create .venv, install, run the default case under mpiexec -n 2
+#   make test   create .venv, install, lint, run the serial tests, then the MPI tests on 2 ranks
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+NP ?= 2
+DEMO_CASE ?= cases/edl-gouy-chapman
+DEMO_OUT ?= $(DEMO_CASE)/results
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test lint test-serial test-mpi clean
+
+$(BIN)/.installed: pyproject.toml scripts/find-python.sh
+	@py=$$(./scripts/find-python.sh) || exit 1; \
+	echo "Using $$py ($$($$py --version))"; \
+	[ -x $(BIN)/python ] || $$py -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/mpiexec -n $(NP) $(BIN)/electrolyx run $(DEMO_CASE) --out $(DEMO_OUT)
+	$(BIN)/electrolyx plot $(DEMO_OUT)
+	@echo "Results are in $(DEMO_OUT)/ (open $(DEMO_OUT)/fields/*.xdmf in ParaView; figures in $(DEMO_OUT)/figures/)"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-serial: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests
+
+test-mpi: venv
+	$(BIN)/mpiexec -n $(NP) $(BIN)/python -m mpi4py -m pytest -m mpi -p no:cacheprovider $(PYTEST_ARGS) tests
+
+test: lint test-serial test-mpi
+
+clean:
+	rm -rf $(VENV) build *.egg-info
