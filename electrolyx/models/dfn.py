@@ -1,0 +1,636 @@
+"""Doyle-Fuller-Newman (pseudo-2D) lithium-ion cell model on a 1D cell mesh.
+
+Regions negative electrode | separator | positive electrode lie on one gmsh interval; the
+electrolyte unknowns (c_e, phi_e) live on the whole interval, the solid potential phi_s and the
+particle concentrations c_s only on the electrode submeshes (coupled through entity maps, no
+unknowns in the separator). Each law is a form from :mod:`electrolyx.forms`:
+
+    electrolyte salt      d(eps c_e)/dt + div N_e = a_s j_F / F        (electrolyte_diffusion)
+    electrolyte charge    div i_e = a_s j                              (electrolyte_conduction)
+    solid charge          div i_s = -a_s j                             (solid_conduction)
+    particles             dc_s/dt = r^-2 d/dr(r^2 D_s dc_s/dr)         (particle_diffusion)
+    kinetics              j = j_F(eta) [+ C_dl d(phi_s - phi_e)/dt]    (butler_volmer)
+
+Boundary conditions: phi_s = 0 at the negative current collector (potential reference), the
+applied current density i_s.n = I / A at the positive collector, insulated electrolyte.
+
+Unknowns are scaled internally (c_e by its initial value, c_s by c_s,max, potentials by the
+thermal voltage at the reference temperature) and every residual is divided by its natural size
+(charge by the 1C current density, lithium by the same over F), so the Newton tolerances mean the
+same for every cell. Time: variable-step BDF1/BDF2 with a predictor-corrector error estimate;
+current-controlled steps stop at a voltage cut-off located in time by regula falsi.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem.petsc import NonlinearProblem
+
+from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.forms.butler_volmer import (
+    butler_volmer_current_density,
+    double_layer_current_density,
+    interfacial_current_density,
+    overpotential,
+)
+from electrolyx.forms.electrolyte_conduction import (
+    electrolyte_charge_conservation_residual,
+    electrolyte_current_density,
+)
+from electrolyx.forms.electrolyte_diffusion import (
+    electrolyte_diffusion_residual,
+    electrolyte_salt_flux,
+)
+from electrolyx.forms.particle_diffusion import (
+    particle_average_concentration,
+    particle_diffusion_residual,
+    particle_surface_concentration,
+    radial_grid,
+)
+from electrolyx.forms.solid_conduction import (
+    solid_charge_conservation_residual,
+    solid_current_density,
+)
+from electrolyx.meshes.gmsh_tools import physical_tag
+from electrolyx.meshes.layered_interval import Layer, layered_interval
+from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.time_stepping import BDFStepController
+
+__all__ = ["DFN", "DFNResolution", "DFNSolution", "StepFailure"]
+
+NEGATIVE, SEPARATOR, POSITIVE = "negative_electrode", "separator", "positive_electrode"
+
+
+class StepFailure(RuntimeError):
+    """Newton did not converge even at the smallest allowed time step."""
+
+
+@dataclass(frozen=True)
+class DFNResolution:
+    """Mesh resolution of the DFN model.
+
+    Attributes:
+        negative_cells: Cells across the negative electrode.
+        separator_cells: Cells across the separator.
+        positive_cells: Cells across the positive electrode.
+        negative_radial_points: Radial nodes of the negative particles (centre and surface
+            included).
+        positive_radial_points: Radial nodes of the positive particles.
+        radial_surface_refinement: Exponent p of the radial grading (1 = uniform).
+    """
+
+    negative_cells: int = 24
+    separator_cells: int = 8
+    positive_cells: int = 24
+    negative_radial_points: int = 16
+    positive_radial_points: int = 16
+    radial_surface_refinement: float = 1.5
+
+
+@dataclass
+class DFNSolution:
+    """Time series of a DFN run (SI units, current > 0 on discharge).
+
+    Attributes:
+        time_s: Times of the accepted steps, from 0.
+        voltage_V: Terminal voltage phi_s(L) - phi_s(0).
+        current_A: Applied current.
+        discharge_capacity_Ah: Integral of the current over time.
+        average_negative_particle_concentration_mol_m3: Electrode average of c_s (negative).
+        average_positive_particle_concentration_mol_m3: Electrode average of c_s (positive).
+        lithium_mol: Lithium in electrolyte plus particles.
+        termination: Why the last step ended ("cut-off" or "time").
+        newton_iterations: Newton iterations of all solves, rejected included.
+        rejected_steps: Steps rejected by error control or Newton failure.
+        wall_time_s: Wall-clock time of the time loop(s).
+    """
+
+    time_s: list[float] = field(default_factory=list)
+    voltage_V: list[float] = field(default_factory=list)
+    current_A: list[float] = field(default_factory=list)
+    discharge_capacity_Ah: list[float] = field(default_factory=list)
+    average_negative_particle_concentration_mol_m3: list[float] = field(default_factory=list)
+    average_positive_particle_concentration_mol_m3: list[float] = field(default_factory=list)
+    lithium_mol: list[float] = field(default_factory=list)
+    termination: str = ""
+    newton_iterations: int = 0
+    rejected_steps: int = 0
+    wall_time_s: float = 0.0
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        """The series as numpy arrays keyed by column name."""
+        return {
+            name: np.asarray(value) for name, value in vars(self).items() if isinstance(value, list)
+        }
+
+
+class _Electrode:
+    """The unknowns, parameters and forms of one electrode on its submesh."""
+
+    def __init__(self, name, params: ElectrodeParameters, mesh_data, resolution, points):
+        self.name = name
+        self.params = params
+        self.tag = physical_tag(mesh_data, name)
+        cells = mesh_data.cell_tags.find(self.tag)
+        self.submesh, self.entity_map, _, _ = dolfinx.mesh.create_submesh(
+            mesh_data.mesh, mesh_data.mesh.topology.dim, cells
+        )
+        self.grid = radial_grid(points, resolution.radial_surface_refinement)
+        self.potential_space = fem.functionspace(self.submesh, ("Lagrange", 1))
+        self.concentration_space = fem.functionspace(
+            self.submesh, ("Lagrange", 1, (self.grid.size,))
+        )
+
+
+class DFN:
+    """Doyle-Fuller-Newman cell: build once, then run current steps from the initial state.
+
+    Example::
+
+        model = DFN(chen2020())
+        solution = model.discharge(current_A=5.0, cutoff_voltage_V=2.5)
+
+    Args:
+        parameters: Parameter set (e.g. :func:`electrolyx.parameters.chen2020`).
+        resolution: Mesh resolution.
+        comm: Communicator.
+        double_layer: Add the double-layer current a_s C_dl d(phi_s - phi_e)/dt.
+        temperature_K: Isothermal temperature (default: the set's ambient temperature).
+        relative_tolerance: Local error tolerance of the time stepper, relative.
+        absolute_tolerance: Same, absolute on the scaled concentrations.
+        max_step_s: Largest time step.
+    """
+
+    def __init__(
+        self,
+        parameters: CellParameters,
+        resolution: DFNResolution = DFNResolution(),
+        comm: MPI.Comm = MPI.COMM_WORLD,
+        double_layer: bool = False,
+        temperature_K: float | None = None,
+        relative_tolerance: float = 1e-4,
+        absolute_tolerance: float = 1e-6,
+        max_step_s: float = 60.0,
+    ):
+        self.parameters = parameters
+        self.resolution = resolution
+        self.comm = comm
+        self.double_layer = double_layer
+        p = parameters
+        self.mesh_data = layered_interval(
+            comm,
+            [
+                Layer(NEGATIVE, p.negative.thickness_m, resolution.negative_cells),
+                Layer(SEPARATOR, p.separator.thickness_m, resolution.separator_cells),
+                Layer(POSITIVE, p.positive.thickness_m, resolution.positive_cells),
+            ],
+            left_name="negative_current_collector",
+            right_name="positive_current_collector",
+        )
+        mesh = self.mesh_data.mesh
+        self.mesh = mesh
+        self.negative = _Electrode(
+            NEGATIVE, p.negative, self.mesh_data, resolution, resolution.negative_radial_points
+        )
+        self.positive = _Electrode(
+            POSITIVE, p.positive, self.mesh_data, resolution, resolution.positive_radial_points
+        )
+        electrolyte_space = fem.functionspace(mesh, ("Lagrange", 1))
+        self.spaces = [
+            electrolyte_space,
+            electrolyte_space.clone(),
+            self.negative.potential_space,
+            self.negative.concentration_space,
+            self.positive.potential_space,
+            self.positive.concentration_space,
+        ]
+        names = ["c_e", "phi_e", "phi_s_n", "c_s_n", "phi_s_p", "c_s_p"]
+        self.u = [fem.Function(V, name=n) for V, n in zip(self.spaces, names, strict=True)]
+        self.u_old = [[fem.Function(V) for V in self.spaces] for _ in range(2)]
+        # Scales of the unknowns: physical = scale * unknown.
+        self.thermal_voltage_ref = GAS_CONSTANT * p.reference_temperature_K / FARADAY
+        self.scales = [
+            p.electrolyte.initial_concentration_mol_m3,
+            self.thermal_voltage_ref,
+            self.thermal_voltage_ref,
+            p.negative.max_concentration_mol_m3,
+            self.thermal_voltage_ref,
+            p.positive.max_concentration_mol_m3,
+        ]
+        self.differential = [0, 3, 5] + ([1, 2, 4] if double_layer else [])
+        self.temperature = fem.Constant(mesh, float(temperature_K or p.ambient_temperature_K))
+        self.applied_current_density = fem.Constant(mesh, 0.0)
+        self.time_step = fem.Constant(mesh, 1.0)
+        self.bdf = [fem.Constant(mesh, c) for c in (1.0, -1.0, 0.0)]
+        self.controller = BDFStepController(
+            relative_tolerance, absolute_tolerance, max_step_s=max_step_s
+        )
+        self._build_forms()
+        self._build_solver()
+        self._build_diagnostics()
+        self.reset()
+
+    # ------------------------------------------------------------------ forms
+    def _physical(self, i, functions=None):
+        functions = self.u if functions is None else functions
+        return self.scales[i] * functions[i]
+
+    def _rate(self, i):
+        a0, a1, a2 = self.bdf
+        du = a0 * self.u[i] + a1 * self.u_old[0][i] + a2 * self.u_old[1][i]
+        return self.scales[i] * du / self.time_step
+
+    def _build_forms(self) -> None:
+        p = self.parameters
+        mesh = self.mesh
+        tags = self.mesh_data.cell_tags
+        dx = ufl.Measure("dx", domain=mesh, subdomain_data=tags, metadata={"quadrature_degree": 2})
+        self.dx_vertex = ufl.Measure(
+            "dx",
+            domain=mesh,
+            subdomain_data=tags,
+            metadata={"quadrature_rule": "vertex", "quadrature_degree": 1},
+        )
+        dxv = self.dx_vertex
+        ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.mesh_data.facet_tags)
+        self.dx = dx
+
+        # Piecewise-constant porosity and transport efficiency eps^b.
+        dg0 = fem.functionspace(mesh, ("DG", 0))
+        self.porosity = fem.Function(dg0, name="porosity")
+        efficiency = fem.Function(dg0, name="transport_efficiency")
+        for name, region in (
+            (NEGATIVE, p.negative),
+            (SEPARATOR, p.separator),
+            (POSITIVE, p.positive),
+        ):
+            cells = tags.find(physical_tag(self.mesh_data, name))
+            self.porosity.x.array[cells] = region.porosity
+            efficiency.x.array[cells] = region.porosity**region.bruggeman_electrolyte
+
+        tests = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
+        v_ce, v_pe, w_n, q_n, w_p, q_p = tests
+        temperature = self.temperature
+        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        electrolyte = p.electrolyte
+        c_e = self._physical(0)
+        phi_e = self._physical(1)
+        conductivity = efficiency * electrolyte.conductivity(c_e, temperature, mod=ufl)
+        diffusivity = efficiency * electrolyte.diffusivity(c_e, temperature, mod=ufl)
+        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
+        i_e = electrolyte_current_density(
+            c_e,
+            phi_e,
+            conductivity,
+            transference,
+            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
+            thermal_voltage,
+        )
+        n_e = electrolyte_salt_flux(c_e, diffusivity, transference, i_e)
+
+        charge_sources, molar_sources = [], []
+        particle_forms, solid_forms = [], []
+        self.reaction_current = {}
+        for electrode, i_phi, i_c, w, q in (
+            (self.negative, 2, 3, w_n, q_n),
+            (self.positive, 4, 5, w_p, q_p),
+        ):
+            ep = electrode.params
+            phi_s = self._physical(i_phi)
+            c_s = self._physical(i_c)
+            c_max = ep.max_concentration_mol_m3
+            c_surf = particle_surface_concentration(c_s)
+            ocp = ep.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
+            j0 = ep.exchange_current_density(c_e, c_surf, c_max, temperature, mod=ufl)
+            j_faradaic = butler_volmer_current_density(
+                j0,
+                overpotential(phi_s, phi_e, ocp),
+                thermal_voltage,
+                ep.anodic_transfer_coefficient,
+                ep.cathodic_transfer_coefficient,
+            )
+            contributions = [j_faradaic]
+            if self.double_layer and ep.double_layer_capacity_F_m2 > 0:
+                contributions.append(
+                    double_layer_current_density(
+                        ep.double_layer_capacity_F_m2, self._rate(i_phi) - self._rate(1)
+                    )
+                )
+            j_total = interfacial_current_density(contributions)
+            a_s = ep.specific_surface_area_1_m
+            measure = dxv(electrode.tag)
+            self.reaction_current[electrode.name] = a_s * j_total * measure
+            charge_sources.append((a_s * j_total, measure))
+            molar_sources.append((a_s * j_faradaic / FARADAY, measure))
+            particle_forms.append(
+                particle_diffusion_residual(
+                    c_s,
+                    self._rate(i_c),
+                    q,
+                    electrode.grid,
+                    ep.particle_radius_m,
+                    lambda c, ep=ep: ep.particle_diffusivity(c, temperature, mod=ufl),
+                    j_faradaic / FARADAY,
+                    ep.active_material_volume_fraction,
+                    measure,
+                )
+            )
+            boundary = []
+            if electrode is self.positive:
+                collector = physical_tag(self.mesh_data, "positive_current_collector")
+                boundary.append((self.applied_current_density, ds(collector)))
+            solid_forms.append(
+                solid_charge_conservation_residual(
+                    solid_current_density(phi_s, ep.effective_conductivity_S_m),
+                    w,
+                    dx(electrode.tag),
+                    charge_sources[-1:],
+                    boundary,
+                )
+            )
+
+        # Residual scales: charge by the 1C current density, lithium by the same over F.
+        current_scale = p.one_c_current_A() / p.electrode_area_m2
+        molar_scale = current_scale / FARADAY
+        residual = (
+            (1.0 / molar_scale)
+            * electrolyte_diffusion_residual(
+                self._rate(0), v_ce, self.porosity, n_e, dx, molar_sources
+            )
+            + (1.0 / current_scale)
+            * electrolyte_charge_conservation_residual(i_e, v_pe, dx, charge_sources)
+            + (1.0 / current_scale) * (solid_forms[0] + solid_forms[1])
+            + (1.0 / molar_scale) * (particle_forms[0] + particle_forms[1])
+        )
+        self.residual_blocks = ufl.extract_blocks(residual)
+        self.entity_maps = [self.negative.entity_map, self.positive.entity_map]
+
+        # Lithium inventory [mol/m2] and reaction integrals [A/m2].
+        self.lithium_forms = [
+            self.porosity * c_e * dx,
+            *(
+                electrode.params.active_material_volume_fraction
+                * particle_average_concentration(self._physical(i), electrode.grid)
+                * dxv(electrode.tag)
+                for electrode, i in ((self.negative, 3), (self.positive, 5))
+            ),
+        ]
+
+    def _build_solver(self) -> None:
+        dofs = fem.locate_dofs_geometrical(
+            self.negative.potential_space, lambda x: np.isclose(x[0], 0.0)
+        )
+        self.bcs = [fem.dirichletbc(0.0, dofs, self.negative.potential_space)]
+        self.problem = NonlinearProblem(
+            self.residual_blocks,
+            self.u,
+            bcs=self.bcs,
+            entity_maps=self.entity_maps,
+            kind="mpi",
+            petsc_options_prefix=f"dfn_{id(self)}_",
+            petsc_options={
+                "snes_type": "newtonls",
+                "snes_linesearch_type": "none",
+                "snes_atol": 1e-11,
+                "snes_rtol": 1e-12,
+                "snes_stol": 1e-14,
+                "snes_max_it": 12,
+                "ksp_type": "preonly",
+                "pc_type": "lu",
+                "pc_factor_mat_solver_type": "mumps",
+            },
+        )
+        length = self.parameters.thickness_m
+        dofs = fem.locate_dofs_geometrical(
+            self.positive.potential_space, lambda x: np.isclose(x[0], length)
+        )
+        owned = self.positive.potential_space.dofmap.index_map.size_local
+        self._terminal_dofs = dofs[dofs < owned]
+
+    def _build_diagnostics(self) -> None:
+        self._lithium = [fem.form(f, entity_maps=self.entity_maps) for f in self.lithium_forms]
+        self._reaction = {
+            name: fem.form(f, entity_maps=self.entity_maps)
+            for name, f in self.reaction_current.items()
+        }
+        one = fem.Constant(self.mesh, 1.0)
+        self._volumes = {
+            electrode.name: fem.form(one * self.dx_vertex(electrode.tag))
+            for electrode in (self.negative, self.positive)
+        }
+
+    # ------------------------------------------------------------- diagnostics
+    def _integral(self, compiled) -> float:
+        return self.comm.allreduce(fem.assemble_scalar(compiled), op=MPI.SUM)
+
+    def voltage(self) -> float:
+        """Terminal voltage phi_s(L) - phi_s(0) [V] (phi_s(0) = 0)."""
+        local = self.u[4].x.array[self._terminal_dofs]
+        value = float(local[0]) if local.size else 0.0
+        return self.comm.allreduce(value, op=MPI.SUM) * self.thermal_voltage_ref
+
+    def lithium_mol(self) -> float:
+        """Lithium in the electrolyte and all particles [mol]."""
+        per_area = sum(self._integral(f) for f in self._lithium)
+        return per_area * self.parameters.electrode_area_m2
+
+    def reaction_current_A(self) -> dict[str, float]:
+        """Integral of a_s j over each electrode times the electrode area [A]."""
+        area = self.parameters.electrode_area_m2
+        return {name: self._integral(f) * area for name, f in self._reaction.items()}
+
+    def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
+        """Electrode-averaged particle concentrations (negative, positive) [mol/m3]."""
+        values = []
+        for electrode, form in zip((self.negative, self.positive), self._lithium[1:], strict=True):
+            eps_s = electrode.params.active_material_volume_fraction
+            volume = self._integral(self._volumes[electrode.name])
+            values.append(self._integral(form) / (eps_s * volume))
+        return values[0], values[1]
+
+    # ------------------------------------------------------------- state
+    def reset(self) -> None:
+        """Initial state: uniform concentrations, potentials at open circuit, time 0."""
+        p = self.parameters
+        sto_n = p.negative.initial_concentration_mol_m3 / p.negative.max_concentration_mol_m3
+        sto_p = p.positive.initial_concentration_mol_m3 / p.positive.max_concentration_mol_m3
+        u_n = float(p.negative.open_circuit_potential(sto_n, p.ambient_temperature_K))
+        u_p = float(p.positive.open_circuit_potential(sto_p, p.ambient_temperature_K))
+        vt = self.thermal_voltage_ref
+        values = [1.0, -u_n / vt, 0.0, sto_n, (u_p - u_n) / vt, sto_p]
+        for function, value in zip(self.u, values, strict=True):
+            function.x.array[:] = value
+        self.time_s = 0.0
+        self.discharge_capacity_Ah = 0.0
+        self.history: list[tuple[float, list[np.ndarray]]] = []
+        self.solution = DFNSolution()
+        self._consistent = False
+
+    def _state(self) -> list[np.ndarray]:
+        return [f.x.array.copy() for f in self.u]
+
+    def _set_state(self, state) -> None:
+        for function, values in zip(self.u, state, strict=True):
+            function.x.array[:] = values
+
+    def _solve(self, dt: float, order: int, guess) -> bool:
+        """One implicit step of size dt from the last accepted state; True if Newton converged."""
+        (t1, s1) = self.history[-1]
+        if order == 2:
+            t0 = self.history[-2][0]
+            omega = dt / (t1 - t0)
+            coefficients = ((1 + 2 * omega) / (1 + omega), -(1 + omega), omega**2 / (1 + omega))
+        else:
+            coefficients = (1.0, -1.0, 0.0)
+        for constant, value in zip(self.bdf, coefficients, strict=True):
+            constant.value = value
+        self.time_step.value = dt
+        for i, values in enumerate(s1):
+            self.u_old[0][i].x.array[:] = values
+        if order == 2:
+            for i, values in enumerate(self.history[-2][1]):
+                self.u_old[1][i].x.array[:] = values
+        self._set_state(guess)
+        self.problem.solve()
+        reason = self.problem.solver.getConvergedReason()
+        self.solution.newton_iterations += self.problem.solver.getIterationNumber()
+        finite = all(np.isfinite(f.x.array).all() for f in self.u)
+        return reason > 0 and self.comm.allreduce(finite, op=MPI.LAND)
+
+    def _record(self, current_A: float) -> None:
+        s = self.solution
+        s.time_s.append(self.time_s)
+        s.voltage_V.append(self.voltage())
+        s.current_A.append(current_A)
+        s.discharge_capacity_Ah.append(self.discharge_capacity_Ah)
+        negative, positive = self.average_particle_concentration_mol_m3()
+        s.average_negative_particle_concentration_mol_m3.append(negative)
+        s.average_positive_particle_concentration_mol_m3.append(positive)
+        s.lithium_mol.append(self.lithium_mol())
+
+    def _initialise(self, current_A: float) -> None:
+        """Consistent potentials at t = 0 for the applied current (concentrations unchanged)."""
+        self.applied_current_density.value = current_A / self.parameters.electrode_area_m2
+        initial = self._state()
+        self.history = [(0.0, initial)]
+        if not self._solve(1e-9, 1, initial):
+            raise StepFailure("no consistent initial potentials")
+        state = self._state()
+        for i in self.differential:
+            if i in (0, 3, 5):
+                state[i] = initial[i]
+        self._set_state(state)
+        self.history = [(0.0, state)]
+        self._record(current_A)
+        self._consistent = True
+
+    # ------------------------------------------------------------- driving
+    def discharge(
+        self,
+        current_A: float,
+        cutoff_voltage_V: float | None = None,
+        duration_s: float | None = None,
+    ) -> DFNSolution:
+        """Constant-current step (negative current charges) until cut-off or duration.
+
+        Args:
+            current_A: Applied current, positive on discharge [A].
+            cutoff_voltage_V: Stop when the voltage crosses this value (below it on discharge,
+                above it on charge), located in time to 1e-4 s. Default: the set's cut-off.
+            duration_s: Stop after this time (default: 10 hours over the C-rate, i.e. never for
+                a full discharge).
+        """
+        p = self.parameters
+        if cutoff_voltage_V is None:
+            cutoff_voltage_V = (
+                p.lower_voltage_cutoff_V if current_A >= 0 else p.upper_voltage_cutoff_V
+            )
+        if duration_s is None:
+            duration_s = 10 * 3600 * p.nominal_capacity_Ah / max(abs(current_A), 1e-12)
+        start = time.perf_counter()
+        if not self._consistent:
+            self._initialise(current_A)
+        else:
+            self.applied_current_density.value = current_A / p.electrode_area_m2
+            self.history = self.history[-1:]  # current jump: restart at first order
+        self._run(current_A, self.time_s + duration_s, cutoff_voltage_V)
+        self.solution.wall_time_s += time.perf_counter() - start
+        return self.solution
+
+    def _crossed(self, voltage: float, current_A: float, cutoff: float | None) -> bool:
+        if cutoff is None:
+            return False
+        return voltage < cutoff if current_A >= 0 else voltage > cutoff
+
+    def _run(self, current_A: float, end_time_s: float, cutoff: float | None) -> None:
+        controller = self.controller
+        dt = controller.initial_step_s
+        while True:
+            t1, s1 = self.history[-1]
+            dt = min(dt, end_time_s - t1)
+            order = 2 if len(self.history) >= 2 else 1
+            guess = controller.predict(self.history, t1 + dt)
+            if not self._solve(dt, order, guess):
+                self.solution.rejected_steps += 1
+                dt *= 0.25
+                if dt < controller.min_step_s:
+                    raise StepFailure(f"Newton failed at t = {t1:.6g} s with dt = {dt:.3g} s")
+                continue
+            state = self._state()
+            error = controller.error(self.history, t1 + dt, state, self.differential, self.comm)
+            if error > 1.0:
+                self.solution.rejected_steps += 1
+                dt = controller.next_step(dt, error, order)
+                continue
+            voltage = self.voltage()
+            if self._crossed(voltage, current_A, cutoff):
+                dt = self._locate_cutoff(dt, order, voltage, current_A, cutoff)
+                self._accept(dt, current_A)
+                self.solution.termination = "cut-off"
+                return
+            self._accept(dt, current_A)
+            if self.time_s >= end_time_s - 1e-12:
+                self.solution.termination = "time"
+                return
+            dt = controller.next_step(dt, error, order)
+
+    def _accept(self, dt: float, current_A: float) -> None:
+        self.time_s = self.history[-1][0] + dt
+        self.discharge_capacity_Ah += current_A * dt / 3600.0
+        self.history = [*self.history[-2:], (self.time_s, self._state())]
+        self._record(current_A)
+
+    def _locate_cutoff(self, dt, order, voltage, current_A, cutoff) -> float:
+        """Step size that ends on the cut-off voltage (Illinois regula falsi), state set."""
+        v0 = self.solution.voltage_V[-1]
+        lo, g_lo = 0.0, v0 - cutoff
+        hi, g_hi = dt, voltage - cutoff
+        t1 = self.history[-1][0]
+        side = 0
+        trial = hi
+        for _ in range(60):
+            trial = hi - g_hi * (hi - lo) / (g_hi - g_lo)
+            if not self._solve(trial, order, self.controller.predict(self.history, t1 + trial)):
+                raise StepFailure(f"Newton failed while locating the cut-off near t = {t1:.6g} s")
+            g = self.voltage() - cutoff
+            if abs(g) < 1e-9 or hi - lo < 1e-5:
+                break
+            if np.sign(g) == np.sign(g_hi):
+                hi, g_hi = trial, g
+                if side == -1:
+                    g_lo *= 0.5
+                side = -1
+            else:
+                lo, g_lo = trial, g
+                if side == 1:
+                    g_hi *= 0.5
+                side = 1
+        return trial

@@ -1,0 +1,166 @@
+"""Typed containers of the parameters of a lithium-ion cell model (DFN family), SI units.
+
+A parameter set (``chen2020``, ...) fills these containers with published values and fitted
+functions. Every material function takes its arguments in SI units plus ``mod``, the math module
+it evaluates with: ``numpy`` for arrays, ``ufl`` inside weak forms. Functions therefore use only
+``mod.exp``, ``mod.tanh``, ``mod.sqrt`` and arithmetic, which both modules provide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CellParameters",
+    "ElectrodeParameters",
+    "ElectrolyteParameters",
+    "SeparatorParameters",
+]
+
+#: (electrolyte concentration [mol/m3], temperature [K], mod) -> value
+ElectrolyteFunction = Callable[..., Any]
+#: (stoichiometry [-], temperature [K], mod) -> open-circuit potential [V]
+OcpFunction = Callable[..., Any]
+#: (c_e [mol/m3], c_s_surf [mol/m3], c_s_max [mol/m3], temperature [K], mod) -> j0 [A/m2]
+ExchangeCurrentFunction = Callable[..., Any]
+#: (c_s [mol/m3], temperature [K], mod) -> particle diffusivity [m2/s]
+ParticleDiffusivityFunction = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ElectrodeParameters:
+    """One porous electrode: geometry, solid phase, particles and intercalation kinetics.
+
+    Attributes:
+        thickness_m: Electrode thickness [m].
+        porosity: Electrolyte volume fraction eps [-].
+        active_material_volume_fraction: Solid active volume fraction eps_s [-].
+        particle_radius_m: Radius R of the spherical particles [m].
+        bruggeman_electrolyte: Exponent b of eps**b on electrolyte transport [-].
+        bruggeman_electrode: Exponent b of eps_s**b on the solid conductivity [-].
+        conductivity_S_m: Solid-phase electronic conductivity sigma [S/m].
+        max_concentration_mol_m3: Lithium concentration of the full lattice c_s,max [mol/m3].
+        initial_concentration_mol_m3: Uniform initial lithium concentration [mol/m3].
+        particle_diffusivity: D_s(c_s, T, mod) [m2/s].
+        open_circuit_potential: U(sto, T, mod) [V].
+        exchange_current_density: j0(c_e, c_s_surf, c_s_max, T, mod) [A/m2].
+        anodic_transfer_coefficient: alpha_a of Butler-Volmer [-].
+        cathodic_transfer_coefficient: alpha_c of Butler-Volmer [-].
+        double_layer_capacity_F_m2: Double-layer capacitance per interfacial area [F/m2].
+    """
+
+    thickness_m: float
+    porosity: float
+    active_material_volume_fraction: float
+    particle_radius_m: float
+    bruggeman_electrolyte: float
+    bruggeman_electrode: float
+    conductivity_S_m: float
+    max_concentration_mol_m3: float
+    initial_concentration_mol_m3: float
+    particle_diffusivity: ParticleDiffusivityFunction
+    open_circuit_potential: OcpFunction
+    exchange_current_density: ExchangeCurrentFunction
+    anodic_transfer_coefficient: float = 0.5
+    cathodic_transfer_coefficient: float = 0.5
+    double_layer_capacity_F_m2: float = 0.0
+
+    @property
+    def specific_surface_area_1_m(self) -> float:
+        """Interfacial area per electrode volume of spheres, a_s = 3 eps_s / R [1/m]."""
+        return 3.0 * self.active_material_volume_fraction / self.particle_radius_m
+
+    @property
+    def effective_conductivity_S_m(self) -> float:
+        """Bruggeman-corrected solid conductivity sigma eps_s**b [S/m]."""
+        return (
+            self.conductivity_S_m * self.active_material_volume_fraction**self.bruggeman_electrode
+        )
+
+
+@dataclass(frozen=True)
+class SeparatorParameters:
+    """The separator: a porous, electronically insulating layer filled with electrolyte.
+
+    Attributes:
+        thickness_m: Separator thickness [m].
+        porosity: Electrolyte volume fraction [-].
+        bruggeman_electrolyte: Exponent b of eps**b on electrolyte transport [-].
+    """
+
+    thickness_m: float
+    porosity: float
+    bruggeman_electrolyte: float
+
+
+@dataclass(frozen=True)
+class ElectrolyteParameters:
+    """A binary electrolyte described by concentrated-solution theory.
+
+    Attributes:
+        initial_concentration_mol_m3: Uniform initial salt concentration [mol/m3].
+        diffusivity: D_e(c_e, T, mod) [m2/s].
+        conductivity: kappa(c_e, T, mod) [S/m].
+        transference_number: t+(c_e, T, mod) [-].
+        thermodynamic_factor: chi(c_e, T, mod) = 1 + dln f/dln c [-].
+    """
+
+    initial_concentration_mol_m3: float
+    diffusivity: ElectrolyteFunction
+    conductivity: ElectrolyteFunction
+    transference_number: ElectrolyteFunction
+    thermodynamic_factor: ElectrolyteFunction
+
+
+@dataclass(frozen=True)
+class CellParameters:
+    """A whole cell: negative electrode | separator | positive electrode, plus operating data.
+
+    Attributes:
+        name: Name of the parameter set.
+        negative: Negative electrode.
+        separator: Separator.
+        positive: Positive electrode.
+        electrolyte: Electrolyte.
+        electrode_area_m2: Area of the electrode stack (height times width) [m2].
+        nominal_capacity_Ah: Capacity that defines the C-rate [A h].
+        lower_voltage_cutoff_V: Discharge cut-off [V].
+        upper_voltage_cutoff_V: Charge cut-off [V].
+        ambient_temperature_K: Temperature of an isothermal run [K].
+        reference_temperature_K: Temperature at which the Arrhenius factors equal 1 [K].
+        citation: Source of the values.
+    """
+
+    name: str
+    negative: ElectrodeParameters
+    separator: SeparatorParameters
+    positive: ElectrodeParameters
+    electrolyte: ElectrolyteParameters
+    electrode_area_m2: float
+    nominal_capacity_Ah: float
+    lower_voltage_cutoff_V: float
+    upper_voltage_cutoff_V: float
+    ambient_temperature_K: float
+    reference_temperature_K: float
+    citation: str
+
+    @property
+    def thickness_m(self) -> float:
+        """Total thickness of the electrode stack L_n + L_s + L_p [m]."""
+        return self.negative.thickness_m + self.separator.thickness_m + self.positive.thickness_m
+
+    def one_c_current_A(self) -> float:
+        """Current of a 1C rate, nominal capacity over one hour [A]."""
+        return self.nominal_capacity_Ah
+
+    def with_double_layer(self, negative_F_m2: float, positive_F_m2: float) -> CellParameters:
+        """Copy of the set with the given double-layer capacitances [F/m2]."""
+        from dataclasses import replace
+
+        return replace(
+            self,
+            negative=replace(self.negative, double_layer_capacity_F_m2=negative_F_m2),
+            positive=replace(self.positive, double_layer_capacity_F_m2=positive_F_m2),
+        )

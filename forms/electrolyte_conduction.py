@@ -1,0 +1,68 @@
+"""Charge conservation in a binary electrolyte, concentrated-solution theory (Newman).
+
+    i_e = -kappa_eff grad(phi_e) + 2 kappa_eff (R T / F) (1 - t+) chi grad(ln c_e),
+    div(i_e) = a_s j,
+
+weak form with insulating collectors (i_e.n = 0 on the outer boundary), test function v:
+
+    -int i_e.grad(v) dx - int a_s j v dx = 0   (sign chosen so that kappa_eff appears positive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ufl
+
+__all__ = ["electrolyte_charge_conservation_residual", "electrolyte_current_density"]
+
+
+def electrolyte_current_density(
+    concentration,
+    potential,
+    effective_conductivity,
+    transference_number,
+    thermodynamic_factor,
+    thermal_voltage,
+):
+    """Ionic current density of concentrated-solution theory [A/m2].
+
+    i_e = -kappa_eff grad(phi_e) + 2 kappa_eff V_T (1 - t+) chi grad(c_e) / c_e.
+
+    Args:
+        concentration: Salt concentration c_e [mol/m3].
+        potential: Electrolyte potential phi_e [V].
+        effective_conductivity: kappa(c_e, T) times the transport efficiency [S/m].
+        transference_number: t+(c_e) [-].
+        thermodynamic_factor: chi(c_e) [-].
+        thermal_voltage: R T / F [V].
+    """
+    return -effective_conductivity * ufl.grad(potential) + (
+        2.0
+        * effective_conductivity
+        * thermal_voltage
+        * (1.0 - transference_number)
+        * thermodynamic_factor
+        * ufl.grad(concentration)
+        / concentration
+    )
+
+
+def electrolyte_charge_conservation_residual(
+    current_density,
+    test_function,
+    dx: ufl.Measure,
+    volumetric_sources: Sequence[tuple],
+) -> ufl.Form:
+    """Residual of div(i_e) = a_s j with i_e.n = 0 on the boundary.
+
+    Args:
+        current_density: i_e, e.g. from :func:`electrolyte_current_density`.
+        test_function: Test function v of the electrolyte potential.
+        dx: Measure of the whole electrolyte-filled domain.
+        volumetric_sources: Pairs ``(a_s j [A/m3], measure)`` over the electrodes.
+    """
+    residual = -ufl.inner(current_density, ufl.grad(test_function)) * dx
+    for source, measure in volumetric_sources:
+        residual -= source * test_function * measure
+    return residual
