@@ -30,6 +30,7 @@ from .units import axis_label, length_scale, quantity_name
 __all__ = [
     "CAMERAS",
     "RenderOptions",
+    "check_size",
     "parse_plane",
     "render_field",
     "render_image",
@@ -102,7 +103,7 @@ def render_field(
     """
     result = ResultFolder(result_dir)
     options = RenderOptions(
-        slice=slice, clip=clip, log=log, zoom_to=zoom_to, camera=camera, size=_check_size(size)
+        slice=slice, clip=clip, log=log, zoom_to=zoom_to, camera=camera, size=check_size(size)
     )
     resolved = result.resolve_time(time)
     image = render_image(result, field, resolved, options)
@@ -363,7 +364,8 @@ def _line_image(
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _check_size(size: Sequence[int]) -> tuple[int, int]:
+def check_size(size: Sequence[int]) -> tuple[int, int]:
+    """Validate an image size ``(width, height)`` in pixels."""
     try:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):

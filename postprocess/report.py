@@ -1,0 +1,277 @@
+"""One self-contained HTML page summarising a result folder.
+
+``write_report(RESULT_DIR)`` makes the figures (:func:`plot_results`), renders every field at
+the last saved time (:func:`render_field`) and writes ``RESULT_DIR/report.html``: images embedded
+as base64 ``data:`` URIs, styles inline, no script and no external resource, so the page opens
+anywhere (e-mail attachment, laptop without the results). It summarises ``run.json``: case, mesh,
+unknowns, solver statistics, timings, convergence, conservation and other diagnostics, and keeps
+the whole file in a collapsed section.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .plots import plot_results
+from .render import render_field
+from .results import PostprocessError, ResultFolder
+
+__all__ = ["write_report"]
+
+_log = logging.getLogger(__name__)
+_MIME = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
+_MAX_EMBEDDED_BYTES = 8_000_000  # larger files (long animations) are linked, not embedded
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 1200px; padding: 0 1rem; color: #1d1d1f; line-height: 1.45; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+.status { display: inline-block; padding: 0.1rem 0.6rem; border-radius: 0.8rem; color: #fff; }
+.completed { background: #2e7d32; } .failed { background: #c62828; } .unknown { background: #777; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
+td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+th { background: #f4f4f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 0; } figure img { width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.85rem; color: #555; }
+pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+.muted { color: #666; }
+"""
+
+
+def write_report(
+    result_dir: str | Path,
+    output: str | Path | None = None,
+    plots: bool = True,
+    renders: bool = True,
+    max_renders: int = 8,
+    render_size: tuple[int, int] = (900, 675),
+) -> Path:
+    """Write the HTML report of a result folder.
+
+    Args:
+        result_dir: Result folder.
+        output: HTML path; default ``RESULT_DIR/report.html``.
+        plots: Make the matplotlib figures first (:func:`plot_results`).
+        renders: Render each field at the last saved time (first ``max_renders`` fields).
+        max_renders: Largest number of fields rendered.
+        render_size: Size of each render in pixels.
+
+    Returns:
+        Path of the HTML file.
+    """
+    result = ResultFolder(result_dir)
+    figures_dir = result.path / "figures"
+    if plots:
+        plot_results(result.path)
+    rendered: list[Path] = []
+    if renders and result.fields_file.is_file():
+        for field in result.field_names()[:max_renders]:
+            try:
+                rendered.append(render_field(result.path, field, size=render_size))
+            except PostprocessError as error:  # e.g. a field with nothing to show
+                _log.warning("no render of %s: %s", field, error)
+    residual_figure = _residual_figure(result.run, figures_dir)
+    output = Path(output) if output is not None else result.path / "report.html"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(_page(result, figures_dir, rendered, residual_figure), encoding="utf-8")
+    return output
+
+
+# -- page ------------------------------------------------------------------------------------
+def _page(
+    result: ResultFolder, figures_dir: Path, rendered: list[Path], residual: Path | None
+) -> str:
+    run = result.run
+    case = run.get("case", {}) if isinstance(run.get("case"), dict) else {}
+    title = str(case.get("name") or run.get("case_name") or result.path.name)
+    status = str(run.get("status", "unknown"))
+    status_class = status if status in ("completed", "failed") else "unknown"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}: electrolyx report</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p><span class="status {status_class}">{_e(status)}</span> '
+        f"model <b>{_e(result.model or 'unknown')}</b> · result folder "
+        f"<code>{_e(str(result.path))}</code></p>",
+    ]
+    message = run.get("message") or run.get("error")
+    if message:
+        parts.append(f"<p><b>Message:</b> {_e(str(message))}</p>")
+    parts.append("<h2>Summary</h2>")
+    parts.append(_summary_tables(run))
+    plot_files = [
+        p
+        for p in sorted(figures_dir.glob("*"))
+        if p.suffix in _MIME and not p.name.startswith(("render_", "animation_")) and p != residual
+    ]
+    if residual is not None:
+        parts.append("<h2>Convergence</h2>")
+        parts.append(_figure_grid([residual]))
+    if plot_files:
+        parts.append("<h2>Plots</h2>")
+        parts.append(_figure_grid(plot_files))
+    renders = rendered or sorted(figures_dir.glob("render_*.png"))
+    if renders:
+        parts.append("<h2>Fields</h2>")
+        parts.append(_figure_grid(renders))
+    animations = sorted(figures_dir.glob("animation_*.gif"))
+    if animations:
+        parts.append("<h2>Animations</h2>")
+        parts.append(_figure_grid(animations))
+    if case:
+        parts.append("<h2>Case (fully resolved)</h2>")
+        parts.append(_table(_flatten(case).items()))
+    if run:
+        parts.append("<details><summary>run.json</summary>")
+        parts.append(f"<pre>{_e(json.dumps(run, indent=2, default=str))}</pre></details>")
+    parts.append('<p class="muted">Written by <code>electrolyx report</code>.</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _summary_tables(run: dict[str, Any]) -> str:
+    """Tables of the run.json sections a reader looks for first, found by their key names."""
+    flat = _flatten({k: v for k, v in run.items() if k != "case"})
+    sections: list[tuple[str, tuple[str, ...]]] = [
+        ("Versions and parallel run", ("version", "mpi", "petsc", "dolfinx", "host", "date")),
+        ("Mesh and unknowns", ("mesh.", "unknown", "dofs", "cells", "vertices")),
+        ("Solver statistics", ("solver.", "newton", "linear", "iterations", "snes", "ksp")),
+        ("Convergence", ("converged", "status", "reason", "continuation", "steps")),
+        ("Timings", ("time", "timing", "wall", "seconds")),
+        ("Conservation", ("conservation", "inventory", "balance", "charge", "mass")),
+        ("Diagnostics", ("diagnostics.",)),
+    ]
+    shown: set[str] = set()
+    html_parts = []
+    for heading, needles in sections:
+        rows = [
+            (key, value)
+            for key, value in flat.items()
+            if key not in shown
+            and not _is_long_list(value)
+            and not key.startswith("mesh.boundaries.")
+            and any(needle in key.lower() for needle in needles)
+        ]
+        if heading == "Mesh and unknowns" and "boundaries" in run.get("mesh", {}):
+            rows.append(("mesh.boundaries", ", ".join(run["mesh"]["boundaries"])))
+        if not rows:
+            continue
+        shown.update(key for key, _ in rows)
+        html_parts.append(f"<h3>{_e(heading)}</h3>")
+        html_parts.append(_table(rows))
+    rest = [
+        (k, v)
+        for k, v in flat.items()
+        if k not in shown and not _is_long_list(v) and not k.startswith("mesh.boundaries.")
+    ]
+    if rest:
+        html_parts.append("<h3>Other</h3>")
+        html_parts.append(_table(rest))
+    if not html_parts:
+        return '<p class="muted">run.json is missing or empty.</p>'
+    return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in _pairs(html_parts)) + "</div>"
+
+
+def _pairs(parts: list[str]) -> list[str]:
+    """Join each heading with its table so that the grid keeps them together."""
+    return ["".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+
+
+def _table(rows: Iterable[tuple[str, Any]]) -> str:
+    body = []
+    for key, value in rows:
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        cell = (
+            f'<td class="num">{_e(_format(value))}</td>'
+            if numeric
+            else f"<td>{_e(_format(value))}</td>"
+        )
+        body.append(f"<tr><th>{_e(key)}</th>{cell}</tr>")
+    return "<table>" + "".join(body) + "</table>"
+
+
+def _figure_grid(paths: list[Path]) -> str:
+    items = []
+    for path in paths:
+        data = path.read_bytes()
+        if len(data) > _MAX_EMBEDDED_BYTES:
+            items.append(f"<p>{_e(path.name)}: {len(data) / 1e6:.1f} MB, not embedded.</p>")
+            continue
+        uri = f"data:{_MIME[path.suffix]};base64,{base64.b64encode(data).decode('ascii')}"
+        caption = path.stem.replace("_", " ")
+        items.append(
+            f'<figure><img src="{uri}" alt="{_e(caption)}" loading="eager">'
+            f"<figcaption>{_e(path.name)}</figcaption></figure>"
+        )
+    return '<div class="grid">' + "".join(items) + "</div>"
+
+
+def _residual_figure(run: dict[str, Any], figures_dir: Path) -> Path | None:
+    """Semi-log plot of every residual history found in run.json (lists under 'residual')."""
+    histories = {
+        key: np.asarray(value, dtype=float)
+        for key, value in _flatten(run).items()
+        if "residual" in key.lower() and _is_number_list(value) and len(value) >= 2
+    }
+    if not histories:
+        return None
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (key, values) in enumerate(histories.items()):
+        positive = np.where(values > 0, values, np.nan)
+        ax.semilogy(np.arange(len(values)), positive, "o-", ms=4, color=f"C{i}", label=key)
+    ax.set_xlabel("Newton iteration")
+    ax.set_ylabel("residual norm")
+    ax.set_title("nonlinear solver convergence")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    path = figures_dir / "solver_residuals.png"
+    fig.savefig(path, dpi=120)
+    return path
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}" if math.isfinite(value) else str(value)
+    if isinstance(value, list):
+        return ", ".join(_format(v) for v in value)
+    return str(value)
+
+
+def _is_number_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
+
+
+def _is_long_list(value: Any) -> bool:
+    return isinstance(value, list) and len(value) > 6
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
