@@ -1,0 +1,231 @@
+"""Shared plumbing of the gmsh generators: a scoped gmsh model, distribution, named-group look-ups.
+
+Generators build their gmsh model on one rank inside :func:`distribute_gmsh_model`, which starts
+gmsh only if nobody else did (and then stops it), restores the global gmsh options it touched,
+turns a failure on the building rank into the same exception on every rank (no deadlock in the
+collective :func:`dolfinx.io.gmsh.model_to_mesh`) and distributes the mesh.
+
+Callers never use bare integer tags: :func:`physical_tag` and :func:`tagged_entities` look groups
+up by name, :func:`facet_bounding_boxes` gives the extent of every named boundary (for rendering,
+probes and checks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+
+from mpi4py import MPI
+
+import gmsh
+import numpy as np
+from dolfinx.io import gmsh as gmshio
+from dolfinx.mesh import entities_to_geometry
+
+__all__ = [
+    "distribute_gmsh_model",
+    "facet_bounding_boxes",
+    "gmsh_options",
+    "physical_tag",
+    "size_field_options",
+    "tagged_entities",
+    "wall_distance_threshold",
+]
+
+_model_counter = itertools.count()
+
+
+@contextlib.contextmanager
+def gmsh_options(options: Mapping[str, float]) -> Iterator[None]:
+    """Set numeric gmsh options for the duration of a ``with`` block, then restore them.
+
+    gmsh options are global to the gmsh session, which the caller may own: a generator must not
+    leave its meshing choices behind.
+
+    Args:
+        options: Option name (e.g. ``"Mesh.MeshSizeFromPoints"``) to value.
+    """
+    previous = {name: gmsh.option.getNumber(name) for name in options}
+    try:
+        for name, value in options.items():
+            gmsh.option.setNumber(name, value)
+        yield
+    finally:
+        for name, value in previous.items():
+            gmsh.option.setNumber(name, value)
+
+
+def size_field_options() -> dict[str, float]:
+    """Options under which the gmsh background size field alone sets the element size."""
+    return {
+        "Mesh.MeshSizeExtendFromBoundary": 0,
+        "Mesh.MeshSizeFromPoints": 0,
+        "Mesh.MeshSizeFromCurvature": 0,
+        "General.NumThreads": 1,  # deterministic meshes
+    }
+
+
+def wall_distance_threshold(
+    model: type[gmsh.model],
+    distance_expression: str,
+    *,
+    size_near: float,
+    size_far: float,
+    layer: float,
+    growth_rate: float,
+) -> None:
+    """Set the background mesh size from the distance to the charged walls.
+
+    A gmsh MathEval field gives the exact distance d(x, y, z) to the walls; a Threshold field
+    turns it into size_near for d <= layer, growing linearly with slope ``growth_rate`` up to
+    size_far.
+
+    Args:
+        model: The current gmsh model.
+        distance_expression: gmsh MathEval expression of the distance to the walls.
+        size_near: Element size at the walls (model units).
+        size_far: Largest element size (model units).
+        layer: Distance from the walls over which size_near is kept (model units).
+        growth_rate: Size increase per unit distance beyond ``layer``.
+    """
+    distance = model.mesh.field.add("MathEval")
+    model.mesh.field.setString(distance, "F", distance_expression)
+    threshold = model.mesh.field.add("Threshold")
+    model.mesh.field.setNumber(threshold, "InField", distance)
+    model.mesh.field.setNumber(threshold, "SizeMin", size_near)
+    model.mesh.field.setNumber(threshold, "SizeMax", size_far)
+    model.mesh.field.setNumber(threshold, "DistMin", layer)
+    model.mesh.field.setNumber(threshold, "DistMax", layer + (size_far - size_near) / growth_rate)
+    model.mesh.field.setAsBackgroundMesh(threshold)
+
+
+@contextlib.contextmanager
+def _scoped_model(name: str) -> Iterator[type[gmsh.model]]:
+    """A fresh, current gmsh model; gmsh is initialized (and finalized) here only if needed."""
+    started_here = not gmsh.isInitialized()
+    if started_here:
+        gmsh.initialize(interruptible=False)
+    model_name = f"{name}_{next(_model_counter)}"
+    try:
+        with gmsh_options({"General.Terminal": 0}):
+            gmsh.model.add(model_name)
+            gmsh.model.setCurrent(model_name)
+            try:
+                yield gmsh.model
+            finally:
+                gmsh.model.setCurrent(model_name)
+                gmsh.model.remove()
+    finally:
+        if started_here:
+            gmsh.finalize()
+
+
+def distribute_gmsh_model(
+    comm: MPI.Comm,
+    build: Callable[[type[gmsh.model]], None],
+    *,
+    gdim: int,
+    name: str,
+    rank: int = 0,
+) -> gmshio.MeshData:
+    """Build a gmsh model on one rank and distribute its mesh over ``comm``.
+
+    Args:
+        comm: Communicator the mesh is distributed on.
+        build: Called on rank ``rank`` only with the current ``gmsh.model``: creates the geometry,
+            the named physical groups and the mesh (node coordinates in metres).
+        gdim: Geometric dimension of the mesh.
+        name: Prefix of the (temporary) gmsh model name.
+        rank: Rank that builds the gmsh model.
+
+    Returns:
+        The distributed mesh with cell tags, facet tags and named physical groups.
+
+    Raises:
+        RuntimeError: on every rank, if building the model failed on rank ``rank``.
+    """
+    if comm.rank != rank:
+        failure = comm.bcast(None, root=rank)
+        if failure is not None:
+            raise RuntimeError(f"gmsh model {name!r} failed on rank {rank}: {failure}")
+        return gmshio.model_to_mesh(None, comm, rank, gdim=gdim)
+    with _scoped_model(name) as model:
+        failure = None
+        try:
+            build(model)
+        except Exception as error:  # reported on every rank below, then re-raised here
+            failure = f"{type(error).__name__}: {error}"
+            comm.bcast(failure, root=rank)
+            raise
+        comm.bcast(failure, root=rank)
+        return gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
+
+
+def physical_tag(mesh_data: gmshio.MeshData, name: str) -> int:
+    """Integer tag of the physical group ``name`` (the only way callers should obtain one).
+
+    Raises:
+        KeyError: naming the groups that exist, if ``name`` is not one of them.
+    """
+    try:
+        return int(mesh_data.physical_groups[name].tag)
+    except KeyError:
+        known = ", ".join(sorted(mesh_data.physical_groups))
+        raise KeyError(f"no physical group {name!r}; the mesh has: {known}") from None
+
+
+def tagged_entities(mesh_data: gmshio.MeshData, name: str) -> tuple[int, np.ndarray]:
+    """Topological dimension and local indices (owned and ghost) of the entities of group ``name``.
+
+    Args:
+        mesh_data: Mesh with its tags, as returned by the generators.
+        name: Physical-group name of cells or facets.
+
+    Returns:
+        ``(dim, indices)`` with ``indices`` local to this rank.
+    """
+    tdim = mesh_data.mesh.topology.dim
+    dim = int(mesh_data.physical_groups[name].dim) if name in mesh_data.physical_groups else -1
+    tags = {tdim: mesh_data.cell_tags, tdim - 1: mesh_data.facet_tags}.get(dim)
+    if tags is None:
+        raise KeyError(
+            f"{name!r} is not a cell or facet group; cell/facet groups: "
+            + ", ".join(
+                sorted(g for g, pg in mesh_data.physical_groups.items() if pg.dim >= tdim - 1)
+            )
+        )
+    return dim, tags.find(physical_tag(mesh_data, name))
+
+
+def facet_bounding_boxes(
+    mesh_data: gmshio.MeshData,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Axis-aligned bounding box of every named facet group, over all ranks (collective).
+
+    Args:
+        mesh_data: Mesh with its facet tags, as returned by the generators.
+
+    Returns:
+        Group name to ``(lower_corner, upper_corner)``, each of length 3, in metres (the unused
+        coordinates of a 2D mesh are 0).
+    """
+    mesh = mesh_data.mesh
+    fdim = mesh.topology.dim - 1
+    comm = mesh.comm
+    boxes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in sorted(mesh_data.physical_groups):
+        if mesh_data.physical_groups[name].dim != fdim:
+            continue
+        _, facets = tagged_entities(mesh_data, name)
+        lower = np.full(3, np.inf)
+        upper = np.full(3, -np.inf)
+        if facets.size:
+            nodes = mesh.geometry.x[entities_to_geometry(mesh, fdim, facets).ravel()]
+            lower, upper = nodes.min(axis=0), nodes.max(axis=0)
+        global_lower = np.empty(3)
+        global_upper = np.empty(3)
+        comm.Allreduce(np.ascontiguousarray(lower, dtype=np.float64), global_lower, op=MPI.MIN)
+        comm.Allreduce(np.ascontiguousarray(upper, dtype=np.float64), global_upper, op=MPI.MAX)
+        boxes[name] = (global_lower, global_upper)
+    return boxes
