@@ -102,10 +102,14 @@ def wall_distance_threshold(
 
 @contextlib.contextmanager
 def _scoped_model(name: str) -> Iterator[type[gmsh.model]]:
-    """A fresh, current gmsh model; gmsh is initialized (and finalized) here only if needed."""
+    """A fresh, current gmsh model; gmsh is initialized (and finalized) here only if needed.
+
+    A caller's gmsh session is left as found: its current model is current again afterwards.
+    """
     started_here = not gmsh.isInitialized()
     if started_here:
         gmsh.initialize(interruptible=False)
+    callers_model = None if started_here or not gmsh.model.list() else gmsh.model.getCurrent()
     model_name = f"{name}_{next(_model_counter)}"
     try:
         with gmsh_options({"General.Terminal": 0}):
@@ -116,6 +120,8 @@ def _scoped_model(name: str) -> Iterator[type[gmsh.model]]:
             finally:
                 gmsh.model.setCurrent(model_name)
                 gmsh.model.remove()
+                if callers_model is not None:
+                    gmsh.model.setCurrent(callers_model)
     finally:
         if started_here:
             gmsh.finalize()
