@@ -201,9 +201,10 @@ def parse_plane(
             raise PostprocessError(f"plane {spec!r}: {match['value']!r} is not a number") from None
         tolerance = 1e-9 * max(high - low, abs(high), 1e-300)
         if not low - tolerance <= centre[index] <= high + tolerance:
+            low_shown, high_shown = (0.0 if abs(v) < tolerance else v for v in (low, high))
             raise PostprocessError(
                 f"plane {spec!r} lies outside the domain: {axis} ranges over "
-                f"[{low:.6g}, {high:.6g}] m"
+                f"[{low_shown:.6g}, {high_shown:.6g}] m"
             )
     return axis, (centre[0], centre[1], centre[2]), match["sign"] == "-"
 

@@ -219,8 +219,8 @@ class ResultFolder:
             reader = self._reader()
             reader.set_active_time_value(resolved)
             data = reader.read()
-            grid = data.combine(merge_points=True) if hasattr(data, "combine") else data
-            grid = _without_ghost_cells(grid)
+            grid = data.combine() if hasattr(data, "combine") else data
+            grid = _merge_coincident_points(_without_ghost_cells(grid))
             self._field_cache[resolved] = grid
         return self._field_cache[resolved]
 
@@ -272,4 +272,44 @@ def _without_ghost_cells(grid: Any) -> Any:
     if ghosts is None or not np.any(ghosts):
         return grid
     owned = grid.extract_cells(np.flatnonzero(np.asarray(ghosts) == 0))
-    return owned.clean() if hasattr(owned, "clean") else owned
+    for name in ("vtkGhostType", "vtkOriginalCellIds"):
+        if name in owned.cell_data.keys():
+            del owned.cell_data[name]
+    return owned
+
+
+def _merge_coincident_points(grid: Any) -> Any:
+    """Merge the copies of points on the interfaces between MPI pieces.
+
+    The pieces' copies of a point can differ in the last bits (coordinates of order 1e-23 m
+    apart), so points that agree to 1e-9 of the domain diagonal are one point; VTK's own
+    cleaning filter leaves some of these apart.
+    """
+    import pyvista
+
+    points = np.asarray(grid.points, dtype=float)
+    if points.shape[0] == 0 or not hasattr(grid, "cell_connectivity"):
+        return grid
+    resolution = 1e-9 * (float(np.linalg.norm(np.ptp(points, axis=0))) or 1.0)
+    keys = np.round(points / resolution).astype(np.int64)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if first.size == points.shape[0]:
+        return grid
+    offsets = np.asarray(grid.offset, dtype=np.int64)
+    connectivity = inverse[np.asarray(grid.cell_connectivity, dtype=np.int64)]
+    counts = np.diff(offsets)
+    legacy = np.empty(counts.size + connectivity.size, dtype=np.int64)
+    starts = offsets[:-1] + np.arange(counts.size)
+    is_count = np.zeros(legacy.size, dtype=bool)
+    is_count[starts] = True
+    legacy[is_count] = counts
+    legacy[~is_count] = connectivity
+    merged = pyvista.UnstructuredGrid(legacy, np.asarray(grid.celltypes), points[first])
+    for name in grid.point_data.keys():
+        if not name.startswith("vtk"):
+            merged.point_data[name] = np.asarray(grid.point_data[name])[first]
+    for name in grid.cell_data.keys():
+        if not name.startswith("vtk"):
+            merged.cell_data[name] = np.asarray(grid.cell_data[name])
+    return merged

@@ -29,7 +29,13 @@ import dolfinx.io
 import numpy as np
 from dolfinx import fem, mesh
 
-__all__ = ["DEBYE_LENGTH_M", "write_result_folder"]
+__all__ = [
+    "DEBYE_LENGTH_M",
+    "load_rgb",
+    "pixel_std",
+    "thumbnail_difference",
+    "write_result_folder",
+]
 
 FARADAY = 96485.33212  # C/mol
 GAS_CONSTANT = 8.314462618  # J/(mol K)
@@ -293,3 +299,46 @@ def _write_dfn(path: Path, comm: MPI.Comm) -> None:
     )
     run = _run_info("dfn", 1, {}, 90, 91)
     (path / "run.json").write_text(json.dumps(run))
+
+
+# -- image checks ----------------------------------------------------------------------------
+THUMBNAIL_DIR = Path(__file__).parent / "data" / "thumbnails"
+THUMBNAIL_SIZE = (64, 48)
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """RGB pixels of an image file as a float array in [0, 255]."""
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"), dtype=float)
+
+
+def pixel_std(pixels: np.ndarray) -> float:
+    """Standard deviation of the grey levels (0 for a blank image)."""
+    return float(pixels.mean(axis=2).std())
+
+
+def thumbnail_difference(path: Path, name: str) -> float:
+    """Mean absolute difference (0-255) between the 64x48 thumbnail of ``path`` and the stored one,
+    over the pixels that are not white in either.
+
+    With ``ELECTROLYX_UPDATE_THUMBNAILS=1`` the stored thumbnail is (re)written first, so the
+    difference is 0: review the new pictures before committing them.
+    """
+    import os
+
+    from PIL import Image
+
+    thumbnail = Image.open(path).convert("RGB").resize(THUMBNAIL_SIZE, Image.Resampling.BOX)
+    stored = THUMBNAIL_DIR / f"{name}.png"
+    if os.environ.get("ELECTROLYX_UPDATE_THUMBNAILS") == "1":
+        THUMBNAIL_DIR.mkdir(parents=True, exist_ok=True)
+        thumbnail.save(stored, optimize=True)
+    reference = np.asarray(Image.open(stored).convert("RGB"), dtype=float)
+    pixels = np.asarray(thumbnail, dtype=float)
+    # average over the pixels that show something (not white in either picture), so that the
+    # white margins of line plots do not dilute a difference in the curve itself
+    content = (pixels.min(axis=2) < 235) | (reference.min(axis=2) < 235)
+    if not np.any(content):
+        return 0.0
+    return float(np.abs(pixels - reference).mean(axis=2)[content].mean())
