@@ -13,7 +13,7 @@ dolfinx, so it works on a laptop that only has the results. From a notebook::
 
 from .animate import animate_field
 from .browser import BrowserCheck, check_html, find_chromium
-from .plots import plot_results, plot_sweep
+from .plots import compare_with_reference, plot_results, plot_sweep, sweep_summary
 from .render import render_field, render_image
 from .report import write_report
 from .results import PostprocessError, Profile, ResultFolder
@@ -27,11 +27,13 @@ __all__ = [
     "animate_field",
     "axis_label",
     "check_html",
+    "compare_with_reference",
     "find_chromium",
     "plot_results",
     "plot_sweep",
     "render_field",
     "render_image",
     "split_unit",
+    "sweep_summary",
     "write_report",
 ]

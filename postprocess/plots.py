@@ -21,6 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,17 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 from .results import PostprocessError, Profile, ResultFolder, is_sweep_folder, read_numeric_csv
-from .units import UNIT_SUFFIXES, axis_label, length_scale, quantity_name, split_unit
+from .units import axis_label, length_scale, quantity_name, split_unit
 
-__all__ = ["SUPPORTED_FORMATS", "plot_results", "plot_sweep"]
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "Comparison",
+    "SweepSummary",
+    "compare_with_reference",
+    "plot_results",
+    "plot_sweep",
+    "sweep_summary",
+]
 
 SUPPORTED_FORMATS = ("png", "pdf", "svg")
 
@@ -68,10 +77,9 @@ def plot_results(
     formats = _check_formats(formats)
     result_dir = Path(result_dir)
     if result_dir.is_dir() and is_sweep_folder(result_dir):
-        written = plot_sweep(result_dir, formats)
         if reference is not None:
             raise PostprocessError("--reference is for a single result folder, not a sweep")
-        return written
+        return plot_sweep(result_dir, formats)
     result = ResultFolder(result_dir)
     figures_dir = result.path / "figures"
     written: list[Path] = []
@@ -82,7 +90,7 @@ def plot_results(
     profiles = result.profiles()
     written += _profile_figures(profiles, result.debye_length_m, figures_dir, formats)
     if reference is not None:
-        written += _reference_figures(timeseries, profiles, Path(reference), figures_dir, formats)
+        written += _reference_figures(result.path, Path(reference), figures_dir, formats)
     if result.model == "pnp":
         written += _edl_figures(result.path, figures_dir, formats)
     return written
@@ -104,26 +112,14 @@ def plot_sweep(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> list
     """
     formats = _check_formats(formats)
     sweep_dir = Path(sweep_dir)
-    runs = sorted(c for c in sweep_dir.iterdir() if (c / "run.json").is_file())
-    if len(runs) < 2:
-        raise PostprocessError(f"{sweep_dir} is not a sweep: it holds {len(runs)} result folder(s)")
-    cases = [_flatten(json.loads((r / "run.json").read_text()).get("case", {})) for r in runs]
-    parameter, values = _swept_parameter(cases)
-    if parameter is None:
-        parameter, values = "run_index", np.arange(len(runs), dtype=float)
-    finals: dict[str, list[float]] = {}
-    for index, run in enumerate(runs):
-        for column, data in ResultFolder(run).timeseries().items():
-            if column == "time_s" or data.size == 0:
-                continue
-            finals.setdefault(column, [math.nan] * len(runs))[index] = float(data[-1])
-    order = np.argsort(values)
-    x = np.asarray(values, dtype=float)[order]
+    summary = sweep_summary(sweep_dir)
+    parameter, finals = summary.parameter, summary.finals
+    x = summary.values
     figures_dir = sweep_dir / "figures"
     written: list[Path] = []
     x_label = _parameter_label(parameter)
     for column, column_values in finals.items():
-        y = np.asarray(column_values, dtype=float)[order]
+        y = np.asarray(column_values, dtype=float)
         fig, ax = _new_figure()
         ax.plot(x, y, "o-", color="C0")
         ax.set_xlabel(x_label)
@@ -140,7 +136,7 @@ def plot_sweep(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> list
         if currents:
             fig, ax = _new_figure()
             for i, column in enumerate(currents):
-                y = np.asarray(finals[column], dtype=float)[order]
+                y = np.asarray(finals[column], dtype=float)
                 ax.plot(x, y, "o-", color=f"C{i}", label=quantity_name(column))
             ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_xlabel(x_label)
@@ -150,6 +146,55 @@ def plot_sweep(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> list
                 ax.legend()
             written += _save(fig, figures_dir, "iv_curve", formats)
     return written
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """Final values of the runs of a sweep, ordered by the swept parameter.
+
+    Attributes:
+        parameter: Dotted case key that differs between runs (``run_index`` when none does).
+        values: The parameter's value in each run, ascending.
+        runs: The result folders, in the same order.
+        finals: Column of ``timeseries.csv`` -> last value of each run (NaN where missing).
+    """
+
+    parameter: str
+    values: np.ndarray
+    runs: list[Path]
+    finals: dict[str, np.ndarray]
+
+
+def sweep_summary(sweep_dir: str | Path) -> SweepSummary:
+    """Collect a sweep: the swept case value and the last time-series row of each run.
+
+    Args:
+        sweep_dir: Folder whose sub-folders are result folders (``run.json`` with ``case``).
+
+    Raises:
+        PostprocessError: Fewer than two result folders.
+    """
+    sweep_dir = Path(sweep_dir)
+    runs = sorted(c for c in sweep_dir.iterdir() if (c / "run.json").is_file())
+    if len(runs) < 2:
+        raise PostprocessError(f"{sweep_dir} is not a sweep: it holds {len(runs)} result folder(s)")
+    cases = [_flatten(json.loads((r / "run.json").read_text()).get("case", {})) for r in runs]
+    parameter, values = _swept_parameter(cases)
+    if parameter is None:
+        parameter, values = "run_index", np.arange(len(runs), dtype=float)
+    finals: dict[str, list[float]] = {}
+    for index, run in enumerate(runs):
+        for column, data in ResultFolder(run).timeseries().items():
+            if column == "time_s" or data.size == 0:
+                continue
+            finals.setdefault(column, [math.nan] * len(runs))[index] = float(data[-1])
+    order = np.argsort(values, kind="stable")
+    return SweepSummary(
+        parameter,
+        np.asarray(values, dtype=float)[order],
+        [runs[i] for i in order],
+        {column: np.asarray(v, dtype=float)[order] for column, v in finals.items()},
+    )
 
 
 # -- time series -----------------------------------------------------------------------------
@@ -313,80 +358,131 @@ def _profile_position(profile: Profile, name: str) -> np.ndarray:
 
 
 # -- reference data --------------------------------------------------------------------------
-def _reference_figures(
-    timeseries: dict[str, np.ndarray],
-    profiles: list[Profile],
-    reference: Path,
-    figures_dir: Path,
-    formats: Sequence[str],
-) -> list[Path]:
+@dataclass(frozen=True)
+class Comparison:
+    """One simulated column or profile field next to the reference data of the same name.
+
+    Attributes:
+        abscissa: Name of the abscissa (``time_s``, ``discharge_capacity_Ah``, ``x_m``...).
+        column: Name of the compared quantity.
+        simulated: Abscissa and values of the simulation, sorted by abscissa.
+        reference: Abscissa and values of the reference file.
+        title_suffix: Where the simulated data comes from (profile and time), for titles.
+    """
+
+    abscissa: str
+    column: str
+    simulated: tuple[np.ndarray, np.ndarray]
+    reference: tuple[np.ndarray, np.ndarray]
+    title_suffix: str = ""
+
+    @property
+    def inside(self) -> np.ndarray:
+        """Mask of the reference points within the simulated abscissa range."""
+        sim_x = self.simulated[0]
+        return (self.reference[0] >= sim_x[0]) & (self.reference[0] <= sim_x[-1])
+
+    @property
+    def difference(self) -> np.ndarray:
+        """Simulation (linearly interpolated) minus reference, at the reference points inside."""
+        sim_x, sim_y = self.simulated
+        ref_x, ref_y = self.reference
+        inside = self.inside
+        return np.interp(ref_x[inside], sim_x, sim_y) - ref_y[inside]
+
+    @property
+    def max_abs_difference(self) -> float:
+        """Largest absolute difference (NaN when no reference point lies in the range)."""
+        difference = self.difference
+        return float(np.max(np.abs(difference))) if difference.size else math.nan
+
+
+def compare_with_reference(result_dir: str | Path, reference: str | Path) -> list[Comparison]:
+    """Match the columns of a reference CSV file with the results of the same name.
+
+    Args:
+        result_dir: Result folder.
+        reference: CSV file; first column the abscissa, a column of ``timeseries.csv`` or a
+            position along a profile (``distance_m``, ``x_m``, ``y_m``, ``z_m``; compared with
+            the profiles at the last saved time); other columns matched by name.
+
+    Returns:
+        One comparison per matched column.
+
+    Raises:
+        PostprocessError: Missing file, unknown abscissa, or no matching column; the message
+            names the columns available.
+    """
+    result = ResultFolder(result_dir)
+    reference = Path(reference)
     if not reference.is_file():
         raise PostprocessError(f"reference file {reference} does not exist")
     columns = read_numeric_csv(reference)
     if len(columns) < 2:
         raise PostprocessError(f"reference file {reference} needs an abscissa and a data column")
     abscissa, *compared = list(columns)
-    written: list[Path] = []
+    timeseries = result.timeseries()
+    comparisons: list[Comparison] = []
     if abscissa in timeseries:
-        matched = [c for c in compared if c in timeseries and c != abscissa]
-        for column in matched:
-            written += _comparison_figure(
-                abscissa,
-                column,
-                (timeseries[abscissa], timeseries[column]),
-                (columns[abscissa], columns[column]),
-                reference.name,
-                figures_dir,
-                formats,
-            )
         available = [c for c in timeseries if c != abscissa]
+        order = np.argsort(timeseries[abscissa], kind="stable")
+        for column in (c for c in compared if c in available):
+            comparisons.append(
+                Comparison(
+                    abscissa,
+                    column,
+                    (timeseries[abscissa][order], timeseries[column][order]),
+                    (columns[abscissa], columns[column]),
+                )
+            )
     elif abscissa in _POSITION_COLUMNS:
+        profiles = result.profiles()
         last = max((p.time_s for p in profiles), default=0.0)
         latest = {p.field: p for p in profiles if p.time_s == last}
-        matched = [c for c in compared if c in latest]
-        for column in matched:
-            profile = latest[column]
-            name = "distance" if abscissa == "distance_m" else abscissa[0]
-            written += _comparison_figure(
-                abscissa,
-                column,
-                (_profile_position(profile, name), profile.values),
-                (columns[abscissa], columns[column]),
-                reference.name,
-                figures_dir,
-                formats,
-                title_suffix=f" along {profile.name} at t = {last:.3g} s",
-            )
         available = list(latest)
+        name = "distance" if abscissa == "distance_m" else abscissa[0]
+        for column in (c for c in compared if c in latest):
+            profile = latest[column]
+            position = _profile_position(profile, name)
+            order = np.argsort(position, kind="stable")
+            comparisons.append(
+                Comparison(
+                    abscissa,
+                    column,
+                    (position[order], profile.values[order]),
+                    (columns[abscissa], columns[column]),
+                    f" along {profile.name} at t = {last:.3g} s",
+                )
+            )
     else:
         raise PostprocessError(
             f"first column {abscissa!r} of {reference.name} is neither a time-series column "
             f"({', '.join(timeseries) or 'none'}) nor a position ({', '.join(_POSITION_COLUMNS)})"
         )
-    if not matched:
+    if not comparisons:
         raise PostprocessError(
             f"no column of {reference.name} ({', '.join(compared)}) matches the results; "
             f"available: {', '.join(available) or 'none'}"
         )
+    return comparisons
+
+
+def _reference_figures(
+    result_dir: Path, reference: Path, figures_dir: Path, formats: Sequence[str]
+) -> list[Path]:
+    written: list[Path] = []
+    for comparison in compare_with_reference(result_dir, reference):
+        written += _comparison_figure(comparison, reference.name, figures_dir, formats)
     return written
 
 
 def _comparison_figure(
-    abscissa: str,
-    column: str,
-    simulated: tuple[np.ndarray, np.ndarray],
-    reference: tuple[np.ndarray, np.ndarray],
-    reference_name: str,
-    figures_dir: Path,
-    formats: Sequence[str],
-    title_suffix: str = "",
+    comparison: Comparison, reference_name: str, figures_dir: Path, formats: Sequence[str]
 ) -> list[Path]:
-    sim_x, sim_y = simulated
-    ref_x, ref_y = reference
-    order = np.argsort(sim_x)
-    sim_x, sim_y = sim_x[order], sim_y[order]
-    inside = (ref_x >= sim_x[0]) & (ref_x <= sim_x[-1])
-    difference = np.interp(ref_x[inside], sim_x, sim_y) - ref_y[inside]
+    sim_x, sim_y = comparison.simulated
+    ref_x, ref_y = comparison.reference
+    column, abscissa = comparison.column, comparison.abscissa
+    inside, difference = comparison.inside, comparison.difference
     is_length = split_unit(abscissa)[1] == "m"
     factor, x_unit = length_scale(float(np.max(np.abs(sim_x)))) if is_length else (1.0, None)
     fig = Figure(figsize=(_FIGURE_WIDTH_IN, 5.2), layout="constrained")
@@ -397,15 +493,15 @@ def _comparison_figure(
     top.plot(ref_x * factor, ref_y, "o", ms=3.5, mfc="none", color="C3", label=reference_name)
     top.set_ylabel(axis_label(column))
     top.legend(fontsize="small")
-    top.set_title(f"{quantity_name(column)}: electrolyx against reference{title_suffix}")
+    top.set_title(f"{quantity_name(column)}: electrolyx against reference{comparison.title_suffix}")
     bottom.plot(ref_x[inside] * factor, difference, ".-", color="C3", ms=4)
     bottom.axhline(0.0, color="0.5", lw=0.8)
     bottom.set_ylabel(axis_label("difference_" + split_unit(column)[1]))
     bottom.set_xlabel(axis_label(abscissa, x_unit))
     if difference.size:
-        worst = float(np.max(np.abs(difference)))
         bottom.set_title(
-            f"electrolyx − reference (max |difference| = {worst:.3g})", fontsize="small"
+            f"electrolyx − reference (max |difference| = {comparison.max_abs_difference:.3g})",
+            fontsize="small",
         )
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
@@ -547,10 +643,8 @@ def _parameter_quantity(parameter: str) -> str:
 
 
 def _parameter_label(parameter: str) -> str:
-    unit = UNIT_SUFFIXES.get(_parameter_unit(parameter), "")
-    return f"{parameter.rsplit('.', 1)[0] + '.' if '.' in parameter else ''}" + (
-        f"{_parameter_quantity(parameter)} ({unit})" if unit else _parameter_quantity(parameter)
-    )
+    """``electrolyte.concentration_mol_m3`` -> ``electrolyte concentration (mol/m³)``."""
+    return axis_label(parameter.replace(".", "_"))
 
 
 def _slug(name: str) -> str:

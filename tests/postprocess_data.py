@@ -31,6 +31,8 @@ from dolfinx import fem, mesh
 
 __all__ = [
     "DEBYE_LENGTH_M",
+    "ZETA_V",
+    "gouy_chapman_potential",
     "load_rgb",
     "pixel_std",
     "thumbnail_difference",
@@ -50,7 +52,7 @@ ZETA_V = 0.1
 TIMES_S = (1e-9, 1e-8, 1e-7)
 
 
-def _gouy_chapman(distance_m: np.ndarray, zeta_v: float) -> np.ndarray:
+def gouy_chapman_potential(distance_m: np.ndarray, zeta_v: float) -> np.ndarray:
     """Gouy-Chapman potential (4RT/F) artanh(tanh(F zeta / 4RT) exp(-x / lambda_D))."""
     gamma = np.tanh(zeta_v / (4 * THERMAL_VOLTAGE_V))
     return 4 * THERMAL_VOLTAGE_V * np.arctanh(gamma * np.exp(-distance_m / DEBYE_LENGTH_M))
@@ -147,7 +149,7 @@ def _write_1d(path: Path, comm: MPI.Comm) -> None:
     domain = mesh.create_interval(comm, 120, [0.0, length])
 
     def potential(x, t):
-        return _gouy_chapman(x[0], ZETA_V * _charging(t))
+        return gouy_chapman_potential(x[0], ZETA_V * _charging(t))
 
     _write_fields(
         comm,
@@ -181,7 +183,7 @@ def _write_1d(path: Path, comm: MPI.Comm) -> None:
     distance = np.linspace(0.0, length, 61)
     rows = []
     for t in TIMES_S:
-        phi = _gouy_chapman(distance, ZETA_V * _charging(t))
+        phi = gouy_chapman_potential(distance, ZETA_V * _charging(t))
         fields = {
             "potential_V": phi,
             "concentration_Na_mol_m3": _boltzmann(phi, 1),
