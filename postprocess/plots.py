@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,9 +330,9 @@ def _profile_figures(
                 f"distance / Debye length (λ_D = {debye_length_m * x_factor:.3g} {x_unit})"
             )
         else:
-            ax.set_title(title)
+            ax.set_title(textwrap.fill(title, 60))
         if debye_length_m is not None:
-            fig.suptitle(title, fontsize="medium")
+            fig.suptitle(textwrap.fill(title, 70), fontsize="medium")
         written += _save(
             fig, figures_dir, f"profile_{_slug(name)}_{unit or 'dimensionless'}", formats
         )
@@ -493,7 +494,8 @@ def _comparison_figure(
     top.plot(ref_x * factor, ref_y, "o", ms=3.5, mfc="none", color="C3", label=reference_name)
     top.set_ylabel(axis_label(column))
     top.legend(fontsize="small")
-    top.set_title(f"{quantity_name(column)}: electrolyx against reference{comparison.title_suffix}")
+    title = f"{quantity_name(column)}: electrolyx against reference{comparison.title_suffix}"
+    top.set_title(textwrap.fill(title, 60))
     bottom.plot(ref_x[inside] * factor, difference, ".-", color="C3", ms=4)
     bottom.axhline(0.0, color="0.5", lw=0.8)
     bottom.set_ylabel(axis_label("difference_" + split_unit(column)[1]))
