@@ -60,7 +60,7 @@ class BDFStepController:
         self,
         relative_tolerance: float = 1e-4,
         absolute_tolerance: float = 1e-6,
-        initial_step_s: float = 1e-3,
+        initial_step_s: float = 1e-6,
         max_step_s: float = 60.0,
         min_step_s: float = 1e-10,
         safety: float = 0.8,

@@ -87,11 +87,11 @@ class DFNResolution:
         radial_surface_refinement: Exponent p of the radial grading (1 = uniform).
     """
 
-    negative_cells: int = 24
-    separator_cells: int = 8
-    positive_cells: int = 24
-    negative_radial_points: int = 16
-    positive_radial_points: int = 16
+    negative_cells: int = 20
+    separator_cells: int = 6
+    positive_cells: int = 20
+    negative_radial_points: int = 20
+    positive_radial_points: int = 20
     radial_surface_refinement: float = 1.5
 
 

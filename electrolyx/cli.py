@@ -1,0 +1,147 @@
+"""Command-line interface: ``electrolyx run|check|cases|plot|...``.
+
+Every command behaves the same under ``mpiexec -n N``: all ranks parse and validate, rank 0
+prints. Invalid input exits with code 2 and a message naming the key, the value and what is
+allowed; a solver that gives up exits with code 1 after writing what it had.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .schema import CaseError
+
+__all__ = ["cases_directory", "main"]
+
+
+def cases_directory() -> Path:
+    """Folder of the shipped cases ($ELECTROLYX_CASES, else ``cases/`` beside the package)."""
+    env = os.environ.get("ELECTROLYX_CASES")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "cases"
+
+
+def _comm():
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD
+
+
+def _print0(*args, file=None) -> None:
+    if _comm().rank == 0:
+        print(*args, file=file or sys.stdout, flush=True)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .case import load_case
+    from .driver import make_logger, run_case
+
+    comm = _comm()
+    case = load_case(args.case, args.set)
+    out = Path(args.out) if args.out else case.directory / "results"
+    code, _ = run_case(case, out, comm, make_logger(comm, quiet=args.quiet))
+    return code
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .case import load_case
+    from .driver import mesh_statistics, prepare
+    from .output import PhaseTimer
+
+    comm = _comm()
+    case = load_case(args.case, args.set)
+    model = prepare(case, comm, PhaseTimer())
+    stats = mesh_statistics(model.mesh, model.unknowns())
+    diagnostics = model.diagnostics()
+    _print0(f"case {case.name!r}: valid ({case.model} model)")
+    _print0(
+        f"mesh: {stats['dimension']}D, {stats['cells']} cells, {stats['vertices']} vertices; "
+        f"unknowns: {stats['unknowns']}"
+    )
+    for key, value in diagnostics.items():
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        _print0(f"  {key}: {text}")
+    return 0
+
+
+def _cmd_cases(args: argparse.Namespace) -> int:
+    folder = cases_directory()
+    for case_file in sorted(folder.glob("*/case.toml")):
+        try:
+            with open(case_file, "rb") as f:
+                section = tomllib.load(f).get("case", {})
+        except tomllib.TOMLDecodeError:
+            section = {"title": "(unreadable case.toml)"}
+        model = section.get("model", "?")
+        _print0(f"{case_file.parent.name:32s} [{model}] {section.get('title', '')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``electrolyx`` command."""
+    parser = argparse.ArgumentParser(
+        prog="electrolyx",
+        description="Finite-element simulation of ion and electron transport in "
+        "electrochemical cells (FEniCSx).",
+    )
+    parser.add_argument("--version", action="version", version=f"electrolyx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def case_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("case", metavar="CASE_DIR", help="case directory holding case.toml")
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a case value by its dotted key (repeatable), "
+            "e.g. --set boundaries.wall.potential=0.05",
+        )
+
+    run = sub.add_parser("run", help="run a case (also under mpiexec -n N)")
+    case_arguments(run)
+    run.add_argument("--out", metavar="DIR", help="result folder (default CASE_DIR/results)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check", help="validate a case and report its size and scales")
+    case_arguments(check)
+    check.set_defaults(func=_cmd_check)
+
+    cases = sub.add_parser("cases", help="list the shipped cases")
+    cases.set_defaults(func=_cmd_cases)
+
+    try:
+        from .postprocess.cli import add_subcommands
+    except ImportError:
+        pass
+    else:
+        add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``electrolyx`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CaseError as error:
+        _print0(f"electrolyx: {error}", file=sys.stderr)
+        return 2
+    except Exception:
+        # An error on one rank must not leave the others waiting forever under mpiexec.
+        comm = _comm()
+        if comm.size > 1:
+            traceback.print_exc()
+            sys.stderr.flush()
+            comm.Abort(1)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

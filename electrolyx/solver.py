@@ -1,0 +1,157 @@
+"""Newton driver on PETSc SNES: options from the case, convergence checks, statistics.
+
+:class:`NewtonSolver` wraps :class:`dolfinx.fem.petsc.NonlinearProblem`. It records the residual
+norm of every Newton iteration and the linear iterations, and turns a diverged solve into a
+:class:`NewtonFailure` carrying PETSc's converged reason and the residual history (``solve`` in
+dolfinx does not raise by itself).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from petsc4py import PETSc
+
+import dolfinx.fem.petsc
+
+__all__ = ["NewtonFailure", "NewtonSolver", "SolverStatistics", "petsc_options_from_case"]
+
+_LINEAR_SOLVERS: dict[str, dict[str, Any]] = {
+    "mumps": {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"},
+    "superlu_dist": {
+        "ksp_type": "preonly",
+        "pc_type": "lu",
+        "pc_factor_mat_solver_type": "superlu_dist",
+    },
+    "gmres-ilu": {"ksp_type": "gmres", "pc_type": "ilu", "ksp_rtol": 1e-10},
+    "gmres-asm": {
+        "ksp_type": "gmres",
+        "pc_type": "asm",
+        "sub_pc_type": "ilu",
+        "ksp_rtol": 1e-10,
+        "ksp_gmres_restart": 200,
+    },
+}
+
+_REASONS = {v: k for k, v in PETSc.SNES.ConvergedReason.__dict__.items() if not k.startswith("_")}
+
+_prefix_counter = itertools.count()
+
+
+def petsc_options_from_case(solver: Mapping[str, Any]) -> dict[str, Any]:
+    """PETSc SNES/KSP options for a case's ``[solver]`` table.
+
+    The named ``linear_solver`` preset and the Newton settings come first; entries of
+    ``[solver.petsc]`` are applied verbatim on top, so they override anything here.
+    """
+    options: dict[str, Any] = {
+        "snes_type": "newtonls",
+        "snes_linesearch_type": solver["line_search"],
+        "snes_rtol": solver["relative_tolerance"],
+        "snes_atol": solver["absolute_tolerance"],
+        "snes_stol": 0.0,
+        "snes_max_it": solver["max_iterations"],
+    }
+    options.update(_LINEAR_SOLVERS[solver["linear_solver"]])
+    options.update(solver.get("petsc", {}))
+    return options
+
+
+@dataclass
+class SolverStatistics:
+    """Counters accumulated over all solves of one :class:`NewtonSolver`."""
+
+    solves: int = 0
+    newton_iterations: int = 0
+    linear_iterations: int = 0
+    failures: int = 0
+    last_reason: str = ""
+    last_residuals: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "solves": self.solves,
+            "newton_iterations": self.newton_iterations,
+            "linear_iterations": self.linear_iterations,
+            "failed_solves": self.failures,
+            "last_converged_reason": self.last_reason,
+            "last_residual_history": self.last_residuals,
+        }
+
+
+class NewtonFailure(RuntimeError):
+    """Newton's method did not converge; carries PETSc's reason and the residual history."""
+
+    def __init__(self, reason: str, residuals: Sequence[float], where: str = ""):
+        self.reason = reason
+        self.residuals = list(residuals)
+        self.where = where
+        history = ", ".join(f"{r:.3e}" for r in self.residuals) or "none"
+        at = f" at {where}" if where else ""
+        super().__init__(
+            f"Newton did not converge{at}: PETSc reason {reason}; residual norms: {history}"
+        )
+
+
+class NewtonSolver:
+    """Newton's method with line search for F(u) = 0, assembled by dolfinx, solved by SNES.
+
+    Args:
+        residual: Residual form F (or blocks of forms).
+        unknown: The unknown function(s).
+        bcs: Dirichlet conditions.
+        options: PETSc options for the SNES and its KSP/PC (see :func:`petsc_options_from_case`).
+        name: Base of the PETSc options prefix (made unique per instance).
+        jacobian: Jacobian form(s); derived automatically when ``None``.
+        entity_maps: Entity maps for mixed-domain forms.
+    """
+
+    def __init__(
+        self,
+        residual: Any,
+        unknown: Any,
+        bcs: Sequence[dolfinx.fem.DirichletBC],
+        options: Mapping[str, Any],
+        name: str = "electrolyx",
+        jacobian: Any = None,
+        entity_maps: Sequence[Any] | None = None,
+    ):
+        self.prefix = f"{name}_{next(_prefix_counter)}_"
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(
+            residual,
+            unknown,
+            bcs=list(bcs),
+            J=jacobian,
+            petsc_options_prefix=self.prefix,
+            petsc_options=dict(options),
+            entity_maps=entity_maps,
+        )
+        self.snes = self.problem.solver
+        self.statistics = SolverStatistics()
+        self._residuals: list[float] = []
+        self.snes.setMonitor(lambda _snes, _it, norm: self._residuals.append(float(norm)))
+
+    def solve(self, where: str = "") -> int:
+        """Solve from the current iterate; return the number of Newton iterations.
+
+        Raises:
+            NewtonFailure: when SNES reports divergence (the unknown then holds the last iterate).
+        """
+        self._residuals = []
+        self.problem.solve()
+        reason_code = self.snes.getConvergedReason()
+        iterations = self.snes.getIterationNumber()
+        stats = self.statistics
+        stats.solves += 1
+        stats.newton_iterations += iterations
+        stats.linear_iterations += self.snes.getLinearSolveIterations()
+        stats.last_reason = _REASONS.get(reason_code, str(reason_code))
+        stats.last_residuals = list(self._residuals)
+        if reason_code <= 0:
+            stats.failures += 1
+            raise NewtonFailure(stats.last_reason, self._residuals, where)
+        return iterations
