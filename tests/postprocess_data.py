@@ -31,6 +31,7 @@ from dolfinx import fem, mesh
 
 __all__ = [
     "DEBYE_LENGTH_M",
+    "TIMES_S",
     "ZETA_V",
     "gouy_chapman_potential",
     "load_rgb",

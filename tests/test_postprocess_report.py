@@ -1,0 +1,92 @@
+"""The HTML report: self-contained, summarises run.json, displays in headless Chromium."""
+
+import re
+import subprocess
+from pathlib import Path
+
+from mpi4py import MPI
+
+import pytest
+from postprocess_data import write_result_folder
+
+from electrolyx.postprocess import check_html, find_chromium, write_report
+from electrolyx.postprocess.cli import main as postprocess_main
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium on PATH, installed by scripts/ensure-chromium.sh when missing."""
+    if find_chromium() is None:
+        subprocess.run([REPOSITORY / "scripts" / "ensure-chromium.sh"], check=False, timeout=900)
+    found = find_chromium()
+    if found is None:
+        pytest.fail("no chromium: scripts/ensure-chromium.sh could not install it")
+    return found
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    comm = MPI.COMM_WORLD
+    root = comm.bcast(tmp_path_factory.mktemp("report") if comm.rank == 0 else None, root=0)
+    return {kind: write_result_folder(Path(root) / kind, kind) for kind in ("2d", "dfn")}
+
+
+@pytest.fixture(scope="module")
+def report_2d(results):
+    return write_report(results["2d"], render_size=(480, 360))
+
+
+def test_report_is_self_contained(report_2d):
+    page = report_2d.read_text()
+    assert report_2d == report_2d.parent / "report.html"
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", page)  # only data: URIs
+    images = re.findall(r'<img src="data:image/(png|gif);base64,', page)
+    # residual history, 2 time series, 3 field renders
+    assert len(images) == 6
+
+
+def test_report_summarises_run_json(report_2d):
+    page = report_2d.read_text()
+    for heading in ("Mesh and unknowns", "Solver statistics", "Timings", "Conservation"):
+        assert f"<h3>{heading}</h3>" in page
+    assert '<tr><th>mesh.cells</th><td class="num">1920</td></tr>' in page
+    assert '<tr><th>mesh.unknowns</th><td class="num">3075</td></tr>' in page
+    assert '<tr><th>solver.newton_iterations</th><td class="num">5</td></tr>' in page
+    assert "<th>diagnostics.relative_ion_conservation_error</th>" in page
+    assert "bottom_wall, top_wall, inlet, outlet" in page
+    assert '<span class="status completed">completed</span>' in page
+
+
+def test_report_displays_in_chromium(chromium, report_2d):
+    check = check_html(report_2d)
+    assert check.errors == []
+    assert len(check.images) == 6
+    assert check.broken_images == []
+    assert min(image["naturalWidth"] for image in check.images) >= 480
+
+
+def test_browser_check_catches_errors_and_broken_images(chromium, report_2d, tmp_path):
+    """The check can fail: a page with a console error, a failing script and a corrupted image."""
+    page = report_2d.read_text()
+    page = page.replace("base64,iVBORw0KGgo", "base64,AAAAAAAAAA", 1)  # break the first PNG
+    page = page.replace("</body>", "<script>console.error('boom'); missing();</script></body>")
+    broken = tmp_path / "broken.html"
+    broken.write_text(page)
+    check = check_html(broken)
+    assert len(check.broken_images) == 1
+    assert "console.error: boom" in check.errors
+    assert any("missing is not defined" in error for error in check.errors)
+    assert not check.ok
+
+
+def test_report_without_fields_and_from_the_cli(chromium, results, capsys):
+    assert postprocess_main(["report", str(results["dfn"]), "--no-renders"]) == 0
+    report = results["dfn"] / "report.html"
+    assert capsys.readouterr().out.strip() == str(report)
+    check = check_html(report)
+    assert check.ok
+    # residual history, voltage (time and capacity), 4 time-series figures
+    assert len(check.images) == 6
