@@ -161,7 +161,8 @@ def render_image(
             f"--log needs a positive field; {field} ranges over "
             f"[{values.min():.3g}, {values.max():.3g}] here"
         )
-    title = f"{quantity_name(field)} at t = {time:.4g} s"
+    steady = len(result.times()) == 1 and time == 0.0
+    title = quantity_name(field) if steady else f"{quantity_name(field)} at t = {time:.4g} s"
     if len(_spanned_axes(data.bounds)) <= 1:
         return _line_image(data, field, values, title, options, window, result.debye_length_m)
     return _surface_image(full, data, field, values, signed, title, options)

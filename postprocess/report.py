@@ -15,6 +15,7 @@ import html
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,9 @@ h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom
 .completed { background: #2e7d32; } .failed { background: #c62828; } .unknown { background: #777; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
-td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
-th { background: #f4f4f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f6; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 0; } figure img { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
@@ -94,7 +95,7 @@ def _page(
 ) -> str:
     run = result.run
     case = run.get("case", {}) if isinstance(run.get("case"), dict) else {}
-    title = str(case.get("name") or run.get("case_name") or result.path.name)
+    title = str(_case_title(run) or result.path.name)
     status = str(run.get("status", "unknown"))
     status_class = status if status in ("completed", "failed") else "unknown"
     parts = [
@@ -147,11 +148,14 @@ def _summary_tables(run: dict[str, Any]) -> str:
     """Tables of the run.json sections a reader looks for first, found by their key names."""
     flat = _flatten({k: v for k, v in run.items() if k != "case"})
     sections: list[tuple[str, tuple[str, ...]]] = [
-        ("Versions and parallel run", ("version", "mpi", "petsc", "dolfinx", "host", "date")),
+        (
+            "Versions and parallel run",
+            ("version", "mpi", "petsc", "dolfinx", "electrolyx", "python", "host", "date"),
+        ),
         ("Mesh and unknowns", ("mesh.", "unknown", "dofs", "cells", "vertices")),
+        ("Convergence", ("converged", "status", "reason", "continuation", "failed")),
         ("Solver statistics", ("solver.", "newton", "linear", "iterations", "snes", "ksp")),
-        ("Convergence", ("converged", "status", "reason", "continuation", "steps")),
-        ("Timings", ("time", "timing", "wall", "seconds")),
+        ("Timings", ("timing", "wall_time", "elapsed", "seconds")),
         ("Conservation", ("conservation", "inventory", "balance", "charge", "mass")),
         ("Diagnostics", ("diagnostics.",)),
     ]
@@ -176,7 +180,10 @@ def _summary_tables(run: dict[str, Any]) -> str:
     rest = [
         (k, v)
         for k, v in flat.items()
-        if k not in shown and not _is_long_list(v) and not k.startswith("mesh.boundaries.")
+        if k not in shown
+        and not _is_long_list(v)
+        and not k.startswith("mesh.boundaries.")
+        and v not in ("", None, [], {})
     ]
     if rest:
         html_parts.append("<h3>Other</h3>")
@@ -200,7 +207,9 @@ def _table(rows: Iterable[tuple[str, Any]]) -> str:
             if numeric
             else f"<td>{_e(_format(value))}</td>"
         )
-        body.append(f"<tr><th>{_e(key)}</th>{cell}</tr>")
+        # let long dotted keys break after "." and "_" only, not inside words
+        shown_key = re.sub(r"([._])", r"\1<wbr>", _e(key))
+        body.append(f"<tr><th>{shown_key}</th>{cell}</tr>")
     return "<table>" + "".join(body) + "</table>"
 
 
@@ -243,6 +252,17 @@ def _residual_figure(run: dict[str, Any], figures_dir: Path) -> Path | None:
     path = figures_dir / "solver_residuals.png"
     fig.savefig(path, dpi=120)
     return path
+
+
+def _case_title(run: dict[str, Any]) -> str:
+    """The case's title or name from run.json, else the name of its case directory."""
+    case = run.get("case") if isinstance(run.get("case"), dict) else {}
+    meta = case.get("case") if isinstance(case.get("case"), dict) else {}
+    for candidate in (meta.get("title"), meta.get("name"), case.get("name"), case.get("title")):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    directory = run.get("case_directory")
+    return Path(directory).name if isinstance(directory, str) and directory else ""
 
 
 # -- helpers ---------------------------------------------------------------------------------
