@@ -73,9 +73,11 @@ class BDFStepController:
         self.safety = safety
         self._order = 1
 
-    def predict(self, history, time: float) -> list[np.ndarray]:
-        """Initial guess of the next state (extrapolation of the last accepted states)."""
-        return extrapolate(history, time)
+    def predict(self, history, time: float, indices) -> list[np.ndarray]:
+        """Initial Newton guess: extrapolated ``indices`` entries, the others as last accepted."""
+        extrapolated = extrapolate(history, time)
+        last = history[-1][1]
+        return [extrapolated[i] if i in indices else last[i].copy() for i in range(len(last))]
 
     def error(self, history, time: float, state, indices, comm: MPI.Comm) -> float:
         """Scaled local error of the step to ``time`` that produced ``state`` (collective).

@@ -19,7 +19,7 @@ from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import chen2020
 
 DATA = Path(__file__).parent / "data" / "pybamm"
-# 20 cells per electrode, 6 in the separator, 20 radial points: 0.08 / 0.27 mV RMS at 1C / 2C in the
+# 20 cells per electrode, 6 in the separator, 20 radial points: 0.07 / 0.25 mV RMS at 1C / 2C in the
 # refinement table of bench/README.md, fast enough for CI.
 RESOLUTION = DFNResolution(20, 6, 20, 20, 20)
 FILES = {0.5: "chen2020_05C.csv", 1.0: "chen2020_1C.csv", 2.0: "chen2020_2C.csv"}
