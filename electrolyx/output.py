@@ -10,6 +10,7 @@ Only rank 0 touches the CSV and JSON files; fields are written collectively.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import shutil
@@ -161,11 +162,17 @@ class ResultWriter:
         self._vtx.write(time_s)
 
     # -- end -------------------------------------------------------------------------------
-    def finish(self, run_info: Mapping[str, Any]) -> Path:
-        """Write run.json, close every file and rename the folder into place."""
+    def _close_fields(self) -> None:
         for f in (self._vtk, self._vtx):
             if f is not None:
                 f.close()
+        # dolfinx's VTKFile writes its .pvd again when destroyed: destroy it before the rename.
+        self._vtk = self._vtx = None
+        gc.collect()
+
+    def finish(self, run_info: Mapping[str, Any]) -> Path:
+        """Write run.json, close every file and rename the folder into place."""
+        self._close_fields()
         if self.comm.rank == 0:
             for f in (self._timeseries_file, self._profiles_file):
                 if f is not None:
@@ -181,9 +188,7 @@ class ResultWriter:
 
     def abandon(self) -> None:
         """Remove the temporary folder (used when nothing worth keeping was produced)."""
-        for f in (self._vtk, self._vtx):
-            if f is not None:
-                f.close()
+        self._close_fields()
         if self.comm.rank == 0 and self.path.exists():
             shutil.rmtree(self.path)
         self.comm.barrier()

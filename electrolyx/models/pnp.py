@@ -530,7 +530,8 @@ class PoissonNernstPlanck(Model):
             step *= 2.0
         return {"continuation": history}
 
-    def _update_outputs(self) -> dict[str, float]:
+    def update_outputs(self) -> dict[str, float]:
+        """Fill the SI output fields from the solution; return the scalar outputs."""
         s = self.scales
         u = self.solution.x.array
         self.potential.x.array[:] = s.thermal_voltage * u[self._component_dofs[0]]
@@ -561,21 +562,30 @@ class PoissonNernstPlanck(Model):
         """Fields written to ParaView files and sampled along profiles."""
         return [self.potential, *self.concentrations, self.charge_density, self.relative_net_charge]
 
+    def prepare(self) -> None:
+        """Build the function spaces, the scaled weak form and the Newton solver."""
+        self._setup()
+        options = petsc_options_from_case(self.settings["solver"])
+        self.solver = NewtonSolver(self.residual, self.solution, self.bcs, options, name="pnp")
+
+    def solve(self, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+        """Solve the steady problem (after :meth:`prepare`); return continuation details.
+
+        Raises:
+            NewtonFailure: if neither Newton nor continuation converged.
+        """
+        return self._solve_steady(log)
+
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
         """Solve the steady problem and write the outputs."""
         with timer.phase("forms"):
-            self._setup()
-            options = petsc_options_from_case(self.settings["solver"])
-            self.solver = NewtonSolver(self.residual, self.solution, self.bcs, options, name="pnp")
+            self.prepare()
         with timer.phase("solve"):
-            try:
-                details = self._solve_steady(log)
-            finally:
-                statistics = self.solver.statistics.as_dict()
+            details = self.solve(log)
         with timer.phase("output"):
-            row = {"time_s": 0.0, **self._update_outputs()}
+            row = {"time_s": 0.0, **self.update_outputs()}
             writer.add_timeseries_row(row)
             fields = self.output_fields()
             writer.set_profiles(self.mesh, self.settings["output"]["profiles"])
@@ -586,4 +596,4 @@ class PoissonNernstPlanck(Model):
         for key, value in row.items():
             if key != "time_s":
                 log(f"{key} = {value:.6g}")
-        return {**statistics, **details}
+        return {**self.solver.statistics.as_dict(), **details}

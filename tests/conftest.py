@@ -1,0 +1,39 @@
+"""Shared test helpers: the repository paths and running the CLI as a user would.
+
+Importing electrolyx here, before any test module, loads the MPI/PETSc shared libraries
+(dolfinx_solver) ahead of dolfinx, petsc4py and mpi4py in every test file.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import electrolyx  # noqa: F401  (must precede dolfinx/petsc4py imports)
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "cases"
+BIN = Path(sys.executable).parent
+
+
+def run_cli(*args: str, ranks: int = 1, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``electrolyx ARGS`` in a fresh process (under mpiexec when ranks > 1)."""
+    command = [str(BIN / "electrolyx"), *args]
+    if ranks > 1:
+        command = [str(BIN / "mpiexec"), "-n", str(ranks), *command]
+    env = dict(os.environ)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
+
+
+@pytest.fixture
+def shared_tmp_path(tmp_path):
+    """A temporary folder that is the same on every MPI rank."""
+    from mpi4py import MPI
+
+    return Path(MPI.COMM_WORLD.bcast(str(tmp_path), root=0))

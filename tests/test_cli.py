@@ -1,0 +1,127 @@
+"""The CLI end to end on the shipped Gouy-Chapman case, serially and on 2 MPI ranks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+from conftest import CASES, run_cli
+
+from electrolyx import __version__
+from electrolyx.constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
+
+CASE = CASES / "edl-gouy-chapman"
+RT = GAS_CONSTANT * 298.15
+# Grahame: sigma = sqrt(8 c0 eps RT) sinh(F zeta / 2RT) for the shipped case (c0 = 10 mol/m3,
+# eps_r = 78.5, zeta = 0.1 V).
+GRAHAME = math.sqrt(8 * 10.0 * 78.5 * VACUUM_PERMITTIVITY * RT) * math.sinh(
+    0.1 * FARADAY / (2 * RT)
+)
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_run_writes_every_output(tmp_path, ranks):
+    out = tmp_path / "results"
+    result = run_cli("run", str(CASE), "--out", str(out), ranks=ranks)
+    assert result.returncode == 0, result.stderr
+    assert "results written to" in result.stdout
+    # Progress and results are printed once, by rank 0 only.
+    assert result.stdout.count("steady solve converged") == 1
+
+    info = json.loads((out / "run.json").read_text())
+    assert info["status"] == "completed"
+    assert info["mpi_size"] == ranks
+    assert info["electrolyx"] == __version__
+    assert info["dolfinx"].startswith("0.11")
+    assert info["petsc"].startswith("3.")
+    assert info["mesh"] == {
+        "dimension": 1,
+        "geometric_dimension": 1,
+        "cells": 800,
+        "vertices": 801,
+        "unknowns": 3 * 801,
+    }
+    assert info["case"]["solver"]["linear_solver"] == "mumps"  # defaults filled in
+    assert info["solver"]["converged"] is True
+    assert info["solver"]["newton_iterations"] >= 1
+    assert info["solver"]["linear_iterations"] >= 1
+    assert set(info["timings_s"]) >= {"mesh", "forms", "solve", "output", "total"}
+
+    rows = read_csv(out / "timeseries.csv")
+    assert len(rows) == 1 and list(rows[0])[0] == "time_s"
+    # Grahame within 1e-4 relative (measured 5e-6; see test_gouy_chapman.py).
+    assert abs(float(rows[0]["surface_charge_C_m2"]) / GRAHAME - 1) < 1e-4
+
+    profile = read_csv(out / "profiles.csv")
+    assert list(profile[0]) == ["time_s", "profile", "field", "x_m", "y_m", "z_m", "value"]
+    fields = {r["field"] for r in profile if r["profile"] == "wall_normal"}
+    assert {"potential_V", "concentration_cation_mol_m3", "concentration_anion_mol_m3"} <= fields
+    potential = [r for r in profile if r["field"] == "potential_V"]
+    # Each of the 301 points exactly once, whatever the partition.
+    assert len(potential) == 301
+    assert len({r["x_m"] for r in potential}) == 301
+    assert float(potential[0]["value"]) == pytest.approx(0.1, abs=1e-12)
+
+    assert (out / "fields" / "fields.pvd").is_file()
+    assert (out / "fields" / "fields.bp").is_dir()
+    assert not list(tmp_path.glob(".results.tmp-*"))
+
+
+def test_fields_open_in_a_vtk_reader(tmp_path):
+    import pyvista
+
+    out = tmp_path / "results"
+    assert run_cli("run", str(CASE), "--out", str(out), "--quiet").returncode == 0
+    reader = pyvista.get_reader(str(out / "fields" / "fields.pvd"))
+    data = reader.read()[0]
+    assert {"potential_V", "concentration_cation_mol_m3", "space_charge_density_C_m3"} <= set(
+        data.point_data.keys()
+    )
+    assert data.n_points == 801
+    assert float(data["potential_V"].max()) == pytest.approx(0.1, rel=1e-12)
+
+
+def test_solver_failure_is_reported_and_keeps_what_was_written(tmp_path):
+    out = tmp_path / "results"
+    result = run_cli(
+        "run",
+        str(CASE),
+        "--out",
+        str(out),
+        "--set",
+        "solver.max_iterations=1",
+        "--set",
+        "solver.continuation_steps=1",
+    )
+    assert result.returncode == 1
+    assert "Newton did not converge" in result.stdout
+    info = json.loads((out / "run.json").read_text())
+    assert info["status"] == "failed"
+    assert "continuation: stuck at" in info["message"]
+    assert "residual norms" in info["message"]
+    assert info["solver"]["converged"] is False
+
+
+def test_check_reports_size_and_scales():
+    result = run_cli("check", str(CASE))
+    assert result.returncode == 0, result.stderr
+    assert "801 vertices; unknowns: 2403" in result.stdout
+    line = next(ln for ln in result.stdout.splitlines() if "debye_length_m" in ln)
+    # lambda_D = sqrt(eps RT / (2 F^2 c0)) = 3.042 nm for 10 mol/m3 in water at 25 C.
+    assert math.isclose(float(line.split(":")[1]), 3.042057e-9, rel_tol=1e-6)
+    assert "electroneutrality_verdict" in result.stdout
+
+
+def test_cases_and_version():
+    result = run_cli("cases")
+    assert result.returncode == 0
+    assert "edl-gouy-chapman" in result.stdout and "[pnp]" in result.stdout
+    result = run_cli("--version")
+    assert result.stdout.strip() == f"electrolyx {__version__}"
