@@ -247,7 +247,10 @@ def _surface_image(
                 log_scale=options.log,
                 show_edges=False,
                 smooth_shading=False,
-                ambient=0.45,  # soft shading: the colours stay close to the colour bar
+                # flat pictures (2D, slices) unlit: colours are exactly those of the colour bar;
+                # solids softly shaded so that their faces stay apart
+                lighting=len(spanned) == 3,
+                ambient=0.45,
                 diffuse=0.6,
                 specular=0.0,
                 scalar_bar_args={
