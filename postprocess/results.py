@@ -296,7 +296,9 @@ def _merge_coincident_points(grid: Any) -> Any:
     inverse = inverse.reshape(-1)
     if first.size == points.shape[0]:
         return grid
-    offsets = np.asarray(grid.offset, dtype=np.int64)
+    offsets = np.asarray(
+        grid.cell_offsets if hasattr(grid, "cell_offsets") else grid.offset, dtype=np.int64
+    )
     connectivity = inverse[np.asarray(grid.cell_connectivity, dtype=np.int64)]
     counts = np.diff(offsets)
     legacy = np.empty(counts.size + connectivity.size, dtype=np.int64)
