@@ -18,6 +18,10 @@ and y = 0 is the "symmetry" boundary.
 Element size: a distance field (exact distance to the channel-wall segments) feeds a gmsh
 Threshold field, ``wall_size`` (default lambda_D/4) within ``wall_layer_thickness`` of a charged
 wall, growing linearly at ``growth_rate`` (size increase per unit distance) up to ``max_size``.
+Every edge of every triangle touching a wall is then <= ``wall_size``. For long channels,
+``axial_size`` switches the channel to a structured grid instead: columns ``axial_size`` long,
+rows graded geometrically from exactly ``wall_size`` at each wall (only the wall-normal size is
+then bounded by ``wall_size``); the distance field then only refines around the channel mouths.
 
 Physical groups (names are the interface; tags are never used bare):
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 from mpi4py import MPI
 
 import gmsh
+import numpy as np
 from dolfinx.io import gmsh as gmshio
 
 from .gmsh_tools import (
@@ -44,8 +49,9 @@ from .gmsh_tools import (
     size_field_options,
     wall_distance_threshold,
 )
+from .interval import geometric_ratio
 
-__all__ = ["WALL_SIZE_SAFETY", "slit_nanochannel"]
+__all__ = ["WALL_SIZE_SAFETY", "slit_nanochannel", "wall_graded_cells"]
 
 WALL_SIZE_SAFETY = 0.7
 """Ratio of the size handed to gmsh to the requested wall size, for triangles.
@@ -63,6 +69,55 @@ def _check_positive(**values: float) -> None:
             raise ValueError(f"{name} must be > 0, got {value!r}")
 
 
+def wall_graded_cells(height: float, first_size: float, growth_rate: float) -> tuple[int, float]:
+    """Fewest cells, and their geometric ratio, that fill ``height`` from ``first_size`` up.
+
+    Args:
+        height: Length to fill (any unit).
+        first_size: Size of the first cell (same unit).
+        growth_rate: The ratio r of successive sizes may not exceed 1 + growth_rate.
+
+    Returns:
+        ``(cells, ratio)`` with first_size (ratio**cells - 1) / (ratio - 1) = height, or
+        ``(ceil(height / first_size), 1.0)`` when uniform cells of at most first_size fit best.
+    """
+    uniform = max(1, int(np.ceil(height / first_size - 1e-9)))
+    for cells in range(2, uniform):  # one cell is first_size whatever the ratio
+        ratio = geometric_ratio(height, first_size, cells)
+        if ratio <= 1 + growth_rate:
+            return cells, ratio
+    return uniform, 1.0
+
+
+def _structure_channel(
+    model: type[gmsh.model],
+    surfaces: list[int],
+    *,
+    axial_cells: int,
+    first_size: float,
+    growth_rate: float,
+    wall_y: float,
+    tol: float,
+) -> None:
+    """Make each channel half a transfinite grid, graded toward its wall at |y| = wall_y."""
+    for surface in surfaces:
+        for _, curve in model.getBoundary([(2, surface)], oriented=False):
+            # Points at the ends of the curve's parameter range, in the curve's own direction.
+            lower, upper = model.getParametrizationBounds(1, curve)
+            start = model.getValue(1, curve, [lower[0]])
+            end = model.getValue(1, curve, [upper[0]])
+            if abs(start[1] - end[1]) < tol:  # along the channel
+                model.mesh.setTransfiniteCurve(curve, axial_cells + 1)
+                continue
+            cells, ratio = wall_graded_cells(abs(end[1] - start[1]), first_size, growth_rate)
+            # Sizes grow by `ratio` along the curve: start at the wall end.
+            starts_at_wall = abs(abs(start[1]) - wall_y) < tol
+            model.mesh.setTransfiniteCurve(
+                curve, cells + 1, "Progression", ratio if starts_at_wall else 1 / ratio
+            )
+        model.mesh.setTransfiniteSurface(surface, "Alternate")
+
+
 def slit_nanochannel(
     comm: MPI.Comm,
     *,
@@ -77,6 +132,7 @@ def slit_nanochannel(
     growth_rate: float = 0.3,
     half_channel: bool = False,
     dielectric_walls: bool = False,
+    axial_size: float | None = None,
     rank: int = 0,
 ) -> gmshio.MeshData:
     """Mesh a slit nanochannel of length L and height 2h between two reservoirs.
@@ -97,6 +153,13 @@ def slit_nanochannel(
         half_channel: Mesh only y >= 0, with a "symmetry" boundary at y = 0.
         dielectric_walls: Also mesh the solid between the channel and the reservoir height
             (cells "solid"), for a Poisson problem with a permittivity per subdomain.
+        axial_size: If given, the channel is a structured triangle grid instead: cells of
+            length ``axial_size`` along x and heights growing geometrically (ratio at most
+            1 + growth_rate) from exactly ``wall_size`` at each wall. Long channels then cost
+            ~L/axial_size columns of cells instead of (L/wall_size) x (layer/wall_size); the
+            wall-normal size, the one a double layer parallel to the wall needs, stays
+            ``wall_size``. Cells are anisotropic near the walls, so only choose it when the
+            fields vary slowly along x (away from the entrances, within ~ axial_size).
         rank: Rank that builds the gmsh model.
 
     Returns:
@@ -125,6 +188,8 @@ def slit_nanochannel(
         )
     if wall_size > max_size:
         raise ValueError(f"wall_size ({wall_size:g} m) exceeds max_size ({max_size:g} m)")
+    if axial_size is not None and not axial_size > 0:
+        raise ValueError(f"axial_size must be > 0, got {axial_size!r}")
 
     # gmsh works in units of the Debye length: nanometre coordinates in metres would fall
     # below its geometric tolerance (1e-8). Nodes are scaled back to metres after meshing.
@@ -139,11 +204,16 @@ def slit_nanochannel(
 
     def build(model: type[gmsh.model]) -> None:
         occ = model.occ
+        # A structured channel is made of two halves (y < 0, y > 0), each graded to its wall.
+        channel_pieces = (
+            [(0.0, h), (-h, 0.0)]
+            if axial_size is not None and not half_channel
+            else [(channel_bottom, h)]
+        )
         rectangles = {
             "channel": [
-                occ.addRectangle(
-                    -half_length, channel_bottom, 0, 2 * half_length, h - channel_bottom
-                )
+                occ.addRectangle(-half_length, y0, 0, 2 * half_length, y1 - y0)
+                for y0, y1 in channel_pieces
             ],
             "reservoir_left": [
                 occ.addRectangle(-half_length - res_length, bottom, 0, res_length, top - bottom)
@@ -180,6 +250,8 @@ def slit_nanochannel(
             if abs(ymax - ymin) < tol:  # horizontal
                 y = abs(ymin)
                 if y < tol:
+                    if not half_channel:
+                        continue  # midline between the structured channel halves: interior
                     name = "symmetry"
                 elif abs(y - h) < tol and within_channel:
                     name = "channel_wall"
@@ -211,15 +283,32 @@ def slit_nanochannel(
             if dielectric_walls or name != "solid_outer_boundary":
                 model.addPhysicalGroup(1, curves, name=name)
 
-        # Exact distance (in Debye lengths) to the two wall segments |x| <= L/2, y = +-h.
+        # Exact distance (in Debye lengths) to the two wall segments |x| <= L/2, y = +-h; with
+        # a structured channel only its four corners (channel mouths) still need the field.
+        axial_term = (
+            f"abs(x)-{half_length!r}"
+            if axial_size is not None
+            else (f"max(abs(x)-{half_length!r},0)")
+        )
         wall_distance_threshold(
             model,
-            f"sqrt(max(abs(x)-{half_length!r},0)^2 + (abs(y)-{h!r})^2)",
+            f"sqrt(({axial_term})^2 + (abs(y)-{h!r})^2)",
             size_near=WALL_SIZE_SAFETY * wall_size / unit,
             size_far=max_size / unit,
             layer=max(wall_layer_thickness, wall_size) / unit,
             growth_rate=growth_rate,
         )
+        if axial_size is not None:
+            _structure_channel(
+                model,
+                cells["channel"],
+                axial_cells=max(1, round(2 * half_length / (axial_size / unit))),
+                # 0.1% below wall_size absorbs gmsh's rounding of the progression (~1e-7).
+                first_size=0.999 * wall_size / unit,
+                growth_rate=growth_rate,
+                wall_y=h,
+                tol=tol,
+            )
         with gmsh_options(size_field_options()):
             model.mesh.generate(2)
         model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])

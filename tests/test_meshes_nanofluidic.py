@@ -23,7 +23,8 @@ from electrolyx.meshes.gmsh_tools import (
     physical_tag,
     tagged_entities,
 )
-from electrolyx.meshes.nanochannel import slit_nanochannel
+from electrolyx.meshes.interval import geometric_ratio
+from electrolyx.meshes.nanochannel import slit_nanochannel, wall_graded_cells
 from electrolyx.meshes.nanopore import axisymmetric_nanopore, cylindrical_nanopore
 
 DEBYE_LENGTH = 1.0e-9  # m (about 92 mol/m3 of a 1:1 salt in water at 298 K)
@@ -167,6 +168,65 @@ def test_slit_nanochannel_regions_boundaries_and_wall_size(half_channel, dielect
     ]
     coarsest = mesh.comm.allreduce(float(_edge_lengths(x).max(initial=0.0)), op=MPI.MAX)
     assert coarsest > DEBYE_LENGTH / 2
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("half_channel", [False, True])
+def test_structured_slit_nanochannel_grades_the_wall_normal_size(half_channel):
+    axial_size = 0.5 * DEBYE_LENGTH
+    parameters = SLIT | {
+        "channel_length": 20 * DEBYE_LENGTH,
+        "channel_half_height": 3 * DEBYE_LENGTH,
+        "reservoir_height": 8 * DEBYE_LENGTH,
+    }
+    mesh_data = slit_nanochannel(
+        MPI.COMM_WORLD, half_channel=half_channel, axial_size=axial_size, **parameters
+    )
+    length, h = parameters["channel_length"], parameters["channel_half_height"]
+    walls = 1 if half_channel else 2
+    assert "symmetry" in mesh_data.physical_groups or not half_channel
+    assert _measure(mesh_data, "channel") == pytest.approx(length * h * walls, rel=STRAIGHT_RTOL)
+    assert _measure(mesh_data, "channel_wall") == pytest.approx(length * walls, rel=STRAIGHT_RTOL)
+
+    # Structured: 2 triangles per (axial column x graded row), rows from wall_graded_cells.
+    rows, _ = wall_graded_cells(h, 0.999 * DEBYE_LENGTH / 4, growth_rate=0.3)
+    columns = round(length / axial_size)
+    assert _global_count(mesh_data, "channel") == 2 * columns * rows * walls
+
+    # Wall-normal height of each channel triangle on the wall: 2 area / wall edge = wall_size
+    # less the 0.1% margin, up to gmsh's rounding of the progression (~1e-7).
+    mesh = mesh_data.mesh
+    _, wall_facets = tagged_entities(mesh_data, "channel_wall")
+    _, channel_cells = tagged_entities(mesh_data, "channel")
+    mesh.topology.create_connectivity(1, 2)
+    facet_to_cells = mesh.topology.connectivity(1, 2)
+    heights = []
+    for facet in wall_facets:
+        for cell in np.intersect1d(facet_to_cells.links(facet), channel_cells):
+            triangle = mesh.geometry.x[entities_to_geometry(mesh, 2, np.array([cell]))[0]]
+            edge = mesh.geometry.x[entities_to_geometry(mesh, 1, np.array([facet]))[0]]
+            area = _simplex_measures(triangle[None])[0]
+            heights.append(2 * area / np.linalg.norm(edge[1] - edge[0]))
+    local = (min(heights), max(heights)) if heights else (np.inf, 0.0)
+    lowest = mesh.comm.allreduce(local[0], op=MPI.MIN)
+    highest = mesh.comm.allreduce(local[1], op=MPI.MAX)
+    assert highest <= DEBYE_LENGTH / 4
+    assert lowest == pytest.approx(0.999 * DEBYE_LENGTH / 4, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("height", "first_size", "growth_rate"), [(50.0, 0.25, 0.3), (3.0, 0.25, 0.1), (0.2, 0.25, 0.3)]
+)
+def test_wall_graded_cells_fill_the_height_with_the_fewest_cells(height, first_size, growth_rate):
+    cells, ratio = wall_graded_cells(height, first_size, growth_rate)
+    sizes = first_size * ratio ** np.arange(cells)
+    if ratio > 1:
+        assert sizes.sum() == pytest.approx(height, rel=1e-12)  # bisection to round-off
+        assert ratio <= 1 + growth_rate
+        # One cell fewer would need a steeper progression than allowed.
+        assert geometric_ratio(height, first_size, cells - 1) > 1 + growth_rate or cells == 2
+    else:
+        assert cells == max(1, int(np.ceil(height / first_size)))
 
 
 def test_slit_nanochannel_facet_bounding_boxes():
@@ -356,7 +416,11 @@ def test_named_groups_only_and_callers_gmsh_session_left_alone():
 @pytest.mark.mpi
 @pytest.mark.parametrize(
     ("generator", "parameters"),
-    [(slit_nanochannel, SLIT), (cylindrical_nanopore, PORE | {"membrane_solid": True})],
+    [
+        (slit_nanochannel, SLIT),
+        (slit_nanochannel, SLIT | {"axial_size": DEBYE_LENGTH / 2, "dielectric_walls": True}),
+        (cylindrical_nanopore, PORE | {"membrane_solid": True}),
+    ],
 )
 def test_distributed_mesh_matches_serial_mesh(generator, parameters):
     """Under mpiexec the mesh is split, not changed: counts and measures equal a serial build."""
