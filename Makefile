@@ -9,7 +9,7 @@ DEMO_CASE ?= cases/edl-gouy-chapman
 DEMO_OUT ?= $(DEMO_CASE)/results
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint test-serial test-mpi clean
+.PHONY: venv demo test lint test-serial test-mpi browser docs clean
 
 $(BIN)/.installed: pyproject.toml scripts/find-python.sh
 	@py=$$(./scripts/find-python.sh) || exit 1; \
@@ -24,19 +24,28 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/mpiexec -n $(NP) $(BIN)/electrolyx run $(DEMO_CASE) --out $(DEMO_OUT)
 	$(BIN)/electrolyx plot $(DEMO_OUT)
-	@echo "Results are in $(DEMO_OUT)/ (open $(DEMO_OUT)/fields/*.xdmf in ParaView; figures in $(DEMO_OUT)/figures/)"
+	@echo "Results: $(DEMO_OUT)/ (run.json, timeseries.csv, profiles.csv);" \
+	      "fields for ParaView: $(DEMO_OUT)/fields/fields.pvd; figures: $(DEMO_OUT)/figures/"
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-serial: venv
+# The HTML report test opens the page in headless Chromium (Debian's package, installed if missing).
+browser:
+	./scripts/ensure-chromium.sh
+
+test-serial: venv browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests
 
 test-mpi: venv
 	$(BIN)/mpiexec -n $(NP) $(BIN)/python -m mpi4py -m pytest -m mpi -p no:cacheprovider $(PYTEST_ARGS) tests
 
 test: lint test-serial test-mpi
+
+# docs/case-format.md is generated from the schemas (a test checks it is current).
+docs: venv
+	$(BIN)/python -m electrolyx.docs > docs/case-format.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -125,3 +125,12 @@ def test_cases_and_version():
     assert "edl-gouy-chapman" in result.stdout and "[pnp]" in result.stdout
     result = run_cli("--version")
     assert result.stdout.strip() == f"electrolyx {__version__}"
+
+
+def test_plot_draws_the_gouy_chapman_figure(tmp_path):
+    out = tmp_path / "results"
+    assert run_cli("run", str(CASE), "--out", str(out), "--quiet").returncode == 0
+    result = run_cli("plot", str(out))
+    assert result.returncode == 0, result.stderr
+    figure = out / "figures" / "gouy_chapman.png"
+    assert figure.is_file() and figure.stat().st_size > 20_000  # a real two-panel figure
