@@ -636,8 +636,19 @@ def _swept_parameter(cases: list[dict[str, Any]]) -> tuple[str | None, np.ndarra
     return None, np.empty(0)
 
 
+# Case values are SI (the schema's rule): a key whose last word names one of these quantities
+# carries this unit even when its name has no suffix (``boundaries.wall.potential``).
+_SI_UNIT_OF_QUANTITY = {"potential": "V", "voltage": "V", "concentration": "mol_m3"}
+_SI_UNIT_OF_QUANTITY |= {"temperature": "K"}
+
+
 def _parameter_unit(parameter: str) -> str:
-    return split_unit(parameter.rsplit(".", 1)[-1])[1]
+    """Unit suffix of a dotted case key: its own suffix, else the SI unit of the quantity."""
+    last = parameter.rsplit(".", 1)[-1]
+    suffix = split_unit(last)[1]
+    if suffix:
+        return suffix
+    return _SI_UNIT_OF_QUANTITY.get(last.split("_")[-1], "")
 
 
 def _parameter_quantity(parameter: str) -> str:
@@ -646,7 +657,11 @@ def _parameter_quantity(parameter: str) -> str:
 
 def _parameter_label(parameter: str) -> str:
     """``electrolyte.concentration_mol_m3`` -> ``electrolyte concentration (mol/m³)``."""
-    return axis_label(parameter.replace(".", "_"))
+    unit = _parameter_unit(parameter)
+    name = parameter.replace(".", "_")
+    if unit and not split_unit(name)[1]:
+        name = f"{name}_{unit}"
+    return axis_label(name)
 
 
 def _slug(name: str) -> str:

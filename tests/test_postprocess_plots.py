@@ -167,9 +167,14 @@ def _write_sweep(root: Path, key: str, values, timeseries) -> Path:
     for index, value in enumerate(values):
         run = root / f"run{index:02d}"
         run.mkdir(parents=True)
-        section, name = key.split(".")
+        case: dict = {"case": {"model": "pnp"}}
+        *sections, name = key.split(".")
+        table = case
+        for section in sections:
+            table = table.setdefault(section, {})
+        table[name] = value
         (run / "run.json").write_text(
-            json.dumps({"model": "pnp", "status": "completed", "case": {section: {name: value}}})
+            json.dumps({"model": "pnp", "status": "completed", "case": case})
         )
         columns = timeseries(value)
         _write_csv(run / "timeseries.csv", ["time_s", *columns], [[0.0, *columns.values()]])
@@ -196,9 +201,11 @@ def test_conductance_sweep(tmp_path):
 
 
 def test_voltage_sweep_gives_an_iv_curve(tmp_path):
+    # case keys carry SI values without a suffix: a swept "potential" is in V, so the currents
+    # against it make the I-V curve
     sweep = _write_sweep(
         tmp_path / "iv",
-        "boundary.applied_voltage_V",
+        "boundaries.wall.potential",
         [-0.1, -0.05, 0.0, 0.05, 0.1],
         lambda v: {"current_outlet_A": 1e-9 * np.sinh(v / 0.05)},
     )
