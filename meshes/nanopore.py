@@ -15,8 +15,11 @@ a permittivity per subdomain; otherwise the pore wall and membrane surfaces are 
 
 Element size: the exact distance to the pore wall (r = a, |z| <= L/2) feeds a gmsh Threshold
 field: ``wall_size`` (default lambda_D/4) within ``wall_layer_thickness``, growing linearly at
-``growth_rate`` to ``max_size``. ``size_factor`` scales both sizes, from tiny test meshes
-(size_factor > 1, which gives up the lambda_D/4 resolution) to benchmark meshes (< 1).
+``growth_rate`` to ``max_size``; every edge of every tetrahedron touching the pore wall is then
+<= ``wall_size``. ``size_factor`` scales both sizes, from tiny test meshes (size_factor > 1,
+which gives up the lambda_D/4 resolution) to benchmark meshes (< 1). For scale: a = 2, L = 6,
+R = 6, H = 4 Debye lengths with max_size 2 lambda_D gives 1.56 M tetrahedra and 260 k vertices
+(0.78 M unknowns for 3 P1 fields) in ~80 s of CPU and 1.3 GB on the building rank.
 
 Physical groups:
 
@@ -49,8 +52,10 @@ TETRAHEDRON_WALL_SIZE_SAFETY = 0.45
 """Ratio of the size handed to gmsh to the requested wall size, for tetrahedra.
 
 Tetrahedra overshoot a size field more than triangles: the longest edge of a tetrahedron with a
-face on the pore wall reached 1.45x the target on the pores tried (radius 1 to 10 Debye lengths,
-with and without membrane); 0.6x keeps it within the requested wall size. The tests check it.
+face on the pore wall reached 2.08x the target (measured on pores of radius 0.5 to 2 Debye
+lengths, with and without membrane; the wall facets themselves stay below 1.45x). Asking for
+0.45x kept every such edge <= 0.94 of the requested wall size; the tests check the bound itself.
+The price is ~2.4x more tetrahedra than asking for 0.6x.
 """
 
 

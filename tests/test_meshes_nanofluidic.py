@@ -19,6 +19,7 @@ import pytest
 from dolfinx.mesh import entities_to_geometry
 
 from electrolyx.meshes.gmsh_tools import (
+    distribute_gmsh_model,
     facet_bounding_boxes,
     physical_tag,
     tagged_entities,
@@ -411,6 +412,19 @@ def test_named_groups_only_and_callers_gmsh_session_left_alone():
     assert mesh_data.facet_tags.find(tag).size > 0
     with pytest.raises(KeyError, match="pore_wall"):  # the message lists the known groups
         physical_tag(mesh_data, "channel_wall")
+
+
+@pytest.mark.mpi
+def test_a_failed_gmsh_build_raises_on_every_rank_and_cleans_up():
+    """A failure on the building rank must not leave the other ranks waiting in model_to_mesh."""
+
+    def build(model):
+        model.occ.addRectangle(0, 0, 0, 1, 1)
+        raise ValueError("geometry rejected")
+
+    with pytest.raises((ValueError, RuntimeError), match="geometry rejected"):
+        distribute_gmsh_model(MPI.COMM_WORLD, build, gdim=2, name="failing")
+    assert not gmsh.isInitialized()  # the generator finalized the gmsh it had started
 
 
 @pytest.mark.mpi
