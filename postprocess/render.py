@@ -507,15 +507,15 @@ def _fit_camera(plotter: Any, bounds: Sequence[float], camera: str) -> None:
     width, height = plotter.window_size
     span_h = extents[horizontal] or max(extents)
     span_v = extents[vertical] or max(extents)
-    usable_aspect = (width * 0.78) / (height * 0.62)  # axes labels, title and colour bar
-    scale = max(span_v, span_h / usable_aspect) / 2 / 0.62
+    usable_aspect = (width * 0.78) / (height * 0.55)  # axes labels, title and colour bar
+    scale = max(span_v, span_h / usable_aspect) / 2 / 0.55
     plotter.camera.parallel_scale = scale
     centre = [0.5 * (bounds[2 * i] + bounds[2 * i + 1]) for i in range(3)]
     position = list(plotter.camera.position)
     focal = list(plotter.camera.focal_point)
     shift = [centre[i] - focal[i] for i in range(3)]
     # move the picture up a little: the colour bar takes the bottom of the window
-    shift[vertical] -= 0.06 * 2 * scale
+    shift[vertical] -= 0.09 * 2 * scale
     plotter.camera.focal_point = [focal[i] + shift[i] for i in range(3)]
     plotter.camera.position = [position[i] + shift[i] for i in range(3)]
 

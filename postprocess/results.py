@@ -220,6 +220,11 @@ class ResultFolder:
             reader.set_active_time_value(resolved)
             data = reader.read()
             grid = data.combine() if hasattr(data, "combine") else data
+            if grid is None or grid.n_points == 0:
+                raise PostprocessError(
+                    f"the fields at t = {resolved:g} s in {self.fields_file} could not be read "
+                    "(missing or damaged .vtu pieces?)"
+                )
             grid = _merge_coincident_points(_without_ghost_cells(grid))
             self._field_cache[resolved] = grid
         return self._field_cache[resolved]

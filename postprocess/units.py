@@ -69,11 +69,12 @@ UNIT_SUFFIXES: dict[str, str] = {
 _SUFFIXES_LONGEST_FIRST = sorted(UNIT_SUFFIXES, key=lambda s: (-s.count("_"), -len(s)))
 
 # SI prefixes for lengths, largest first: (threshold in m, factor to multiply by, unit).
+# Lengths from half a unit up are shown in that unit (0.6 m, 400 mm, 30 nm, 0.6 µm).
 _LENGTH_PREFIXES = (
-    (1.0, 1.0, "m"),
-    (1e-3, 1e3, "mm"),
-    (1e-6, 1e6, "µm"),
-    (1e-9, 1e9, "nm"),
+    (0.5, 1.0, "m"),
+    (0.5e-3, 1e3, "mm"),
+    (0.5e-6, 1e6, "µm"),
+    (0.5e-9, 1e9, "nm"),
     (0.0, 1e12, "pm"),
 )
 
