@@ -5,6 +5,7 @@ README.md there). PyBaMM's own default mesh is 0.35 / 0.73 / 1.42 mV RMS away fr
 0.5C / 1C / 2C; the tolerances below (0.5 mV RMS, cut-off time within 0.05 %) are those of issue 4.
 """
 
+import csv
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def test_constant_current_discharge_matches_pybamm(model, c_rate):
     rms, _ = voltage_errors(solution, reference)
     # Issue 4: RMS voltage difference <= 0.5 mV.
     assert rms <= 0.5e-3
+    # The initial voltage (consistent potentials at t = 0) within the same 0.5 mV.
+    assert abs(solution.voltage_V[0] - reference[0, 1]) <= 0.5e-3
     # Issue 4: time of the 2.5 V cut-off within 0.05 % (the reference's last row is the event).
     t_end, t_ref = solution.time_s[-1], reference[-1, 0]
     assert abs(t_end - t_ref) <= 5e-4 * t_ref
@@ -111,3 +114,47 @@ def test_parallel_run_matches_serial_run():
     assert len(distributed.time_s) == len(serial.time_s)
     assert np.max(np.abs(np.subtract(distributed.time_s, serial.time_s))) < 1e-8
     assert np.max(np.abs(np.subtract(distributed.voltage_V, serial.voltage_V))) < 1e-8
+
+
+PROFILE_NAMES = {
+    "Electrolyte concentration [mol.m-3]": "electrolyte_concentration_mol_m3",
+    "Electrolyte potential [V]": "electrolyte_potential_V",
+    "Negative particle surface concentration [mol.m-3]": (
+        "negative_particle_surface_concentration_mol_m3"
+    ),
+    "Positive particle surface concentration [mol.m-3]": (
+        "positive_particle_surface_concentration_mol_m3"
+    ),
+}
+
+
+@pytest.mark.mpi
+def test_profiles_match_pybamm(model):
+    """c_e, phi_e and c_s,surf across the cell at 0/25/50/75 % and end of the 1C discharge."""
+    with open(DATA / "chen2020_1C_profiles.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    labels = ["0", "25%", "50%", "75%", "end"]
+    times = [next(float(r["time_s"]) for r in rows if r["time_label"] == lab) for lab in labels]
+    model.reset()
+    # The reference "end" is the cut-off of its own (40-point) mesh: compare with ours.
+    solution = model.discharge(5.0, output_times_s=times[:-1])
+    assert [round(t, 6) for t, _ in solution.profiles[:-1]] == [round(t, 6) for t in times[:-1]]
+    assert len(solution.profiles) == len(labels)
+    for label, (_, profiles) in zip(labels, solution.profiles, strict=True):
+        for variable, name in PROFILE_NAMES.items():
+            selected = [r for r in rows if r["time_label"] == label and r["variable"] == variable]
+            x = np.array([float(r["x_m"]) for r in selected])
+            reference = np.array([float(r["value"]) for r in selected])
+            ours = np.interp(x, *profiles[name])  # P1 field: linear between nodes is exact
+            if name == "electrolyte_potential_V" and label == "0":
+                # At t = 0 phi_e spans only 28 mV, and the reference mesh (40 volumes per
+                # region) is itself 0.25 mV (0.9 % of that) off its finest mesh (V_start
+                # 4.037582 vs 4.037328 V in the setup JSON); our V_start is 0.07 mV from the
+                # finest. The t = 0 potentials are tested through V(0) against the finest mesh.
+                continue
+            scale = np.ptp(reference)
+            if scale == 0.0:  # uniform initial profile: must be reproduced to round-off
+                assert np.max(np.abs(ours - reference)) <= 1e-9 * np.max(np.abs(reference))
+                continue
+            # Issue 4: within 1 % of each profile's range.
+            assert np.max(np.abs(ours - reference)) <= 0.01 * scale, (label, name)

@@ -124,6 +124,9 @@ class DFNSolution:
     newton_iterations: int = 0
     rejected_steps: int = 0
     wall_time_s: float = 0.0
+    profiles: list[tuple[float, dict[str, tuple[np.ndarray, np.ndarray]]]] = field(
+        default_factory=list
+    )
 
     def as_arrays(self) -> dict[str, np.ndarray]:
         """The series as numpy arrays keyed by column name."""
@@ -447,6 +450,56 @@ class DFN:
         area = self.parameters.electrode_area_m2
         return {name: self._integral(f) * area for name, f in self._reaction.items()}
 
+    def _gather_nodal(self, function, component=None) -> tuple[np.ndarray, np.ndarray]:
+        """Nodal (x, value) of a P1 field over all ranks, sorted by x (collective)."""
+        space = function.function_space
+        owned = space.dofmap.index_map.size_local
+        x = space.tabulate_dof_coordinates()[:owned, 0]
+        bs = space.dofmap.index_map_bs
+        values = function.x.array[: owned * bs].reshape(owned, bs)
+        values = values[:, component if component is not None else 0]
+        xs = np.concatenate(self.comm.allgather(x))
+        vs = np.concatenate(self.comm.allgather(values))
+        order = np.argsort(xs, kind="stable")
+        return xs[order], vs[order]
+
+    def profiles(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Profiles across the cell at the current state: name -> (x [m], value), SI units.
+
+        Interfacial current densities are the faradaic j_F of each node, as in the equations.
+        """
+        temperature = float(self.temperature.value)
+        x_e, c_e = self._gather_nodal(self.u[0])
+        _, phi_e = self._gather_nodal(self.u[1])
+        c_e, phi_e = c_e * self.scales[0], phi_e * self.scales[1]
+        result = {
+            "electrolyte_concentration_mol_m3": (x_e, c_e),
+            "electrolyte_potential_V": (x_e, phi_e),
+        }
+        vt = GAS_CONSTANT * temperature / FARADAY
+        for label, electrode, i_phi, i_c in (
+            ("negative", self.negative, 2, 3),
+            ("positive", self.positive, 4, 5),
+        ):
+            ep = electrode.params
+            x, phi_s = self._gather_nodal(self.u[i_phi])
+            _, sto = self._gather_nodal(self.u[i_c], electrode.grid.size - 1)
+            phi_s = phi_s * self.scales[i_phi]
+            c_surf = sto * ep.max_concentration_mol_m3
+            c_e_here = np.interp(x, x_e, c_e)
+            eta = phi_s - np.interp(x, x_e, phi_e) - ep.open_circuit_potential(sto, temperature)
+            j0 = ep.exchange_current_density(
+                c_e_here, c_surf, ep.max_concentration_mol_m3, temperature
+            )
+            j = j0 * (
+                np.exp(ep.anodic_transfer_coefficient * eta / vt)
+                - np.exp(-ep.cathodic_transfer_coefficient * eta / vt)
+            )
+            result[f"{label}_electrode_potential_V"] = (x, phi_s)
+            result[f"{label}_particle_surface_concentration_mol_m3"] = (x, c_surf)
+            result[f"{label}_interfacial_current_density_A_m2"] = (x, j)
+        return result
+
     def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
         """Electrode-averaged particle concentrations (negative, positive) [mol/m3]."""
         values = []
@@ -570,6 +623,8 @@ class DFN:
         if first:
             self._record(current_A)
             self._consistent = True
+            if any(abs(t) < 1e-9 for t in output_times_s):
+                self.solution.profiles.append((0.0, self.profiles()))
         self._run(current_A, self.time_s + duration_s, cutoff_voltage_V, output_times_s)
         self.solution.wall_time_s += time.perf_counter() - start
         return self.solution
@@ -606,8 +661,11 @@ class DFN:
                 dt = self._locate_cutoff(dt, order, voltage, current_A, cutoff)
                 self._accept(dt, current_A)
                 self.solution.termination = "cut-off"
+                self.solution.profiles.append((self.time_s, self.profiles()))
                 return
             self._accept(dt, current_A)
+            if any(abs(self.time_s - t) < 1e-9 for t in output_times_s):
+                self.solution.profiles.append((self.time_s, self.profiles()))
             if self.time_s >= end_time_s - 1e-12:
                 self.solution.termination = "time"
                 return
