@@ -114,6 +114,14 @@ def _page(
         parts.append(f"<p><b>Message:</b> {_e(str(message))}</p>")
     parts.append("<h2>Summary</h2>")
     parts.append(_summary_tables(run))
+    timeseries = result.timeseries()
+    if timeseries:
+        time = timeseries.get("time_s")
+        at = f" at t = {time[-1]:.6g} s" if time is not None and time.size else ""
+        parts.append(f"<h2>Scalar outputs{_e(at)}</h2>")
+        parts.append(
+            _table((name, float(values[-1])) for name, values in timeseries.items() if values.size)
+        )
     plot_files = [
         p
         for p in sorted(figures_dir.glob("*"))

@@ -1,5 +1,6 @@
 """The HTML report: self-contained, summarises run.json, displays in headless Chromium."""
 
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -57,6 +58,9 @@ def test_report_summarises_run_json(report_2d):
     assert _row("solver.newton_iterations", 5) in page
     assert _row("diagnostics.relative_ion_conservation_error", 3.1e-12) in page
     assert "bottom_wall, top_wall, inlet, outlet" in page
+    # the last row of timeseries.csv: charging fraction 1 - exp(-10) of 1e-12 A at t = 1e-7 s
+    assert "<h2>Scalar outputs at t = 1e-07 s</h2>" in page
+    assert _row("current_outlet_A", 1e-12 * (1 - math.exp(-10))) in page
     assert '<span class="status completed">completed</span>' in page
 
 
