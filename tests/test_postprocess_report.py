@@ -1,5 +1,6 @@
 """The HTML report: self-contained, summarises run.json, displays in headless Chromium."""
 
+import json
 import math
 import re
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 import pytest
+from conftest import CASES, run_cli
 from postprocess_data import write_result_folder
 
 from electrolyx.postprocess import check_html, find_chromium, write_report
@@ -100,3 +102,23 @@ def test_report_without_fields_and_from_the_cli(chromium, results, capsys):
     assert check.ok
     # residual history, voltage (time and capacity), 4 time-series figures
     assert len(check.images) == 6
+
+
+def test_report_of_the_shipped_case_from_the_cli(chromium, tmp_path):
+    """End to end: run the Gouy-Chapman case, `electrolyx report` it, open it in Chromium."""
+    out = tmp_path / "results"
+    run = run_cli("run", str(CASES / "edl-gouy-chapman"), "--out", str(out), "--quiet")
+    assert run.returncode == 0, run.stderr
+    result = run_cli("report", str(out))
+    assert result.returncode == 0, result.stderr
+    report = out / "report.html"
+    check = check_html(report)
+    assert check.errors == [] and check.broken_images == []
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert "gouy_chapman.png" in figures  # the double-layer figure of postprocess/edl.py
+    assert "solver_residuals.png" in figures
+    assert len(check.images) == len(figures)  # every figure embedded, every one displayed
+    info = json.loads((out / "run.json").read_text())
+    page = report.read_text()
+    assert _row("mesh.cells", info["mesh"]["cells"]) in page
+    assert _row("mesh.unknowns", info["mesh"]["unknowns"]) in page
