@@ -19,15 +19,15 @@ from mpi4py import MPI
 import dolfinx
 
 from ..output import PhaseTimer, ResultWriter
-from ..schema import CaseError, Key, Options, Table, TableArray, Variant
+from ..schema import CaseError, Key, Options, Table, TableArray
 
 __all__ = [
     "Model",
     "case_table",
-    "mesh_variant",
     "output_table",
     "require_boundaries",
     "solver_table",
+    "sweep_table",
 ]
 
 
@@ -98,11 +98,12 @@ def solver_table(
     )
 
 
-def output_table() -> Table:
-    """The ``[output]`` table: fields and line profiles."""
+def output_table(**extra: Any) -> Table:
+    """The ``[output]`` table: fields, line profiles and model-specific ``extra`` entries."""
     return Table(
         "What the run writes besides run.json and timeseries.csv.",
         {
+            **extra,
             "fields": Key(
                 "bool",
                 "Write fields for ParaView (fields/fields.pvd and fields/fields.bp).",
@@ -131,45 +132,18 @@ def output_table() -> Table:
     )
 
 
-def mesh_variant(default_domain: str = "electrolyte") -> Variant:
-    """The ``[mesh]`` table: a gmsh generator and its parameters, or a mesh file."""
-    return Variant(
-        "The mesh: made by a gmsh generator, or read from a gmsh .msh file in the case folder.",
-        "generator",
+def sweep_table() -> Table:
+    """The ``[sweep]`` table: run the case once per value of one or more keys."""
+    return Table(
+        "Parameter sweep: the case runs once per value, every key in `keys` set to that value; "
+        "each run writes a sub-folder `run_NNN` of the result folder.",
         {
-            "interval": Table(
-                "1D interval [0, length] made by gmsh, graded geometrically toward one or both "
-                "ends; its end points are boundaries named `left_name` and `right_name`.",
-                {
-                    "length": Key("float", "Interval length.", unit="m", low=0.0, low_open=True),
-                    "cells": Key("int", "Number of cells.", default=400, low=1, high=10**8),
-                    "first_cell_size": Key(
-                        "float",
-                        "Size of the cell at each graded end (ignored for grading 'none').",
-                        unit="m",
-                        default=None,
-                        low=0.0,
-                        low_open=True,
-                    ),
-                    "grading": Key(
-                        "str",
-                        "Where cells are smallest.",
-                        default="left",
-                        choices=("left", "right", "both", "none"),
-                    ),
-                    "left_name": Key("str", "Boundary name of x = 0.", default="left"),
-                    "right_name": Key("str", "Boundary name of x = length.", default="right"),
-                },
+            "keys": Key(
+                "strs",
+                "Dotted case keys set to each value (e.g. species.0.bulk_concentration).",
+                default=[],
             ),
-            "gmsh_file": Table(
-                "A gmsh .msh file (physical groups name the regions and boundaries).",
-                {
-                    "path": Key("str", "Path of the .msh file, relative to the case folder."),
-                    "dimension": Key(
-                        "int", "Geometric dimension of the mesh.", default=3, low=1, high=3
-                    ),
-                },
-            ),
+            "values": Key("floats", "Values, one run each.", default=[]),
         },
     )
 

@@ -2,20 +2,25 @@
 
 Equations (SI), for species k = 1..N with charge number z_k and diffusivity D_k:
 
-    N_k = -D_k (grad c_k + z_k c_k F/(RT) grad phi)           (Nernst-Planck flux)
-    div N_k = 0                                                (steady species conservation)
+    N_k = -D_k (grad c_k + z_k c_k F/(RT) grad phi) + c_k v    (Nernst-Planck flux)
+    dc_k/dt + div N_k = 0                                      (species conservation)
     -div(eps_0 eps_r grad phi) = F sum_k z_k c_k               (Gauss's law)
 
 Scaling (all unknowns and coefficients O(1)): lengths by the bulk Debye length
 lambda_D = sqrt(eps_0 eps_r RT / (F^2 sum_k z_k^2 c_k,bulk)), potential by RT/F, concentrations by
-c_ref = sum_k z_k^2 c_k,bulk. Unknowns are psi = F phi/(RT) and u_k = ln(c_k/c_ref), so that
-concentrations are positive by construction. The mesh stays in metres: the scaled weak forms
-are obtained by passing coefficients multiplied by powers of lambda_D (``_Scales``).
+c_ref = sum_k z_k^2 c_k,bulk, time by lambda_D^2 / D_max. Unknowns are psi = F phi/(RT) and
+u_k = ln(c_k/c_ref), so that concentrations are positive by construction. The mesh stays in
+metres: the scaled weak forms are obtained by passing coefficients multiplied by powers of
+lambda_D (dx_hat = L^-d dx, ds_hat = L^(1-d) ds, grad_hat = L grad).
 
 Boundary kinds (``[boundaries.NAME] kind = ...``): ``potential`` (phi fixed, no ion flux),
 ``reservoir`` (phi and all c_k fixed), ``surface_charge`` (eps grad(phi).n = sigma, no ion flux),
 ``stern`` (Robin eps grad(phi).n = C_S (phi_M - phi), no ion flux), ``blocking`` (no flux, no
 charge; also what every boundary not listed gets).
+
+Time stepping: variable-step BDF2 (BDF1 on the first step) on d(c_k)/dt with c_k = c_ref exp(u_k),
+so that the amount of each species changes only through the boundaries (to the Newton
+tolerance); the local error is estimated against the polynomial predictor and the step adapted.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from mpi4py import MPI
 
 import basix.ufl
 import dolfinx
-import dolfinx.fem.petsc
 import numpy as np
 import ufl
 from dolfinx import fem
@@ -42,111 +46,24 @@ from ..forms import (
     space_charge_density,
     species_conservation_residual,
 )
-from ..meshes import graded_interval
+from ..mesh_input import build_mesh, mesh_boundary_names
 from ..output import PhaseTimer, ResultWriter
-from ..schema import CaseError, Key, NamedTables, Table, TableArray, Variant
+from ..sampling import LineSampler
+from ..schema import CaseError
 from ..solver import NewtonFailure, NewtonSolver, petsc_options_from_case
-from .base import Model, case_table, mesh_variant, output_table, require_boundaries, solver_table
+from ..time_stepping import BDFStepController
+from .base import Model, require_boundaries
+from .pnp_schema import SCHEMA
 
 __all__ = ["PoissonNernstPlanck"]
 
-_POTENTIAL = Key("float", "Electric potential of the boundary.", unit="V")
+_AMOUNT_UNIT = {1: "m2", 2: "m", 3: ""}  # integral over the domain per (area, depth, nothing)
 
-_BOUNDARY = Variant(
-    "Boundary conditions by boundary name (physical-group name of the mesh). Boundaries not "
-    "listed are blocking: no ion flux and no surface charge.",
-    "kind",
-    {
-        "potential": Table(
-            "Electrode or wall at a fixed potential (zeta potential); no ion flux.",
-            {"potential": _POTENTIAL},
-        ),
-        "reservoir": Table(
-            "Bulk reservoir: fixed potential and concentrations.",
-            {
-                "potential": Key(
-                    "float", "Electric potential of the reservoir.", unit="V", default=0.0
-                ),
-                "concentrations": Key(
-                    "floats",
-                    "Concentration of each species, in [[species]] order (default: bulk).",
-                    unit="mol/m3",
-                    default=None,
-                ),
-            },
-        ),
-        "surface_charge": Table(
-            "Charged wall: fixed surface charge density, no ion flux.",
-            {"surface_charge_density": Key("float", "Surface charge density sigma.", unit="C/m2")},
-        ),
-        "stern": Table(
-            "Metal at a fixed potential behind a Stern layer of given capacitance; no ion flux.",
-            {
-                "potential": _POTENTIAL,
-                "stern_capacitance": Key(
-                    "float",
-                    "Stern-layer capacitance per area, C_S = eps_S / lambda_S.",
-                    unit="F/m2",
-                    low=0.0,
-                    low_open=True,
-                ),
-            },
-        ),
-        "blocking": Table("No ion flux, no surface charge.", {}),
-    },
-)
 
-SCHEMA = Table(
-    "Poisson-Nernst-Planck case.",
-    {
-        "case": case_table(("pnp",)),
-        "electrolyte": Table(
-            "The solvent and conditions.",
-            {
-                "temperature": Key(
-                    "float", "Temperature.", unit="K", default=298.15, low=0.0, low_open=True
-                ),
-                "relative_permittivity": Key(
-                    "float",
-                    "Relative permittivity of the electrolyte (78.5 for water at 25 C).",
-                    default=78.5,
-                    low=0.0,
-                    low_open=True,
-                ),
-            },
-        ),
-        "species": TableArray(
-            "Ionic species; their bulk concentrations must be electroneutral.",
-            Table(
-                "One ionic species.",
-                {
-                    "name": Key("str", "Name used in output names (concentration_NAME_mol_m3)."),
-                    "charge_number": Key("int", "Charge number z.", low=-10, high=10),
-                    "diffusivity": Key(
-                        "float", "Diffusion coefficient D.", unit="m2/s", low=0.0, low_open=True
-                    ),
-                    "bulk_concentration": Key(
-                        "float",
-                        "Bulk (reservoir) concentration.",
-                        unit="mol/m3",
-                        low=0.0,
-                        low_open=True,
-                    ),
-                },
-            ),
-            min_items=1,
-            unique_key="name",
-        ),
-        "mesh": mesh_variant(),
-        "boundaries": NamedTables(_BOUNDARY.doc, _BOUNDARY),
-        "study": Table(
-            "What is solved.",
-            {"type": Key("str", "Study type.", default="steady", choices=("steady",))},
-        ),
-        "solver": solver_table(),
-        "output": output_table(),
-    },
-)
+def _unit(base: str, tdim: int) -> str:
+    """SI unit suffix of a domain integral of a quantity ``base``: C -> C_m2 in 1D, C_m in 2D."""
+    suffix = _AMOUNT_UNIT[tdim]
+    return f"{base}_{suffix}" if suffix else base
 
 
 @dataclass(frozen=True)
@@ -159,6 +76,11 @@ class _Scales:
     debye_length: float  # m
     diffusivity: float  # m2/s
     permittivity: float  # eps_0 eps_r, F/m
+
+    @property
+    def time(self) -> float:
+        """Charging time of the Debye layer, lambda_D^2 / D_max (s)."""
+        return self.debye_length**2 / self.diffusivity
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> _Scales:
@@ -179,7 +101,7 @@ class _Scales:
 
 
 class PoissonNernstPlanck(Model):
-    """Steady Poisson-Nernst-Planck with log-concentration unknowns (see module docstring)."""
+    """Steady or transient Poisson-Nernst-Planck with log-concentration unknowns."""
 
     name = "pnp"
     description = "Poisson-Nernst-Planck ion transport where electroneutrality fails"
@@ -190,8 +112,7 @@ class PoissonNernstPlanck(Model):
         """Cross-key checks: charged species, electroneutral bulk, a potential reference."""
         problems = []
         species = settings["species"]
-        charges = [s["charge_number"] for s in species]
-        if all(z == 0 for z in charges):
+        if all(s["charge_number"] == 0 for s in species):
             problems.append("species: at least one species must carry charge (charge_number)")
         net = sum(s["charge_number"] * s["bulk_concentration"] for s in species)
         scale = sum(abs(s["charge_number"]) * s["bulk_concentration"] for s in species)
@@ -211,11 +132,19 @@ class PoissonNernstPlanck(Model):
                 "boundaries: the potential needs a reference: give at least one boundary of "
                 "kind 'potential', 'reservoir' or 'stern'"
             )
-        if "reservoir" not in kinds:
+        study = settings["study"]
+        if study["type"] == "steady" and "reservoir" not in kinds:
             problems.append(
                 "boundaries: a steady study needs a boundary of kind 'reservoir' (it fixes the "
-                "amount of each species)"
+                "amount of each species); a closed domain needs study.type = 'transient'"
             )
+        if study["type"] == "transient" and study["output_times"] is not None:
+            bad = [t for t in study["output_times"] if not 0 < t <= study["end_time"]]
+            if bad:
+                problems.append(
+                    f"study.output_times = {study['output_times']!r}: allowed times in "
+                    f"(0, end_time = {study['end_time']:g}] s"
+                )
         for name, b in boundaries.items():
             if b["kind"] == "reservoir" and b["concentrations"] is not None:
                 given = b["concentrations"]
@@ -226,20 +155,30 @@ class PoissonNernstPlanck(Model):
                     )
         mesh = settings["mesh"]
         if mesh["generator"] == "interval":
-            names = [mesh["left_name"], mesh["right_name"]]
             if mesh["grading"] != "none" and mesh["first_cell_size"] is None:
                 problems.append(
                     "missing key 'mesh.first_cell_size': needed for grading "
                     f"{mesh['grading']!r} (a number in (0, inf) m)"
                 )
+        elif mesh["generator"] == "gmsh_file":
+            if not (case_dir / mesh["path"]).is_file():
+                problems.append(f"mesh.path = {mesh['path']!r}: no such file in {case_dir}")
+        names = mesh_boundary_names(mesh)
+        if names is not None:
             try:
                 require_boundaries(boundaries, names)
             except CaseError as error:
                 problems.extend(error.problems)
-        elif mesh["generator"] == "gmsh_file":
-            path = case_dir / mesh["path"]
-            if not path.is_file():
-                problems.append(f"mesh.path = {mesh['path']!r}: no such file in {case_dir}")
+            conductance = settings["output"]["conductance"]
+            if conductance["boundary"] is not None and conductance["boundary"] not in names:
+                problems.append(
+                    f"output.conductance.boundary = {conductance['boundary']!r}: allowed one of "
+                    + ", ".join(repr(n) for n in names)
+                )
+        conductance = settings["output"]["conductance"]
+        given = [conductance[k] is not None for k in ("boundary", "probe_start", "probe_end")]
+        if any(given) and not all(given):
+            problems.append("output.conductance needs all of boundary, probe_start and probe_end")
         if problems:
             raise CaseError(problems)
 
@@ -252,28 +191,11 @@ class PoissonNernstPlanck(Model):
     # -- mesh ------------------------------------------------------------------------------
     def build_mesh(self) -> dolfinx.mesh.Mesh:
         """Make the mesh by gmsh (or read the .msh file) and distribute it."""
-        m = self.settings["mesh"]
-        if m["generator"] == "interval":
-            self.mesh_data = graded_interval(
-                self.comm,
-                m["length"],
-                m["cells"],
-                m["first_cell_size"],
-                m["grading"],
-                m["left_name"],
-                m["right_name"],
-            )
-        else:
-            self.mesh_data = dolfinx.io.gmsh.read_from_msh(
-                str(self.case_dir / m["path"]), self.comm, 0, gdim=m["dimension"]
-            )
-            facet_groups = [
-                name
-                for name, group in self.mesh_data.physical_groups.items()
-                if group.dim == self.mesh_data.mesh.topology.dim - 1
-            ]
-            require_boundaries(self.settings["boundaries"], facet_groups)
+        self.mesh_data = build_mesh(
+            self.settings["mesh"], self.case_dir, self.comm, self.scales.debye_length
+        )
         mesh = self.mesh_data.mesh
+        require_boundaries(self.settings["boundaries"], self.facet_groups())
         mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
         return mesh
 
@@ -283,20 +205,32 @@ class PoissonNernstPlanck(Model):
         assert self.mesh_data is not None, "build_mesh first"
         return self.mesh_data.mesh
 
+    def facet_groups(self) -> list[str]:
+        """Names of the mesh's boundary (facet) groups."""
+        tdim = self.mesh_data.mesh.topology.dim
+        return [n for n, g in self.mesh_data.physical_groups.items() if g.dim == tdim - 1]
+
+    def cell_groups(self) -> list[str]:
+        """Names of the mesh's regions (cell groups)."""
+        tdim = self.mesh_data.mesh.topology.dim
+        return [n for n, g in self.mesh_data.physical_groups.items() if g.dim == tdim]
+
     def unknowns(self) -> int:
         """Global unknowns: one potential and N log-concentrations per mesh vertex (P1)."""
         return self.mesh.topology.index_map(0).size_global * (1 + len(self.species))
 
     def smallest_feature(self) -> float:
-        """Smallest geometric length of the domain (the extent along its thinnest axis)."""
+        """Smallest geometric length: channel height, pore diameter, or the domain extent."""
+        m = self.settings["mesh"]
+        if m["generator"] == "slit_nanochannel":
+            return 2 * m["channel_half_height"]
+        if m["generator"] == "cylindrical_nanopore":
+            return 2 * m["pore_radius"]
         x = self.mesh.geometry.x
-        local_min = x.min(axis=0) if len(x) else np.full(3, np.inf)
-        local_max = x.max(axis=0) if len(x) else np.full(3, -np.inf)
         lo, hi = np.empty(3), np.empty(3)
-        self.comm.Allreduce(local_min, lo, op=MPI.MIN)
-        self.comm.Allreduce(local_max, hi, op=MPI.MAX)
-        extent = (hi - lo)[: self.mesh.geometry.dim]
-        return float(extent.min())
+        self.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+        self.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        return float((hi - lo)[: self.mesh.geometry.dim].min())
 
     def diagnostics(self) -> dict[str, Any]:
         """Debye length, thermal voltage, smallest feature and the electroneutrality verdict."""
@@ -325,6 +259,7 @@ class PoissonNernstPlanck(Model):
             "debye_length_m": s.debye_length,
             "thermal_voltage_V": s.thermal_voltage,
             "ionic_strength_mol_m3": 0.5 * s.concentration,
+            "debye_charging_time_s": s.time,
             "smallest_feature_m": feature,
             "debye_length_over_smallest_feature": ratio,
             "electroneutrality_verdict": verdict,
@@ -332,6 +267,11 @@ class PoissonNernstPlanck(Model):
         for name, b in self.settings["boundaries"].items():
             if "potential" in b:
                 out[f"potential_{name}_over_thermal_voltage"] = b["potential"] / s.thermal_voltage
+        velocity = self.settings["flow"]["velocity"]
+        if velocity is not None:
+            speed = float(np.linalg.norm(velocity))
+            out["peclet_number_debye"] = speed * s.debye_length / s.diffusivity
+            out["peclet_number_feature"] = speed * feature / s.diffusivity
         mesh_settings = self.settings["mesh"]
         if mesh_settings["generator"] == "interval" and mesh_settings["first_cell_size"]:
             out["first_cell_size_over_debye_length"] = (
@@ -349,11 +289,8 @@ class PoissonNernstPlanck(Model):
         mesh = self.mesh
         s = self.scales
         n_species = len(self.species)
-        gdim = mesh.geometry.dim
         tdim = mesh.topology.dim
         length = s.debye_length
-        # Scaled integrals with a mesh in metres: dx_hat = L^-d dx, ds_hat = L^(1-d) ds,
-        # grad_hat = L grad, so int grad_hat a . grad_hat b dx_hat = L^(2-d) int grad a.grad b dx.
         volume = fem.Constant(mesh, length**-tdim)
         area = fem.Constant(mesh, length ** (1 - tdim))
         stiffness = fem.Constant(mesh, length ** (2 - tdim))
@@ -361,16 +298,15 @@ class PoissonNernstPlanck(Model):
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(1 + n_species,))
         self.space = fem.functionspace(mesh, element)
         self.solution = fem.Function(self.space, name="pnp_solution")
+        self.previous = [fem.Function(self.space), fem.Function(self.space)]
         scaled_potential = self.solution[0]
         log_concentrations = [self.solution[1 + k] for k in range(n_species)]
         tests = ufl.TestFunction(self.space)
 
         # Boundary data, each multiplied by the continuation parameter `ramp`.
-        self.ramp = fem.Constant(mesh, 1.0)
-        facet_tags = self.mesh_data.facet_tags
-        ds = ufl.Measure("ds", domain=mesh, subdomain_data=facet_tags)
-        self.bcs: list[fem.DirichletBC] = []
         self._ramped: list[tuple[fem.Constant, float]] = []
+        ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.mesh_data.facet_tags)
+        self.bcs: list[fem.DirichletBC] = []
         surface_charges = []
         stern_layers = []
         bulk = np.array([sp["bulk_concentration"] for sp in self.species])
@@ -412,8 +348,15 @@ class PoissonNernstPlanck(Model):
 
         charge_numbers = [sp["charge_number"] for sp in self.species]
         concentrations = [ufl.exp(u) for u in log_concentrations]  # in units of c_ref
+        velocity = None
+        if self.settings["flow"]["velocity"] is not None:
+            v = np.zeros(mesh.geometry.dim)
+            given_velocity = self.settings["flow"]["velocity"]
+            v[: len(given_velocity)] = given_velocity[: mesh.geometry.dim]
+            # Scaled velocity v lambda_D / D_ref, times L^(2-d) like every flux here.
+            velocity = stiffness * fem.Constant(mesh, v * length / s.diffusivity)
         dx = ufl.Measure("dx", domain=mesh)
-        gauss = gauss_law_residual(
+        residual = gauss_law_residual(
             scaled_potential,
             tests[0],
             permittivity=stiffness,
@@ -422,15 +365,26 @@ class PoissonNernstPlanck(Model):
             surface_charges=surface_charges,
             stern_layers=stern_layers,
         )
-        residual = gauss
+        # BDF: dc/dt ~ a0 c^{n+1} + a1 c^n + a2 c^{n-1} (a_i = 0: steady), scaled time.
+        self.bdf = [fem.Constant(mesh, 0.0) for _ in range(3)]
+        self.fluxes = []
+        self.storage_rates = []
         for k, sp in enumerate(self.species):
             flux = nernst_planck_flux_log(
                 log_concentrations[k],
                 scaled_potential,
                 stiffness * sp["diffusivity"] / s.diffusivity,
                 sp["charge_number"],
+                velocity,
             )
-            residual += species_conservation_residual(flux, tests[1 + k], dx)
+            rate = volume * (
+                self.bdf[0] * concentrations[k]
+                + self.bdf[1] * ufl.exp(self.previous[0][1 + k])
+                + self.bdf[2] * ufl.exp(self.previous[1][1 + k])
+            )
+            self.fluxes.append(flux)
+            self.storage_rates.append(rate)
+            residual += species_conservation_residual(flux, tests[1 + k], dx, storage_rate=rate)
         self.residual = residual
 
         # Output fields in SI on P1.
@@ -448,35 +402,80 @@ class PoissonNernstPlanck(Model):
         self.charge_density = fem.Function(self.output_space, name="space_charge_density_C_m3")
         self.relative_net_charge = fem.Function(self.output_space, name="relative_net_charge")
 
-        # Surface charge of each charged boundary by the consistent (residual) flux: with chi_b
-        # the P1 function equal to 1 on the boundary's nodes, Gauss's theorem gives
-        #   int_b sigma ds = int eps grad(phi) . grad(chi_b) dx - int rho_e chi_b dx
-        # which converges at the rate of the potential itself (no differentiated field).
-        rho_si = space_charge_density(
-            [s.concentration * c for c in concentrations], charge_numbers, FARADAY
-        )
-        potential_si = s.thermal_voltage * scaled_potential
-        self.surface_charge_forms = {}
-        for name, b in self.settings["boundaries"].items():
-            if b["kind"] not in ("potential", "stern", "surface_charge"):
-                continue
-            chi = fem.Function(self.output_space)
-            dofs = fem.locate_dofs_topological(self.output_space, tdim - 1, self._facets(name))
-            chi.x.array[dofs] = 1.0
-            chi.x.scatter_forward()
-            tag = self.mesh_data.physical_groups[name].tag
-            flux_form = fem.form(
-                s.permittivity * ufl.inner(ufl.grad(potential_si), ufl.grad(chi)) * dx
-                - rho_si * chi * dx
+        # Boundary fluxes by the consistent (residual) method: with chi_b the P1 function equal
+        # to 1 on the nodes of boundary b, Gauss's theorem gives
+        #   int_b sigma ds = int eps grad(phi) . grad(chi_b) dx - int rho_e chi_b dx,
+        #   int_b N_k . n ds = int N_k . grad(chi_b) dx - int dc_k/dt chi_b dx,
+        # which converge at the rate of the fields themselves (no differentiated field).
+        # One compiled form each; chi is refilled per boundary.
+        self._indicator = fem.Function(self.output_space)
+        self._boundary_dofs: dict[str, np.ndarray] = {}
+        chi = self._indicator
+        rho_hat = space_charge_density(concentrations, charge_numbers, 1.0)
+        charge_scale = s.permittivity * s.thermal_voltage * length ** (tdim - 2)
+        self._surface_charge_form = fem.form(
+            charge_scale
+            * (
+                stiffness * ufl.inner(ufl.grad(scaled_potential), ufl.grad(chi)) * dx
+                - volume * rho_hat * chi * dx
             )
-            measure = fem.form(fem.Constant(mesh, 1.0) * ds(tag))
-            self.surface_charge_forms[name] = (flux_form, measure)
-        self.total_charge_form = fem.form(rho_si * dx)
-        del gdim
+        )
+        flux_scale = FARADAY * s.diffusivity * s.concentration * length ** (tdim - 1)
+        self._current_form = fem.form(
+            flux_scale
+            * sum(
+                z * (ufl.inner(flux, ufl.grad(chi)) * dx - rate * chi * dx)
+                for z, flux, rate in zip(
+                    charge_numbers, self.fluxes, self.storage_rates, strict=True
+                )
+            )
+        )
+        self._measure_form = fem.form(chi * ds)
+        # Charge per region: a cell indicator refilled per region.
+        self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+        self._region_charge_form = fem.form(
+            FARADAY * s.concentration * rho_hat * self._region_indicator * dx
+        )
+        self._amount_forms = [fem.form(s.concentration * c * dx) for c in concentrations]
+        # Probes and four-probe conductance.
+        probes = self.settings["output"]["probes"]
+        conductance = self.settings["output"]["conductance"]
+        points = [p["point"] for p in probes]
+        if conductance["boundary"] is not None:
+            points += [conductance["probe_start"], conductance["probe_end"]]
+        padded = np.zeros((len(points), 3))
+        for i, p in enumerate(points):
+            padded[i, : len(p)] = p
+        self._probe_points = padded
+        self._probe_sampler = LineSampler(mesh, padded) if len(points) else None
+
+    def _boundary_integral(self, form: fem.Form, name: str) -> float:
+        """Assemble ``form`` with the indicator of boundary ``name`` (summed over ranks)."""
+        if name not in self._boundary_dofs:
+            self._boundary_dofs[name] = fem.locate_dofs_topological(
+                self.output_space, self.mesh.topology.dim - 1, self._facets(name)
+            )
+        chi = self._indicator
+        chi.x.array[:] = 0.0
+        chi.x.array[self._boundary_dofs[name]] = 1.0
+        chi.x.scatter_forward()
+        return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+    def _boundary_measure(self, name: str) -> float:
+        tag = self.mesh_data.physical_groups[name].tag
+        ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.mesh_data.facet_tags)
+        form = fem.form(fem.Constant(self.mesh, 1.0) * ds(tag))
+        return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
     # -- solve -----------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Build the function spaces, the scaled weak form and the Newton solver."""
+        self._setup()
+        options = petsc_options_from_case(self.settings["solver"])
+        self.solver = NewtonSolver(self.residual, self.solution, self.bcs, options, name="pnp")
+        self._measures = {n: self._boundary_measure(n) for n in self.facet_groups()}
+
     def _set_ramp(self, value: float) -> None:
-        self.ramp.value = value
         for constant, full in self._ramped:
             constant.value = value * full
 
@@ -487,8 +486,17 @@ class PoissonNernstPlanck(Model):
         array[:, 1:] = self.initial_log_concentration
         self.solution.x.scatter_forward()
 
-    def _solve_steady(self, log: Callable[[str], None]) -> dict[str, Any]:
-        """Newton from the bulk state; on failure, continuation in the boundary data."""
+    def solve(self, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+        """Solve the steady problem (after :meth:`prepare`); return continuation details.
+
+        Newton starts from the uniform bulk state; if it fails, the boundary potentials and
+        charges are ramped up from zero (continuation), halving failed steps.
+
+        Raises:
+            NewtonFailure: if neither Newton nor continuation converged.
+        """
+        for c in self.bdf:
+            c.value = 0.0
         self._set_ramp(1.0)
         self._initial_guess()
         history: list[dict[str, Any]] = []
@@ -530,6 +538,127 @@ class PoissonNernstPlanck(Model):
             step *= 2.0
         return {"continuation": history}
 
+    def _set_bdf(self, dt: float, dt_previous: float | None) -> None:
+        """BDF1 (no previous step) or variable-step BDF2 coefficients in scaled time."""
+        t_ref = self.scales.time
+        if dt_previous is None:
+            coefficients = (1.0 / dt, -1.0 / dt, 0.0)
+        else:
+            w = dt / dt_previous
+            coefficients = (
+                (1 + 2 * w) / ((1 + w) * dt),
+                -(1 + w) / dt,
+                w * w / ((1 + w) * dt),
+            )
+        for constant, value in zip(self.bdf, coefficients, strict=True):
+            constant.value = value * t_ref
+
+    def output_times(self) -> np.ndarray:
+        """Times at which fields and profiles are written in a transient study."""
+        study = self.settings["study"]
+        if study["output_times"] is not None:
+            return np.unique(np.asarray(study["output_times"], dtype=float))
+        first = study["initial_step"] or 1e-3 * self.scales.time
+        end = study["end_time"]
+        decades = max(math.log10(end / first), 1e-12)
+        count = max(int(math.ceil(decades * study["outputs_per_decade"])), 1)
+        return np.unique(np.append(np.logspace(math.log10(first), math.log10(end), count), end))
+
+    def solve_transient(
+        self,
+        on_step: Callable[[float, bool], None],
+        log: Callable[[str], None] = lambda _: None,
+    ) -> dict[str, Any]:
+        """March from the uniform bulk state to ``end_time`` with adaptive BDF2.
+
+        Args:
+            on_step: Called after every accepted step with (time, is_output_time).
+            log: Progress messages (rank 0 prints).
+
+        Raises:
+            NewtonFailure: when a step still fails after ``max_step_cuts`` cuts; everything
+                written for earlier steps is kept.
+        """
+        study = self.settings["study"]
+        end = study["end_time"]
+        dt = study["initial_step"] or 1e-3 * self.scales.time
+        max_step = study["max_step"] or end / 20
+        controller = BDFStepController(
+            relative_tolerance=study["relative_tolerance"],
+            absolute_tolerance=study["absolute_tolerance"],
+            initial_step_s=dt,
+            max_step_s=max_step,
+            min_step_s=1e-12 * self.scales.time,
+        )
+        self._set_ramp(1.0)
+        self._initial_guess()
+        on_step(0.0, True)
+        outputs = list(self.output_times())
+        history = [(0.0, [self.solution.x.array.copy()])]
+        t, dt_previous = 0.0, None
+        accepted = rejected = cuts_total = 0
+        next_report = 0.1
+        while t < end * (1 - 1e-12):
+            target = min(t + dt, end)
+            while outputs and outputs[0] <= t * (1 + 1e-12):
+                outputs.pop(0)
+            if outputs and target > outputs[0] * (1 - 1e-9):
+                target = outputs[0]
+            step = target - t
+            self.previous[0].x.array[:] = history[-1][1][0]
+            if len(history) > 1:
+                self.previous[1].x.array[:] = history[-2][1][0]
+            self._set_bdf(step, dt_previous)
+            guess = controller.predict(history, target, [0]) if len(history) > 1 else None
+            if guess is not None:
+                self.solution.x.array[:] = guess[0]
+            cuts = 0
+            while True:
+                try:
+                    self.solver.solve(where=f"step from t = {t:.6g} s to {target:.6g} s")
+                    break
+                except NewtonFailure as failure:
+                    cuts += 1
+                    cuts_total += 1
+                    if cuts > study["max_step_cuts"]:
+                        raise NewtonFailure(
+                            failure.reason,
+                            failure.residuals,
+                            f"t = {t:.6g} s: the step still failed after {cuts - 1} cuts "
+                            f"(last step {step:.3g} s)",
+                        ) from None
+                    step /= 4
+                    target = t + step
+                    self._set_bdf(step, dt_previous)
+                    self.solution.x.array[:] = history[-1][1][0]
+            error = (
+                controller.error(history, target, [self.solution.x.array], [0], self.comm)
+                if dt_previous is not None
+                else 0.0
+            )
+            if error > 1.0 and step > controller.min_step_s:
+                rejected += 1
+                dt = max(controller.next_step(step, error, 2), controller.min_step_s)
+                self.solution.x.array[:] = history[-1][1][0]
+                continue
+            accepted += 1
+            t, dt_previous = target, step
+            history.append((t, [self.solution.x.array.copy()]))
+            history = history[-3:]
+            is_output = bool(outputs) and abs(t - outputs[0]) <= 1e-9 * outputs[0]
+            on_step(t, is_output)
+            if t >= next_report * end or is_output:
+                log(
+                    f"t = {t:.4g} s ({100 * t / end:.0f} %), step {step:.3g} s, "
+                    f"{accepted} steps accepted, {rejected} rejected"
+                )
+                while next_report * end <= t:
+                    next_report += 0.1
+            dt = controller.next_step(step, error, 2) if dt_previous else step
+            dt = min(max(dt, controller.min_step_s), max_step)
+        return {"accepted_steps": accepted, "rejected_steps": rejected, "step_cuts": cuts_total}
+
+    # -- outputs ---------------------------------------------------------------------------
     def update_outputs(self) -> dict[str, float]:
         """Fill the SI output fields from the solution; return the scalar outputs."""
         s = self.scales
@@ -544,56 +673,90 @@ class PoissonNernstPlanck(Model):
             total += abs(sp["charge_number"]) * c
         self.charge_density.x.array[:] = FARADAY * rho
         self.relative_net_charge.x.array[:] = np.abs(rho) / total
-        row: dict[str, float] = {}
         tdim = self.mesh.topology.dim
-        unit = {1: "C_m2", 2: "C_m", 3: "C"}[tdim]
-        charged = list(self.surface_charge_forms)
-        for name, (flux_form, measure) in self.surface_charge_forms.items():
-            charge = self.comm.allreduce(fem.assemble_scalar(flux_form), op=MPI.SUM)
-            size = self.comm.allreduce(fem.assemble_scalar(measure), op=MPI.SUM)
+        row: dict[str, float] = {}
+        charged = [
+            n
+            for n, b in self.settings["boundaries"].items()
+            if b["kind"] in ("potential", "stern", "surface_charge")
+        ]
+        for name in charged:
             column = "surface_charge_C_m2" if len(charged) == 1 else f"surface_charge_{name}_C_m2"
-            row[column] = charge / size
-        row[f"space_charge_electrolyte_{unit}"] = self.comm.allreduce(
-            fem.assemble_scalar(self.total_charge_form), op=MPI.SUM
-        )
+            charge = self._boundary_integral(self._surface_charge_form, name)
+            row[column] = charge / self._measures[name]
+        currents = {}
+        for name in self.facet_groups():
+            currents[name] = self._boundary_integral(self._current_form, name)
+            row[f"ionic_current_{name}_{_unit('A', tdim)}"] = currents[name]
+        regions = self.cell_groups()
+        tags = self.mesh_data.cell_tags
+        for name in regions:
+            indicator = self._region_indicator
+            indicator.x.array[:] = 0.0
+            indicator.x.array[tags.find(self.mesh_data.physical_groups[name].tag)] = 1.0
+            row[f"charge_{name}_{_unit('C', tdim)}"] = self.comm.allreduce(
+                fem.assemble_scalar(self._region_charge_form), op=MPI.SUM
+            )
+        for sp, form in zip(self.species, self._amount_forms, strict=True):
+            amount = self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+            row[f"amount_{sp['name']}_{_unit('mol', tdim)}"] = amount
+        if self._probe_sampler is not None:
+            values = self._probe_sampler.evaluate(self.potential)
+            values = self.comm.bcast(None if values is None else values[:, 0], root=0)
+            probes = self.settings["output"]["probes"]
+            for i, p in enumerate(probes):
+                row[f"potential_{p['name']}_V"] = float(values[i])
+            conductance = self.settings["output"]["conductance"]
+            if conductance["boundary"] is not None:
+                start, end = values[len(probes)], values[len(probes) + 1]
+                distance = float(np.linalg.norm(self._probe_points[-1] - self._probe_points[-2]))
+                scale = distance / (conductance["length"] or distance)
+                current = abs(currents[conductance["boundary"]])
+                row[f"conductance_{_unit('S', tdim)}"] = current / abs(start - end) * scale
         return row
 
     def output_fields(self) -> list[fem.Function]:
         """Fields written to ParaView files and sampled along profiles."""
         return [self.potential, *self.concentrations, self.charge_density, self.relative_net_charge]
 
-    def prepare(self) -> None:
-        """Build the function spaces, the scaled weak form and the Newton solver."""
-        self._setup()
-        options = petsc_options_from_case(self.settings["solver"])
-        self.solver = NewtonSolver(self.residual, self.solution, self.bcs, options, name="pnp")
-
-    def solve(self, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-        """Solve the steady problem (after :meth:`prepare`); return continuation details.
-
-        Raises:
-            NewtonFailure: if neither Newton nor continuation converged.
-        """
-        return self._solve_steady(log)
-
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
-        """Solve the steady problem and write the outputs."""
+        """Solve the steady or transient problem and write the outputs."""
         with timer.phase("forms"):
             self.prepare()
-        with timer.phase("solve"):
-            details = self.solve(log)
-        with timer.phase("output"):
-            row = {"time_s": 0.0, **self.update_outputs()}
-            writer.add_timeseries_row(row)
             fields = self.output_fields()
             writer.set_profiles(self.mesh, self.settings["output"]["profiles"])
-            writer.write_profiles(0.0, {f.name: f for f in fields})
             if self.settings["output"]["fields"]:
                 writer.set_fields(fields)
-                writer.write_fields(0.0)
-        for key, value in row.items():
-            if key != "time_s":
-                log(f"{key} = {value:.6g}")
+
+        def write(t: float, fields_too: bool) -> dict[str, float]:
+            row = {"time_s": t, **self.update_outputs()}
+            writer.add_timeseries_row(row)
+            if fields_too:
+                writer.write_profiles(t, {f.name: f for f in fields})
+                writer.write_fields(t)
+            return row
+
+        if self.settings["study"]["type"] == "steady":
+            with timer.phase("solve"):
+                details = self.solve(log)
+            with timer.phase("output"):
+                row = write(0.0, True)
+            for key, value in row.items():
+                if key != "time_s":
+                    log(f"{key} = {value:.6g}")
+        else:
+            output_time = 0.0
+
+            def on_step(t: float, is_output: bool) -> None:
+                nonlocal output_time
+                start = MPI.Wtime()
+                write(t, is_output)
+                output_time += MPI.Wtime() - start
+
+            with timer.phase("solve"):
+                details = self.solve_transient(on_step, log)
+            timer.seconds["solve"] -= output_time
+            timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         return {**self.solver.statistics.as_dict(), **details}
