@@ -18,7 +18,7 @@ from .animate import animate_field
 from .plots import SUPPORTED_FORMATS, plot_results
 from .render import CAMERAS, render_field
 from .report import write_report
-from .results import PostprocessError
+from .results import PostprocessError, ResultFolder
 
 __all__ = ["EXIT_BAD_REQUEST", "add_subcommands", "main"]
 
@@ -117,8 +117,15 @@ def _plot(args: argparse.Namespace) -> list[Path]:
     return plot_results(args.result_dir, formats=args.formats or ("png",), reference=args.reference)
 
 
+def _require_field(args: argparse.Namespace) -> None:
+    if args.field is None:
+        fields = ResultFolder(args.result_dir).field_names()
+        raise PostprocessError(f"choose a field with --field: {', '.join(fields) or 'none saved'}")
+
+
 @_handled
 def _render(args: argparse.Namespace) -> Path:
+    _require_field(args)
     return render_field(
         args.result_dir,
         args.field,
@@ -135,6 +142,7 @@ def _render(args: argparse.Namespace) -> Path:
 
 @_handled
 def _animate(args: argparse.Namespace) -> Path:
+    _require_field(args)
     return animate_field(
         args.result_dir,
         args.field,
@@ -157,7 +165,7 @@ def _report(args: argparse.Namespace) -> Path:
 # -- arguments -------------------------------------------------------------------------------
 def _add_picture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("result_dir", type=Path, metavar="RESULT_DIR")
-    parser.add_argument("--field", required=True, help="field name, e.g. potential_V")
+    parser.add_argument("--field", help="field name, e.g. potential_V (left out: list them)")
     parser.add_argument(
         "--slice", metavar="AXIS[=VALUE]", help="plane through the domain, VALUE in m (e.g. z=1e-6)"
     )

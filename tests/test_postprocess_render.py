@@ -176,6 +176,8 @@ def test_cli_exit_code_2_with_message(results, capsys):
     code = postprocess_main(["render", str(results["2d"]), "--field", "potential_V", "--time", "9"])
     assert code == 2
     assert "saved times (s): 1e-09, 1e-08, 1e-07" in capsys.readouterr().err
+    assert postprocess_main(["render", str(results["2d"])]) == 2
+    assert "choose a field with --field: potential_V, " in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:  # argparse rejects an unknown camera itself
         postprocess_main(["render", str(results["2d"]), "--field", "potential_V", "--camera", "up"])
     assert exit_info.value.code == 2
