@@ -49,7 +49,7 @@ def test_constant_current_discharge_matches_pybamm(model, c_rate):
     reference = np.loadtxt(DATA / FILES[c_rate], delimiter=",", skiprows=1)
     model.reset()
     solution = model.discharge(5.0 * c_rate)
-    assert solution.termination == "cut-off"
+    assert solution.termination == "event"
     rms, _ = voltage_errors(solution, reference)
     # Issue 4: RMS voltage difference <= 0.5 mV.
     assert rms <= 0.5e-3

@@ -24,6 +24,7 @@ current-controlled steps stop at a voltage cut-off located in time by regula fal
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mpi4py import MPI
@@ -35,6 +36,7 @@ from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 
 from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.experiment import Step
 from electrolyx.forms.butler_volmer import (
     butler_volmer_current_density,
     double_layer_current_density,
@@ -107,10 +109,13 @@ class DFNSolution:
         average_negative_particle_concentration_mol_m3: Electrode average of c_s (negative).
         average_positive_particle_concentration_mol_m3: Electrode average of c_s (positive).
         lithium_mol: Lithium in electrolyte plus particles.
-        termination: Why the last step ended ("cut-off" or "time").
+        termination: Why the last step ended ("event": its voltage or current limit, or
+            "time").
         newton_iterations: Newton iterations of all solves, rejected included.
         rejected_steps: Steps rejected by error control or Newton failure.
         wall_time_s: Wall-clock time of the time loop(s).
+        step_index: Index of the experiment step of each row.
+        profiles: ``(time, profiles)`` at the requested output times and at events.
     """
 
     time_s: list[float] = field(default_factory=list)
@@ -124,6 +129,7 @@ class DFNSolution:
     newton_iterations: int = 0
     rejected_steps: int = 0
     wall_time_s: float = 0.0
+    step_index: list[int] = field(default_factory=list)
     profiles: list[tuple[float, dict[str, tuple[np.ndarray, np.ndarray]]]] = field(
         default_factory=list
     )
@@ -131,7 +137,9 @@ class DFNSolution:
     def as_arrays(self) -> dict[str, np.ndarray]:
         """The series as numpy arrays keyed by column name."""
         return {
-            name: np.asarray(value) for name, value in vars(self).items() if isinstance(value, list)
+            name: np.asarray(value)
+            for name, value in vars(self).items()
+            if isinstance(value, list) and name != "profiles"
         }
 
 
@@ -231,6 +239,8 @@ class DFN:
         self.differential = [0, 3, 5] + ([1, 2, 4] if double_layer else [])
         self.temperature = fem.Constant(mesh, float(temperature_K or p.ambient_temperature_K))
         self.applied_current_density = fem.Constant(mesh, 0.0)
+        self.applied_power_density = fem.Constant(mesh, 0.0)
+        self.terminal_voltage = fem.Constant(mesh, 0.0)
         self.time_step = fem.Constant(mesh, 1.0)
         self.bdf = [fem.Constant(mesh, c) for c in (1.0, -1.0, 0.0)]
         self.controller = BDFStepController(
@@ -349,7 +359,13 @@ class DFN:
             boundary = []
             if electrode is self.positive:
                 collector = physical_tag(self.mesh_data, "positive_current_collector")
-                boundary.append((self.applied_current_density, ds(collector)))
+                # i_s.n = I/A under current control, P/(A V) under power control, V = phi_s(L).
+                boundary.append(
+                    (
+                        self.applied_current_density + self.applied_power_density / phi_s,
+                        ds(collector),
+                    )
+                )
             solid_forms.append(
                 solid_charge_conservation_residual(
                     solid_current_density(phi_s, ep.effective_conductivity_S_m),
@@ -392,13 +408,27 @@ class DFN:
             self.negative.potential_space, lambda x: np.isclose(x[0], 0.0)
         )
         self.bcs = [fem.dirichletbc(0.0, dofs, self.negative.potential_space)]
-        self.problem = NonlinearProblem(
+        length = self.parameters.thickness_m
+        dofs = fem.locate_dofs_geometrical(
+            self.positive.potential_space, lambda x: np.isclose(x[0], length)
+        )
+        self._terminal_bc = fem.dirichletbc(
+            self.terminal_voltage, dofs, self.positive.potential_space
+        )
+        owned = self.positive.potential_space.dofmap.index_map.size_local
+        self._terminal_dofs = dofs[dofs < owned]
+        self.problem = self._nonlinear_problem(self.bcs, "dfn_current")
+        self.voltage_problem = None
+        self._active_problem = self.problem
+
+    def _nonlinear_problem(self, bcs, name: str) -> NonlinearProblem:
+        return NonlinearProblem(
             self.residual_blocks,
             self.u,
-            bcs=self.bcs,
+            bcs=bcs,
             entity_maps=self.entity_maps,
             kind="mpi",
-            petsc_options_prefix=f"dfn_{id(self)}_",
+            petsc_options_prefix=f"{name}_{id(self)}_",
             petsc_options={
                 "snes_type": "newtonls",
                 "snes_linesearch_type": "none",
@@ -411,12 +441,6 @@ class DFN:
                 "pc_factor_mat_solver_type": "mumps",
             },
         )
-        length = self.parameters.thickness_m
-        dofs = fem.locate_dofs_geometrical(
-            self.positive.potential_space, lambda x: np.isclose(x[0], length)
-        )
-        owned = self.positive.potential_space.dofmap.index_map.size_local
-        self._terminal_dofs = dofs[dofs < owned]
 
     def _build_diagnostics(self) -> None:
         self._lithium = [fem.form(f, entity_maps=self.entity_maps) for f in self.lithium_forms]
@@ -526,6 +550,8 @@ class DFN:
         self.history: list[tuple[float, list[np.ndarray]]] = []
         self.solution = DFNSolution()
         self._consistent = False
+        self._step_index = 0
+        self._set_control("current", 0.0)
 
     def _state(self) -> list[np.ndarray]:
         return [f.x.array.copy() for f in self.u]
@@ -552,8 +578,8 @@ class DFN:
             for i, values in enumerate(self.history[-2][1]):
                 self.u_old[1][i].x.array[:] = values
         self._set_state(guess)
-        self.problem.solve()
-        snes = self.problem.solver
+        self._active_problem.solve()
+        snes = self._active_problem.solver
         self.solution.newton_iterations += snes.getIterationNumber()
         # A step-norm stop (stol) at a huge residual is no convergence: demand a small residual,
         # above the round-off floor of the storage terms (which grows like 1/dt).
@@ -572,15 +598,42 @@ class DFN:
         s.average_negative_particle_concentration_mol_m3.append(negative)
         s.average_positive_particle_concentration_mol_m3.append(positive)
         s.lithium_mol.append(self.lithium_mol())
+        s.step_index.append(self._step_index)
 
-    def _make_consistent(self, current_A: float) -> None:
-        """Potentials consistent with a (new) applied current; concentrations unchanged.
+    # ------------------------------------------------------------- control
+    def _set_control(self, mode: str, value: float) -> None:
+        """Current [A], power [W] (both positive on discharge) or voltage [V] control."""
+        area = self.parameters.electrode_area_m2
+        self.applied_current_density.value = value / area if mode == "current" else 0.0
+        self.applied_power_density.value = value / area if mode == "power" else 0.0
+        if mode == "voltage":
+            self.terminal_voltage.value = value / self.thermal_voltage_ref
+            if self.voltage_problem is None:
+                self.voltage_problem = self._nonlinear_problem(
+                    [*self.bcs, self._terminal_bc], "dfn_voltage"
+                )
+        self._mode, self._control_value = mode, value
+        self._active_problem = self.voltage_problem if mode == "voltage" else self.problem
+
+    def current_A(self) -> float:
+        """Cell current, positive on discharge [A].
+
+        The applied value under current control; otherwise the current that leaves the
+        negative electrode's solid phase, A int_n a_s j dx (equal to it under current control).
+        """
+        if self._mode == "current":
+            return self._control_value
+        if self._mode == "power":
+            return self._control_value / self.voltage()
+        return self.reaction_current_A()["negative_electrode"]
+
+    def _make_consistent(self) -> None:
+        """Potentials consistent with the (new) control; concentrations unchanged.
 
         Solves one step of 1e-9 s from the current state, then restores the concentrations, so
         that only the algebraic unknowns (and, with a double layer, nothing measurable) move.
         The result replaces the history: the next step starts at first order.
         """
-        self.applied_current_density.value = current_A / self.parameters.electrode_area_m2
         before = self._state()
         self.history = [(self.time_s, before)]
         if not self._solve(1e-9, 1, before):
@@ -604,11 +657,11 @@ class DFN:
         Args:
             current_A: Applied current, positive on discharge [A].
             cutoff_voltage_V: Stop when the voltage crosses this value (below it on discharge,
-                above it on charge), located in time to 1e-4 s. Default: the set's cut-off.
+                above it on charge), located in time to 1e-5 s. Default: the set's cut-off.
             duration_s: Stop after this time (default: 10 hours over the C-rate, i.e. never for
                 a full discharge).
             output_times_s: Absolute times the steps must land on (others are chosen by the
-                error control).
+                error control); profiles are recorded there.
         """
         p = self.parameters
         if cutoff_voltage_V is None:
@@ -617,29 +670,81 @@ class DFN:
             )
         if duration_s is None:
             duration_s = 10 * 3600 * p.nominal_capacity_Ah / max(abs(current_A), 1e-12)
+        return self._run_step(
+            "current", current_A, duration_s, cutoff_voltage_V, None, output_times_s
+        )
+
+    def run_experiment(self, steps: Sequence[Step], output_times_s=()) -> DFNSolution:
+        """Run protocol steps (see :mod:`electrolyx.experiment`) one after the other.
+
+        Current, power and voltage control switch at step boundaries; every step ends at its
+        duration or its ``until`` event, located in time. Without a duration, a step stops after
+        at most 24 hours.
+        """
+        capacity = self.parameters.nominal_capacity_Ah
+        for step in steps:
+            duration = step.duration_s if step.duration_s is not None else 24 * 3600.0
+            if step.mode == "voltage":
+                self._run_step(
+                    "voltage",
+                    step.value,
+                    duration,
+                    None,
+                    step.until_current_A(capacity),
+                    output_times_s,
+                )
+            else:
+                mode = "current" if step.mode == "rest" else step.mode
+                self._run_step(
+                    mode,
+                    step.value_SI(capacity),
+                    duration,
+                    step.until_voltage_V,
+                    None,
+                    output_times_s,
+                )
+            self._step_index += 1
+        return self.solution
+
+    def _run_step(self, mode, value, duration_s, until_voltage_V, until_current_A, outputs):
         start = time.perf_counter()
+        self._set_control(mode, value)
         first = not self._consistent
-        self._make_consistent(current_A)
+        self._make_consistent()
         if first:
-            self._record(current_A)
+            self._record(self.current_A())
             self._consistent = True
-            if any(abs(t) < 1e-9 for t in output_times_s):
+            if any(abs(t) < 1e-9 for t in outputs):
                 self.solution.profiles.append((0.0, self.profiles()))
-        self._run(current_A, self.time_s + duration_s, cutoff_voltage_V, output_times_s)
+        if until_voltage_V is not None:
+            # Positive while the step may go on: above the cut-off on discharge, below on charge.
+            direction = 1.0 if value >= 0 else -1.0
+
+            def event():
+                return direction * (self.voltage() - until_voltage_V)
+
+        elif until_current_A is not None:
+
+            def event():
+                return abs(self.current_A()) - until_current_A
+
+        else:
+            event = None
+        self._current_before = self.current_A()
+        self._run(self.time_s + duration_s, event, outputs)
         self.solution.wall_time_s += time.perf_counter() - start
         return self.solution
 
-    def _crossed(self, voltage: float, current_A: float, cutoff: float | None) -> bool:
-        if cutoff is None:
-            return False
-        return voltage < cutoff if current_A >= 0 else voltage > cutoff
-
-    def _run(self, current_A, end_time_s, cutoff, output_times_s=()) -> None:
+    def _run(self, end_time_s, event, output_times_s=()) -> None:
         controller = self.controller
         dt = controller.initial_step_s
         stops = sorted(float(t) for t in output_times_s if t < end_time_s) + [end_time_s]
+        g_before = event() if event is not None else None
+        if g_before is not None and g_before <= 0:
+            self.solution.termination = "event"
+            return
         while True:
-            t1, s1 = self.history[-1]
+            t1, _ = self.history[-1]
             target = next(t for t in stops if t > t1 + 1e-12)
             dt = min(dt, target - t1)
             order = 2 if len(self.history) >= 2 else 1
@@ -656,14 +761,15 @@ class DFN:
                 self.solution.rejected_steps += 1
                 dt = controller.next_step(dt, error, order)
                 continue
-            voltage = self.voltage()
-            if self._crossed(voltage, current_A, cutoff):
-                dt = self._locate_cutoff(dt, order, voltage, current_A, cutoff)
-                self._accept(dt, current_A)
-                self.solution.termination = "cut-off"
+            g = event() if event is not None else None
+            if g is not None and g <= 0:
+                dt = self._locate_event(dt, order, g_before, g, event)
+                self._accept(dt)
+                self.solution.termination = "event"
                 self.solution.profiles.append((self.time_s, self.profiles()))
                 return
-            self._accept(dt, current_A)
+            self._accept(dt)
+            g_before = g
             if any(abs(self.time_s - t) < 1e-9 for t in output_times_s):
                 self.solution.profiles.append((self.time_s, self.profiles()))
             if self.time_s >= end_time_s - 1e-12:
@@ -671,27 +777,27 @@ class DFN:
                 return
             dt = controller.next_step(dt, error, order)
 
-    def _accept(self, dt: float, current_A: float) -> None:
+    def _accept(self, dt: float) -> None:
         self.time_s = self.history[-1][0] + dt
-        self.discharge_capacity_Ah += current_A * dt / 3600.0
+        current = self.current_A()
+        # Trapezoidal rule: exact for constant current, second order otherwise.
+        self.discharge_capacity_Ah += 0.5 * (self._current_before + current) * dt / 3600.0
+        self._current_before = current
         self.history = [*self.history[-2:], (self.time_s, self._state())]
-        self._record(current_A)
+        self._record(current)
 
-    def _locate_cutoff(self, dt, order, voltage, current_A, cutoff) -> float:
-        """Step size that ends on the cut-off voltage (Illinois regula falsi), state set."""
-        v0 = self.solution.voltage_V[-1]
-        lo, g_lo = 0.0, v0 - cutoff
-        hi, g_hi = dt, voltage - cutoff
+    def _locate_event(self, dt, order, g_lo, g_hi, event) -> float:
+        """Step size that ends on the event (Illinois regula falsi), state set."""
+        lo, hi = 0.0, dt
         t1 = self.history[-1][0]
         side = 0
         trial = hi
         for _ in range(60):
             trial = hi - g_hi * (hi - lo) / (g_hi - g_lo)
-            if not self._solve(
-                trial, order, self.controller.predict(self.history, t1 + trial, self.differential)
-            ):
-                raise StepFailure(f"Newton failed while locating the cut-off near t = {t1:.6g} s")
-            g = self.voltage() - cutoff
+            guess = self.controller.predict(self.history, t1 + trial, self.differential)
+            if not self._solve(trial, order, guess):
+                raise StepFailure(f"Newton failed while locating an event near t = {t1:.6g} s")
+            g = event()
             if abs(g) < 1e-9 or hi - lo < 1e-5:
                 break
             if np.sign(g) == np.sign(g_hi):
