@@ -1,0 +1,447 @@
+"""The homogenisation bridge: effective DFN parameters of a resolved microstructure.
+
+From a mesh of a box [x_0, x_1] x [y_0, y_1] (x [z_0, z_1]) whose cells are tagged as pore
+(electrolyte) or solid (particles) phase, :func:`homogenise` computes
+
+- the porosity eps = |pore| / |box| (pore volume over the volume of pore and solid cells);
+- the specific surface area a_s = |interface| / |box| in 1/m (pore/solid interface area per
+  total volume; in 2D, interface length per area);
+- in each requested direction i, the relative effective diffusivity D_eff,i / D of the pore
+  phase, from steady diffusion through it (:mod:`electrolyx.forms.pore_diffusion`) with unit
+  concentration drop between the two faces normal to i and no flux elsewhere:
+  D_eff,i / D = Q L_i / (A_i D (c_in - c_out)), with Q the molar flow through the box, L_i its
+  length along i and A_i = |box| / L_i its cross-section;
+- the tortuosity factor tau_i = eps D / D_eff,i (so that D_eff = eps D / tau);
+- the Bruggeman exponent b_i with eps^b_i = eps / tau_i, i.e. tau_i = eps^(1 - b_i):
+  b_i = 1 - ln(tau_i) / ln(eps).
+
+The flow Q is the dissipation int D |grad c|^2 dx / (c_in - c_out) of the discrete solution,
+which equals the consistent (residual) flux through either face; their mismatch, reported, is
+the linear-solver error. A pore phase that does not connect the two faces gives Q = 0, tau = inf.
+
+Everything is collective: the same numbers on any number of MPI ranks (up to the linear-solver
+tolerance for the iterative solver, to round-off for the direct one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem.petsc import LinearProblem
+
+from .forms.pore_diffusion import (
+    consistent_boundary_flux,
+    diffusion_dissipation,
+    steady_diffusion_form,
+)
+
+__all__ = [
+    "AXES",
+    "DirectionalTransport",
+    "EffectiveProperties",
+    "Microstructure",
+    "homogenise",
+    "microstructure_from_mesh_data",
+    "write_parameter_files",
+]
+
+#: Direction names and their coordinate index.
+AXES = {"x": 0, "y": 1, "z": 2}
+
+#: Linear solvers for the cell problem (symmetric positive definite).
+LINEAR_SOLVERS: dict[str, dict[str, Any]] = {
+    "cg-gamg": {"ksp_type": "cg", "pc_type": "gamg", "ksp_norm_type": "unpreconditioned"},
+    # Null-pivot detection (ICNTL 24) keeps pores that touch neither face (a singular block
+    # with zero right-hand side) from stopping the factorisation; they get a constant.
+    "mumps": {
+        "ksp_type": "preonly",
+        "pc_type": "lu",
+        "pc_factor_mat_solver_type": "mumps",
+        "mat_mumps_icntl_24": 1,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Microstructure:
+    """A meshed two-phase box.
+
+    Attributes:
+        mesh: The whole mesh (coordinates in m).
+        cell_tags: Cell tags of ``mesh``.
+        pore_tags: Cell-tag values of the pore (electrolyte) phase.
+        solid_tags: Cell-tag values of the solid phase; other tag values (e.g. a separator slab)
+            are outside the homogenised box.
+    """
+
+    mesh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    pore_tags: tuple[int, ...]
+    solid_tags: tuple[int, ...]
+
+
+def microstructure_from_mesh_data(
+    mesh_data: dolfinx.io.gmsh.MeshData,
+    pore_groups: Sequence[str] = ("electrolyte",),
+    solid_groups: Sequence[str] = ("particles",),
+) -> Microstructure:
+    """The microstructure of a mesh whose cell groups are named (e.g. ``packing_mesh``).
+
+    Args:
+        mesh_data: Mesh with cell tags and named physical groups.
+        pore_groups: Names of the cell groups forming the pore phase.
+        solid_groups: Names of the cell groups forming the solid phase (may be absent from the
+            mesh: a box without particles).
+
+    Raises:
+        KeyError: if a pore group is not a cell group of the mesh.
+    """
+    tdim = mesh_data.mesh.topology.dim
+    cell_groups = {n: g.tag for n, g in mesh_data.physical_groups.items() if g.dim == tdim}
+    missing = [name for name in pore_groups if name not in cell_groups]
+    if missing:
+        raise KeyError(
+            f"no cell group {missing[0]!r} in the mesh; its cell groups: "
+            + ", ".join(repr(n) for n in sorted(cell_groups))
+        )
+    return Microstructure(
+        mesh=mesh_data.mesh,
+        cell_tags=mesh_data.cell_tags,
+        pore_tags=tuple(int(cell_groups[n]) for n in pore_groups),
+        solid_tags=tuple(int(cell_groups[n]) for n in solid_groups if n in cell_groups),
+    )
+
+
+@dataclass
+class DirectionalTransport:
+    """Effective diffusion of the pore phase along one axis.
+
+    Attributes:
+        direction: "x", "y" or "z".
+        relative_effective_diffusivity: D_eff / D [-].
+        tortuosity_factor: tau = eps D / D_eff [-] (inf if the pore phase does not percolate).
+        bruggeman_exponent: b with tau = eps^(1 - b) [-] (nan for eps = 1).
+        flux_mismatch: |Q_in - Q_out| / Q of the consistent fluxes: the linear-solver error.
+        linear_iterations: Iterations of the linear solver.
+    """
+
+    direction: str
+    relative_effective_diffusivity: float
+    tortuosity_factor: float
+    bruggeman_exponent: float
+    flux_mismatch: float
+    linear_iterations: int
+
+
+@dataclass
+class EffectiveProperties:
+    """Homogenised parameters of a microstructure (see the module docstring).
+
+    Attributes:
+        dimension: 2 or 3.
+        box_lower: Lower corner of the box [m].
+        box_upper: Upper corner of the box [m].
+        volume: |box| [m^d].
+        pore_volume: |pore| [m^d].
+        interface_area: |pore/solid interface| [m^(d-1)].
+        porosity: eps [-].
+        specific_surface_area: a_s [1/m].
+        directions: Transport along each computed axis.
+        pore_unknowns: Global number of unknowns of the cell problem.
+    """
+
+    dimension: int
+    box_lower: list[float]
+    box_upper: list[float]
+    volume: float
+    pore_volume: float
+    interface_area: float
+    porosity: float
+    specific_surface_area: float
+    directions: dict[str, DirectionalTransport] = field(default_factory=dict)
+    pore_unknowns: int = 0
+
+    @property
+    def bruggeman_exponent(self) -> float:
+        """The exponent a 1D DFN uses: through-plane (x) if computed, else the mean of those."""
+        if "x" in self.directions:
+            return self.directions["x"].bruggeman_exponent
+        return float(np.mean([d.bruggeman_exponent for d in self.directions.values()]))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (infinite or undefined values as null)."""
+        out = asdict(self)
+        out["bruggeman_exponent"] = self.bruggeman_exponent
+        return _finite_or_none(out)
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _sum(comm: MPI.Comm, form: ufl.Form) -> float:
+    return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+
+
+def _cells(micro: Microstructure, tags: Sequence[int]) -> np.ndarray:
+    """Local (owned and ghost) cells carrying one of ``tags``."""
+    found = [micro.cell_tags.find(tag) for tag in tags]
+    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int32)
+
+
+def _box(mesh: dolfinx.mesh.Mesh, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Global bounding box of ``cells`` (the first ``gdim`` coordinates)."""
+    gdim = mesh.geometry.dim
+    lower, upper = np.full(gdim, np.inf), np.full(gdim, -np.inf)
+    if cells.size:
+        nodes = mesh.geometry.x[mesh.geometry.dofmap[cells].ravel(), :gdim]
+        lower, upper = nodes.min(axis=0), nodes.max(axis=0)
+    global_lower, global_upper = np.empty(gdim), np.empty(gdim)
+    mesh.comm.Allreduce(lower, global_lower, op=MPI.MIN)
+    mesh.comm.Allreduce(upper, global_upper, op=MPI.MAX)
+    return global_lower, global_upper
+
+
+def homogenise(
+    micro: Microstructure,
+    directions: Sequence[str] | None = None,
+    *,
+    linear_solver: str = "cg-gamg",
+    relative_tolerance: float = 1e-12,
+    degree: int = 1,
+) -> EffectiveProperties:
+    """Porosity, specific surface area, tortuosity factors and Bruggeman exponents (collective).
+
+    Args:
+        micro: The meshed two-phase box.
+        directions: Axes to compute transport along ("x", "y", "z"); default all of the mesh's.
+        linear_solver: "cg-gamg" (conjugate gradients, algebraic multigrid) or "mumps" (direct).
+        relative_tolerance: Relative residual tolerance of the iterative solver.
+        degree: Lagrange degree of the concentration.
+
+    Returns:
+        The effective properties.
+
+    Raises:
+        ValueError: for an unknown direction or solver, or a mesh without pore cells.
+        RuntimeError: if the linear solver fails.
+    """
+    mesh = micro.mesh
+    comm = mesh.comm
+    tdim = mesh.topology.dim
+    gdim = mesh.geometry.dim
+    axes = list(AXES)[:gdim]
+    directions = list(directions) if directions is not None else axes
+    unknown = [d for d in directions if d not in axes]
+    if unknown:
+        raise ValueError(f"direction {unknown[0]!r} not in {axes} for a {gdim}D mesh")
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ValueError(f"linear_solver {linear_solver!r} not one of {list(LINEAR_SOLVERS)}")
+
+    pore_cells = _cells(micro, micro.pore_tags)
+    box_cells = _cells(micro, micro.pore_tags + micro.solid_tags)
+    n_pore = comm.allreduce(
+        int(np.sum(pore_cells < mesh.topology.index_map(tdim).size_local)), op=MPI.SUM
+    )
+    if n_pore == 0:
+        raise ValueError("the mesh has no pore cells")
+    lower, upper = _box(mesh, box_cells)
+    tol = 1e-9 * float(np.max(upper - lower))
+
+    dx = ufl.Measure("dx", domain=mesh, subdomain_data=micro.cell_tags)
+    one = fem.Constant(mesh, 1.0)
+    volume = _sum(comm, sum((one * dx(t) for t in micro.pore_tags + micro.solid_tags), ufl.zero()))
+    pore_volume = _sum(comm, sum((one * dx(t) for t in micro.pore_tags), ufl.zero()))
+
+    # The pore phase as a mesh of its own: its exterior facets are the box faces and the
+    # interface with the solid.
+    submesh, _, _, _ = dolfinx.mesh.create_submesh(mesh, tdim, pore_cells)
+    fdim = tdim - 1
+    submesh.topology.create_connectivity(fdim, tdim)
+    exterior = dolfinx.mesh.exterior_facet_indices(submesh.topology)
+
+    def on_face(axis: int, value: float):
+        return lambda x: np.abs(x[axis] - value) < tol
+
+    faces = {
+        (axis, side): dolfinx.mesh.locate_entities_boundary(
+            submesh, fdim, on_face(axis, (lower, upper)[side][axis])
+        )
+        for axis in range(gdim)
+        for side in (0, 1)
+    }
+    on_box = np.unique(np.concatenate(list(faces.values())))
+    interface = np.setdiff1d(exterior, on_box)
+    interface_tags = dolfinx.mesh.meshtags(
+        submesh, fdim, interface.astype(np.int32), np.ones(interface.size, dtype=np.int32)
+    )
+    ds = ufl.Measure("ds", domain=submesh, subdomain_data=interface_tags)
+    interface_area = _sum(comm, fem.Constant(submesh, 1.0) * ds(1))
+
+    props = EffectiveProperties(
+        dimension=gdim,
+        box_lower=[float(v) for v in lower],
+        box_upper=[float(v) for v in upper],
+        volume=volume,
+        pore_volume=pore_volume,
+        interface_area=interface_area,
+        porosity=pore_volume / volume,
+        specific_surface_area=interface_area / volume,
+    )
+
+    space = fem.functionspace(submesh, ("Lagrange", degree))
+    props.pore_unknowns = space.dofmap.index_map.size_global
+    # D cancels in D_eff / D. Taking D = L^(2 - d) (L the box size) gives the stiffness matrix
+    # the entries of the same problem in units of L: O(1), like the unit rows of the Dirichlet
+    # values, so that the solver's relative tolerance means the same on any length scale.
+    reference_length = float(np.max(upper - lower))
+    scale = reference_length ** (2 - tdim)
+    diffusivity = fem.Constant(submesh, scale)
+    dx_pore = ufl.Measure("dx", domain=submesh)
+    trial, test = ufl.TrialFunction(space), ufl.TestFunction(space)
+    bilinear = steady_diffusion_form(trial, test, diffusivity, dx_pore)
+    zero_source = fem.Constant(submesh, 0.0) * test * dx_pore
+    options = dict(LINEAR_SOLVERS[linear_solver])
+    if options["ksp_type"] != "preonly":
+        options.update({"ksp_rtol": relative_tolerance, "ksp_atol": 0.0, "ksp_max_it": 10000})
+
+    for direction in directions:
+        axis = AXES[direction]
+        length = float(upper[axis] - lower[axis])
+        inlet_dofs = fem.locate_dofs_topological(space, fdim, faces[(axis, 0)])
+        outlet_dofs = fem.locate_dofs_topological(space, fdim, faces[(axis, 1)])
+        bcs = [
+            fem.dirichletbc(PETSc.ScalarType(1.0), inlet_dofs, space),
+            fem.dirichletbc(PETSc.ScalarType(0.0), outlet_dofs, space),
+        ]
+        problem = LinearProblem(
+            bilinear,
+            zero_source,
+            bcs=bcs,
+            petsc_options_prefix=f"homogenise_{direction}_",
+            petsc_options=options,
+        )
+        concentration = problem.solve()
+        reason = problem.solver.getConvergedReason()
+        if reason <= 0:
+            raise RuntimeError(
+                f"linear solver ({linear_solver}) failed in direction {direction}: "
+                f"KSP converged reason {reason}"
+            )
+        iterations = problem.solver.getIterationNumber()
+        flows = []
+        for dofs in (inlet_dofs, outlet_dofs):
+            indicator = fem.Function(space)
+            indicator.x.array[dofs] = 1.0
+            indicator.x.scatter_forward()
+            flows.append(
+                _sum(comm, consistent_boundary_flux(concentration, indicator, diffusivity, dx_pore))
+            )
+        flow = _sum(comm, diffusion_dissipation(concentration, diffusivity, dx_pore)) / scale
+        inflow, outflow = flows[0] / scale, -flows[1] / scale
+        mismatch = abs(inflow - outflow) / flow if flow > 0 else 0.0
+        relative = flow * length / (volume / length)
+        tau = props.porosity / relative if relative > 0 else math.inf
+        if props.porosity >= 1.0:
+            exponent = math.nan
+        elif math.isinf(tau):
+            exponent = math.inf
+        else:
+            exponent = 1.0 - math.log(tau) / math.log(props.porosity)
+        props.directions[direction] = DirectionalTransport(
+            direction=direction,
+            relative_effective_diffusivity=relative,
+            tortuosity_factor=tau,
+            bruggeman_exponent=exponent,
+            flux_mismatch=mismatch,
+            linear_iterations=iterations,
+        )
+        problem.solver.destroy()
+    return props
+
+
+def _toml_float(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(float(value))
+
+
+def parameter_toml(props: EffectiveProperties, source: str = "") -> str:
+    """The effective properties as a TOML parameter file that a DFN case can include.
+
+    Args:
+        props: Result of :func:`homogenise`.
+        source: Where the microstructure came from (written as a comment).
+    """
+    unit = {2: "m", 3: "m2"}[props.dimension]
+    lines = [
+        "# Effective (homogenised) parameters of a resolved microstructure,",
+        "# computed by `electrolyx homogenise`" + (f" from {source}" if source else "") + ".",
+        "# D_eff = porosity * D / tortuosity_factor = porosity**bruggeman_exponent * D.",
+        f"porosity = {_toml_float(props.porosity)}  # [-] electrolyte volume fraction",
+        f"specific_surface_area = {_toml_float(props.specific_surface_area)}  # [1/m] "
+        "interface area per total volume",
+    ]
+    for direction, transport in props.directions.items():
+        lines.append(
+            f"tortuosity_factor_{direction} = {_toml_float(transport.tortuosity_factor)}  # [-] "
+            f"eps D / D_eff along {direction}"
+        )
+    lines.append(
+        f"bruggeman_exponent = {_toml_float(props.bruggeman_exponent)}  # [-] "
+        "from the through-plane (x) tortuosity factor: tau_x = eps**(1 - b)"
+    )
+    for direction, transport in props.directions.items():
+        lines.append(
+            f"bruggeman_exponent_{direction} = {_toml_float(transport.bruggeman_exponent)}  # [-]"
+        )
+    lines += [
+        "",
+        "[microstructure]  # what the parameters were measured on",
+        f"dimension = {props.dimension}",
+        f"box_lower = [{', '.join(_toml_float(v) for v in props.box_lower)}]  # [m]",
+        f"box_upper = [{', '.join(_toml_float(v) for v in props.box_upper)}]  # [m]",
+        f"interface_area = {_toml_float(props.interface_area)}  # [{unit}]",
+        f"pore_unknowns = {props.pore_unknowns}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_parameter_files(
+    props: EffectiveProperties, path: str | Path, comm: MPI.Comm, source: str = ""
+) -> tuple[Path, Path]:
+    """Write ``path`` (.toml, see :func:`parameter_toml`) and the same stem .json (rank 0).
+
+    Returns:
+        The paths of the TOML and JSON files.
+    """
+    toml_path = Path(path)
+    json_path = toml_path.with_suffix(".json")
+    if comm.rank == 0:
+        toml_path.parent.mkdir(parents=True, exist_ok=True)
+        toml_path.write_text(parameter_toml(props, source))
+        with open(json_path, "w") as f:
+            json.dump({"source": source, **props.as_dict()}, f, indent=2)
+            f.write("\n")
+    comm.barrier()
+    return toml_path, json_path
