@@ -276,7 +276,7 @@ def _surface_image(
             )
             title_actor.GetTextProperty().SetJustificationToCentered()
             full_shown = None
-            if len(spanned) == 3 and len(_spanned_axes(full.bounds)) == 3:
+            if len(_spanned_axes(full.bounds)) == 3:  # the domain outline around cuts
                 full_shown = full.scale(factor, inplace=False).outline()
                 plotter.add_mesh(full_shown, color="#595959")
             plotter.add_text(_vtk_text(title), position="upper_edge", font_size=font, color="black")
