@@ -52,7 +52,7 @@ def petsc_options_from_case(solver: Mapping[str, Any]) -> dict[str, Any]:
         "snes_linesearch_type": solver["line_search"],
         "snes_rtol": solver["relative_tolerance"],
         "snes_atol": solver["absolute_tolerance"],
-        "snes_stol": 0.0,
+        "snes_stol": 1e-12,  # relative Newton step: ends stagnation at round-off
         "snes_max_it": solver["max_iterations"],
     }
     options.update(_LINEAR_SOLVERS[solver["linear_solver"]])

@@ -45,7 +45,7 @@ def case_table(models: tuple[str, ...]) -> Table:
 
 def solver_table(
     linear_solver: str = "mumps",
-    relative_tolerance: float = 1e-10,
+    relative_tolerance: float = 1e-12,
     absolute_tolerance: float = 1e-12,
 ) -> Table:
     """The ``[solver]`` table: Newton settings and verbatim PETSc options."""
