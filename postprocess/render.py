@@ -136,6 +136,13 @@ def render_image(
     full = result.read_mesh(time)
     data = _with_only(full, field)
     domain_dims = _spanned_axes(full.bounds)
+    for name, plane in (("clip", options.clip), ("slice", options.slice)):
+        axis = _PLANE_PATTERN.match(plane or "")
+        if axis is not None and axis["axis"].lower() not in domain_dims:
+            raise PostprocessError(
+                f"{name} {plane!r}: the result is flat in {axis['axis'].lower()} (it spans "
+                f"{', '.join(domain_dims)}); cut along {' or '.join(domain_dims)}"
+            )
     if options.clip is not None:
         normal, origin, keep_above = parse_plane(options.clip, full.bounds, signed=True)
         data = data.clip(normal=normal, origin=origin, invert=not keep_above)

@@ -156,6 +156,7 @@ def test_slice_of_a_2d_result_is_a_line_plot(results, tmp_path):
         ({"field": "potential_V", "time": -1.0}, "out of range"),
         ({"field": "potential_V", "zoom_to": "wall"}, "bottom_wall, top_wall, inlet, outlet"),
         ({"field": "potential_V", "slice": "w=0"}, "AXIS one of x, y, z"),
+        ({"field": "potential_V", "slice": "z"}, "flat in z (it spans x, y); cut along x or y"),
         ({"field": "potential_V", "clip": "x=1"}, "x ranges over [0, 1e-07] m"),
         ({"field": "space_charge_density_C_m3", "log": True}, "--log needs a positive field"),
         ({"field": "potential_V", "camera": "top"}, "choose from iso, xy, xz, yz"),
