@@ -82,6 +82,21 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_homogenise(args: argparse.Namespace) -> int:
+    from .models.homogenise import homogenise_command
+
+    homogenise_command(
+        args.target,
+        _comm(),
+        out=args.out,
+        direction=args.direction,
+        pore_groups=args.pore_group,
+        solid_groups=args.solid_group,
+        log=_print0,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``electrolyx`` command."""
     parser = argparse.ArgumentParser(
@@ -112,6 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a case and report its size and scales")
     case_arguments(check)
     check.set_defaults(func=_cmd_check)
+
+    homogenise = sub.add_parser(
+        "homogenise",
+        help="porosity, surface area, tortuosity factors and Bruggeman exponents of a "
+        "microstructure (a homogenise case folder or a mesh file)",
+    )
+    homogenise.add_argument("target", metavar="MESH_OR_CASE", help="case folder or mesh file")
+    homogenise.add_argument("--out", metavar="FILE", help="TOML parameter file (JSON beside it)")
+    homogenise.add_argument("--direction", choices=("x", "y", "z", "all"), default="all")
+    homogenise.add_argument(
+        "--pore-group", action="append", metavar="NAME", help="pore cells of a mesh file"
+    )
+    homogenise.add_argument(
+        "--solid-group", action="append", metavar="NAME", help="solid cells of a mesh file"
+    )
+    homogenise.set_defaults(func=_cmd_homogenise)
 
     cases = sub.add_parser("cases", help="list the shipped cases")
     cases.set_defaults(func=_cmd_cases)

@@ -16,6 +16,11 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "PoissonNernstPlanck",
         "Poisson-Nernst-Planck ion transport where electroneutrality fails",
     ),
+    "homogenise": (
+        "electrolyx.models.homogenise",
+        "Homogenisation",
+        "Homogenisation: porosity, surface area, tortuosity of a resolved microstructure",
+    ),
 }
 
 

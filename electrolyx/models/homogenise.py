@@ -1,0 +1,441 @@
+"""Homogenisation case: effective DFN parameters of a generated packing or a mesh file.
+
+A case with ``[case] model = "homogenise"`` describes a microstructure, either a random packing
+of spheres (3D) or disks (2D) made by :mod:`electrolyx.meshes.packing`, or a mesh file read by
+:mod:`electrolyx.meshes.mesh_file`, and which directions to measure transport along.
+``electrolyx run`` writes ``effective_properties.toml`` (a parameter file a DFN case can
+include) and ``effective_properties.json`` into the result folder besides run.json and
+timeseries.csv; ``electrolyx homogenise CASE_DIR|MESH_FILE`` (:func:`homogenise_command`) writes
+them where asked, and also reads a mesh file without a case. The physics is in
+:mod:`electrolyx.homogenise`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+from dolfinx import fem
+
+from ..case import load_case
+from ..homogenise import (
+    AXES,
+    LINEAR_SOLVERS,
+    EffectiveProperties,
+    Microstructure,
+    homogenise,
+    microstructure_from_mesh_data,
+    write_parameter_files,
+)
+from ..meshes.mesh_file import read_mesh_file
+from ..meshes.packing import Packing, packing_mesh, random_packing
+from ..output import PhaseTimer, ResultWriter
+from ..schema import CaseError, Key, Table, Variant
+from .base import Model, case_table
+
+__all__ = ["Homogenisation", "homogenise_command"]
+
+_LENGTH = {"unit": "m", "low": 0.0, "low_open": True}
+
+SCHEMA = Table(
+    "Homogenisation case: porosity, specific surface area, tortuosity factors and Bruggeman "
+    "exponents of a resolved microstructure.",
+    {
+        "case": case_table(("homogenise",)),
+        "microstructure": Variant(
+            "The microstructure: a random packing made by gmsh, or a mesh file.",
+            "generator",
+            {
+                "random_packing": Table(
+                    "Random sequential addition of spheres (3D box) or disks (2D box) with "
+                    "log-normal radii, up to a target solid fraction, meshed by gmsh; x runs "
+                    "from the collector face (particles may be cut there and at the sides) to "
+                    "the separator-side face (never cut).",
+                    {
+                        "box": Key("floats", "Box side lengths (L_x, L_y[, L_z]).", unit="m"),
+                        "solid_fraction": Key(
+                            "float",
+                            "Target solid volume fraction (the packing reaches or just exceeds "
+                            "it).",
+                            low=0.0,
+                            high=1.0,
+                            low_open=True,
+                            high_open=True,
+                        ),
+                        "mean_radius": Key("float", "Mean particle radius.", **_LENGTH),
+                        "radius_std": Key(
+                            "float",
+                            "Standard deviation of the log-normal radius (0: equal radii).",
+                            unit="m",
+                            default=0.0,
+                            low=0.0,
+                        ),
+                        "radius_min": Key(
+                            "float",
+                            "Smallest radius (redrawn below); default mean_radius / 2.",
+                            default=None,
+                            **_LENGTH,
+                        ),
+                        "radius_max": Key(
+                            "float",
+                            "Largest radius (redrawn above); default 2 mean_radius.",
+                            default=None,
+                            **_LENGTH,
+                        ),
+                        "min_gap": Key(
+                            "float",
+                            "Smallest gap between separate particles and to faces they do not "
+                            "cross; default mean_radius / 10.",
+                            default=None,
+                            **_LENGTH,
+                        ),
+                        "max_overlap": Key(
+                            "float",
+                            "0: disjoint particles; else pairs may overlap down to a centre "
+                            "distance (1 - max_overlap)(r_1 + r_2).",
+                            default=0.0,
+                            low=0.0,
+                            high=1.0,
+                            high_open=True,
+                        ),
+                        "seed": Key(
+                            "int", "Random seed (equal seeds, equal packings).", default=0, low=0
+                        ),
+                        "element_size": Key("float", "Largest element size.", **_LENGTH),
+                        "segments_per_circle": Key(
+                            "int",
+                            "Elements per full circle along particle surfaces.",
+                            default=16,
+                            low=6,
+                            high=1000,
+                        ),
+                    },
+                ),
+                "mesh_file": Table(
+                    "A mesh file with cells grouped into pore and solid phases: gmsh .msh "
+                    "(physical-group names), or .vtu/.xdmf read by meshio (groups named by an "
+                    "integer cell-data array, `<array>_<value>`, e.g. `physical_1`).",
+                    {
+                        "path": Key("str", "Path of the mesh file, relative to the case folder."),
+                        "pore_groups": Key(
+                            "strs", "Cell groups of the pore phase.", default=["electrolyte"]
+                        ),
+                        "solid_groups": Key(
+                            "strs", "Cell groups of the solid phase.", default=["particles"]
+                        ),
+                        "cell_data": Key(
+                            "str",
+                            "Integer cell-data array naming the groups (meshio formats; default "
+                            "gmsh:physical or the only integer array).",
+                            default=None,
+                        ),
+                    },
+                ),
+            },
+        ),
+        "homogenisation": Table(
+            "The cell problem: steady diffusion through the pore phase, unit concentration drop "
+            "between opposite faces, no flux elsewhere.",
+            {
+                "directions": Key(
+                    "strs",
+                    "Axes along which the tortuosity factor is computed (x: through-plane).",
+                    default=["x", "y", "z"],
+                ),
+                "linear_solver": Key(
+                    "str",
+                    "Conjugate gradients with algebraic multigrid, or MUMPS LU.",
+                    default="cg-gamg",
+                    choices=tuple(LINEAR_SOLVERS),
+                ),
+                "relative_tolerance": Key(
+                    "float",
+                    "Relative residual tolerance of cg-gamg.",
+                    default=1e-12,
+                    low=0.0,
+                    high=1.0,
+                    low_open=True,
+                    high_open=True,
+                ),
+                "degree": Key(
+                    "int", "Lagrange degree of the concentration.", default=1, low=1, high=3
+                ),
+            },
+        ),
+    },
+)
+
+
+def _packing(settings: dict[str, Any]) -> Packing:
+    m = settings
+    bounds = None
+    if m["radius_min"] is not None or m["radius_max"] is not None:
+        bounds = (
+            m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2,
+            m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"],
+        )
+    return random_packing(
+        tuple(m["box"]),
+        solid_fraction=m["solid_fraction"],
+        mean_radius=m["mean_radius"],
+        radius_std=m["radius_std"],
+        radius_bounds=bounds,
+        min_gap=m["min_gap"],
+        max_overlap=m["max_overlap"],
+        seed=m["seed"],
+    )
+
+
+class Homogenisation(Model):
+    """Effective transport parameters of a resolved microstructure (see the module docstring)."""
+
+    name = "homogenise"
+    description = "Homogenisation: porosity, surface area, tortuosity of a resolved microstructure"
+    schema = SCHEMA
+
+    @classmethod
+    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
+        """Box of 2 or 3 lengths, directions among its axes, an existing mesh file."""
+        problems = []
+        m = settings["microstructure"]
+        directions = settings["homogenisation"]["directions"]
+        axes = list(AXES)
+        if m["generator"] == "random_packing":
+            box = m["box"]
+            if len(box) not in (2, 3) or min(box) <= 0:
+                problems.append(
+                    f"microstructure.box = {box!r}: allowed 2 or 3 positive lengths (m)"
+                )
+            else:
+                axes = axes[: len(box)]
+            low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
+            high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
+            if not low <= m["mean_radius"] <= high:
+                problems.append(
+                    f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must "
+                    f"bracket mean_radius = {m['mean_radius']!r} m"
+                )
+        else:
+            if not (case_dir / m["path"]).is_file():
+                problems.append(f"microstructure.path = {m['path']!r}: no such file in {case_dir}")
+        bad = [d for d in directions if d not in axes]
+        if bad or not directions or len(set(directions)) != len(directions):
+            problems.append(
+                f"homogenisation.directions = {directions!r}: allowed distinct axes among {axes}"
+            )
+        if problems:
+            raise CaseError(problems)
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        super().__init__(settings, case_dir, comm)
+        self.packing: Packing | None = None
+        self.microstructure: Microstructure | None = None
+        self.properties: EffectiveProperties | None = None
+
+    def build_mesh(self) -> dolfinx.mesh.Mesh:
+        """Generate the packing and mesh it, or read the mesh file; pick pore and solid cells."""
+        m = self.settings["microstructure"]
+        if m["generator"] == "random_packing":
+            # Rank 0 places the particles (the placement is serial); gmsh meshes them there.
+            packing = _packing(m) if self.comm.rank == 0 else None
+            self.packing = self.comm.bcast(packing, root=0)
+            mesh_data = packing_mesh(
+                self.comm,
+                self.packing,
+                element_size=m["element_size"],
+                segments_per_circle=m["segments_per_circle"],
+            )
+            pore, solid = ["electrolyte"], ["particles"]
+        else:
+            mesh_data = read_mesh_file(
+                self.comm, self.case_dir / m["path"], cell_data=m["cell_data"]
+            )
+            pore, solid = m["pore_groups"], m["solid_groups"]
+            axes = list(AXES)[: mesh_data.mesh.geometry.dim]
+            bad = [d for d in self.settings["homogenisation"]["directions"] if d not in axes]
+            if bad:
+                raise CaseError(
+                    [f"homogenisation.directions: {bad[0]!r} is not an axis of this mesh {axes}"]
+                )
+        try:
+            self.microstructure = microstructure_from_mesh_data(mesh_data, pore, solid)
+        except KeyError as error:
+            raise CaseError([f"microstructure: {error.args[0]}"]) from None
+        return self.mesh
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The distributed mesh (after :meth:`build_mesh`)."""
+        assert self.microstructure is not None, "build_mesh first"
+        return self.microstructure.mesh
+
+    def unknowns(self) -> int:
+        """Global number of concentration unknowns in the pore phase."""
+        micro = self.microstructure
+        degree = self.settings["homogenisation"]["degree"]
+        space = fem.functionspace(self.mesh, ("Lagrange", degree))
+        marker = fem.Function(space)
+        cells = np.concatenate([micro.cell_tags.find(t) for t in micro.pore_tags])
+        marker.x.array[space.dofmap.list[cells].ravel()] = 1.0
+        marker.x.scatter_reverse(dolfinx.la.InsertMode.add)
+        owned = space.dofmap.index_map.size_local
+        return self.comm.allreduce(int(np.count_nonzero(marker.x.array[:owned])), op=MPI.SUM)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Particle count and the packing's own solid-fraction estimate, mesh resolution."""
+        out: dict[str, Any] = {}
+        if self.packing is not None:
+            m = self.settings["microstructure"]
+            out.update(
+                {
+                    "particles": len(self.packing.radii),
+                    "solid_fraction_estimate_of_the_packing": self.packing.solid_fraction_estimate,
+                    "smallest_radius_m": float(self.packing.radii.min()),
+                    "largest_radius_m": float(self.packing.radii.max()),
+                    "element_size_over_mean_radius": m["element_size"] / m["mean_radius"],
+                }
+            )
+        return out
+
+    def homogenise(self, directions: Sequence[str] | None = None) -> EffectiveProperties:
+        """Run the cell problems (after :meth:`build_mesh`)."""
+        h = self.settings["homogenisation"]
+        self.properties = homogenise(
+            self.microstructure,
+            directions if directions is not None else h["directions"],
+            linear_solver=h["linear_solver"],
+            relative_tolerance=h["relative_tolerance"],
+            degree=h["degree"],
+        )
+        return self.properties
+
+    def run(
+        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Solve the cell problems and write the parameter files and one timeseries row."""
+        with timer.phase("solve"):
+            props = self.homogenise()
+        with timer.phase("output"):
+            writer.add_timeseries_row({"time_s": 0.0, **_row(props)})
+            write_parameter_files(
+                props, writer.path / "effective_properties.toml", self.comm, str(self.case_dir)
+            )
+        _log_properties(props, log)
+        return {
+            "linear_solver": self.settings["homogenisation"]["linear_solver"],
+            "pore_unknowns": props.pore_unknowns,
+            "linear_iterations": {d: t.linear_iterations for d, t in props.directions.items()},
+            "flux_mismatch": {d: t.flux_mismatch for d, t in props.directions.items()},
+        }
+
+
+def _row(props: EffectiveProperties) -> dict[str, float]:
+    """One timeseries row: the effective properties, units as suffixes."""
+    row = {
+        "porosity": props.porosity,
+        "specific_surface_area_1_m": props.specific_surface_area,
+    }
+    for d, t in props.directions.items():
+        row[f"relative_effective_diffusivity_{d}"] = t.relative_effective_diffusivity
+        row[f"tortuosity_factor_{d}"] = t.tortuosity_factor
+        row[f"bruggeman_exponent_{d}"] = t.bruggeman_exponent
+    return row
+
+
+def _log_properties(props: EffectiveProperties, log: Callable[[str], None]) -> None:
+    log(f"porosity = {props.porosity:.6g}")
+    log(f"specific surface area = {props.specific_surface_area:.6g} 1/m")
+    for d, t in props.directions.items():
+        log(
+            f"{d}: D_eff/D = {t.relative_effective_diffusivity:.6g}, tortuosity factor = "
+            f"{t.tortuosity_factor:.6g}, Bruggeman exponent = {t.bruggeman_exponent:.6g} "
+            f"({t.linear_iterations} linear iterations)"
+        )
+
+
+def homogenise_command(
+    target: str | Path,
+    comm: MPI.Comm,
+    *,
+    out: str | Path | None = None,
+    direction: str = "all",
+    pore_groups: Sequence[str] | None = None,
+    solid_groups: Sequence[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[EffectiveProperties, Path]:
+    """``electrolyx homogenise``: effective properties of a case folder or a mesh file.
+
+    Args:
+        target: A folder with a ``case.toml`` of model "homogenise", or a mesh file.
+        comm: Communicator.
+        out: TOML file to write (a .json of the same stem beside it); default
+            ``CASE_DIR/effective_properties.toml`` or ``MESH_effective_properties.toml``.
+        direction: "x", "y", "z" or "all" (every axis of the mesh; for a case, its
+            ``homogenisation.directions``).
+        pore_groups: Pore cell groups of a mesh file (default "electrolyte").
+        solid_groups: Solid cell groups of a mesh file (default "particles").
+        log: Printer (rank 0 only is the caller's choice).
+
+    Returns:
+        The properties and the path of the TOML file.
+
+    Raises:
+        CaseError: for an invalid case, a case of another model or unknown groups.
+    """
+    target = Path(target)
+    if target.name == "case.toml":
+        target = target.parent
+    is_case = target.is_dir()
+    if is_case:
+        case = load_case(target)
+        if case.model != "homogenise":
+            raise CaseError(
+                [f"case.model = {case.model!r}: `electrolyx homogenise` needs model 'homogenise'"]
+            )
+        if pore_groups or solid_groups:
+            raise CaseError(["--pore-group/--solid-group apply to mesh files, not to cases"])
+        model = Homogenisation(case.settings, case.directory, comm)
+        default_out = case.directory / "effective_properties.toml"
+        source = str(case.directory)
+    else:
+        if not target.is_file():
+            raise CaseError([f"{target}: neither a case folder nor a mesh file"])
+        settings = {
+            "case": {"model": "homogenise", "title": ""},
+            "microstructure": {
+                "generator": "mesh_file",
+                "path": target.name,
+                "pore_groups": list(pore_groups or ["electrolyte"]),
+                "solid_groups": list(solid_groups or ["particles"]),
+                "cell_data": None,
+            },
+            "homogenisation": {
+                "directions": ["x"],
+                "linear_solver": "cg-gamg",
+                "relative_tolerance": 1e-12,
+                "degree": 1,
+            },
+        }
+        model = Homogenisation(settings, target.resolve().parent, comm)
+        default_out = target.with_name(f"{target.stem}_effective_properties.toml")
+        source = str(target)
+    model.build_mesh()
+    axes = list(AXES)[: model.mesh.geometry.dim]
+    if direction == "all":
+        directions = model.settings["homogenisation"]["directions"] if is_case else axes
+    elif direction in axes:
+        directions = [direction]
+    else:
+        raise CaseError([f"--direction {direction!r}: allowed {axes} or 'all' for this mesh"])
+    props = model.homogenise(directions)
+    toml_path, json_path = write_parameter_files(
+        props, Path(out) if out else default_out, comm, source
+    )
+    _log_properties(props, log)
+    log(f"written {toml_path} and {json_path}")
+    return props, toml_path
