@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots import plot_results
+from .plots import plot_results, plot_sweep, sweep_summary
 from .render import render_field
-from .results import PostprocessError, ResultFolder
+from .results import PostprocessError, ResultFolder, is_sweep_folder
 
 __all__ = ["write_report"]
 
@@ -61,7 +61,7 @@ def write_report(
     """Write the HTML report of a result folder.
 
     Args:
-        result_dir: Result folder.
+        result_dir: Result folder, or a sweep folder (its figures and a table of the runs).
         output: HTML path; default ``RESULT_DIR/report.html``.
         plots: Make the matplotlib figures first (:func:`plot_results`).
         renders: Render each field at the last saved time (first ``max_renders`` fields).
@@ -71,6 +71,8 @@ def write_report(
     Returns:
         Path of the HTML file.
     """
+    if Path(result_dir).is_dir() and is_sweep_folder(result_dir):
+        return _write_sweep_report(Path(result_dir), output)
     result = ResultFolder(result_dir)
     figures_dir = result.path / "figures"
     if plots:
@@ -86,6 +88,39 @@ def write_report(
     output = Path(output) if output is not None else result.path / "report.html"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(_page(result, figures_dir, rendered, residual_figure), encoding="utf-8")
+    return output
+
+
+def _write_sweep_report(sweep_dir: Path, output: str | Path | None) -> Path:
+    """Report of a sweep folder: the sweep figures and one table row per run."""
+    figures = [p for p in plot_sweep(sweep_dir) if p.suffix in _MIME]
+    summary = sweep_summary(sweep_dir)
+    columns = list(summary.finals)
+    header = "".join(
+        f"<th>{_e(name)}</th>" for name in (summary.parameter, "run", "status", *columns)
+    )
+    rows = []
+    for index, run in enumerate(summary.runs):
+        status = str(ResultFolder(run).run.get("status", "unknown"))
+        cells = [_format(float(summary.values[index])), run.name, status]
+        cells += [_format(float(summary.finals[c][index])) for c in columns]
+        rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    page = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(sweep_dir.name)}: electrolyx sweep report</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>Sweep {_e(sweep_dir.name)}</h1>",
+        f"<p>{len(summary.runs)} runs; swept parameter <b>{_e(summary.parameter)}</b>; "
+        "last value of each time-series column per run.</p>",
+        f"<table><tr>{header}</tr>{''.join(rows)}</table>",
+        "<h2>Plots</h2>",
+        _figure_grid(figures),
+        '<p class="muted">Written by <code>electrolyx report</code>.</p>',
+        "</body></html>",
+    ]
+    output = Path(output) if output is not None else sweep_dir / "report.html"
+    output.write_text("\n".join(page), encoding="utf-8")
     return output
 
 

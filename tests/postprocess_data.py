@@ -38,6 +38,7 @@ __all__ = [
     "pixel_std",
     "thumbnail_difference",
     "write_result_folder",
+    "write_sweep_folder",
 ]
 
 FARADAY = 96485.33212  # C/mol
@@ -302,6 +303,31 @@ def _write_dfn(path: Path, comm: MPI.Comm) -> None:
     )
     run = _run_info("dfn", 1, {}, 90, 91)
     (path / "run.json").write_text(json.dumps(run))
+
+
+def write_sweep_folder(root: Path, key: str, values, timeseries) -> Path:
+    """A sweep folder: one steady result folder per value of the dotted case ``key``.
+
+    Args:
+        root: The sweep folder.
+        key: Dotted case key, e.g. ``electrolyte.concentration_mol_m3``.
+        values: Its value in each run (run00, run01, ... in this order).
+        timeseries: ``value -> {column: value}``, the one row of each run's timeseries.csv.
+    """
+    for index, value in enumerate(values):
+        run = Path(root) / f"run{index:02d}"
+        run.mkdir(parents=True)
+        case: dict = {"case": {"model": "pnp"}}
+        *sections, name = key.split(".")
+        table = case
+        for section in sections:
+            table = table.setdefault(section, {})
+        table[name] = value
+        info = {"model": "pnp", "status": "completed", "case": case}
+        (run / "run.json").write_text(json.dumps(info))
+        columns = timeseries(value)
+        _write_csv(run / "timeseries.csv", ["time_s", *columns], [[0.0, *columns.values()]])
+    return Path(root)
 
 
 # -- image checks ----------------------------------------------------------------------------

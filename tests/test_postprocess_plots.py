@@ -1,7 +1,6 @@
 """Matplotlib figures of result folders: which figures, units, reference overlays, sweeps."""
 
 import csv
-import json
 from pathlib import Path
 
 from mpi4py import MPI
@@ -15,6 +14,7 @@ from postprocess_data import (
     load_rgb,
     pixel_std,
     write_result_folder,
+    write_sweep_folder,
 )
 
 from electrolyx.postprocess import (
@@ -163,29 +163,11 @@ def test_reference_errors_name_the_columns(results, tmp_path):
         compare_with_reference(results["1d"], unknown)
 
 
-def _write_sweep(root: Path, key: str, values, timeseries) -> Path:
-    for index, value in enumerate(values):
-        run = root / f"run{index:02d}"
-        run.mkdir(parents=True)
-        case: dict = {"case": {"model": "pnp"}}
-        *sections, name = key.split(".")
-        table = case
-        for section in sections:
-            table = table.setdefault(section, {})
-        table[name] = value
-        (run / "run.json").write_text(
-            json.dumps({"model": "pnp", "status": "completed", "case": case})
-        )
-        columns = timeseries(value)
-        _write_csv(run / "timeseries.csv", ["time_s", *columns], [[0.0, *columns.values()]])
-    return root
-
-
 def test_conductance_sweep(tmp_path):
     # conductance of a nanochannel: surface-charge plateau plus the bulk term, 5 decades of
     # concentration written in shuffled order; the summary orders the runs by concentration
     concentrations = [1.0, 0.01, 100.0, 1000.0, 0.1, 10.0]
-    sweep = _write_sweep(
+    sweep = write_sweep_folder(
         tmp_path / "sweep",
         "electrolyte.concentration_mol_m3",
         concentrations,
@@ -203,7 +185,7 @@ def test_conductance_sweep(tmp_path):
 def test_voltage_sweep_gives_an_iv_curve(tmp_path):
     # case keys carry SI values without a suffix: a swept "potential" is in V, so the currents
     # against it make the I-V curve
-    sweep = _write_sweep(
+    sweep = write_sweep_folder(
         tmp_path / "iv",
         "boundaries.wall.potential",
         [-0.1, -0.05, 0.0, 0.05, 0.1],

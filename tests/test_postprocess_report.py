@@ -10,7 +10,7 @@ from mpi4py import MPI
 
 import pytest
 from conftest import CASES, run_cli
-from postprocess_data import write_result_folder
+from postprocess_data import write_result_folder, write_sweep_folder
 
 from electrolyx.postprocess import check_html, find_chromium, write_report
 from electrolyx.postprocess.cli import main as postprocess_main
@@ -122,3 +122,20 @@ def test_report_of_the_shipped_case_from_the_cli(chromium, tmp_path):
     page = report.read_text()
     assert _row("mesh.cells", info["mesh"]["cells"]) in page
     assert _row("mesh.unknowns", info["mesh"]["unknowns"]) in page
+
+
+def test_report_of_a_sweep(chromium, tmp_path):
+    sweep = write_sweep_folder(
+        tmp_path / "sweep",
+        "electrolyte.concentration_mol_m3",
+        [10.0, 0.1, 1000.0],
+        lambda c: {"conductance_S": 2e-11 + 1e-12 * c},
+    )
+    report = write_report(sweep)
+    check = check_html(report)
+    assert check.ok and len(check.images) == 1  # sweep_conductance_S.png
+    page = report.read_text()
+    # one row per run, ordered by concentration, with the final conductance
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(run\d\d)</td>", page)
+    assert rows == [("0.1", "run01"), ("10", "run00"), ("1000", "run02")]
+    assert "<td>1.02e-09</td>" in page  # 2e-11 + 1e-12 * 1000 S
