@@ -269,3 +269,17 @@ def test_cli_same_numbers_on_one_and_two_ranks(tmp_path):
         )
     # A random packing: a through-plane tortuosity factor above 1, Bruggeman exponent of order 1.5.
     assert 1.0 < serial["directions"]["x"]["tortuosity_factor"] < 3.0
+
+    # `electrolyx run` on the same case: the result folder holds the same numbers.
+    result = run_cli("run", str(case), "--out", str(tmp_path / "run"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "run" / "effective_properties.json").read_text())
+    row = (tmp_path / "run" / "timeseries.csv").read_text().splitlines()
+    columns = dict(zip(row[0].split(","), map(float, row[1].split(",")), strict=True))
+    tau_x = serial["directions"]["x"]["tortuosity_factor"]
+    # Same mesh, same serial solve: identical up to round-off.
+    assert written["directions"]["x"]["tortuosity_factor"] == pytest.approx(tau_x, rel=1e-12)
+    assert columns["tortuosity_factor_x"] == pytest.approx(tau_x, rel=1e-12)
+    assert columns["specific_surface_area_1_m"] == pytest.approx(
+        serial["specific_surface_area"], rel=1e-12
+    )
