@@ -16,6 +16,11 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "PoissonNernstPlanck",
         "Poisson-Nernst-Planck ion transport where electroneutrality fails",
     ),
+    "dfn": (
+        "electrolyx.models.dfn_case",
+        "DFNCase",
+        "Doyle-Fuller-Newman lithium-ion cell (porous electrodes, particles, kinetics)",
+    ),
     "homogenise": (
         "electrolyx.models.homogenise",
         "Homogenisation",

@@ -24,7 +24,7 @@ current-controlled steps stop at a voltage cut-off located in time by regula fal
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mpi4py import MPI
@@ -115,7 +115,7 @@ class DFNSolution:
         rejected_steps: Steps rejected by error control or Newton failure.
         wall_time_s: Wall-clock time of the time loop(s).
         step_index: Index of the experiment step of each row.
-        profiles: ``(time, profiles)`` at the requested output times and at events.
+        profiles: ``(time, profiles)`` at t = 0, requested output times, step ends and events.
     """
 
     time_s: list[float] = field(default_factory=list)
@@ -246,6 +246,8 @@ class DFN:
         self.controller = BDFStepController(
             relative_tolerance, absolute_tolerance, max_step_s=max_step_s
         )
+        #: Called with "row" after every recorded time and "output" at profile times.
+        self.observer: Callable[[str], None] | None = None
         self._build_forms()
         self._build_solver()
         self._build_diagnostics()
@@ -599,6 +601,14 @@ class DFN:
         s.average_positive_particle_concentration_mol_m3.append(positive)
         s.lithium_mol.append(self.lithium_mol())
         s.step_index.append(self._step_index)
+        if self.observer is not None:
+            self.observer("row")
+
+    def _output(self) -> None:
+        """Profiles at the current time (t = 0, requested times, ends of steps, events)."""
+        self.solution.profiles.append((self.time_s, self.profiles()))
+        if self.observer is not None:
+            self.observer("output")
 
     # ------------------------------------------------------------- control
     def _set_control(self, mode: str, value: float) -> None:
@@ -714,8 +724,7 @@ class DFN:
         if first:
             self._record(self.current_A())
             self._consistent = True
-            if any(abs(t) < 1e-9 for t in outputs):
-                self.solution.profiles.append((0.0, self.profiles()))
+            self._output()
         if until_voltage_V is not None:
             # Positive while the step may go on: above the cut-off on discharge, below on charge.
             direction = 1.0 if value >= 0 else -1.0
@@ -766,13 +775,14 @@ class DFN:
                 dt = self._locate_event(dt, order, g_before, g, event)
                 self._accept(dt)
                 self.solution.termination = "event"
-                self.solution.profiles.append((self.time_s, self.profiles()))
+                self._output()
                 return
             self._accept(dt)
             g_before = g
-            if any(abs(self.time_s - t) < 1e-9 for t in output_times_s):
-                self.solution.profiles.append((self.time_s, self.profiles()))
-            if self.time_s >= end_time_s - 1e-12:
+            at_end = self.time_s >= end_time_s - 1e-12
+            if at_end or any(abs(self.time_s - t) < 1e-9 for t in output_times_s):
+                self._output()
+            if at_end:
                 self.solution.termination = "time"
                 return
             dt = controller.next_step(dt, error, order)

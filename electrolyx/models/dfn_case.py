@@ -1,0 +1,224 @@
+"""The Doyle-Fuller-Newman model as a case-file model (``[case] model = "dfn"``).
+
+Wraps :class:`electrolyx.models.dfn.DFN`: reads the parameter set, mesh resolution, protocol and
+time-stepping settings from the validated case, streams ``timeseries.csv`` (``time_s,
+voltage_V, current_A, discharge_capacity_Ah`` and particle averages, lithium inventory, step
+index), and writes profiles and fields at t = 0, the requested times, step ends and events.
+Fields live on the whole cell: solid-phase quantities are NaN in the separator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+from dolfinx import fem
+
+from .. import parameters as parameter_sets
+from ..constants import FARADAY
+from ..experiment import parse_experiment, repeat
+from ..output import PhaseTimer, ResultWriter
+from ..schema import CaseError
+from ..solver import NewtonFailure
+from .base import Model
+from .dfn import DFN, DFNResolution, StepFailure
+from .dfn_schema import PARAMETER_SETS, SCHEMA
+
+__all__ = ["DFNCase"]
+
+_FIELDS = {
+    "electrolyte_concentration_mol_m3": "electrolyte_concentration_mol_m3",
+    "electrolyte_potential_V": "electrolyte_potential_V",
+    "solid_potential_V": ("negative_electrode_potential_V", "positive_electrode_potential_V"),
+    "particle_surface_concentration_mol_m3": (
+        "negative_particle_surface_concentration_mol_m3",
+        "positive_particle_surface_concentration_mol_m3",
+    ),
+    "interfacial_current_density_A_m2": (
+        "negative_interfacial_current_density_A_m2",
+        "positive_interfacial_current_density_A_m2",
+    ),
+}
+
+
+class DFNCase(Model):
+    """Doyle-Fuller-Newman cell under a protocol of current, power and voltage steps."""
+
+    name = "dfn"
+    description = "Doyle-Fuller-Newman lithium-ion cell (porous electrodes, particles, kinetics)"
+    schema = SCHEMA
+
+    @classmethod
+    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
+        """The protocol sentences must parse."""
+        try:
+            parse_experiment(settings["experiment"]["steps"])
+        except ValueError as error:
+            raise CaseError([f"experiment.steps: {error}"]) from None
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        super().__init__(settings, case_dir, comm)
+        factory = getattr(parameter_sets, PARAMETER_SETS[settings["parameters"]["set"]])
+        self.parameters = factory()
+        experiment = settings["experiment"]
+        self.steps = parse_experiment(repeat(experiment["steps"], experiment["repeat"]))
+        self.model: DFN | None = None
+
+    def build_mesh(self) -> dolfinx.mesh.Mesh:
+        """Build the DFN (mesh, submeshes, forms)."""
+        mesh = self.settings["mesh"]
+        stepping = self.settings["time_stepping"]
+        physics = self.settings["parameters"]
+        self.model = DFN(
+            self.parameters,
+            DFNResolution(
+                mesh["negative_cells"],
+                mesh["separator_cells"],
+                mesh["positive_cells"],
+                mesh["negative_radial_points"],
+                mesh["positive_radial_points"],
+                mesh["radial_surface_refinement"],
+            ),
+            comm=self.comm,
+            double_layer=physics["double_layer"],
+            temperature_K=physics["temperature"],
+            relative_tolerance=stepping["relative_tolerance"],
+            absolute_tolerance=stepping["absolute_tolerance"],
+            max_step_s=stepping["max_step"],
+        )
+        return self.model.mesh
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The cell mesh (negative electrode | separator | positive electrode)."""
+        return self.model.mesh
+
+    def unknowns(self) -> int:
+        """Global number of unknowns of all six fields."""
+        return sum(
+            V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.model.spaces
+        )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Capacities, time scales and the parameter set's source."""
+        p = self.parameters
+        area = p.electrode_area_m2
+        capacity = {}
+        diffusion_time = {}
+        for name, electrode in (("negative", p.negative), ("positive", p.positive)):
+            charge = (
+                electrode.active_material_volume_fraction
+                * electrode.max_concentration_mol_m3
+                * electrode.thickness_m
+                * area
+                * FARADAY
+                / 3600.0
+            )
+            capacity[f"{name}_electrode_capacity_Ah"] = charge
+            diffusion_time[f"{name}_particle_diffusion_time_s"] = float(
+                electrode.particle_radius_m**2
+                / electrode.particle_diffusivity(electrode.initial_concentration_mol_m3)
+            )
+        return {
+            "parameter_set": p.name,
+            "parameter_source": p.citation,
+            "nominal_capacity_Ah": p.nominal_capacity_Ah,
+            "one_c_current_A": p.one_c_current_A(),
+            "electrode_area_m2": area,
+            "cell_thickness_m": p.thickness_m,
+            **capacity,
+            **diffusion_time,
+            "steps": [s.text for s in self.steps],
+        }
+
+    def _output_functions(self) -> dict[str, fem.Function]:
+        space = fem.functionspace(self.mesh, ("Lagrange", 1))
+        return {name: fem.Function(space, name=name) for name in _FIELDS}
+
+    def _fill(self, functions: dict[str, fem.Function]) -> None:
+        """Nodal values of the whole-cell output fields from the model's profiles (1D)."""
+        profiles = self.model.profiles()
+        for name, source in _FIELDS.items():
+            function = functions[name]
+            x = function.function_space.tabulate_dof_coordinates()[:, 0]
+            values = np.full(x.shape, np.nan)
+            for key in (source,) if isinstance(source, str) else source:
+                xs, vs = profiles[key]
+                inside = (x >= xs[0] - 1e-15) & (x <= xs[-1] + 1e-15)
+                values[inside] = np.interp(x[inside], xs, vs)
+            function.x.array[:] = values
+
+    def run(
+        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Run the protocol, streaming the time series and writing profiles and fields."""
+        model = self.model
+        output = self.settings["output"]
+        with timer.phase("forms"):
+            functions = self._output_functions()
+            writer.set_profiles(self.mesh, output["profiles"])
+            if output["fields"]:
+                writer.set_fields(list(functions.values()))
+        solution = model.solution
+        output_time = 0.0
+
+        def observe(kind: str) -> None:
+            nonlocal output_time
+            start = MPI.Wtime()
+            if kind == "row":
+                i = len(solution.time_s) - 1
+                writer.add_timeseries_row(
+                    {
+                        "time_s": solution.time_s[i],
+                        "voltage_V": solution.voltage_V[i],
+                        "current_A": solution.current_A[i],
+                        "discharge_capacity_Ah": solution.discharge_capacity_Ah[i],
+                        "average_negative_particle_concentration_mol_m3": (
+                            solution.average_negative_particle_concentration_mol_m3[i]
+                        ),
+                        "average_positive_particle_concentration_mol_m3": (
+                            solution.average_positive_particle_concentration_mol_m3[i]
+                        ),
+                        "lithium_mol": solution.lithium_mol[i],
+                        "step": solution.step_index[i],
+                    }
+                )
+            else:
+                self._fill(functions)
+                writer.write_profiles(model.time_s, functions)
+                writer.write_fields(model.time_s)
+            output_time += MPI.Wtime() - start
+
+        model.observer = observe
+        with timer.phase("solve"):
+            try:
+                model.run_experiment(self.steps, output_times_s=output["profile_times"])
+            except StepFailure as failure:
+                raise NewtonFailure("step failure", [], where=str(failure)) from failure
+            finally:
+                model.observer = None
+        timer.seconds["solve"] -= output_time
+        timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
+        lithium = np.asarray(solution.lithium_mol)
+        log(
+            f"{len(solution.time_s)} times, end {solution.time_s[-1]:.6g} s at "
+            f"{solution.voltage_V[-1]:.6g} V, discharge capacity "
+            f"{solution.discharge_capacity_Ah[-1]:.6g} A h"
+        )
+        return {
+            "time_steps": len(solution.time_s) - 1,
+            "rejected_steps": solution.rejected_steps,
+            "newton_iterations": solution.newton_iterations,
+            "termination_of_last_step": solution.termination,
+            "lithium_inventory": {
+                "initial_mol": float(lithium[0]),
+                "final_mol": float(lithium[-1]),
+                "max_relative_change": float(np.max(np.abs(lithium - lithium[0])) / lithium[0]),
+            },
+            "reaction_current_A": model.reaction_current_A(),
+        }

@@ -1,0 +1,108 @@
+"""Case-file schema of the Doyle-Fuller-Newman model (see :mod:`electrolyx.models.dfn_case`)."""
+
+from __future__ import annotations
+
+from ..schema import Key, Table
+from .base import case_table, output_table, sweep_table
+
+__all__ = ["PARAMETER_SETS", "SCHEMA"]
+
+#: parameter-set name -> factory in electrolyx.parameters
+PARAMETER_SETS = {"Chen2020": "chen2020"}
+
+SCHEMA = Table(
+    "Doyle-Fuller-Newman lithium-ion cell.",
+    {
+        "case": case_table(("dfn",)),
+        "parameters": Table(
+            "Cell parameters and physics options.",
+            {
+                "set": Key(
+                    "str",
+                    "Built-in parameter set (named after its paper).",
+                    default="Chen2020",
+                    choices=tuple(PARAMETER_SETS),
+                ),
+                "temperature": Key(
+                    "float",
+                    "Isothermal temperature (default: the set's ambient temperature).",
+                    unit="K",
+                    default=None,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "double_layer": Key(
+                    "bool",
+                    "Add the double-layer current a_s C_dl d(phi_s - phi_e)/dt (the set's C_dl).",
+                    default=False,
+                ),
+            },
+        ),
+        "mesh": Table(
+            "Cells across each region (gmsh interval) and radial points of the particles.",
+            {
+                "negative_cells": Key(
+                    "int", "Cells across the negative electrode.", default=20, low=1
+                ),
+                "separator_cells": Key("int", "Cells across the separator.", default=6, low=1),
+                "positive_cells": Key(
+                    "int", "Cells across the positive electrode.", default=20, low=1
+                ),
+                "negative_radial_points": Key(
+                    "int", "Radial nodes of the negative particles.", default=20, low=3, high=200
+                ),
+                "positive_radial_points": Key(
+                    "int", "Radial nodes of the positive particles.", default=20, low=3, high=200
+                ),
+                "radial_surface_refinement": Key(
+                    "float",
+                    "Exponent p of the radial grid r_k = R (1 - (1 - k/N)^p) (1 = uniform).",
+                    default=2.0,
+                    low=1.0,
+                    high=4.0,
+                ),
+            },
+        ),
+        "experiment": Table(
+            "The protocol: PyBaMM-style sentences run in order (see electrolyx.experiment).",
+            {
+                "steps": Key(
+                    "strs",
+                    'Steps, e.g. "Discharge at 1C until 2.5 V", "Rest for 1 hour", '
+                    '"Charge at 0.5C until 4.2 V", "Hold at 4.2 V until C/50", '
+                    '"Discharge at 5 W for 10 minutes".',
+                ),
+                "repeat": Key("int", "How many times the steps run.", default=1, low=1),
+            },
+            required=True,
+        ),
+        "time_stepping": Table(
+            "Adaptive BDF1/BDF2 time stepping with local error control.",
+            {
+                "relative_tolerance": Key(
+                    "float", "Local error tolerance, relative.", default=1e-4, low=0, low_open=True
+                ),
+                "absolute_tolerance": Key(
+                    "float",
+                    "Local error tolerance, absolute on scaled concentrations.",
+                    default=1e-6,
+                    low=0,
+                    low_open=True,
+                ),
+                "max_step": Key(
+                    "float", "Largest time step.", unit="s", default=60.0, low=0, low_open=True
+                ),
+            },
+        ),
+        "output": output_table(
+            profile_times=Key(
+                "floats",
+                "Times at which profiles and fields are written (steps land on them); the "
+                "state at t = 0 and at the end of every step is always written.",
+                unit="s",
+                default=[],
+            )
+        ),
+        "sweep": sweep_table(),
+    },
+)

@@ -1,0 +1,53 @@
+"""The shipped DFN case through the case loader and driver (what `electrolyx run` does)."""
+
+import csv
+import json
+
+from mpi4py import MPI
+
+import numpy as np
+import pytest
+from conftest import CASES, ROOT
+
+from electrolyx.case import load_case
+from electrolyx.driver import run_case
+from electrolyx.schema import CaseError
+
+CASE = CASES / "dfn-chen2020-1C"
+REFERENCE = ROOT / "tests" / "data" / "pybamm" / "chen2020_1C.csv"
+
+
+@pytest.mark.mpi
+def test_shipped_case_writes_timeseries_profiles_and_inventory(shared_tmp_path):
+    case = load_case(CASE)
+    code, folder = run_case(case, shared_tmp_path / "out", MPI.COMM_WORLD, lambda _: None)
+    assert code == 0
+    info = json.loads((folder / "run.json").read_text())
+    assert info["status"] == "completed"
+    # Lithium inventory in run.json: conserved to 1e-10 relative (issue 4).
+    assert info["solver"]["lithium_inventory"]["max_relative_change"] < 1e-10
+    with open(folder / "timeseries.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    for column in ("time_s", "voltage_V", "current_A", "discharge_capacity_Ah"):
+        assert column in rows[0]
+    reference = np.loadtxt(REFERENCE, delimiter=",", skiprows=1)
+    # Cut-off time and discharge capacity of PyBaMM's finest mesh, within 0.05 % (issue 4).
+    assert float(rows[-1]["time_s"]) == pytest.approx(reference[-1, 0], rel=5e-4)
+    assert float(rows[-1]["discharge_capacity_Ah"]) == pytest.approx(reference[-1, 3], rel=5e-4)
+    assert float(rows[-1]["voltage_V"]) == pytest.approx(2.5, abs=1e-6)
+    with open(folder / "profiles.csv") as stream:
+        profiles = list(csv.DictReader(stream))
+    times = sorted({float(r["time_s"]) for r in profiles})
+    # t = 0, the three requested times, the cut-off.
+    assert len(times) == 5
+    np.testing.assert_allclose(times[1:4], case.settings["output"]["profile_times"], rtol=1e-12)
+    solid = [r for r in profiles if r["field"] == "solid_potential_V" and float(r["time_s"]) == 0]
+    x = np.array([float(r["x_m"]) for r in solid])
+    # No solid phase in the separator (85.2 to 97.2 um): no samples there.
+    assert not np.any((x > 85.3e-6) & (x < 97.1e-6))
+    assert np.any(x < 85.2e-6) and np.any(x > 97.2e-6)
+
+
+def test_bad_protocol_sentence_is_a_case_error():
+    with pytest.raises(CaseError, match="experiment.steps: cannot parse step 'Fly at 1C'"):
+        load_case(CASE, ['experiment.steps=["Fly at 1C"]'])
