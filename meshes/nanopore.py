@@ -19,7 +19,8 @@ field: ``wall_size`` (default lambda_D/4) within ``wall_layer_thickness``, growi
 <= ``wall_size``. ``size_factor`` scales both sizes, from tiny test meshes (size_factor > 1,
 which gives up the lambda_D/4 resolution) to benchmark meshes (< 1). For scale: a = 2, L = 6,
 R = 6, H = 4 Debye lengths with max_size 2 lambda_D gives 1.56 M tetrahedra and 260 k vertices
-(0.78 M unknowns for 3 P1 fields) in ~80 s of CPU and 1.3 GB on the building rank.
+(0.78 M unknowns for 3 P1 fields) in ~75 s of CPU and 1.3 GB on the building rank;
+size_factor=0.85 gives 2.48 M tetrahedra, 412 k vertices (1.23 M unknowns) in ~145 s and 2 GB.
 
 Physical groups:
 
