@@ -13,10 +13,12 @@ dolfinx, so it works on a laptop that only has the results. From a notebook::
 
 from .animate import animate_field
 from .browser import BrowserCheck, check_html, find_chromium
-from .plots import compare_with_reference, plot_results, plot_sweep, sweep_summary
+from .plots import plot_results
+from .reference import compare_with_reference
 from .render import render_field, render_image
 from .report import write_report
 from .results import PostprocessError, Profile, ResultFolder
+from .sweeps import plot_sweep, sweep_summary
 from .units import axis_label, split_unit
 
 __all__ = [

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .animate import animate_field
-from .plots import SUPPORTED_FORMATS, plot_results
+from .figure_tools import SUPPORTED_FORMATS
+from .plots import plot_results
 from .render import CAMERAS, render_field
 from .report import write_report
 from .results import PostprocessError, ResultFolder

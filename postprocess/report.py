@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots import plot_results, plot_sweep, sweep_summary
+from .figure_tools import flatten
+from .plots import plot_results
 from .render import render_field
 from .results import PostprocessError, ResultFolder, is_sweep_folder
+from .sweeps import plot_sweep, sweep_summary
 
 __all__ = ["write_report"]
 
@@ -178,7 +180,7 @@ def _page(
         parts.append(_figure_grid(animations))
     if case:
         parts.append("<h2>Case (fully resolved)</h2>")
-        parts.append(_table(_flatten(case).items()))
+        parts.append(_table(flatten(case).items()))
     if run:
         parts.append("<details><summary>run.json</summary>")
         parts.append(f"<pre>{_e(json.dumps(run, indent=2, default=str))}</pre></details>")
@@ -189,7 +191,7 @@ def _page(
 
 def _summary_tables(run: dict[str, Any]) -> str:
     """Tables of the run.json sections a reader looks for first, found by their key names."""
-    flat = _flatten({k: v for k, v in run.items() if k != "case"})
+    flat = flatten({k: v for k, v in run.items() if k != "case"})
     sections: list[tuple[str, tuple[str, ...]]] = [
         (
             "Versions and parallel run",
@@ -276,7 +278,7 @@ def _residual_figure(run: dict[str, Any], figures_dir: Path) -> Path | None:
     """Semi-log plot of every residual history found in run.json (lists under 'residual')."""
     histories = {
         key: np.asarray(value, dtype=float)
-        for key, value in _flatten(run).items()
+        for key, value in flatten(run).items()
         if "residual" in key.lower() and _is_number_list(value) and len(value) >= 2
     }
     if not histories:
@@ -329,12 +331,3 @@ def _is_number_list(value: Any) -> bool:
 
 def _is_long_list(value: Any) -> bool:
     return isinstance(value, list) and len(value) > 6
-
-
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
