@@ -44,8 +44,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     comm = _comm()
     case = load_case(args.case, args.set)
     out = Path(args.out) if args.out else case.directory / "results"
-    code, _ = run_case(case, out, comm, make_logger(comm, quiet=args.quiet))
-    return code
+    log = make_logger(comm, quiet=args.quiet)
+    sweep = case.settings.get("sweep", {"keys": [], "values": []})
+    if not sweep["keys"]:
+        code, _ = run_case(case, out, comm, log)
+        return code
+    if not sweep["values"]:
+        raise CaseError(["sweep.values is empty: give at least one value for sweep.keys"])
+    # Validate every run of the sweep before running any of them.
+    runs = []
+    for value in sweep["values"]:
+        assignments = [f"{key}={value!r}" for key in sweep["keys"]]
+        runs.append(load_case(args.case, [*args.set, *assignments]))
+    worst = 0
+    for index, (value, run) in enumerate(zip(sweep["values"], runs, strict=True)):
+        log(f"sweep {index + 1}/{len(runs)}: {', '.join(sweep['keys'])} = {value!r}")
+        code, _ = run_case(run, out / f"run_{index:03d}", comm, log)
+        worst = max(worst, code)
+    return worst
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

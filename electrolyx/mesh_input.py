@@ -31,6 +31,13 @@ def _length(doc: str, default: Any = ...) -> Key:
 _WALL_KEYS = {
     "wall_size": _length("Element size at the charged walls (default lambda_D / 4).", None),
     "max_size": _length("Largest element size, far from the walls."),
+    "wall_layer_thickness": Key(
+        "float",
+        "Distance from the walls over which wall_size is kept (default 3 lambda_D).",
+        unit="m",
+        default=None,
+        low=0.0,
+    ),
     "growth_rate": Key(
         "float",
         "Element size increase per unit distance beyond the wall layer.",
@@ -181,6 +188,7 @@ def build_mesh(
             debye_length=debye_length,
             max_size=mesh["max_size"],
             wall_size=mesh["wall_size"],
+            wall_layer_thickness=mesh["wall_layer_thickness"],
             growth_rate=mesh["growth_rate"],
             half_channel=mesh["half_channel"],
             axial_size=mesh["axial_size"],
@@ -197,6 +205,7 @@ def build_mesh(
             debye_length=debye_length,
             max_size=mesh["max_size"],
             wall_size=mesh["wall_size"],
+            wall_layer_thickness=mesh["wall_layer_thickness"],
             growth_rate=mesh["growth_rate"],
             size_factor=mesh["size_factor"],
         )

@@ -39,19 +39,35 @@ class LineSampler:
         num_owned = mesh.topology.index_map(tdim).size_local
         tree = dolfinx.geometry.bb_tree(mesh, tdim, entities=np.arange(num_owned, dtype=np.int32))
         candidates = dolfinx.geometry.compute_collisions_points(tree, self.points)
-        colliding = dolfinx.geometry.compute_colliding_cells(mesh, candidates, self.points)
         n = len(self.points)
+        # Among the bounding-box candidates pick the cell the point is most inside of, by its
+        # smallest barycentric coordinate (exact for affine simplices). dolfinx's own collision
+        # test has an absolute tolerance that accepts neighbouring cells of nanometre meshes in
+        # metres, whose (extrapolated) values would then be wrong.
         found = np.full(n, -1, dtype=np.int32)
+        score = np.full(n, -np.inf)
+        x = mesh.geometry.x
+        dofmap = mesh.geometry.dofmaps[0]
+        gdim = mesh.geometry.dim
         for i in range(n):
-            links = colliding.links(i)
-            if len(links) > 0:
-                found[i] = links[0]
-        # The lowest rank holding a point evaluates it.
-        holder = np.where(found >= 0, self.comm.rank, self.comm.size).astype(np.int32)
+            cells = candidates.links(i)
+            if len(cells) == 0:
+                continue
+            inside = _barycentric_min(x[dofmap[cells]][:, :, :gdim], self.points[i, :gdim], tdim)
+            best = int(np.argmax(inside))
+            found[i], score[i] = cells[best], inside[best]
+        global_score = np.empty(n)
+        self.comm.Allreduce(score, global_score, op=MPI.MAX)
+        # The lowest rank holding a best cell evaluates the point.
+        tolerance = 1e-10
+        holder = np.where(
+            (found >= 0) & (score >= global_score - tolerance), self.comm.rank, self.comm.size
+        ).astype(np.int32)
         owner = np.empty_like(holder)
         self.comm.Allreduce(holder, owner, op=MPI.MIN)
-        self.missing = np.flatnonzero(owner == self.comm.size)
-        mine = np.flatnonzero(owner == self.comm.rank)
+        outside = global_score < -1e-8
+        self.missing = np.flatnonzero((owner == self.comm.size) | outside)
+        mine = np.flatnonzero((owner == self.comm.rank) & ~outside)
         self._indices = mine
         self._cells = found[mine]
 
@@ -71,3 +87,23 @@ class LineSampler:
         for idx, vals in gathered:
             values[idx] = vals
         return values
+
+
+def _barycentric_min(vertices: np.ndarray, point: np.ndarray, tdim: int) -> np.ndarray:
+    """Smallest barycentric coordinate of ``point`` in each affine simplex (>= 0: inside).
+
+    Args:
+        vertices: (cells, tdim + 1, gdim) vertex coordinates (first tdim + 1 geometry nodes).
+        point: (gdim,) coordinates.
+        tdim: Topological dimension of the cells.
+    """
+    corners = vertices[:, : tdim + 1, :]
+    origin = corners[:, 0, :]
+    edges = corners[:, 1:, :] - origin[:, None, :]  # (cells, tdim, gdim)
+    rhs = point[None, :] - origin
+    # Least squares solves the (square when tdim == gdim) system edges^T lambda = rhs.
+    lam = np.empty((len(corners), tdim))
+    for c in range(len(corners)):
+        lam[c] = np.linalg.lstsq(edges[c].T, rhs[c], rcond=None)[0]
+    first = 1.0 - lam.sum(axis=1)
+    return np.minimum(first, lam.min(axis=1))

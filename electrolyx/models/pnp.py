@@ -420,7 +420,7 @@ class PoissonNernstPlanck(Model):
                 - volume * rho_hat * chi * dx
             )
         )
-        flux_scale = FARADAY * s.diffusivity * s.concentration * length ** (tdim - 1)
+        flux_scale = FARADAY * s.diffusivity * s.concentration * length ** (tdim - 2)
         self._current_form = fem.form(
             flux_scale
             * sum(
