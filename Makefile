@@ -24,8 +24,10 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/mpiexec -n $(NP) $(BIN)/electrolyx run $(DEMO_CASE) --out $(DEMO_OUT)
 	$(BIN)/electrolyx plot $(DEMO_OUT)
+	$(BIN)/electrolyx report $(DEMO_OUT)
 	@echo "Results: $(DEMO_OUT)/ (run.json, timeseries.csv, profiles.csv);" \
-	      "fields for ParaView: $(DEMO_OUT)/fields/fields.pvd; figures: $(DEMO_OUT)/figures/"
+	      "fields for ParaView: $(DEMO_OUT)/fields/fields.pvd; figures: $(DEMO_OUT)/figures/;" \
+	      "report: $(DEMO_OUT)/report.html"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ import dolfinx
 
 from . import __version__
 from .case import Case
+from .meshes.gmsh_tools import facet_bounding_boxes
 from .models import model_class
 from .models.base import Model
 from .output import PhaseTimer, ResultWriter
@@ -83,6 +84,13 @@ def run_case(
     start = time.perf_counter()
     model = prepare(case, comm, timer)
     stats = mesh_statistics(model.mesh, model.unknowns())
+    mesh_data = getattr(model, "mesh_data", None)
+    if mesh_data is not None and mesh_data.facet_tags is not None:
+        # Bounding box of each named boundary, for rendering (zoom to a wall) and reports.
+        stats["boundaries"] = {
+            name: [lower.tolist(), upper.tolist()]
+            for name, (lower, upper) in facet_bounding_boxes(mesh_data).items()
+        }
     diagnostics = model.diagnostics()
     log(
         f"case {case.name!r} (model {case.model}): {stats['cells']} cells, "
