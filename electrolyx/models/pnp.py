@@ -46,6 +46,7 @@ from ..forms import (
     space_charge_density,
     species_conservation_residual,
 )
+from ..forms.butler_volmer import butler_volmer_current_density
 from ..mesh_input import build_mesh, mesh_boundary_names
 from ..output import PhaseTimer, ResultWriter
 from ..sampling import LineSampler
@@ -127,10 +128,10 @@ class PoissonNernstPlanck(Model):
             )
         boundaries = settings["boundaries"]
         kinds = {b["kind"] for b in boundaries.values()}
-        if not kinds & {"potential", "reservoir", "stern"}:
+        if not kinds & {"potential", "reservoir", "stern", "butler_volmer"}:
             problems.append(
                 "boundaries: the potential needs a reference: give at least one boundary of "
-                "kind 'potential', 'reservoir' or 'stern'"
+                "kind 'potential', 'reservoir', 'stern' or 'butler_volmer'"
             )
         study = settings["study"]
         if study["type"] == "steady" and "reservoir" not in kinds:
@@ -145,7 +146,20 @@ class PoissonNernstPlanck(Model):
                     f"study.output_times = {study['output_times']!r}: allowed times in "
                     f"(0, end_time = {study['end_time']:g}] s"
                 )
+        names_of_species = [s["name"] for s in species]
         for name, b in boundaries.items():
+            if b["kind"] == "butler_volmer" and b["species"] not in names_of_species:
+                problems.append(
+                    f"boundaries.{name}.species = {b['species']!r}: allowed one of "
+                    + ", ".join(repr(n) for n in names_of_species)
+                )
+            elif b["kind"] == "butler_volmer":
+                z = species[names_of_species.index(b["species"])]["charge_number"]
+                if z == 0:
+                    problems.append(
+                        f"boundaries.{name}.species = {b['species']!r}: a reacting species "
+                        "must carry charge"
+                    )
             if b["kind"] == "reservoir" and b["concentrations"] is not None:
                 given = b["concentrations"]
                 if len(given) != len(species) or min(given) <= 0:
@@ -240,7 +254,7 @@ class PoissonNernstPlanck(Model):
         charged = [
             name
             for name, b in self.settings["boundaries"].items()
-            if b["kind"] in ("potential", "surface_charge", "stern")
+            if b["kind"] in ("potential", "surface_charge", "stern", "butler_volmer")
         ]
         if ratio >= 0.01:
             verdict = (
@@ -305,6 +319,7 @@ class PoissonNernstPlanck(Model):
 
         # Boundary data, each multiplied by the continuation parameter `ramp`.
         self._ramped: list[tuple[fem.Constant, float]] = []
+        self._reaction_currents: dict[str, tuple[Any, int]] = {}
         ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.mesh_data.facet_tags)
         self.bcs: list[fem.DirichletBC] = []
         surface_charges = []
@@ -348,6 +363,28 @@ class PoissonNernstPlanck(Model):
 
         charge_numbers = [sp["charge_number"] for sp in self.species]
         concentrations = [ufl.exp(u) for u in log_concentrations]  # in units of c_ref
+        # Reactive electrodes: Stern layer for the potential, Butler-Volmer flux of one species.
+        reaction_fluxes: list[list[tuple[Any, Any]]] = [[] for _ in self.species]
+        names = [sp["name"] for sp in self.species]
+        for name, b in self.settings["boundaries"].items():
+            if b["kind"] != "butler_volmer":
+                continue
+            tag = self.mesh_data.physical_groups[name].tag
+            k = names.index(b["species"])
+            metal = ramped(b["potential"] / s.thermal_voltage)
+            stern_layers.append(
+                (
+                    area * fem.Constant(mesh, b["stern_capacitance"] * length / s.permittivity),
+                    metal,
+                    ds(tag),
+                )
+            )
+            current = self._frumkin_current(b, k, metal, scaled_potential, log_concentrations[k])
+            z = self.species[k]["charge_number"]
+            # Outward flux N_k . n = -j/(z F), scaled by lambda_D / (D_ref c_ref).
+            normal_flux = -current * length / (z * FARADAY * s.diffusivity * s.concentration)
+            reaction_fluxes[k].append((area * normal_flux, ds(tag)))
+            self._reaction_currents[name] = (current, tag)
         velocity = None
         if self.settings["flow"]["velocity"] is not None:
             v = np.zeros(mesh.geometry.dim)
@@ -384,7 +421,9 @@ class PoissonNernstPlanck(Model):
             )
             self.fluxes.append(flux)
             self.storage_rates.append(rate)
-            residual += species_conservation_residual(flux, tests[1 + k], dx, storage_rate=rate)
+            residual += species_conservation_residual(
+                flux, tests[1 + k], dx, storage_rate=rate, boundary_fluxes=reaction_fluxes[k]
+            )
         self.residual = residual
 
         # Output fields in SI on P1.
@@ -431,6 +470,10 @@ class PoissonNernstPlanck(Model):
             )
         )
         self._measure_form = fem.form(chi * ds)
+        self._reaction_current_forms = {
+            name: fem.form(current * ds(tag))
+            for name, (current, tag) in self._reaction_currents.items()
+        }
         # Charge per region: a cell indicator refilled per region.
         self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         self._region_charge_form = fem.form(
@@ -448,6 +491,38 @@ class PoissonNernstPlanck(Model):
             padded[i, : len(p)] = p
         self._probe_points = padded
         self._probe_sampler = LineSampler(mesh, padded) if len(points) else None
+
+    def _frumkin_current(
+        self, boundary: dict[str, Any], k: int, metal: fem.Constant, psi: Any, log_c: Any
+    ) -> Any:
+        """Frumkin-corrected Butler-Volmer current density (A/m2, anodic > 0) at the plane.
+
+        For M^z+ + z e- <-> M with j0 = j0_bulk (c/c_bulk)^a_a and the Nernst potential
+        U + (RT/zF) ln(c/c_bulk), the DFN form j0 [exp(a_a eta'/V) - exp(-a_c eta'/V)] with
+        V = RT/(zF) becomes j0_bulk [exp(a_a z eta/V_T) - (c/c_bulk) exp(-a_c z eta/V_T)]
+        (a_a + a_c = 1), eta = phi_M - phi - U, all at the reaction plane.
+        """
+        s = self.scales
+        mesh = self.mesh
+        z = self.species[k]["charge_number"]
+        bulk = self.species[k]["bulk_concentration"]
+        log_ratio = log_c + math.log(s.concentration / bulk)  # ln(c / c_bulk)
+        thermal = fem.Constant(mesh, s.thermal_voltage)
+        overpotential_nernst = (
+            thermal * (metal - psi)
+            - fem.Constant(mesh, boundary["equilibrium_potential"])
+            - thermal / z * log_ratio
+        )
+        j0 = fem.Constant(mesh, boundary["exchange_current_density"]) * ufl.exp(
+            boundary["anodic_transfer_coefficient"] * log_ratio
+        )
+        return butler_volmer_current_density(
+            j0,
+            overpotential_nernst,
+            thermal / z,
+            boundary["anodic_transfer_coefficient"],
+            boundary["cathodic_transfer_coefficient"],
+        )
 
     def _boundary_integral(self, form: fem.Form, name: str) -> float:
         """Assemble ``form`` with the indicator of boundary ``name`` (summed over ranks)."""
@@ -678,12 +753,15 @@ class PoissonNernstPlanck(Model):
         charged = [
             n
             for n, b in self.settings["boundaries"].items()
-            if b["kind"] in ("potential", "stern", "surface_charge")
+            if b["kind"] in ("potential", "stern", "surface_charge", "butler_volmer")
         ]
         for name in charged:
             column = "surface_charge_C_m2" if len(charged) == 1 else f"surface_charge_{name}_C_m2"
             charge = self._boundary_integral(self._surface_charge_form, name)
             row[column] = charge / self._measures[name]
+        for name, form in self._reaction_current_forms.items():
+            current = self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+            row[f"faradaic_current_{name}_{_unit('A', tdim)}"] = current
         currents = {}
         for name in self.facet_groups():
             currents[name] = self._boundary_integral(self._current_form, name)

@@ -50,6 +50,43 @@ BOUNDARY = Variant(
                 ),
             },
         ),
+        "butler_volmer": Table(
+            "Reactive electrode with Frumkin-corrected Butler-Volmer kinetics: one species is "
+            "deposited or dissolved (M^z+ + z e- <-> M) at the reaction plane, which a Stern "
+            "layer separates from the metal. j = j0 [exp(a_a z eta/V_T) - (c/c_bulk) "
+            "exp(-a_c z eta/V_T)], eta = phi_M - phi(plane) - U, with c and phi taken at the "
+            "plane (j > 0 anodic); the other species are blocked.",
+            {
+                "potential": Key("float", "Potential of the metal phi_M.", unit="V"),
+                "species": Key("str", "Name of the reacting species (a [[species]] name)."),
+                "exchange_current_density": Key(
+                    "float",
+                    "Exchange current density j0 at the bulk concentration.",
+                    unit="A/m2",
+                    low=0.0,
+                    low_open=True,
+                ),
+                "equilibrium_potential": Key(
+                    "float",
+                    "Equilibrium potential U of the metal against the bulk electrolyte.",
+                    unit="V",
+                    default=0.0,
+                ),
+                "anodic_transfer_coefficient": Key(
+                    "float", "alpha_a.", default=0.5, low=0.0, high=1.0
+                ),
+                "cathodic_transfer_coefficient": Key(
+                    "float", "alpha_c.", default=0.5, low=0.0, high=1.0
+                ),
+                "stern_capacitance": Key(
+                    "float",
+                    "Stern-layer capacitance per area between metal and reaction plane.",
+                    unit="F/m2",
+                    low=0.0,
+                    low_open=True,
+                ),
+            },
+        ),
         "blocking": Table("No ion flux, no surface charge.", {}),
     },
 )
