@@ -237,6 +237,9 @@ class DFN:
             p.positive.max_concentration_mol_m3,
         ]
         self.differential = [0, 3, 5] + ([1, 2, 4] if double_layer else [])
+        # The history restarts from consistent potentials after every control switch, so the
+        # Newton guess may extrapolate every field.
+        self._all_fields = list(range(6))
         self.temperature = fem.Constant(mesh, float(temperature_K or p.ambient_temperature_K))
         self.applied_current_density = fem.Constant(mesh, 0.0)
         self.applied_power_density = fem.Constant(mesh, 0.0)
@@ -757,7 +760,7 @@ class DFN:
             target = next(t for t in stops if t > t1 + 1e-12)
             dt = min(dt, target - t1)
             order = 2 if len(self.history) >= 2 else 1
-            guess = controller.predict(self.history, t1 + dt, self.differential)
+            guess = controller.predict(self.history, t1 + dt, self._all_fields)
             if not self._solve(dt, order, guess):
                 self.solution.rejected_steps += 1
                 dt *= 0.25
@@ -804,7 +807,7 @@ class DFN:
         trial = hi
         for _ in range(60):
             trial = hi - g_hi * (hi - lo) / (g_hi - g_lo)
-            guess = self.controller.predict(self.history, t1 + trial, self.differential)
+            guess = self.controller.predict(self.history, t1 + trial, self._all_fields)
             if not self._solve(trial, order, guess):
                 raise StepFailure(f"Newton failed while locating an event near t = {t1:.6g} s")
             g = event()
