@@ -43,7 +43,7 @@ def main(rates):
     for rate in rates:
         reference = np.loadtxt(REFERENCES / FILES[rate], delimiter=",", skiprows=1)
         for x, r in meshes:
-            resolution = DFNResolution(x, max(4, x // 3), x, r, r)
+            resolution = DFNResolution(x, max(4, (3 * x) // 10), x, r, r)
             model = DFN(chen2020(), resolution)
             start = time.perf_counter()
             solution = model.discharge(5.0 * rate)
