@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 import json
+import tomllib
 
 import electrolyx  # noqa: F401  (loads the MPI/PETSc libraries before dolfinx)
 
@@ -32,7 +33,12 @@ import pytest
 from conftest import run_cli
 from dolfinx.mesh import entities_to_geometry
 
-from electrolyx.homogenise import Microstructure, homogenise, microstructure_from_mesh_data
+from electrolyx.homogenise import (
+    Microstructure,
+    homogenise,
+    microstructure_from_mesh_data,
+    parameter_toml,
+)
 from electrolyx.meshes.gmsh_tools import tagged_entities
 from electrolyx.meshes.mesh_file import read_mesh_file
 from electrolyx.meshes.packing import Packing, packing_mesh
@@ -172,6 +178,11 @@ def test_slabs_parallel_to_the_flux_have_unit_tortuosity(dim, solver):
     y = props.directions["y"]
     assert y.relative_effective_diffusivity == pytest.approx(0.0, abs=1e-12)
     assert y.tortuosity_factor == np.inf
+    # The parameter file is TOML a case can read, infinity included.
+    parameters = tomllib.loads(parameter_toml(props))
+    assert parameters["tortuosity_factor_y"] == np.inf
+    assert parameters["porosity"] == props.porosity  # repr round-trips a float exactly
+    assert parameters["bruggeman_exponent"] == x.bruggeman_exponent
 
 
 @pytest.mark.mpi
