@@ -1,8 +1,9 @@
 """DFN model against PyBaMM's Chen2020 constant-current discharges, plus conservation checks.
 
 References: tests/data/pybamm/ (PyBaMM 26.10.1.1 DFN on its finest mesh, IDAKLU rtol 1e-8; see
-README.md there). PyBaMM's own default mesh is 0.35 / 0.73 / 1.42 mV RMS away from these at
-0.5C / 1C / 2C; the tolerances below (0.5 mV RMS, cut-off time within 0.05 %) are those of issue 4.
+README.md there). PyBaMM's own default mesh is 0.50 / 1.11 / 2.10 mV RMS away from these at
+0.5C / 1C / 2C (bench/README.md); the tolerances below (0.5 mV RMS, cut-off time within 0.05 %)
+are those of issue 4.
 """
 
 import csv
@@ -20,8 +21,8 @@ from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import chen2020
 
 DATA = Path(__file__).parent / "data" / "pybamm"
-# 20 cells per electrode, 6 in the separator, 20 radial points: 0.07 / 0.25 mV RMS at 1C / 2C in the
-# refinement table of bench/README.md, fast enough for CI.
+# 20 cells per electrode, 6 in the separator, 20 radial points: 0.05 / 0.24 mV RMS at 1C / 2C
+# (bench/README.md), fast enough for CI.
 RESOLUTION = DFNResolution(20, 6, 20, 20, 20)
 FILES = {0.5: "chen2020_05C.csv", 1.0: "chen2020_1C.csv", 2.0: "chen2020_2C.csv"}
 

@@ -80,7 +80,7 @@ SCHEMA = Table(
             "Adaptive BDF1/BDF2 time stepping with local error control.",
             {
                 "relative_tolerance": Key(
-                    "float", "Local error tolerance, relative.", default=1e-4, low=0, low_open=True
+                    "float", "Local error tolerance, relative.", default=1e-3, low=0, low_open=True
                 ),
                 "absolute_tolerance": Key(
                     "float",
