@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
-
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import chen2020
 
