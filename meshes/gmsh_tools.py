@@ -74,12 +74,15 @@ def wall_distance_threshold(
     size_far: float,
     layer: float,
     growth_rate: float,
+    solid_depth_expression: str | None = None,
 ) -> None:
     """Set the background mesh size from the distance to the charged walls.
 
     A gmsh MathEval field gives the exact distance d(x, y, z) to the walls; a Threshold field
     turns it into size_near for d <= layer, growing linearly with slope ``growth_rate`` up to
-    size_far.
+    size_far. Inside a dielectric solid (no double layer) the fine layer is cut to four wall
+    cells: there the distance handed to the threshold is d + min(K depth, layer), with
+    K = layer / (4 size_near), so sizes grow from 4 size_near deep on.
 
     Args:
         model: The current gmsh model.
@@ -88,7 +91,13 @@ def wall_distance_threshold(
         size_far: Largest element size (model units).
         layer: Distance from the walls over which size_near is kept (model units).
         growth_rate: Size increase per unit distance beyond ``layer``.
+        solid_depth_expression: MathEval expression of the depth into the solid, 0 elsewhere.
     """
+    if solid_depth_expression is not None:
+        skip = layer / (4 * size_near)
+        distance_expression = (
+            f"({distance_expression}) + min({skip!r}*({solid_depth_expression}), {layer!r})"
+        )
     distance = model.mesh.field.add("MathEval")
     model.mesh.field.setString(distance, "F", distance_expression)
     threshold = model.mesh.field.add("Threshold")

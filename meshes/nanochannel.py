@@ -297,6 +297,9 @@ def slit_nanochannel(
             size_far=max_size / unit,
             layer=max(wall_layer_thickness, wall_size) / unit,
             growth_rate=growth_rate,
+            solid_depth_expression=(
+                f"max(min(abs(y)-{h!r}, {half_length!r}-abs(x)), 0)" if dielectric_walls else None
+            ),
         )
         if axial_size is not None:
             _structure_channel(

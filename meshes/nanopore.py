@@ -245,6 +245,11 @@ def cylindrical_nanopore(
             size_far=size_factor * max_size / unit,
             layer=max(wall_layer_thickness, wall_size) / unit,
             growth_rate=growth_rate,
+            solid_depth_expression=(
+                f"max(min(sqrt(x^2+y^2)-{a!r}, {half_length!r}-abs(z)), 0)"
+                if membrane_solid
+                else None
+            ),
         )
         with gmsh_options(size_field_options()):
             model.mesh.generate(3)
@@ -361,6 +366,9 @@ def axisymmetric_nanopore(
             size_far=size_factor * max_size / unit,
             layer=max(wall_layer_thickness, wall_size) / unit,
             growth_rate=growth_rate,
+            solid_depth_expression=(
+                f"max(min(x-{a!r}, {half_length!r}-abs(y)), 0)" if membrane_solid else None
+            ),
         )
         with gmsh_options(size_field_options()):
             model.mesh.generate(2)
