@@ -185,7 +185,7 @@ class DFNCase(Model):
                             solution.average_positive_particle_concentration_mol_m3[i]
                         ),
                         "lithium_mol": solution.lithium_mol[i],
-                        "step": solution.step_index[i],
+                        "step_index": solution.step_index[i],
                     }
                 )
             else:
