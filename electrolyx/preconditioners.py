@@ -1,0 +1,158 @@
+"""Preconditioners for the PNP Jacobian, usable from a case file as PETSc ``python`` PCs.
+
+The steady PNP Newton system in the unknowns (psi, u_1..u_N) = (F phi/RT, ln c_k/c_ref), one
+interleaved block of 1 + N values per mesh vertex, reads (scaled, linearised)
+
+    -div(grad dpsi) - sum_k z_k c_k du_k                = r_psi   (Gauss's law)
+    -div(D_k c_k (grad du_k + z_k grad dpsi)) + ...     = r_k     (Nernst-Planck, species k)
+
+Its off-diagonal blocks are as strong as its diagonal ones, so block Gauss-Seidel in these
+unknowns needs tens of Krylov iterations. In the electrochemical potentials
+dmu_k = du_k + z_k dpsi the transport rows depend on dmu_k alone (up to the small term
+c_k du_k (grad u_k + z_k grad psi) proportional to the ionic flux), and Gauss's law becomes the
+screened Poisson equation -div(grad dpsi) + sum_k z_k^2 c_k dpsi = r_psi + sum_k z_k c_k dmu_k.
+The system is then block lower triangular, and :class:`ElectrochemicalPotentialPC` applies
+
+    1. dmu_k = A_kk^-1 r_k                      (one scalar solve per species, GAMG by default)
+    2. dpsi  = S^-1 (r_psi - sum_k A_psi,k dmu_k),  S = A_psi,psi - sum_k z_k A_psi,k
+    3. du_k  = dmu_k - z_k dpsi
+
+where the A blocks are the blocks of the assembled Jacobian and S is assembled from them (the
+screened Poisson operator). Case-file use, in ``[solver.petsc]``::
+
+    ksp_type = "gmres"
+    pc_type = "python"
+    pc_python_type = "electrolyx.preconditioners.ElectrochemicalPotentialPC"
+    pc_electrochemical_charge_numbers = "1,-1"      # z_k in [[species]] order
+    # optional, defaults shown: inner solvers of the species and potential blocks
+    transport_ksp_type = "preonly"
+    transport_pc_type = "gamg"
+    potential_ksp_type = "preonly"
+    potential_pc_type = "gamg"
+"""
+
+from __future__ import annotations
+
+from petsc4py import PETSc
+
+import numpy as np
+
+__all__ = ["ElectrochemicalPotentialPC"]
+
+
+class ElectrochemicalPotentialPC:
+    """Block-triangular preconditioner of the PNP Jacobian in electrochemical potentials.
+
+    A petsc4py python-context for ``PC.Type.PYTHON``. The operator must be the interleaved
+    (potential, species 1..N) Jacobian with 1 + N values per vertex, owned vertices contiguous
+    on each rank (dolfinx's blocked P1 space). Inner solvers take their options from the
+    prefixes ``<pc prefix>transport_`` (all species) and ``<pc prefix>potential_``.
+    """
+
+    def __init__(self) -> None:
+        self.charge_numbers: np.ndarray | None = None
+        self._fields: list[PETSc.IS] | None = None
+        self._blocks: list[PETSc.Mat] = []
+        self._couplings: list[PETSc.Mat] = []
+        self._screened: PETSc.Mat | None = None
+        self._transport_ksps: list[PETSc.KSP] = []
+        self._potential_ksp: PETSc.KSP | None = None
+
+    def setFromOptions(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
+        """Read ``pc_electrochemical_charge_numbers`` (comma-separated z_k)."""
+        options = PETSc.Options(pc.getOptionsPrefix())
+        given = options.getString("pc_electrochemical_charge_numbers", "")
+        if not given:
+            raise ValueError(
+                "ElectrochemicalPotentialPC needs the option "
+                "pc_electrochemical_charge_numbers (z_k of each species, comma-separated)"
+            )
+        self.charge_numbers = np.array([float(z) for z in given.split(",")])
+
+    def _inner_ksp(self, pc: PETSc.PC, name: str, operator: PETSc.Mat) -> PETSc.KSP:
+        ksp = PETSc.KSP().create(operator.getComm())
+        ksp.setOptionsPrefix(f"{pc.getOptionsPrefix() or ''}{name}_")
+        ksp.setType(PETSc.KSP.Type.PREONLY)
+        ksp.getPC().setType(PETSc.PC.Type.GAMG)
+        ksp.setOperators(operator)
+        ksp.setFromOptions()
+        return ksp
+
+    def setUp(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
+        """Extract the blocks of the (new) Jacobian, assemble S and set up the inner solvers."""
+        if self.charge_numbers is None:
+            self.setFromOptions(pc)
+        _, matrix = pc.getOperators()
+        n_species = len(self.charge_numbers)
+        bs = 1 + n_species
+        start, end = matrix.getOwnershipRange()
+        if (end - start) % bs or start % bs:
+            raise ValueError(
+                f"operator rows {start}..{end} on this rank are not whole blocks of {bs} "
+                f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
+            )
+        comm = matrix.getComm()
+        first = self._fields is None
+        if first:
+            nodes = (end - start) // bs
+            self._fields = [
+                PETSc.IS().createStride(nodes, start + f, bs, comm=comm) for f in range(bs)
+            ]
+        potential = self._fields[0]
+        species = self._fields[1:]
+        self._blocks = [
+            matrix.createSubMatrix(f, f, submat=None if first else self._blocks[k])
+            for k, f in enumerate(species)
+        ]
+        self._couplings = [
+            matrix.createSubMatrix(potential, f, submat=None if first else self._couplings[k])
+            for k, f in enumerate(species)
+        ]
+        self._screened = matrix.createSubMatrix(
+            potential, potential, submat=None if first else self._screened
+        )
+        for z, coupling in zip(self.charge_numbers, self._couplings, strict=True):
+            self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+        if first:
+            self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
+            self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
+            self._work = self._screened.createVecs()
+            self._species_rhs = [b.createVecs() for b in self._blocks]
+        else:
+            for ksp, block in zip(self._transport_ksps, self._blocks, strict=True):
+                ksp.setOperators(block)
+            self._potential_ksp.setOperators(self._screened)
+        for ksp in (*self._transport_ksps, self._potential_ksp):
+            ksp.setUp()
+
+    def apply(self, pc: PETSc.PC, x: PETSc.Vec, y: PETSc.Vec) -> None:
+        """Apply P^-1 to x: species solves, screened-Poisson solve, back to (psi, u_k)."""
+        bs = 1 + len(self.charge_numbers)
+        rhs = x.array_r.reshape(-1, bs)
+        out = y.array.reshape(-1, bs)
+        potential_rhs, potential = self._work
+        potential_rhs.array[:] = rhs[:, 0]
+        product = potential.duplicate()
+        chemical = []
+        for k, ksp in enumerate(self._transport_ksps):
+            species_rhs, species_mu = self._species_rhs[k]
+            species_rhs.array[:] = rhs[:, 1 + k]
+            ksp.solve(species_rhs, species_mu)
+            self._couplings[k].mult(species_mu, product)
+            potential_rhs.axpy(-1.0, product)
+            chemical.append(species_mu.array_r)
+        self._potential_ksp.solve(potential_rhs, potential)
+        dpsi = potential.array_r
+        out[:, 0] = dpsi
+        for k, z in enumerate(self.charge_numbers):
+            out[:, 1 + k] = chemical[k] - z * dpsi
+        product.destroy()
+
+    def view(self, pc: PETSc.PC, viewer: PETSc.Viewer) -> None:
+        """Describe the preconditioner and its inner solvers."""
+        viewer.printfASCII(
+            f"ElectrochemicalPotentialPC: charge numbers {self.charge_numbers.tolist()}\n"
+        )
+        if self._potential_ksp is not None:
+            self._transport_ksps[0].view(viewer)
+            self._potential_ksp.view(viewer)
