@@ -64,8 +64,19 @@ GENERATORS: dict[str, Table] = {
                 default="left",
                 choices=("left", "right", "both", "none"),
             ),
-            "left_name": Key("str", "Boundary name of x = 0.", default="left"),
+            "left_name": Key("str", "Boundary name of the left end.", default="left"),
             "right_name": Key("str", "Boundary name of x = length.", default="right"),
+            "solid_thickness": Key(
+                "float",
+                "Thickness of a solid layer [-solid_thickness, 0] in front of the interval "
+                "(region `solid`, interface point `interface`; 0: none).",
+                unit="m",
+                default=0.0,
+                low=0.0,
+            ),
+            "solid_cells": Key(
+                "int", "Uniform cells across the solid layer.", default=20, low=1, high=10**7
+            ),
         },
     ),
     "slit_nanochannel": Table(
@@ -86,6 +97,12 @@ GENERATORS: dict[str, Table] = {
             ),
             "half_channel": Key(
                 "bool", "Mesh only y >= 0 with a `symmetry` boundary at y = 0.", default=False
+            ),
+            "dielectric_walls": Key(
+                "bool",
+                "Also mesh the solid around the channel (region `solid`; `channel_wall` and the "
+                "membrane surfaces become interfaces; outer boundary `solid_outer_boundary`).",
+                default=False,
             ),
         },
     ),
@@ -132,7 +149,8 @@ def mesh_boundary_names(mesh: dict[str, Any]) -> list[str] | None:
     """Boundary names a generator will create (None when only the file knows them)."""
     generator = mesh["generator"]
     if generator == "interval":
-        return [mesh["left_name"], mesh["right_name"]]
+        names = [mesh["left_name"], mesh["right_name"]]
+        return names + (["interface"] if mesh["solid_thickness"] > 0 else [])
     if generator == "slit_nanochannel":
         names = [
             "channel_wall",
@@ -142,7 +160,8 @@ def mesh_boundary_names(mesh: dict[str, Any]) -> list[str] | None:
             "membrane_surface_left",
             "membrane_surface_right",
         ]
-        return names + (["symmetry"] if mesh["half_channel"] else [])
+        names += ["symmetry"] if mesh["half_channel"] else []
+        return names + (["solid_outer_boundary"] if mesh["dielectric_walls"] else [])
     if generator == "cylindrical_nanopore":
         return [
             "pore_wall",
@@ -169,6 +188,9 @@ def build_mesh(
             mesh["grading"],
             mesh["left_name"],
             mesh["right_name"],
+            solid_thickness=mesh["solid_thickness"],
+            solid_cells=mesh["solid_cells"] if mesh["solid_thickness"] > 0 else 0,
+            solid_name="solid",
         )
     if generator == "gmsh_file":
         return dolfinx.io.gmsh.read_from_msh(
@@ -191,6 +213,7 @@ def build_mesh(
             wall_layer_thickness=mesh["wall_layer_thickness"],
             growth_rate=mesh["growth_rate"],
             half_channel=mesh["half_channel"],
+            dielectric_walls=mesh["dielectric_walls"],
             axial_size=mesh["axial_size"],
         )
     if generator == "cylindrical_nanopore":

@@ -73,12 +73,12 @@ class LineSampler:
 
     def evaluate(self, function: dolfinx.fem.Function) -> np.ndarray | None:
         """Values (n, value_size) on rank 0 (NaN at points outside the mesh); None elsewhere."""
+        width = max(1, int(np.prod(function.ufl_shape)))  # values per point
         if len(self._indices) > 0:
-            local = function.eval(self.points[self._indices], self._cells)
+            local = np.asarray(function.eval(self.points[self._indices], self._cells))
+            local = local.reshape(len(self._indices), -1)
         else:
-            bs = function.function_space.dofmap.index_map_bs
-            local = np.zeros((0, max(bs, 1)))
-        local = np.asarray(local).reshape(len(self._indices), -1)
+            local = np.zeros((0, width))
         gathered = self.comm.gather((self._indices, local), root=0)
         if self.comm.rank != 0:
             return None

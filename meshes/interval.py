@@ -83,6 +83,10 @@ def graded_interval(
     right_name: str = "right",
     domain_name: str = "electrolyte",
     rank: int = 0,
+    solid_thickness: float = 0.0,
+    solid_cells: int = 0,
+    solid_name: str = "dielectric",
+    interface_name: str = "interface",
 ) -> gmshio.MeshData:
     """Create a 1D interval [0, length] graded toward one or both ends.
 
@@ -96,6 +100,12 @@ def graded_interval(
         right_name: Physical-group name of the point x = length.
         domain_name: Physical-group name of the interval.
         rank: Rank that builds the gmsh model.
+        solid_thickness: If > 0, a solid layer [-solid_thickness, 0] of ``solid_cells``
+            uniform cells (region ``solid_name``) precedes the interval; x = 0 is then the
+            interior point ``interface_name`` and ``left_name`` is x = -solid_thickness.
+        solid_cells: Cells across the solid layer.
+        solid_name: Physical-group name of the solid cells.
+        interface_name: Physical-group name of the solid/electrolyte interface point.
 
     Returns:
         The distributed mesh with cell and facet (point) tags and named physical groups.
@@ -103,6 +113,9 @@ def graded_interval(
     if grading != "none" and first_cell_size is None:
         raise ValueError("first_cell_size is needed for a graded interval")
     nodes = _graded_nodes(length, first_cell_size or 0.0, cells, grading)
+    solid_nodes = np.linspace(-solid_thickness, 0.0, solid_cells + 1)[:-1] if solid_cells else []
+    all_nodes = np.concatenate([solid_nodes, nodes])
+    n_solid = len(solid_nodes)
     started_here = not gmsh.isInitialized()
     if started_here:
         gmsh.initialize(interruptible=False)
@@ -113,12 +126,15 @@ def graded_interval(
     model.setCurrent(name)
     if comm.rank == rank:
         # One gmsh line per cell keeps the prescribed node positions exactly.
-        points = [model.geo.addPoint(x, 0.0, 0.0) for x in nodes]
-        lines = [model.geo.addLine(points[i], points[i + 1]) for i in range(cells)]
+        points = [model.geo.addPoint(x, 0.0, 0.0) for x in all_nodes]
+        lines = [model.geo.addLine(points[i], points[i + 1]) for i in range(len(points) - 1)]
         model.geo.synchronize()
         for line in lines:
             model.mesh.setTransfiniteCurve(line, 2)
-        model.addPhysicalGroup(1, lines, name=domain_name)
+        model.addPhysicalGroup(1, lines[n_solid:], name=domain_name)
+        if n_solid:
+            model.addPhysicalGroup(1, lines[:n_solid], name=solid_name)
+            model.addPhysicalGroup(0, [points[n_solid]], name=interface_name)
         model.addPhysicalGroup(0, [points[0]], name=left_name)
         model.addPhysicalGroup(0, [points[-1]], name=right_name)
         model.mesh.generate(1)

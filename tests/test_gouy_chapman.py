@@ -91,9 +91,7 @@ def test_surface_charge_matches_grahame():
     # mesh; the bound is 1e-4.
     assert abs(row["surface_charge_C_m2"] / grahame - 1) <= 1e-4
     # Gauss: the diffuse layer carries exactly the opposite charge (to quadrature round-off).
-    assert row["charge_electrolyte_C_m2"] == pytest.approx(
-        -row["surface_charge_C_m2"], rel=1e-6
-    )
+    assert row["charge_electrolyte_C_m2"] == pytest.approx(-row["surface_charge_C_m2"], rel=1e-6)
 
 
 @pytest.mark.mpi

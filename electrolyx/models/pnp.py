@@ -210,6 +210,7 @@ class PoissonNernstPlanck(Model):
         )
         mesh = self.mesh_data.mesh
         require_boundaries(self.settings["boundaries"], self.facet_groups())
+        require_boundaries(self.settings["regions"], self.cell_groups(), where="regions")
         mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
         return mesh
 
@@ -313,6 +314,12 @@ class PoissonNernstPlanck(Model):
         self.space = fem.functionspace(mesh, element)
         self.solution = fem.Function(self.space, name="pnp_solution")
         self.previous = [fem.Function(self.space), fem.Function(self.space)]
+        self.output_space = self.space.sub(0).collapse()[0]
+        # Positions of each component's dofs in the blocked array (collapse() returns them as a
+        # list with one array in dolfinx 0.11).
+        self._component_dofs = [
+            np.ravel(self.space.sub(i).collapse()[1]) for i in range(1 + n_species)
+        ]
         scaled_potential = self.solution[0]
         log_concentrations = [self.solution[1 + k] for k in range(n_species)]
         tests = ufl.TestFunction(self.space)
@@ -363,6 +370,14 @@ class PoissonNernstPlanck(Model):
 
         charge_numbers = [sp["charge_number"] for sp in self.species]
         concentrations = [ufl.exp(u) for u in log_concentrations]  # in units of c_ref
+        permittivity, electrolyte = self._region_coefficients()
+        self._pin_solid_concentrations(electrolyte)
+        interior = self._interior_facet_groups()
+        dS = ufl.Measure("dS", domain=mesh, subdomain_data=self.mesh_data.facet_tags)
+        surface_charges = [
+            (sigma, dS(m.subdomain_id()) if m.subdomain_id() in interior else m)
+            for sigma, m in surface_charges
+        ]
         # Reactive electrodes: Stern layer for the potential, Butler-Volmer flux of one species.
         reaction_fluxes: list[list[tuple[Any, Any]]] = [[] for _ in self.species]
         names = [sp["name"] for sp in self.species]
@@ -396,8 +411,10 @@ class PoissonNernstPlanck(Model):
         residual = gauss_law_residual(
             scaled_potential,
             tests[0],
-            permittivity=stiffness,
-            charge_density=volume * space_charge_density(concentrations, charge_numbers, 1.0),
+            permittivity=stiffness * permittivity,
+            charge_density=volume
+            * electrolyte
+            * space_charge_density(concentrations, charge_numbers, 1.0),
             dx=dx,
             surface_charges=surface_charges,
             stern_layers=stern_layers,
@@ -419,6 +436,8 @@ class PoissonNernstPlanck(Model):
                 + self.bdf[1] * ufl.exp(self.previous[0][1 + k])
                 + self.bdf[2] * ufl.exp(self.previous[1][1 + k])
             )
+            # Ions live in the electrolyte only: dielectric cells carry no transport terms.
+            flux, rate = electrolyte * flux, electrolyte * rate
             self.fluxes.append(flux)
             self.storage_rates.append(rate)
             residual += species_conservation_residual(
@@ -427,12 +446,6 @@ class PoissonNernstPlanck(Model):
         self.residual = residual
 
         # Output fields in SI on P1.
-        self.output_space = self.space.sub(0).collapse()[0]
-        # Positions of each component's dofs in the blocked array (collapse() returns them as a
-        # list with one array in dolfinx 0.11).
-        self._component_dofs = [
-            np.ravel(self.space.sub(i).collapse()[1]) for i in range(1 + n_species)
-        ]
         self.potential = fem.Function(self.output_space, name="potential_V")
         self.concentrations = [
             fem.Function(self.output_space, name=f"concentration_{sp['name']}_mol_m3")
@@ -455,8 +468,8 @@ class PoissonNernstPlanck(Model):
         self._surface_charge_form = fem.form(
             charge_scale
             * (
-                stiffness * ufl.inner(ufl.grad(scaled_potential), ufl.grad(chi)) * dx
-                - volume * rho_hat * chi * dx
+                stiffness * permittivity * ufl.inner(ufl.grad(scaled_potential), ufl.grad(chi)) * dx
+                - volume * electrolyte * rho_hat * chi * dx
             )
         )
         flux_scale = FARADAY * s.diffusivity * s.concentration * length ** (tdim - 2)
@@ -477,9 +490,11 @@ class PoissonNernstPlanck(Model):
         # Charge per region: a cell indicator refilled per region.
         self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         self._region_charge_form = fem.form(
-            FARADAY * s.concentration * rho_hat * self._region_indicator * dx
+            FARADAY * s.concentration * electrolyte * rho_hat * self._region_indicator * dx
         )
-        self._amount_forms = [fem.form(s.concentration * c * dx) for c in concentrations]
+        self._amount_forms = [
+            fem.form(s.concentration * electrolyte * c * dx) for c in concentrations
+        ]
         # Probes and four-probe conductance.
         probes = self.settings["output"]["probes"]
         conductance = self.settings["output"]["conductance"]
@@ -491,6 +506,56 @@ class PoissonNernstPlanck(Model):
             padded[i, : len(p)] = p
         self._probe_points = padded
         self._probe_sampler = LineSampler(mesh, padded) if len(points) else None
+
+    def _region_coefficients(self) -> tuple[fem.Function, fem.Function]:
+        """Relative permittivity (over the electrolyte's) and electrolyte indicator, per cell."""
+        mesh = self.mesh
+        cells = fem.functionspace(mesh, ("DG", 0))
+        permittivity = fem.Function(cells, name="relative_permittivity_ratio")
+        electrolyte = fem.Function(cells, name="electrolyte_indicator")
+        permittivity.x.array[:] = 1.0
+        electrolyte.x.array[:] = 1.0
+        eps_electrolyte = self.settings["electrolyte"]["relative_permittivity"]
+        tags = self.mesh_data.cell_tags
+        for name, region in self.settings["regions"].items():
+            found = tags.find(self.mesh_data.physical_groups[name].tag)
+            permittivity.x.array[found] = region["relative_permittivity"] / eps_electrolyte
+            electrolyte.x.array[found] = 0.0
+        permittivity.x.scatter_forward()
+        electrolyte.x.scatter_forward()
+        self._electrolyte_cells = electrolyte
+        return permittivity, electrolyte
+
+    def _pin_solid_concentrations(self, electrolyte: fem.Function) -> None:
+        """Fix ln(c) at nodes that touch no electrolyte cell (their equations are empty)."""
+        if not self.settings["regions"]:
+            return
+        v = ufl.TestFunction(self.output_space)
+        touch = fem.assemble_vector(fem.form(electrolyte * v * ufl.dx(domain=self.mesh)))
+        touch.scatter_reverse(dolfinx.la.InsertMode.add)
+        touch.scatter_forward()
+        solid_nodes = np.flatnonzero(touch.array == 0.0)
+        for k in range(len(self.species)):
+            dofs = self._component_dofs[1 + k][solid_nodes].astype(np.int32)
+            value = fem.Constant(self.mesh, float(self.initial_log_concentration[k]))
+            self.bcs.append(fem.dirichletbc(value, dofs, self.space.sub(1 + k)))
+
+    def _interior_facet_groups(self) -> set[int]:
+        """Tags of facet groups that lie inside the mesh (solid/electrolyte interfaces)."""
+        mesh = self.mesh
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        exterior = set(dolfinx.mesh.exterior_facet_indices(mesh.topology).tolist())
+        num_owned = mesh.topology.index_map(tdim - 1).size_local
+        interior = set()
+        for name in self.facet_groups():
+            tag = self.mesh_data.physical_groups[name].tag
+            facets = self.mesh_data.facet_tags.find(tag)
+            owned = facets[facets < num_owned]
+            local = any(int(f) not in exterior for f in owned)
+            if self.comm.allreduce(local, op=MPI.LOR):
+                interior.add(tag)
+        return interior
 
     def _frumkin_current(
         self, boundary: dict[str, Any], k: int, metal: fem.Constant, psi: Any, log_c: Any

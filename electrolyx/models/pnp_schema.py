@@ -208,6 +208,24 @@ SCHEMA = Table(
             },
         ),
         "mesh": mesh_variant(),
+        "regions": NamedTables(
+            "Regions (cell groups of the mesh) that are not electrolyte. Regions not listed "
+            "are electrolyte.",
+            Table(
+                "A dielectric solid: only the potential is solved there (no ions).",
+                {
+                    "kind": Key(
+                        "str", "Region kind.", default="dielectric", choices=("dielectric",)
+                    ),
+                    "relative_permittivity": Key(
+                        "float",
+                        "Relative permittivity (3.9 for silica).",
+                        low=0.0,
+                        low_open=True,
+                    ),
+                },
+            ),
+        ),
         "boundaries": NamedTables(BOUNDARY.doc, BOUNDARY),
         "study": STUDY,
         "solver": solver_table(),
