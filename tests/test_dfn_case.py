@@ -51,3 +51,24 @@ def test_shipped_case_writes_timeseries_profiles_and_inventory(shared_tmp_path):
 def test_bad_protocol_sentence_is_a_case_error():
     with pytest.raises(CaseError, match="experiment.steps: cannot parse step 'Fly at 1C'"):
         load_case(CASE, ['experiment.steps=["Fly at 1C"]'])
+
+
+def test_drive_cycle_case(tmp_path):
+    case_dir = tmp_path / "cycle"
+    case_dir.mkdir()
+    (case_dir / "case.toml").write_text(
+        '[case]\nmodel = "dfn"\n\n[experiment]\ndrive_cycle = "cycle.csv"\n\n'
+        "[output]\nfields = false\n"
+    )
+    (case_dir / "cycle.csv").write_text("time_s,current_A\n0,5\n60,2\n120,-1\n")
+    case = load_case(case_dir)
+    code, folder = run_case(case, tmp_path / "out", MPI.COMM_SELF, lambda _: None)
+    assert code == 0
+    with open(folder / "timeseries.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert float(rows[-1]["time_s"]) == pytest.approx(120.0, abs=1e-9)
+    # Exact charge of the piecewise-linear current: (5+2)/2 * 60 + (2-1)/2 * 60 A s.
+    assert float(rows[-1]["discharge_capacity_Ah"]) == pytest.approx(240.0 / 3600.0, rel=1e-12)
+    (case_dir / "cycle.csv").write_text("time_s,current_A\n5,1\n6,1\n")
+    with pytest.raises(CaseError, match="experiment.drive_cycle: .* must start at 0"):
+        load_case(case_dir)

@@ -82,3 +82,39 @@ def test_power_step_and_lithium(protocol_run):
     lithium = protocol_run["lithium_mol"]
     # Lithium is conserved across control switches too: 1e-10 relative.
     assert np.max(np.abs(lithium - lithium[0])) <= 1e-10 * lithium[0]
+
+
+@pytest.mark.mpi
+def test_constant_drive_cycle_matches_pybamm():
+    """A drive cycle of constant 5 A is the 1C discharge: issue 4's 0.5 mV RMS and 0.05 %."""
+    model = DFN(chen2020(), DFNResolution(10, 4, 10, 20, 20), comm=MPI.COMM_WORLD)
+    arrays = model.drive_cycle([0.0, 1800.0, 5000.0], [5.0, 5.0, 5.0]).as_arrays()
+    assert model.solution.termination == "event"
+    reference = np.loadtxt(DATA / "chen2020_1C.csv", delimiter=",", skiprows=1)
+    t_ref = reference[:, 0]
+    mask = t_ref <= min(t_ref[-1], arrays["time_s"][-1])
+    voltage = CubicSpline(arrays["time_s"], arrays["voltage_V"])(t_ref[mask])
+    assert np.sqrt(np.mean((voltage - reference[mask, 1]) ** 2)) <= 0.5e-3
+    assert abs(arrays["time_s"][-1] - t_ref[-1]) <= 5e-4 * t_ref[-1]
+
+
+@pytest.mark.mpi
+def test_varying_drive_cycle_follows_the_current():
+    times = np.arange(0.0, 601.0, 10.0)
+    currents = 2.0 + 1.5 * np.sin(2 * np.pi * times / 120.0)
+    currents[7::7] = -0.5  # short charge pulses
+    model = DFN(chen2020(), DFNResolution(10, 4, 10, 20, 20), comm=MPI.COMM_WORLD)
+    arrays = model.drive_cycle(times, currents).as_arrays()
+    assert model.solution.termination == "time"
+    # Steps land on every data point, and the current at every row is the linear interpolant.
+    landed = [np.min(np.abs(arrays["time_s"] - t)) for t in times]
+    assert max(landed) < 1e-9
+    expected = np.interp(arrays["time_s"], times, currents)
+    assert np.max(np.abs(arrays["current_A"] - expected)) < 1e-8
+    # The capacity (trapezoidal rule over steps on a piecewise-linear current) is exact.
+    exact_Ah = np.trapezoid(currents, times) / 3600.0
+    assert arrays["discharge_capacity_Ah"][-1] == pytest.approx(exact_Ah, rel=1e-12)
+    lithium = arrays["lithium_mol"]
+    assert np.max(np.abs(lithium - lithium[0])) <= 1e-10 * lithium[0]
+    with pytest.raises(ValueError, match="start at 0 and increase"):
+        model.drive_cycle([1.0, 2.0], [1.0, 1.0])

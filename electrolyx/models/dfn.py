@@ -586,6 +586,10 @@ class DFN:
         for constant, value in zip(self.bdf, coefficients, strict=True):
             constant.value = value
         self.time_step.value = dt
+        if self._control_function is not None:
+            self._control_value = self._control_function(t1 + dt)
+            area = self.parameters.electrode_area_m2
+            self.applied_current_density.value = self._control_value / area
         for i, values in enumerate(s1):
             self.u_old[0][i].x.array[:] = values
         if order == 2:
@@ -626,6 +630,10 @@ class DFN:
     def _set_control(self, mode: str, value: float) -> None:
         """Current [A], power [W] (both positive on discharge) or voltage [V] control."""
         area = self.parameters.electrode_area_m2
+        # A current given as a function of time is evaluated at the end of every step.
+        self._control_function = value if callable(value) else None
+        if self._control_function is not None:
+            value = self._control_function(self.time_s)
         self.applied_current_density.value = value / area if mode == "current" else 0.0
         self.applied_power_density.value = value / area if mode == "power" else 0.0
         if mode == "voltage":
@@ -728,7 +736,60 @@ class DFN:
             self._step_index += 1
         return self.solution
 
-    def _run_step(self, mode, value, duration_s, until_voltage_V, until_current_A, outputs):
+    def drive_cycle(
+        self,
+        times_s,
+        currents_A,
+        lower_voltage_V: float | None = None,
+        upper_voltage_V: float | None = None,
+        output_times_s=(),
+    ) -> DFNSolution:
+        """Current following a drive cycle, linear between the given points (positive discharge).
+
+        The cycle starts at the current time; steps land on every data point (where the
+        current's slope changes), and the run stops at the end of the data or when the voltage
+        leaves [lower, upper] (default: the set's cut-offs), located in time.
+
+        Args:
+            times_s: Increasing times from 0 [s].
+            currents_A: Current at each time [A].
+            lower_voltage_V: Lower voltage limit.
+            upper_voltage_V: Upper voltage limit.
+            output_times_s: Times (from the cycle start) where profiles are recorded.
+        """
+        times = np.asarray(times_s, dtype=float)
+        currents = np.asarray(currents_A, dtype=float)
+        if times.ndim != 1 or times.shape != currents.shape or times.size < 2:
+            raise ValueError("a drive cycle needs matching 1D arrays of at least two points")
+        if times[0] != 0.0 or np.any(np.diff(times) <= 0):
+            raise ValueError("drive-cycle times must start at 0 and increase")
+        p = self.parameters
+        low = p.lower_voltage_cutoff_V if lower_voltage_V is None else lower_voltage_V
+        high = p.upper_voltage_cutoff_V if upper_voltage_V is None else upper_voltage_V
+        start = self.time_s
+
+        def current(t: float) -> float:
+            return float(np.interp(t - start, times, currents))
+
+        def event() -> float:
+            voltage = self.voltage()
+            return min(voltage - low, high - voltage)
+
+        outputs = [start + t for t in output_times_s]
+        landings = [start + t for t in times[1:-1]]
+        return self._run_step("current", current, times[-1], None, None, outputs, event, landings)
+
+    def _run_step(
+        self,
+        mode,
+        value,
+        duration_s,
+        until_voltage_V,
+        until_current_A,
+        outputs,
+        event=None,
+        landings=(),
+    ):
         start = time.perf_counter()
         self._set_control(mode, value)
         first = not self._consistent
@@ -737,29 +798,29 @@ class DFN:
             self._record(self.current_A())
             self._consistent = True
             self._output()
-        if until_voltage_V is not None:
+        if event is None and until_voltage_V is not None:
             # Positive while the step may go on: above the cut-off on discharge, below on charge.
             direction = 1.0 if value >= 0 else -1.0
 
             def event():
                 return direction * (self.voltage() - until_voltage_V)
 
-        elif until_current_A is not None:
+        elif event is None and until_current_A is not None:
 
             def event():
                 return abs(self.current_A()) - until_current_A
 
-        else:
-            event = None
         self._current_before = self.current_A()
-        self._run(self.time_s + duration_s, event, outputs)
+        self._run(self.time_s + duration_s, event, outputs, landings)
         self.solution.wall_time_s += time.perf_counter() - start
         return self.solution
 
-    def _run(self, end_time_s, event, output_times_s=()) -> None:
+    def _run(self, end_time_s, event, output_times_s=(), landing_times_s=()) -> None:
         controller = self.controller
         dt = controller.initial_step_s
-        stops = sorted(float(t) for t in output_times_s if t < end_time_s) + [end_time_s]
+        stops = sorted(float(t) for t in (*output_times_s, *landing_times_s) if t < end_time_s) + [
+            end_time_s
+        ]
         g_before = event() if event is not None else None
         if g_before is not None and g_before <= 0:
             self.solution.termination = "event"

@@ -29,7 +29,27 @@ from .base import Model
 from .dfn import DFN, DFNResolution, StepFailure
 from .dfn_schema import PARAMETER_SETS, SCHEMA
 
-__all__ = ["DFNCase"]
+__all__ = ["DFNCase", "read_drive_cycle"]
+
+
+def read_drive_cycle(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Times [s] and currents [A] of a drive-cycle CSV with a header ``time_s,current_A``.
+
+    Raises:
+        ValueError: naming the file, if the columns are missing, the times do not start at 0
+            and increase, or there are fewer than two rows.
+    """
+    with open(path) as stream:
+        header = [name.strip() for name in stream.readline().split(",")]
+        if "time_s" not in header or "current_A" not in header:
+            raise ValueError(f"{path}: needs the columns time_s and current_A, has {header}")
+        data = np.loadtxt(stream, delimiter=",", ndmin=2)
+    times = data[:, header.index("time_s")]
+    currents = data[:, header.index("current_A")]
+    if len(times) < 2 or times[0] != 0.0 or np.any(np.diff(times) <= 0):
+        raise ValueError(f"{path}: times must start at 0 and increase (at least two rows)")
+    return times, currents
+
 
 _FIELDS = {
     "electrolyte_concentration_mol_m3": "electrolyte_concentration_mol_m3",
@@ -55,18 +75,36 @@ class DFNCase(Model):
 
     @classmethod
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """The protocol sentences must parse."""
-        try:
-            parse_experiment(settings["experiment"]["steps"])
-        except ValueError as error:
-            raise CaseError([f"experiment.steps: {error}"]) from None
+        """The protocol sentences must parse; a drive-cycle file must be readable."""
+        experiment = settings["experiment"]
+        if not experiment["steps"] and experiment["drive_cycle"] is None:
+            raise CaseError(["experiment: give steps, a drive_cycle file, or both"])
+        if experiment["steps"]:
+            try:
+                parse_experiment(experiment["steps"])
+            except ValueError as error:
+                raise CaseError([f"experiment.steps: {error}"]) from None
+        if experiment["drive_cycle"] is not None:
+            try:
+                read_drive_cycle(case_dir / experiment["drive_cycle"])
+            except (OSError, ValueError) as error:
+                raise CaseError([f"experiment.drive_cycle: {error}"]) from None
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
         factory = getattr(parameter_sets, PARAMETER_SETS[settings["parameters"]["set"]])
         self.parameters = factory()
         experiment = settings["experiment"]
-        self.steps = parse_experiment(repeat(experiment["steps"], experiment["repeat"]))
+        self.steps = (
+            parse_experiment(repeat(experiment["steps"], experiment["repeat"]))
+            if experiment["steps"]
+            else []
+        )
+        self.drive_cycle = (
+            read_drive_cycle(case_dir / experiment["drive_cycle"])
+            if experiment["drive_cycle"] is not None
+            else None
+        )
         self.model: DFN | None = None
 
     def build_mesh(self) -> dolfinx.mesh.Mesh:
@@ -198,6 +236,12 @@ class DFNCase(Model):
         with timer.phase("solve"):
             try:
                 model.run_experiment(self.steps, output_times_s=output["profile_times"])
+                if self.drive_cycle is not None:
+                    start = model.time_s
+                    model.drive_cycle(
+                        *self.drive_cycle,
+                        output_times_s=[t - start for t in output["profile_times"] if t > start],
+                    )
             except StepFailure as failure:
                 raise NewtonFailure("step failure", [], where=str(failure)) from failure
             finally:

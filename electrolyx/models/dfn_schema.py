@@ -71,6 +71,14 @@ SCHEMA = Table(
                     'Steps, e.g. "Discharge at 1C until 2.5 V", "Rest for 1 hour", '
                     '"Charge at 0.5C until 4.2 V", "Hold at 4.2 V until C/50", '
                     '"Discharge at 5 W for 10 minutes".',
+                    default=[],
+                ),
+                "drive_cycle": Key(
+                    "str",
+                    "CSV file (relative to the case folder) with columns time_s, current_A "
+                    "(positive on discharge), run after the steps: the current is linear between "
+                    "the rows; the run stops at the end or at the set's voltage cut-offs.",
+                    default=None,
                 ),
                 "repeat": Key("int", "How many times the steps run.", default=1, low=1),
             },
