@@ -407,7 +407,11 @@ class PoissonNernstPlanck(Model):
             v[: len(given_velocity)] = given_velocity[: mesh.geometry.dim]
             # Scaled velocity v lambda_D / D_ref, times L^(2-d) like every flux here.
             velocity = stiffness * fem.Constant(mesh, v * length / s.diffusivity)
-        dx = ufl.Measure("dx", domain=mesh)
+        # Quadrature: UFL's degree estimate (exp(u) counts as degree + 2, so 5 for the P1
+        # Jacobian) unless [discretisation] quadrature_degree fixes it (cheaper 3D assembly).
+        quadrature = self.settings["discretisation"]["quadrature_degree"]
+        metadata = {} if quadrature is None else {"quadrature_degree": quadrature}
+        dx = ufl.Measure("dx", domain=mesh, metadata=metadata)
         residual = gauss_law_residual(
             scaled_potential,
             tests[0],

@@ -199,6 +199,20 @@ SCHEMA = Table(
             min_items=1,
             unique_key="name",
         ),
+        "discretisation": Table(
+            "Finite-element discretisation (P1 for the potential and every species).",
+            {
+                "quadrature_degree": Key(
+                    "int",
+                    "Quadrature degree of the volume integrals (default: UFL's estimate, 5 for "
+                    "the Jacobian as exp(ln c) counts as degree + 2; 2 is exact for the P1 "
+                    "terms without exp and cuts 3D assembly time about 2x).",
+                    default=None,
+                    low=1,
+                    high=20,
+                ),
+            },
+        ),
         "flow": Table(
             "Convection by a prescribed uniform solvent velocity.",
             {
