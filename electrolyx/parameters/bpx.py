@@ -1,0 +1,411 @@
+"""Battery Parameter eXchange (BPX) JSON files read into :class:`CellParameters`.
+
+BPX (Faraday Institution, https://github.com/FaradayInstitution/BPX) describes a DFN cell in SI
+units. The file is validated by the ``bpx`` package (pydantic schema; legacy v0.x files are
+converted to v1) and its validation errors are reported as ``BPXError`` naming each key. Values
+then map onto the typed containers as follows (the conventions of the BPX standard, also used by
+PyBaMM's importer):
+
+* ``Transport efficiency`` eps^b gives the electrolyte Bruggeman exponent b = ln(TE) / ln(eps);
+* ``Surface area per unit volume`` a_s gives the active volume fraction eps_s = a_s R / 3;
+* electrode ``Conductivity`` is already effective (no Bruggeman correction, b_solid = 0);
+* the exchange-current density is j0 = F k sqrt(c_e / c_e0) sqrt(x (1 - x)) with x = c_s / c_max,
+  k the ``Reaction rate constant [mol.m-2.s-1]`` and c_e0 the initial electrolyte concentration;
+  symmetric Butler-Volmer (alpha_a = alpha_c = 0.5);
+* every transport property and rate constant carries an Arrhenius factor
+  exp(E_a / R (1/T_ref - 1/T)) with the file's activation energy (0 when absent);
+* U(x, T) = U(x) + (T - T_ref) dU/dT(x) with the ``Entropic change coefficient``;
+* particle diffusivities are functions of the stoichiometry x, electrolyte properties of the
+  concentration x = c_e [mol/m3];
+* the electrode area times the number of electrode pairs in parallel is the cell's area;
+* initial stoichiometries sit linearly in the window: x_n = x_n,min + SOC (x_n,max - x_n,min),
+  x_p = x_p,max - SOC (x_p,max - x_p,min), SOC from the file's initial state (1 by default).
+
+Functions given as strings become :class:`~electrolyx.parameters.expressions.SafeExpression`
+(an AST whitelist, never ``eval``), tables become
+:class:`~electrolyx.parameters.expressions.PiecewiseLinear`; both evaluate with numpy and UFL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from electrolyx.constants import FARADAY, GAS_CONSTANT
+
+from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
+from .expressions import ExpressionError, PiecewiseLinear, SafeExpression
+
+__all__ = [
+    "BPXError",
+    "BPXFunction",
+    "BPXExchangeCurrentDensity",
+    "BPXOpenCircuitPotential",
+    "bpx_to_cell_parameters",
+    "read_bpx",
+]
+
+#: a material function of one argument: (x, mod) -> value
+_Curve = Callable[[Any, Any], Any]
+
+
+class BPXError(ValueError):
+    """A BPX file that cannot be read, does not validate, or that electrolyx cannot use."""
+
+
+def _curve(value: Any, key: str) -> _Curve:
+    """A BPX FloatFunctionTable (number, expression string in x, or x/y table) as f(x, mod)."""
+    from bpx import InterpolatedTable
+
+    if isinstance(value, InterpolatedTable):
+        table = PiecewiseLinear(value.x, value.y, key)
+        return lambda x, mod: table(x, mod)
+    if isinstance(value, str):
+        expression = SafeExpression(str(value), ("x",), key)
+        return lambda x, mod: expression(mod, x=x)
+    number = float(value)
+    return lambda x, mod: number + 0.0 * x
+
+
+def _arrhenius(activation_energy_J_mol: float, reference_K: float, temperature_K, mod) -> Any:
+    """exp(E_a / R (1/T_ref - 1/T)) [-], exactly 1 when E_a = 0."""
+    if activation_energy_J_mol == 0.0:
+        return 1.0
+    exponent = activation_energy_J_mol / GAS_CONSTANT * (1.0 / reference_K - 1.0 / temperature_K)
+    return mod.exp(exponent)
+
+
+@dataclass(frozen=True)
+class BPXFunction:
+    """f(value / argument_scale) exp(E_a / R (1/T_ref - 1/T)): a BPX transport property.
+
+    Called as ``(value, temperature_K=T_ref, mod=numpy)``, the signature of the electrolyte
+    and particle-diffusivity functions of :mod:`electrolyx.parameters.base`.
+
+    Attributes:
+        curve: f(x, mod) from the file.
+        activation_energy_J_mol: E_a [J/mol].
+        reference_temperature_K: T_ref [K].
+        argument_scale: Divides the argument (c_s,max turns c_s into the stoichiometry x).
+        key: The BPX key it comes from.
+    """
+
+    curve: _Curve
+    activation_energy_J_mol: float
+    reference_temperature_K: float
+    argument_scale: float = 1.0
+    key: str = ""
+
+    def __call__(self, value, temperature_K=None, mod=np):
+        """Value at ``value`` (SI) and temperature [K] with ``mod`` = numpy or ufl."""
+        temperature = self.reference_temperature_K if temperature_K is None else temperature_K
+        x = value if self.argument_scale == 1.0 else value / self.argument_scale
+        return self.curve(x, mod) * _arrhenius(
+            self.activation_energy_J_mol, self.reference_temperature_K, temperature, mod
+        )
+
+
+@dataclass(frozen=True)
+class BPXOpenCircuitPotential:
+    """U(x, T) = U(x) + (T - T_ref) dU/dT(x) [V], x the stoichiometry.
+
+    Attributes:
+        potential: U(x, mod) at the reference temperature.
+        entropic_change: dU/dT(x, mod) [V/K], or None (0).
+        reference_temperature_K: T_ref [K].
+    """
+
+    potential: _Curve
+    entropic_change: _Curve | None
+    reference_temperature_K: float
+
+    def __call__(self, stoichiometry, temperature_K=None, mod=np):
+        """Open-circuit potential [V]."""
+        value = self.potential(stoichiometry, mod)
+        if self.entropic_change is None or temperature_K is None:
+            return value
+        return value + (temperature_K - self.reference_temperature_K) * self.entropic_change(
+            stoichiometry, mod
+        )
+
+
+@dataclass(frozen=True)
+class BPXExchangeCurrentDensity:
+    """j0 = F k sqrt(c_e / c_e0) sqrt(x) sqrt(1 - x) exp(E_a/R (1/T_ref - 1/T)) [A/m2].
+
+    Attributes:
+        rate_constant_mol_m2_s: k [mol/(m2 s)].
+        activation_energy_J_mol: E_a [J/mol].
+        reference_temperature_K: T_ref [K].
+        reference_electrolyte_concentration_mol_m3: c_e0 [mol/m3].
+    """
+
+    rate_constant_mol_m2_s: float
+    activation_energy_J_mol: float
+    reference_temperature_K: float
+    reference_electrolyte_concentration_mol_m3: float
+
+    def __call__(self, c_e, c_s_surf, c_s_max, temperature_K=None, mod=np):
+        """Exchange-current density [A/m2]."""
+        temperature = self.reference_temperature_K if temperature_K is None else temperature_K
+        sto = c_s_surf / c_s_max
+        return (
+            FARADAY
+            * self.rate_constant_mol_m2_s
+            * _arrhenius(
+                self.activation_energy_J_mol, self.reference_temperature_K, temperature, mod
+            )
+            * mod.sqrt(c_e / self.reference_electrolyte_concentration_mol_m3)
+            * mod.sqrt(sto)
+            * mod.sqrt(1.0 - sto)
+        )
+
+
+def _constant(value: float) -> Callable:
+    def function(c_e, temperature_K=None, mod=np):
+        return value + 0.0 * c_e
+
+    return function
+
+
+def _bruggeman(porosity: float, transport_efficiency: float, key: str) -> float:
+    """Bruggeman exponent b with eps^b = transport efficiency."""
+    if not (0.0 < porosity <= 1.0 and 0.0 < transport_efficiency <= 1.0):
+        raise BPXError(
+            f"{key}: porosity {porosity} and transport efficiency {transport_efficiency} "
+            "must lie in (0, 1]"
+        )
+    if porosity == 1.0:
+        if transport_efficiency != 1.0:
+            raise BPXError(f"{key}: porosity 1 needs transport efficiency 1")
+        return 1.5
+    return math.log(transport_efficiency) / math.log(porosity)
+
+
+def _key_path(data: Any, loc: tuple, kind: str) -> str:
+    """The JSON keys of a pydantic error location, without the union-member tags."""
+    parts: list[str] = []
+    node = data
+    section = data.get("Parameterisation") if isinstance(data, dict) else None
+    if loc and isinstance(section, dict) and loc[0] in section and loc[0] not in data:
+        parts, node = ["Parameterisation"], section
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parts.append(str(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            parts.append(str(part))
+            node = node[part]
+        else:
+            if kind in ("missing", "extra_forbidden") or not parts:
+                parts.append(str(part))
+            break
+    return " / ".join(parts)
+
+
+def _validation_error(error: Any, data: Any, source: str) -> BPXError:
+    """One BPXError listing every invalid key of a pydantic ValidationError."""
+    messages: dict[str, list[str]] = {}
+    for item in error.errors():
+        kind = item["type"]
+        path = _key_path(data, tuple(item["loc"]), kind)
+        if kind == "missing":
+            text = "required key is missing"
+        elif kind == "extra_forbidden":
+            text = "not a BPX key (check the spelling and the SI unit in brackets)"
+        else:
+            text = item["msg"]
+        messages.setdefault(path, [])
+        if text not in messages[path]:
+            messages[path].append(text)
+    lines = [f"  {path}: {' | '.join(texts)}" for path, texts in messages.items()]
+    return BPXError(f"{source}: invalid BPX file:\n" + "\n".join(lines))
+
+
+def _validate(data: Any, source: str):
+    """The ``bpx`` package's validated model of ``data`` (a parsed JSON object)."""
+    import bpx
+    import pydantic
+
+    if not isinstance(data, dict):
+        raise BPXError(f"{source}: a BPX file holds a JSON object, not {type(data).__name__}")
+    with warnings.catch_warnings():
+        # v0.x example files are converted to the v1 schema, which bpx announces every time.
+        warnings.filterwarnings("ignore", message="Detected a legacy BPX", category=UserWarning)
+        try:
+            return bpx.parse_bpx_obj(data)
+        except pydantic.ValidationError as error:
+            raise _validation_error(error, data, source) from None
+        except (TypeError, ValueError, KeyError) as error:
+            raise BPXError(f"{source}: invalid BPX file: {error}") from None
+
+
+def _electrode(
+    electrode: Any,
+    name: str,
+    sto_initial: float,
+    reference_K: float,
+    electrolyte_reference_mol_m3: float,
+) -> ElectrodeParameters:
+    key = f"Parameterisation / {name}"
+    if not hasattr(electrode, "ocp"):
+        raise BPXError(f"{key}: blended electrodes (several particle phases) are not supported")
+    if electrode.ocp is None:
+        raise BPXError(f"{key} / OCP [V]: required (hysteresis branches alone are not supported)")
+    c_max = float(electrode.maximum_concentration)
+    eps = float(electrode.porosity)
+    radius = float(electrode.particle_radius)
+    area = float(electrode.surface_area_per_unit_volume)
+    return ElectrodeParameters(
+        thickness_m=float(electrode.thickness),
+        porosity=eps,
+        active_material_volume_fraction=area * radius / 3.0,
+        particle_radius_m=radius,
+        bruggeman_electrolyte=_bruggeman(eps, float(electrode.transport_efficiency), key),
+        bruggeman_electrode=0.0,
+        conductivity_S_m=float(electrode.conductivity),
+        max_concentration_mol_m3=c_max,
+        initial_concentration_mol_m3=sto_initial * c_max,
+        particle_diffusivity=BPXFunction(
+            _curve(electrode.diffusivity, f"{key} / Diffusivity [m2.s-1]"),
+            float(electrode.diffusivity_activation_energy or 0.0),
+            reference_K,
+            argument_scale=c_max,
+            key=f"{key} / Diffusivity [m2.s-1]",
+        ),
+        open_circuit_potential=BPXOpenCircuitPotential(
+            _curve(electrode.ocp, f"{key} / OCP [V]"),
+            None
+            if electrode.dudt is None
+            else _curve(electrode.dudt, f"{key} / Entropic change coefficient [V.K-1]"),
+            reference_K,
+        ),
+        exchange_current_density=BPXExchangeCurrentDensity(
+            float(electrode.reaction_rate_constant),
+            float(electrode.reaction_rate_constant_activation_energy or 0.0),
+            reference_K,
+            electrolyte_reference_mol_m3,
+        ),
+        anodic_transfer_coefficient=0.5,
+        cathodic_transfer_coefficient=0.5,
+        double_layer_capacity_F_m2=0.0,
+    )
+
+
+def bpx_to_cell_parameters(
+    data: dict[str, Any], source: str = "BPX", initial_state_of_charge: float | None = None
+) -> CellParameters:
+    """A cell parameter set from a parsed BPX JSON object.
+
+    Args:
+        data: The JSON object (``json.load`` of a BPX file).
+        source: Name of the file, quoted in errors and in the citation.
+        initial_state_of_charge: Initial SOC in [0, 1] (default: the file's initial state,
+            1 for v0.x files).
+
+    Raises:
+        BPXError: naming the key, for a file that does not validate or an expression outside
+            the whitelist.
+    """
+    model = _validate(data, source)
+    p = model.parameterisation
+    cell = p.cell
+    reference_K = float(cell.reference_temperature)
+    initial = model.state.initial_conditions if model.state is not None else None
+    environment = model.state.thermal_environment if model.state is not None else None
+    soc = initial_state_of_charge
+    if soc is None:
+        soc = 1.0 if initial is None or initial.initial_soc is None else initial.initial_soc
+    if not 0.0 <= soc <= 1.0:
+        raise BPXError(f"{source}: initial state of charge {soc} is not in [0, 1]")
+    c_e0 = 1000.0
+    if initial is not None and initial.initial_electrolyte_concentration is not None:
+        c_e0 = float(initial.initial_electrolyte_concentration)
+    ambient_K = reference_K
+    if environment is not None and environment.ambient_temperature is not None:
+        ambient_K = float(environment.ambient_temperature)
+
+    try:
+        negative_bpx, positive_bpx = p.negative_electrode, p.positive_electrode
+        sto_n = negative_bpx.minimum_stoichiometry + soc * (
+            negative_bpx.maximum_stoichiometry - negative_bpx.minimum_stoichiometry
+        )
+        sto_p = positive_bpx.maximum_stoichiometry - soc * (
+            positive_bpx.maximum_stoichiometry - positive_bpx.minimum_stoichiometry
+        )
+        negative = _electrode(negative_bpx, "Negative electrode", sto_n, reference_K, c_e0)
+        positive = _electrode(positive_bpx, "Positive electrode", sto_p, reference_K, c_e0)
+        electrolyte_bpx = p.electrolyte
+        key = "Parameterisation / Electrolyte"
+        electrolyte = ElectrolyteParameters(
+            initial_concentration_mol_m3=c_e0,
+            diffusivity=BPXFunction(
+                _curve(electrolyte_bpx.diffusivity, f"{key} / Diffusivity [m2.s-1]"),
+                float(electrolyte_bpx.diffusivity_activation_energy or 0.0),
+                reference_K,
+                key=f"{key} / Diffusivity [m2.s-1]",
+            ),
+            conductivity=BPXFunction(
+                _curve(electrolyte_bpx.conductivity, f"{key} / Conductivity [S.m-1]"),
+                float(electrolyte_bpx.conductivity_activation_energy or 0.0),
+                reference_K,
+                key=f"{key} / Conductivity [S.m-1]",
+            ),
+            transference_number=_constant(float(electrolyte_bpx.cation_transference_number)),
+            thermodynamic_factor=_constant(1.0),
+        )
+    except ExpressionError as error:
+        raise BPXError(f"{source}: {error}") from None
+    separator = SeparatorParameters(
+        thickness_m=float(p.separator.thickness),
+        porosity=float(p.separator.porosity),
+        bruggeman_electrolyte=_bruggeman(
+            float(p.separator.porosity),
+            float(p.separator.transport_efficiency),
+            "Parameterisation / Separator",
+        ),
+    )
+    header = model.header
+    return CellParameters(
+        name=str(header.title or Path(source).stem),
+        negative=negative,
+        separator=separator,
+        positive=positive,
+        electrolyte=electrolyte,
+        electrode_area_m2=float(cell.electrode_area) * float(cell.number_of_electrodes),
+        nominal_capacity_Ah=float(cell.nominal_cell_capacity),
+        lower_voltage_cutoff_V=float(cell.lower_voltage_cutoff),
+        upper_voltage_cutoff_V=float(cell.upper_voltage_cutoff),
+        ambient_temperature_K=ambient_K,
+        reference_temperature_K=reference_K,
+        citation=f"BPX file {Path(source).name}: {header.title}",
+    )
+
+
+def read_bpx(path: str | Path, initial_state_of_charge: float | None = None) -> CellParameters:
+    """Read, validate and convert a BPX JSON file.
+
+    Args:
+        path: The ``.json`` file.
+        initial_state_of_charge: Initial SOC in [0, 1] (default: the file's initial state).
+
+    Raises:
+        BPXError: naming the file and, for invalid content, every offending key.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise BPXError(f"{path}: cannot read the BPX file ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise BPXError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    return bpx_to_cell_parameters(data, str(path), initial_state_of_charge)
