@@ -8,7 +8,7 @@ from .base import case_table, output_table, sweep_table
 __all__ = ["PARAMETER_SETS", "SCHEMA"]
 
 #: parameter-set name -> factory in electrolyx.parameters
-PARAMETER_SETS = {"Chen2020": "chen2020"}
+PARAMETER_SETS = {"Chen2020": "chen2020", "Marquis2019": "marquis2019"}
 
 SCHEMA = Table(
     "Doyle-Fuller-Newman lithium-ion cell.",

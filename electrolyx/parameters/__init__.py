@@ -2,6 +2,7 @@
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 from .chen2020 import chen2020
+from .marquis2019 import marquis2019
 
 __all__ = [
     "CellParameters",
@@ -9,4 +10,5 @@ __all__ = [
     "ElectrolyteParameters",
     "SeparatorParameters",
     "chen2020",
+    "marquis2019",
 ]

@@ -39,7 +39,8 @@ class ElectrodeParameters:
         active_material_volume_fraction: Solid active volume fraction eps_s [-].
         particle_radius_m: Radius R of the spherical particles [m].
         bruggeman_electrolyte: Exponent b of eps**b on electrolyte transport [-].
-        bruggeman_electrode: Exponent b of eps_s**b on the solid conductivity [-].
+        bruggeman_electrode: Exponent b of (1 - eps)**b on the solid conductivity [-] (all
+            solids conduct: active material, binder, additive).
         conductivity_S_m: Solid-phase electronic conductivity sigma [S/m].
         max_concentration_mol_m3: Lithium concentration of the full lattice c_s,max [mol/m3].
         initial_concentration_mol_m3: Uniform initial lithium concentration [mol/m3].
@@ -74,10 +75,9 @@ class ElectrodeParameters:
 
     @property
     def effective_conductivity_S_m(self) -> float:
-        """Bruggeman-corrected solid conductivity sigma eps_s**b [S/m]."""
-        return (
-            self.conductivity_S_m * self.active_material_volume_fraction**self.bruggeman_electrode
-        )
+        """Bruggeman-corrected solid conductivity sigma (1 - eps)**b [S/m]."""
+        solid_fraction = 1.0 - self.porosity
+        return self.conductivity_S_m * solid_fraction**self.bruggeman_electrode
 
 
 @dataclass(frozen=True)
