@@ -60,9 +60,12 @@ def electrolyte_charge_conservation_residual(
         current_density: i_e, e.g. from :func:`electrolyte_current_density`.
         test_function: Test function v of the electrolyte potential.
         dx: Measure of the whole electrolyte-filled domain.
-        volumetric_sources: Pairs ``(a_s j [A/m3], measure)`` over the electrodes.
+        volumetric_sources: Pairs ``(a_s j [A/m3], measure)`` over the electrodes. On a
+            resolved interface the pair is ``(j [A/m2], facet measure)``: i_e.n = -j there; a
+            third entry ``"+"`` or ``"-"`` restricts the test function on interior facets.
     """
     residual = -ufl.inner(current_density, ufl.grad(test_function)) * dx
-    for source, measure in volumetric_sources:
-        residual -= source * test_function * measure
+    for source, measure, *side in volumetric_sources:
+        test = test_function(side[0]) if side else test_function
+        residual -= source * test * measure
     return residual

@@ -50,10 +50,14 @@ def electrolyte_diffusion_residual(
         porosity: eps (constant in time) [-].
         flux: N_e, e.g. from :func:`electrolyte_salt_flux`.
         dx: Measure of the whole electrolyte-filled domain.
-        molar_sources: Pairs ``(a_s j / F [mol/(m3 s)], measure)`` over the electrodes.
+        molar_sources: Pairs ``(a_s j / F [mol/(m3 s)], measure)`` over the electrodes. On a
+            resolved interface the pair is ``(j / F [mol/(m2 s)], facet measure)``: N_e.n =
+            -j / F there; a third entry ``"+"`` or ``"-"`` restricts the test function on
+            interior facets.
     """
     residual = porosity * concentration_rate * test_function * dx
     residual -= ufl.inner(flux, ufl.grad(test_function)) * dx
-    for source, measure in molar_sources:
-        residual -= source * test_function * measure
+    for source, measure, *side in molar_sources:
+        test = test_function(side[0]) if side else test_function
+        residual -= source * test * measure
     return residual

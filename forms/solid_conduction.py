@@ -35,12 +35,15 @@ def solid_charge_conservation_residual(
         test_function: Test function w of the solid potential.
         dx: Measure of the electrode.
         volumetric_sources: Pairs ``(a_s j [A/m3], measure)``; the measure chooses the
-            quadrature (vertex quadrature keeps it identical to the particle equations).
+            quadrature (vertex quadrature keeps it identical to the particle equations). On a
+            resolved interface the pair is ``(j [A/m2], facet measure)``: i_s.n = j there; a
+            third entry ``"+"`` or ``"-"`` restricts the test function on interior facets.
         boundary_normal_currents: Pairs ``(i_s.n [A/m2], ds)`` of prescribed outward currents.
     """
     residual = -ufl.inner(current_density, ufl.grad(test_function)) * dx
-    for source, measure in volumetric_sources:
-        residual += source * test_function * measure
+    for source, measure, *side in volumetric_sources:
+        test = test_function(side[0]) if side else test_function
+        residual += source * test * measure
     for normal_current, ds in boundary_normal_currents:
         residual += normal_current * test_function * ds
     return residual
