@@ -1,8 +1,9 @@
 """Write a PyBaMM DFN reference discharge (as in tests/data/pybamm/) for a built-in set.
 
-Usage: python bench/make_pybamm_reference.py SET C_RATE OUT.csv [POINTS]
+Usage: python bench/make_pybamm_reference.py SET C_RATE OUT.csv [POINTS [TEMPERATURE_K]]
 
-PyBaMM's DFN with the named parameter set, isothermal at the set's ambient temperature, constant
+PyBaMM's DFN with the named parameter set, isothermal at the set's ambient temperature (or
+TEMPERATURE_K, as ambient and initial temperature), constant
 current C_RATE x nominal capacity from the set's initial state to its lower cut-off, IDAKLU
 rtol 1e-8 / atol 1e-10, POINTS finite volumes per region in x and in each particle (default
 160), output every 1/C_RATE s plus the cut-off event as the last row. Needs the ``bench`` extra.
@@ -14,8 +15,13 @@ import numpy as np
 import pybamm
 
 
-def main(set_name: str, c_rate: float, out: str, points: int = 160) -> None:
+def main(
+    set_name: str, c_rate: float, out: str, points: int = 160, temperature_K: float | None = None
+) -> None:
     parameters = pybamm.ParameterValues(set_name)
+    if temperature_K is not None:
+        parameters["Ambient temperature [K]"] = temperature_K
+        parameters["Initial temperature [K]"] = temperature_K
     capacity = parameters["Nominal cell capacity [A.h]"]
     parameters["Current function [A]"] = c_rate * capacity
     model = pybamm.lithium_ion.DFN()
@@ -42,4 +48,6 @@ def main(set_name: str, c_rate: float, out: str, points: int = 160) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], *(int(a) for a in sys.argv[4:]))
+    points = int(sys.argv[4]) if len(sys.argv) > 4 else 160
+    temperature = float(sys.argv[5]) if len(sys.argv) > 5 else None
+    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], points, temperature)

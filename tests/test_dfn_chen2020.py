@@ -159,3 +159,19 @@ def test_profiles_match_pybamm(model):
                 continue
             # Issue 4: within 1 % of each profile's range.
             assert np.max(np.abs(ours - reference)) <= 0.01 * scale, (label, name)
+
+
+def test_discharge_at_318_kelvin_matches_pybamm():
+    """Temperature enters the thermal voltage and the Arrhenius exchange currents.
+
+    Reference: chen2020_1C_318K.csv (PyBaMM 26.10.1.1, 160 volumes, ambient and initial 318.15 K;
+    bench/make_pybamm_reference.py). At 318.15 K the voltage starts 42 mV above the 298.15 K
+    curve, so a model that ignored the temperature would miss by far more than 0.5 mV.
+    """
+    reference = np.loadtxt(DATA / "chen2020_1C_318K.csv", delimiter=",", skiprows=1)
+    model = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, temperature_K=318.15)
+    solution = model.discharge(5.0)
+    rms, _ = voltage_errors(solution, reference)
+    assert rms <= 0.5e-3  # measured 0.060 mV
+    assert abs(solution.time_s[-1] - reference[-1, 0]) <= 5e-4 * reference[-1, 0]
+    assert abs(solution.voltage_V[0] - reference[0, 1]) <= 0.5e-3
