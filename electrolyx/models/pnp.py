@@ -486,7 +486,6 @@ class PoissonNernstPlanck(Model):
                 )
             )
         )
-        self._measure_form = fem.form(chi * ds)
         self._reaction_current_forms = {
             name: fem.form(current * ds(tag))
             for name, (current, tag) in self._reaction_currents.items()
@@ -606,10 +605,22 @@ class PoissonNernstPlanck(Model):
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
     def _boundary_measure(self, name: str) -> float:
-        tag = self.mesh_data.physical_groups[name].tag
-        ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.mesh_data.facet_tags)
-        form = fem.form(fem.Constant(self.mesh, 1.0) * ds(tag))
-        return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+        """Length/area of boundary ``name`` (1 per point in 1D), from the facet geometry."""
+        mesh = self.mesh
+        fdim = mesh.topology.dim - 1
+        facets = self._facets(name)
+        facets = facets[facets < mesh.topology.index_map(fdim).size_local]  # owned only
+        if fdim == 0:
+            local = float(len(facets))
+        else:
+            nodes = dolfinx.mesh.entities_to_geometry(mesh, fdim, facets)
+            x = mesh.geometry.x[nodes]
+            if fdim == 1:
+                local = float(np.linalg.norm(x[:, 1] - x[:, 0], axis=1).sum())
+            else:
+                cross = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
+                local = float(0.5 * np.linalg.norm(cross, axis=1).sum())
+        return self.comm.allreduce(local, op=MPI.SUM)
 
     # -- solve -----------------------------------------------------------------------------
     def prepare(self) -> None:
