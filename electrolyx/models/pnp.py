@@ -405,8 +405,9 @@ class PoissonNernstPlanck(Model):
             v = np.zeros(mesh.geometry.dim)
             given_velocity = self.settings["flow"]["velocity"]
             v[: len(given_velocity)] = given_velocity[: mesh.geometry.dim]
-            # Scaled velocity v lambda_D / D_ref, times L^(2-d) like every flux here.
-            velocity = stiffness * fem.Constant(mesh, v * length / s.diffusivity)
+            # Scaled velocity v lambda_D / D_ref. It multiplies grad(test) only once (a
+            # diffusive flux has two gradients, hence L^(2-d)), so it takes L^(1-d).
+            velocity = area * fem.Constant(mesh, v * length / s.diffusivity)
         # Quadrature: UFL's degree estimate (exp(u) counts as degree + 2, so 5 for the P1
         # Jacobian) unless [discretisation] quadrature_degree fixes it (cheaper 3D assembly).
         quadrature = self.settings["discretisation"]["quadrature_degree"]
