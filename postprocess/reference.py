@@ -152,13 +152,26 @@ def _comparison_figure(
     top, bottom = fig.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1.4)}, squeeze=True
     )
-    top.plot(sim_x * factor, sim_y, color="C0", lw=1.8, label="electrolyx")
-    top.plot(ref_x * factor, ref_y, "o", ms=3.5, mfc="none", color="C3", label=reference_name)
+    # Reference as a wide pale band under electrolyx's line, and at most ~60 markers, so that
+    # dense reference data (a point per second) does not hide the simulation.
+    top.plot(ref_x * factor, ref_y, color="C3", lw=4, alpha=0.3)
+    every = max(1, len(ref_x) // 60)
+    top.plot(
+        ref_x[::every] * factor,
+        ref_y[::every],
+        "o",
+        ms=3.5,
+        mfc="none",
+        color="C3",
+        label=reference_name,
+    )
+    top.plot(sim_x * factor, sim_y, color="C0", lw=1.4, label="electrolyx")
     top.set_ylabel(axis_label(column))
     top.legend(fontsize="small")
     title = f"{quantity_name(column)}: electrolyx against reference{comparison.title_suffix}"
     top.set_title(textwrap.fill(title, 60))
-    bottom.plot(ref_x[inside] * factor, difference, ".-", color="C3", ms=4)
+    marker = ".-" if difference.size <= 200 else "-"
+    bottom.plot(ref_x[inside] * factor, difference, marker, color="C3", ms=4)
     bottom.axhline(0.0, color="0.5", lw=0.8)
     bottom.set_ylabel(axis_label("difference_" + split_unit(column)[1]))
     bottom.set_xlabel(axis_label(abscissa, x_unit))
