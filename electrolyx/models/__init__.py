@@ -26,6 +26,11 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "Homogenisation",
         "Homogenisation: porosity, surface area, tortuosity of a resolved microstructure",
     ),
+    "microstructure": (
+        "electrolyx.models.microstructure",
+        "MicrostructureHalfCell",
+        "Microstructure-resolved half cell (particles, pores, lithium counter electrode)",
+    ),
 }
 
 

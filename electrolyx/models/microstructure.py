@@ -1,0 +1,772 @@
+"""Microstructure-resolved half cell: positive-electrode particles of a packing, lithium counter.
+
+The mesh (:func:`electrolyx.meshes.packing.packing_mesh`) holds the pore phase "electrolyte",
+a particle-free "separator" slab and the "particles". The electrolyte unknowns (c_e, phi_e) live
+on the submesh of the pore phase plus separator, the solid unknowns (c_s, phi_s) on the particle
+submesh; every form is integrated over the parent mesh with both entity maps. Each law is a form
+from :mod:`electrolyx.forms`, with bulk (not effective) properties since the pores are resolved:
+
+    electrolyte salt    dc_e/dt + div N_e = 0, N_e.n = -j_F / F on the interface
+                        (electrolyte_diffusion)
+    electrolyte charge  div i_e = 0, i_e.n = -j on the interface (electrolyte_conduction)
+    solid lithium       dc_s/dt = div(D_s grad c_s), -D_s grad c_s.n = j_F / F (solid_diffusion)
+    solid charge        div i_s = 0, i_s.n = j on the interface, I / A_c at the collector
+                        (solid_conduction)
+    kinetics            j = j_F(eta) [+ C_dl d(phi_s - phi_e)/dt] (butler_volmer)
+
+(n: outward normal of the phase; j > 0 anodic). The interface terms are interior-facet integrals
+whose "+" side is the particle cell. The lithium-metal counter electrode at the separator-side
+face (phi = 0, the potential reference) exchanges j_Li = j0_Li [exp(eta/2V_T) - exp(-eta/2V_T)],
+eta = 0 - phi_e, with the electrolyte. The current collector at x = 0 is a metal: phi_s = V on the
+particles' contact with it, V being the unknown that makes the current equal the applied one
+(secant iterations on V, each a Newton solve). Particles that no chain of overlapping particles
+connects to the collector float: their net current is zero (diagnostic
+``particles_connected_to_collector``).
+
+Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage)
+and residuals divided by the 1C current (charge) or the same over F (lithium). Time: implicit
+Euler, which makes the discrete lithium balance exact: the lithium in electrolyte and particles
+grows by exactly the charge passed over F each step (up to the Newton tolerance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem.petsc import NonlinearProblem
+
+from ..constants import FARADAY, GAS_CONSTANT
+from ..forms.butler_volmer import (
+    butler_volmer_current_density,
+    double_layer_current_density,
+    interfacial_current_density,
+    overpotential,
+)
+from ..forms.electrolyte_conduction import (
+    electrolyte_charge_conservation_residual,
+    electrolyte_current_density,
+)
+from ..forms.electrolyte_diffusion import electrolyte_diffusion_residual, electrolyte_salt_flux
+from ..forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
+from ..forms.solid_diffusion import solid_diffusion_residual
+from ..meshes.gmsh_tools import physical_tag
+from ..meshes.packing import Packing, packing_mesh
+from ..output import PhaseTimer, ResultWriter
+from ..parameters import chen2020
+from ..parameters.base import CellParameters
+from ..schema import CaseError
+from ..solver import NewtonFailure, petsc_options_from_case
+from .base import Model
+from .homogenise import _packing
+from .microstructure_schema import SCHEMA
+
+__all__ = [
+    "HalfCellState",
+    "MicrostructureHalfCell",
+    "ResolvedHalfCell",
+    "discharge",
+    "particles_connected_to_collector",
+]
+
+_ELECTROLYTE, _PARTICLES = 1, 2  # cell subdomain ids
+_COUNTER, _COLLECTOR = 1, 2  # exterior facet subdomain ids
+_INTERFACE = 1  # interior facet subdomain id
+
+
+@dataclass
+class HalfCellState:
+    """Integral quantities of the half cell at one time (SI units, discharge current > 0).
+
+    Attributes:
+        voltage_V: Mean solid potential on the collector contact vs the lithium counter electrode.
+        interface_current_A: -int j dA over all particle surfaces (faradaic plus capacitive).
+        faradaic_interface_current_A: -int j_F dA over all particle surfaces.
+        counter_electrode_current_A: int j_Li dA over the lithium-metal face.
+        lithium_electrolyte_mol: int c_e dV over the pores and separator.
+        lithium_particles_mol: int c_s dV over the particles.
+        average_stoichiometry: Particle lithium over c_s,max times the particle volume.
+    """
+
+    voltage_V: float
+    interface_current_A: float
+    faradaic_interface_current_A: float
+    counter_electrode_current_A: float
+    lithium_electrolyte_mol: float
+    lithium_particles_mol: float
+    average_stoichiometry: float
+
+
+def particles_connected_to_collector(packing: Packing) -> np.ndarray:
+    """Which particles a chain of overlapping particles links to the collector face x = 0.
+
+    Args:
+        packing: The particles (a particle cut by x = 0 touches the collector).
+
+    Returns:
+        One boolean per particle.
+    """
+    centres, radii = packing.centres, packing.radii
+    distance = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
+    overlapping = distance < radii[:, None] + radii[None, :]
+    connected = centres[:, 0] - radii < 0.0
+    while True:
+        grown = connected | overlapping[connected].any(axis=0)
+        if np.array_equal(grown, connected):
+            return connected
+        connected = grown
+
+
+def _owned_cells(mesh: dolfinx.mesh.Mesh, cells: np.ndarray) -> np.ndarray:
+    return fem.compute_integration_domains(fem.IntegralType.cell, mesh.topology, cells)
+
+
+class ResolvedHalfCell:
+    """Positive-electrode particles, electrolyte and lithium counter electrode on one mesh.
+
+    Args:
+        mesh_data: Mesh with cell groups "electrolyte", "particles" (and "separator"), facet
+            groups "interface", "collector" and "separator_side".
+        parameters: Parameter set: its positive electrode and electrolyte are used.
+        depth_m: Out-of-plane depth of a 2D mesh (ignored in 3D).
+        temperature_K: Isothermal temperature (default: the set's ambient temperature).
+        initial_stoichiometry: Initial c_s / c_s,max (default: the set's).
+        double_layer: Add C_dl d(phi_s - phi_e)/dt to the interfacial current.
+        lithium_exchange_current_density: j0 of the lithium-metal counter electrode [A/m2].
+        petsc_options: SNES/KSP options.
+    """
+
+    def __init__(
+        self,
+        mesh_data,
+        parameters: CellParameters,
+        *,
+        depth_m: float = 1.0,
+        temperature_K: float | None = None,
+        initial_stoichiometry: float | None = None,
+        double_layer: bool = False,
+        lithium_exchange_current_density: float = 10.0,
+        petsc_options: dict[str, Any] | None = None,
+    ):
+        self.mesh_data = mesh_data
+        self.mesh = mesh = mesh_data.mesh
+        self.comm = mesh.comm
+        self.parameters = parameters
+        self.electrode = parameters.positive
+        self.dim = mesh.geometry.dim
+        self.depth_m = depth_m if self.dim == 2 else 1.0
+        self.temperature_K = float(temperature_K or parameters.ambient_temperature_K)
+        c_max = self.electrode.max_concentration_mol_m3
+        self.initial_stoichiometry = (
+            initial_stoichiometry
+            if initial_stoichiometry is not None
+            else self.electrode.initial_concentration_mol_m3 / c_max
+        )
+        self.double_layer = double_layer
+        self.lithium_j0 = lithium_exchange_current_density
+        self._subdomains()
+        self._spaces()
+        self._measures()
+        self.capacity_Ah = (
+            FARADAY * self.particle_volume_m3 * c_max * (1.0 - self.initial_stoichiometry) / 3600.0
+        )
+        self.one_c_current_A = self.capacity_Ah / 1.0
+        self._forms()
+        self._solver(petsc_options or {})
+        self.time_s = 0.0
+        self.charge_passed_C = 0.0
+        self.reset()
+
+    # ---------------------------------------------------------------- geometry
+    def _subdomains(self) -> None:
+        md, mesh = self.mesh_data, self.mesh
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        mesh.topology.create_connectivity(tdim, tdim - 1)
+        pore_groups = [g for g in ("electrolyte", "separator") if g in md.physical_groups]
+        self.pore_cells = np.unique(
+            np.concatenate([md.cell_tags.find(physical_tag(md, g)) for g in pore_groups])
+        ).astype(np.int32)
+        self.particle_cells = md.cell_tags.find(physical_tag(md, "particles")).astype(np.int32)
+        self.electrolyte_mesh, self.electrolyte_map, _, _ = dolfinx.mesh.create_submesh(
+            mesh, tdim, self.pore_cells
+        )
+        self.particle_mesh, self.particle_map, _, _ = dolfinx.mesh.create_submesh(
+            mesh, tdim, self.particle_cells
+        )
+        self.entity_maps = [self.electrolyte_map, self.particle_map]
+
+        cell_count = (
+            mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+        )
+        in_particle = np.zeros(cell_count, dtype=bool)
+        in_particle[self.particle_cells] = True
+
+        def facets(name: str) -> np.ndarray:
+            return md.facet_tags.find(physical_tag(md, name))
+
+        exterior = fem.IntegralType.exterior_facet
+        counter = fem.compute_integration_domains(exterior, mesh.topology, facets("separator_side"))
+        collector = fem.compute_integration_domains(exterior, mesh.topology, facets("collector"))
+        collector = collector.reshape(-1, 2)
+        collector = collector[in_particle[collector[:, 0]]]
+        interface = fem.compute_integration_domains(
+            fem.IntegralType.interior_facet, mesh.topology, facets("interface")
+        ).reshape(-1, 4)
+        # The "+" side of every interface facet is its particle cell.
+        swap = ~in_particle[interface[:, 0]]
+        interface[swap] = interface[swap][:, [2, 3, 0, 1]]
+        if not np.all(in_particle[interface[:, 0]] & ~in_particle[interface[:, 2]]):
+            raise ValueError("an interface facet does not separate a particle from electrolyte")
+        self._cell_domains = [
+            (_ELECTROLYTE, _owned_cells(mesh, self.pore_cells)),
+            (_PARTICLES, _owned_cells(mesh, self.particle_cells)),
+        ]
+        self._exterior_domains = [
+            (_COUNTER, counter.ravel().astype(np.int32)),
+            (_COLLECTOR, collector.ravel().astype(np.int32)),
+        ]
+        self._interior_domains = [(_INTERFACE, interface.ravel().astype(np.int32))]
+
+    def _spaces(self) -> None:
+        self.spaces = [
+            fem.functionspace(self.electrolyte_mesh, ("Lagrange", 1)),
+            fem.functionspace(self.electrolyte_mesh, ("Lagrange", 1)),
+            fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
+            fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
+        ]
+        names = ["c_e", "phi_e", "c_s", "phi_s"]
+        self.u = [fem.Function(V, name=n) for V, n in zip(self.spaces, names, strict=True)]
+        self.u_old = [fem.Function(V) for V in self.spaces]
+        self.thermal_voltage_ref = GAS_CONSTANT * self.parameters.reference_temperature_K / FARADAY
+        self.scales = [
+            self.parameters.electrolyte.initial_concentration_mol_m3,
+            self.thermal_voltage_ref,
+            self.electrode.max_concentration_mol_m3,
+            self.thermal_voltage_ref,
+        ]
+
+    def _measures(self) -> None:
+        mesh = self.mesh
+        self.dx = ufl.Measure(
+            "dx", mesh, subdomain_data=self._cell_domains, metadata={"quadrature_degree": 2}
+        )
+        self.ds = ufl.Measure(
+            "ds", mesh, subdomain_data=self._exterior_domains, metadata={"quadrature_degree": 4}
+        )
+        self.dS = ufl.Measure(
+            "dS", mesh, subdomain_data=self._interior_domains, metadata={"quadrature_degree": 4}
+        )
+        one = fem.Constant(mesh, 1.0)
+        self.particle_volume_m3 = self._integral(fem.form(one * self.dx(_PARTICLES)))
+        self.collector_area_m2 = self._integral(fem.form(one * self.ds(_COLLECTOR)))
+        self.interface_area_m2 = self._integral(fem.form(one * self.dS(_INTERFACE)))
+        self.electrolyte_volume_m3 = self._integral(fem.form(one * self.dx(_ELECTROLYTE)))
+        if self.collector_area_m2 <= 0 or self.interface_area_m2 <= 0:
+            raise ValueError("no particle touches the collector, or no particle surface")
+
+    def _integral(self, compiled) -> float:
+        """Global value of a scalar form, times the depth of a 2D mesh."""
+        local = fem.assemble_scalar(compiled)
+        return self.comm.allreduce(local, op=MPI.SUM) * self.depth_m
+
+    # ---------------------------------------------------------------- forms
+    def _physical(self, i, functions=None):
+        functions = self.u if functions is None else functions
+        return self.scales[i] * functions[i]
+
+    def _rate(self, i):
+        return self.scales[i] * (self.u[i] - self.u_old[i]) / self.time_step
+
+    def _forms(self) -> None:
+        mesh, ep = self.mesh, self.electrode
+        electrolyte = self.parameters.electrolyte
+        dx, ds, dS = self.dx, self.ds, self.dS
+        self.time_step = fem.Constant(mesh, 1.0)
+        self.temperature = fem.Constant(mesh, self.temperature_K)
+        # The collector is a metal: phi_s = V on the particles' contact with it.
+        self.terminal_voltage = fem.Constant(mesh, 0.0)
+        temperature = self.temperature
+        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        v_ce, v_pe, w_cs, w_ps = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
+        c_e, phi_e = self._physical(0), self._physical(1)
+        c_s, phi_s = self._physical(2), self._physical(3)
+        c_max = ep.max_concentration_mol_m3
+
+        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
+        i_e = electrolyte_current_density(
+            c_e,
+            phi_e,
+            electrolyte.conductivity(c_e, temperature, mod=ufl),
+            transference,
+            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
+            thermal_voltage,
+        )
+        n_e = electrolyte_salt_flux(
+            c_e, electrolyte.diffusivity(c_e, temperature, mod=ufl), transference, i_e
+        )
+
+        # Particle surface ("+") against the electrolyte ("-").
+        c_surf, c_e_surf = c_s("+"), c_e("-")
+        ocp = ep.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
+        j0 = ep.exchange_current_density(c_e_surf, c_surf, c_max, temperature, mod=ufl)
+        j_faradaic = butler_volmer_current_density(
+            j0,
+            overpotential(phi_s("+"), phi_e("-"), ocp),
+            thermal_voltage,
+            ep.anodic_transfer_coefficient,
+            ep.cathodic_transfer_coefficient,
+        )
+        contributions = [j_faradaic]
+        if self.double_layer and ep.double_layer_capacity_F_m2 > 0:
+            contributions.append(
+                double_layer_current_density(
+                    ep.double_layer_capacity_F_m2, self._rate(3)("+") - self._rate(1)("-")
+                )
+            )
+        j_total = interfacial_current_density(contributions)
+        # Lithium metal at phi = 0: eta = 0 - phi_e - 0 (U = 0 vs Li/Li+).
+        j_lithium = butler_volmer_current_density(
+            fem.Constant(mesh, self.lithium_j0),
+            overpotential(0.0, phi_e, 0.0),
+            thermal_voltage,
+        )
+
+        current_scale = self.one_c_current_A / self.depth_m
+        molar_scale = current_scale / FARADAY
+        salt = electrolyte_diffusion_residual(
+            self._rate(0),
+            v_ce,
+            1.0,
+            n_e,
+            dx(_ELECTROLYTE),
+            [(j_faradaic / FARADAY, dS(_INTERFACE), "-"), (j_lithium / FARADAY, ds(_COUNTER))],
+        )
+        charge = electrolyte_charge_conservation_residual(
+            i_e,
+            v_pe,
+            dx(_ELECTROLYTE),
+            [(j_total, dS(_INTERFACE), "-"), (j_lithium, ds(_COUNTER))],
+        )
+        solid_lithium = solid_diffusion_residual(
+            c_s,
+            self._rate(2),
+            w_cs,
+            ep.particle_diffusivity(c_s, temperature, mod=ufl),
+            dx(_PARTICLES),
+            [(j_faradaic / FARADAY, dS(_INTERFACE), "+")],
+        )
+        solid_charge = solid_charge_conservation_residual(
+            solid_current_density(phi_s, ep.conductivity_S_m),
+            w_ps,
+            dx(_PARTICLES),
+            [(j_total, dS(_INTERFACE), "+")],
+        )
+        residual = (1.0 / molar_scale) * (salt + solid_lithium) + (1.0 / current_scale) * (
+            charge + solid_charge
+        )
+        self.residual_blocks = ufl.extract_blocks(residual)
+
+        def compile_(form):
+            return fem.form(form, entity_maps=self.entity_maps)
+
+        self._diagnostic_forms = {
+            "voltage": compile_(phi_s * ds(_COLLECTOR)),
+            "interface": compile_(-j_total * dS(_INTERFACE)),
+            "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
+            "counter": compile_(j_lithium * ds(_COUNTER)),
+            "electrolyte": compile_(c_e * dx(_ELECTROLYTE)),
+            "particles": compile_(c_s * dx(_PARTICLES)),
+        }
+
+    def _solver(self, options: dict[str, Any]) -> None:
+        potential_space = self.spaces[3]
+        contact = fem.locate_dofs_geometrical(potential_space, lambda x: np.isclose(x[0], 0.0))
+        self.bcs = [fem.dirichletbc(self.terminal_voltage, contact, potential_space)]
+        defaults = {
+            "snes_type": "newtonls",
+            "snes_linesearch_type": "bt",
+            "snes_rtol": 1e-10,
+            "snes_atol": 1e-11,
+            "snes_stol": 1e-14,
+            "snes_max_it": 25,
+            "ksp_type": "preonly",
+            "pc_type": "lu",
+            "pc_factor_mat_solver_type": "mumps",
+        }
+        self.problem = NonlinearProblem(
+            self.residual_blocks,
+            self.u,
+            bcs=self.bcs,
+            entity_maps=self.entity_maps,
+            kind="mpi",
+            petsc_options_prefix=f"microstructure_{id(self)}_",
+            petsc_options={**defaults, **options},
+        )
+        self.newton_iterations = 0
+        self.failed_solves = 0
+
+    # ---------------------------------------------------------------- state
+    def reset(self) -> None:
+        """Rest: uniform concentrations, phi_e = 0 (lithium at equilibrium), phi_s = U(sto_0)."""
+        ep = self.electrode
+        ocp = float(ep.open_circuit_potential(self.initial_stoichiometry, self.temperature_K))
+        values = [1.0, 0.0, self.initial_stoichiometry, ocp / self.thermal_voltage_ref]
+        for function, old, value in zip(self.u, self.u_old, values, strict=True):
+            function.x.array[:] = value
+            old.x.array[:] = value
+        self.time_s = 0.0
+        self.charge_passed_C = 0.0
+        self.voltage_V = ocp
+        self.current_A = 0.0
+        self.terminal_voltage.value = ocp / self.thermal_voltage_ref
+        self._resistance_ohm: float | None = None
+        self._before_step: tuple[float, float, float, float] | None = None
+
+    def state(self) -> HalfCellState:
+        """Integral quantities at the current state (collective)."""
+        values = {name: self._integral(f) for name, f in self._diagnostic_forms.items()}
+        particles = values["particles"]
+        return HalfCellState(
+            voltage_V=self.voltage_V,
+            interface_current_A=values["interface"],
+            faradaic_interface_current_A=values["faradaic"],
+            counter_electrode_current_A=values["counter"],
+            lithium_electrolyte_mol=values["electrolyte"],
+            lithium_particles_mol=particles,
+            average_stoichiometry=particles
+            / (self.particle_volume_m3 * self.electrode.max_concentration_mol_m3),
+        )
+
+    def _solve_at(self, voltage_V: float) -> float:
+        """Newton solve with the collector at ``voltage_V``; return the current [A].
+
+        Raises:
+            NewtonFailure: with the unknowns restored to the guess.
+        """
+        guess = [function.x.array.copy() for function in self.u]
+        self.terminal_voltage.value = voltage_V / self.thermal_voltage_ref
+        self.problem.solve()
+        snes = self.problem.solver
+        self.newton_iterations += snes.getIterationNumber()
+        if snes.getConvergedReason() <= 0:
+            self.failed_solves += 1
+            for function, values in zip(self.u, guess, strict=True):
+                function.x.array[:] = values
+            raise NewtonFailure(str(snes.getConvergedReason()), [], f"t = {self.time_s:g} s")
+        return self._integral(self._diagnostic_forms["interface"])
+
+    def step(self, time_step_s: float, current_A: float, relative_tolerance: float = 1e-13) -> int:
+        """One implicit-Euler step at constant current; the state is kept only on success.
+
+        The collector voltage V is the unknown that makes the current I(V) equal ``current_A``:
+        secant iterations on V, each a Newton solve warm-started from the previous one.
+
+        Returns:
+            Secant iterations (Newton solves).
+
+        Raises:
+            NewtonFailure: if Newton or the secant iteration fails (the state is restored).
+        """
+        for function, old in zip(self.u, self.u_old, strict=True):
+            old.x.array[:] = function.x.array
+        self.time_step.value = time_step_s
+        try:
+            return self._find_voltage(current_A, relative_tolerance)
+        except NewtonFailure:
+            self.undo(advance=False)
+            raise
+
+    def _find_voltage(self, current_A: float, relative_tolerance: float) -> int:
+        resistance = self._resistance_ohm or 0.01 / max(abs(current_A), 1e-300)
+        v0 = self.voltage_V - resistance * (current_A - self.current_A)
+        i0 = self._solve_at(v0)
+        scale = max(abs(current_A), self.one_c_current_A * 1e-6)
+        solves = 1
+        v1 = v0 - resistance * (current_A - i0)
+        while abs(i0 - current_A) > relative_tolerance * scale:
+            try:
+                i1 = self._solve_at(v1)
+            except NewtonFailure:
+                if solves > 40:
+                    raise
+                v1 = 0.5 * (v0 + v1)
+                solves += 1
+                continue
+            solves += 1
+            if i1 != i0:
+                resistance = -(v1 - v0) / (i1 - i0)
+            v0, i0 = v1, i1
+            v1 = v0 - resistance * (current_A - i0)
+            if solves > 40:
+                raise NewtonFailure("secant on the collector voltage", [], f"t = {self.time_s:g}")
+        if resistance > 0:
+            self._resistance_ohm = resistance
+        self._before_step = (self.voltage_V, self.current_A, self.time_s, self.charge_passed_C)
+        self.voltage_V, self.current_A = v0, current_A
+        self.time_s += float(self.time_step.value)
+        self.charge_passed_C += current_A * float(self.time_step.value)
+        return solves
+
+    def undo(self, advance: bool = True) -> None:
+        """Return to the state before the last step (one level only).
+
+        Args:
+            advance: Whether that step completed (its time and charge are taken back).
+        """
+        for function, old in zip(self.u, self.u_old, strict=True):
+            function.x.array[:] = old.x.array
+        if advance:
+            assert self._before_step is not None, "no step to undo"
+            self.voltage_V, self.current_A, self.time_s, self.charge_passed_C = self._before_step
+            self._before_step = None
+        self.terminal_voltage.value = self.voltage_V / self.thermal_voltage_ref
+
+    def physical_fields(self) -> dict[str, list[fem.Function]]:
+        """SI-valued copies of the unknowns, per phase: electrolyte and particles."""
+        names = [
+            "electrolyte_concentration_mol_m3",
+            "electrolyte_potential_V",
+            "particle_concentration_mol_m3",
+            "solid_potential_V",
+        ]
+        out: list[fem.Function] = []
+        for function, scale, name in zip(self.u, self.scales, names, strict=True):
+            copy = fem.Function(function.function_space, name=name)
+            copy.x.array[:] = scale * function.x.array
+            out.append(copy)
+        return {"electrolyte": out[:2], "particles": out[2:]}
+
+
+def discharge(
+    cell: ResolvedHalfCell,
+    current_A: float,
+    cutoff_voltage_V: float,
+    duration_s: float,
+    time_step_s: float,
+    *,
+    halvings: int = 8,
+    on_row: Callable[[dict[str, float]], None] | None = None,
+) -> str:
+    """Galvanostatic discharge until the cut-off voltage (located in time) or the duration.
+
+    Args:
+        cell: The half cell, at its initial state.
+        current_A: Applied current, positive on discharge.
+        cutoff_voltage_V: The discharge stops when the voltage reaches it.
+        duration_s: Longest discharge time.
+        time_step_s: Time step (halved up to ``halvings`` times when Newton fails).
+        halvings: How often one step may be halved.
+        on_row: Called with every recorded row (t = 0 included).
+
+    Returns:
+        Why it ended: "cutoff" or "time".
+    """
+
+    def row() -> dict[str, float]:
+        state = cell.state()
+        return {
+            "time_s": cell.time_s,
+            "voltage_V": state.voltage_V,
+            "current_A": current_A if cell.time_s > 0 else 0.0,
+            "discharge_capacity_Ah": cell.charge_passed_C / 3600.0,
+            "interface_current_A": state.interface_current_A,
+            "counter_electrode_current_A": state.counter_electrode_current_A,
+            "lithium_electrolyte_mol": state.lithium_electrolyte_mol,
+            "lithium_particles_mol": state.lithium_particles_mol,
+            "average_stoichiometry": state.average_stoichiometry,
+        }
+
+    previous = row()
+    if on_row:
+        on_row(previous)
+    while cell.time_s < duration_s * (1 - 1e-12):
+        dt = min(time_step_s, duration_s - cell.time_s)
+        for attempt in range(halvings + 1):
+            try:
+                cell.step(dt, current_A)
+                break
+            except NewtonFailure:
+                if attempt == halvings:
+                    raise
+                dt /= 2
+        current = row()
+        if current["voltage_V"] <= cutoff_voltage_V:
+            # Regula falsi on the step length: voltage is monotone in time on a discharge.
+            low, v_low, high, v_high = 0.0, previous["voltage_V"], dt, current["voltage_V"]
+            for _ in range(6):
+                cell.undo()
+                dt = low + (high - low) * (v_low - cutoff_voltage_V) / (v_low - v_high)
+                cell.step(dt, current_A)
+                current = row()
+                if abs(current["voltage_V"] - cutoff_voltage_V) < 1e-6:
+                    break
+                if current["voltage_V"] > cutoff_voltage_V:
+                    low, v_low = dt, current["voltage_V"]
+                else:
+                    high, v_high = dt, current["voltage_V"]
+            if on_row:
+                on_row(current)
+            return "cutoff"
+        previous = current
+        if on_row:
+            on_row(current)
+    return "time"
+
+
+class MicrostructureHalfCell(Model):
+    """Galvanostatic discharge of a resolved positive-electrode half cell (case model)."""
+
+    name = "microstructure"
+    description = "Microstructure-resolved half cell (particles, pores, lithium counter electrode)"
+    schema = SCHEMA
+
+    @classmethod
+    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
+        """A box of 2 or 3 positive lengths; radius bounds bracketing the mean."""
+        m = settings["microstructure"]
+        problems = []
+        if len(m["box"]) not in (2, 3) or min(m["box"]) <= 0:
+            problems.append(f"microstructure.box = {m['box']!r}: allowed 2 or 3 positive lengths")
+        low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
+        high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
+        if not low <= m["mean_radius"] <= high:
+            problems.append(
+                f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must bracket "
+                f"mean_radius = {m['mean_radius']!r} m"
+            )
+        if problems:
+            raise CaseError(problems)
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        super().__init__(settings, case_dir, comm)
+        self.packing: Packing | None = None
+        self.cell: ResolvedHalfCell | None = None
+
+    def build_mesh(self) -> dolfinx.mesh.Mesh:
+        """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
+        m = self.settings["microstructure"]
+        packing = _packing(m) if self.comm.rank == 0 else None
+        self.packing = self.comm.bcast(packing, root=0)
+        mesh_data = packing_mesh(
+            self.comm,
+            self.packing,
+            element_size=m["element_size"],
+            separator_thickness=m["separator_thickness"],
+            segments_per_circle=m["segments_per_circle"],
+        )
+        p = self.settings["parameters"]
+        self.cell = ResolvedHalfCell(
+            mesh_data,
+            chen2020(),
+            depth_m=m["depth"] if m["depth"] is not None else m["box"][1],
+            temperature_K=p["temperature"],
+            initial_stoichiometry=p["initial_stoichiometry"],
+            double_layer=p["double_layer"],
+            lithium_exchange_current_density=p["lithium_exchange_current_density"],
+            petsc_options=petsc_options_from_case(self.settings["solver"]),
+        )
+        return mesh_data.mesh
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The distributed parent mesh (after :meth:`build_mesh`)."""
+        assert self.cell is not None, "build_mesh first"
+        return self.cell.mesh
+
+    def unknowns(self) -> int:
+        """Global number of unknowns of the four fields."""
+        assert self.cell is not None, "build_mesh first"
+        return sum(V.dofmap.index_map.size_global for V in self.cell.spaces)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Particles, volumes, interface area, capacity and the applied current."""
+        cell = self.cell
+        assert cell is not None and self.packing is not None, "build_mesh first"
+        connected = particles_connected_to_collector(self.packing)
+        volume = self.packing.radii**self.packing.dim
+        return {
+            "particles": len(self.packing.radii),
+            "particles_connected_to_collector": int(connected.sum()),
+            "connected_particle_volume_fraction": float(volume[connected].sum() / volume.sum()),
+            "particle_volume_m3": cell.particle_volume_m3,
+            "electrolyte_volume_m3": cell.electrolyte_volume_m3,
+            "interface_area_m2": cell.interface_area_m2,
+            "collector_contact_area_m2": cell.collector_area_m2,
+            "capacity_Ah": cell.capacity_Ah,
+            "applied_current_A": self._current_A(),
+        }
+
+    def _current_A(self) -> float:
+        assert self.cell is not None
+        return self.settings["discharge"]["c_rate"] * self.cell.one_c_current_A
+
+    def run(
+        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Discharge until the cut-off; stream timeseries.csv, write fields of both phases."""
+        cell = self.cell
+        assert cell is not None, "build_mesh first"
+        d, output = self.settings["discharge"], self.settings["output"]
+        current = self._current_A()
+        cutoff = d["cutoff_voltage"] or cell.parameters.lower_voltage_cutoff_V
+        duration = d["duration"] or 1.2 * 3600.0 / d["c_rate"]
+        fields = cell.physical_fields()
+        writers = []
+        if output["fields"]:
+            writer.set_fields(fields["electrolyte"])
+            particles = dolfinx.io.VTXWriter(
+                self.comm, writer.path / "fields" / "particles.bp", fields["particles"]
+            )
+            writers.append(particles)
+        steps = [0]
+
+        def write_fields() -> None:
+            fresh = cell.physical_fields()
+            for phase in fields:
+                for target, source in zip(fields[phase], fresh[phase], strict=True):
+                    target.x.array[:] = source.x.array
+            writer.write_fields(cell.time_s)
+            for vtx in writers:
+                vtx.write(cell.time_s)
+
+        def on_row(row: dict[str, float]) -> None:
+            writer.add_timeseries_row(row)
+            if output["fields"] and steps[0] % output["field_every"] == 0:
+                write_fields()
+            steps[0] += 1
+
+        with timer.phase("solve"):
+            termination = discharge(
+                cell,
+                current,
+                cutoff,
+                duration,
+                d["time_step"],
+                halvings=self.settings["solver"]["continuation_steps"],
+                on_row=on_row,
+            )
+        if output["fields"]:
+            write_fields()
+        for vtx in writers:
+            vtx.close()
+        state = cell.state()
+        lithium = state.lithium_electrolyte_mol + state.lithium_particles_mol
+        log(
+            f"{termination} at t = {cell.time_s:.1f} s, V = {state.voltage_V:.4f} V, "
+            f"{cell.charge_passed_C / 3600:.4e} Ah"
+        )
+        return {
+            "termination": termination,
+            "newton_iterations": cell.newton_iterations,
+            "failed_solves": cell.failed_solves,
+            "final_lithium_mol": lithium,
+        }
