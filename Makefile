@@ -1,12 +1,15 @@
 # electrolyx: set-up, demo and tests. Everything a fresh clone needs is here.
-#   make demo   create .venv, install, run the default case under mpiexec -n 2
+#   make demo   create .venv, install, run the default case (the DFN 1C discharge) and plot it
+#               against PyBaMM; `make demo DEMO_CASE=cases/edl-gouy-chapman NP=2` for another
 #   make test   create .venv, install, lint, run the serial tests, then the MPI tests on 2 ranks
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-NP ?= 2
-DEMO_CASE ?= cases/edl-gouy-chapman
+NP ?= 1
+DEMO_CASE ?= cases/dfn-chen2020-1C
 DEMO_OUT ?= $(DEMO_CASE)/results
+# Peer-code reference overlaid on the demo's figures when the case ships one.
+DEMO_REFERENCE = $(if $(wildcard $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv),--reference $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv)
 PYTEST_ARGS ?=
 
 .PHONY: venv demo test lint test-serial test-mpi browser docs clean
@@ -23,11 +26,12 @@ venv: $(BIN)/.installed
 
 demo: venv
 	$(BIN)/mpiexec -n $(NP) $(BIN)/electrolyx run $(DEMO_CASE) --out $(DEMO_OUT)
-	$(BIN)/electrolyx plot $(DEMO_OUT)
+	$(BIN)/electrolyx plot $(DEMO_OUT) $(DEMO_REFERENCE)
 	$(BIN)/electrolyx report $(DEMO_OUT)
 	@echo "Results: $(DEMO_OUT)/ (run.json, timeseries.csv, profiles.csv);" \
 	      "fields for ParaView: $(DEMO_OUT)/fields/fields.pvd; figures: $(DEMO_OUT)/figures/;" \
 	      "report: $(DEMO_OUT)/report.html"
+	@[ -z "$(DEMO_REFERENCE)" ] || echo "Voltage against capacity with PyBaMM overlaid: $(DEMO_OUT)/figures/reference_voltage_V.png"
 
 lint: venv
 	$(BIN)/ruff check .
@@ -41,7 +45,7 @@ test-serial: venv browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests
 
 test-mpi: venv
-	$(BIN)/mpiexec -n $(NP) $(BIN)/python -m mpi4py -m pytest -m mpi -p no:cacheprovider $(PYTEST_ARGS) tests
+	$(BIN)/mpiexec -n 2 $(BIN)/python -m mpi4py -m pytest -m mpi -p no:cacheprovider $(PYTEST_ARGS) tests
 
 test: lint test-serial test-mpi
 
