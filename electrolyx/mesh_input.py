@@ -126,6 +126,27 @@ GENERATORS: dict[str, Table] = {
             ),
         },
     ),
+    "axisymmetric_nanopore": Table(
+        "The (r, z) section of `cylindrical_nanopore` (x = r >= 0, y = z), solved with the "
+        "axisymmetric measure 2 pi r dx: 3D results at 2D cost. Extra boundary `axis` (r = 0). "
+        "Boundaries: `pore_wall`, `membrane_surface_top`, `membrane_surface_bottom`, "
+        "`reservoir_top_end`, `reservoir_bottom_end`, `reservoir_wall`; regions `pore`, "
+        "`reservoir_top`, `reservoir_bottom`.",
+        {
+            "pore_radius": _length("Pore radius a."),
+            "pore_length": _length("Pore length (membrane thickness)."),
+            "reservoir_radius": _length("Radius of the reservoirs (> a)."),
+            "reservoir_height": _length("Height of each reservoir along z."),
+            **_WALL_KEYS,
+            "size_factor": Key(
+                "float",
+                "Multiplies wall and maximum sizes (< 1 refines everywhere).",
+                default=1.0,
+                low=0.0,
+                low_open=True,
+            ),
+        },
+    ),
     "gmsh_file": Table(
         "A gmsh .msh file in the case folder (physical groups name regions and boundaries).",
         {
@@ -162,8 +183,9 @@ def mesh_boundary_names(mesh: dict[str, Any]) -> list[str] | None:
         ]
         names += ["symmetry"] if mesh["half_channel"] else []
         return names + (["solid_outer_boundary"] if mesh["dielectric_walls"] else [])
-    if generator == "cylindrical_nanopore":
-        return [
+    if generator in ("cylindrical_nanopore", "axisymmetric_nanopore"):
+        extra = ["axis"] if generator == "axisymmetric_nanopore" else []
+        return extra + [
             "pore_wall",
             "membrane_surface_top",
             "membrane_surface_bottom",
@@ -216,10 +238,10 @@ def build_mesh(
             dielectric_walls=mesh["dielectric_walls"],
             axial_size=mesh["axial_size"],
         )
-    if generator == "cylindrical_nanopore":
-        from .meshes.nanopore import cylindrical_nanopore
+    if generator in ("cylindrical_nanopore", "axisymmetric_nanopore"):
+        from .meshes import nanopore
 
-        return cylindrical_nanopore(
+        return getattr(nanopore, generator)(
             comm,
             pore_radius=mesh["pore_radius"],
             pore_length=mesh["pore_length"],

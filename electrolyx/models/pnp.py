@@ -239,7 +239,7 @@ class PoissonNernstPlanck(Model):
         m = self.settings["mesh"]
         if m["generator"] == "slit_nanochannel":
             return 2 * m["channel_half_height"]
-        if m["generator"] == "cylindrical_nanopore":
+        if m["generator"] in ("cylindrical_nanopore", "axisymmetric_nanopore"):
             return 2 * m["pore_radius"]
         x = self.mesh.geometry.x
         lo, hi = np.empty(3), np.empty(3)
@@ -306,9 +306,11 @@ class PoissonNernstPlanck(Model):
         n_species = len(self.species)
         tdim = mesh.topology.dim
         length = s.debye_length
-        volume = fem.Constant(mesh, length**-tdim)
-        area = fem.Constant(mesh, length ** (1 - tdim))
-        stiffness = fem.Constant(mesh, length ** (2 - tdim))
+        # Axisymmetric meshes are the (r, z) half-plane: every integral carries 2 pi r.
+        weight = self._measure_weight()
+        volume = weight * fem.Constant(mesh, length**-tdim)
+        area = weight * fem.Constant(mesh, length ** (1 - tdim))
+        stiffness = weight * fem.Constant(mesh, length ** (2 - tdim))
 
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(1 + n_species,))
         self.space = fem.functionspace(mesh, element)
@@ -488,16 +490,16 @@ class PoissonNernstPlanck(Model):
             )
         )
         self._reaction_current_forms = {
-            name: fem.form(current * ds(tag))
+            name: fem.form(weight * current * ds(tag))
             for name, (current, tag) in self._reaction_currents.items()
         }
         # Charge per region: a cell indicator refilled per region.
         self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         self._region_charge_form = fem.form(
-            FARADAY * s.concentration * electrolyte * rho_hat * self._region_indicator * dx
+            weight * FARADAY * s.concentration * electrolyte * rho_hat * self._region_indicator * dx
         )
         self._amount_forms = [
-            fem.form(s.concentration * electrolyte * c * dx) for c in concentrations
+            fem.form(weight * s.concentration * electrolyte * c * dx) for c in concentrations
         ]
         # Probes and four-probe conductance.
         probes = self.settings["output"]["probes"]
@@ -510,6 +512,17 @@ class PoissonNernstPlanck(Model):
             padded[i, : len(p)] = p
         self._probe_points = padded
         self._probe_sampler = LineSampler(mesh, padded) if len(points) else None
+
+    @property
+    def axisymmetric(self) -> bool:
+        """Whether the mesh is the (r, z) half-plane of an axisymmetric geometry."""
+        return self.settings["mesh"]["generator"] == "axisymmetric_nanopore"
+
+    def _measure_weight(self) -> Any:
+        """2 pi r on axisymmetric meshes (x = r), else 1."""
+        if self.axisymmetric:
+            return 2 * math.pi * ufl.SpatialCoordinate(self.mesh)[0]
+        return fem.Constant(self.mesh, 1.0)
 
     def _region_coefficients(self) -> tuple[fem.Function, fem.Function]:
         """Relative permittivity (over the electrolyte's) and electrolyte indicator, per cell."""
@@ -617,7 +630,10 @@ class PoissonNernstPlanck(Model):
             nodes = dolfinx.mesh.entities_to_geometry(mesh, fdim, facets)
             x = mesh.geometry.x[nodes]
             if fdim == 1:
-                local = float(np.linalg.norm(x[:, 1] - x[:, 0], axis=1).sum())
+                lengths = np.linalg.norm(x[:, 1] - x[:, 0], axis=1)
+                if self.axisymmetric:  # frustum areas 2 pi r_mid l, exact for segments
+                    lengths = lengths * 2 * math.pi * 0.5 * (x[:, 0, 0] + x[:, 1, 0])
+                local = float(lengths.sum())
             else:
                 cross = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
                 local = float(0.5 * np.linalg.norm(cross, axis=1).sum())
@@ -829,7 +845,7 @@ class PoissonNernstPlanck(Model):
             total += abs(sp["charge_number"]) * c
         self.charge_density.x.array[:] = FARADAY * rho
         self.relative_net_charge.x.array[:] = np.abs(rho) / total
-        tdim = self.mesh.topology.dim
+        tdim = 3 if self.axisymmetric else self.mesh.topology.dim  # dimension of the results
         row: dict[str, float] = {}
         charged = [
             n
