@@ -294,8 +294,8 @@ class DFN:
             self.porosity.x.array[cells] = region.porosity
             efficiency.x.array[cells] = region.porosity**region.bruggeman_electrolyte
 
-        tests = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
-        v_ce, v_pe, w_n, q_n, w_p, q_p = tests
+        # One test function per field: each law below is the residual block of one field.
+        v_ce, v_pe, w_n, q_n, w_p, q_p = (ufl.TestFunction(V) for V in self.spaces)
         temperature = self.temperature
         thermal_voltage = GAS_CONSTANT * temperature / FARADAY
         electrolyte = p.electrolyte
@@ -384,17 +384,18 @@ class DFN:
         # Residual scales: charge by the 1C current density, lithium by the same over F.
         current_scale = p.one_c_current_A() / p.electrode_area_m2
         molar_scale = current_scale / FARADAY
-        residual = (
+        self.residual_blocks = [
             (1.0 / molar_scale)
             * electrolyte_diffusion_residual(
                 self._rate(0), v_ce, self.porosity, n_e, dx, molar_sources
-            )
-            + (1.0 / current_scale)
-            * electrolyte_charge_conservation_residual(i_e, v_pe, dx, charge_sources)
-            + (1.0 / current_scale) * (solid_forms[0] + solid_forms[1])
-            + (1.0 / molar_scale) * (particle_forms[0] + particle_forms[1])
-        )
-        self.residual_blocks = ufl.extract_blocks(residual)
+            ),
+            (1.0 / current_scale)
+            * electrolyte_charge_conservation_residual(i_e, v_pe, dx, charge_sources),
+            (1.0 / current_scale) * solid_forms[0],
+            (1.0 / molar_scale) * particle_forms[0],
+            (1.0 / current_scale) * solid_forms[1],
+            (1.0 / molar_scale) * particle_forms[1],
+        ]
         self.entity_maps = [self.negative.entity_map, self.positive.entity_map]
 
         # Lithium inventory [mol/m2] and reaction integrals [A/m2].
