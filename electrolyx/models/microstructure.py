@@ -400,7 +400,13 @@ class ResolvedHalfCell:
             "snes_max_it": 25,
             "ksp_type": "preonly",
             "pc_type": "lu",
-            "pc_factor_mat_solver_type": "mumps",
+            # PETSc's own LU in serial (MUMPS fails on the double-layer Jacobian there, INFOG(1)
+            # = -9 then -3), MUMPS when distributed.
+            **(
+                {"pc_factor_mat_solver_type": "mumps"}
+                if self.comm.size > 1
+                else {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "rcm"}
+            ),
         }
         self.problem = NonlinearProblem(
             self.residual_blocks,
@@ -489,7 +495,7 @@ class ResolvedHalfCell:
         resistance = self._resistance_ohm or 0.01 / max(abs(current_A), 1e-300)
         v0 = self.voltage_V - resistance * (current_A - self.current_A)
         i0 = self._solve_at(v0)
-        scale = max(abs(current_A), self.one_c_current_A * 1e-6)
+        scale = max(abs(current_A), self.one_c_current_A)
         solves = 1
         v1 = v0 - resistance * (current_A - i0)
         while abs(i0 - current_A) > relative_tolerance * scale:
@@ -622,6 +628,19 @@ def discharge(
     return "time"
 
 
+def _petsc_options(solver: dict[str, Any]) -> dict[str, Any]:
+    """SNES options of the case's ``[solver]`` table.
+
+    The "mumps" preset keeps the model's default (PETSc LU in serial, MUMPS distributed); other
+    presets and ``[solver.petsc]`` apply as given.
+    """
+    options = petsc_options_from_case(solver)
+    if solver["linear_solver"] == "mumps" and "pc_factor_mat_solver_type" not in solver["petsc"]:
+        for key in ("ksp_type", "pc_type", "pc_factor_mat_solver_type"):
+            options.pop(key)
+    return options
+
+
 class MicrostructureHalfCell(Model):
     """Galvanostatic discharge of a resolved positive-electrode half cell (case model)."""
 
@@ -672,7 +691,7 @@ class MicrostructureHalfCell(Model):
             initial_stoichiometry=p["initial_stoichiometry"],
             double_layer=p["double_layer"],
             lithium_exchange_current_density=p["lithium_exchange_current_density"],
-            petsc_options=petsc_options_from_case(self.settings["solver"]),
+            petsc_options=_petsc_options(self.settings["solver"]),
         )
         return mesh_data.mesh
 

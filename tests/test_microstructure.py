@@ -1,0 +1,154 @@
+"""Microstructure-resolved half cell: conservation, current continuity, relaxation, ranks.
+
+A tiny 2D disk packing (10 overlapping disks, all linked to the collector) keeps every test to
+seconds. The checks are exact properties of the continuous problem that the discretisation
+keeps to round-off (lithium balance, current continuity) and the thermodynamic end state of a
+rest (uniform particles at the open-circuit potential of their average stoichiometry).
+"""
+
+from __future__ import annotations
+
+import json
+
+from mpi4py import MPI
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from electrolyx.constants import FARADAY
+from electrolyx.meshes.packing import packing_mesh, random_packing
+from electrolyx.models.microstructure import (
+    ResolvedHalfCell,
+    discharge,
+    particles_connected_to_collector,
+)
+from electrolyx.parameters import chen2020
+
+BOX = (16e-6, 10e-6)
+
+
+def _packing():
+    return random_packing(
+        BOX,
+        solid_fraction=0.6,
+        mean_radius=2.5e-6,
+        radius_std=0.5e-6,
+        max_overlap=0.5,
+        seed=0,
+    )
+
+
+def _cell(comm: MPI.Comm, double_layer: bool = False) -> ResolvedHalfCell:
+    packing = MPI.COMM_WORLD.bcast(_packing() if MPI.COMM_WORLD.rank == 0 else None, root=0)
+    mesh_data = packing_mesh(comm, packing, element_size=1.2e-6, separator_thickness=4e-6)
+    return ResolvedHalfCell(mesh_data, chen2020(), depth_m=BOX[1], double_layer=double_layer)
+
+
+@pytest.fixture(scope="module")
+def packing():
+    return _packing()
+
+
+def _total_lithium(row) -> float:
+    return row["lithium_electrolyte_mol"] + row["lithium_particles_mol"]
+
+
+def test_packing_is_connected_to_the_collector(packing):
+    # Every disk overlaps a chain to x = 0, so every particle takes part (the rest test needs it).
+    assert particles_connected_to_collector(packing).all()
+    assert len(packing.radii) == 10
+
+
+@pytest.mark.parametrize("double_layer", [False, True])
+def test_lithium_and_charge_conservation(double_layer):
+    cell = _cell(MPI.COMM_WORLD, double_layer)
+    current = 2.0 * cell.one_c_current_A
+    rows: list[dict[str, float]] = []
+    termination = discharge(cell, current, 3.0, 90.0, 30.0, on_row=rows.append)
+    assert termination == "time" and len(rows) == 4
+    start = _total_lithium(rows[0])
+    for row in rows[1:]:
+        # Lithium in electrolyte and particles grows by exactly what the metal gave up, Q/F. The
+        # per-step balance holds to the Newton tolerance (scaled residual 1e-11 of the 1C
+        # current), i.e. ~1e-13 of the inventory; 1e-10 (the issue's bound) leaves a wide margin.
+        gained = _total_lithium(row) - start
+        passed = row["discharge_capacity_Ah"] * 3600.0 / FARADAY
+        assert abs(gained - passed) / start < 1e-10
+        # Current continuity: solid charge balance (interface vs collector) and electrolyte
+        # charge balance (interface vs lithium metal) hold to the same tolerance; the secant on
+        # the collector voltage stops at 1e-13 of the current.
+        assert abs(row["interface_current_A"] - current) / current < 1e-10
+        assert abs(row["counter_electrode_current_A"] - current) / current < 1e-10
+        if not double_layer:
+            # Without a double layer the faradaic currents balance, so the salt in the
+            # electrolyte stays constant (lithium enters at the metal as fast as it leaves).
+            salt = row["lithium_electrolyte_mol"] - rows[0]["lithium_electrolyte_mol"]
+            assert abs(salt) / rows[0]["lithium_electrolyte_mol"] < 1e-10
+    # The discharge did something: particles took up lithium and the voltage fell.
+    assert rows[-1]["average_stoichiometry"] > rows[0]["average_stoichiometry"] + 1e-3
+    assert rows[-1]["voltage_V"] < rows[0]["voltage_V"] - 0.01
+
+
+def test_rest_relaxes_to_open_circuit_potential_of_the_average():
+    cell = _cell(MPI.COMM_WORLD)
+    discharge(cell, cell.one_c_current_A, 3.0, 60.0, 30.0)
+    loaded = cell.state()
+    ocp = cell.electrode.open_circuit_potential
+    # Under load the voltage sits well below the open-circuit potential of the average.
+    assert ocp(loaded.average_stoichiometry, cell.temperature_K) - loaded.voltage_V > 0.02
+    rest = [100.0 * 2**k for k in range(10)] + [1e5] * 4  # 100 s ... 1e5 s, ~5e5 s in all
+    for dt in rest:
+        cell.step(dt, 0.0)
+    state = cell.state()
+    # At rest the particles become uniform, the salt uniform at its initial value (phi_e = 0 at
+    # the metal), so V = U(average sto) exactly in the limit. The slowest mode is diffusion along
+    # the longest chain of overlapping disks, L^2/(pi^2 D_s) ~ 6500 s for L = 16 um; implicit
+    # Euler damps it by 1/(1 + dt/tau) per step, below 1e-7 over these steps, so an initial
+    # 0.1 V spread leaves < 1e-8 V; 1e-6 V bounds that and the solver tolerances.
+    assert state.voltage_V == pytest.approx(
+        float(ocp(state.average_stoichiometry, cell.temperature_K)), abs=1e-6
+    )
+    # Resting moved no lithium between the metal and the electrode, up to the secant tolerance
+    # on the current (1e-13 of 1C) over ~5e5 s, i.e. ~1.4e-11 of the capacity (1C for 3600 s).
+    assert state.average_stoichiometry == pytest.approx(loaded.average_stoichiometry, rel=1e-9)
+
+
+@pytest.mark.mpi
+def test_distributed_matches_serial():
+    # Every rank runs a serial copy and the distributed cell; they must give the same voltage.
+    serial = _cell(MPI.COMM_SELF)
+    distributed = _cell(MPI.COMM_WORLD)
+    voltages = []
+    for cell in (serial, distributed):
+        discharge(cell, 2.0 * cell.one_c_current_A, 3.0, 60.0, 30.0)
+        voltages.append(cell.state().voltage_V)
+    # Both solve the same discrete equations to Newton tolerance 1e-10 of the 1C current;
+    # the issue asks for agreement within 1e-8 V.
+    assert abs(voltages[0] - voltages[1]) < 1e-8
+    assert serial.state().lithium_particles_mol == pytest.approx(
+        distributed.state().lithium_particles_mol, rel=1e-10
+    )
+
+
+def test_shipped_case_runs_from_the_cli(tmp_path):
+    out = tmp_path / "result"
+    result = run_cli(
+        "run",
+        "cases/microstructure-2d-halfcell",
+        "--set",
+        "discharge.duration=360",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "completed"
+    data = np.genfromtxt(out / "timeseries.csv", delimiter=",", names=True)
+    assert data.dtype.names[:3] == ("time_s", "voltage_V", "current_A")
+    # 360 s at 120 s per step: t = 0, 120, 240, 360 (exactly, the last step lands on the end).
+    np.testing.assert_allclose(data["time_s"], [0.0, 120.0, 240.0, 360.0], rtol=1e-12)
+    current = data["current_A"][1:]
+    np.testing.assert_allclose(data["interface_current_A"][1:], current, rtol=1e-10)
+    assert (out / "fields" / "fields.pvd").is_file()
+    assert (out / "fields" / "particles.bp").is_dir()
