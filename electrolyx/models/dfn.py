@@ -658,22 +658,48 @@ class DFN:
             return self._control_value / self.voltage()
         return self.reaction_current_A()["negative_electrode"]
 
-    def _make_consistent(self) -> None:
+    def _make_consistent(self, start_value: float) -> None:
         """Potentials consistent with the (new) control; concentrations unchanged.
 
         Solves one step of 1e-9 s from the current state, then restores the concentrations, so
         that only the algebraic unknowns (and, with a double layer, nothing measurable) move.
-        The result replaces the history: the next step starts at first order.
+        If Newton fails on a large jump of the control (a high current from rest), the control
+        is ramped from ``start_value`` (its value in the previous state) to the target in 4, 16
+        or 64 equal parts, each solve starting from the last. The result replaces the history:
+        the next step starts at first order.
         """
         before = self._state()
         self.history = [(self.time_s, before)]
-        if not self._solve(1e-9, 1, before):
+        target = self._control_value
+        solved = self._solve(1e-9, 1, before)
+        parts = 4
+        while not solved and parts <= 64:
+            guess = before
+            for k in range(1, parts + 1):
+                self._set_control_value(start_value + (target - start_value) * k / parts)
+                solved = self._solve(1e-9, 1, guess)
+                if not solved:
+                    break
+                guess = self._state()
+            parts *= 4
+        if not solved:
             raise StepFailure(f"no consistent potentials at t = {self.time_s:.6g} s")
         state = self._state()
         for i in (0, 3, 5):
             state[i] = before[i]
         self._set_state(state)
         self.history = [(self.time_s, state)]
+
+    def _set_control_value(self, value: float) -> None:
+        """Change the value of the present control mode (A, W or V)."""
+        area = self.parameters.electrode_area_m2
+        if self._mode == "current":
+            self.applied_current_density.value = value / area
+        elif self._mode == "power":
+            self.applied_power_density.value = value / area
+        else:
+            self.terminal_voltage.value = value / self.thermal_voltage_ref
+        self._control_value = value
 
     # ------------------------------------------------------------- driving
     def discharge(
@@ -792,9 +818,13 @@ class DFN:
         landings=(),
     ):
         start = time.perf_counter()
+        # Where a ramp toward the new control would start: the present current, power or voltage.
+        voltage = self.voltage()
+        current = self.current_A() if self._consistent else 0.0
+        start_value = {"current": current, "power": current * voltage, "voltage": voltage}[mode]
         self._set_control(mode, value)
         first = not self._consistent
-        self._make_consistent()
+        self._make_consistent(start_value)
         if first:
             self._record(self.current_A())
             self._consistent = True
