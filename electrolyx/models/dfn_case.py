@@ -23,6 +23,7 @@ from .. import parameters as parameter_sets
 from ..constants import FARADAY
 from ..experiment import parse_experiment, repeat
 from ..output import PhaseTimer, ResultWriter
+from ..parameters import CellParameters
 from ..schema import CaseError
 from ..solver import NewtonFailure
 from .base import Model
@@ -75,7 +76,8 @@ class DFNCase(Model):
 
     @classmethod
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """The protocol sentences must parse; a drive-cycle file must be readable."""
+        """The protocol sentences must parse; drive-cycle and BPX files must be readable."""
+        cls._read_parameters(settings, case_dir)
         experiment = settings["experiment"]
         if not experiment["steps"] and experiment["drive_cycle"] is None:
             raise CaseError(["experiment: give steps, a drive_cycle file, or both"])
@@ -90,10 +92,29 @@ class DFNCase(Model):
             except (OSError, ValueError) as error:
                 raise CaseError([f"experiment.drive_cycle: {error}"]) from None
 
+    @staticmethod
+    def _read_parameters(settings: dict[str, Any], case_dir: Path) -> CellParameters:
+        """The built-in set named by ``parameters.set``, or the cell of ``parameters.bpx_file``.
+
+        Raises:
+            CaseError: naming the key, for an unreadable or invalid BPX file, or an initial
+                state of charge without one.
+        """
+        physics = settings["parameters"]
+        if physics["bpx_file"] is None:
+            if physics["initial_state_of_charge"] is not None:
+                raise CaseError(["parameters.initial_state_of_charge: only with bpx_file"])
+            return getattr(parameter_sets, PARAMETER_SETS[physics["set"]])()
+        try:
+            return parameter_sets.read_bpx(
+                case_dir / physics["bpx_file"], physics["initial_state_of_charge"]
+            )
+        except parameter_sets.BPXError as error:
+            raise CaseError([f"parameters.bpx_file: {error}"]) from None
+
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
-        factory = getattr(parameter_sets, PARAMETER_SETS[settings["parameters"]["set"]])
-        self.parameters = factory()
+        self.parameters = self._read_parameters(settings, case_dir)
         experiment = settings["experiment"]
         self.steps = (
             parse_experiment(repeat(experiment["steps"], experiment["repeat"]))

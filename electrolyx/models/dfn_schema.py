@@ -8,7 +8,7 @@ from .base import case_table, output_table, sweep_table
 __all__ = ["PARAMETER_SETS", "SCHEMA"]
 
 #: parameter-set name -> factory in electrolyx.parameters
-PARAMETER_SETS = {"Chen2020": "chen2020", "Marquis2019": "marquis2019"}
+PARAMETER_SETS = {"Chen2020": "chen2020", "Marquis2019": "marquis2019", "Ecker2015": "ecker2015"}
 
 SCHEMA = Table(
     "Doyle-Fuller-Newman lithium-ion cell.",
@@ -22,6 +22,20 @@ SCHEMA = Table(
                     "Built-in parameter set (named after its paper).",
                     default="Chen2020",
                     choices=tuple(PARAMETER_SETS),
+                ),
+                "bpx_file": Key(
+                    "str",
+                    "Battery Parameter eXchange (BPX) JSON file, relative to the case folder; "
+                    "when given it replaces `set` (see electrolyx.parameters.bpx).",
+                    default=None,
+                ),
+                "initial_state_of_charge": Key(
+                    "float",
+                    "Initial state of charge of a BPX cell (default: the file's initial state); "
+                    "only with bpx_file.",
+                    default=None,
+                    low=0.0,
+                    high=1.0,
                 ),
                 "temperature": Key(
                     "float",
