@@ -52,6 +52,9 @@ __all__ = [
     "read_bpx",
 ]
 
+STOICHIOMETRY = (0.0, 1.0)
+"""Range of the stoichiometry x = c_s / c_s,max [-]."""
+
 #: a material function of one argument: (x, mod) -> value
 _Curve = Callable[[Any, Any], Any]
 
@@ -60,15 +63,19 @@ class BPXError(ValueError):
     """A BPX file that cannot be read, does not validate, or that electrolyx cannot use."""
 
 
-def _curve(value: Any, key: str) -> _Curve:
-    """A BPX FloatFunctionTable (number, expression string in x, or x/y table) as f(x, mod)."""
+def _curve(value: Any, key: str, domain: tuple[float, float] | None = None) -> _Curve:
+    """A BPX FloatFunctionTable (number, expression string in x, or x/y table) as f(x, mod).
+
+    ``domain``: range of x (stoichiometry: [0, 1]) over which a string's saturated tanh terms
+    are evaluated in a well-conditioned form (see :class:`SafeExpression`).
+    """
     from bpx import InterpolatedTable
 
     if isinstance(value, InterpolatedTable):
         table = PiecewiseLinear(value.x, value.y, key)
         return lambda x, mod: table(x, mod)
     if isinstance(value, str):
-        expression = SafeExpression(str(value), ("x",), key)
+        expression = SafeExpression(str(value), ("x",), key, domain=domain)
         return lambda x, mod: expression(mod, x=x)
     number = float(value)
     return lambda x, mod: number + 0.0 * x
@@ -274,17 +281,19 @@ def _electrode(
         max_concentration_mol_m3=c_max,
         initial_concentration_mol_m3=sto_initial * c_max,
         particle_diffusivity=BPXFunction(
-            _curve(electrode.diffusivity, f"{key} / Diffusivity [m2.s-1]"),
+            _curve(electrode.diffusivity, f"{key} / Diffusivity [m2.s-1]", STOICHIOMETRY),
             float(electrode.diffusivity_activation_energy or 0.0),
             reference_K,
             argument_scale=c_max,
             key=f"{key} / Diffusivity [m2.s-1]",
         ),
         open_circuit_potential=BPXOpenCircuitPotential(
-            _curve(electrode.ocp, f"{key} / OCP [V]"),
+            _curve(electrode.ocp, f"{key} / OCP [V]", STOICHIOMETRY),
             None
             if electrode.dudt is None
-            else _curve(electrode.dudt, f"{key} / Entropic change coefficient [V.K-1]"),
+            else _curve(
+                electrode.dudt, f"{key} / Entropic change coefficient [V.K-1]", STOICHIOMETRY
+            ),
             reference_K,
         ),
         exchange_current_density=BPXExchangeCurrentDensity(

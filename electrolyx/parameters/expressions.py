@@ -88,6 +88,34 @@ class ExpressionError(ValueError):
     """An expression string that is not in the whitelist, or a bad table."""
 
 
+def _signed_terms(node: ast.expr, sign: float = 1.0) -> list[tuple[float, ast.expr]]:
+    """The terms of a sum with their signs: a - (b + c) -> [(1, a), (-1, b), (-1, c)]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        right_sign = sign if isinstance(node.op, ast.Add) else -sign
+        return _signed_terms(node.left, sign) + _signed_terms(node.right, right_sign)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _signed_terms(node.operand, -sign)
+    return [(sign, node)]
+
+
+def _tanh_term(node: ast.expr) -> tuple[float, ast.expr] | None:
+    """(A, z) of a term ``A * tanh(z)``, ``tanh(z) * A`` or ``tanh(z)``, else None."""
+
+    def tanh_argument(call: ast.expr) -> ast.expr | None:
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+            if call.func.id == "tanh" and len(call.args) == 1:
+                return call.args[0]
+        return None
+
+    if tanh_argument(node) is not None:
+        return 1.0, tanh_argument(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for factor, call in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(factor, ast.Constant) and tanh_argument(call) is not None:
+                return float(factor.value), tanh_argument(call)
+    return None
+
+
 def _function(mod: Any, name: str) -> Callable:
     """The math function ``name`` of numpy or of UFL."""
     numpy_name, ufl_name = ALLOWED_FUNCTIONS[name]
@@ -115,7 +143,13 @@ class SafeExpression:
         2.0
     """
 
-    def __init__(self, text: str, variables: Sequence[str], key: str):
+    def __init__(
+        self,
+        text: str,
+        variables: Sequence[str],
+        key: str,
+        domain: tuple[float, float] | None = None,
+    ):
         self.text = text
         self.variables = tuple(variables)
         self.key = key
@@ -131,8 +165,56 @@ class SafeExpression:
             raise self._error("nested too deeply") from None
         try:
             self._compiled = self._compile(tree.body)
+            if domain is not None and len(self.variables) == 1:
+                body = self._split_saturated_tanh(tree.body, domain)
+                if body is not tree.body:
+                    self._compiled = self._compile(body)
         except RecursionError:
             raise self._error("nested too deeply") from None
+
+    def _split_saturated_tanh(self, body: ast.expr, domain: tuple[float, float]) -> ast.expr:
+        """The same sum with saturated ``A tanh(z)`` terms split off their constant limit.
+
+        Fitted OCPs often add tanh terms with amplitudes of 1e4 V whose limits cancel the
+        constant term; their sum, O(1 V), then jitters by a few ulp of 1e4 (1e-11 V) from one
+        stoichiometry to the next, enough to stall Newton's method. Where z keeps one sign s
+        with |z| >= 1 over ``domain`` (checked on 1001 points), A tanh(z) is rewritten as
+        s A - 2 s A / (1 + exp(2 s z)), an identity for every z, and all the constants are
+        summed once (``math.fsum``): the value is unchanged, the jitter drops to that of the
+        O(1 V) terms left. Other expressions are left alone.
+        """
+        grid = np.linspace(domain[0], domain[1], 1001)
+        constants: list[float] = []
+        terms: list[tuple[float, ast.expr]] = []
+        changed = False
+        for sign, node in _signed_terms(body):
+            if isinstance(node, ast.Constant):
+                constants.append(sign * float(node.value))
+                continue
+            tanh = _tanh_term(node)
+            if tanh is not None:
+                amplitude, argument = tanh
+                with np.errstate(all="ignore"):
+                    z = self._compile(argument)(np, {self.variables[0]: grid})
+                z = np.broadcast_to(np.asarray(z, dtype=float), grid.shape)
+                if np.all(np.isfinite(z)) and (np.all(z >= 1.0) or np.all(z <= -1.0)):
+                    s = 1.0 if z[0] > 0 else -1.0
+                    constants.append(sign * s * amplitude)
+                    exponent = ast.BinOp(ast.Constant(2.0 * s), ast.Mult(), argument)
+                    denominator = ast.BinOp(
+                        ast.Constant(1.0),
+                        ast.Add(),
+                        ast.Call(ast.Name("exp", ast.Load()), [exponent], []),
+                    )
+                    node = ast.BinOp(ast.Constant(-2.0 * s * amplitude), ast.Div(), denominator)
+                    changed = True
+            terms.append((sign, node))
+        if not changed:
+            return body
+        result: ast.expr = ast.Constant(math.fsum(constants))
+        for sign, node in terms:
+            result = ast.BinOp(result, ast.Add() if sign > 0 else ast.Sub(), node)
+        return result
 
     def allowed(self) -> str:
         """What an expression may contain, in words."""
