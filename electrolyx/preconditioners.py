@@ -112,7 +112,7 @@ class ElectrochemicalPotentialPC:
             potential, potential, submat=None if first else self._screened
         )
         for z, coupling in zip(self.charge_numbers, self._couplings, strict=True):
-            self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.UNKNOWN_NONZERO_PATTERN)
         if first:
             self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
             self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
