@@ -6,7 +6,9 @@ References:
 * OCP values of PyBaMM 26.10.1.1's own Marquis2019 / Ecker2015 functions (an independent
   implementation of the same published fits), evaluated at the stoichiometries listed below;
 * tests/data/pybamm/bpx_nmc_pouch_1C.csv: PyBaMM's DFN on the same BPX file read by PyBaMM's
-  own importer (bench/make_pybamm_bpx_reference.py, 80 volumes per region and particle).
+  own importer (bench/make_pybamm_bpx_reference.py, 80 volumes per region and particle);
+* tests/data/pybamm/ecker2015_1C.csv: PyBaMM's DFN with its Ecker2015 set, 40 volumes
+  (bench/make_pybamm_reference.py).
 """
 
 import copy
@@ -25,7 +27,6 @@ import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.case import load_case
 from electrolyx.constants import FARADAY, GAS_CONSTANT
 from electrolyx.driver import run_case
-from electrolyx.experiment import parse_experiment
 from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import BPXError, ecker2015, marquis2019, read_bpx
 from electrolyx.parameters.bpx import bpx_to_cell_parameters
@@ -35,6 +36,7 @@ from electrolyx.schema import CaseError
 NMC = CASES / "dfn-bpx-nmc-pouch" / "nmc_pouch_cell_BPX.json"
 LFP = ROOT / "tests" / "data" / "bpx" / "lfp_18650_cell_BPX.json"
 REFERENCE = ROOT / "tests" / "data" / "pybamm" / "bpx_nmc_pouch_1C.csv"
+ECKER_REFERENCE = ROOT / "tests" / "data" / "pybamm" / "ecker2015_1C.csv"
 
 
 def nmc_data() -> dict:
@@ -436,14 +438,19 @@ def test_bpx_case_through_the_driver(shared_tmp_path):
     assert info["solver"]["lithium_inventory"]["max_relative_change"] < 1e-10
 
 
-def test_ecker2015_short_discharge_runs_and_conserves_lithium():
-    cell = ecker2015()
-    model = DFN(cell, DFNResolution(8, 4, 8, 10, 10), comm=MPI.COMM_WORLD)
-    solution = model.run_experiment(parse_experiment(["Discharge at 1C for 5 minutes"]))
-    arrays = solution.as_arrays()
-    assert arrays["time_s"][-1] == pytest.approx(300.0, abs=1e-9)
-    # 1C for 300 s: 1/12 of the nominal capacity, exactly (constant current).
-    assert arrays["discharge_capacity_Ah"][-1] == pytest.approx(cell.nominal_capacity_Ah / 12)
-    lithium = arrays["lithium_mol"]
-    assert np.max(np.abs(lithium - lithium[0])) <= 1e-10 * lithium[0]
-    assert arrays["voltage_V"][-1] < arrays["voltage_V"][0] < 4.153072772113049
+def test_ecker2015_1c_discharge_matches_pybamm():
+    """Ecker2015 at 1C (0.15625 A) to 2.5 V against PyBaMM's DFN on a 40-volume mesh.
+
+    PyBaMM's IDAKLU fails on finer meshes of this set (60, 80, 120 volumes: IDA error-test
+    failures in the first 1e-4 s), so the reference carries PyBaMM's own 40-volume error: our
+    20-cell mesh is 0.20 mV RMS from it, our 40-cell mesh 0.25 mV (the difference between the
+    two is the reference's discretisation error, not ours).
+    """
+    rms, t_end, t_ref, drift = discharge_error(
+        ecker2015(), ECKER_REFERENCE, DFNResolution(20, 6, 20, 20, 20)
+    )
+    # Issue 4's tolerances: 0.5 mV RMS (measured 0.20 mV) and the cut-off within 0.05 %
+    # (measured 7e-6).
+    assert rms <= 0.5e-3
+    assert abs(t_end - t_ref) <= 5e-4 * t_ref
+    assert drift <= 1e-10
