@@ -261,6 +261,8 @@ class SafeExpression:
                 return operand
             raise self._error(f"the unary operator {type(node.op).__name__} is not allowed")
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                raise self._error("attribute access ('.') not allowed")
             if not isinstance(node.func, ast.Name):
                 raise self._error("calling anything but a plain function name is not allowed")
             name = node.func.id
