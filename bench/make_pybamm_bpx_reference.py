@@ -2,11 +2,14 @@
 
 Usage: python bench/make_pybamm_bpx_reference.py BPX.json C_RATE OUT.csv [POINTS]
 
-PyBaMM reads the file with its own BPX importer (``ParameterValues.create_from_bpx``, initial
-state of charge 1), then runs its DFN isothermally at the file's ambient temperature: constant
-current C_RATE x nominal capacity to the lower cut-off, IDAKLU rtol 1e-8 / atol 1e-10, POINTS
-finite volumes per region in x and in each particle (default 80), output every 1/C_RATE s plus
-the cut-off event as the last row. Columns as in tests/data/pybamm/. Needs the ``bench`` extra.
+PyBaMM reads the file with its own BPX importer (``ParameterValues.create_from_bpx`` with
+``target_soc=1``: the initial state at the file's stoichiometry limits, as in the ``bpx`` package
+and ``electrolyx.parameters.read_bpx``; without it, as in make_pybamm_reference.py, PyBaMM puts full
+charge where the OCV equals the upper cut-off), then runs its DFN isothermally at the file's ambient
+temperature: constant current C_RATE x nominal capacity to the lower cut-off, IDAKLU rtol 1e-8 /
+atol 1e-10, POINTS finite volumes per region in x and in each particle (default 80), output every
+1/C_RATE s plus the cut-off event as the last row. Columns as in tests/data/pybamm/. Needs the
+``bench`` extra.
 """
 
 import sys

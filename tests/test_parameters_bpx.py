@@ -5,8 +5,9 @@ References:
   cases/dfn-bpx-nmc-pouch and /work/shared's LFP example, copied to tests/data/bpx/);
 * OCP values of PyBaMM 26.10.1.1's own Marquis2019 / Ecker2015 functions (an independent
   implementation of the same published fits), evaluated at the stoichiometries listed below;
-* tests/data/pybamm/bpx_nmc_pouch_1C.csv: PyBaMM's DFN on the same BPX file read by PyBaMM's
-  own importer (bench/make_pybamm_bpx_reference.py, 80 volumes per region and particle);
+* tests/data/pybamm/bpx_nmc_pouch_1C_window_soc.csv: PyBaMM's DFN on the same BPX file read by
+  PyBaMM's own importer at the file's stoichiometry limits (target_soc = 1, as read_bpx does;
+  bench/make_pybamm_bpx_reference.py, 80 volumes per region and particle);
 * tests/data/pybamm/ecker2015_1C.csv: PyBaMM's DFN with its Ecker2015 set, 40 volumes
   (bench/make_pybamm_reference.py).
 """
@@ -35,7 +36,7 @@ from electrolyx.schema import CaseError
 
 NMC = CASES / "dfn-bpx-nmc-pouch" / "nmc_pouch_cell_BPX.json"
 LFP = ROOT / "tests" / "data" / "bpx" / "lfp_18650_cell_BPX.json"
-REFERENCE = ROOT / "tests" / "data" / "pybamm" / "bpx_nmc_pouch_1C.csv"
+REFERENCE = ROOT / "tests" / "data" / "pybamm" / "bpx_nmc_pouch_1C_window_soc.csv"
 ECKER_REFERENCE = ROOT / "tests" / "data" / "pybamm" / "ecker2015_1C.csv"
 
 # The NMC example's stoichiometry limits give 4.2018 V, above its 4.2 V cut-off: the bpx package
