@@ -27,7 +27,7 @@ from ..parameters import CellParameters
 from ..schema import CaseError
 from ..solver import NewtonFailure
 from .base import Model
-from .dfn import DFN, DFNResolution, StepFailure
+from .dfn import DFN, DFNResolution, LithiumCounterElectrode, StepFailure
 from .dfn_schema import PARAMETER_SETS, SCHEMA
 
 __all__ = ["DFNCase", "read_drive_cycle"]
@@ -78,6 +78,7 @@ class DFNCase(Model):
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
         """The protocol sentences must parse; drive-cycle and BPX files must be readable."""
         cls._read_parameters(settings, case_dir)
+        cls._counter_electrode(settings)
         experiment = settings["experiment"]
         if not experiment["steps"] and experiment["drive_cycle"] is None:
             raise CaseError(["experiment: give steps, a drive_cycle file, or both"])
@@ -91,6 +92,27 @@ class DFNCase(Model):
                 read_drive_cycle(case_dir / experiment["drive_cycle"])
             except (OSError, ValueError) as error:
                 raise CaseError([f"experiment.drive_cycle: {error}"]) from None
+
+    @staticmethod
+    def _counter_electrode(settings: dict[str, Any]) -> LithiumCounterElectrode | None:
+        """The lithium-metal counter electrode of a half cell (``[cell]``), None for a full cell.
+
+        Raises:
+            CaseError: naming the key, for a half cell without j0_Li or a full cell with one.
+        """
+        cell = settings["cell"]
+        j0 = cell["lithium_exchange_current_density"]
+        if cell["configuration"] == "full":
+            if j0 is not None:
+                raise CaseError(
+                    ['cell.lithium_exchange_current_density: only with configuration = "half"']
+                )
+            return None
+        if j0 is None:
+            raise CaseError(
+                ['cell.lithium_exchange_current_density: required with configuration = "half"']
+            )
+        return LithiumCounterElectrode(j0)
 
     @staticmethod
     def _read_parameters(settings: dict[str, Any], case_dir: Path) -> CellParameters:
@@ -149,6 +171,7 @@ class DFNCase(Model):
             relative_tolerance=stepping["relative_tolerance"],
             absolute_tolerance=stepping["absolute_tolerance"],
             max_step_s=stepping["max_step"],
+            counter_electrode=self._counter_electrode(self.settings),
         )
         return self.model.mesh
 
@@ -158,7 +181,7 @@ class DFNCase(Model):
         return self.model.mesh
 
     def unknowns(self) -> int:
-        """Global number of unknowns of all six fields."""
+        """Global number of unknowns of all fields (six; four in a half cell)."""
         return sum(
             V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.model.spaces
         )
@@ -169,7 +192,10 @@ class DFNCase(Model):
         area = p.electrode_area_m2
         capacity = {}
         diffusion_time = {}
-        for name, electrode in (("negative", p.negative), ("positive", p.positive)):
+        electrodes = [("negative", p.negative), ("positive", p.positive)]
+        if self.model is not None and self.model.half_cell:
+            electrodes = electrodes[1:]
+        for name, electrode in electrodes:
             charge = (
                 electrode.active_material_volume_fraction
                 * electrode.max_concentration_mol_m3
@@ -189,7 +215,7 @@ class DFNCase(Model):
             "nominal_capacity_Ah": p.nominal_capacity_Ah,
             "one_c_current_A": p.one_c_current_A(),
             "electrode_area_m2": area,
-            "cell_thickness_m": p.thickness_m,
+            "cell_thickness_m": p.thickness_m if self.model is None else self.model.length_m,
             **capacity,
             **diffusion_time,
             "steps": [s.text for s in self.steps],
@@ -206,7 +232,10 @@ class DFNCase(Model):
             function = functions[name]
             x = function.function_space.tabulate_dof_coordinates()[:, 0]
             values = np.full(x.shape, np.nan)
+            # (A half cell has no negative-electrode profiles.)
             for key in (source,) if isinstance(source, str) else source:
+                if key not in profiles:
+                    continue
                 xs, vs = profiles[key]
                 inside = (x >= xs[0] - 1e-15) & (x <= xs[-1] + 1e-15)
                 values[inside] = np.interp(x[inside], xs, vs)
@@ -225,27 +254,31 @@ class DFNCase(Model):
                 writer.set_fields(list(functions.values()))
         solution = model.solution
         output_time = 0.0
+        # A half cell has no negative particles: no column for them.
+        negative_column = "average_negative_particle_concentration_mol_m3"
+        skipped = {negative_column} if model.half_cell else set()
 
         def observe(kind: str) -> None:
             nonlocal output_time
             start = MPI.Wtime()
             if kind == "row":
                 i = len(solution.time_s) - 1
+                row = {
+                    "time_s": solution.time_s[i],
+                    "voltage_V": solution.voltage_V[i],
+                    "current_A": solution.current_A[i],
+                    "discharge_capacity_Ah": solution.discharge_capacity_Ah[i],
+                    "average_negative_particle_concentration_mol_m3": (
+                        solution.average_negative_particle_concentration_mol_m3[i]
+                    ),
+                    "average_positive_particle_concentration_mol_m3": (
+                        solution.average_positive_particle_concentration_mol_m3[i]
+                    ),
+                    "lithium_mol": solution.lithium_mol[i],
+                    "step_index": solution.step_index[i],
+                }
                 writer.add_timeseries_row(
-                    {
-                        "time_s": solution.time_s[i],
-                        "voltage_V": solution.voltage_V[i],
-                        "current_A": solution.current_A[i],
-                        "discharge_capacity_Ah": solution.discharge_capacity_Ah[i],
-                        "average_negative_particle_concentration_mol_m3": (
-                            solution.average_negative_particle_concentration_mol_m3[i]
-                        ),
-                        "average_positive_particle_concentration_mol_m3": (
-                            solution.average_positive_particle_concentration_mol_m3[i]
-                        ),
-                        "lithium_mol": solution.lithium_mol[i],
-                        "step_index": solution.step_index[i],
-                    }
+                    {key: value for key, value in row.items() if key not in skipped}
                 )
             else:
                 self._fill(functions)
@@ -270,6 +303,12 @@ class DFNCase(Model):
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         lithium = np.asarray(solution.lithium_mol)
+        # In a half cell the lithium dissolved from the metal joins the inventory.
+        dissolved = (
+            np.asarray(solution.discharge_capacity_Ah) * 3600.0 / FARADAY
+            if model.half_cell
+            else np.zeros_like(lithium)
+        )
         log(
             f"{len(solution.time_s)} times, end {solution.time_s[-1]:.6g} s at "
             f"{solution.voltage_V[-1]:.6g} V, discharge capacity "
@@ -283,7 +322,10 @@ class DFNCase(Model):
             "lithium_inventory": {
                 "initial_mol": float(lithium[0]),
                 "final_mol": float(lithium[-1]),
-                "max_relative_change": float(np.max(np.abs(lithium - lithium[0])) / lithium[0]),
+                "lithium_metal_dissolved_mol": float(dissolved[-1]),
+                "max_relative_change": float(
+                    np.max(np.abs(lithium - dissolved - lithium[0])) / lithium[0]
+                ),
             },
             "reaction_current_A": model.reaction_current_A(),
         }

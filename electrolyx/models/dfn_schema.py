@@ -52,6 +52,28 @@ SCHEMA = Table(
                 ),
             },
         ),
+        "cell": Table(
+            "Cell configuration: a full cell, or a half cell against lithium metal.",
+            {
+                "configuration": Key(
+                    "str",
+                    '"full": negative electrode | separator | positive electrode; "half": '
+                    "separator | positive electrode with a lithium-metal counter electrode at "
+                    "the separator's outer end (the set's negative electrode is not used).",
+                    default="full",
+                    choices=("full", "half"),
+                ),
+                "lithium_exchange_current_density": Key(
+                    "float",
+                    "Exchange-current density j0_Li of the lithium-metal counter electrode "
+                    '(symmetric Butler-Volmer, OCP 0 V); only with configuration = "half".',
+                    unit="A/m2",
+                    default=None,
+                    low=0.0,
+                    low_open=True,
+                ),
+            },
+        ),
         "mesh": Table(
             "Cells across each region (gmsh interval) and radial points of the particles.",
             {
