@@ -139,7 +139,9 @@ class DFNSolution:
             NaN in a half cell).
         average_positive_particle_concentration_mol_m3: Electrode average of c_s (positive).
         lithium_mol: Lithium in electrolyte plus particles (in a half cell it grows by the
-            lithium dissolved from the metal, discharge capacity / F).
+            lithium dissolved from the metal).
+        lithium_dissolved_mol: Half cell: lithium dissolved from the metal since t = 0 (0 in a
+            full cell).
         termination: Why the last step ended ("event": its voltage or current limit, or
             "time").
         newton_iterations: Newton iterations of all solves, rejected included.
@@ -156,6 +158,7 @@ class DFNSolution:
     average_negative_particle_concentration_mol_m3: list[float] = field(default_factory=list)
     average_positive_particle_concentration_mol_m3: list[float] = field(default_factory=list)
     lithium_mol: list[float] = field(default_factory=list)
+    lithium_dissolved_mol: list[float] = field(default_factory=list)
     termination: str = ""
     newton_iterations: int = 0
     rejected_steps: int = 0
@@ -560,14 +563,12 @@ class DFN:
         return -self.comm.allreduce(value, op=MPI.SUM) * self.thermal_voltage_ref
 
     def lithium_dissolved_mol(self) -> float:
-        """Lithium that left the metal counter electrode for the electrolyte [mol].
+        """Lithium that left the metal counter electrode for the electrolyte (full cell: 0) [mol].
 
-        The discharge capacity over F (its trapezoidal integral of the current: exact under
-        constant current and at rest); 0 in a full cell.
+        Integrated from the metal's current A j_Li / F with the time steps' own BDF formula, so
+        that electrolyte + particles - dissolved lithium is conserved exactly under every control.
         """
-        if not self.half_cell:
-            return 0.0
-        return self.discharge_capacity_Ah * 3600.0 / FARADAY
+        return self._dissolved[-1]
 
     def lithium_mol(self) -> float:
         """Lithium in the electrolyte and all particles [mol]."""
@@ -661,6 +662,8 @@ class DFN:
         self.time_s = 0.0
         self.discharge_capacity_Ah = 0.0
         self.history: list[tuple[float, list[np.ndarray]]] = []
+        # Lithium dissolved from the metal (half cell) at the times of the history [mol].
+        self._dissolved = [0.0]
         self.solution = DFNSolution()
         self._consistent = False
         self._step_index = 0
@@ -720,6 +723,7 @@ class DFN:
         s.average_negative_particle_concentration_mol_m3.append(negative)
         s.average_positive_particle_concentration_mol_m3.append(positive)
         s.lithium_mol.append(self.lithium_mol())
+        s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
         s.step_index.append(self._step_index)
         if self.observer is not None:
             self.observer("row")
@@ -774,6 +778,7 @@ class DFN:
         """
         before = self._state()
         self.history = [(self.time_s, before)]
+        self._dissolved = self._dissolved[-1:]
         target = self._control_value
         solved = self._solve(1e-9, 1, before)
         parts = 4
@@ -793,6 +798,7 @@ class DFN:
             state[i] = before[i]
         self._set_state(state)
         self.history = [(self.time_s, state)]
+        self._dissolved = self._dissolved[-1:]
 
     def _set_control_value(self, value: float) -> None:
         """Change the value of the present control mode (A, W or V)."""
@@ -1002,6 +1008,17 @@ class DFN:
         self.discharge_capacity_Ah += 0.5 * (self._current_before + current) * dt / 3600.0
         self._current_before = current
         self.history = [*self.history[-2:], (self.time_s, self._state())]
+        if self.half_cell:
+            # The metal's lithium with the BDF formula of the accepted solve (self.bdf):
+            # a0 M_n + a1 M_n-1 + a2 M_n-2 = dt A j_Li / F, as the electrolyte's balance.
+            a0, a1, a2 = (float(c.value) for c in self.bdf)
+            rate = self.reaction_current_A()[LITHIUM] / FARADAY
+            before = self._dissolved[-1]
+            older = self._dissolved[-2] if a2 != 0.0 else 0.0
+            dissolved = (dt * rate - a1 * before - a2 * older) / a0
+            self._dissolved = [*self._dissolved[-2:], dissolved]
+        else:
+            self._dissolved = [0.0]
         self._record(current)
 
     def _locate_event(self, dt, order, g_lo, g_hi, event) -> float:

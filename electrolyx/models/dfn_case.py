@@ -256,7 +256,8 @@ class DFNCase(Model):
         output_time = 0.0
         # A half cell has no negative particles: no column for them.
         negative_column = "average_negative_particle_concentration_mol_m3"
-        skipped = {negative_column} if model.half_cell else set()
+        dissolved_column = "lithium_dissolved_mol"
+        skipped = {negative_column} if model.half_cell else {dissolved_column}
 
         def observe(kind: str) -> None:
             nonlocal output_time
@@ -275,6 +276,7 @@ class DFNCase(Model):
                         solution.average_positive_particle_concentration_mol_m3[i]
                     ),
                     "lithium_mol": solution.lithium_mol[i],
+                    dissolved_column: solution.lithium_dissolved_mol[i],
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -304,11 +306,7 @@ class DFNCase(Model):
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         lithium = np.asarray(solution.lithium_mol)
         # In a half cell the lithium dissolved from the metal joins the inventory.
-        dissolved = (
-            np.asarray(solution.discharge_capacity_Ah) * 3600.0 / FARADAY
-            if model.half_cell
-            else np.zeros_like(lithium)
-        )
+        dissolved = np.asarray(solution.lithium_dissolved_mol)
         log(
             f"{len(solution.time_s)} times, end {solution.time_s[-1]:.6g} s at "
             f"{solution.voltage_V[-1]:.6g} V, discharge capacity "
