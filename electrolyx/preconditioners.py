@@ -91,6 +91,9 @@ class ElectrochemicalPotentialPC:
                 f"operator rows {start}..{end} on this rank are not whole blocks of {bs} "
                 f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
             )
+        if "baij" in matrix.getType():
+            # MatCreateSubMatrix on BAIJ widens a strided index set to whole blocks.
+            raise ValueError("ElectrochemicalPotentialPC needs an AIJ operator, not BAIJ")
         comm = matrix.getComm()
         first = self._fields is None
         if first:
