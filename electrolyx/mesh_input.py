@@ -47,6 +47,26 @@ _WALL_KEYS = {
     ),
 }
 
+_PORE_GROUPS = (
+    "Boundaries: `pore_wall`, `membrane_surface_top`, `membrane_surface_bottom`, "
+    "`reservoir_top_end`, `reservoir_bottom_end`, `reservoir_wall`; regions `pore`, "
+    "`reservoir_top`, `reservoir_bottom`."
+)
+_PORE_KEYS = {
+    "pore_radius": _length("Pore radius a."),
+    "pore_length": _length("Pore length (membrane thickness)."),
+    "reservoir_radius": _length("Radius of the reservoirs (> a)."),
+    "reservoir_height": _length("Height of each reservoir along z."),
+    **_WALL_KEYS,
+    "size_factor": Key(
+        "float",
+        "Multiplies wall and maximum sizes (< 1 refines everywhere).",
+        default=1.0,
+        low=0.0,
+        low_open=True,
+    ),
+}
+
 GENERATORS: dict[str, Table] = {
     "interval": Table(
         "1D interval [0, length] made by gmsh, graded geometrically toward one or both ends; "
@@ -108,44 +128,14 @@ GENERATORS: dict[str, Table] = {
     ),
     "cylindrical_nanopore": Table(
         "3D cylindrical pore through a membrane between two cylindrical reservoirs (axis z). "
-        "Boundaries: `pore_wall`, `membrane_surface_top`, `membrane_surface_bottom`, "
-        "`reservoir_top_end`, `reservoir_bottom_end`, `reservoir_wall`; regions `pore`, "
-        "`reservoir_top`, `reservoir_bottom`.",
-        {
-            "pore_radius": _length("Pore radius a."),
-            "pore_length": _length("Pore length (membrane thickness)."),
-            "reservoir_radius": _length("Radius of the reservoirs (> a)."),
-            "reservoir_height": _length("Height of each reservoir along z."),
-            **_WALL_KEYS,
-            "size_factor": Key(
-                "float",
-                "Multiplies wall and maximum sizes (< 1 refines everywhere).",
-                default=1.0,
-                low=0.0,
-                low_open=True,
-            ),
-        },
+        + _PORE_GROUPS,
+        _PORE_KEYS,
     ),
     "axisymmetric_nanopore": Table(
         "The (r, z) section of `cylindrical_nanopore` (x = r >= 0, y = z), solved with the "
         "axisymmetric measure 2 pi r dx: 3D results at 2D cost. Extra boundary `axis` (r = 0). "
-        "Boundaries: `pore_wall`, `membrane_surface_top`, `membrane_surface_bottom`, "
-        "`reservoir_top_end`, `reservoir_bottom_end`, `reservoir_wall`; regions `pore`, "
-        "`reservoir_top`, `reservoir_bottom`.",
-        {
-            "pore_radius": _length("Pore radius a."),
-            "pore_length": _length("Pore length (membrane thickness)."),
-            "reservoir_radius": _length("Radius of the reservoirs (> a)."),
-            "reservoir_height": _length("Height of each reservoir along z."),
-            **_WALL_KEYS,
-            "size_factor": Key(
-                "float",
-                "Multiplies wall and maximum sizes (< 1 refines everywhere).",
-                default=1.0,
-                low=0.0,
-                low_open=True,
-            ),
-        },
+        + _PORE_GROUPS,
+        _PORE_KEYS,
     ),
     "gmsh_file": Table(
         "A gmsh .msh file in the case folder (physical groups name regions and boundaries).",
