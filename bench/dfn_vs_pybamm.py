@@ -57,7 +57,7 @@ ELECTROLYX = (
 import electrolyx
 from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import chen2020
-model = DFN(chen2020(), DFNResolution(), relative_tolerance=RTOL)
+model = DFN(chen2020(), DFNResolution(*RESOLUTION), relative_tolerance=RTOL)
 start = time.perf_counter()
 solution = model.discharge(5.0)
 solve_s = time.perf_counter() - start
@@ -101,8 +101,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per code (best kept)")
     parser.add_argument("--rtol", type=float, default=1e-3, help="electrolyx time-step rtol")
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        nargs=5,
+        default=[],
+        metavar=("NEG", "SEP", "POS", "R_NEG", "R_POS"),
+        help="electrolyx cells per region and radial points (default: DFNResolution())",
+    )
     args = parser.parse_args()
-    codes = {"pybamm": PYBAMM, "electrolyx": ELECTROLYX.replace("RTOL", repr(args.rtol))}
+    electrolyx_source = ELECTROLYX.replace("RTOL", repr(args.rtol)).replace(
+        "RESOLUTION", repr(tuple(args.resolution))
+    )
+    codes = {"pybamm": PYBAMM, "electrolyx": electrolyx_source}
     for source in codes.values():
         run_child_with_rusage(source)  # warm-up: form cache, bytecode
     # Alternate the codes, so that a change of machine load hits both alike; keep the best.
