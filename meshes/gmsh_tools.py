@@ -143,6 +143,7 @@ def distribute_gmsh_model(
     gdim: int,
     name: str,
     rank: int = 0,
+    partitioner: Callable | None = None,
 ) -> gmshio.MeshData:
     """Build a gmsh model on one rank and distribute its mesh over ``comm``.
 
@@ -153,6 +154,9 @@ def distribute_gmsh_model(
         gdim: Geometric dimension of the mesh.
         name: Prefix of the (temporary) gmsh model name.
         rank: Rank that builds the gmsh model.
+        partitioner: Cell partitioner passed to dolfinx (default: dolfinx's, no ghost cells);
+            ``dolfinx.mesh.create_cell_partitioner(GhostMode.shared_facet, 2)`` for forms with
+            interior-facet integrals over internal interfaces.
 
     Returns:
         The distributed mesh with cell tags, facet tags and named physical groups.
@@ -164,7 +168,7 @@ def distribute_gmsh_model(
         failure = comm.bcast(None, root=rank)
         if failure is not None:
             raise RuntimeError(f"gmsh model {name!r} failed on rank {rank}: {failure}")
-        return gmshio.model_to_mesh(None, comm, rank, gdim=gdim)
+        return gmshio.model_to_mesh(None, comm, rank, gdim=gdim, partitioner=partitioner)
     with _scoped_model(name) as model:
         failure = None
         try:
@@ -174,7 +178,7 @@ def distribute_gmsh_model(
             comm.bcast(failure, root=rank)
             raise
         comm.bcast(failure, root=rank)
-        return gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
+        return gmshio.model_to_mesh(model, comm, rank, gdim=gdim, partitioner=partitioner)
 
 
 def physical_tag(mesh_data: gmshio.MeshData, name: str) -> int:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from mpi4py import MPI
 
+import dolfinx
 import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
@@ -211,6 +212,7 @@ def packing_mesh(
     separator_thickness: float = 0.0,
     segments_per_circle: int = 16,
     rank: int = 0,
+    ghost_mode: str = "none",
 ) -> gmshio.MeshData:
     """Mesh a packing: electrolyte and particle cells, interface, collector and separator faces.
 
@@ -223,6 +225,8 @@ def packing_mesh(
         segments_per_circle: Elements per full circle along curved particle surfaces, which
             refines small particles and overlap necks below ``element_size``.
         rank: Rank that builds the gmsh model.
+        ghost_mode: "none" or "shared_facet" (ghost cells across process boundaries, needed by
+            interior-facet integrals over the particle/electrolyte interface).
 
     Returns:
         The distributed mesh (coordinates in m) with cell tags, facet tags and named groups.
@@ -300,4 +304,9 @@ def packing_mesh(
             model.mesh.generate(dim)
         model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])
 
-    return distribute_gmsh_model(comm, build, gdim=dim, name=f"packing_{dim}d", rank=rank)
+    partitioner = None  # dolfinx's default: no ghost cells
+    if ghost_mode != "none":
+        partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode[ghost_mode], 2)
+    return distribute_gmsh_model(
+        comm, build, gdim=dim, name=f"packing_{dim}d", rank=rank, partitioner=partitioner
+    )
