@@ -41,7 +41,9 @@ def _packing():
 
 def _cell(comm: MPI.Comm, double_layer: bool = False) -> ResolvedHalfCell:
     packing = MPI.COMM_WORLD.bcast(_packing() if MPI.COMM_WORLD.rank == 0 else None, root=0)
-    mesh_data = packing_mesh(comm, packing, element_size=1.2e-6, separator_thickness=4e-6)
+    mesh_data = packing_mesh(
+        comm, packing, element_size=1.2e-6, separator_thickness=4e-6, ghost_mode="shared_facet"
+    )
     return ResolvedHalfCell(mesh_data, chen2020(), depth_m=BOX[1], double_layer=double_layer)
 
 

@@ -405,7 +405,7 @@ class ResolvedHalfCell:
             **(
                 {"pc_factor_mat_solver_type": "mumps"}
                 if self.comm.size > 1
-                else {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "rcm"}
+                else {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
             ),
         }
         self.problem = NonlinearProblem(
@@ -681,6 +681,7 @@ class MicrostructureHalfCell(Model):
             element_size=m["element_size"],
             separator_thickness=m["separator_thickness"],
             segments_per_circle=m["segments_per_circle"],
+            ghost_mode="shared_facet",
         )
         p = self.settings["parameters"]
         self.cell = ResolvedHalfCell(
