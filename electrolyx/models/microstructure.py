@@ -400,12 +400,12 @@ class ResolvedHalfCell:
             "snes_max_it": 25,
             "ksp_type": "preonly",
             "pc_type": "lu",
-            # PETSc's own LU in serial (MUMPS fails on the double-layer Jacobian there, INFOG(1)
-            # = -9 then -3), MUMPS when distributed.
+            # MUMPS, except for the double layer in serial, where it fails (INFOG(1) = -9, then
+            # -3) and PETSc's own LU with nested dissection works (slower in 3D).
             **(
-                {"pc_factor_mat_solver_type": "mumps"}
-                if self.comm.size > 1
-                else {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
+                {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
+                if self.comm.size == 1 and self.double_layer
+                else {"pc_factor_mat_solver_type": "mumps"}
             ),
         }
         self.problem = NonlinearProblem(
