@@ -118,6 +118,9 @@ def main(results: Path) -> None:
         f"V_resolved - V_DFN over the common range: mean {difference.mean() * 1e3:.1f} mV, "
         f"max |.| {np.abs(difference).max() * 1e3:.1f} mV"
     )
+    for q in np.arange(0.1, common[-1], 0.1):
+        gap = np.interp(q, common, difference) * 1e3
+        print(f"  at {q:.1f} of the capacity: V_resolved - V_DFN = {gap:+.1f} mV")
     figures = results / "figures"
     figures.mkdir(exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 4))
