@@ -87,7 +87,7 @@ class HalfCellState:
     """Integral quantities of the half cell at one time (SI units, discharge current > 0).
 
     Attributes:
-        voltage_V: Mean solid potential on the collector contact vs the lithium counter electrode.
+        voltage_V: Potential of the current collector vs the lithium counter electrode.
         interface_current_A: -int j dA over all particle surfaces (faradaic plus capacitive).
         faradaic_interface_current_A: -int j_F dA over all particle surfaces.
         counter_electrode_current_A: int j_Li dA over the lithium-metal face.
@@ -379,7 +379,6 @@ class ResolvedHalfCell:
             return fem.form(form, entity_maps=self.entity_maps)
 
         self._diagnostic_forms = {
-            "voltage": compile_(phi_s * ds(_COLLECTOR)),
             "interface": compile_(-j_total * dS(_INTERFACE)),
             "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
             "counter": compile_(j_lithium * ds(_COUNTER)),
