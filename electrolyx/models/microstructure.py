@@ -746,6 +746,8 @@ class MicrostructureHalfCell(Model):
                 self.comm, writer.path / "fields" / "particles.bp", fields["particles"]
             )
             writers.append(particles)
+        # Profiles sample the pore phase (points inside particles are left out).
+        writer.set_profiles(cell.electrolyte_mesh, output["profiles"])
         steps = [0]
 
         def write_fields() -> None:
@@ -753,13 +755,15 @@ class MicrostructureHalfCell(Model):
             for phase in fields:
                 for target, source in zip(fields[phase], fresh[phase], strict=True):
                     target.x.array[:] = source.x.array
-            writer.write_fields(cell.time_s)
-            for vtx in writers:
-                vtx.write(cell.time_s)
+            writer.write_profiles(cell.time_s, {f.name: f for f in fields["electrolyte"]})
+            if output["fields"]:
+                writer.write_fields(cell.time_s)
+                for vtx in writers:
+                    vtx.write(cell.time_s)
 
         def on_row(row: dict[str, float]) -> None:
             writer.add_timeseries_row(row)
-            if output["fields"] and steps[0] % output["field_every"] == 0:
+            if steps[0] % output["field_every"] == 0:
                 write_fields()
             steps[0] += 1
 
@@ -773,8 +777,8 @@ class MicrostructureHalfCell(Model):
                 halvings=self.settings["solver"]["continuation_steps"],
                 on_row=on_row,
             )
-        if output["fields"]:
-            write_fields()
+        if (steps[0] - 1) % output["field_every"] != 0:
+            write_fields()  # the final state, unless just written
         for vtx in writers:
             vtx.close()
         state = cell.state()

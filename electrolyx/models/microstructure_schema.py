@@ -118,7 +118,7 @@ SCHEMA = Table(
         "output": output_table(
             field_every=Key(
                 "int",
-                "Write fields every this many time steps (and at the end).",
+                "Write fields and profiles (pore phase) every this many time steps and at the end.",
                 default=10,
                 low=1,
             )
