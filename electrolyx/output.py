@@ -149,10 +149,8 @@ class ResultWriter:
         if self.comm.rank == 0:
             folder.mkdir(exist_ok=True)
         self.comm.barrier()
-        mesh = functions[0].function_space.mesh
         self._vtk = dolfinx.io.VTKFile(self.comm, folder / "fields.pvd", "w")
         self._vtx = dolfinx.io.VTXWriter(self.comm, folder / "fields.bp", self._field_functions)
-        del mesh
 
     def write_fields(self, time_s: float) -> None:
         """Append the current values of the field functions at ``time_s``."""
