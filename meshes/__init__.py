@@ -9,9 +9,11 @@ from .interval import geometric_ratio, graded_interval
 from .nanochannel import slit_nanochannel, wall_graded_cells
 from .nanopore import axisymmetric_nanopore, cylindrical_nanopore
 from .packing import Packing, packing_mesh, random_packing
+from .pouch import Tab, pouch_cell_mesh
 
 __all__ = [
     "Packing",
+    "Tab",
     "axisymmetric_nanopore",
     "cylindrical_nanopore",
     "facet_bounding_boxes",
@@ -19,6 +21,7 @@ __all__ = [
     "graded_interval",
     "packing_mesh",
     "physical_tag",
+    "pouch_cell_mesh",
     "random_packing",
     "slit_nanochannel",
     "tagged_entities",

@@ -4,7 +4,9 @@ Wraps :class:`electrolyx.models.dfn.DFN`: reads the parameter set, mesh resoluti
 time-stepping settings from the validated case, streams ``timeseries.csv`` (``time_s,
 voltage_V, current_A, discharge_capacity_Ah`` and particle averages, lithium inventory, step
 index), and writes profiles and fields at t = 0, the requested times, step ends and events.
-Fields live on the whole cell: solid-phase quantities are NaN in the separator.
+Fields live on the whole cell: solid-phase quantities are NaN in the separator. In 2D/3D
+(``[geometry]``) the fields are maps of the in-plane non-uniformity: interfacial current density,
+particle stoichiometry (local state of charge) and the current density in the foils.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from ..parameters import CellParameters
 from ..schema import CaseError
 from ..solver import NewtonFailure
 from .base import Model
-from .dfn import DFN, DFNResolution, LithiumCounterElectrode, StepFailure
+from .dfn import (
+    DFN,
+    CellGeometry,
+    CurrentCollectorFoil,
+    DFNResolution,
+    LithiumCounterElectrode,
+    StepFailure,
+    TabPlacement,
+)
 from .dfn_schema import PARAMETER_SETS, SCHEMA
 
 __all__ = ["DFNCase", "read_drive_cycle"]
@@ -79,6 +89,7 @@ class DFNCase(Model):
         """The protocol sentences must parse; drive-cycle and BPX files must be readable."""
         cls._read_parameters(settings, case_dir)
         cls._counter_electrode(settings)
+        cls._geometry(settings)
         experiment = settings["experiment"]
         if not experiment["steps"] and experiment["drive_cycle"] is None:
             raise CaseError(["experiment: give steps, a drive_cycle file, or both"])
@@ -113,6 +124,88 @@ class DFNCase(Model):
                 ['cell.lithium_exchange_current_density: required with configuration = "half"']
             )
         return LithiumCounterElectrode(j0)
+
+    @staticmethod
+    def _geometry(settings: dict[str, Any]) -> CellGeometry | None:
+        """The 2D/3D stack of ``[geometry]``, None in 1D.
+
+        Raises:
+            CaseError: naming the key, the value and what is allowed.
+        """
+        g = settings["geometry"]
+        dimension = g["dimension"]
+        half = settings["cell"]["configuration"] == "half"
+        errors = []
+        if dimension == 1:
+            extra = [
+                key
+                for key in ("height", "width", "negative_tab", "positive_tab")
+                if g[key] is not None
+            ]
+            extra += [k for k in ("negative_foil_thickness", "positive_foil_thickness") if g[k]]
+            extra += ["tabs"] if g["tabs"] else []
+            errors += [f"geometry.{key}: only with dimension = 2 or 3" for key in extra]
+            if errors:
+                raise CaseError(errors)
+            return None
+        if g["height"] is None:
+            errors.append(f"geometry.height: required with dimension = {dimension}")
+        if dimension == 2 and g["width"] is not None:
+            errors.append("geometry.width: only with dimension = 3 (2D is a cross-section)")
+        if dimension == 3 and g["width"] is None:
+            errors.append("geometry.width: required with dimension = 3")
+        if half and g["negative_foil_thickness"] > 0:
+            errors.append(
+                f"geometry.negative_foil_thickness = {g['negative_foil_thickness']}: a half "
+                "cell has no negative foil (allowed: 0)"
+            )
+        spans = {}
+        for side in ("negative", "positive"):
+            key = f"{side}_tab"
+            if not g["tabs"] or (side == "negative" and half):
+                if g[key] is not None:
+                    errors.append(f"geometry.{key}: only with tabs = true (and a {side} foil)")
+                continue
+            if g[f"{side}_foil_thickness"] == 0:
+                errors.append(
+                    f"geometry.tabs = true: needs geometry.{side}_foil_thickness > 0 "
+                    "(a tab leaves its foil)"
+                )
+            span = g[key]
+            if dimension == 2:
+                if span is not None:
+                    errors.append(f"geometry.{key}: only in 3D (a 2D tab is the foil's end)")
+                spans[side] = TabPlacement()
+                continue
+            width = g["width"] or 0.0
+            if span is None or len(span) != 2 or not 0 <= span[0] < span[1] <= width:
+                errors.append(
+                    f"geometry.{key} = {span}: give [start, end] with 0 <= start < end <= "
+                    f"width ({width} m)"
+                )
+                continue
+            spans[side] = TabPlacement(*span)
+        if errors:
+            raise CaseError(errors)
+
+        def foil(side: str) -> CurrentCollectorFoil | None:
+            thickness = g[f"{side}_foil_thickness"]
+            if thickness == 0:
+                return None
+            return CurrentCollectorFoil(thickness, g[f"{side}_foil_conductivity"], g["foil_cells"])
+
+        return CellGeometry(
+            height_m=g["height"],
+            height_cells=g["height_cells"],
+            width_m=g["width"] if dimension == 3 else None,
+            width_cells=g["width_cells"],
+            negative_foil=foil("negative"),
+            positive_foil=foil("positive"),
+            negative_tab=spans.get("negative"),
+            positive_tab=spans.get("positive"),
+            tab_length_m=g["tab_length"],
+            tab_cells=g["tab_cells"],
+        )
 
     @staticmethod
     def _read_parameters(settings: dict[str, Any], case_dir: Path) -> CellParameters:
@@ -172,6 +265,7 @@ class DFNCase(Model):
             absolute_tolerance=stepping["absolute_tolerance"],
             max_step_s=stepping["max_step"],
             counter_electrode=self._counter_electrode(self.settings),
+            geometry=self._geometry(self.settings),
         )
         return self.model.mesh
 
@@ -187,7 +281,7 @@ class DFNCase(Model):
         )
 
     def diagnostics(self) -> dict[str, Any]:
-        """Capacities, time scales and the parameter set's source."""
+        """Capacities, time scales, the parameter set's source and the geometry."""
         p = self.parameters
         area = p.electrode_area_m2
         capacity = {}
@@ -219,14 +313,48 @@ class DFNCase(Model):
             **capacity,
             **diffusion_time,
             "steps": [s.text for s in self.steps],
+            **self._geometry_diagnostics(),
+        }
+
+    def _geometry_diagnostics(self) -> dict[str, Any]:
+        model = self.model
+        if model is None or model.geometry is None:
+            return {"dimension": 1}
+        return {
+            "dimension": model.geometry.dimension,
+            "modelled_electrode_area_m2": model.modelled_area_m2,
+            "layer_pairs_of_the_cell": model.area_scale,
+            "positive_terminal": model.positive_terminal,
+            "positive_terminal_area_m2": model.terminal_area_m2,
+            "negative_terminal": model.negative_terminal,
+            "profile_line_in_plane_point_m": model.profile_point().tolist(),
         }
 
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
-        return {name: fem.Function(space, name=name) for name in _FIELDS}
+        if self.model.geometry is None:
+            return {name: fem.Function(space, name=name) for name in _FIELDS}
+        functions = {
+            name: fem.Function(space, name=name) for name in self.model.nodal_fields(space)
+        }
+        if any(e.foil is not None for e in self.model.electrodes):
+            gdim = self.mesh.geometry.dim
+            vectors = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,)))
+            name = "collector_current_density_A_m2"
+            functions[name] = fem.Function(vectors, name=name)
+        return functions
 
     def _fill(self, functions: dict[str, fem.Function]) -> None:
-        """Nodal values of the whole-cell output fields from the model's profiles (1D)."""
+        """Nodal values of the whole-cell output fields (1D: from the model's profiles)."""
+        if self.model.geometry is not None:
+            fields = self.model.nodal_fields(functions["solid_potential_V"].function_space)
+            for name, values in fields.items():
+                functions[name].x.array[:] = values
+            if "collector_current_density_A_m2" in functions:
+                function = functions["collector_current_density_A_m2"]
+                current = self.model.collector_current_density(function.function_space)
+                function.x.array[:] = current.reshape(-1)
+            return
         profiles = self.model.profiles()
         for name, source in _FIELDS.items():
             function = functions[name]
@@ -284,7 +412,10 @@ class DFNCase(Model):
                 )
             else:
                 self._fill(functions)
-                writer.write_profiles(model.time_s, functions)
+                scalars = {
+                    name: f for name, f in functions.items() if f.function_space.value_size == 1
+                }
+                writer.write_profiles(model.time_s, scalars)
                 writer.write_fields(model.time_s)
             output_time += MPI.Wtime() - start
 

@@ -99,6 +99,95 @@ SCHEMA = Table(
                 ),
             },
         ),
+        "geometry": Table(
+            "Cell geometry: the 1D cell (P2D), a 2D cross-section (P3D) or a 3D pouch stack "
+            "(P4D) with resolved current-collector foils and tabs (electrolyx.meshes.pouch). "
+            "x runs through the stack; the height along y (2D) or z (3D), the width along y "
+            "(3D). The mesh stands for one of A / (height x width) identical layer pairs of the "
+            "set's electrode area A (2D: width 1 m).",
+            {
+                "dimension": Key("int", "1, 2 or 3.", default=1, low=1, high=3),
+                "height": Key(
+                    "float",
+                    "Electrode height (2D and 3D).",
+                    unit="m",
+                    default=None,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "height_cells": Key("int", "Cells along the height.", default=10, low=1),
+                "width": Key(
+                    "float",
+                    "Electrode width (3D only).",
+                    unit="m",
+                    default=None,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "width_cells": Key("int", "Cells along the width (3D).", default=10, low=1),
+                "negative_foil_thickness": Key(
+                    "float",
+                    "Thickness of the negative current-collector foil, resolved as a conducting "
+                    "layer; 0: no foil, the negative terminal is the electrode's outer face.",
+                    unit="m",
+                    default=0.0,
+                    low=0.0,
+                ),
+                "negative_foil_conductivity": Key(
+                    "float",
+                    "Electronic conductivity of the negative foil (copper; PyBaMM's Chen2020 "
+                    "value).",
+                    unit="S/m",
+                    default=58411000.0,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "positive_foil_thickness": Key(
+                    "float",
+                    "Thickness of the positive current-collector foil; 0: no foil.",
+                    unit="m",
+                    default=0.0,
+                    low=0.0,
+                ),
+                "positive_foil_conductivity": Key(
+                    "float",
+                    "Electronic conductivity of the positive foil (aluminium; PyBaMM's Chen2020 "
+                    "value).",
+                    unit="S/m",
+                    default=36914000.0,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "foil_cells": Key("int", "Cells across each foil.", default=1, low=1),
+                "tabs": Key(
+                    "bool",
+                    "Terminals on tabs that leave the foils at the top edge (needs both foils; "
+                    "a half cell: the positive one); false: on the outer faces of the stack.",
+                    default=False,
+                ),
+                "negative_tab": Key(
+                    "floats",
+                    "Span [start, end] of the negative tab along the width (3D with tabs).",
+                    unit="m",
+                    default=None,
+                ),
+                "positive_tab": Key(
+                    "floats",
+                    "Span [start, end] of the positive tab along the width (3D with tabs).",
+                    unit="m",
+                    default=None,
+                ),
+                "tab_length": Key(
+                    "float",
+                    "How far the tabs stick out beyond the top edge.",
+                    unit="m",
+                    default=0.01,
+                    low=0.0,
+                    low_open=True,
+                ),
+                "tab_cells": Key("int", "Cells along a tab's length.", default=2, low=1),
+            },
+        ),
         "experiment": Table(
             "The protocol: PyBaMM-style sentences run in order (see electrolyx.experiment).",
             {

@@ -1,0 +1,159 @@
+"""DFN on 2D (P3D) and 3D (P4D) pouch stacks against the 1D (P2D) DFN and Ohm's law in a foil.
+
+Issue 5: "a 2D and a 3D DFN with uniform in-plane properties reproduce the 1D DFN voltage within
+0.1 mV". The same forms run on a structured quadrilateral / hexahedral stack
+(:mod:`electrolyx.meshes.pouch`) whose terminals are the whole outer faces; tabs and foils are
+checked against the exact in-plane Ohmic drop of a foil that collects a uniform current.
+"""
+
+from mpi4py import MPI
+
+import numpy as np
+import pytest
+
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
+from electrolyx.models.dfn import (
+    DFN,
+    CellGeometry,
+    CurrentCollectorFoil,
+    DFNResolution,
+    TabPlacement,
+)
+from electrolyx.parameters import chen2020
+
+# 10/4/10 cells and 10 radial points: coarse (0.1 mV from the converged 1D DFN) but the
+# comparison is between dimensions on the same through-plane mesh, which is what the issue asks.
+RESOLUTION = DFNResolution(10, 4, 10, 10, 10)
+COPPER = CurrentCollectorFoil(12e-6, 58411000.0)  # PyBaMM Chen2020 foils
+ALUMINIUM = CurrentCollectorFoil(16e-6, 36914000.0)
+
+
+@pytest.fixture(scope="module")
+def one_d():
+    """The 1D DFN's 1C discharge of the Chen2020 cell to 2.5 V."""
+    return DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD).discharge(5.0)
+
+
+def _max_voltage_difference(solution, reference) -> float:
+    """Largest |V - V_1D| at the steps of ``solution``, V_1D interpolated linearly in time.
+
+    Both runs take the same adaptive steps when the physics is the same (the error control sees
+    the same solution), so the interpolation is at the 1D run's own times.
+    """
+    voltage = np.interp(solution.time_s, reference.time_s, reference.voltage_V)
+    return float(np.max(np.abs(np.asarray(solution.voltage_V) - voltage)))
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        pytest.param(CellGeometry(0.065, 3), id="2D"),
+        pytest.param(CellGeometry(0.065, 2, 0.08, 2), id="3D"),
+    ],
+)
+def test_uniform_stack_reproduces_1d_voltage(one_d, geometry):
+    solution = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, geometry=geometry).discharge(5.0)
+    assert solution.termination == "event"
+    # Issue 5 asks for 0.1 mV. The tensor-product Q1 elements with the 1D quadrature in x make
+    # the x-only solution solve the 2D/3D discrete equations exactly, so what remains is Newton's
+    # tolerance (1e-11 of the scaled residual) and round-off: measured 4e-13 V (2D), 1e-12 V
+    # (3D); 1e-9 V would catch any wrong area, terminal or residual scaling.
+    assert _max_voltage_difference(solution, one_d) < 1e-9
+    assert abs(solution.time_s[-1] - one_d.time_s[-1]) < 1e-6
+
+
+def test_foils_with_face_terminals_add_only_their_through_plane_resistance(one_d):
+    """Foils resolved as conducting layers, terminals on their outer faces (2D)."""
+    geometry = CellGeometry(0.065, 2, negative_foil=COPPER, positive_foil=ALUMINIUM)
+    solution = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, geometry=geometry).discharge(5.0)
+    # The foils add i (t_n / sigma_n + t_p / sigma_p) = 48.7 A/m2 x 6.4e-13 m2/S = 3e-11 V in
+    # series. Newton stops at the round-off level of the stiff foil rows (absolute tolerance
+    # ~5e-7 of the scaled residual instead of 1e-11): measured 2.7e-8 V from the 1D voltage;
+    # 1e-6 V leaves room for that and is still 100 times inside the issue's 0.1 mV.
+    assert _max_voltage_difference(solution, one_d) < 1e-6
+
+
+def _tabbed_cross_section(comm, height_cells=8):
+    geometry = CellGeometry(
+        0.065,
+        height_cells,
+        negative_foil=COPPER,
+        positive_foil=ALUMINIUM,
+        negative_tab=TabPlacement(),
+        positive_tab=TabPlacement(),
+        tab_length_m=0.01,
+        tab_cells=2,
+    )
+    return DFN(chen2020(), RESOLUTION, comm=comm, geometry=geometry)
+
+
+def test_negative_foil_drop_matches_ohms_law():
+    """In-plane potential drop along the copper foil of a 2D cross-section with tabs.
+
+    The foil (thickness t, conductivity sigma) collects the through-plane current density i
+    uniformly over the height H and carries it out through a tab of length L: at its bottom
+    edge phi_s - phi_tab = i H (H / 2 + L) / (sigma t) (per unit depth: Ohm's law with the
+    current i y growing linearly along y).
+    """
+    model = _tabbed_cross_section(MPI.COMM_WORLD, height_cells=16)
+    current_A = 5.0
+    model.discharge(current_A, duration_s=1.0)
+    parameters = model.parameters
+    i = current_A / parameters.electrode_area_m2
+    height, length = 0.065, 0.01
+    expected = i * height * (height / 2 + length) / (COPPER.conductivity_S_m * COPPER.thickness_m)
+    # phi_s at the foil's bottom outer corner (x = 0, y = 0); the tab end is at 0.
+    space = model.negative.potential_space
+    index = model.negative.potential_index
+    values = model.u[index].x.array * model.scales[index]
+    x = space.tabulate_dof_coordinates()
+    corner = np.flatnonzero((np.abs(x[:, 0]) < 1e-12) & (np.abs(x[:, 1]) < 1e-12))
+    local = [float(values[corner[0]])] if corner.size else []
+    (bottom,) = [v for part in model.comm.allgather(local) for v in part][:1]
+    # 2 %: the local current density is uniform only to ~1 % (the foil drops of 0.1-0.2 mV
+    # against the ~0.1 V of the stack's own polarisation shift it), and P1 is nodally exact for
+    # the quadratic potential of a uniform source.
+    assert -bottom == pytest.approx(expected, rel=0.02)
+    # The interfacial current of each electrode carries the applied current (1e-9 relative,
+    # the Newton tolerance).
+    reaction = model.reaction_current_A()
+    assert reaction["negative_electrode"] == pytest.approx(current_A, rel=1e-9)
+    assert reaction["positive_electrode"] == pytest.approx(-current_A, rel=1e-9)
+
+
+def test_tabbed_cross_section_conserves_lithium_and_shows_in_plane_gradients():
+    model = _tabbed_cross_section(MPI.COMM_WORLD)
+    solution = model.discharge(10.0, duration_s=900.0)
+    lithium = np.asarray(solution.lithium_mol)
+    # Lithium only moves between the phases: conserved to round-off, 1e-10 relative.
+    assert np.max(np.abs(lithium - lithium[0])) <= 1e-10 * lithium[0]
+    # In-plane non-uniformity: near the tabs (top, y = H) the foils' Ohmic drop is smallest,
+    # so the positive particles there take more lithium than at the bottom (y = 0). Estimate:
+    # the foils drop ~0.8 mV at 2C against the stack's ~0.2 V polarisation, a ~0.4 % spread of
+    # the current; after 15 minutes at 2C (a quarter of the capacity) that is a stoichiometry
+    # difference of order 1e-3: asserted between 1e-4 and 1e-2 at the separator side.
+    from dolfinx import fem
+
+    space = fem.functionspace(model.mesh, ("Lagrange", 1))
+    stoichiometry = model.nodal_fields(space)["particle_stoichiometry"]
+    x = space.tabulate_dof_coordinates()
+    p = model.parameters
+    start = COPPER.thickness_m + p.negative.thickness_m + p.separator.thickness_m
+
+    def at(y: float) -> float:
+        here = np.flatnonzero((np.abs(x[:, 0] - start) < 1e-12) & (np.abs(x[:, 1] - y) < 1e-9))
+        values = [float(stoichiometry[k]) for k in here]
+        return [v for part in model.comm.allgather(values) for v in part][0]
+
+    assert 1e-4 < at(0.065) - at(0.0) < 1e-2
+
+
+@pytest.mark.mpi
+def test_tabbed_cross_section_on_two_ranks_matches_serial():
+    if MPI.COMM_WORLD.size == 1:
+        pytest.skip("compares a distributed run with a serial one: run under mpiexec -n 2")
+    distributed = _tabbed_cross_section(MPI.COMM_WORLD).discharge(10.0, duration_s=600.0)
+    serial = _tabbed_cross_section(MPI.COMM_SELF).discharge(10.0, duration_s=600.0)
+    assert len(distributed.time_s) == len(serial.time_s)
+    # Same steps and the same voltage to the Newton tolerance: 1e-8 V (the issue's bound).
+    assert np.max(np.abs(np.subtract(distributed.voltage_V, serial.voltage_V))) < 1e-8
