@@ -41,7 +41,8 @@ class LineSampler:
         candidates = dolfinx.geometry.compute_collisions_points(tree, self.points)
         n = len(self.points)
         # Among the bounding-box candidates pick the cell the point is most inside of, by its
-        # smallest barycentric coordinate (exact for affine simplices). dolfinx's own collision
+        # smallest barycentric (simplices) or reference (quadrilaterals, hexahedra) coordinate,
+        # exact for affine cells. dolfinx's own collision
         # test has an absolute tolerance that accepts neighbouring cells of nanometre meshes in
         # metres, whose (extrapolated) values would then be wrong.
         found = np.full(n, -1, dtype=np.int32)
@@ -53,7 +54,7 @@ class LineSampler:
             cells = candidates.links(i)
             if len(cells) == 0:
                 continue
-            inside = _barycentric_min(x[dofmap[cells]][:, :, :gdim], self.points[i, :gdim], tdim)
+            inside = inside_score(x[dofmap[cells]][:, :, :gdim], self.points[i, :gdim], tdim)
             best = int(np.argmax(inside))
             found[i], score[i] = cells[best], inside[best]
         global_score = np.empty(n)
@@ -87,6 +88,25 @@ class LineSampler:
         for idx, vals in gathered:
             values[idx] = vals
         return values
+
+
+def inside_score(vertices: np.ndarray, point: np.ndarray, tdim: int) -> np.ndarray:
+    """How far inside each cell ``point`` is, in reference coordinates (>= 0: inside).
+
+    Simplices: the smallest barycentric coordinate. Quadrilaterals and hexahedra (2^tdim
+    geometry nodes in dolfinx's tensor-product order) are treated as parallelograms /
+    parallelepipeds spanned by nodes 0, 1, 2 (and 4): the smallest of xi_k and 1 - xi_k.
+    """
+    if vertices.shape[1] != 2**tdim or tdim == 1:
+        return _barycentric_min(vertices, point, tdim)
+    corners = vertices[:, [0, 1, 2, 4] if tdim == 3 else [0, 1, 2], :]
+    origin = corners[:, 0, :]
+    edges = corners[:, 1:, :] - origin[:, None, :]
+    rhs = point[None, :] - origin
+    xi = np.empty((len(corners), tdim))
+    for c in range(len(corners)):
+        xi[c] = np.linalg.lstsq(edges[c].T, rhs[c], rcond=None)[0]
+    return np.minimum(xi, 1.0 - xi).min(axis=1)
 
 
 def _barycentric_min(vertices: np.ndarray, point: np.ndarray, tdim: int) -> np.ndarray:
