@@ -160,8 +160,13 @@ def render_image(
             data = data.clip_box(_as_vtk_bounds(window), invert=False)
             _check_not_empty(data, f"zoom to {options.zoom_to!r}")
     values = _values(data, field)
-    signed = bool(values.size and values.min() < 0.0 < values.max()) or (
-        _is_signed_quantity(field) and not options.log
+    # A signed quantity (a current, a flux) is drawn diverging around zero, unless what is shown
+    # keeps one sign and varies by less than half its size (a map of small in-plane variations
+    # around a large value, e.g. the interfacial current in one electrode): then min to max.
+    straddles_zero = bool(values.size and values.min() < 0.0 < values.max())
+    small_variation = bool(values.size and np.ptp(values) < 0.5 * float(np.max(np.abs(values))))
+    signed = straddles_zero or (
+        _is_signed_quantity(field) and not options.log and not small_variation
     )
     if options.log and (values.size == 0 or values.min() <= 0.0):
         raise PostprocessError(
@@ -263,7 +268,7 @@ def _surface_image(
                 scalar_bar_args={
                     "title": " ",  # drawn below as a centred text, clear of the tick labels
                     "color": "black",
-                    "fmt": "%.3g",
+                    "fmt": _tick_format(clim),
                     "n_labels": 5,
                     "vertical": False,
                     "position_x": 0.2,
@@ -285,6 +290,7 @@ def _surface_image(
             full_shown = None
             if len(_spanned_axes(full.bounds)) == 3:  # the domain outline around cuts
                 full_shown = full.scale(factor, inplace=False).outline()
+                full_shown.points[np.abs(full_shown.points) < tiny] = 0.0
                 plotter.add_mesh(full_shown, color="#595959")
             plotter.add_text(_vtk_text(title), position="upper_edge", font_size=font, color="black")
             _set_camera(plotter, camera)
@@ -488,6 +494,17 @@ def _colour_limits(values: np.ndarray, signed: bool, options: RenderOptions) -> 
         pad = abs(high) * 1e-6 or 1.0
         return low - pad, high + pad
     return low, high
+
+
+def _tick_format(clim: tuple[float, float]) -> str:
+    """Colour-bar label format with enough digits to tell the ticks apart (3 at least)."""
+    low, high = clim
+    size = max(abs(low), abs(high))
+    span = high - low
+    if size == 0 or span <= 0:
+        return "%.3g"
+    digits = 2 + max(1, int(np.ceil(np.log10(size / span))))
+    return f"%.{min(digits, 8)}g"
 
 
 def _set_camera(plotter: Any, camera: str) -> None:

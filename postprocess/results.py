@@ -198,7 +198,8 @@ class ResultFolder:
         if time is None:
             return times[-1]
         span = times[-1] - times[0]
-        tolerance = 1e-9 * max(span, abs(times[-1]), 1e-300)
+        # (The listed times are printed with 6 digits: a value copied from the list is accepted.)
+        tolerance = max(1e-9 * span, 5e-6 * max(abs(times[0]), abs(times[-1])), 1e-300)
         if time < times[0] - tolerance or time > times[-1] + tolerance:
             raise PostprocessError(
                 f"time {time:g} s is out of range; saved times (s): {format_choices(times)}"
