@@ -110,10 +110,10 @@ def test_negative_foil_drop_matches_ohms_law():
     corner = np.flatnonzero((np.abs(x[:, 0]) < 1e-12) & (np.abs(x[:, 1]) < 1e-12))
     local = [float(values[corner[0]])] if corner.size else []
     (bottom,) = [v for part in model.comm.allgather(local) for v in part][:1]
-    # 2 %: the local current density is uniform only to ~1 % (the foil drops of 0.1-0.2 mV
-    # against the ~0.1 V of the stack's own polarisation shift it), and P1 is nodally exact for
-    # the quadratic potential of a uniform source.
-    assert -bottom == pytest.approx(expected, rel=0.02)
+    # The local current density is uniform only to ~0.1 % (the foil drops of 0.1-0.2 mV
+    # against the ~0.1 V of the stack's own polarisation), and P1 is nodally exact for the
+    # quadratic potential of a uniform source: measured 4e-4 relative; 5e-3 bounds it.
+    assert -bottom == pytest.approx(expected, rel=5e-3)
     # The interfacial current of each electrode carries the applied current (1e-9 relative,
     # the Newton tolerance).
     reaction = model.reaction_current_A()

@@ -387,11 +387,22 @@ class DFNCase(Model):
         dissolved_column = "lithium_dissolved_mol"
         skipped = {negative_column} if model.half_cell else {dissolved_column}
 
+        last_progress = MPI.Wtime()
+
         def observe(kind: str) -> None:
-            nonlocal output_time
+            nonlocal output_time, last_progress
             start = MPI.Wtime()
             if kind == "row":
                 i = len(solution.time_s) - 1
+                if start - last_progress > 15.0:
+                    # Progress of long (2D/3D) runs, every 15 s of wall time (rank 0 prints).
+                    last_progress = start
+                    log(
+                        f"t = {solution.time_s[i]:.6g} s, {solution.voltage_V[i]:.5f} V, "
+                        f"{solution.discharge_capacity_Ah[i]:.5g} A h, "
+                        f"protocol step {solution.step_index[i] + 1}, "
+                        f"{solution.newton_iterations} Newton iterations so far"
+                    )
                 row = {
                     "time_s": solution.time_s[i],
                     "voltage_V": solution.voltage_V[i],
