@@ -23,6 +23,7 @@ Coordinates are in metres; gmsh works in units of the mean particle radius.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from mpi4py import MPI
 
@@ -213,6 +214,7 @@ def packing_mesh(
     segments_per_circle: int = 16,
     rank: int = 0,
     ghost_mode: str = "none",
+    mesh_file: str | Path | None = None,
 ) -> gmshio.MeshData:
     """Mesh a packing: electrolyte and particle cells, interface, collector and separator faces.
 
@@ -227,6 +229,9 @@ def packing_mesh(
         rank: Rank that builds the gmsh model.
         ghost_mode: "none" or "shared_facet" (ghost cells across process boundaries, needed by
             interior-facet integrals over the particle/electrolyte interface).
+        mesh_file: A gmsh ``.msh`` cache: when it exists it is read instead of meshing (the
+            caller keeps it consistent with ``packing`` and the sizes), otherwise the new mesh
+            is written there. Large packings take minutes to mesh.
 
     Returns:
         The distributed mesh (coordinates in m) with cell tags, facet tags and named groups.
@@ -242,6 +247,9 @@ def packing_mesh(
     tol = 1e-6 * float(box.min())
 
     def build(model: type[gmsh.model]) -> None:
+        if mesh_file is not None and Path(mesh_file).exists():
+            gmsh.merge(str(mesh_file))
+            return
         occ = model.occ
         if dim == 2:
             electrode = occ.addRectangle(0, 0, 0, box[0], box[1])
@@ -303,6 +311,9 @@ def packing_mesh(
         with gmsh_options(options):
             model.mesh.generate(dim)
         model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])
+        if mesh_file is not None:
+            Path(mesh_file).parent.mkdir(parents=True, exist_ok=True)
+            gmsh.write(str(mesh_file))
 
     partitioner = None  # dolfinx's default: no ghost cells
     if ghost_mode != "none":

@@ -47,16 +47,27 @@ def solver_table(
     linear_solver: str = "mumps",
     relative_tolerance: float = 1e-12,
     absolute_tolerance: float = 1e-12,
+    model_linear_solvers: dict[str, str] | None = None,
 ) -> Table:
-    """The ``[solver]`` table: Newton settings and verbatim PETSc options."""
+    """The ``[solver]`` table: Newton settings and verbatim PETSc options.
+
+    Args:
+        linear_solver: Default preset.
+        relative_tolerance: Default Newton relative tolerance.
+        absolute_tolerance: Default Newton absolute tolerance.
+        model_linear_solvers: Presets a model adds to the common ones (name: description);
+            the model translates them into PETSc options itself.
+    """
+    extra = model_linear_solvers or {}
+    described = "".join(f" `{name}`: {text}" for name, text in extra.items())
     return Table(
         "Newton's method (PETSc SNES) and its linear solver.",
         {
             "linear_solver": Key(
                 "str",
-                "Linear solver preset for each Newton step.",
+                "Linear solver preset for each Newton step." + described,
                 default=linear_solver,
-                choices=("mumps", "superlu_dist", "gmres-ilu", "gmres-asm"),
+                choices=("mumps", "superlu_dist", "gmres-ilu", "gmres-asm", *extra),
             ),
             "line_search": Key(
                 "str",

@@ -114,7 +114,14 @@ SCHEMA = Table(
             },
             required=True,
         ),
-        "solver": solver_table(relative_tolerance=1e-10, absolute_tolerance=1e-11),
+        "solver": solver_table(
+            relative_tolerance=1e-10,
+            absolute_tolerance=1e-11,
+            model_linear_solvers={
+                "iterative": "GMRES preconditioned by a multiplicative field split over c_e, "
+                "phi_e, c_s, phi_s with one GAMG V-cycle per field (large 3D packings, MPI).",
+            },
+        ),
         "output": output_table(
             field_every=Key(
                 "int",
