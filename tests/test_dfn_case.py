@@ -72,3 +72,68 @@ def test_drive_cycle_case(tmp_path):
     (case_dir / "cycle.csv").write_text("time_s,current_A\n5,1\n6,1\n")
     with pytest.raises(CaseError, match="experiment.drive_cycle: .* must start at 0"):
         load_case(case_dir)
+
+
+POUCH = CASES / "pouch-3d-tabs"
+# The shipped 3D pouch case, coarsened to run in seconds: 4 x 4 cells in the plane, 4/2/4 through
+# the stack, 5 radial points, 5 minutes at 1C.
+SMALL_POUCH = [
+    "geometry.height_cells=4",
+    "geometry.width_cells=4",
+    "mesh.negative_cells=4",
+    "mesh.separator_cells=2",
+    "mesh.positive_cells=4",
+    "mesh.negative_radial_points=5",
+    "mesh.positive_radial_points=5",
+    'experiment.steps=["Discharge at 1C for 5 minutes"]',
+    "output.profile_times=[]",
+]
+
+
+@pytest.mark.mpi
+def test_pouch_case_writes_maps_and_conserves_lithium(shared_tmp_path):
+    case = load_case(POUCH, SMALL_POUCH)
+    code, folder = run_case(case, shared_tmp_path / "out", MPI.COMM_WORLD, lambda _: None)
+    assert code == 0
+    info = json.loads((folder / "run.json").read_text())
+    assert info["status"] == "completed"
+    assert info["mesh"]["dimension"] == 3
+    # 0.1027 m2 of electrode in 0.2 m x 0.1 m layer pairs (exact up to round-off).
+    assert info["diagnostics"]["layer_pairs_of_the_cell"] == pytest.approx(5.135, rel=1e-12)
+    # Lithium conserved (1e-10, issue 5) and the interfacial current is the applied 5 A, summed
+    # over all layer pairs (1e-9: the Newton tolerance at the foils' round-off level).
+    assert info["solver"]["lithium_inventory"]["max_relative_change"] < 1e-10
+    reaction = info["solver"]["reaction_current_A"]
+    assert reaction["negative_electrode"] == pytest.approx(5.0, rel=1e-9)
+    assert reaction["positive_electrode"] == pytest.approx(-5.0, rel=1e-9)
+    # Both profiles (one up a 16 um foil into its tab) are sampled everywhere.
+    assert info["missing_profile_points"] == {"along_positive_foil": 0, "across_stack": 0}
+    with open(folder / "timeseries.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert float(rows[-1]["time_s"]) == pytest.approx(300.0, abs=1e-9)
+    # The maps written for ParaView include the foil current density (a vector).
+    first_fields = sorted((folder / "fields").glob("fields*.pvtu"))[0].read_text()
+    for name in ("interfacial_current_density_A_m2", "particle_stoichiometry"):
+        assert name in first_fields
+    assert 'Name="collector_current_density_A_m2" NumberOfComponents="3"' in first_fields
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (["geometry.dimension=2"], "geometry.width: only with dimension = 3"),
+        (["geometry.dimension=1"], "geometry.height = 0.2: only with dimension = 2 or 3"),
+        (
+            ["geometry.positive_foil_thickness=0"],
+            "geometry.tabs = true: needs geometry.positive_foil_thickness > 0",
+        ),
+        (
+            ["geometry.positive_tab=[0.09, 0.2]"],
+            r"geometry.positive_tab = \[0.09, 0.2\]: give \[start, end\] with 0 <= start < end",
+        ),
+        (["geometry.negative_tab=[-0.01, 0.04]"], r"geometry.negative_tab = \[-0.01, 0.04\]"),
+    ],
+)
+def test_bad_geometry_is_a_case_error(override, message):
+    with pytest.raises(CaseError, match=message):
+        load_case(POUCH, override)

@@ -144,7 +144,10 @@ class DFNCase(Model):
             ]
             extra += [k for k in ("negative_foil_thickness", "positive_foil_thickness") if g[k]]
             extra += ["tabs"] if g["tabs"] else []
-            errors += [f"geometry.{key}: only with dimension = 2 or 3" for key in extra]
+            errors += [
+                f"geometry.{key} = {g[key]}: only with dimension = 2 or 3 (dimension is 1)"
+                for key in extra
+            ]
             if errors:
                 raise CaseError(errors)
             return None
