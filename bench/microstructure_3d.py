@@ -12,9 +12,12 @@ log-normal radii, sintered overlaps; 201 spheres in the default 50 x 28 x 28 um 
 cached as a ``.msh`` file in the output folder (keyed by box, element size and seed), so repeated
 runs skip the minutes of boolean operations and meshing. The half cell is discharged at 1C from
 the set's initial stoichiometry with implicit-Euler steps of ``--time-step`` seconds, until the
-cut-off (2.5 V... the set's lower voltage, default) or after ``--steps`` steps, with the linear
-solver preset ``--linear-solver`` ("iterative": GMRES with a field-split GAMG preconditioner, see
-:data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`).
+set's lower cut-off voltage (2.5 V) or after ``--steps`` steps, with the linear solver
+``--linear-solver`` ("iterative": GMRES with a field-split GAMG preconditioner, see
+:data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). ``--max-solves`` and
+``--max-minutes`` end a run early, before a Newton solve (each secant iteration on the collector
+voltage is one); every Newton solve is timed, so runs on 1 and 2 ranks that stop inside a time
+step still compare the same sequence of solves.
 
 It reports: unknowns (exact, four fields), mesh generation and set-up times, per time step the
 wall time, the secant iterations on the collector voltage (each a Newton solve), the Newton
