@@ -1,0 +1,136 @@
+"""DFN with current collectors (P3D) side by side: PyBaMM's 1+1D "potential pair" and ours.
+
+Usage: python bench/dfn_potential_pair_vs_pybamm.py [--repeat N] [--height-cells N] [--rtol R]
+    [--resolution NEG SEP POS R_NEG R_POS]
+
+The cell of tests/data/pybamm/chen2020_1C_potential_pair.csv: Chen2020 at 1C to 2.5 V, collector
+conductivities divided by 10, both tabs at the top of the 0.065 m electrode. PyBaMM runs its
+DFN({"current collector": "potential pair", "dimensionality": 1}) on its default mesh (20
+volumes per region and particle, 20 along the height) with its default solver; electrolyx runs
+the DFN on a 2D cross-section (resolved foils, 0.1 mm tabs) on its default through-cell mesh
+(20/6/20 cells, 20 radial points, or --resolution) with N cells along the height (default 20).
+
+Each code runs in a fresh process (after an untimed warm-up), the two alternating; the best of
+N runs is kept. Reported: whole-process wall time, peak memory, solve time and the RMS / max
+difference to the best estimate of the converged collector model: PyBaMM's finest 1D DFN
+(tests/data/pybamm/chen2020_1C.csv, 160 volumes) plus the collectors' effect from the reference
+file (potential pair minus 1D on the same mesh, 40 volumes along the height), up to 60 s before
+the cut-off. Needs the ``bench`` extra (pybamm).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dfn_vs_pybamm import run_child_with_rusage  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "pybamm"
+
+COMMON = f"""
+import json, time
+import numpy as np
+from scipy.interpolate import CubicSpline
+finest = np.loadtxt({str(DATA / "chen2020_1C.csv")!r}, delimiter=",", skiprows=1)
+pair = np.loadtxt({str(DATA / "chen2020_1C_potential_pair.csv")!r}, delimiter=",", skiprows=2)
+def report(t, v, solve_s, extra):
+    times = pair[:, 0][pair[:, 0] <= min(t[-1], pair[-1, 0]) - 60.0]
+    loss = np.interp(times, pair[:, 0], pair[:, 2] - pair[:, 1])
+    best = CubicSpline(finest[:, 0], finest[:, 1])(times) + loss
+    d = CubicSpline(t, v)(times) - best
+    print("RESULT " + json.dumps({{"solve_s": solve_s,
+        "rms_mV": 1e3 * float(np.sqrt(np.mean(d**2))),
+        "max_mV": 1e3 * float(np.max(np.abs(d))), "t_end_s": float(t[-1]), **extra}}))
+"""
+
+PYBAMM = (
+    COMMON
+    + """
+import pybamm
+parameters = pybamm.ParameterValues("Chen2020")
+parameters.update({
+    "Negative current collector conductivity [S.m-1]": 5841100.0,
+    "Positive current collector conductivity [S.m-1]": 3691400.0,
+    "Negative tab centre z-coordinate [m]": 0.065, "Positive tab centre z-coordinate [m]": 0.065,
+    "Negative tab centre y-coordinate [m]": 0.79, "Positive tab centre y-coordinate [m]": 0.79,
+    "Negative tab width [m]": 0.1, "Positive tab width [m]": 0.1}, check_already_exists=False)
+model = pybamm.lithium_ion.DFN({"current collector": "potential pair", "dimensionality": 1})
+sim = pybamm.Simulation(model, parameter_values=parameters)
+start = time.perf_counter()
+solution = sim.solve([0, 5400])
+solve_s = time.perf_counter() - start
+states = sim.built_model.concatenated_initial_conditions.shape[0]
+report(solution["Time [s]"].entries, solution["Voltage [V]"].entries, solve_s,
+       {"code": "pybamm " + pybamm.__version__, "unknowns": int(states)})
+"""
+)
+
+ELECTROLYX = (
+    COMMON
+    + """
+import electrolyx
+from electrolyx.models.dfn import (DFN, CellGeometry, CurrentCollectorFoil, DFNResolution,
+    TabPlacement)
+from electrolyx.parameters import chen2020
+geometry = CellGeometry(0.065, HEIGHT_CELLS,
+    negative_foil=CurrentCollectorFoil(12e-6, 5841100.0),
+    positive_foil=CurrentCollectorFoil(16e-6, 3691400.0),
+    negative_tab=TabPlacement(), positive_tab=TabPlacement(), tab_length_m=1e-4, tab_cells=1)
+model = DFN(chen2020(), DFNResolution(*RESOLUTION), relative_tolerance=RTOL, geometry=geometry)
+start = time.perf_counter()
+solution = model.discharge(5.0)
+solve_s = time.perf_counter() - start
+unknowns = sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in model.spaces)
+report(np.array(solution.time_s), np.array(solution.voltage_V), solve_s,
+       {"code": "electrolyx " + electrolyx.__version__, "unknowns": int(unknowns),
+        "steps": len(solution.time_s) - 1, "newton_iterations": solution.newton_iterations})
+"""
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per code (best kept)")
+    parser.add_argument("--height-cells", type=int, default=20, help="electrolyx cells along z")
+    parser.add_argument("--rtol", type=float, default=1e-3, help="electrolyx time-step rtol")
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        nargs=5,
+        default=[],
+        metavar=("NEG", "SEP", "POS", "R_NEG", "R_POS"),
+        help="electrolyx cells per region and radial points (default: DFNResolution())",
+    )
+    args = parser.parse_args()
+    electrolyx_source = (
+        ELECTROLYX.replace("HEIGHT_CELLS", str(args.height_cells))
+        .replace("RTOL", repr(args.rtol))
+        .replace("RESOLUTION", repr(tuple(args.resolution)))
+    )
+    codes = {"pybamm": PYBAMM, "electrolyx": electrolyx_source}
+    for source in codes.values():
+        run_child_with_rusage(source)  # warm-up: form cache, bytecode
+    runs: dict[str, list[dict]] = {name: [] for name in codes}
+    for _ in range(args.repeat):
+        for name, source in codes.items():
+            runs[name].append(run_child_with_rusage(source))
+    results = {}
+    for name, all_runs in runs.items():
+        results[name] = min(all_runs, key=lambda r: r["wall_s"])
+        results[name]["wall_s_all"] = [round(r["wall_s"], 3) for r in all_runs]
+    print("| code | unknowns | whole process s | peak memory MB | solve s | RMS mV | max mV |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results.values():
+        print(
+            f"| {r['code']} | {r['unknowns']} | {r['wall_s']:.2f} | {r['peak_rss_MB']:.0f} | "
+            f"{r['solve_s']:.2f} | {r['rms_mV']:.3f} | {r['max_mV']:.2f} |"
+        )
+    ratio = results["electrolyx"]["wall_s"] / results["pybamm"]["wall_s"]
+    print(f"electrolyx / PyBaMM whole-process time: {ratio:.2f}")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
