@@ -154,8 +154,8 @@ def pouch_cell_mesh(
             k = layer_index[tab.layer]
             x0, x1 = x_edges[k], x_edges[k + 1]
             if three_d:
-                tag = occ.addBox(x0, tab.start_m, height_m, x1 - x0, tab.end_m - tab.start_m,
-                                 tab.length_m)  # fmt: skip
+                span = tab.end_m - tab.start_m
+                tag = occ.addBox(x0, tab.start_m, height_m, x1 - x0, span, tab.length_m)
             else:
                 tag = occ.addRectangle(x0, height_m, 0.0, x1 - x0, tab.length_m)
             pieces.append((tab.layer, tag))
