@@ -119,8 +119,9 @@ def pouch_cell_mesh(
     x_edges = np.concatenate([[0.0], np.cumsum([layer.thickness_m for layer in layers])])
     thickness = x_edges[-1]
     y_edges = width_break_points(width_m, tabs) if three_d else np.array([0.0, 1.0])
+    # Cells per piece of the width in proportion to its length, halves rounded up, at least 1.
     y_cells = [
-        max(1, round(width_cells * (b - a) / (width_m or 1.0)))
+        max(1, int(np.floor(width_cells * (b - a) / (width_m or 1.0) + 0.5 + 1e-9)))
         for a, b in zip(y_edges, y_edges[1:], strict=False)
     ]
     layer_index = {layer.name: i for i, layer in enumerate(layers)}
