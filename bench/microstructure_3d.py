@@ -308,7 +308,11 @@ def efficiency(one_rank: dict, two_ranks: dict) -> dict:
         "newton_solve_efficiency": t1 / (ranks * t2),
         "step_efficiency": one_rank["median_step_s"] / (ranks * two_ranks["median_step_s"]),
         "setup_efficiency": one_rank["setup_s"] / (ranks * two_ranks["setup_s"]),
-        "krylov_per_newton": [one_rank["linear_per_newton"], two_ranks["linear_per_newton"]],
+        "krylov_per_newton": [
+            sum(s["linear_iterations"] for s in r["newton_solves"][:common])
+            / sum(s["newton_iterations"] for s in r["newton_solves"][:common])
+            for r in (one_rank, two_ranks)
+        ],
         "voltage_difference_V": max(
             [
                 abs(a["voltage_V"] - b["voltage_V"])
@@ -347,7 +351,8 @@ def main() -> None:
             e = efficiency(*results)
             print(
                 f"\n1 -> {results[1]['ranks']} ranks: efficiency {e['step_efficiency']:.2f} per "
-                f"time step, {e['newton_solve_efficiency']:.2f} over the first "
+                f"time step (nan: no complete step), {e['newton_solve_efficiency']:.2f} over "
+                f"the first "
                 f"{e['common_newton_solves']} Newton solves ({e['newton_solve_s'][0]:.0f} s -> "
                 f"{e['newton_solve_s'][1]:.0f} s), "
                 f"{e['setup_efficiency']:.2f} for the set-up; Krylov per Newton "
