@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> dict:
         comm.barrier()
         start = time.perf_counter()
         try:
-            solves = cell.step(args.time_step, current, relative_tolerance=args.secant_tolerance)
+            secant = cell.step(args.time_step, current, relative_tolerance=args.secant_tolerance)
         except NewtonFailure as failure:
             termination = f"failed: {failure}"
             break
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> dict:
                 "time_s": cell.time_s,
                 "voltage_V": cell.voltage_V,
                 "wall_s": seconds,
-                "secant_iterations": solves,
+                "secant_iterations": secant,
                 "newton_iterations": newton,
                 "linear_iterations": krylov,
             }
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace) -> dict:
         if comm.rank == 0:
             print(
                 f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {cell.voltage_V:.9f} V, "
-                f"{seconds:.1f} s, {solves} secant, {newton} Newton, {krylov} Krylov "
+                f"{seconds:.1f} s, {secant} secant, {newton} Newton, {krylov} Krylov "
                 f"({krylov / max(newton, 1):.1f} per Newton)",
                 flush=True,
             )
