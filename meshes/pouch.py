@@ -116,6 +116,7 @@ def pouch_cell_mesh(
     """
     _check(layers, height_m, height_cells, width_m, width_cells, tabs)
     three_d = width_m is not None
+    height_axis = 2 if three_d else 1  # coordinate along the height
     x_edges = np.concatenate([[0.0], np.cumsum([layer.thickness_m for layer in layers])])
     thickness = x_edges[-1]
     y_edges = width_break_points(width_m, tabs) if three_d else np.array([0.0, 1.0])
@@ -132,7 +133,6 @@ def pouch_cell_mesh(
         if axis == 0:
             k = int(np.searchsorted(x_edges, middle)) - 1
             return layers[k].cells
-        height_axis = 2 if three_d else 1
         if axis == height_axis:
             if middle < height_m:
                 return height_cells
@@ -187,7 +187,6 @@ def pouch_cell_mesh(
         tolerance = 1e-9 * max(thickness, height_m)
         faces: dict[str, list[int]] = {left_name: [], right_name: []}
         faces.update({tab.name: [] for tab in tabs})
-        height_axis = 2 if three_d else 1
         for _, facet in model.getEntities(dim - 1):
             centre = np.asarray(model.occ.getCenterOfMass(dim - 1, facet))
             if abs(centre[0]) < tolerance:

@@ -90,6 +90,7 @@ __all__ = [
     "DFNResolution",
     "DFNSolution",
     "LithiumCounterElectrode",
+    "NODAL_FIELDS",
     "StepFailure",
     "TabPlacement",
 ]
@@ -99,6 +100,15 @@ LITHIUM = "lithium_counter_electrode"
 NEGATIVE_FOIL, POSITIVE_FOIL = "negative_foil", "positive_foil"
 NEGATIVE_COLLECTOR, POSITIVE_COLLECTOR = "negative_current_collector", "positive_current_collector"
 NEGATIVE_TAB, POSITIVE_TAB = "negative_tab", "positive_tab"
+#: Fields of :meth:`DFN.nodal_fields` (2D/3D maps).
+NODAL_FIELDS = (
+    "electrolyte_concentration_mol_m3",
+    "electrolyte_potential_V",
+    "solid_potential_V",
+    "particle_surface_concentration_mol_m3",
+    "particle_stoichiometry",
+    "interfacial_current_density_A_m2",
+)
 
 
 @dataclass(frozen=True)
@@ -411,7 +421,10 @@ def _factor_without_structural_zeros(problem: NonlinearProblem, unknowns) -> Non
     compressed.setLGMap(*matrix.getLGMap())
     compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
     snes.setJacobian(assemble_jacobian, compressed, compressed, kargs=context)
-    problem._compressed_jacobian = compressed  # kept alive with the problem
+    # The full-pattern matrix was only needed to find the pattern: free it (10.9 M entries on
+    # the 38 k-unknown 3D mesh); the problem owns (and destroys) the compressed one instead.
+    matrix.destroy()
+    problem._A = compressed
 
 
 class DFN:
@@ -490,6 +503,7 @@ class DFN:
         self.area_scale = p.electrode_area_m2 / self.modelled_area_m2
         mesh = self.mesh_data.mesh
         self.mesh = mesh
+        self._profile_point = self._nearest_central_line()
         self.negative = (
             None
             if self.half_cell
@@ -789,15 +803,12 @@ class DFN:
 
     def _terminal_dofs(self, name: str, electrode: _Electrode) -> np.ndarray:
         """Dofs of the electrode's phi_s on the facet group ``name`` (local, ghosts included)."""
-        mesh = self.mesh
-        fdim = mesh.topology.dim - 1
+        topology = self.mesh.topology
+        fdim = topology.dim - 1
         facets = self.mesh_data.facet_tags.find(physical_tag(self.mesh_data, name))
-        mesh.topology.create_connectivity(fdim, 0)
-        connectivity = mesh.topology.connectivity(fdim, 0)
-        vertices = np.unique(np.concatenate([connectivity.links(f) for f in facets] or [[]]))
-        sub_vertices = electrode.conductor.vertex_map.sub_topology_to_topology(
-            vertices.astype(np.int32), True
-        )
+        topology.create_connectivity(fdim, 0)
+        vertices = dolfinx.mesh.compute_incident_entities(topology, facets, fdim, 0)
+        sub_vertices = electrode.conductor.vertex_map.sub_topology_to_topology(vertices, True)
         if np.any(sub_vertices < 0):
             raise ValueError(f"the terminal {name!r} is not on the {electrode.name}")
         submesh = electrode.conductor.mesh
@@ -915,28 +926,28 @@ class DFN:
         scale = self.area_scale
         return {name: self._integral(f) * scale for name, f in self._reaction.items()}
 
-    def profile_point(self) -> np.ndarray:
-        """In-plane coordinates of the through-stack line the profiles follow (2D/3D).
+    def _nearest_central_line(self) -> np.ndarray:
+        """In-plane coordinates of the mesh line through the stack nearest the electrode's middle.
 
-        The mesh line nearest the middle of the electrode (height/2, and width/2 in 3D).
+        The middle is height/2 (and width/2 in 3D); empty in 1D. Collective.
         """
         geometry = self.geometry
-        gdim = self.mesh.geometry.dim
         if geometry is None:
             return np.zeros(0)
-        if not hasattr(self, "_profile_point"):
-            centre = np.array([geometry.height_m / 2])
-            if geometry.width_m is not None:
-                centre = np.array([geometry.width_m / 2, geometry.height_m / 2])
-            points = self.mesh.geometry.x[:, 1:gdim]
-            distance = np.linalg.norm(points - centre, axis=1)
-            nearest = int(np.argmin(distance)) if distance.size else -1
-            best = self.comm.allreduce(
-                (float(distance[nearest]) if nearest >= 0 else np.inf, self.comm.rank),
-                op=MPI.MIN,
-            )
-            point = points[nearest] if self.comm.rank == best[1] else None
-            self._profile_point = self.comm.bcast(point, root=best[1])
+        centre = np.array([geometry.height_m / 2])
+        if geometry.width_m is not None:
+            centre = np.array([geometry.width_m / 2, geometry.height_m / 2])
+        points = self.mesh.geometry.x[:, 1 : self.mesh.geometry.dim]
+        distance = np.linalg.norm(points - centre, axis=1)
+        nearest = int(np.argmin(distance)) if distance.size else -1
+        best = self.comm.allreduce(
+            (float(distance[nearest]) if nearest >= 0 else np.inf, self.comm.rank), op=MPI.MIN
+        )
+        point = points[nearest] if self.comm.rank == best[1] else None
+        return self.comm.bcast(point, root=best[1])
+
+    def profile_point(self) -> np.ndarray:
+        """In-plane coordinates of the through-stack line the profiles follow (2D/3D)."""
         return self._profile_point
 
     def _gather_nodal(self, function, component=None) -> tuple[np.ndarray, np.ndarray]:
@@ -1028,17 +1039,7 @@ class DFN:
         charge), faradaic interfacial current density j_F, SI units.
         """
         size = space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts
-        fields = {
-            name: np.full(size, np.nan)
-            for name in (
-                "electrolyte_concentration_mol_m3",
-                "electrolyte_potential_V",
-                "solid_potential_V",
-                "particle_surface_concentration_mol_m3",
-                "particle_stoichiometry",
-                "interfacial_current_density_A_m2",
-            )
-        }
+        fields = {name: np.full(size, np.nan) for name in NODAL_FIELDS}
         electrolyte = self._to_cell_mesh(space, self.spaces[0], self.electrolyte)
         fields["electrolyte_concentration_mol_m3"][electrolyte] = self.scales[0] * self.u[0].x.array
         fields["electrolyte_potential_V"][electrolyte] = self.scales[1] * self.u[1].x.array

@@ -31,6 +31,7 @@ from ..solver import NewtonFailure
 from .base import Model
 from .dfn import (
     DFN,
+    NODAL_FIELDS,
     CellGeometry,
     CurrentCollectorFoil,
     DFNResolution,
@@ -337,9 +338,7 @@ class DFNCase(Model):
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
         if self.model.geometry is None:
             return {name: fem.Function(space, name=name) for name in _FIELDS}
-        functions = {
-            name: fem.Function(space, name=name) for name in self.model.nodal_fields(space)
-        }
+        functions = {name: fem.Function(space, name=name) for name in NODAL_FIELDS}
         if any(e.foil is not None for e in self.model.electrodes):
             gdim = self.mesh.geometry.dim
             vectors = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,)))
