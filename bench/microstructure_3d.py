@@ -47,6 +47,7 @@ from petsc4py import PETSc
 
 import numpy as np
 
+from electrolyx.constants import FARADAY
 from electrolyx.meshes.packing import packing_mesh, random_packing
 from electrolyx.models.microstructure import (
     ITERATIVE_SOLVER,
@@ -58,10 +59,6 @@ from electrolyx.solver import NewtonFailure
 
 OUTPUT = Path(__file__).resolve().parents[1] / "results" / "bench-microstructure-3d"
 MICRO = 1e-6
-
-
-class BudgetExhausted(Exception):
-    """The run's budget of Newton solves or minutes is used up."""
 
 
 def peak_memory_reset() -> None:
@@ -140,86 +137,135 @@ def run(args: argparse.Namespace) -> dict:
             f"{setup_seconds:.1f} s; 1C = {current:.4e} A",
             flush=True,
         )
-    solves: list[dict] = []
-    newton_solve = cell._solve_at
     deadline = time.perf_counter() + 60.0 * args.max_minutes
-
-    def timed_solve(voltage_V: float) -> float:
-        """One Newton solve at a collector voltage, recorded (the same sequence on any ranks)."""
-        if len(solves) >= args.max_solves or comm.allreduce(
-            time.perf_counter() > deadline, op=MPI.LOR
-        ):
-            raise BudgetExhausted
-        before = (cell.newton_iterations, cell.linear_iterations)
-        comm.barrier()
-        start = time.perf_counter()
-        try:
-            return newton_solve(voltage_V)
-        finally:
-            solves.append(
-                {
-                    "voltage_V": voltage_V,
-                    "wall_s": wall(comm, start),
-                    "newton_iterations": cell.newton_iterations - before[0],
-                    "linear_iterations": cell.linear_iterations - before[1],
-                }
-            )
-            if comm.rank == 0:
-                s = solves[-1]
-                print(
-                    f"  solve {len(solves)}: V = {voltage_V:.9f} V, {s['wall_s']:.1f} s, "
-                    f"{s['newton_iterations']} Newton, {s['linear_iterations']} Krylov",
-                    flush=True,
-                )
-
-    cell._solve_at = timed_solve
-    steps = []
+    rest = cell.state()
+    initial_lithium_mol = rest.lithium_electrolyte_mol + rest.lithium_particles_mol
+    steps: list[dict] = []
     termination = "steps"
+
+    def result() -> dict:
+        peak = comm.allreduce(memory_kib("VmHWM"), op=MPI.SUM)
+        state = cell.state()
+        return summary(
+            args,
+            comm,
+            packing,
+            cell,
+            steps,
+            termination,
+            mesh_seconds,
+            cached,
+            setup_seconds,
+            rss_after_mesh,
+            peak_after_mesh,
+            peak,
+            state,
+            current,
+            initial_lithium_mol,
+        )
+
     while len(steps) < args.steps:
-        before = (cell.newton_iterations, cell.linear_iterations)
+        if comm.allreduce(time.perf_counter() > deadline, op=MPI.LOR):
+            termination = "--max-minutes used up"
+            break
+        before = (cell.newton_iterations, cell.linear_iterations, dict(cell.timer.seconds))
         comm.barrier()
         start = time.perf_counter()
+        time_step = args.time_step
+        halvings = 0
         try:
-            secant = cell.step(args.time_step, current, relative_tolerance=args.secant_tolerance)
+            while True:
+                try:
+                    newton = cell.step(time_step, current)
+                    break
+                except NewtonFailure:
+                    if halvings == 4:
+                        raise
+                    halvings += 1
+                    time_step /= 2
+                    if comm.rank == 0:
+                        print(f"  Newton failed: time step halved to {time_step:g} s", flush=True)
         except NewtonFailure as failure:
             termination = f"failed: {failure}"
             break
-        except BudgetExhausted:
-            termination = "budget (--max-solves or --max-minutes) used up within a step"
-            break
         seconds = wall(comm, start)
-        newton = cell.newton_iterations - before[0]
         krylov = cell.linear_iterations - before[1]
+        phases = {
+            name: comm.allreduce(value - before[2].get(name, 0.0), op=MPI.MAX)
+            for name, value in cell.timer.seconds.items()
+        }
+        state = cell.state()
         steps.append(
             {
                 "time_s": cell.time_s,
+                "time_step_s": time_step,
+                "halvings": halvings,
                 "voltage_V": cell.voltage_V,
+                "average_stoichiometry": state.average_stoichiometry,
+                "interface_current_A": state.interface_current_A,
+                "lithium_mol": state.lithium_electrolyte_mol + state.lithium_particles_mol,
                 "wall_s": seconds,
-                "secant_iterations": secant,
                 "newton_iterations": newton,
+                "newton_iterations_all": cell.newton_iterations - before[0],
                 "linear_iterations": krylov,
+                "phase_s": phases,
             }
         )
         if comm.rank == 0:
+            solves = 2 * max(cell.newton_iterations - before[0], 1)
             print(
                 f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {cell.voltage_V:.9f} V, "
-                f"{seconds:.1f} s, {secant} secant, {newton} Newton, {krylov} Krylov "
-                f"({krylov / max(newton, 1):.1f} per Newton)",
+                f"{seconds:.1f} s, {newton} Newton, {krylov} GMRES "
+                f"({krylov / solves:.1f} per linear solve); "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
                 flush=True,
             )
         if cell.voltage_V <= cutoff:
             termination = "cutoff"
             break
-    peak = comm.allreduce(memory_kib("VmHWM"), op=MPI.SUM)
-    state = cell.state()
+        partial = result()  # written after every step: a stopped run keeps what it measured
+        if comm.rank == 0:
+            write(args, comm, partial)
+    return result()
 
-    def median(key: str) -> float:
-        return float(np.median([s[key] for s in steps])) if steps else float("nan")
 
-    # Over every Newton solve, also those of an unfinished time step.
-    newton = sum(s["newton_iterations"] for s in solves)
-    krylov = sum(s["linear_iterations"] for s in solves)
-    solve_seconds = sum(s["wall_s"] for s in solves)
+def write(args: argparse.Namespace, comm: MPI.Comm, result: dict) -> Path:
+    """Write a result as OUT/result_<ranks>ranks.json (rank 0)."""
+    result["machine"] = machine()
+    path = args.out / f"result_{comm.size}ranks{args.tag}.json"
+    path.write_text(json.dumps(result, indent=1))
+    return path
+
+
+def summary(
+    args,
+    comm,
+    packing,
+    cell,
+    steps,
+    termination,
+    mesh_seconds,
+    cached,
+    setup_seconds,
+    rss_after_mesh,
+    peak_after_mesh,
+    peak,
+    state,
+    current,
+    initial_lithium_mol,
+) -> dict:
+    """The result dictionary of a run (collective: nothing; every input is global)."""
+    unknowns = sum(V.dofmap.index_map.size_global for V in cell.spaces)
+
+    def median(key: str, rows=steps) -> float:
+        return float(np.median([s[key] for s in rows])) if rows else float("nan")
+
+    later = steps[1:]  # the first step starts from rest and takes more Newton iterations
+    newton = sum(s["newton_iterations_all"] for s in steps)
+    krylov = sum(s["linear_iterations"] for s in steps)
+    lithium = [initial_lithium_mol] + [s["lithium_mol"] for s in steps]
+    passed_mol = np.cumsum([0.0] + [s["time_step_s"] * current / FARADAY for s in steps])
+    balance = np.abs(np.array(lithium) - lithium[0] - passed_mol) / lithium[0]
     mesh = cell.mesh
     return {
         "ranks": comm.size,
@@ -238,16 +284,16 @@ def run(args: argparse.Namespace) -> dict:
         "mesh_cached": cached,
         "setup_s": setup_seconds,
         "time_step_s": args.time_step,
-        "secant_tolerance": args.secant_tolerance,
         "termination": termination,
         "steps": steps,
-        "newton_solves": solves,
         "median_step_s": median("wall_s"),
-        "median_secant_iterations": median("secant_iterations"),
+        "median_step_s_after_first": median("wall_s", later),
         "median_newton_iterations": median("newton_iterations"),
         "median_linear_iterations": median("linear_iterations"),
-        "linear_per_newton": krylov / newton if newton else float("nan"),
-        "s_per_newton_iteration": solve_seconds / newton if newton else float("nan"),
+        "linear_per_solve": krylov / (2 * newton) if newton else float("nan"),
+        "s_per_newton_iteration": sum(s["wall_s"] for s in steps) / newton
+        if newton
+        else float("nan"),
         "rss_after_mesh_MiB": rss_after_mesh / 1024,
         "peak_rss_mesh_MiB": peak_after_mesh / 1024,
         "peak_rss_solve_MiB": peak / 1024,
@@ -256,6 +302,9 @@ def run(args: argparse.Namespace) -> dict:
         "interface_current_A": state.interface_current_A,
         "applied_current_A": current,
         "average_stoichiometry": state.average_stoichiometry,
+        "discharge_capacity_Ah": cell.charge_passed_C / 3600.0,
+        "capacity_Ah": cell.capacity_Ah,
+        "lithium_balance_max_relative": float(balance.max()),
     }
 
 
@@ -274,52 +323,49 @@ def machine() -> str:
 def table(results: list[dict]) -> str:
     """Markdown table, one row per result."""
     lines = [
-        "| ranks | particles | unknowns | mesh s | set-up s | s per step | secant / Newton / "
-        "Krylov per step | Krylov per Newton | s per Newton | peak B/unknown | solver B/unknown |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| ranks | particles | unknowns | mesh s | set-up s | steps | s per step (first; median "
+        "of the others) | Newton per step (median) | GMRES per linear solve | s per Newton "
+        "iteration | peak B/unknown | solver B/unknown |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        solves = r["newton_solves"]
-        newton = sum(s["newton_iterations"] for s in solves)
-        krylov = sum(s["linear_iterations"] for s in solves)
-        seconds = sum(s["wall_s"] for s in solves)
+        steps = r["steps"]
+        first = f"{steps[0]['wall_s']:.0f}" if steps else "-"
         lines.append(
             f"| {r['ranks']} | {r['particles']} | {r['unknowns']:,} | {r['mesh_s']:.0f}"
-            f"{' (cached)' if r['mesh_cached'] else ''} | {r['setup_s']:.1f} | "
-            f"{r['median_step_s']:.1f} | {r['median_secant_iterations']:.0f} / "
-            f"{r['median_newton_iterations']:.0f} / {r['median_linear_iterations']:.0f} | "
-            f"{krylov / newton:.0f} | {seconds / newton:.1f} | "
-            f"{r['peak_bytes_per_unknown']:.0f} | "
+            f"{' (cached)' if r['mesh_cached'] else ''} | {r['setup_s']:.1f} | {len(steps)} | "
+            f"{first}; {r['median_step_s_after_first']:.0f} | "
+            f"{r['median_newton_iterations']:.0f} | {r['linear_per_solve']:.0f} | "
+            f"{r['s_per_newton_iteration']:.1f} | {r['peak_bytes_per_unknown']:.0f} | "
             f"{r['solver_bytes_per_unknown']:.0f} |"
         )
     return "\n".join(lines)
 
 
 def efficiency(one_rank: dict, two_ranks: dict) -> dict:
-    """Parallel efficiency E = T1 / (2 T2) of the median time step (and of the set-up)."""
+    """Parallel efficiency E = T1 / (2 T2) over the time steps both runs completed."""
     if one_rank["unknowns"] != two_ranks["unknowns"] or one_rank["ranks"] != 1:
         raise ValueError("need a 1-rank and a 2-rank result of the same problem")
     ranks = two_ranks["ranks"]
-    common = min(len(one_rank["newton_solves"]), len(two_ranks["newton_solves"]))
-    t1, t2 = (sum(s["wall_s"] for s in r["newton_solves"][:common]) for r in (one_rank, two_ranks))
+    common = min(len(one_rank["steps"]), len(two_ranks["steps"]))
+    pairs = list(zip(one_rank["steps"][:common], two_ranks["steps"][:common], strict=True))
+    t1, t2 = (sum(s["wall_s"] for s in steps) for steps in zip(*pairs, strict=True))
+
+    def per_solve(steps) -> float:
+        return sum(s["linear_iterations"] for s in steps) / (
+            2 * sum(s["newton_iterations_all"] for s in steps)
+        )
+
     return {
-        "common_newton_solves": common,
-        "newton_solve_s": [t1, t2],
-        "newton_solve_efficiency": t1 / (ranks * t2),
-        "step_efficiency": one_rank["median_step_s"] / (ranks * two_ranks["median_step_s"]),
+        "common_steps": common,
+        "step_s": [t1, t2],
+        "step_efficiency": t1 / (ranks * t2),
         "setup_efficiency": one_rank["setup_s"] / (ranks * two_ranks["setup_s"]),
-        "krylov_per_newton": [
-            sum(s["linear_iterations"] for s in r["newton_solves"][:common])
-            / sum(s["newton_iterations"] for s in r["newton_solves"][:common])
-            for r in (one_rank, two_ranks)
+        "gmres_per_solve": [per_solve(steps) for steps in zip(*pairs, strict=True)],
+        "newton_iterations": [
+            sum(s["newton_iterations_all"] for s in steps) for steps in zip(*pairs, strict=True)
         ],
-        "voltage_difference_V": max(
-            [
-                abs(a["voltage_V"] - b["voltage_V"])
-                for a, b in zip(one_rank["steps"], two_ranks["steps"], strict=False)
-            ],
-            default=float("nan"),
-        ),
+        "voltage_difference_V": max(abs(a["voltage_V"] - b["voltage_V"]) for a, b in pairs),
     }
 
 
@@ -330,13 +376,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--time-step", type=float, default=300.0, help="s")
     parser.add_argument("--steps", type=int, default=3, help="at most this many time steps")
-    parser.add_argument("--secant-tolerance", type=float, default=1e-13)
     parser.add_argument(
-        "--max-solves", type=int, default=10**9, help="stop before this many Newton solves"
+        "--max-minutes", type=float, default=1e9, help="start no time step after this long"
     )
-    parser.add_argument(
-        "--max-minutes", type=float, default=1e9, help="stop before a solve after this long"
-    )
+    parser.add_argument("--tag", default="", help="appended to the result file's name")
     parser.add_argument("--linear-solver", default="iterative", choices=("iterative", "mumps"))
     parser.add_argument("--out", type=Path, default=OUTPUT, help="mesh cache and results")
     parser.add_argument(
@@ -350,14 +393,12 @@ def main() -> None:
             print(table(results))
             e = efficiency(*results)
             print(
-                f"\n1 -> {results[1]['ranks']} ranks: efficiency {e['step_efficiency']:.2f} per "
-                f"time step (nan: no complete step), {e['newton_solve_efficiency']:.2f} over "
-                f"the first "
-                f"{e['common_newton_solves']} Newton solves ({e['newton_solve_s'][0]:.0f} s -> "
-                f"{e['newton_solve_s'][1]:.0f} s), "
-                f"{e['setup_efficiency']:.2f} for the set-up; Krylov per Newton "
-                f"{e['krylov_per_newton'][0]:.1f} -> {e['krylov_per_newton'][1]:.1f}; voltages "
-                f"within {e['voltage_difference_V']:.1e} V"
+                f"\n1 -> {results[1]['ranks']} ranks over the first {e['common_steps']} time "
+                f"steps ({e['step_s'][0]:.0f} s -> {e['step_s'][1]:.0f} s): efficiency "
+                f"{e['step_efficiency']:.2f}; set-up {e['setup_efficiency']:.2f}; Newton "
+                f"iterations {e['newton_iterations'][0]} -> {e['newton_iterations'][1]}; GMRES "
+                f"per solve {e['gmres_per_solve'][0]:.1f} -> {e['gmres_per_solve'][1]:.1f}; "
+                f"voltages within {e['voltage_difference_V']:.1e} V"
             )
         return
     if comm.rank == 0:
@@ -365,11 +406,9 @@ def main() -> None:
         print(f"# {comm.size} MPI rank(s) on {machine()}", flush=True)
     result = run(args)
     if comm.rank == 0:
-        result["machine"] = machine()
+        path = write(args, comm, result)
         print(table([result]))
-        path = args.out / f"result_{comm.size}ranks.json"
-        path.write_text(json.dumps(result, indent=1))
-        print(f"# written {path}")
+        print(f"# {result['termination']}; written {path}")
 
 
 if __name__ == "__main__":

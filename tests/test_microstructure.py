@@ -39,12 +39,20 @@ def _packing():
     )
 
 
-def _cell(comm: MPI.Comm, double_layer: bool = False) -> ResolvedHalfCell:
+def _cell(
+    comm: MPI.Comm, double_layer: bool = False, petsc_options: dict | None = None
+) -> ResolvedHalfCell:
     packing = MPI.COMM_WORLD.bcast(_packing() if MPI.COMM_WORLD.rank == 0 else None, root=0)
     mesh_data = packing_mesh(
         comm, packing, element_size=1.2e-6, separator_thickness=4e-6, ghost_mode="shared_facet"
     )
-    return ResolvedHalfCell(mesh_data, chen2020(), depth_m=BOX[1], double_layer=double_layer)
+    return ResolvedHalfCell(
+        mesh_data,
+        chen2020(),
+        depth_m=BOX[1],
+        double_layer=double_layer,
+        petsc_options=petsc_options,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +86,8 @@ def test_lithium_and_charge_conservation(double_layer):
         passed = row["discharge_capacity_Ah"] * 3600.0 / FARADAY
         assert abs(gained - passed) / start < 1e-10
         # Current continuity: solid charge balance (interface vs collector) and electrolyte
-        # charge balance (interface vs lithium metal) hold to the same tolerance; the secant on
-        # the collector voltage stops at 1e-13 of the current.
+        # charge balance (interface vs lithium metal) hold to the same tolerance; Newton on the
+        # collector voltage stops at 1e-12 of the 1C current (ResolvedHalfCell.step).
         assert abs(row["interface_current_A"] - current) / current < 1e-10
         assert abs(row["counter_electrode_current_A"] - current) / current < 1e-10
         if not double_layer:
@@ -111,9 +119,24 @@ def test_rest_relaxes_to_open_circuit_potential_of_the_average():
     assert state.voltage_V == pytest.approx(
         float(ocp(state.average_stoichiometry, cell.temperature_K)), abs=1e-6
     )
-    # Resting moved no lithium between the metal and the electrode, up to the secant tolerance
-    # on the current (1e-13 of 1C) over ~5e5 s, i.e. ~1.4e-11 of the capacity (1C for 3600 s).
+    # Resting moved no lithium between the metal and the electrode, up to the tolerance on the
+    # current (1e-12 of 1C) over ~5e5 s, i.e. ~1.4e-10 of the capacity (1C for 3600 s).
     assert state.average_stoichiometry == pytest.approx(loaded.average_stoichiometry, rel=1e-9)
+
+
+def test_full_newton_steps_reach_the_backtracking_solution():
+    # line_search = "basic": the bordered Newton iteration takes full steps. At C/2 from rest it
+    # converges without backtracking, to the same discrete solution: both stop at a scaled
+    # residual below 1e-11 (1e-11 of the 1C current per node, ~1e-12 V), so 1e-9 V is a bound
+    # with margin that still catches a wrong voltage update (a 1 % error in dV is ~1e-4 V).
+    voltages = []
+    for line_search in ("bt", "basic"):
+        cell = _cell(MPI.COMM_SELF, petsc_options={"snes_linesearch_type": line_search})
+        rows: list[dict[str, float]] = []
+        discharge(cell, 0.5 * cell.one_c_current_A, 3.0, 120.0, 30.0, on_row=rows.append)
+        voltages.append(np.array([row["voltage_V"] for row in rows]))
+    assert voltages[0][0] - voltages[0][-1] > 0.2  # the voltage moved under load
+    np.testing.assert_allclose(voltages[1], voltages[0], rtol=0, atol=1e-9)
 
 
 @pytest.mark.mpi

@@ -48,6 +48,8 @@ def solver_table(
     relative_tolerance: float = 1e-12,
     absolute_tolerance: float = 1e-12,
     model_linear_solvers: dict[str, str] | None = None,
+    line_searches: tuple[str, ...] = ("bt", "basic", "l2", "cp", "secant"),
+    line_search_help: str = "SNES line search.",
 ) -> Table:
     """The ``[solver]`` table: Newton settings and verbatim PETSc options.
 
@@ -57,6 +59,8 @@ def solver_table(
         absolute_tolerance: Default Newton absolute tolerance.
         model_linear_solvers: Presets a model adds to the common ones (name: description);
             the model translates them into PETSc options itself.
+        line_searches: The line searches the model's Newton iteration supports.
+        line_search_help: Meaning of ``line_search``.
     """
     extra = model_linear_solvers or {}
     described = "".join(f" `{name}`: {text}" for name, text in extra.items())
@@ -69,12 +73,7 @@ def solver_table(
                 default=linear_solver,
                 choices=("mumps", "superlu_dist", "gmres-ilu", "gmres-asm", *extra),
             ),
-            "line_search": Key(
-                "str",
-                "SNES line search.",
-                default="bt",
-                choices=("bt", "basic", "l2", "cp", "secant"),
-            ),
+            "line_search": Key("str", line_search_help, default="bt", choices=line_searches),
             "relative_tolerance": Key(
                 "float",
                 "Newton stops when the residual norm fell by this factor.",

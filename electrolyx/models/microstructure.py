@@ -638,6 +638,7 @@ class ResolvedHalfCell:
         history = [norm]
         first_norm, step_norm = norm, np.inf
         unknowns = x.getSize()
+        backtracking = snes.getLineSearch().getType() != "basic"
         for iteration in range(max_it + 1):
             if not np.isfinite(norm) or not np.isfinite(mismatch):
                 raise fail("non-finite residual")
@@ -679,9 +680,9 @@ class ResolvedHalfCell:
             self.newton_iterations += 1
             merit = norm**2 + (mismatch / self.one_c_current_A) ** 2 / unknowns
             step = 1.0
-            while True:
-                x.axpy(step, du_1)
-                trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
+            x.axpy(step, du_1)
+            trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
+            while backtracking:
                 trial_merit = (
                     trial_norm**2 + (trial_mismatch / self.one_c_current_A) ** 2 / unknowns
                 )
@@ -693,7 +694,7 @@ class ResolvedHalfCell:
                     trial_merit < (1 - 1e-4 * step) * merit or converged
                 ):
                     break
-                x.axpy(-step, du_1)
+                x.axpy(-step / 2, du_1)
                 step /= 2
                 if step < 1e-3:
                     if (
@@ -701,10 +702,12 @@ class ResolvedHalfCell:
                         and abs(mismatch) <= relative_tolerance * current_scale
                     ):
                         # Within 10x of the tolerance and no step decreases the residual: the
-                        # residual is at its round-off floor. x, V and u are those of ``norm``.
+                        # residual is at its round-off floor. Back to the point of ``norm``.
+                        x.axpy(-step, du_1)
                         evaluate(voltage)
                         return done(iteration + 1)
                     raise fail("line search: no decrease of the residual")
+                trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
             voltage += step * dvoltage
             norm, mismatch = trial_norm, trial_mismatch
             step_norm = step * du_1.norm()

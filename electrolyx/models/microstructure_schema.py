@@ -118,9 +118,13 @@ SCHEMA = Table(
             relative_tolerance=1e-10,
             absolute_tolerance=1e-11,
             model_linear_solvers={
-                "iterative": "GMRES preconditioned by a multiplicative field split over c_e, "
-                "phi_e, c_s, phi_s with one GAMG V-cycle per field (large 3D packings, MPI).",
+                "iterative": "GMRES preconditioned by a symmetric multiplicative field split "
+                "over c_e, phi_e, c_s, phi_s with one GAMG V-cycle per field (large 3D packings, "
+                "MPI).",
             },
+            line_searches=("bt", "basic"),
+            line_search_help="Newton's method on the unknowns and the collector voltage: `bt` "
+            "backtracks on the residual norm, `basic` takes full steps.",
         ),
         "output": output_table(
             field_every=Key(
