@@ -11,21 +11,22 @@ log-normal radii, sintered overlaps; 201 spheres in the default 50 x 28 x 28 um 
 6 um separator slab and a lithium counter electrode is meshed by gmsh on rank 0. The mesh is
 cached as a ``.msh`` file in the output folder (keyed by box, element size and seed), so repeated
 runs skip the minutes of boolean operations and meshing. The half cell is discharged at 1C from
-the set's initial stoichiometry with implicit-Euler steps of ``--time-step`` seconds, until the
-set's lower cut-off voltage (2.5 V) or after ``--steps`` steps, with the linear solver
-``--linear-solver`` ("iterative": GMRES with a field-split GAMG preconditioner, see
-:data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). ``--max-solves`` and
-``--max-minutes`` end a run early, before a Newton solve (each secant iteration on the collector
-voltage is one); every Newton solve is timed, so runs on 1 and 2 ranks that stop inside a time
-step still compare the same sequence of solves.
+the set's initial stoichiometry with implicit-Euler steps of ``--time-step`` seconds, until
+``--cutoff`` (default: the set's lower cut-off voltage, 2.5 V) or after ``--steps`` steps,
+with the linear solver ``--linear-solver`` ("iterative": GMRES with a field-split GAMG
+preconditioner, see :data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). Each step is
+one Newton iteration on the unknowns and the collector voltage together (two linear solves per
+Newton iteration); a step whose Newton iteration fails is halved, up to 4 times.
+``--max-minutes`` ends a run early, before a time step.
 
 It reports: unknowns (exact, four fields), mesh generation and set-up times, per time step the
-wall time, the secant iterations on the collector voltage (each a Newton solve), the Newton
-iterations and the Krylov iterations (medians over steps), and memory: the high-water mark of the
-resident set size (VmHWM) of every rank summed over ranks, for the whole process and above the
-resident size just after the mesh was distributed (the solver's own share), per unknown. With
-``--efficiency`` it combines a 1-rank and a 2-rank result into E = T1 / (2 T2) per time step.
-Times are wall clock, the slowest rank. Results go to ``OUT/result_<ranks>ranks.json``.
+wall time, Newton and GMRES iterations and the time in residual assembly, Jacobian assembly and
+linear solves (GAMG set-up included), the lithium balance over the run, and memory: the
+high-water mark of the resident set size (VmHWM) of every rank summed over ranks, for the whole
+process and above the resident size just after the mesh was distributed (the solver's own
+share), per unknown. With ``--efficiency`` it combines a 1-rank and a 2-rank result into
+E = T1 / (2 T2) over the time steps both completed. Times are wall clock, the slowest rank.
+Results go to ``OUT/result_<ranks>ranks<TAG>.json``, rewritten after every step.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> dict:
     setup_seconds = wall(comm, start)
     unknowns = sum(V.dofmap.index_map.size_global for V in cell.spaces)
     current = cell.one_c_current_A
-    cutoff = cell.parameters.lower_voltage_cutoff_V
+    cutoff = args.cutoff if args.cutoff is not None else cell.parameters.lower_voltage_cutoff_V
     if comm.rank == 0:
         print(
             f"# {len(packing.radii)} particles, {unknowns:,} unknowns, mesh "
@@ -178,13 +179,13 @@ def run(args: argparse.Namespace) -> dict:
                 try:
                     newton = cell.step(time_step, current)
                     break
-                except NewtonFailure:
+                except NewtonFailure as failure:
                     if halvings == 4:
                         raise
                     halvings += 1
                     time_step /= 2
                     if comm.rank == 0:
-                        print(f"  Newton failed: time step halved to {time_step:g} s", flush=True)
+                        print(f"  {failure}\n  time step halved to {time_step:g} s", flush=True)
         except NewtonFailure as failure:
             termination = f"failed: {failure}"
             break
@@ -209,6 +210,7 @@ def run(args: argparse.Namespace) -> dict:
                 "newton_iterations_all": cell.newton_iterations - before[0],
                 "linear_iterations": krylov,
                 "phase_s": phases,
+                "residual_history": cell.residual_history,
             }
         )
         if comm.rank == 0:
@@ -378,6 +380,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="at most this many time steps")
     parser.add_argument(
         "--max-minutes", type=float, default=1e9, help="start no time step after this long"
+    )
+    parser.add_argument(
+        "--cutoff", type=float, default=None, help="V, default: the set's lower cut-off (2.5 V)"
     )
     parser.add_argument("--tag", default="", help="appended to the result file's name")
     parser.add_argument("--linear-solver", default="iterative", choices=("iterative", "mumps"))

@@ -84,9 +84,10 @@ __all__ = [
 #: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
 #: preconditioned by one symmetric block Gauss-Seidel sweep (forward then backward) over the four
 #: fields c_e, phi_e, c_s, phi_s, each diagonal block approximated by one GAMG V-cycle. The
-#: backward sweep carries the couplings of the upper triangle (phi_e into the salt rows through
-#: Butler-Volmer, c_s and phi_s into the electrolyte): against the forward sweep alone it cut
-#: GMRES from 115-160 to 33-40 iterations per solve on 21 k unknowns, from 3 to 2 s per step.
+#: backward sweep also carries the couplings above the block diagonal (the electrolyte rows'
+#: dependence on the particle unknowns through Butler-Volmer, phi_e in the salt rows): against
+#: the forward sweep alone it cut GMRES from 115-160 to 33-40 iterations per solve on 21 k
+#: unknowns, and a 300 s step from 5.2 to 2.9 s.
 #: The threshold 0.05 drops the weak Butler-Volmer couplings (about 1e-4 of the conduction terms)
 #: from GAMG's aggregation graph: aggregates then never straddle a particle surface, so the
 #: coarse spaces hold the potential of every particle cluster and of the electrolyte separately
@@ -408,7 +409,7 @@ class ResolvedHalfCell:
         )
         # The salt rows are combined with t+_0 / F times the charge rows (t+_0: the transference
         # number at the initial salt concentration): an invertible constant row operation, so
-        # the solution and the Newton iterates are unchanged, but the migration flux
+        # the solution and the Newton directions are unchanged, but the migration flux
         # t+ i_e / F leaves the salt rows (exactly so for a constant t+), which become
         # diffusion with interface sources. The c_e block of the Jacobian is then an
         # M-matrix-like diffusion operator and c_e hardly couples back to phi_e, which the
@@ -492,6 +493,7 @@ class ResolvedHalfCell:
         self.linear_iterations = 0
         self.failed_solves = 0
         self.timer = PhaseTimer()  # residual, jacobian, preconditioner_setup, linear_solve
+        self.residual_history: list[float] = []  # scaled residual norms of the last step
 
     def field_index_sets(self) -> list[tuple[str, PETSc.IS]]:
         """Global rows of each field (c_e, phi_e, c_s, phi_s) in the Jacobian, for fieldsplit.
@@ -623,6 +625,7 @@ class ResolvedHalfCell:
                 self._resistance_ohm = -self.thermal_voltage_ref / self._current_sensitivity
             for vector in (rhs, du_1, du_2, voltage_derivative, residual_at_voltage):
                 vector.destroy()
+            self.residual_history = history
             return iterations
 
         def fail(reason: str) -> NewtonFailure:
