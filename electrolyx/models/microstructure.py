@@ -588,8 +588,9 @@ class ResolvedHalfCell:
         by two solves with J: J du_1 = -R and J du_2 = -R_V, then
         dV = -(g + g_u . du_1) / (g_u . du_2) and du = du_1 + dV du_2. R_V is exact from two
         residuals (R is affine in V through the lifted boundary condition), g_u is the assembled
-        derivative of I. Backtracking on ||R||^2 + (g / I_1C)^2 keeps the first step from rest,
-        where Butler-Volmer switches on, from overshooting. This replaces secant iterations on V,
+        derivative of I. Backtracking on ||R||^2 + (g / I_1C)^2 / N (N unknowns: the current
+        weighs like one residual row per unknown) keeps the first step from rest, where
+        Butler-Volmer switches on, from overshooting. This replaces secant iterations on V,
         each a whole Newton solve: a step now costs one Newton solve of twice the linear work.
 
         SNES options give the tolerances: converged when ||R|| <= max(atol, rtol ||R_0||) (or
@@ -629,6 +630,8 @@ class ResolvedHalfCell:
             return iterations
 
         def fail(reason: str) -> NewtonFailure:
+            for vector in (rhs, du_1, du_2, voltage_derivative, residual_at_voltage):
+                vector.destroy()
             for function, values in zip(self.u, guess, strict=True):
                 function.x.array[:] = values
             self.terminal_voltage.value = guess_voltage
