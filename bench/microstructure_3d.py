@@ -54,6 +54,7 @@ from electrolyx.models.microstructure import (
     ITERATIVE_SOLVER,
     ResolvedHalfCell,
     particles_connected_to_collector,
+    step_with_halving,
 )
 from electrolyx.parameters import chen2020
 from electrolyx.solver import NewtonFailure
@@ -140,30 +141,22 @@ def run(args: argparse.Namespace) -> dict:
         )
     deadline = time.perf_counter() + 60.0 * args.max_minutes
     rest = cell.state()
-    initial_lithium_mol = rest.lithium_electrolyte_mol + rest.lithium_particles_mol
+    setup = {  # what the summary needs from the set-up
+        "packing": packing,
+        "mesh_s": mesh_seconds,
+        "mesh_cached": cached,
+        "setup_s": setup_seconds,
+        "rss_after_mesh_kib": rss_after_mesh,
+        "peak_after_mesh_kib": peak_after_mesh,
+        "initial_lithium_mol": rest.lithium_electrolyte_mol + rest.lithium_particles_mol,
+        "initial_stoichiometry": rest.average_stoichiometry,
+    }
     steps: list[dict] = []
     termination = "steps"
 
-    def result() -> dict:
-        peak = comm.allreduce(memory_kib("VmHWM"), op=MPI.SUM)
-        state = cell.state()
-        return summary(
-            args,
-            comm,
-            packing,
-            cell,
-            steps,
-            termination,
-            mesh_seconds,
-            cached,
-            setup_seconds,
-            rss_after_mesh,
-            peak_after_mesh,
-            peak,
-            state,
-            current,
-            initial_lithium_mol,
-        )
+    def report_failure(failure: NewtonFailure, halved_s: float) -> None:
+        if comm.rank == 0:
+            print(f"  {failure}\n  time step halved to {halved_s:g} s", flush=True)
 
     while len(steps) < args.steps:
         if comm.allreduce(time.perf_counter() > deadline, op=MPI.LOR):
@@ -172,20 +165,10 @@ def run(args: argparse.Namespace) -> dict:
         before = (cell.newton_iterations, cell.linear_iterations, dict(cell.timer.seconds))
         comm.barrier()
         start = time.perf_counter()
-        time_step = args.time_step
-        halvings = 0
         try:
-            while True:
-                try:
-                    newton = cell.step(time_step, current)
-                    break
-                except NewtonFailure as failure:
-                    if halvings == 4:
-                        raise
-                    halvings += 1
-                    time_step /= 2
-                    if comm.rank == 0:
-                        print(f"  {failure}\n  time step halved to {time_step:g} s", flush=True)
+            time_step, newton = step_with_halving(
+                cell, args.time_step, current, 4, on_failure=report_failure
+            )
         except NewtonFailure as failure:
             termination = f"failed: {failure}"
             break
@@ -200,7 +183,7 @@ def run(args: argparse.Namespace) -> dict:
             {
                 "time_s": cell.time_s,
                 "time_step_s": time_step,
-                "halvings": halvings,
+                "halvings": round(np.log2(args.time_step / time_step)),
                 "voltage_V": cell.voltage_V,
                 "average_stoichiometry": state.average_stoichiometry,
                 "interface_current_A": state.interface_current_A,
@@ -225,10 +208,11 @@ def run(args: argparse.Namespace) -> dict:
         if cell.voltage_V <= cutoff:
             termination = "cutoff"
             break
-        partial = result()  # written after every step: a stopped run keeps what it measured
+        # Written after every step: a stopped run keeps what it measured.
+        partial = summary(args, comm, cell, setup, steps, termination)
         if comm.rank == 0:
             write(args, comm, partial)
-    return result()
+    return summary(args, comm, cell, setup, steps, termination)
 
 
 def write(args: argparse.Namespace, comm: MPI.Comm, result: dict) -> Path:
@@ -240,24 +224,24 @@ def write(args: argparse.Namespace, comm: MPI.Comm, result: dict) -> Path:
 
 
 def summary(
-    args,
-    comm,
-    packing,
-    cell,
-    steps,
-    termination,
-    mesh_seconds,
-    cached,
-    setup_seconds,
-    rss_after_mesh,
-    peak_after_mesh,
-    peak,
-    state,
-    current,
-    initial_lithium_mol,
+    args: argparse.Namespace,
+    comm: MPI.Comm,
+    cell: ResolvedHalfCell,
+    setup: dict,
+    steps: list[dict],
+    termination: str,
 ) -> dict:
-    """The result dictionary of a run (collective: nothing; every input is global)."""
+    """The result dictionary of a run (collective: the memory high-water mark)."""
+    peak = comm.allreduce(memory_kib("VmHWM"), op=MPI.SUM)
     unknowns = sum(V.dofmap.index_map.size_global for V in cell.spaces)
+    current = cell.one_c_current_A
+    packing = setup["packing"]
+    rss_after_mesh = setup["rss_after_mesh_kib"]
+    last = (
+        steps[-1]
+        if steps
+        else {"interface_current_A": 0.0, "average_stoichiometry": setup["initial_stoichiometry"]}
+    )
 
     def median(key: str, rows=steps) -> float:
         return float(np.median([s[key] for s in rows])) if rows else float("nan")
@@ -265,7 +249,7 @@ def summary(
     later = steps[1:]  # the first step starts from rest and takes more Newton iterations
     newton = sum(s["newton_iterations_all"] for s in steps)
     krylov = sum(s["linear_iterations"] for s in steps)
-    lithium = [initial_lithium_mol] + [s["lithium_mol"] for s in steps]
+    lithium = [setup["initial_lithium_mol"]] + [s["lithium_mol"] for s in steps]
     passed_mol = np.cumsum([0.0] + [s["time_step_s"] * current / FARADAY for s in steps])
     balance = np.abs(np.array(lithium) - lithium[0] - passed_mol) / lithium[0]
     mesh = cell.mesh
@@ -282,9 +266,9 @@ def summary(
         "unknowns_per_field": [V.dofmap.index_map.size_global for V in cell.spaces],
         "vertices": mesh.topology.index_map(0).size_global,
         "tetrahedra": mesh.topology.index_map(3).size_global,
-        "mesh_s": mesh_seconds,
-        "mesh_cached": cached,
-        "setup_s": setup_seconds,
+        "mesh_s": setup["mesh_s"],
+        "mesh_cached": setup["mesh_cached"],
+        "setup_s": setup["setup_s"],
         "time_step_s": args.time_step,
         "termination": termination,
         "steps": steps,
@@ -297,13 +281,13 @@ def summary(
         if newton
         else float("nan"),
         "rss_after_mesh_MiB": rss_after_mesh / 1024,
-        "peak_rss_mesh_MiB": peak_after_mesh / 1024,
+        "peak_rss_mesh_MiB": setup["peak_after_mesh_kib"] / 1024,
         "peak_rss_solve_MiB": peak / 1024,
         "peak_bytes_per_unknown": 1024 * peak / unknowns,
         "solver_bytes_per_unknown": 1024 * (peak - rss_after_mesh) / unknowns,
-        "interface_current_A": state.interface_current_A,
+        "interface_current_A": last["interface_current_A"],
         "applied_current_A": current,
-        "average_stoichiometry": state.average_stoichiometry,
+        "average_stoichiometry": last["average_stoichiometry"],
         "discharge_capacity_Ah": cell.charge_passed_C / 3600.0,
         "capacity_Ah": cell.capacity_Ah,
         "lithium_balance_max_relative": float(balance.max()),

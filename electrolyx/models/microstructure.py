@@ -79,6 +79,7 @@ __all__ = [
     "ResolvedHalfCell",
     "discharge",
     "particles_connected_to_collector",
+    "step_with_halving",
 ]
 
 #: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
@@ -640,6 +641,16 @@ class ResolvedHalfCell:
         rhs, du_1, du_2, voltage_derivative, residual_at_voltage = (
             residual.duplicate() for _ in range(5)
         )
+
+        def converged(norm: float, mismatch: float, factor: float = 1.0) -> bool:
+            return (
+                norm <= factor * max(atol, rtol * first_norm)
+                and abs(mismatch) <= relative_tolerance * current_scale
+            )
+
+        def merit(norm: float, mismatch: float) -> float:
+            return norm**2 + (mismatch / self.one_c_current_A) ** 2 / unknowns
+
         norm, mismatch = evaluate(voltage)
         history = [norm]
         first_norm, step_norm = norm, np.inf
@@ -649,9 +660,7 @@ class ResolvedHalfCell:
             if not np.isfinite(norm) or not np.isfinite(mismatch):
                 raise fail("non-finite residual")
             update_small = iteration > 0 and step_norm <= stol * x.norm()
-            if (norm <= max(atol, rtol * first_norm) or update_small) and abs(
-                mismatch
-            ) <= relative_tolerance * current_scale:
+            if converged(0.0 if update_small else norm, mismatch):
                 return done(iteration)
             if iteration == max_it:
                 raise fail(f"no convergence in {max_it} iterations")
@@ -684,29 +693,21 @@ class ResolvedHalfCell:
             current_derivative.destroy()
             du_1.axpy(dvoltage, du_2)  # du = du_1 + dV du_2
             self.newton_iterations += 1
-            merit = norm**2 + (mismatch / self.one_c_current_A) ** 2 / unknowns
+            start_merit = merit(norm, mismatch)
             step = 1.0
             x.axpy(step, du_1)
             trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
             while backtracking:
-                trial_merit = (
-                    trial_norm**2 + (trial_mismatch / self.one_c_current_A) ** 2 / unknowns
-                )
-                converged = (
-                    trial_norm <= max(atol, rtol * first_norm)
-                    and abs(trial_mismatch) <= relative_tolerance * current_scale
-                )
+                trial_merit = merit(trial_norm, trial_mismatch)
                 if np.isfinite(trial_merit) and (
-                    trial_merit < (1 - 1e-4 * step) * merit or converged
+                    trial_merit < (1 - 1e-4 * step) * start_merit
+                    or converged(trial_norm, trial_mismatch)
                 ):
                     break
                 x.axpy(-step / 2, du_1)
                 step /= 2
                 if step < 1e-3:
-                    if (
-                        norm <= 10 * max(atol, rtol * first_norm)
-                        and abs(mismatch) <= relative_tolerance * current_scale
-                    ):
+                    if converged(norm, mismatch, factor=10.0):
                         # Within 10x of the tolerance and no step decreases the residual: the
                         # residual is at its round-off floor. Back to the point of ``norm``.
                         x.axpy(-step, du_1)
@@ -748,6 +749,40 @@ class ResolvedHalfCell:
             copy.x.array[:] = scale * function.x.array
             out.append(copy)
         return {"electrolyte": out[:2], "particles": out[2:]}
+
+
+def step_with_halving(
+    cell: ResolvedHalfCell,
+    time_step_s: float,
+    current_A: float,
+    halvings: int,
+    on_failure: Callable[[NewtonFailure, float], None] | None = None,
+) -> tuple[float, int]:
+    """One step of ``cell``, halved up to ``halvings`` times while Newton fails.
+
+    Args:
+        cell: The half cell.
+        time_step_s: Step length tried first [s].
+        current_A: Applied current, positive on discharge.
+        halvings: How often the step may be halved.
+        on_failure: Called with the failure and the halved step before each retry.
+
+    Returns:
+        The step length taken and the Newton iterations of the successful try.
+
+    Raises:
+        NewtonFailure: from the last try (the state before the step is kept).
+    """
+    for attempt in range(halvings + 1):
+        try:
+            return time_step_s, cell.step(time_step_s, current_A)
+        except NewtonFailure as failure:
+            if attempt == halvings:
+                raise
+            time_step_s /= 2
+            if on_failure:
+                on_failure(failure, time_step_s)
+    raise AssertionError("unreachable")
 
 
 def discharge(
@@ -793,15 +828,9 @@ def discharge(
     if on_row:
         on_row(previous)
     while cell.time_s < duration_s * (1 - 1e-12):
-        dt = min(time_step_s, duration_s - cell.time_s)
-        for attempt in range(halvings + 1):
-            try:
-                cell.step(dt, current_A)
-                break
-            except NewtonFailure:
-                if attempt == halvings:
-                    raise
-                dt /= 2
+        dt, _ = step_with_halving(
+            cell, min(time_step_s, duration_s - cell.time_s), current_A, halvings
+        )
         current = row()
         if current["voltage_V"] <= cutoff_voltage_V:
             # Regula falsi on the step length: voltage is monotone in time on a discharge.
