@@ -82,7 +82,7 @@ model = DFN(chen2020(), DFNResolution(*RESOLUTION), relative_tolerance=RTOL, geo
 start = time.perf_counter()
 solution = model.discharge(5.0)
 solve_s = time.perf_counter() - start
-unknowns = sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in model.spaces)
+unknowns = model.unknowns.global_size()
 report(np.array(solution.time_s), np.array(solution.voltage_V), solve_s,
        {"code": "electrolyx " + electrolyx.__version__, "unknowns": int(unknowns),
         "steps": len(solution.time_s) - 1, "newton_iterations": solution.newton_iterations})

@@ -122,9 +122,9 @@ def test_negative_foil_drop_matches_ohms_law():
     height, length = 0.065, 0.01
     expected = i * height * (height / 2 + length) / (COPPER.conductivity_S_m * COPPER.thickness_m)
     # phi_s at the foil's bottom outer corner (x = 0, y = 0); the tab end is at 0.
-    space = model.negative.potential_space
-    index = model.negative.potential_index
-    values = model.u[index].x.array * model.scales[index]
+    potential = model.unknowns["solid_potential_negative"]
+    space = potential.space
+    values = potential.physical_array()
     x = space.tabulate_dof_coordinates()
     corner = np.flatnonzero((np.abs(x[:, 0]) < 1e-12) & (np.abs(x[:, 1]) < 1e-12))
     local = [float(values[corner[0]])] if corner.size else []

@@ -218,7 +218,7 @@ def test_lfp_table_is_interpolated_linearly():
     # dU/dT is the table: its values at the nodes and the mean of neighbours at the midpoints
     # (linear interpolation), to round-off (1e-18 V/K).
     for points, expected in ((x, y), (0.5 * (x[1:] + x[:-1]), 0.5 * (y[1:] + y[:-1]))):
-        np.testing.assert_allclose(ocp.entropic_change(points, np), expected, atol=1e-18)
+        np.testing.assert_allclose(cell.positive.entropic_change(points, np), expected, atol=1e-18)
     # ... and enters U(x, T) = U(x) + (T - T_ref) dU/dT: at x = 0.5 (U = 3.4 V) to 1e-14 V.
     assert ocp(0.5, 308.15) - ocp(0.5, 298.15) == pytest.approx(10.0 * y[10], abs=1e-14)
 

@@ -17,7 +17,7 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "Poisson-Nernst-Planck ion transport where electroneutrality fails",
     ),
     "dfn": (
-        "electrolyx.models.dfn_case",
+        "electrolyx.models.dfn.case",
         "DFNCase",
         "Doyle-Fuller-Newman lithium-ion cell (porous electrodes, particles, kinetics)",
     ),

@@ -1,4 +1,4 @@
-"""Case-file schema of the Doyle-Fuller-Newman model (see :mod:`electrolyx.models.dfn_case`)."""
+"""Case-file schema of the Doyle-Fuller-Newman model (see :mod:`electrolyx.models.dfn.case`)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,14 @@
 """Typed containers of the parameters of a lithium-ion cell model (DFN family), SI units.
 
 A parameter set (``chen2020``, ...) fills these containers with published values and fitted
-functions. Every material function takes its arguments in SI units plus ``mod``, the math module
-it evaluates with: ``numpy`` for arrays, ``ufl`` inside weak forms. Functions therefore use only
-``mod.exp``, ``mod.tanh``, ``mod.sqrt`` and arithmetic, which both modules provide.
+functions of concentration and temperature; it contains no law. The laws live in
+:mod:`electrolyx.forms` (open-circuit potential with its entropic term, exchange-current
+density, Arrhenius factor, effective transport) and the methods here only apply them to the
+set's values, so that numpy (initial state, diagnostics) and UFL (weak forms, outputs) evaluate
+the same expression. Every material function takes its arguments in SI units plus ``mod``, the
+math module it evaluates with: ``numpy`` for arrays, ``ufl`` inside weak forms. Functions
+therefore use only ``mod.exp``, ``mod.tanh``, ``mod.sqrt`` and arithmetic, which both modules
+provide.
 """
 
 from __future__ import annotations
@@ -11,6 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+from electrolyx.forms.arrhenius import arrhenius_factor
+from electrolyx.forms.effective_transport import (
+    bruggeman_transport_efficiency,
+    effective_property,
+    tortuosity_transport_efficiency,
+)
+from electrolyx.forms.exchange_current import exchange_current_density
+from electrolyx.forms.open_circuit_potential import open_circuit_potential
 
 __all__ = [
     "CellParameters",
@@ -21,12 +37,17 @@ __all__ = [
 
 #: (electrolyte concentration [mol/m3], temperature [K], mod) -> value
 ElectrolyteFunction = Callable[..., Any]
-#: (stoichiometry [-], temperature [K], mod) -> open-circuit potential [V]
+#: (stoichiometry [-], mod) -> open-circuit potential [V] or its entropic change [V/K]
 OcpFunction = Callable[..., Any]
-#: (c_e [mol/m3], c_s_surf [mol/m3], c_s_max [mol/m3], temperature [K], mod) -> j0 [A/m2]
-ExchangeCurrentFunction = Callable[..., Any]
 #: (c_s [mol/m3], temperature [K], mod) -> particle diffusivity [m2/s]
 ParticleDiffusivityFunction = Callable[..., Any]
+
+
+def _transport_efficiency(porosity: float, bruggeman: float, tortuosity: float | None) -> float:
+    """eps^b (Bruggeman), or eps / tau with an explicit tortuosity factor tau."""
+    if tortuosity is not None:
+        return tortuosity_transport_efficiency(porosity, tortuosity)
+    return bruggeman_transport_efficiency(porosity, bruggeman)
 
 
 @dataclass(frozen=True)
@@ -45,11 +66,16 @@ class ElectrodeParameters:
         max_concentration_mol_m3: Lithium concentration of the full lattice c_s,max [mol/m3].
         initial_concentration_mol_m3: Uniform initial lithium concentration [mol/m3].
         particle_diffusivity: D_s(c_s, T, mod) [m2/s].
-        open_circuit_potential: U(sto, T, mod) [V].
-        exchange_current_density: j0(c_e, c_s_surf, c_s_max, T, mod) [A/m2].
+        reference_open_circuit_potential: U_ref(x, mod) at the reference temperature [V].
+        exchange_current_rate_constant: k of j0 = k A(T) c_e^0.5 c_s^0.5 (c_s,max - c_s)^0.5
+            at the reference temperature [A m^-2 (m^3/mol)^1.5].
+        exchange_current_activation_energy_J_mol: E_a of k [J/mol].
+        entropic_change: dU/dT(x, mod) [V/K], or None (no entropic data: 0).
+        reference_temperature_K: T_ref of U_ref and k [K].
         anodic_transfer_coefficient: alpha_a of Butler-Volmer [-].
         cathodic_transfer_coefficient: alpha_c of Butler-Volmer [-].
         double_layer_capacity_F_m2: Double-layer capacitance per interfacial area [F/m2].
+        electrolyte_tortuosity_factor: tau of D_eff = eps D / tau; None: Bruggeman eps**b.
     """
 
     thickness_m: float
@@ -62,11 +88,45 @@ class ElectrodeParameters:
     max_concentration_mol_m3: float
     initial_concentration_mol_m3: float
     particle_diffusivity: ParticleDiffusivityFunction
-    open_circuit_potential: OcpFunction
-    exchange_current_density: ExchangeCurrentFunction
+    reference_open_circuit_potential: OcpFunction
+    exchange_current_rate_constant: float
+    exchange_current_activation_energy_J_mol: float = 0.0
+    entropic_change: OcpFunction | None = None
+    reference_temperature_K: float = 298.15
     anodic_transfer_coefficient: float = 0.5
     cathodic_transfer_coefficient: float = 0.5
     double_layer_capacity_F_m2: float = 0.0
+    electrolyte_tortuosity_factor: float | None = None
+
+    def open_circuit_potential(self, stoichiometry, temperature_K=None, mod=np):
+        """U(x, T) = U_ref(x) + (T - T_ref) dU/dT(x) [V] (the set's U_ref at T = None)."""
+        reference = self.reference_open_circuit_potential(stoichiometry, mod)
+        if temperature_K is None or self.entropic_change is None:
+            return reference
+        return open_circuit_potential(
+            reference,
+            self.entropic_change(stoichiometry, mod),
+            temperature_K,
+            self.reference_temperature_K,
+        )
+
+    def exchange_current_density(self, c_e, c_s_surf, c_s_max=None, temperature_K=None, mod=np):
+        """j0(c_e, c_s,surf, T) [A/m2] of the intercalation reaction (T = None: at T_ref)."""
+        temperature = self.reference_temperature_K if temperature_K is None else temperature_K
+        arrhenius = arrhenius_factor(
+            self.exchange_current_activation_energy_J_mol,
+            temperature,
+            self.reference_temperature_K,
+            mod,
+        )
+        return exchange_current_density(
+            self.exchange_current_rate_constant,
+            arrhenius,
+            c_e,
+            c_s_surf,
+            self.max_concentration_mol_m3 if c_s_max is None else c_s_max,
+            mod,
+        )
 
     @property
     def specific_surface_area_1_m(self) -> float:
@@ -74,10 +134,17 @@ class ElectrodeParameters:
         return 3.0 * self.active_material_volume_fraction / self.particle_radius_m
 
     @property
+    def electrolyte_transport_efficiency(self) -> float:
+        """B = eps^b or eps / tau of the electrolyte in the pores [-]."""
+        return _transport_efficiency(
+            self.porosity, self.bruggeman_electrolyte, self.electrolyte_tortuosity_factor
+        )
+
+    @property
     def effective_conductivity_S_m(self) -> float:
         """Bruggeman-corrected solid conductivity sigma (1 - eps)**b [S/m]."""
-        solid_fraction = 1.0 - self.porosity
-        return self.conductivity_S_m * solid_fraction**self.bruggeman_electrode
+        efficiency = bruggeman_transport_efficiency(1.0 - self.porosity, self.bruggeman_electrode)
+        return effective_property(self.conductivity_S_m, efficiency)
 
 
 @dataclass(frozen=True)
@@ -88,11 +155,20 @@ class SeparatorParameters:
         thickness_m: Separator thickness [m].
         porosity: Electrolyte volume fraction [-].
         bruggeman_electrolyte: Exponent b of eps**b on electrolyte transport [-].
+        electrolyte_tortuosity_factor: tau of D_eff = eps D / tau; None: Bruggeman eps**b.
     """
 
     thickness_m: float
     porosity: float
     bruggeman_electrolyte: float
+    electrolyte_tortuosity_factor: float | None = None
+
+    @property
+    def electrolyte_transport_efficiency(self) -> float:
+        """B = eps^b or eps / tau of the electrolyte in the pores [-]."""
+        return _transport_efficiency(
+            self.porosity, self.bruggeman_electrolyte, self.electrolyte_tortuosity_factor
+        )
 
 
 @dataclass(frozen=True)

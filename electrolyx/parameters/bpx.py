@@ -10,8 +10,11 @@ PyBaMM's importer):
 * ``Surface area per unit volume`` a_s gives the active volume fraction eps_s = a_s R / 3;
 * electrode ``Conductivity`` is already effective (no Bruggeman correction, b_solid = 0);
 * the exchange-current density is j0 = F k sqrt(c_e / c_e0) sqrt(x (1 - x)) with x = c_s / c_max,
-  k the ``Reaction rate constant [mol.m-2.s-1]`` and c_e0 the initial electrolyte concentration;
-  symmetric Butler-Volmer (alpha_a = alpha_c = 0.5);
+  k the ``Reaction rate constant [mol.m-2.s-1]`` and c_e0 the initial electrolyte concentration,
+  i.e. the law of :mod:`electrolyx.forms.exchange_current` with rate constant F k / (sqrt(c_e0)
+  c_max); Butler-Volmer transfer coefficients alpha_a = alpha, alpha_c = 1 - alpha from PyBaMM's
+  ``"Negative electrode charge transfer coefficient"`` (and positive) in the file's
+  ``User-defined`` section, 0.5 when absent (BPX 1.x has no such key of its own);
 * every transport property and rate constant carries an Arrhenius factor
   exp(E_a / R (1/T_ref - 1/T)) with the file's activation energy (0 when absent);
 * U(x, T) = U(x) + (T - T_ref) dU/dT(x) with the ``Entropic change coefficient``;
@@ -38,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.constants import FARADAY
+from electrolyx.forms.arrhenius import arrhenius_factor
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 from .expressions import ExpressionError, PiecewiseLinear, SafeExpression
@@ -46,8 +50,6 @@ from .expressions import ExpressionError, PiecewiseLinear, SafeExpression
 __all__ = [
     "BPXError",
     "BPXFunction",
-    "BPXExchangeCurrentDensity",
-    "BPXOpenCircuitPotential",
     "bpx_to_cell_parameters",
     "read_bpx",
 ]
@@ -81,14 +83,6 @@ def _curve(value: Any, key: str, domain: tuple[float, float] | None = None) -> _
     return lambda x, mod: number + 0.0 * x
 
 
-def _arrhenius(activation_energy_J_mol: float, reference_K: float, temperature_K, mod) -> Any:
-    """exp(E_a / R (1/T_ref - 1/T)) [-], exactly 1 when E_a = 0."""
-    if activation_energy_J_mol == 0.0:
-        return 1.0
-    exponent = activation_energy_J_mol / GAS_CONSTANT * (1.0 / reference_K - 1.0 / temperature_K)
-    return mod.exp(exponent)
-
-
 @dataclass(frozen=True)
 class BPXFunction:
     """f(value / argument_scale) exp(E_a / R (1/T_ref - 1/T)): a BPX transport property.
@@ -114,64 +108,8 @@ class BPXFunction:
         """Value at ``value`` (SI) and temperature [K] with ``mod`` = numpy or ufl."""
         temperature = self.reference_temperature_K if temperature_K is None else temperature_K
         x = value if self.argument_scale == 1.0 else value / self.argument_scale
-        return self.curve(x, mod) * _arrhenius(
-            self.activation_energy_J_mol, self.reference_temperature_K, temperature, mod
-        )
-
-
-@dataclass(frozen=True)
-class BPXOpenCircuitPotential:
-    """U(x, T) = U(x) + (T - T_ref) dU/dT(x) [V], x the stoichiometry.
-
-    Attributes:
-        potential: U(x, mod) at the reference temperature.
-        entropic_change: dU/dT(x, mod) [V/K], or None (0).
-        reference_temperature_K: T_ref [K].
-    """
-
-    potential: _Curve
-    entropic_change: _Curve | None
-    reference_temperature_K: float
-
-    def __call__(self, stoichiometry, temperature_K=None, mod=np):
-        """Open-circuit potential [V]."""
-        value = self.potential(stoichiometry, mod)
-        if self.entropic_change is None or temperature_K is None:
-            return value
-        return value + (temperature_K - self.reference_temperature_K) * self.entropic_change(
-            stoichiometry, mod
-        )
-
-
-@dataclass(frozen=True)
-class BPXExchangeCurrentDensity:
-    """j0 = F k sqrt(c_e / c_e0) sqrt(x) sqrt(1 - x) exp(E_a/R (1/T_ref - 1/T)) [A/m2].
-
-    Attributes:
-        rate_constant_mol_m2_s: k [mol/(m2 s)].
-        activation_energy_J_mol: E_a [J/mol].
-        reference_temperature_K: T_ref [K].
-        reference_electrolyte_concentration_mol_m3: c_e0 [mol/m3].
-    """
-
-    rate_constant_mol_m2_s: float
-    activation_energy_J_mol: float
-    reference_temperature_K: float
-    reference_electrolyte_concentration_mol_m3: float
-
-    def __call__(self, c_e, c_s_surf, c_s_max, temperature_K=None, mod=np):
-        """Exchange-current density [A/m2]."""
-        temperature = self.reference_temperature_K if temperature_K is None else temperature_K
-        sto = c_s_surf / c_s_max
-        return (
-            FARADAY
-            * self.rate_constant_mol_m2_s
-            * _arrhenius(
-                self.activation_energy_J_mol, self.reference_temperature_K, temperature, mod
-            )
-            * mod.sqrt(c_e / self.reference_electrolyte_concentration_mol_m3)
-            * mod.sqrt(sto)
-            * mod.sqrt(1.0 - sto)
+        return self.curve(x, mod) * arrhenius_factor(
+            self.activation_energy_J_mol, temperature, self.reference_temperature_K, mod
         )
 
 
@@ -254,12 +192,24 @@ def _validate(data: Any, source: str):
             raise BPXError(f"{source}: invalid BPX file: {error}") from None
 
 
+def _transfer_coefficient(user_defined: dict[str, Any], name: str) -> float:
+    """Transfer coefficient alpha of ``name`` from the User-defined section, or 0.5."""
+    key = f"{name} charge transfer coefficient"
+    if key not in user_defined:
+        return 0.5
+    value = user_defined[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+        raise BPXError(f"User-defined / {key} = {value!r}: allowed a number in (0, 1)")
+    return float(value)
+
+
 def _electrode(
     electrode: Any,
     name: str,
     sto_initial: float,
     reference_K: float,
     electrolyte_reference_mol_m3: float,
+    transfer_coefficient: float,
 ) -> ElectrodeParameters:
     key = f"Parameterisation / {name}"
     if not hasattr(electrode, "ocp"):
@@ -270,6 +220,11 @@ def _electrode(
     eps = float(electrode.porosity)
     radius = float(electrode.particle_radius)
     area = float(electrode.surface_area_per_unit_volume)
+    ocp = _curve(electrode.ocp, f"{key} / OCP [V]", STOICHIOMETRY)
+    entropic_key = f"{key} / Entropic change coefficient [V.K-1]"
+    entropic = (
+        None if electrode.dudt is None else _curve(electrode.dudt, entropic_key, STOICHIOMETRY)
+    )
     return ElectrodeParameters(
         thickness_m=float(electrode.thickness),
         porosity=eps,
@@ -287,23 +242,19 @@ def _electrode(
             argument_scale=c_max,
             key=f"{key} / Diffusivity [m2.s-1]",
         ),
-        open_circuit_potential=BPXOpenCircuitPotential(
-            _curve(electrode.ocp, f"{key} / OCP [V]", STOICHIOMETRY),
-            None
-            if electrode.dudt is None
-            else _curve(
-                electrode.dudt, f"{key} / Entropic change coefficient [V.K-1]", STOICHIOMETRY
-            ),
-            reference_K,
+        reference_open_circuit_potential=ocp,
+        entropic_change=entropic,
+        # j0 = F k sqrt(c_e / c_e0) sqrt(x (1 - x)) = [F k / (sqrt(c_e0) c_max)]
+        #      sqrt(c_e) sqrt(c_s) sqrt(c_max - c_s).
+        exchange_current_rate_constant=FARADAY
+        * float(electrode.reaction_rate_constant)
+        / (math.sqrt(electrolyte_reference_mol_m3) * c_max),
+        exchange_current_activation_energy_J_mol=float(
+            electrode.reaction_rate_constant_activation_energy or 0.0
         ),
-        exchange_current_density=BPXExchangeCurrentDensity(
-            float(electrode.reaction_rate_constant),
-            float(electrode.reaction_rate_constant_activation_energy or 0.0),
-            reference_K,
-            electrolyte_reference_mol_m3,
-        ),
-        anodic_transfer_coefficient=0.5,
-        cathodic_transfer_coefficient=0.5,
+        reference_temperature_K=reference_K,
+        anodic_transfer_coefficient=transfer_coefficient,
+        cathodic_transfer_coefficient=1.0 - transfer_coefficient,
         double_layer_capacity_F_m2=0.0,
     )
 
@@ -349,8 +300,23 @@ def bpx_to_cell_parameters(
         sto_p = positive_bpx.maximum_stoichiometry - soc * (
             positive_bpx.maximum_stoichiometry - positive_bpx.minimum_stoichiometry
         )
-        negative = _electrode(negative_bpx, "Negative electrode", sto_n, reference_K, c_e0)
-        positive = _electrode(positive_bpx, "Positive electrode", sto_p, reference_K, c_e0)
+        user_defined = dict(p.user_defined.model_extra or {}) if p.user_defined else {}
+        negative = _electrode(
+            negative_bpx,
+            "Negative electrode",
+            sto_n,
+            reference_K,
+            c_e0,
+            _transfer_coefficient(user_defined, "Negative electrode"),
+        )
+        positive = _electrode(
+            positive_bpx,
+            "Positive electrode",
+            sto_p,
+            reference_K,
+            c_e0,
+            _transfer_coefficient(user_defined, "Positive electrode"),
+        )
         electrolyte_bpx = p.electrolyte
         key = "Parameterisation / Electrolyte"
         electrolyte = ElectrolyteParameters(

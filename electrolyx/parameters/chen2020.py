@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from electrolyx.constants import GAS_CONSTANT
-
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 
 __all__ = [
@@ -26,9 +24,7 @@ __all__ = [
     "chen2020",
     "electrolyte_conductivity_nyman2008",
     "electrolyte_diffusivity_nyman2008",
-    "graphite_exchange_current_density_chen2020",
     "graphite_ocp_chen2020",
-    "nmc811_exchange_current_density_chen2020",
     "nmc811_ocp_chen2020",
 ]
 
@@ -36,21 +32,11 @@ REFERENCE_TEMPERATURE_K = 298.15
 """Temperature at which the fitted rate constants were measured [K]."""
 
 
-def _arrhenius(activation_energy_J_mol: float, temperature_K, mod=np):
-    """Arrhenius factor exp(E_a / R (1/T_ref - 1/T)) [-], 1 at the reference temperature."""
-    return mod.exp(
-        activation_energy_J_mol
-        / GAS_CONSTANT
-        * (1.0 / REFERENCE_TEMPERATURE_K - 1.0 / temperature_K)
-    )
-
-
-def graphite_ocp_chen2020(stoichiometry, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
+def graphite_ocp_chen2020(stoichiometry, mod=np):
     """Open-circuit potential of the LG M50 graphite-SiOx negative electrode [V] (Chen 2020, eq. 8).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Unused (no entropic term in the set).
         mod: ``numpy`` or ``ufl``.
     """
     sto = stoichiometry
@@ -63,12 +49,11 @@ def graphite_ocp_chen2020(stoichiometry, temperature_K=REFERENCE_TEMPERATURE_K, 
     )
 
 
-def nmc811_ocp_chen2020(stoichiometry, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
+def nmc811_ocp_chen2020(stoichiometry, mod=np):
     """Open-circuit potential of the LG M50 NMC811 positive electrode [V] (Chen 2020, eq. 9).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Unused (no entropic term in the set).
         mod: ``numpy`` or ``ufl``.
     """
     sto = stoichiometry
@@ -79,33 +64,6 @@ def nmc811_ocp_chen2020(stoichiometry, temperature_K=REFERENCE_TEMPERATURE_K, mo
         - 17.7326 * mod.tanh(15.789 * (sto - 0.3117))
         + 17.5842 * mod.tanh(15.9308 * (sto - 0.312))
     )
-
-
-def _power_law_exchange_current(rate_constant, activation_energy, c_e, c_s_surf, c_s_max, T, mod):
-    """j0 = k exp(E/R (1/T_ref - 1/T)) c_e^0.5 c_s^0.5 (c_s,max - c_s)^0.5 [A/m2]."""
-    return (
-        rate_constant
-        * _arrhenius(activation_energy, T, mod)
-        * mod.sqrt(c_e)
-        * mod.sqrt(c_s_surf)
-        * mod.sqrt(c_s_max - c_s_surf)
-    )
-
-
-def graphite_exchange_current_density_chen2020(c_e, c_s_surf, c_s_max, temperature_K, mod=np):
-    """Exchange-current density of graphite-SiOx in LiPF6 [A/m2] (Chen 2020, Table VII).
-
-    Rate constant 6.48e-7 A m^-2 (m^3/mol)^1.5, activation energy 35 kJ/mol.
-    """
-    return _power_law_exchange_current(6.48e-7, 35000.0, c_e, c_s_surf, c_s_max, temperature_K, mod)
-
-
-def nmc811_exchange_current_density_chen2020(c_e, c_s_surf, c_s_max, temperature_K, mod=np):
-    """Exchange-current density of NMC811 in LiPF6 [A/m2] (Chen 2020, Table VII).
-
-    Rate constant 3.42e-6 A m^-2 (m^3/mol)^1.5, activation energy 17.8 kJ/mol.
-    """
-    return _power_law_exchange_current(3.42e-6, 17800.0, c_e, c_s_surf, c_s_max, temperature_K, mod)
 
 
 def electrolyte_diffusivity_nyman2008(c_e, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
@@ -159,8 +117,11 @@ def chen2020() -> CellParameters:
         max_concentration_mol_m3=33133.0,
         initial_concentration_mol_m3=29866.0,
         particle_diffusivity=_graphite_diffusivity,
-        open_circuit_potential=graphite_ocp_chen2020,
-        exchange_current_density=graphite_exchange_current_density_chen2020,
+        reference_open_circuit_potential=graphite_ocp_chen2020,
+        # j0 = k A(T) c_e^0.5 c_s^0.5 (c_max - c_s)^0.5 (Chen 2020, Table VII).
+        exchange_current_rate_constant=6.48e-7,
+        exchange_current_activation_energy_J_mol=35000.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,
@@ -176,8 +137,10 @@ def chen2020() -> CellParameters:
         max_concentration_mol_m3=63104.0,
         initial_concentration_mol_m3=17038.0,
         particle_diffusivity=_nmc811_diffusivity,
-        open_circuit_potential=nmc811_ocp_chen2020,
-        exchange_current_density=nmc811_exchange_current_density_chen2020,
+        reference_open_circuit_potential=nmc811_ocp_chen2020,
+        exchange_current_rate_constant=3.42e-6,
+        exchange_current_activation_energy_J_mol=17800.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from electrolyx.constants import BOLTZMANN, ELEMENTARY_CHARGE, FARADAY, GAS_CONSTANT
+from electrolyx.constants import BOLTZMANN, ELEMENTARY_CHARGE, FARADAY
+from electrolyx.forms.arrhenius import arrhenius_factor
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 
@@ -33,10 +34,8 @@ __all__ = [
     "electrolyte_conductivity_ecker2015",
     "electrolyte_diffusivity_ecker2015",
     "graphite_diffusivity_ecker2015",
-    "graphite_exchange_current_density_ecker2015",
     "graphite_ocp_ecker2015",
     "nco_diffusivity_ecker2015",
-    "nco_exchange_current_density_ecker2015",
     "nco_ocp_ecker2015",
 ]
 
@@ -53,19 +52,11 @@ NCO_MAX_CONCENTRATION_MOL_M3 = 48580.0
 """c_s,max of the NCO (Ecker 2015 I) [mol/m3]."""
 
 
-def _arrhenius(activation_energy_J_mol: float, reference_K: float, temperature_K, mod=np):
-    """exp(E_a / R (1/T_ref - 1/T)) [-]."""
-    return mod.exp(
-        activation_energy_J_mol / GAS_CONSTANT * (1.0 / reference_K - 1.0 / temperature_K)
-    )
-
-
-def graphite_ocp_ecker2015(stoichiometry, temperature_K=None, mod=np):
+def graphite_ocp_ecker2015(stoichiometry, mod=np):
     """Open-circuit potential of the graphite electrode [V] (Ecker 2015 I, fit Richardson 2020).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Unused (no entropic term in the set).
         mod: ``numpy`` or ``ufl``.
     """
     sto = stoichiometry
@@ -80,12 +71,11 @@ def graphite_ocp_ecker2015(stoichiometry, temperature_K=None, mod=np):
     )
 
 
-def nco_ocp_ecker2015(stoichiometry, temperature_K=None, mod=np):
+def nco_ocp_ecker2015(stoichiometry, mod=np):
     """Open-circuit potential of the NCO electrode [V] (Ecker 2015 I, fit Richardson 2020).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Unused (no entropic term in the set).
         mod: ``numpy`` or ``ufl``.
     """
     sto = stoichiometry
@@ -107,8 +97,8 @@ def graphite_diffusivity_ecker2015(c_s, temperature_K=REFERENCE_TEMPERATURE_K, m
     energy 30.3 kJ/mol.
     """
     sto = c_s / GRAPHITE_MAX_CONCENTRATION_MOL_M3
-    return (8.4e-13 * mod.exp(-11.3 * sto) + 8.2e-15) * _arrhenius(
-        30300.0, CONDUCTIVITY_REFERENCE_TEMPERATURE_K, temperature_K, mod
+    return (8.4e-13 * mod.exp(-11.3 * sto) + 8.2e-15) * arrhenius_factor(
+        30300.0, temperature_K, CONDUCTIVITY_REFERENCE_TEMPERATURE_K, mod
     )
 
 
@@ -119,46 +109,8 @@ def nco_diffusivity_ecker2015(c_s, temperature_K=REFERENCE_TEMPERATURE_K, mod=np
     activation energy 80.6 kJ/mol.
     """
     sto = c_s / NCO_MAX_CONCENTRATION_MOL_M3
-    return (3.7e-13 - 3.4e-13 * mod.exp(-12.0 * (sto - 0.62) ** 2)) * _arrhenius(
-        80600.0, REFERENCE_TEMPERATURE_K, temperature_K, mod
-    )
-
-
-def _power_law_exchange_current(rate_constant, activation_energy, c_e, c_s_surf, c_s_max, T, mod):
-    """j0 = F k exp(E/R (1/T_ref - 1/T)) c_e^0.5 c_s^0.5 (c_s,max - c_s)^0.5 [A/m2]."""
-    return (
-        FARADAY
-        * rate_constant
-        * _arrhenius(activation_energy, REFERENCE_TEMPERATURE_K, T, mod)
-        * mod.sqrt(c_e)
-        * mod.sqrt(c_s_surf)
-        * mod.sqrt(c_s_max - c_s_surf)
-    )
-
-
-def graphite_exchange_current_density_ecker2015(
-    c_e, c_s_surf, c_s_max, temperature_K=REFERENCE_TEMPERATURE_K, mod=np
-):
-    """Exchange-current density of graphite in LiPF6/EC:DMC [A/m2] (Ecker 2015 I).
-
-    Rate constant k = 1.11e-10 m^2.5 mol^-0.5 s^-1 (j0 = F k ...), activation energy
-    53.4 kJ/mol.
-    """
-    return _power_law_exchange_current(
-        1.11e-10, 53400.0, c_e, c_s_surf, c_s_max, temperature_K, mod
-    )
-
-
-def nco_exchange_current_density_ecker2015(
-    c_e, c_s_surf, c_s_max, temperature_K=REFERENCE_TEMPERATURE_K, mod=np
-):
-    """Exchange-current density of NCO in LiPF6/EC:DMC [A/m2] (Ecker 2015 I).
-
-    Rate constant k = 3.01e-11 m^2.5 mol^-0.5 s^-1 (j0 = F k ...), activation energy
-    43.6 kJ/mol.
-    """
-    return _power_law_exchange_current(
-        3.01e-11, 43600.0, c_e, c_s_surf, c_s_max, temperature_K, mod
+    return (3.7e-13 - 3.4e-13 * mod.exp(-12.0 * (sto - 0.62) ** 2)) * arrhenius_factor(
+        80600.0, temperature_K, REFERENCE_TEMPERATURE_K, mod
     )
 
 
@@ -171,7 +123,7 @@ def electrolyte_conductivity_ecker2015(c_e, temperature_K=REFERENCE_TEMPERATURE_
     c = c_e / 1000.0
     reference = CONDUCTIVITY_REFERENCE_TEMPERATURE_K
     kappa_296 = 0.2667 * c**3 - 1.2983 * c**2 + 1.7919 * c + 0.1726
-    arrhenius = _arrhenius(17100.0, reference, temperature_K, mod)
+    arrhenius = arrhenius_factor(17100.0, temperature_K, reference, mod)
     return kappa_296 * reference / temperature_K * arrhenius
 
 
@@ -218,8 +170,12 @@ def ecker2015() -> CellParameters:
         max_concentration_mol_m3=GRAPHITE_MAX_CONCENTRATION_MOL_M3,
         initial_concentration_mol_m3=26120.05,
         particle_diffusivity=graphite_diffusivity_ecker2015,
-        open_circuit_potential=graphite_ocp_ecker2015,
-        exchange_current_density=graphite_exchange_current_density_ecker2015,
+        reference_open_circuit_potential=graphite_ocp_ecker2015,
+        # j0 = F k A(T) c_e^0.5 c_s^0.5 (c_max - c_s)^0.5, k = 1.11e-10 m^2.5 mol^-0.5 s^-1,
+        # E_a = 53.4 kJ/mol (Ecker 2015 I).
+        exchange_current_rate_constant=FARADAY * 1.11e-10,
+        exchange_current_activation_energy_J_mol=53400.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,
@@ -235,8 +191,11 @@ def ecker2015() -> CellParameters:
         max_concentration_mol_m3=NCO_MAX_CONCENTRATION_MOL_M3,
         initial_concentration_mol_m3=12630.8,
         particle_diffusivity=nco_diffusivity_ecker2015,
-        open_circuit_potential=nco_ocp_ecker2015,
-        exchange_current_density=nco_exchange_current_density_ecker2015,
+        reference_open_circuit_potential=nco_ocp_ecker2015,
+        # k = 3.01e-11 m^2.5 mol^-0.5 s^-1, E_a = 43.6 kJ/mol (Ecker 2015 I).
+        exchange_current_rate_constant=FARADAY * 3.01e-11,
+        exchange_current_activation_energy_J_mol=43600.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,

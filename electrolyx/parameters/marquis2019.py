@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from electrolyx.constants import GAS_CONSTANT
+from electrolyx.forms.arrhenius import arrhenius_factor
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 
@@ -26,10 +26,8 @@ __all__ = [
     "electrolyte_conductivity_capiglia1999",
     "electrolyte_diffusivity_capiglia1999",
     "graphite_entropic_change_moura2016",
-    "graphite_exchange_current_density_dualfoil1998",
     "graphite_ocp_dualfoil1998",
     "lico2_entropic_change_moura2016",
-    "lico2_exchange_current_density_dualfoil1998",
     "lico2_ocp_dualfoil1998",
     "marquis2019",
 ]
@@ -45,15 +43,6 @@ LICOO2_MAX_CONCENTRATION_MOL_M3 = 51217.9257309275
 
 LICOO2_STRETCH = 1.062
 """Stoichiometry stretch of the Dualfoil LiCoO2 OCP fit [-]."""
-
-
-def _arrhenius(activation_energy_J_mol: float, temperature_K, mod=np):
-    """exp(E_a / R (1/T_ref - 1/T)) [-], 1 at 298.15 K."""
-    return mod.exp(
-        activation_energy_J_mol
-        / GAS_CONSTANT
-        * (1.0 / REFERENCE_TEMPERATURE_K - 1.0 / temperature_K)
-    )
 
 
 def graphite_entropic_change_moura2016(stoichiometry, mod=np):
@@ -80,12 +69,11 @@ def graphite_entropic_change_moura2016(stoichiometry, mod=np):
     return value
 
 
-def graphite_ocp_dualfoil1998(stoichiometry, temperature_K=None, mod=np):
+def graphite_ocp_dualfoil1998(stoichiometry, mod=np):
     """Open-circuit potential of MCMB 2528 graphite [V] (Dualfoil fit; Marquis 2019).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Temperature [K]; adds (T - 298.15 K) dU/dT (None: the fit at 298.15 K).
         mod: ``numpy`` or ``ufl``.
     """
     sto = stoichiometry
@@ -101,11 +89,7 @@ def graphite_ocp_dualfoil1998(stoichiometry, temperature_K=None, mod=np):
         - 0.011 * mod.tanh((sto - 0.124) / 0.0226)
         + 0.0155 * mod.tanh((sto - 0.105) / 0.029)
     )
-    if temperature_K is None:
-        return value
-    return value + (temperature_K - REFERENCE_TEMPERATURE_K) * graphite_entropic_change_moura2016(
-        sto, mod
-    )
+    return value
 
 
 def lico2_entropic_change_moura2016(stoichiometry, mod=np):
@@ -122,12 +106,11 @@ def lico2_entropic_change_moura2016(stoichiometry, mod=np):
     )
 
 
-def lico2_ocp_dualfoil1998(stoichiometry, temperature_K=None, mod=np):
+def lico2_ocp_dualfoil1998(stoichiometry, mod=np):
     """Open-circuit potential of LiCoO2 [V] (Dualfoil fit, stretch 1.062; Marquis 2019).
 
     Args:
         stoichiometry: c_s / c_s,max [-].
-        temperature_K: Temperature [K]; adds (T - 298.15 K) dU/dT (None: the fit at 298.15 K).
         mod: ``numpy`` or ``ufl``.
     """
     sto = LICOO2_STRETCH * stoichiometry
@@ -140,52 +123,21 @@ def lico2_ocp_dualfoil1998(stoichiometry, temperature_K=None, mod=np):
         + 0.2531 * mod.tanh((-sto + 0.56478) / 0.1316)
         - 0.02167 * mod.tanh((sto - 0.525) / 0.006)
     )
-    if temperature_K is None:
-        return value
-    return value + (temperature_K - REFERENCE_TEMPERATURE_K) * lico2_entropic_change_moura2016(
-        stoichiometry, mod
-    )
-
-
-def _power_law_exchange_current(rate_constant, activation_energy, c_e, c_s_surf, c_s_max, T, mod):
-    """j0 = m exp(E/R (1/T_ref - 1/T)) c_e^0.5 c_s^0.5 (c_s,max - c_s)^0.5 [A/m2]."""
-    return (
-        rate_constant
-        * _arrhenius(activation_energy, T, mod)
-        * mod.sqrt(c_e)
-        * mod.sqrt(c_s_surf)
-        * mod.sqrt(c_s_max - c_s_surf)
-    )
-
-
-def graphite_exchange_current_density_dualfoil1998(
-    c_e, c_s_surf, c_s_max, temperature_K=REFERENCE_TEMPERATURE_K, mod=np
-):
-    """Exchange-current density of graphite in LiPF6/EC:DMC [A/m2] (Dualfoil; Marquis 2019).
-
-    Rate constant 2e-5 A m^-2 (m^3/mol)^1.5, activation energy 37.48 kJ/mol.
-    """
-    return _power_law_exchange_current(2e-5, 37480.0, c_e, c_s_surf, c_s_max, temperature_K, mod)
-
-
-def lico2_exchange_current_density_dualfoil1998(
-    c_e, c_s_surf, c_s_max, temperature_K=REFERENCE_TEMPERATURE_K, mod=np
-):
-    """Exchange-current density of LiCoO2 in LiPF6/EC:DMC [A/m2] (Dualfoil; Marquis 2019).
-
-    Rate constant 6e-7 A m^-2 (m^3/mol)^1.5, activation energy 39.57 kJ/mol.
-    """
-    return _power_law_exchange_current(6e-7, 39570.0, c_e, c_s_surf, c_s_max, temperature_K, mod)
+    return value
 
 
 def _graphite_diffusivity(c_s, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
     """Lithium diffusivity in MCMB 2528 graphite, 3.9e-14 m2/s, E_a 42.77 kJ/mol (Dualfoil)."""
-    return 3.9e-14 * _arrhenius(42770.0, temperature_K, mod) + 0.0 * c_s
+    return (
+        3.9e-14 * arrhenius_factor(42770.0, temperature_K, REFERENCE_TEMPERATURE_K, mod) + 0.0 * c_s
+    )
 
 
 def _lico2_diffusivity(c_s, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
     """Lithium diffusivity in LiCoO2, 1e-13 m2/s, E_a 18.55 kJ/mol (Dualfoil)."""
-    return 1.0e-13 * _arrhenius(18550.0, temperature_K, mod) + 0.0 * c_s
+    return (
+        1.0e-13 * arrhenius_factor(18550.0, temperature_K, REFERENCE_TEMPERATURE_K, mod) + 0.0 * c_s
+    )
 
 
 def electrolyte_diffusivity_capiglia1999(c_e, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
@@ -193,7 +145,11 @@ def electrolyte_diffusivity_capiglia1999(c_e, temperature_K=REFERENCE_TEMPERATUR
 
     D_e = 5.34e-10 exp(-0.65 c_e / 1000 mol/m3), activation energy 37.04 kJ/mol.
     """
-    return 5.34e-10 * mod.exp(-0.65 * c_e / 1000.0) * _arrhenius(37040.0, temperature_K, mod)
+    return (
+        5.34e-10
+        * mod.exp(-0.65 * c_e / 1000.0)
+        * arrhenius_factor(37040.0, temperature_K, REFERENCE_TEMPERATURE_K, mod)
+    )
 
 
 def electrolyte_conductivity_capiglia1999(c_e, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
@@ -203,8 +159,8 @@ def electrolyte_conductivity_capiglia1999(c_e, temperature_K=REFERENCE_TEMPERATU
     34.7 kJ/mol.
     """
     c = c_e / 1000.0
-    return (0.0911 + 1.9101 * c - 1.052 * c**2 + 0.1554 * c**3) * _arrhenius(
-        34700.0, temperature_K, mod
+    return (0.0911 + 1.9101 * c - 1.052 * c**2 + 0.1554 * c**3) * arrhenius_factor(
+        34700.0, temperature_K, REFERENCE_TEMPERATURE_K, mod
     )
 
 
@@ -236,8 +192,12 @@ def marquis2019() -> CellParameters:
         max_concentration_mol_m3=GRAPHITE_MAX_CONCENTRATION_MOL_M3,
         initial_concentration_mol_m3=19986.609595075,
         particle_diffusivity=_graphite_diffusivity,
-        open_circuit_potential=graphite_ocp_dualfoil1998,
-        exchange_current_density=graphite_exchange_current_density_dualfoil1998,
+        reference_open_circuit_potential=graphite_ocp_dualfoil1998,
+        entropic_change=graphite_entropic_change_moura2016,
+        # j0 = k A(T) c_e^0.5 c_s^0.5 (c_max - c_s)^0.5 (Dualfoil; Marquis 2019).
+        exchange_current_rate_constant=2e-5,
+        exchange_current_activation_energy_J_mol=37480.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,
@@ -253,8 +213,11 @@ def marquis2019() -> CellParameters:
         max_concentration_mol_m3=LICOO2_MAX_CONCENTRATION_MOL_M3,
         initial_concentration_mol_m3=30730.7554385565,
         particle_diffusivity=_lico2_diffusivity,
-        open_circuit_potential=lico2_ocp_dualfoil1998,
-        exchange_current_density=lico2_exchange_current_density_dualfoil1998,
+        reference_open_circuit_potential=lico2_ocp_dualfoil1998,
+        entropic_change=lico2_entropic_change_moura2016,
+        exchange_current_rate_constant=6e-7,
+        exchange_current_activation_energy_J_mol=39570.0,
+        reference_temperature_K=REFERENCE_TEMPERATURE_K,
         anodic_transfer_coefficient=0.5,
         cathodic_transfer_coefficient=0.5,
         double_layer_capacity_F_m2=0.2,

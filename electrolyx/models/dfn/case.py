@@ -21,15 +21,16 @@ import dolfinx
 import numpy as np
 from dolfinx import fem
 
-from .. import parameters as parameter_sets
-from ..constants import FARADAY
-from ..experiment import parse_experiment, repeat
-from ..output import PhaseTimer, ResultWriter
-from ..parameters import CellParameters
-from ..schema import CaseError
-from ..solver import NewtonFailure
-from .base import Model
-from .dfn import (
+from ... import parameters as parameter_sets
+from ...constants import FARADAY
+from ...experiment import parse_experiment, repeat
+from ...output import PhaseTimer, ResultWriter
+from ...parameters import CellParameters
+from ...schema import CaseError
+from ...solver import NewtonFailure
+from ..base import Model
+from ..dfn_schema import PARAMETER_SETS, SCHEMA
+from . import (
     DFN,
     NODAL_FIELDS,
     CellGeometry,
@@ -39,7 +40,6 @@ from .dfn import (
     StepFailure,
     TabPlacement,
 )
-from .dfn_schema import PARAMETER_SETS, SCHEMA
 
 __all__ = ["DFNCase", "read_drive_cycle"]
 
@@ -61,21 +61,6 @@ def read_drive_cycle(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if len(times) < 2 or times[0] != 0.0 or np.any(np.diff(times) <= 0):
         raise ValueError(f"{path}: times must start at 0 and increase (at least two rows)")
     return times, currents
-
-
-_FIELDS = {
-    "electrolyte_concentration_mol_m3": "electrolyte_concentration_mol_m3",
-    "electrolyte_potential_V": "electrolyte_potential_V",
-    "solid_potential_V": ("negative_electrode_potential_V", "positive_electrode_potential_V"),
-    "particle_surface_concentration_mol_m3": (
-        "negative_particle_surface_concentration_mol_m3",
-        "positive_particle_surface_concentration_mol_m3",
-    ),
-    "interfacial_current_density_A_m2": (
-        "negative_interfacial_current_density_A_m2",
-        "positive_interfacial_current_density_A_m2",
-    ),
-}
 
 
 class DFNCase(Model):
@@ -336,8 +321,6 @@ class DFNCase(Model):
 
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
-        if self.model.geometry is None:
-            return {name: fem.Function(space, name=name) for name in _FIELDS}
         functions = {name: fem.Function(space, name=name) for name in NODAL_FIELDS}
         if any(e.foil is not None for e in self.model.electrodes):
             gdim = self.mesh.geometry.dim
@@ -347,29 +330,14 @@ class DFNCase(Model):
         return functions
 
     def _fill(self, functions: dict[str, fem.Function]) -> None:
-        """Nodal values of the whole-cell output fields (1D: from the model's profiles)."""
-        if self.model.geometry is not None:
-            fields = self.model.nodal_fields(functions["solid_potential_V"].function_space)
-            for name, values in fields.items():
-                functions[name].x.array[:] = values
-            if "collector_current_density_A_m2" in functions:
-                function = functions["collector_current_density_A_m2"]
-                current = self.model.collector_current_density(function.function_space)
-                function.x.array[:] = current.reshape(-1)
-            return
-        profiles = self.model.profiles()
-        for name, source in _FIELDS.items():
-            function = functions[name]
-            x = function.function_space.tabulate_dof_coordinates()[:, 0]
-            values = np.full(x.shape, np.nan)
-            # (A half cell has no negative-electrode profiles.)
-            for key in (source,) if isinstance(source, str) else source:
-                if key not in profiles:
-                    continue
-                xs, vs = profiles[key]
-                inside = (x >= xs[0] - 1e-15) & (x <= xs[-1] + 1e-15)
-                values[inside] = np.interp(x[inside], xs, vs)
-            function.x.array[:] = values
+        """Nodal values of the whole-cell output fields, from the model's own expressions."""
+        fields = self.model.nodal_fields(functions["solid_potential_V"].function_space)
+        for name, values in fields.items():
+            functions[name].x.array[:] = values
+        if "collector_current_density_A_m2" in functions:
+            function = functions["collector_current_density_A_m2"]
+            current = self.model.collector_current_density(function.function_space)
+            function.x.array[:] = current.reshape(-1)
 
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]

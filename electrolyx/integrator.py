@@ -1,0 +1,259 @@
+"""One time integrator for every model: variable-step BDF1/BDF2 with events and step cutting.
+
+A model hands the integrator an :class:`ImplicitProblem`: its named unknowns, the
+:class:`BDFTimeDerivative` its forms use for d/dt, and a Newton solve. The integrator owns the
+history of accepted states and
+
+* proposes each step from a local error estimate (:class:`BDFStepController`) on the
+  differential unknowns, starting at first order after every restart;
+* cuts a step by 4 when Newton fails, down to a smallest step, then raises :class:`StepFailure`
+  saying when and with which step;
+* lands steps exactly on requested times (output times, drive-cycle breakpoints, the end);
+* locates events (a scalar function of the state crossing zero: a voltage cut-off, a current
+  limit) in time by Illinois regula falsi on the step length.
+
+Time discretisation of a differential unknown with value v (see :class:`BDFTimeDerivative`):
+
+    dv/dt ~ (a0 v_n+1 + a1 v_n + a2 v_n-1) / dt,
+    BDF1: (1, -1, 0);  BDF2 with omega = dt / dt_prev: ((1+2w)/(1+w), -(1+w), w^2/(1+w)).
+
+PETSc TS was evaluated for the same role (bench/README.md, "Time integration").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from mpi4py import MPI
+
+import numpy as np
+from dolfinx import fem
+
+from .time_stepping import BDFStepController
+from .unknowns import Unknowns
+
+__all__ = [
+    "AdaptiveBDF",
+    "BDFTimeDerivative",
+    "ImplicitProblem",
+    "IntegratorStatistics",
+    "StepFailure",
+    "bdf_coefficients",
+]
+
+
+class StepFailure(RuntimeError):
+    """Newton did not converge even at the smallest allowed time step."""
+
+
+def bdf_coefficients(dt: float, previous_dt: float | None) -> tuple[float, float, float]:
+    """(a0, a1, a2) of variable-step BDF2, or BDF1 when ``previous_dt`` is None."""
+    if previous_dt is None:
+        return (1.0, -1.0, 0.0)
+    omega = dt / previous_dt
+    return ((1 + 2 * omega) / (1 + omega), -(1 + omega), omega**2 / (1 + omega))
+
+
+class BDFTimeDerivative:
+    """d/dt of the unknowns' physical values by variable-step BDF, as UFL expressions.
+
+    The forms are compiled once with the coefficients and the step as ``fem.Constant`` and the
+    two previous states as functions; :meth:`set_step` updates them before each solve.
+
+    Args:
+        mesh: Mesh of the constants.
+        unknowns: The problem's unknowns.
+    """
+
+    def __init__(self, mesh, unknowns: Unknowns):
+        self.unknowns = unknowns
+        self.coefficients = [fem.Constant(mesh, c) for c in (1.0, -1.0, 0.0)]
+        self.time_step = fem.Constant(mesh, 1.0)
+        self.previous = [[fem.Function(V) for V in unknowns.spaces] for _ in range(2)]
+
+    def rate(self, name: str):
+        """d(value)/dt of the unknown ``name`` [its unit per second]."""
+        unknown = self.unknowns[name]
+        i = self.unknowns.position(name)
+        a0, a1, a2 = self.coefficients
+        change = a0 * unknown.function + a1 * self.previous[0][i] + a2 * self.previous[1][i]
+        return unknown.scale * change / self.time_step
+
+    def set_step(self, dt: float, coefficients, states: Sequence[Sequence[np.ndarray]]) -> None:
+        """Step length, BDF coefficients and the previous states (newest first)."""
+        self.time_step.value = dt
+        for constant, value in zip(self.coefficients, coefficients, strict=True):
+            constant.value = value
+        for functions, state in zip(self.previous, states, strict=False):
+            for function, values in zip(functions, state, strict=True):
+                function.x.array[:] = values
+
+    def values(self) -> tuple[float, float, float]:
+        """The present coefficients (a0, a1, a2)."""
+        return tuple(float(c.value) for c in self.coefficients)
+
+
+class ImplicitProblem(Protocol):
+    """What the integrator needs of a model."""
+
+    unknowns: Unknowns
+    time_derivative: BDFTimeDerivative
+    comm: MPI.Comm
+
+    def newton_solve(self, dt: float) -> tuple[bool, int]:
+        """Newton from the present unknowns; (converged, iterations)."""
+
+
+@dataclass
+class IntegratorStatistics:
+    """Counters over a run (rejected: by the error estimate or a Newton failure)."""
+
+    accepted_steps: int = 0
+    rejected_steps: int = 0
+    newton_iterations: int = 0
+
+
+class AdaptiveBDF:
+    """Adaptive BDF1/BDF2 integration of an :class:`ImplicitProblem`.
+
+    Args:
+        problem: The model.
+        controller: Error estimate and step proposal.
+    """
+
+    def __init__(self, problem: ImplicitProblem, controller: BDFStepController):
+        self.problem = problem
+        self.controller = controller
+        self.statistics = IntegratorStatistics()
+        self.history: list[tuple[float, list[np.ndarray]]] = []
+        #: Called before each solve with the step's end time (time-dependent data, e.g. a
+        #: current that follows a drive cycle).
+        self.before_step: Callable[[float], None] = lambda end_time: None
+        #: Called after every accepted step with its length (the model records a row).
+        self.on_accept: Callable[[float], None] = lambda dt: None
+
+    @property
+    def time(self) -> float:
+        """Time of the last accepted state [s]."""
+        return self.history[-1][0]
+
+    def restart(self, time: float) -> None:
+        """Forget the history: the present unknowns are the state at ``time`` (first order)."""
+        self.history = [(time, self.problem.unknowns.state())]
+
+    def shift_history(self, position: int, shift: float) -> None:
+        """Subtract ``shift`` from the unknown at ``position`` in every stored state."""
+        for _, state in self.history:
+            state[position] -= shift
+
+    def try_step(self, dt: float, order: int, guess: Sequence[np.ndarray]) -> bool:
+        """Solve one step of ``dt`` from the last accepted state; True if Newton converged."""
+        t1, newest = self.history[-1]
+        previous_dt = t1 - self.history[-2][0] if order == 2 else None
+        states = [newest] if order == 1 else [newest, self.history[-2][1]]
+        self.problem.time_derivative.set_step(dt, bdf_coefficients(dt, previous_dt), states)
+        self.before_step(t1 + dt)
+        unknowns = self.problem.unknowns
+        unknowns.set_state(guess)
+        converged, iterations = self.problem.newton_solve(dt)
+        self.statistics.newton_iterations += iterations
+        finite = all(np.isfinite(u.function.x.array).all() for u in unknowns)
+        return converged and self.problem.comm.allreduce(finite, op=MPI.LAND)
+
+    def _accept(self, dt: float) -> None:
+        time = self.history[-1][0] + dt
+        self.history = [*self.history[-2:], (time, self.problem.unknowns.state())]
+        self.statistics.accepted_steps += 1
+        self.on_accept(dt)
+
+    def run(
+        self,
+        end_time: float,
+        event: Callable[[], float] | None = None,
+        output_times: Sequence[float] = (),
+        landing_times: Sequence[float] = (),
+        on_output: Callable[[], None] = lambda: None,
+    ) -> str:
+        """Integrate until ``end_time`` or the event; return ``"time"`` or ``"event"``.
+
+        Args:
+            end_time: Where to stop [s].
+            event: g(state) > 0 while the run may go on; the step where it reaches 0 is
+                shortened to end on it (to 1e-5 s or |g| < 1e-9).
+            output_times: Times the steps land on, where ``on_output`` is called.
+            landing_times: Further times the steps land on (breakpoints of the data).
+            on_output: Called at output times, at the end and at the event.
+        """
+        controller = self.controller
+        unknowns = self.problem.unknowns
+        everything = list(range(len(unknowns)))
+        dt = controller.initial_step_s
+        stops = sorted(float(t) for t in (*output_times, *landing_times) if t < end_time)
+        stops.append(end_time)
+        g_before = event() if event is not None else None
+        if g_before is not None and g_before <= 0:
+            return "event"
+        while True:
+            t1 = self.history[-1][0]
+            target = next(t for t in stops if t > t1 + 1e-12)
+            dt = min(dt, target - t1)
+            order = 2 if len(self.history) >= 2 else 1
+            guess = controller.predict(self.history, t1 + dt, everything)
+            if not self.try_step(dt, order, guess):
+                self.statistics.rejected_steps += 1
+                dt *= 0.25
+                if dt < controller.min_step_s:
+                    raise StepFailure(f"Newton failed at t = {t1:.6g} s with dt = {dt:.3g} s")
+                continue
+            state = unknowns.state()
+            error = controller.error(
+                self.history, t1 + dt, state, unknowns.differential, self.problem.comm
+            )
+            if error > 1.0:
+                self.statistics.rejected_steps += 1
+                dt = controller.next_step(dt, error, order)
+                continue
+            g = event() if event is not None else None
+            if g is not None and g <= 0:
+                dt = self._locate_event(dt, order, g_before, g, event)
+                self._accept(dt)
+                on_output()
+                return "event"
+            self._accept(dt)
+            g_before = g
+            now = self.time
+            at_end = now >= end_time - 1e-12
+            if at_end or any(abs(now - t) < 1e-9 for t in output_times):
+                on_output()
+            if at_end:
+                return "time"
+            dt = controller.next_step(dt, error, order)
+
+    def _locate_event(self, dt, order, g_lo, g_hi, event) -> float:
+        """Step length that ends on the event (Illinois regula falsi); its state is set."""
+        lo, hi = 0.0, dt
+        t1 = self.history[-1][0]
+        everything = list(range(len(self.problem.unknowns)))
+        side = 0
+        trial = hi
+        for _ in range(60):
+            trial = hi - g_hi * (hi - lo) / (g_hi - g_lo)
+            guess = self.controller.predict(self.history, t1 + trial, everything)
+            if not self.try_step(trial, order, guess):
+                raise StepFailure(f"Newton failed while locating an event near t = {t1:.6g} s")
+            g = event()
+            if abs(g) < 1e-9 or hi - lo < 1e-5:
+                break
+            if np.sign(g) == np.sign(g_hi):
+                hi, g_hi = trial, g
+                if side == -1:
+                    g_lo *= 0.5
+                side = -1
+            else:
+                lo, g_lo = trial, g
+                if side == 1:
+                    g_hi *= 0.5
+                side = 1
+        return trial

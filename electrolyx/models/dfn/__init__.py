@@ -1,0 +1,36 @@
+"""Doyle-Fuller-Newman lithium-ion cell model on a 1D (P2D), 2D (P3D) or 3D (P4D) cell mesh.
+
+Layers, each a module:
+
+* :mod:`.geometry`: the cell's layers, foils and tabs, and the mesh with its named parts;
+* :mod:`.problem`: the named unknowns and one residual block per law (the reactions of each
+  electrode from :mod:`electrolyx.forms.reactions`);
+* :mod:`electrolyx.integrator`: the shared adaptive BDF time integrator;
+* :mod:`.outputs`: voltage, integrals, profiles and maps from the same UFL expressions;
+* :mod:`.cell`: :class:`DFN`, the cell under current, power and voltage control;
+* :mod:`.case`: the case-file model (``[case] model = "dfn"``).
+"""
+
+from electrolyx.integrator import StepFailure
+
+from .cell import DFN, DFNSolution
+from .geometry import (
+    CellGeometry,
+    CurrentCollectorFoil,
+    DFNResolution,
+    LithiumCounterElectrode,
+    TabPlacement,
+)
+from .outputs import NODAL_FIELDS
+
+__all__ = [
+    "DFN",
+    "NODAL_FIELDS",
+    "CellGeometry",
+    "CurrentCollectorFoil",
+    "DFNResolution",
+    "DFNSolution",
+    "LithiumCounterElectrode",
+    "StepFailure",
+    "TabPlacement",
+]

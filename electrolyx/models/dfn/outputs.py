@@ -1,0 +1,293 @@
+"""What a DFN cell reports: voltage, integrals, profiles and maps, all from the solver's forms.
+
+Every output is computed from the UFL expressions of :mod:`electrolyx.models.dfn.problem`
+(assembled integrals, or nodal values by :class:`electrolyx.nodal_values.NodalValues`): the
+reaction current, overpotential, exchange current and open-circuit potential that the residual
+uses, never retyped in numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from electrolyx.forms.particle_diffusion import (
+    particle_average_concentration,
+    particle_surface_concentration,
+)
+from electrolyx.forms.reactions import DoubleLayer
+from electrolyx.forms.solid_conduction import solid_current_density
+from electrolyx.nodal_values import NodalValues
+
+from .geometry import LITHIUM
+from .problem import DFNProblem
+
+__all__ = ["NODAL_FIELDS", "DFNOutputs"]
+
+#: Fields of :meth:`DFNOutputs.nodal_fields` (maps over the whole cell, NaN where undefined).
+NODAL_FIELDS = (
+    "electrolyte_concentration_mol_m3",
+    "electrolyte_potential_V",
+    "solid_potential_V",
+    "particle_surface_concentration_mol_m3",
+    "particle_stoichiometry",
+    "interfacial_current_density_A_m2",
+    "overpotential_V",
+    "exchange_current_density_A_m2",
+    "open_circuit_potential_V",
+)
+
+#: Fields of each electrode in :meth:`DFNOutputs.profiles`, prefixed by "negative_"/"positive_".
+ELECTRODE_PROFILE_FIELDS = (
+    "electrode_potential_V",
+    "particle_surface_concentration_mol_m3",
+    "particle_stoichiometry",
+    "interfacial_current_density_A_m2",
+    "overpotential_V",
+    "exchange_current_density_A_m2",
+    "open_circuit_potential_V",
+)
+
+
+class DFNOutputs:
+    """Integrals, profiles and nodal maps of a :class:`DFNProblem` at its present state."""
+
+    def __init__(self, problem: DFNProblem):
+        self.problem = problem
+        layout = problem.layout
+        maps = problem.entity_maps
+        compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
+        self._lithium = [compile_(f) for f in problem.lithium_forms]
+        self._reaction = {
+            name: compile_(source * measure)
+            for name, (source, measure) in problem.reaction_current.items()
+        }
+        one = fem.Constant(layout.mesh, 1.0)
+        self._volumes = {
+            e.name: fem.form(one * problem.dx_vertex(e.tag)) for e in problem.electrodes
+        }
+        # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
+        ds = problem.ds
+        positive = problem.unknowns[problem.electrode["positive"].potential]
+        terminal = layout.tag(layout.positive_terminal)
+        self._terminal_potential = compile_(
+            positive.function / problem.terminal_area_m2 * ds(terminal)
+        )
+        if problem.counter_electrode is not None:
+            counter = ds(layout.tag(LITHIUM))
+            area = problem.integral(fem.form(one * counter))
+            eta = problem.balances[LITHIUM].reactions["lithium_metal"].outputs["overpotential_V"]
+            self._counter_overpotential = compile_(eta / area * counter)
+        self._nodal: dict[int, NodalValues] = {}
+        self._profile_space = fem.functionspace(layout.mesh, ("Lagrange", 1))
+        self._collector_forms = None
+
+    # ------------------------------------------------------------ integrals
+    def terminal_potential(self) -> float:
+        """Mean of the positive phi_s unknown (scaled, without offset) over the terminal."""
+        return self.problem.integral(self._terminal_potential)
+
+    def voltage(self) -> float:
+        """Terminal voltage phi_s(L) - phi_s(0), or phi_s(L) - phi_Li in a half cell [V]."""
+        offset = float(self.problem.potential_offset.value)
+        return (self.terminal_potential() + offset) * self.problem.thermal_voltage_ref
+
+    def lithium_overpotential_V(self) -> float:
+        """Half cell: overpotential of the lithium metal eta_Li = phi_Li - phi_e(0) - 0 [V]."""
+        if self.problem.counter_electrode is None:
+            raise ValueError("a full cell has no lithium counter electrode")
+        return self.problem.integral(self._counter_overpotential)
+
+    def lithium_mol(self) -> float:
+        """Lithium in the electrolyte and all particles [mol]."""
+        per_area = sum(self.problem.integral(f) for f in self._lithium)
+        return per_area * self.problem.layout.area_scale
+
+    def reaction_current_A(self) -> dict[str, float]:
+        """Integral of a_s j over each electrode (j_Li over the metal), whole cell [A]."""
+        scale = self.problem.layout.area_scale
+        return {name: self.problem.integral(f) * scale for name, f in self._reaction.items()}
+
+    def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
+        """Electrode-averaged particle concentrations (negative, positive) [mol/m3].
+
+        The negative one is NaN in a half cell.
+        """
+        problem = self.problem
+        values = [] if "negative" in problem.electrode else [float("nan")]
+        for electrode, form in zip(problem.electrodes, self._lithium[1:], strict=True):
+            eps_s = electrode.params.active_material_volume_fraction
+            volume = problem.integral(self._volumes[electrode.name])
+            values.append(problem.integral(form) / (eps_s * volume))
+        return values[0], values[1]
+
+    # -------------------------------------------------------------- nodal values
+    def _expressions(self) -> dict[str, tuple]:
+        """Name -> (UFL expression, vertex measure) of every nodal output."""
+        problem = self.problem
+        dxv = problem.dx_vertex
+        expressions = {
+            "electrolyte_concentration_mol_m3": (
+                problem.value("electrolyte_concentration"),
+                problem.dx_vertex_electrolyte,
+            ),
+            "electrolyte_potential_V": (
+                problem.value("electrolyte_potential"),
+                problem.dx_vertex_electrolyte,
+            ),
+        }
+        for electrode in problem.electrodes:
+            side, measure = electrode.side, dxv(electrode.tag)
+            conductor = measure
+            if electrode.foil is not None:
+                conductor = dxv((electrode.tag, problem.layout.tag(electrode.foil[0])))
+            phi_s = problem.value(electrode.potential)
+            c_s = problem.value(electrode.concentration)
+            c_max = electrode.params.max_concentration_mol_m3
+            balance = problem.balances[electrode.name]
+            intercalation = balance.reactions["intercalation"].outputs
+            fields = {
+                "electrode_potential_V": (phi_s, measure),
+                "solid_potential_V": (phi_s, conductor),
+                "particle_surface_concentration_mol_m3": (
+                    particle_surface_concentration(c_s),
+                    measure,
+                ),
+                "particle_stoichiometry": (
+                    particle_average_concentration(c_s, electrode.grid) / c_max,
+                    measure,
+                ),
+                "interfacial_current_density_A_m2": (
+                    intercalation["intercalation_current_density_A_m2"],
+                    measure,
+                ),
+                "overpotential_V": (intercalation["overpotential_V"], measure),
+                "exchange_current_density_A_m2": (
+                    intercalation["exchange_current_density_A_m2"],
+                    measure,
+                ),
+                "open_circuit_potential_V": (intercalation["open_circuit_potential_V"], measure),
+            }
+            if any(isinstance(r, DoubleLayer) for r in electrode.reactions):
+                current = balance.reactions["double_layer"].outputs
+                fields["double_layer_current_density_A_m2"] = (
+                    current["double_layer_current_density_A_m2"],
+                    measure,
+                )
+            expressions.update({f"{side}_{name}": value for name, value in fields.items()})
+        return expressions
+
+    def _nodal_values(self, space: fem.FunctionSpace) -> dict[str, np.ndarray]:
+        key = id(space)
+        if key not in self._nodal:
+            self._nodal[key] = NodalValues(space, self._expressions(), self.problem.entity_maps)
+        return self._nodal[key].evaluate()
+
+    def nodal_fields(self, space: fem.FunctionSpace) -> dict[str, np.ndarray]:
+        """:data:`NODAL_FIELDS` at the local nodes of a scalar P1 space of the cell mesh.
+
+        Electrolyte concentration and potential, solid potential (electrodes and foils),
+        particle surface concentration, particle-average stoichiometry (the local state of
+        charge), intercalation current density j, its overpotential, exchange current density
+        and open-circuit potential; SI units, NaN where a field is not defined.
+        """
+        values = self._nodal_values(space)
+        fields = {}
+        for name in NODAL_FIELDS:
+            if name in values:
+                fields[name] = values[name]
+                continue
+            merged = np.full(
+                space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts, np.nan
+            )
+            for electrode in self.problem.electrodes:
+                part = values[f"{electrode.side}_{name}"]
+                merged = np.where(np.isnan(merged), part, merged)
+            fields[name] = merged
+        return fields
+
+    def profiles(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Profiles across the cell: name -> (x [m], value), SI units (collective).
+
+        In 2D/3D along the through-stack line of the mesh nearest the electrodes' middle.
+        """
+        values = self._nodal_values(self._profile_space)
+        result = {}
+        for name in ("electrolyte_concentration_mol_m3", "electrolyte_potential_V"):
+            result[name] = self._gather(values[name])
+        for electrode in self.problem.electrodes:
+            for field in ELECTRODE_PROFILE_FIELDS:
+                name = f"{electrode.side}_{field}"
+                result[name] = self._gather(values[name])
+            if f"{electrode.side}_double_layer_current_density_A_m2" in values:
+                name = f"{electrode.side}_double_layer_current_density_A_m2"
+                result[name] = self._gather(values[name])
+        return result
+
+    def _gather(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(x, value) of the owned nodes where the value is defined, over all ranks, by x."""
+        space = self._profile_space
+        layout = self.problem.layout
+        owned = space.dofmap.index_map.size_local
+        coordinates = space.tabulate_dof_coordinates()[:owned]
+        values = values[:owned]
+        keep = ~np.isnan(values)
+        if layout.geometry is not None:
+            gdim = layout.mesh.geometry.dim
+            tolerance = 1e-9 * layout.geometry.height_m
+            keep &= np.all(
+                np.abs(coordinates[:, 1:gdim] - layout.profile_point) < tolerance, axis=1
+            )
+        comm = self.problem.comm
+        xs = np.concatenate(comm.allgather(coordinates[keep, 0]))
+        vs = np.concatenate(comm.allgather(values[keep]))
+        order = np.argsort(xs, kind="stable")
+        return xs[order], vs[order]
+
+    def collector_current_density(self, space: fem.FunctionSpace) -> np.ndarray:
+        """i_s = -sigma_cc grad(phi_s) in the foils at the nodes of a P1 vector space [A/m2].
+
+        Nodal averages of the cell values (lumped L2 projection over the foil cells); NaN off
+        the foils. Shape (local nodes, gdim).
+        """
+        problem = self.problem
+        gdim = problem.layout.mesh.geometry.dim
+        if self._collector_forms is None:
+            test = ufl.TestFunction(space)
+            numerator = denominator = None
+            for electrode in problem.electrodes:
+                if electrode.foil is None:
+                    continue
+                name, conductivity = electrode.foil
+                measure = problem.dx_vertex(problem.layout.tag(name))
+                current = solid_current_density(problem.value(electrode.potential), conductivity)
+                terms = (ufl.inner(current, test) * measure, test[0] * measure)
+                if numerator is None:
+                    numerator, denominator = terms
+                else:
+                    numerator, denominator = numerator + terms[0], denominator + terms[1]
+            self._collector_forms = (
+                ()
+                if numerator is None
+                else (
+                    fem.form(numerator, entity_maps=problem.entity_maps),
+                    fem.form(denominator),
+                )
+            )
+        size = space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts
+        result = np.full((size, gdim), np.nan)
+        if not self._collector_forms:
+            return result
+        import dolfinx
+
+        vectors = []
+        for compiled in self._collector_forms:
+            vector = fem.assemble_vector(compiled)
+            vector.scatter_reverse(dolfinx.la.InsertMode.add)
+            vector.scatter_forward()
+            vectors.append(vector.array.reshape(size, gdim))
+        weight = vectors[1][:, :1]
+        inside = weight[:, 0] > 0
+        result[inside] = vectors[0][inside] / weight[inside]
+        return result

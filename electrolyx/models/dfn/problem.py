@@ -1,0 +1,603 @@
+"""The DFN problem: named unknowns on their (sub)meshes and one residual block per law.
+
+    electrolyte salt    d(eps c_e)/dt + div N_e = a_s sum_k s_e,k         (electrolyte_diffusion)
+    electrolyte charge  div i_e = a_s j                                   (electrolyte_conduction)
+    solid charge        div i_s = -a_s j                                  (solid_conduction)
+    particles           dc_s/dt = r^-2 d/dr(r^2 D_s dc_s/dr),
+                        -D_s dc_s/dr = sum_k N_s,k at r = R               (particle_diffusion)
+    interface           j = sum_k j_k over the electrode's reactions      (forms.reactions)
+
+with N_e = -D_e B grad c_e + t+ i_e / F, i_e the concentrated-solution current
+(thermodynamic factor chi, transference number t+), D_e B and kappa B the effective transport
+properties (B = eps^b or eps / tau, :mod:`electrolyx.forms.effective_transport`). The electrolyte
+unknowns live on the electrolyte-filled regions, phi_s on each electrode and its foil, c_s
+(a vector of radial nodes per mesh node) on each electrode; the forms are the same in 1D, 2D and
+3D.
+
+Boundary conditions: phi_s = 0 at the negative terminal (the potential reference), the applied
+current i_s.n = I / A (or P / (A V)) at the positive terminal, or phi_s = V there under voltage
+control; insulated electrolyte; a half cell's lithium counter electrode exchanges j_Li with the
+electrolyte at x = 0 (its potential is the reference).
+
+Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage
+at the reference temperature) and every residual divided by its natural size (charge by the 1C
+current through one column of cells, lithium by the same over F), so that Newton's tolerances
+mean the same for every cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem.petsc import NonlinearProblem
+
+from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.forms.effective_transport import effective_property
+from electrolyx.forms.electrolyte_conduction import (
+    electrolyte_charge_conservation_residual,
+    electrolyte_current_density,
+)
+from electrolyx.forms.electrolyte_diffusion import (
+    electrolyte_diffusion_residual,
+    electrolyte_salt_flux,
+)
+from electrolyx.forms.kinetics import Kinetics
+from electrolyx.forms.particle_diffusion import (
+    particle_average_concentration,
+    particle_diffusion_residual,
+    particle_surface_concentration,
+    radial_grid,
+)
+from electrolyx.forms.reactions import (
+    DoubleLayer,
+    Intercalation,
+    Interface,
+    InterfacialBalance,
+    LithiumMetal,
+    Reaction,
+    interfacial_balance,
+)
+from electrolyx.forms.solid_conduction import (
+    solid_charge_conservation_residual,
+    solid_current_density,
+)
+from electrolyx.integrator import BDFTimeDerivative
+from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.unknowns import Unknowns
+
+from .geometry import (
+    LITHIUM,
+    NEGATIVE,
+    POSITIVE,
+    SEPARATOR,
+    CellLayout,
+    DFNResolution,
+    LithiumCounterElectrode,
+    Submesh,
+)
+
+__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
+
+
+def default_reactions(
+    params: ElectrodeParameters, kinetics: Kinetics | None, double_layer: bool
+) -> list[Reaction]:
+    """The reactions of an electrode: intercalation, and the double layer if asked for.
+
+    Intercalation follows ``kinetics`` (default: Butler-Volmer with the set's transfer
+    coefficients); the double-layer current is added when asked for and the set has a
+    capacitance.
+    """
+    if kinetics is None:
+        kinetics = Kinetics(
+            "butler-volmer",
+            params.anodic_transfer_coefficient,
+            params.cathodic_transfer_coefficient,
+        )
+    reactions: list[Reaction] = [Intercalation(params, kinetics)]
+    if double_layer and params.double_layer_capacity_F_m2 > 0:
+        reactions.append(DoubleLayer(params.double_layer_capacity_F_m2))
+    return reactions
+
+
+class ElectrodeDomain:
+    """One electrode: its submeshes, radial grid, spaces and reactions.
+
+    phi_s lives on the electrode and its current-collector foil (if resolved), c_s on the
+    electrode only.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        params: ElectrodeParameters,
+        layout: CellLayout,
+        radial_points: int,
+        radial_refinement: float,
+        reactions: Sequence[Reaction],
+    ):
+        self.name = name
+        self.side = name.split("_")[0]
+        self.params = params
+        self.tag = layout.tag(name)
+        self.foil = layout.foils.get(name)
+        conductor = [name] if self.foil is None else [name, self.foil[0]]
+        self.conductor = Submesh(layout.mesh_data, conductor)
+        self.particles = self.conductor if self.foil is None else Submesh(layout.mesh_data, [name])
+        self.grid = radial_grid(radial_points, radial_refinement)
+        self.potential_space = fem.functionspace(self.conductor.mesh, ("Lagrange", 1))
+        self.concentration_space = fem.functionspace(
+            self.particles.mesh, ("Lagrange", 1, (self.grid.size,))
+        )
+        self.reactions = list(reactions)
+
+    @property
+    def potential(self) -> str:
+        """Name of the electrode's solid-potential unknown."""
+        return f"solid_potential_{self.side}"
+
+    @property
+    def concentration(self) -> str:
+        """Name of the electrode's particle-concentration unknown."""
+        return f"particle_concentration_{self.side}"
+
+    @property
+    def entity_maps(self) -> list:
+        """Entity maps of its submeshes."""
+        maps = [self.conductor.entity_map]
+        return maps if self.particles is self.conductor else [*maps, self.particles.entity_map]
+
+
+def factor_without_structural_zeros(problem: NonlinearProblem, unknowns) -> None:
+    """Assemble and factor the Jacobian without the zeros its sparsity pattern carries.
+
+    The particle and kinetics terms use vertex quadrature: they couple the unknowns of one node
+    only, but the pattern of a cell integral couples every node of the cell, e.g. all radial
+    unknowns of all 27 neighbours of a hexahedral vertex (~280 entries per row, mostly exact
+    zeros): inserting them and the direct solver's fill-in for them dominate the cost. The
+    entries that are zero at a randomly perturbed state (below 1e-14 of their row's largest)
+    are zero at every state; the Jacobian is assembled into a matrix without them and factored:
+    the same Newton step, many times cheaper in 2D and 3D.
+    """
+    from dolfinx.fem.petsc import assemble_jacobian, assign
+
+    snes = problem.solver
+    matrix = problem.A
+    _, _, (_, _, context) = snes.getJacobian()
+    saved = [u.x.array.copy() for u in unknowns]
+    rng = np.random.default_rng(0)
+    for u in unknowns:
+        u.x.array[:] *= 1.0 + 1e-3 * rng.standard_normal(u.x.array.size)
+        u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
+    assign(unknowns, problem.x)
+    assemble_jacobian(snes, problem.x, matrix, None, **context)
+    for u, values in zip(unknowns, saved, strict=True):
+        u.x.array[:] = values
+    assign(unknowns, problem.x)
+    offsets, columns, values = matrix.getValuesCSR()
+    rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    row_max = np.maximum.reduceat(np.abs(values), offsets[:-1]) if values.size else values
+    keep = np.abs(values) > 1e-14 * row_max[rows]
+    compressed_offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, offsets[:-1]))])
+    compressed_offsets = compressed_offsets.astype(offsets.dtype)
+    compressed = PETSc.Mat().createAIJ(
+        matrix.getSizes(),
+        csr=(compressed_offsets, columns[keep], values[keep]),
+        comm=matrix.comm,
+    )
+    # Assemble straight into the compressed matrix: its local-to-global maps are the full one's,
+    # and element entries outside its pattern (the zeros) are dropped on insertion.
+    compressed.setLGMap(*matrix.getLGMap())
+    compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    snes.setJacobian(assemble_jacobian, compressed, compressed, kargs=context)
+    # The full-pattern matrix was only needed to find the pattern: free it (10.9 M entries on
+    # the 38 k-unknown 3D mesh); the problem owns (and destroys) the compressed one instead.
+    matrix.destroy()
+    problem._A = compressed
+
+
+class DFNProblem:
+    """Unknowns, residual blocks and Newton solvers of a DFN cell.
+
+    Args:
+        layout: The cell mesh and its parts.
+        parameters: The parameter set.
+        resolution: Radial grids (and the mesh it was built with).
+        double_layer: Add the double-layer current to each electrode's reactions.
+        temperature_K: Temperature of the laws (a ``fem.Constant`` on the mesh is made).
+        counter_electrode: The lithium counter electrode of a half cell, or None.
+        kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
+            reaction (default: Butler-Volmer with the set's transfer coefficients).
+    """
+
+    def __init__(
+        self,
+        layout: CellLayout,
+        parameters: CellParameters,
+        resolution: DFNResolution,
+        double_layer: bool,
+        temperature_K: float,
+        counter_electrode: LithiumCounterElectrode | None,
+        kinetics: dict[str, Kinetics] | None = None,
+    ):
+        self.layout = layout
+        self.parameters = parameters
+        self.counter_electrode = counter_electrode
+        self.comm = layout.comm
+        p = parameters
+        mesh = layout.mesh
+        kinetics = kinetics or {}
+        unknown_sides = set(kinetics) - {"negative", "positive"}
+        if unknown_sides:
+            raise ValueError(
+                f"kinetics given for {sorted(unknown_sides)}: allowed negative, positive"
+            )
+        electrodes = [(POSITIVE, p.positive, resolution.positive_radial_points)]
+        if counter_electrode is None:
+            electrodes.insert(0, (NEGATIVE, p.negative, resolution.negative_radial_points))
+        self.electrodes = [
+            ElectrodeDomain(
+                name,
+                params,
+                layout,
+                points,
+                resolution.radial_surface_refinement,
+                default_reactions(params, kinetics.get(name.split("_")[0]), double_layer),
+            )
+            for name, params, points in electrodes
+        ]
+        self.electrode = {e.side: e for e in self.electrodes}
+        electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
+        electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
+        self.thermal_voltage_ref = GAS_CONSTANT * p.reference_temperature_K / FARADAY
+        vt = self.thermal_voltage_ref
+        # phi_s of the positive electrode is V_T (u + offset): the unknown u stays within a
+        # fraction of V_T of the terminal (DFN.recentre), so that the stiff rows of a metal
+        # foil (sigma_cc ~ 1e7 S/m) do not lose the residual to round-off in |phi_s|.
+        self.potential_offset = fem.Constant(mesh, 0.0)
+        unknowns = Unknowns()
+        unknowns.add(
+            "electrolyte_concentration",
+            electrolyte_space,
+            p.electrolyte.initial_concentration_mol_m3,
+            differential=True,
+        )
+        unknowns.add("electrolyte_potential", electrolyte_space.clone(), vt, double_layer)
+        for electrode in self.electrodes:
+            offset = self.potential_offset if electrode.side == "positive" else None
+            unknowns.add(electrode.potential, electrode.potential_space, vt, double_layer, offset)
+            unknowns.add(
+                electrode.concentration,
+                electrode.concentration_space,
+                electrode.params.max_concentration_mol_m3,
+                differential=True,
+            )
+        self.unknowns = unknowns
+        #: The concentrations: what a change of control must not move.
+        self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
+        self.time_derivative = BDFTimeDerivative(mesh, unknowns)
+        self.temperature = fem.Constant(mesh, float(temperature_K))
+        self.applied_current_density = fem.Constant(mesh, 0.0)
+        self.applied_power_density = fem.Constant(mesh, 0.0)
+        self.terminal_voltage = fem.Constant(mesh, 0.0)
+        self.entity_maps = [m for e in self.electrodes for m in e.entity_maps]
+        if layout.electrolyte is not None:
+            self.entity_maps.append(layout.electrolyte.entity_map)
+        self._residual_floor = self._round_off_floor()
+        self._measures()
+        self._build_forms()
+
+    # ----------------------------------------------------------------- forms
+    def _round_off_floor(self) -> float:
+        """Newton's absolute tolerance on the scaled residual.
+
+        1e-11, or the round-off level of a foil's rows, eps x sigma_cc V_T / (h_cc i_1C) (~1e-7
+        for copper), if that is larger.
+        """
+        p = self.parameters
+        geometry = self.layout.geometry
+        one_c_density = p.one_c_current_A() / p.electrode_area_m2
+        floor = 1e-11
+        for foil in (geometry.negative_foil, geometry.positive_foil) if geometry else ():
+            if foil is not None:
+                stiffness = foil.conductivity_S_m * self.thermal_voltage_ref * foil.cells
+                stiffness /= foil.thickness_m * one_c_density
+                floor = max(floor, 2e-16 * stiffness)
+        return floor
+
+    def _measures(self) -> None:
+        mesh = self.layout.mesh
+        tags = self.layout.mesh_data.cell_tags
+        self.dx = ufl.Measure(
+            "dx", domain=mesh, subdomain_data=tags, metadata={"quadrature_degree": 2}
+        )
+        self.dx_vertex = ufl.Measure(
+            "dx",
+            domain=mesh,
+            subdomain_data=tags,
+            metadata={"quadrature_rule": "vertex", "quadrature_degree": 1},
+        )
+        self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.layout.mesh_data.facet_tags)
+        electrolyte = self.layout.electrolyte
+        # The electrolyte's cells: all of them, or (with foils) its submesh's regions.
+        self.dx_electrolyte = self.dx if electrolyte is None else self.dx(electrolyte.tags)
+        self.dx_vertex_electrolyte = (
+            self.dx_vertex if electrolyte is None else self.dx_vertex(electrolyte.tags)
+        )
+        one = fem.Constant(mesh, 1.0)
+        terminal = self.layout.tag(self.layout.positive_terminal)
+        self.terminal_area_m2 = self.integral(fem.form(one * self.ds(terminal)))
+
+    def integral(self, compiled: fem.Form) -> float:
+        """Global value of a compiled scalar form."""
+        return self.comm.allreduce(fem.assemble_scalar(compiled), op=MPI.SUM)
+
+    def value(self, name: str):
+        """Physical value of the unknown ``name`` (UFL)."""
+        return self.unknowns[name].value()
+
+    def _transport_efficiency(self) -> tuple[fem.Function, fem.Function]:
+        """Piecewise-constant porosity and electrolyte transport efficiency B of each region."""
+        p = self.parameters
+        layout = self.layout
+        dg0 = fem.functionspace(layout.mesh, ("DG", 0))
+        porosity = fem.Function(dg0, name="porosity")
+        efficiency = fem.Function(dg0, name="transport_efficiency")
+        regions = {NEGATIVE: p.negative, SEPARATOR: p.separator, POSITIVE: p.positive}
+        for name in layout.electrolyte_regions:
+            cells = layout.mesh_data.cell_tags.find(layout.tag(name))
+            porosity.x.array[cells] = regions[name].porosity
+            efficiency.x.array[cells] = regions[name].electrolyte_transport_efficiency
+        return porosity, efficiency
+
+    def _build_forms(self) -> None:
+        p = self.parameters
+        layout = self.layout
+        rate = self.time_derivative.rate
+        dx, dxv, ds = self.dx, self.dx_vertex, self.ds
+        self.porosity, efficiency = self._transport_efficiency()
+        tests = {
+            name: ufl.TestFunction(space)
+            for name, space in zip(self.unknowns.names, self.unknowns.spaces, strict=True)
+        }
+        temperature = self.temperature
+        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        electrolyte = p.electrolyte
+        c_e = self.value("electrolyte_concentration")
+        phi_e = self.value("electrolyte_potential")
+        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
+        i_e = electrolyte_current_density(
+            c_e,
+            phi_e,
+            effective_property(electrolyte.conductivity(c_e, temperature, mod=ufl), efficiency),
+            transference,
+            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
+            thermal_voltage,
+        )
+        n_e = electrolyte_salt_flux(
+            c_e,
+            effective_property(electrolyte.diffusivity(c_e, temperature, mod=ufl), efficiency),
+            transference,
+            i_e,
+        )
+        # Residual scales: charge by the 1C current through one column of cells (in 1D the 1C
+        # current density), lithium by the same over F.
+        current_scale = p.one_c_current_A() / p.electrode_area_m2 * layout.in_plane_cell_area_m2
+        molar_scale = current_scale / FARADAY
+        # The applied current enters through the positive terminal (a face or a tab's end) at
+        # the density that carries this geometry's share of it: I/A * A_geometry / A_terminal.
+        terminal = layout.tag(layout.positive_terminal)
+        terminal_factor = layout.modelled_area_m2 / self.terminal_area_m2
+
+        charge_sources, molar_sources = [], []
+        electrode_blocks = {}
+        #: electrode (or counter electrode) name -> its reactions' terms, for outputs
+        self.balances: dict[str, InterfacialBalance] = {}
+        #: name -> (a_s j [A/m3] or j [A/m2], measure): the reaction currents to integrate
+        self.reaction_current: dict[str, tuple] = {}
+        for electrode in self.electrodes:
+            ep = electrode.params
+            phi_s = self.value(electrode.potential)
+            c_s = self.value(electrode.concentration)
+            surface_rate = None
+            if any(isinstance(r, DoubleLayer) for r in electrode.reactions):
+                surface_rate = rate(electrode.potential) - rate("electrolyte_potential")
+            balance = interfacial_balance(
+                electrode.reactions,
+                Interface(
+                    solid_potential=phi_s,
+                    electrolyte_potential=phi_e,
+                    electrolyte_concentration=c_e,
+                    temperature=temperature,
+                    particle_surface_concentration=particle_surface_concentration(c_s),
+                    surface_potential_difference_rate=surface_rate,
+                ),
+            )
+            self.balances[electrode.name] = balance
+            a_s = ep.specific_surface_area_1_m
+            measure = dxv(electrode.tag)
+            self.reaction_current[electrode.name] = (a_s * balance.current_density, measure)
+            charge_sources.append((a_s * balance.current_density, measure))
+            molar_sources.append((a_s * balance.electrolyte_lithium_source, measure))
+            particle_form = particle_diffusion_residual(
+                c_s,
+                rate(electrode.concentration),
+                tests[electrode.concentration],
+                electrode.grid,
+                ep.particle_radius_m,
+                lambda c, ep=ep: ep.particle_diffusivity(c, temperature, mod=ufl),
+                balance.particle_lithium_outflux,
+                ep.active_material_volume_fraction,
+                measure,
+            )
+            boundary = []
+            if electrode.side == "positive":
+                # i_s.n = I/A under current control, P/(A V) under power control, V = phi_s(L),
+                # times A_geometry / A_terminal.
+                boundary.append(
+                    (
+                        terminal_factor
+                        * (self.applied_current_density + self.applied_power_density / phi_s),
+                        ds(terminal),
+                    )
+                )
+            w = tests[electrode.potential]
+            solid_form = solid_charge_conservation_residual(
+                solid_current_density(phi_s, ep.effective_conductivity_S_m),
+                w,
+                dx(electrode.tag),
+                charge_sources[-1:],
+                boundary,
+            )
+            if electrode.foil is not None:
+                # The current-collector foil: div(-sigma_cc grad phi_s) = 0.
+                foil_name, foil_conductivity = electrode.foil
+                solid_form += solid_charge_conservation_residual(
+                    solid_current_density(phi_s, foil_conductivity),
+                    w,
+                    dx(layout.tag(foil_name)),
+                    [],
+                )
+            electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
+            electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
+
+        if self.counter_electrode is not None:
+            # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
+            counter = ds(layout.tag(LITHIUM))
+            balance = interfacial_balance(
+                [LithiumMetal(self.counter_electrode.exchange_current_density_A_m2)],
+                Interface(0.0, phi_e, c_e, temperature),
+            )
+            self.balances[LITHIUM] = balance
+            self.reaction_current[LITHIUM] = (balance.current_density, counter)
+            charge_sources.append((balance.current_density, counter))
+            molar_sources.append((balance.electrolyte_lithium_source, counter))
+
+        blocks = {
+            "electrolyte_concentration": (1.0 / molar_scale)
+            * electrolyte_diffusion_residual(
+                rate("electrolyte_concentration"),
+                tests["electrolyte_concentration"],
+                self.porosity,
+                n_e,
+                self.dx_electrolyte,
+                molar_sources,
+            ),
+            "electrolyte_potential": (1.0 / current_scale)
+            * electrolyte_charge_conservation_residual(
+                i_e, tests["electrolyte_potential"], self.dx_electrolyte, charge_sources
+            ),
+            **electrode_blocks,
+        }
+        self.residual_blocks = [blocks[name] for name in self.unknowns.names]
+        # Lithium inventory [mol per m2 of modelled area].
+        self.lithium_forms = [
+            self.porosity * c_e * self.dx_electrolyte,
+            *(
+                e.params.active_material_volume_fraction
+                * particle_average_concentration(self.value(e.concentration), e.grid)
+                * dxv(e.tag)
+                for e in self.electrodes
+            ),
+        ]
+
+    # ---------------------------------------------------------------- solvers
+    def terminal_dofs(self, name: str, electrode: ElectrodeDomain) -> np.ndarray:
+        """Dofs of the electrode's phi_s on the facet group ``name`` (local, ghosts included)."""
+        layout = self.layout
+        topology = layout.mesh.topology
+        fdim = topology.dim - 1
+        facets = layout.mesh_data.facet_tags.find(layout.tag(name))
+        topology.create_connectivity(fdim, 0)
+        vertices = dolfinx.mesh.compute_incident_entities(topology, facets, fdim, 0)
+        sub_vertices = electrode.conductor.vertex_map.sub_topology_to_topology(vertices, True)
+        if np.any(sub_vertices < 0):
+            raise ValueError(f"the terminal {name!r} is not on the {electrode.name}")
+        submesh = electrode.conductor.mesh
+        submesh.topology.create_connectivity(0, submesh.topology.dim)
+        return fem.locate_dofs_topological(
+            electrode.potential_space, 0, sub_vertices.astype(np.int32)
+        )
+
+    def build_solvers(self) -> None:
+        """The current-controlled Newton problem (the voltage-controlled one on demand)."""
+        layout = self.layout
+        if self.counter_electrode is not None:
+            # The lithium metal's potential is the reference: no Dirichlet condition.
+            self.bcs = []
+        else:
+            negative = self.electrode["negative"]
+            dofs = self.terminal_dofs(layout.negative_terminal, negative)
+            self.bcs = [fem.dirichletbc(0.0, dofs, negative.potential_space)]
+        # Under voltage control the positive terminal is an equipotential at V.
+        positive = self.electrode["positive"]
+        dofs = self.terminal_dofs(layout.positive_terminal, positive)
+        self._terminal_bc = fem.dirichletbc(self.terminal_voltage, dofs, positive.potential_space)
+        self.current_problem = self._nonlinear_problem(self.bcs, "dfn_current")
+        self.voltage_problem: NonlinearProblem | None = None
+        self.active_problem = self.current_problem
+
+    def use_voltage_control(self, voltage_control: bool) -> None:
+        """Switch between the current/power-controlled and the voltage-controlled problem."""
+        if voltage_control and self.voltage_problem is None:
+            self.voltage_problem = self._nonlinear_problem(
+                [*self.bcs, self._terminal_bc], "dfn_voltage"
+            )
+            if self.layout.geometry is not None:
+                factor_without_structural_zeros(self.voltage_problem, self.unknowns.functions)
+        self.active_problem = self.voltage_problem if voltage_control else self.current_problem
+
+    def _nonlinear_problem(self, bcs, name: str) -> NonlinearProblem:
+        return NonlinearProblem(
+            self.residual_blocks,
+            self.unknowns.functions,
+            bcs=bcs,
+            entity_maps=self.entity_maps,
+            kind="mpi",
+            petsc_options_prefix=f"{name}_{id(self)}_",
+            petsc_options={
+                "snes_type": "newtonls",
+                "snes_linesearch_type": "none",
+                "snes_atol": self._residual_floor,
+                "snes_rtol": 1e-12,
+                "snes_stol": 1e-14,
+                "snes_max_it": 12,
+                "ksp_type": "preonly",
+                "pc_type": "lu",
+                # PETSc's own LU (reverse Cuthill-McKee ordering) is about twice as fast as
+                # MUMPS on these small banded 1D systems; MUMPS (nested-dissection fill
+                # reduction) when distributed and in 2D/3D.
+                **(
+                    {"pc_factor_mat_solver_type": "mumps"}
+                    if self.comm.size > 1 or self.layout.geometry is not None
+                    else {
+                        "pc_factor_mat_solver_type": "petsc",
+                        "pc_factor_mat_ordering_type": "rcm",
+                    }
+                ),
+            },
+        )
+
+    def newton_solve(self, dt: float) -> tuple[bool, int]:
+        """Newton from the present unknowns; (converged, iterations).
+
+        A step-norm stop (stol) at a huge residual is no convergence: the residual must be
+        small, above the round-off floor of the storage terms (which grows like 1/dt).
+        """
+        self.active_problem.solve()
+        snes = self.active_problem.solver
+        floor = 1e-6 + 1e-13 / dt + 10 * self._residual_floor
+        reason, norm = snes.getConvergedReason(), snes.getFunctionNorm()
+        converged = reason > 0 and norm < floor
+        # Newton stalled at the round-off level just above snes_atol (j0 ~ (c_max - c_surf)^0.5
+        # loses digits as a particle surface fills, at a half cell's end of discharge): accept.
+        stalled = reason == PETSc.SNES.ConvergedReason.DIVERGED_MAX_IT
+        stalled = stalled and norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
+        return converged or stalled, snes.getIterationNumber()
