@@ -48,23 +48,25 @@ from dolfinx.fem.petsc import assemble_vector as assemble_petsc_vector
 from dolfinx.fem.petsc import assign as petsc_assign
 
 from ..constants import FARADAY, GAS_CONSTANT
-from ..forms.butler_volmer import (
-    butler_volmer_current_density,
-    double_layer_current_density,
-    interfacial_current_density,
-    overpotential,
-)
 from ..forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
     electrolyte_current_density,
 )
 from ..forms.electrolyte_diffusion import electrolyte_diffusion_residual, electrolyte_salt_flux
+from ..forms.kinetics import Kinetics
+from ..forms.reactions import (
+    DoubleLayer,
+    Intercalation,
+    Interface,
+    LithiumMetal,
+    interfacial_balance,
+)
 from ..forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
 from ..forms.solid_diffusion import solid_diffusion_residual
 from ..meshes.gmsh_tools import physical_tag
 from ..meshes.packing import Packing, packing_mesh
 from ..output import PhaseTimer, ResultWriter
-from ..parameters import chen2020
+from ..parameters import BPXError, parameter_set, read_bpx
 from ..parameters.base import CellParameters
 from ..schema import CaseError
 from ..solver import NewtonFailure, petsc_options_from_case
@@ -180,6 +182,8 @@ class ResolvedHalfCell:
         double_layer: Add C_dl d(phi_s - phi_e)/dt to the interfacial current.
         lithium_exchange_current_density: j0 of the lithium-metal counter electrode [A/m2].
         petsc_options: SNES/KSP options.
+        kinetics: Kinetic law of the intercalation reaction at the particle surfaces (default:
+            Butler-Volmer with the set's transfer coefficients).
     """
 
     def __init__(
@@ -193,6 +197,7 @@ class ResolvedHalfCell:
         double_layer: bool = False,
         lithium_exchange_current_density: float = 10.0,
         petsc_options: dict[str, Any] | None = None,
+        kinetics: Kinetics | None = None,
     ):
         self.mesh_data = mesh_data
         self.mesh = mesh = mesh_data.mesh
@@ -210,6 +215,11 @@ class ResolvedHalfCell:
         )
         self.double_layer = double_layer
         self.lithium_j0 = lithium_exchange_current_density
+        self.kinetics = kinetics or Kinetics(
+            "butler-volmer",
+            self.electrode.anodic_transfer_coefficient,
+            self.electrode.cathodic_transfer_coefficient,
+        )
         self._subdomains()
         self._spaces()
         self._measures()
@@ -337,8 +347,6 @@ class ResolvedHalfCell:
         v_ce, v_pe, w_cs, w_ps = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
         c_e, phi_e = self._physical(0), self._physical(1)
         c_s, phi_s = self._physical(2), self._physical(3)
-        c_max = ep.max_concentration_mol_m3
-
         transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
         i_e = electrolyte_current_density(
             c_e,
@@ -352,31 +360,30 @@ class ResolvedHalfCell:
             c_e, electrolyte.diffusivity(c_e, temperature, mod=ufl), transference, i_e
         )
 
-        # Particle surface ("+") against the electrolyte ("-").
-        c_surf, c_e_surf = c_s("+"), c_e("-")
-        ocp = ep.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
-        j0 = ep.exchange_current_density(c_e_surf, c_surf, c_max, temperature, mod=ufl)
-        j_faradaic = butler_volmer_current_density(
-            j0,
-            overpotential(phi_s("+"), phi_e("-"), ocp),
-            thermal_voltage,
-            ep.anodic_transfer_coefficient,
-            ep.cathodic_transfer_coefficient,
-        )
-        contributions = [j_faradaic]
+        # The particle surface ("+") against the electrolyte ("-"): the reactions of the
+        # interface, summed (intercalation, and the double layer when asked for).
+        reactions = [Intercalation(ep, self.kinetics)]
         if self.double_layer and ep.double_layer_capacity_F_m2 > 0:
-            contributions.append(
-                double_layer_current_density(
-                    ep.double_layer_capacity_F_m2, self._rate(3)("+") - self._rate(1)("-")
-                )
-            )
-        j_total = interfacial_current_density(contributions)
-        # Lithium metal at phi = 0: eta = 0 - phi_e - 0 (U = 0 vs Li/Li+).
-        j_lithium = butler_volmer_current_density(
-            fem.Constant(mesh, self.lithium_j0),
-            overpotential(0.0, phi_e, 0.0),
-            thermal_voltage,
+            reactions.append(DoubleLayer(ep.double_layer_capacity_F_m2))
+        interface = interfacial_balance(
+            reactions,
+            Interface(
+                solid_potential=phi_s("+"),
+                electrolyte_potential=phi_e("-"),
+                electrolyte_concentration=c_e("-"),
+                temperature=temperature,
+                particle_surface_concentration=c_s("+"),
+                surface_potential_difference_rate=self._rate(3)("+") - self._rate(1)("-"),
+            ),
         )
+        j_total = interface.current_density
+        j_faradaic = interface.reactions["intercalation"].current_density
+        # The lithium metal at phi = 0 (the reference) exchanges Li+ with the electrolyte.
+        counter = interfacial_balance(
+            [LithiumMetal(fem.Constant(mesh, self.lithium_j0), Kinetics("butler-volmer"))],
+            Interface(0.0, phi_e, c_e, temperature),
+        )
+        j_lithium = counter.current_density
 
         current_scale = self.one_c_current_A / self.depth_m
         molar_scale = current_scale / FARADAY
@@ -386,7 +393,10 @@ class ResolvedHalfCell:
             1.0,
             n_e,
             dx(_ELECTROLYTE),
-            [(j_faradaic / FARADAY, dS(_INTERFACE), "-"), (j_lithium / FARADAY, ds(_COUNTER))],
+            [
+                (interface.electrolyte_lithium_source, dS(_INTERFACE), "-"),
+                (counter.electrolyte_lithium_source, ds(_COUNTER)),
+            ],
         )
         charge = electrolyte_charge_conservation_residual(
             i_e,
@@ -400,7 +410,7 @@ class ResolvedHalfCell:
             w_cs,
             ep.particle_diffusivity(c_s, temperature, mod=ufl),
             dx(_PARTICLES),
-            [(j_faradaic / FARADAY, dS(_INTERFACE), "+")],
+            [(interface.particle_lithium_outflux, dS(_INTERFACE), "+")],
         )
         solid_charge = solid_charge_conservation_residual(
             solid_current_density(phi_s, ep.conductivity_S_m),
@@ -922,7 +932,7 @@ class MicrostructureHalfCell(Model):
         p = self.settings["parameters"]
         self.cell = ResolvedHalfCell(
             mesh_data,
-            chen2020(),
+            self._parameters(),
             depth_m=m["depth"] if m["depth"] is not None else m["box"][1],
             temperature_K=p["temperature"],
             initial_stoichiometry=p["initial_stoichiometry"],
@@ -931,6 +941,19 @@ class MicrostructureHalfCell(Model):
             petsc_options=_petsc_options(self.settings["solver"]),
         )
         return mesh_data.mesh
+
+    def _parameters(self) -> CellParameters:
+        """The set named by ``parameters.set`` or read from ``parameters.bpx_file``.
+
+        Only its positive electrode and electrolyte are used (the counter electrode is lithium).
+        """
+        p = self.settings["parameters"]
+        if p.get("bpx_file"):
+            try:
+                return read_bpx(self.case_dir / p["bpx_file"])
+            except BPXError as error:
+                raise CaseError([f"parameters.bpx_file: {error}"]) from None
+        return parameter_set(p.get("set", "Chen2020"))
 
     @property
     def mesh(self) -> dolfinx.mesh.Mesh:

@@ -46,7 +46,7 @@ from ..forms import (
     space_charge_density,
     species_conservation_residual,
 )
-from ..forms.butler_volmer import butler_volmer_current_density
+from ..forms.kinetics import Kinetics
 from ..mesh_input import build_mesh, mesh_boundary_names
 from ..output import PhaseTimer, ResultWriter
 from ..sampling import LineSampler
@@ -577,7 +577,9 @@ class PoissonNernstPlanck(Model):
     def _frumkin_current(
         self, boundary: dict[str, Any], k: int, metal: fem.Constant, psi: Any, log_c: Any
     ) -> Any:
-        """Frumkin-corrected Butler-Volmer current density (A/m2, anodic > 0) at the plane.
+        """Frumkin-corrected current density (A/m2, anodic > 0) at the plane.
+
+        The kinetic law is the boundary's ``kinetics`` (Butler-Volmer by default).
 
         For M^z+ + z e- <-> M with j0 = j0_bulk (c/c_bulk)^a_a and the Nernst potential
         U + (RT/zF) ln(c/c_bulk), the DFN form j0 [exp(a_a eta'/V) - exp(-a_c eta'/V)] with
@@ -598,13 +600,13 @@ class PoissonNernstPlanck(Model):
         j0 = fem.Constant(mesh, boundary["exchange_current_density"]) * ufl.exp(
             boundary["anodic_transfer_coefficient"] * log_ratio
         )
-        return butler_volmer_current_density(
-            j0,
-            overpotential_nernst,
-            thermal / z,
+        kinetics = Kinetics(
+            boundary.get("kinetics", "butler-volmer"),
             boundary["anodic_transfer_coefficient"],
             boundary["cathodic_transfer_coefficient"],
+            boundary.get("reorganisation_energy"),
         )
+        return kinetics.current_density(j0, overpotential_nernst, thermal / z)
 
     def _boundary_integral(self, form: fem.Form, name: str) -> float:
         """Assemble ``form`` with the indicator of boundary ``name`` (summed over ranks)."""

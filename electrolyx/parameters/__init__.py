@@ -10,7 +10,21 @@ from .chen2020 import chen2020
 from .ecker2015 import ecker2015
 from .marquis2019 import marquis2019
 
+#: Built-in parameter sets by the name case files use.
+PARAMETER_SETS = {"Chen2020": chen2020, "Marquis2019": marquis2019, "Ecker2015": ecker2015}
+
+
+def parameter_set(name: str) -> CellParameters:
+    """The built-in set ``name`` (a key of :data:`PARAMETER_SETS`)."""
+    if name not in PARAMETER_SETS:
+        raise ValueError(
+            f"parameter set {name!r} is not one of " + ", ".join(map(repr, PARAMETER_SETS))
+        )
+    return PARAMETER_SETS[name]()
+
+
 __all__ = [
+    "PARAMETER_SETS",
     "BPXError",
     "CellParameters",
     "ElectrodeParameters",
@@ -19,5 +33,6 @@ __all__ = [
     "chen2020",
     "ecker2015",
     "marquis2019",
+    "parameter_set",
     "read_bpx",
 ]

@@ -74,8 +74,8 @@ class Kinetics:
             )
         for name in ("anodic_transfer_coefficient", "cathodic_transfer_coefficient"):
             value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"{name} = {value!r}: allowed 0 < value < 1")
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} = {value!r}: allowed 0 <= value <= 1")
         if self.law == "marcus-hush-chidsey" and not (self.reorganisation_energy_J_mol or 0) > 0:
             raise ValueError("Marcus-Hush-Chidsey kinetics needs a reorganisation energy > 0")
         if self.tafel_direction not in ("anodic", "cathodic"):

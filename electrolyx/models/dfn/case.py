@@ -29,7 +29,7 @@ from ...parameters import CellParameters
 from ...schema import CaseError
 from ...solver import NewtonFailure
 from ..base import Model
-from ..dfn_schema import PARAMETER_SETS, SCHEMA
+from ..dfn_schema import SCHEMA
 from . import (
     DFN,
     NODAL_FIELDS,
@@ -208,7 +208,7 @@ class DFNCase(Model):
         if physics["bpx_file"] is None:
             if physics["initial_state_of_charge"] is not None:
                 raise CaseError(["parameters.initial_state_of_charge: only with bpx_file"])
-            return getattr(parameter_sets, PARAMETER_SETS[physics["set"]])()
+            return parameter_sets.parameter_set(physics["set"])
         try:
             return parameter_sets.read_bpx(
                 case_dir / physics["bpx_file"], physics["initial_state_of_charge"]
