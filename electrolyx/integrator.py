@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from mpi4py import MPI
 
@@ -76,10 +76,28 @@ class BDFTimeDerivative:
     def rate(self, name: str):
         """d(value)/dt of the unknown ``name`` [its unit per second]."""
         unknown = self.unknowns[name]
+        return unknown.scale * self.rate_of(name, lambda u: u)
+
+    def rate_of(self, name: str, transform: Callable[[Any], Any]):
+        """Time derivative d f(u)/dt of a function f of the unknown ``name`` (e.g. exp(u)).
+
+        Args:
+            name: The unknown u.
+            transform: f, applied to u and to its previous states (UFL in, UFL out).
+        """
         i = self.unknowns.position(name)
         a0, a1, a2 = self.coefficients
-        change = a0 * unknown.function + a1 * self.previous[0][i] + a2 * self.previous[1][i]
-        return unknown.scale * change / self.time_step
+        change = (
+            a0 * transform(self.unknowns[name].function)
+            + a1 * transform(self.previous[0][i])
+            + a2 * transform(self.previous[1][i])
+        )
+        return change / self.time_step
+
+    def steady(self) -> None:
+        """Zero every time derivative (a steady-state solve with the same forms)."""
+        for constant in self.coefficients:
+            constant.value = 0.0
 
     def set_step(self, dt: float, coefficients, states: Sequence[Sequence[np.ndarray]]) -> None:
         """Step length, BDF coefficients and the previous states (newest first)."""
@@ -112,6 +130,7 @@ class IntegratorStatistics:
 
     accepted_steps: int = 0
     rejected_steps: int = 0
+    newton_failures: int = 0
     newton_iterations: int = 0
 
 
@@ -121,11 +140,27 @@ class AdaptiveBDF:
     Args:
         problem: The model.
         controller: Error estimate and step proposal.
+        max_order: 2 (BDF2 after the first step) or 1 (implicit Euler throughout).
+        step_cut: Factor on the step after a Newton failure.
+        max_step_cuts: Consecutive cuts of one step before :class:`StepFailure` (None: until
+            the step falls below the controller's smallest step).
     """
 
-    def __init__(self, problem: ImplicitProblem, controller: BDFStepController):
+    def __init__(
+        self,
+        problem: ImplicitProblem,
+        controller: BDFStepController,
+        max_order: int = 2,
+        step_cut: float = 0.25,
+        max_step_cuts: int | None = None,
+    ):
+        if max_order not in (1, 2):
+            raise ValueError(f"max_order = {max_order}: allowed 1 or 2")
         self.problem = problem
         self.controller = controller
+        self.max_order = max_order
+        self.step_cut = step_cut
+        self.max_step_cuts = max_step_cuts
         self.statistics = IntegratorStatistics()
         self.history: list[tuple[float, list[np.ndarray]]] = []
         #: Called before each solve with the step's end time (time-dependent data, e.g. a
@@ -195,18 +230,26 @@ class AdaptiveBDF:
         g_before = event() if event is not None else None
         if g_before is not None and g_before <= 0:
             return "event"
+        cuts = 0
         while True:
             t1 = self.history[-1][0]
             target = next(t for t in stops if t > t1 + 1e-12)
             dt = min(dt, target - t1)
-            order = 2 if len(self.history) >= 2 else 1
+            order = 2 if len(self.history) >= 2 and self.max_order == 2 else 1
             guess = controller.predict(self.history, t1 + dt, everything)
             if not self.try_step(dt, order, guess):
                 self.statistics.rejected_steps += 1
-                dt *= 0.25
-                if dt < controller.min_step_s:
-                    raise StepFailure(f"Newton failed at t = {t1:.6g} s with dt = {dt:.3g} s")
+                self.statistics.newton_failures += 1
+                cuts += 1
+                too_many = self.max_step_cuts is not None and cuts > self.max_step_cuts
+                if too_many or dt * self.step_cut < controller.min_step_s:
+                    raise StepFailure(
+                        f"Newton failed at t = {t1:.6g} s with a step of {dt:.3g} s "
+                        f"after {cuts - 1} cuts"
+                    )
+                dt *= self.step_cut
                 continue
+            cuts = 0
             state = unknowns.state()
             error = controller.error(
                 self.history, t1 + dt, state, unknowns.differential, self.problem.comm

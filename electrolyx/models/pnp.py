@@ -47,17 +47,20 @@ from ..forms import (
     species_conservation_residual,
 )
 from ..forms.kinetics import Kinetics
+from ..integrator import AdaptiveBDF, BDFTimeDerivative, StepFailure
 from ..mesh_input import build_mesh, mesh_boundary_names
 from ..output import PhaseTimer, ResultWriter
 from ..sampling import LineSampler
 from ..schema import CaseError
 from ..solver import NewtonFailure, NewtonSolver, petsc_options_from_case
 from ..time_stepping import BDFStepController
+from ..unknowns import Unknowns
 from .base import Model, require_boundaries
 from .pnp_schema import SCHEMA
 
 __all__ = ["PoissonNernstPlanck"]
 
+_UNKNOWN = "potential_and_log_concentrations"
 _AMOUNT_UNIT = {1: "m2", 2: "m", 3: ""}  # integral over the domain per (area, depth, nothing)
 
 
@@ -314,8 +317,11 @@ class PoissonNernstPlanck(Model):
 
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(1 + n_species,))
         self.space = fem.functionspace(mesh, element)
-        self.solution = fem.Function(self.space, name="pnp_solution")
-        self.previous = [fem.Function(self.space), fem.Function(self.space)]
+        # One blocked unknown: psi = F phi / (R T) and u_k = ln(c_k / c_ref) at each node.
+        self.unknowns = Unknowns()
+        self.unknowns.add(_UNKNOWN, self.space, 1.0, differential=True)
+        self.solution = self.unknowns[_UNKNOWN].function
+        self.time_derivative = BDFTimeDerivative(mesh, self.unknowns)
         self.output_space = self.space.sub(0).collapse()[0]
         # Positions of each component's dofs in the blocked array (collapse() returns them as a
         # list with one array in dolfinx 0.11).
@@ -426,8 +432,8 @@ class PoissonNernstPlanck(Model):
             surface_charges=surface_charges,
             stern_layers=stern_layers,
         )
-        # BDF: dc/dt ~ a0 c^{n+1} + a1 c^n + a2 c^{n-1} (a_i = 0: steady), scaled time.
-        self.bdf = [fem.Constant(mesh, 0.0) for _ in range(3)]
+        # dc_k/dt by BDF in the integrator's time (s), times the time scale: scaled time.
+        time_scale = fem.Constant(mesh, s.time)
         self.fluxes = []
         self.storage_rates = []
         for k, sp in enumerate(self.species):
@@ -438,10 +444,10 @@ class PoissonNernstPlanck(Model):
                 sp["charge_number"],
                 velocity,
             )
-            rate = volume * (
-                self.bdf[0] * concentrations[k]
-                + self.bdf[1] * ufl.exp(self.previous[0][1 + k])
-                + self.bdf[2] * ufl.exp(self.previous[1][1 + k])
+            rate = (
+                volume
+                * time_scale
+                * self.time_derivative.rate_of(_UNKNOWN, lambda u, k=k: ufl.exp(u[1 + k]))
             )
             # Ions live in the electrolyte only: dielectric cells carry no transport terms.
             flux, rate = electrolyte * flux, electrolyte * rate
@@ -669,8 +675,7 @@ class PoissonNernstPlanck(Model):
         Raises:
             NewtonFailure: if neither Newton nor continuation converged.
         """
-        for c in self.bdf:
-            c.value = 0.0
+        self.time_derivative.steady()
         self._set_ramp(1.0)
         self._initial_guess()
         history: list[dict[str, Any]] = []
@@ -712,21 +717,6 @@ class PoissonNernstPlanck(Model):
             step *= 2.0
         return {"continuation": history}
 
-    def _set_bdf(self, dt: float, dt_previous: float | None) -> None:
-        """BDF1 (no previous step) or variable-step BDF2 coefficients in scaled time."""
-        t_ref = self.scales.time
-        if dt_previous is None:
-            coefficients = (1.0 / dt, -1.0 / dt, 0.0)
-        else:
-            w = dt / dt_previous
-            coefficients = (
-                (1 + 2 * w) / ((1 + w) * dt),
-                -(1 + w) / dt,
-                w * w / ((1 + w) * dt),
-            )
-        for constant, value in zip(self.bdf, coefficients, strict=True):
-            constant.value = value * t_ref
-
     def output_times(self) -> np.ndarray:
         """Times at which fields and profiles are written in a transient study."""
         study = self.settings["study"]
@@ -738,12 +728,21 @@ class PoissonNernstPlanck(Model):
         count = max(int(math.ceil(decades * study["outputs_per_decade"])), 1)
         return np.unique(np.append(np.logspace(math.log10(first), math.log10(end), count), end))
 
+    def newton_solve(self, dt: float) -> tuple[bool, int]:
+        """One Newton solve of a time step (for the integrator); (converged, iterations)."""
+        try:
+            iterations = self.solver.solve(where=f"a step of {dt:.3g} s")
+        except NewtonFailure as failure:
+            self._last_failure = failure
+            return False, len(failure.residuals)
+        return True, iterations
+
     def solve_transient(
         self,
         on_step: Callable[[float, bool], None],
         log: Callable[[str], None] = lambda _: None,
     ) -> dict[str, Any]:
-        """March from the uniform bulk state to ``end_time`` with adaptive BDF2.
+        """March from the uniform bulk state to ``end_time`` (:class:`AdaptiveBDF`).
 
         Args:
             on_step: Called after every accepted step with (time, is_output_time).
@@ -755,82 +754,49 @@ class PoissonNernstPlanck(Model):
         """
         study = self.settings["study"]
         end = study["end_time"]
-        dt = study["initial_step"] or 1e-3 * self.scales.time
-        max_step = study["max_step"] or end / 20
         controller = BDFStepController(
             relative_tolerance=study["relative_tolerance"],
             absolute_tolerance=study["absolute_tolerance"],
-            initial_step_s=dt,
-            max_step_s=max_step,
+            initial_step_s=study["initial_step"] or 1e-3 * self.scales.time,
+            max_step_s=study["max_step"] or end / 20,
             min_step_s=1e-12 * self.scales.time,
         )
+        integrator = AdaptiveBDF(self, controller, max_step_cuts=study["max_step_cuts"])
         self._set_ramp(1.0)
         self._initial_guess()
+        integrator.restart(0.0)
         on_step(0.0, True)
-        outputs = list(self.output_times())
-        history = [(0.0, [self.solution.x.array.copy()])]
-        t, dt_previous = 0.0, None
-        accepted = rejected = cuts_total = 0
-        next_report = 0.1
-        while t < end * (1 - 1e-12):
-            target = min(t + dt, end)
-            while outputs and outputs[0] <= t * (1 + 1e-12):
-                outputs.pop(0)
-            if outputs and target > outputs[0] * (1 - 1e-9):
-                target = outputs[0]
-            step = target - t
-            self.previous[0].x.array[:] = history[-1][1][0]
-            if len(history) > 1:
-                self.previous[1].x.array[:] = history[-2][1][0]
-            self._set_bdf(step, dt_previous)
-            guess = controller.predict(history, target, [0]) if len(history) > 1 else None
-            if guess is not None:
-                self.solution.x.array[:] = guess[0]
-            cuts = 0
-            while True:
-                try:
-                    self.solver.solve(where=f"step from t = {t:.6g} s to {target:.6g} s")
-                    break
-                except NewtonFailure as failure:
-                    cuts += 1
-                    cuts_total += 1
-                    if cuts > study["max_step_cuts"]:
-                        raise NewtonFailure(
-                            failure.reason,
-                            failure.residuals,
-                            f"t = {t:.6g} s: the step still failed after {cuts - 1} cuts "
-                            f"(last step {step:.3g} s)",
-                        ) from None
-                    step /= 4
-                    target = t + step
-                    self._set_bdf(step, dt_previous)
-                    self.solution.x.array[:] = history[-1][1][0]
-            error = (
-                controller.error(history, target, [self.solution.x.array], [0], self.comm)
-                if dt_previous is not None
-                else 0.0
-            )
-            if error > 1.0 and step > controller.min_step_s:
-                rejected += 1
-                dt = max(controller.next_step(step, error, 2), controller.min_step_s)
-                self.solution.x.array[:] = history[-1][1][0]
-                continue
-            accepted += 1
-            t, dt_previous = target, step
-            history.append((t, [self.solution.x.array.copy()]))
-            history = history[-3:]
-            is_output = bool(outputs) and abs(t - outputs[0]) <= 1e-9 * outputs[0]
+        outputs = [t for t in self.output_times() if t > 0.0]
+        next_report = [0.1]
+
+        def accepted(dt: float) -> None:
+            t = integrator.time
+            is_output = any(abs(t - o) <= 1e-9 * o for o in outputs)
             on_step(t, is_output)
-            if t >= next_report * end or is_output:
+            if t >= next_report[0] * end or is_output:
+                statistics = integrator.statistics
                 log(
-                    f"t = {t:.4g} s ({100 * t / end:.0f} %), step {step:.3g} s, "
-                    f"{accepted} steps accepted, {rejected} rejected"
+                    f"t = {t:.4g} s ({100 * t / end:.0f} %), step {dt:.3g} s, "
+                    f"{statistics.accepted_steps} steps accepted, "
+                    f"{statistics.rejected_steps} rejected"
                 )
-                while next_report * end <= t:
-                    next_report += 0.1
-            dt = controller.next_step(step, error, 2) if dt_previous else step
-            dt = min(max(dt, controller.min_step_s), max_step)
-        return {"accepted_steps": accepted, "rejected_steps": rejected, "step_cuts": cuts_total}
+                while next_report[0] * end <= t:
+                    next_report[0] += 0.1
+
+        integrator.on_accept = accepted
+        try:
+            integrator.run(end, output_times=outputs)
+        except StepFailure as failure:
+            last = getattr(self, "_last_failure", None)
+            raise NewtonFailure(
+                last.reason if last else "diverged", last.residuals if last else [], str(failure)
+            ) from None
+        statistics = integrator.statistics
+        return {
+            "accepted_steps": statistics.accepted_steps,
+            "rejected_steps": statistics.rejected_steps - statistics.newton_failures,
+            "step_cuts": statistics.newton_failures,
+        }
 
     # -- outputs ---------------------------------------------------------------------------
     def update_outputs(self) -> dict[str, float]:
