@@ -144,6 +144,8 @@ class AdaptiveBDF:
         step_cut: Factor on the step after a Newton failure.
         max_step_cuts: Consecutive cuts of one step before :class:`StepFailure` (None: until
             the step falls below the controller's smallest step).
+        fixed_step: No error control: every step tries the controller's largest step (cut only
+            where Newton fails, shortened only to land on requested times).
     """
 
     def __init__(
@@ -153,6 +155,7 @@ class AdaptiveBDF:
         max_order: int = 2,
         step_cut: float = 0.25,
         max_step_cuts: int | None = None,
+        fixed_step: bool = False,
     ):
         if max_order not in (1, 2):
             raise ValueError(f"max_order = {max_order}: allowed 1 or 2")
@@ -161,6 +164,7 @@ class AdaptiveBDF:
         self.max_order = max_order
         self.step_cut = step_cut
         self.max_step_cuts = max_step_cuts
+        self.fixed_step = fixed_step
         self.statistics = IntegratorStatistics()
         self.history: list[tuple[float, list[np.ndarray]]] = []
         #: Called before each solve with the step's end time (time-dependent data, e.g. a
@@ -250,10 +254,15 @@ class AdaptiveBDF:
                 dt *= self.step_cut
                 continue
             cuts = 0
-            state = unknowns.state()
-            error = controller.error(
-                self.history, t1 + dt, state, unknowns.differential, self.problem.comm
-            )
+            error = 0.0
+            if not self.fixed_step:
+                error = controller.error(
+                    self.history,
+                    t1 + dt,
+                    unknowns.state(),
+                    unknowns.differential,
+                    self.problem.comm,
+                )
             if error > 1.0:
                 self.statistics.rejected_steps += 1
                 dt = controller.next_step(dt, error, order)
@@ -272,7 +281,9 @@ class AdaptiveBDF:
                 on_output()
             if at_end:
                 return "time"
-            dt = controller.next_step(dt, error, order)
+            dt = (
+                controller.max_step_s if self.fixed_step else controller.next_step(dt, error, order)
+            )
 
     def _locate_event(self, dt, order, g_lo, g_hi, event) -> float:
         """Step length that ends on the event (Illinois regula falsi); its state is set."""

@@ -16,9 +16,9 @@ from electrolyx.models.microstructure import (
     ITERATIVE_SOLVER,
     MicrostructureHalfCell,
     ResolvedHalfCell,
-    _petsc_options,
     discharge,
 )
+from electrolyx.models.microstructure.solver_options import petsc_options
 from electrolyx.parameters import chen2020
 
 
@@ -64,7 +64,7 @@ def test_case_preset_selects_the_field_split_solver():
         "max_iterations": 50,
         "petsc": {"ksp_rtol": 1e-9},
     }
-    options = _petsc_options(settings)
+    options = petsc_options(settings)
     assert options["pc_type"] == "fieldsplit" and options["ksp_type"] == "gmres"
     assert options["ksp_rtol"] == 1e-9  # [solver.petsc] still overrides the preset
     assert options["snes_rtol"] == 1e-10

@@ -31,9 +31,7 @@ grows by exactly the charge passed over F each step (up to the Newton tolerance)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mpi4py import MPI
@@ -44,78 +42,48 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
-from dolfinx.fem.petsc import assemble_vector as assemble_petsc_vector
-from dolfinx.fem.petsc import assign as petsc_assign
 
-from ..constants import FARADAY, GAS_CONSTANT
-from ..forms.electrolyte_conduction import (
+from ...constants import FARADAY, GAS_CONSTANT
+from ...forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
     electrolyte_current_density,
 )
-from ..forms.electrolyte_diffusion import electrolyte_diffusion_residual, electrolyte_salt_flux
-from ..forms.kinetics import Kinetics
-from ..forms.reactions import (
+from ...forms.electrolyte_diffusion import electrolyte_diffusion_residual, electrolyte_salt_flux
+from ...forms.kinetics import Kinetics
+from ...forms.reactions import (
     DoubleLayer,
     Intercalation,
     Interface,
     LithiumMetal,
     interfacial_balance,
 )
-from ..forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
-from ..forms.solid_diffusion import solid_diffusion_residual
-from ..meshes.gmsh_tools import physical_tag
-from ..meshes.packing import Packing, packing_mesh
-from ..output import PhaseTimer, ResultWriter
-from ..parameters import BPXError, parameter_set, read_bpx
-from ..parameters.base import CellParameters
-from ..schema import CaseError
-from ..solver import NewtonFailure, petsc_options_from_case
-from .base import Model
-from .homogenise import _packing
-from .microstructure_schema import SCHEMA
+from ...forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
+from ...forms.solid_diffusion import solid_diffusion_residual
+from ...integrator import BDFTimeDerivative
+from ...meshes.gmsh_tools import physical_tag
+from ...meshes.packing import Packing
+from ...output import PhaseTimer
+from ...parameters.base import CellParameters
+from ...solver import NewtonFailure
+from ...unknowns import Unknowns
+from .bordered_newton import bordered_newton
 
 __all__ = [
-    "ITERATIVE_SOLVER",
+    "FIELDS",
     "HalfCellState",
-    "MicrostructureHalfCell",
     "ResolvedHalfCell",
-    "discharge",
     "particles_connected_to_collector",
-    "step_with_halving",
 ]
 
-#: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
-#: preconditioned by one symmetric block Gauss-Seidel sweep (forward then backward) over the four
-#: fields c_e, phi_e, c_s, phi_s, each diagonal block approximated by one GAMG V-cycle. The
-#: backward sweep also carries the couplings above the block diagonal (the electrolyte rows'
-#: dependence on the particle unknowns through Butler-Volmer, phi_e in the salt rows): against
-#: the forward sweep alone it cut GMRES from 115-160 to 33-40 iterations per solve on 21 k
-#: unknowns, and a 300 s step from 5.2 to 2.9 s.
-#: The threshold 0.05 drops the weak Butler-Volmer couplings (about 1e-4 of the conduction terms)
-#: from GAMG's aggregation graph: aggregates then never straddle a particle surface, so the
-#: coarse spaces hold the potential of every particle cluster and of the electrolyte separately
-#: (with threshold 0 GMRES stalls on these nearly free shifts). Plain (unsmoothed) aggregation:
-#: smoothed aggregation needed fewer GMRES iterations but its Galerkin coarse operators filled
-#: in (set-up 20x slower, ~20 GB at 1 M unknowns). ksp_rtol 1e-8 keeps the Newton iterations
-#: and the voltage those of the direct solver.
-ITERATIVE_SOLVER: dict[str, Any] = {
-    "ksp_type": "gmres",
-    "ksp_gmres_restart": 100,
-    "ksp_rtol": 1e-8,
-    "ksp_max_it": 2000,
-    "pc_type": "fieldsplit",
-    "pc_fieldsplit_type": "symmetric_multiplicative",
-    **{
-        f"fieldsplit_{field}_{key}": value
-        for field in ("c_e", "phi_e", "c_s", "phi_s")
-        for key, value in (
-            ("ksp_type", "preonly"),
-            ("pc_type", "gamg"),
-            ("pc_gamg_threshold", 0.05),
-            ("pc_gamg_agg_nsmooths", 0),
-        )
-    },
-}
+#: Names of the unknowns, in block order.
+FIELDS = (
+    "electrolyte_concentration",
+    "electrolyte_potential",
+    "particle_concentration",
+    "solid_potential",
+)
+#: Short names of the fields in PETSc's field-split options (``fieldsplit_c_e_pc_type``).
+FIELD_SPLIT_NAMES = dict(zip(FIELDS, ("c_e", "phi_e", "c_s", "phi_s"), strict=True))
 
 _ELECTROLYTE, _PARTICLES = 1, 2  # cell subdomain ids
 _COUNTER, _COLLECTOR = 1, 2  # exterior facet subdomain ids
@@ -291,9 +259,6 @@ class ResolvedHalfCell:
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
         ]
-        names = ["c_e", "phi_e", "c_s", "phi_s"]
-        self.u = [fem.Function(V, name=n) for V, n in zip(self.spaces, names, strict=True)]
-        self.u_old = [fem.Function(V) for V in self.spaces]
         self.thermal_voltage_ref = GAS_CONSTANT * self.parameters.reference_temperature_K / FARADAY
         self.scales = [
             self.parameters.electrolyte.initial_concentration_mol_m3,
@@ -301,6 +266,12 @@ class ResolvedHalfCell:
             self.electrode.max_concentration_mol_m3,
             self.thermal_voltage_ref,
         ]
+        self.unknowns = Unknowns()
+        for name, space, scale in zip(FIELDS, self.spaces, self.scales, strict=True):
+            self.unknowns.add(name, space, scale, differential=True)
+        self.u = self.unknowns.functions
+        self.time_derivative = BDFTimeDerivative(self.mesh, self.unknowns)
+        self.u_old = self.time_derivative.previous[0]
 
     def _measures(self) -> None:
         mesh = self.mesh
@@ -314,14 +285,14 @@ class ResolvedHalfCell:
             "dS", mesh, subdomain_data=self._interior_domains, metadata={"quadrature_degree": 4}
         )
         one = fem.Constant(mesh, 1.0)
-        self.particle_volume_m3 = self._integral(fem.form(one * self.dx(_PARTICLES)))
-        self.collector_area_m2 = self._integral(fem.form(one * self.ds(_COLLECTOR)))
-        self.interface_area_m2 = self._integral(fem.form(one * self.dS(_INTERFACE)))
-        self.electrolyte_volume_m3 = self._integral(fem.form(one * self.dx(_ELECTROLYTE)))
+        self.particle_volume_m3 = self.integral(fem.form(one * self.dx(_PARTICLES)))
+        self.collector_area_m2 = self.integral(fem.form(one * self.ds(_COLLECTOR)))
+        self.interface_area_m2 = self.integral(fem.form(one * self.dS(_INTERFACE)))
+        self.electrolyte_volume_m3 = self.integral(fem.form(one * self.dx(_ELECTROLYTE)))
         if self.collector_area_m2 <= 0 or self.interface_area_m2 <= 0:
             raise ValueError("no particle touches the collector, or no particle surface")
 
-    def _integral(self, compiled) -> float:
+    def integral(self, compiled) -> float:
         """Global value of a scalar form, times the depth of a 2D mesh."""
         local = fem.assemble_scalar(compiled)
         return self.comm.allreduce(local, op=MPI.SUM) * self.depth_m
@@ -332,13 +303,12 @@ class ResolvedHalfCell:
         return self.scales[i] * functions[i]
 
     def _rate(self, i):
-        return self.scales[i] * (self.u[i] - self.u_old[i]) / self.time_step
+        return self.time_derivative.rate(FIELDS[i])
 
     def _forms(self) -> None:
         mesh, ep = self.mesh, self.electrode
         electrolyte = self.parameters.electrolyte
         dx, ds, dS = self.dx, self.ds, self.dS
-        self.time_step = fem.Constant(mesh, 1.0)
         self.temperature = fem.Constant(mesh, self.temperature_K)
         # The collector is a metal: phi_s = V on the particles' contact with it.
         self.terminal_voltage = fem.Constant(mesh, 0.0)
@@ -442,13 +412,13 @@ class ResolvedHalfCell:
         # dI/du of the interface current I = -int j dS, for the bordered Newton system.
         tests = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
         current = -j_total * dS(_INTERFACE)
-        self._current_derivative = compile_(
+        self.current_derivative_form = compile_(
             ufl.extract_blocks(
                 sum(ufl.derivative(current, u, t) for u, t in zip(self.u, tests, strict=True))
             )
         )
-        self._current_sensitivity = 0.0
-        self._diagnostic_forms = {
+        self.current_sensitivity = 0.0
+        self.diagnostic_forms = {
             "interface": compile_(-j_total * dS(_INTERFACE)),
             "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
             "counter": compile_(j_lithium * ds(_COUNTER)),
@@ -515,7 +485,7 @@ class ResolvedHalfCell:
         owned = [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in self.spaces]
         start = self.comm.exscan(sum(owned)) or 0
         offsets = start + np.concatenate([[0], np.cumsum(owned)])
-        names = [function.name for function in self.u]
+        names = [FIELD_SPLIT_NAMES[name] for name in FIELDS]
         return [
             (name, PETSc.IS().createStride(n, int(first), 1, comm=self.comm))
             for name, n, first in zip(names, owned, offsets, strict=False)
@@ -535,12 +505,14 @@ class ResolvedHalfCell:
         self.voltage_V = ocp
         self.current_A = 0.0
         self.terminal_voltage.value = ocp / self.thermal_voltage_ref
-        self._resistance_ohm: float | None = None
+        self.resistance_ohm: float | None = None
+        #: The current the integrator's steps apply [A], positive on discharge.
+        self.applied_current_A = 0.0
         self._before_step: tuple[float, float, float, float] | None = None
 
     def state(self) -> HalfCellState:
         """Integral quantities at the current state (collective)."""
-        values = {name: self._integral(f) for name, f in self._diagnostic_forms.items()}
+        values = {name: self.integral(f) for name, f in self.diagnostic_forms.items()}
         particles = values["particles"]
         return HalfCellState(
             voltage_V=self.voltage_V,
@@ -557,7 +529,7 @@ class ResolvedHalfCell:
         """One implicit-Euler step at constant current; the state is kept only on success.
 
         The collector voltage V is an unknown of the Newton system, bordered by the condition
-        that the interface current equal ``current_A`` (see :meth:`_bordered_newton`).
+        that the interface current equal ``current_A`` (see :func:`.bordered_newton`).
 
         Args:
             time_step_s: Step length [s].
@@ -570,11 +542,9 @@ class ResolvedHalfCell:
         Raises:
             NewtonFailure: if Newton fails (the state before the step is restored).
         """
-        for function, old in zip(self.u, self.u_old, strict=True):
-            old.x.array[:] = function.x.array
-        self.time_step.value = time_step_s
+        self.time_derivative.set_step(time_step_s, (1.0, -1.0, 0.0), [self.unknowns.state()])
         try:
-            iterations = self._bordered_newton(current_A, relative_tolerance)
+            iterations = bordered_newton(self, current_A, relative_tolerance)
         except NewtonFailure:
             self.failed_solves += 1
             self.undo(advance=False)
@@ -586,150 +556,25 @@ class ResolvedHalfCell:
         self.charge_passed_C += current_A * time_step_s
         return iterations
 
-    def _bordered_newton(self, current_A: float, relative_tolerance: float) -> int:
-        """Newton's method on the unknowns u and the collector voltage V together.
+    def newton_solve(self, dt: float) -> tuple[bool, int]:
+        """One bordered Newton solve at :attr:`applied_current_A` (for the integrator).
 
-        The discrete equations are R(u, V) = 0 (every law; V enters through the collector's
-        Dirichlet condition) and g(u) = I(u) - I_app = 0 (I: the interface current). Each
-        iteration solves the bordered system
-
-            [ J    R_V ] [du]     [R]
-            [ g_u   0  ] [dV] = - [g]
-
-        by two solves with J: J du_1 = -R and J du_2 = -R_V, then
-        dV = -(g + g_u . du_1) / (g_u . du_2) and du = du_1 + dV du_2. R_V is exact from two
-        residuals (R is affine in V through the lifted boundary condition), g_u is the assembled
-        derivative of I. Backtracking on ||R||^2 + (g / I_1C)^2 / N (N unknowns: the current
-        weighs like one residual row per unknown) keeps the first step from rest, where
-        Butler-Volmer switches on, from overshooting. This replaces secant iterations on V,
-        each a whole Newton solve: a step now costs one Newton solve of twice the linear work.
-
-        SNES options give the tolerances: converged when ||R|| <= max(atol, rtol ||R_0||) (or
-        the update is below stol) and |g| <= ``relative_tolerance`` max(|I_app|, I_1C).
+        Returns:
+            (converged, iterations); on failure the guess is restored.
         """
-        snes = self.problem.solver
-        ksp = snes.getKSP()
-        rtol, atol, stol, max_it = snes.getTolerances()
-        x, residual = self.problem.x, self.problem.b
-        jacobian = self.problem.A
-        preconditioner = self.problem.P_mat or jacobian
-        petsc_assign(self.u, x)
-        guess = [function.x.array.copy() for function in self.u]
-        guess_voltage = float(self.terminal_voltage.value)
-        current_scale = max(abs(current_A), self.one_c_current_A)
-        where = f"t = {self.time_s:g} s, I = {current_A:g} A"
-        # The voltage predicted from the last step's resistance dV/dI (0.01 V per 1C at first).
-        resistance = self._resistance_ohm or 0.01 / self.one_c_current_A
-        voltage = (self.voltage_V - resistance * (current_A - self.current_A)) / (
-            self.thermal_voltage_ref
-        )
+        try:
+            return True, bordered_newton(self, self.applied_current_A, 1e-12)
+        except NewtonFailure as failure:
+            self.failed_solves += 1
+            self.last_failure = failure
+            return False, len(failure.residuals) - 1
 
-        def evaluate(v: float) -> tuple[float, float]:
-            with self.timer.phase("residual"):
-                self.terminal_voltage.value = v
-                snes.computeFunction(x, residual)
-                mismatch = self._integral(self._diagnostic_forms["interface"]) - current_A
-                return residual.norm(), mismatch
-
-        def done(iterations: int) -> int:
-            # dI/dV of the converged step predicts the next step's voltage.
-            if self._current_sensitivity < 0:
-                self._resistance_ohm = -self.thermal_voltage_ref / self._current_sensitivity
-            for vector in (rhs, du_1, du_2, voltage_derivative, residual_at_voltage):
-                vector.destroy()
-            self.residual_history = history
-            return iterations
-
-        def fail(reason: str) -> NewtonFailure:
-            for vector in (rhs, du_1, du_2, voltage_derivative, residual_at_voltage):
-                vector.destroy()
-            for function, values in zip(self.u, guess, strict=True):
-                function.x.array[:] = values
-            self.terminal_voltage.value = guess_voltage
-            return NewtonFailure(reason, history, where)
-
-        rhs, du_1, du_2, voltage_derivative, residual_at_voltage = (
-            residual.duplicate() for _ in range(5)
-        )
-
-        def converged(norm: float, mismatch: float, factor: float = 1.0) -> bool:
-            return (
-                norm <= factor * max(atol, rtol * first_norm)
-                and abs(mismatch) <= relative_tolerance * current_scale
-            )
-
-        def merit(norm: float, mismatch: float) -> float:
-            return norm**2 + (mismatch / self.one_c_current_A) ** 2 / unknowns
-
-        norm, mismatch = evaluate(voltage)
-        history = [norm]
-        first_norm, step_norm = norm, np.inf
-        unknowns = x.getSize()
-        backtracking = snes.getLineSearch().getType() != "basic"
-        for iteration in range(max_it + 1):
-            if not np.isfinite(norm) or not np.isfinite(mismatch):
-                raise fail("non-finite residual")
-            update_small = iteration > 0 and step_norm <= stol * x.norm()
-            if converged(0.0 if update_small else norm, mismatch):
-                return done(iteration)
-            if iteration == max_it:
-                raise fail(f"no convergence in {max_it} iterations")
-            # R_V: R is affine in V (the lifting of the Dirichlet condition at fixed u).
-            residual.copy(residual_at_voltage)
-            evaluate(voltage + 1.0)
-            residual.copy(voltage_derivative)
-            voltage_derivative.axpy(-1.0, residual_at_voltage)  # R(V + 1) - R(V)
-            self.terminal_voltage.value = voltage
-            with self.timer.phase("jacobian"):
-                snes.computeJacobian(x, jacobian, preconditioner)
-                current_derivative = assemble_petsc_vector(self._current_derivative, kind="mpi")
-                current_derivative.ghostUpdate(PETSc.InsertMode.ADD, PETSc.ScatterMode.REVERSE)
-                current_derivative.scale(self.depth_m)  # as in _integral
-            with self.timer.phase("preconditioner_setup"):
-                ksp.setOperators(jacobian, preconditioner)
-                ksp.setUp()
-            for b, solution in ((residual_at_voltage, du_1), (voltage_derivative, du_2)):
-                b.copy(rhs)
-                rhs.scale(-1.0)
-                with self.timer.phase("linear_solve"):
-                    ksp.solve(rhs, solution)
-                self.linear_iterations += ksp.getIterationNumber()
-                if ksp.getConvergedReason() < 0:
-                    raise fail(f"linear solver: KSP reason {ksp.getConvergedReason()}")
-            self._current_sensitivity = current_derivative.dot(du_2)
-            if self._current_sensitivity == 0:
-                raise fail("the current does not depend on the collector voltage")
-            dvoltage = -(mismatch + current_derivative.dot(du_1)) / self._current_sensitivity
-            current_derivative.destroy()
-            du_1.axpy(dvoltage, du_2)  # du = du_1 + dV du_2
-            self.newton_iterations += 1
-            start_merit = merit(norm, mismatch)
-            step = 1.0
-            x.axpy(step, du_1)
-            trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
-            while backtracking:
-                trial_merit = merit(trial_norm, trial_mismatch)
-                if np.isfinite(trial_merit) and (
-                    trial_merit < (1 - 1e-4 * step) * start_merit
-                    or converged(trial_norm, trial_mismatch)
-                ):
-                    break
-                x.axpy(-step / 2, du_1)
-                step /= 2
-                if step < 1e-3:
-                    if converged(norm, mismatch, factor=10.0):
-                        # Within 10x of the tolerance and no step decreases the residual: the
-                        # residual is at its round-off floor. Back to the point of ``norm``.
-                        x.axpy(-step, du_1)
-                        evaluate(voltage)
-                        return done(iteration + 1)
-                    raise fail("line search: no decrease of the residual")
-                trial_norm, trial_mismatch = evaluate(voltage + step * dvoltage)
-            voltage += step * dvoltage
-            norm, mismatch = trial_norm, trial_mismatch
-            step_norm = step * du_1.norm()
-            history.append(norm)
-        raise AssertionError("unreachable")
+    def accepted(self, dt: float) -> None:
+        """Bookkeeping after an accepted step of ``dt`` at :attr:`applied_current_A`."""
+        self.voltage_V = float(self.terminal_voltage.value) * self.thermal_voltage_ref
+        self.current_A = self.applied_current_A
+        self.time_s += dt
+        self.charge_passed_C += self.applied_current_A * dt
 
     def undo(self, advance: bool = True) -> None:
         """Return to the state before the last step (one level only).
@@ -759,297 +604,3 @@ class ResolvedHalfCell:
             copy.x.array[:] = scale * function.x.array
             out.append(copy)
         return {"electrolyte": out[:2], "particles": out[2:]}
-
-
-def step_with_halving(
-    cell: ResolvedHalfCell,
-    time_step_s: float,
-    current_A: float,
-    halvings: int,
-    on_failure: Callable[[NewtonFailure, float], None] | None = None,
-) -> tuple[float, int]:
-    """One step of ``cell``, halved up to ``halvings`` times while Newton fails.
-
-    Args:
-        cell: The half cell.
-        time_step_s: Step length tried first [s].
-        current_A: Applied current, positive on discharge.
-        halvings: How often the step may be halved.
-        on_failure: Called with the failure and the halved step before each retry.
-
-    Returns:
-        The step length taken and the Newton iterations of the successful try.
-
-    Raises:
-        NewtonFailure: from the last try (the state before the step is kept).
-    """
-    for attempt in range(halvings + 1):
-        try:
-            return time_step_s, cell.step(time_step_s, current_A)
-        except NewtonFailure as failure:
-            if attempt == halvings:
-                raise
-            time_step_s /= 2
-            if on_failure:
-                on_failure(failure, time_step_s)
-    raise AssertionError("unreachable")
-
-
-def discharge(
-    cell: ResolvedHalfCell,
-    current_A: float,
-    cutoff_voltage_V: float,
-    duration_s: float,
-    time_step_s: float,
-    *,
-    halvings: int = 8,
-    on_row: Callable[[dict[str, float]], None] | None = None,
-) -> str:
-    """Galvanostatic discharge until the cut-off voltage (located in time) or the duration.
-
-    Args:
-        cell: The half cell, at its initial state.
-        current_A: Applied current, positive on discharge.
-        cutoff_voltage_V: The discharge stops when the voltage reaches it.
-        duration_s: Longest discharge time.
-        time_step_s: Time step (halved up to ``halvings`` times when Newton fails).
-        halvings: How often one step may be halved.
-        on_row: Called with every recorded row (t = 0 included).
-
-    Returns:
-        Why it ended: "cutoff" or "time".
-    """
-
-    def row() -> dict[str, float]:
-        state = cell.state()
-        return {
-            "time_s": cell.time_s,
-            "voltage_V": state.voltage_V,
-            "current_A": current_A if cell.time_s > 0 else 0.0,
-            "discharge_capacity_Ah": cell.charge_passed_C / 3600.0,
-            "interface_current_A": state.interface_current_A,
-            "counter_electrode_current_A": state.counter_electrode_current_A,
-            "lithium_electrolyte_mol": state.lithium_electrolyte_mol,
-            "lithium_particles_mol": state.lithium_particles_mol,
-            "average_stoichiometry": state.average_stoichiometry,
-        }
-
-    previous = row()
-    if on_row:
-        on_row(previous)
-    while cell.time_s < duration_s * (1 - 1e-12):
-        dt, _ = step_with_halving(
-            cell, min(time_step_s, duration_s - cell.time_s), current_A, halvings
-        )
-        current = row()
-        if current["voltage_V"] <= cutoff_voltage_V:
-            # Regula falsi on the step length: voltage is monotone in time on a discharge.
-            low, v_low, high, v_high = 0.0, previous["voltage_V"], dt, current["voltage_V"]
-            for _ in range(6):
-                cell.undo()
-                dt = low + (high - low) * (v_low - cutoff_voltage_V) / (v_low - v_high)
-                cell.step(dt, current_A)
-                current = row()
-                if abs(current["voltage_V"] - cutoff_voltage_V) < 1e-6:
-                    break
-                if current["voltage_V"] > cutoff_voltage_V:
-                    low, v_low = dt, current["voltage_V"]
-                else:
-                    high, v_high = dt, current["voltage_V"]
-            if on_row:
-                on_row(current)
-            return "cutoff"
-        previous = current
-        if on_row:
-            on_row(current)
-    return "time"
-
-
-_LINEAR_SOLVER_KEYS = ("ksp_type", "pc_type", "ksp_rtol")
-
-
-def _petsc_options(solver: dict[str, Any]) -> dict[str, Any]:
-    """SNES options of the case's ``[solver]`` table.
-
-    The "mumps" preset keeps the model's default (PETSc LU in serial, MUMPS distributed); the
-    model's own "iterative" preset is :data:`ITERATIVE_SOLVER`; other presets and
-    ``[solver.petsc]`` apply as given.
-    """
-    if solver["linear_solver"] == "iterative":
-        options = petsc_options_from_case({**solver, "linear_solver": "gmres-ilu", "petsc": {}})
-        for key in _LINEAR_SOLVER_KEYS:
-            options.pop(key, None)
-        return {**options, **ITERATIVE_SOLVER, **solver["petsc"]}
-    options = petsc_options_from_case(solver)
-    if solver["linear_solver"] == "mumps" and "pc_factor_mat_solver_type" not in solver["petsc"]:
-        for key in ("ksp_type", "pc_type", "pc_factor_mat_solver_type"):
-            options.pop(key)
-    return options
-
-
-class MicrostructureHalfCell(Model):
-    """Galvanostatic discharge of a resolved positive-electrode half cell (case model)."""
-
-    name = "microstructure"
-    description = "Microstructure-resolved half cell (particles, pores, lithium counter electrode)"
-    schema = SCHEMA
-
-    @classmethod
-    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """A box of 2 or 3 positive lengths; radius bounds bracketing the mean."""
-        m = settings["microstructure"]
-        problems = []
-        if len(m["box"]) not in (2, 3) or min(m["box"]) <= 0:
-            problems.append(f"microstructure.box = {m['box']!r}: allowed 2 or 3 positive lengths")
-        low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
-        high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
-        if not low <= m["mean_radius"] <= high:
-            problems.append(
-                f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must bracket "
-                f"mean_radius = {m['mean_radius']!r} m"
-            )
-        if problems:
-            raise CaseError(problems)
-
-    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
-        super().__init__(settings, case_dir, comm)
-        self.packing: Packing | None = None
-        self.cell: ResolvedHalfCell | None = None
-
-    def build_mesh(self) -> dolfinx.mesh.Mesh:
-        """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
-        m = self.settings["microstructure"]
-        packing = _packing(m) if self.comm.rank == 0 else None
-        self.packing = self.comm.bcast(packing, root=0)
-        mesh_data = packing_mesh(
-            self.comm,
-            self.packing,
-            element_size=m["element_size"],
-            separator_thickness=m["separator_thickness"],
-            segments_per_circle=m["segments_per_circle"],
-            ghost_mode="shared_facet",
-        )
-        p = self.settings["parameters"]
-        self.cell = ResolvedHalfCell(
-            mesh_data,
-            self._parameters(),
-            depth_m=m["depth"] if m["depth"] is not None else m["box"][1],
-            temperature_K=p["temperature"],
-            initial_stoichiometry=p["initial_stoichiometry"],
-            double_layer=p["double_layer"],
-            lithium_exchange_current_density=p["lithium_exchange_current_density"],
-            petsc_options=_petsc_options(self.settings["solver"]),
-        )
-        return mesh_data.mesh
-
-    def _parameters(self) -> CellParameters:
-        """The set named by ``parameters.set`` or read from ``parameters.bpx_file``.
-
-        Only its positive electrode and electrolyte are used (the counter electrode is lithium).
-        """
-        p = self.settings["parameters"]
-        if p.get("bpx_file"):
-            try:
-                return read_bpx(self.case_dir / p["bpx_file"])
-            except BPXError as error:
-                raise CaseError([f"parameters.bpx_file: {error}"]) from None
-        return parameter_set(p.get("set", "Chen2020"))
-
-    @property
-    def mesh(self) -> dolfinx.mesh.Mesh:
-        """The distributed parent mesh (after :meth:`build_mesh`)."""
-        assert self.cell is not None, "build_mesh first"
-        return self.cell.mesh
-
-    def unknowns(self) -> int:
-        """Global number of unknowns of the four fields."""
-        assert self.cell is not None, "build_mesh first"
-        return sum(V.dofmap.index_map.size_global for V in self.cell.spaces)
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Particles, volumes, interface area, capacity and the applied current."""
-        cell = self.cell
-        assert cell is not None and self.packing is not None, "build_mesh first"
-        connected = particles_connected_to_collector(self.packing)
-        volume = self.packing.radii**self.packing.dim
-        return {
-            "particles": len(self.packing.radii),
-            "particles_connected_to_collector": int(connected.sum()),
-            "connected_particle_volume_fraction": float(volume[connected].sum() / volume.sum()),
-            "particle_volume_m3": cell.particle_volume_m3,
-            "electrolyte_volume_m3": cell.electrolyte_volume_m3,
-            "interface_area_m2": cell.interface_area_m2,
-            "collector_contact_area_m2": cell.collector_area_m2,
-            "capacity_Ah": cell.capacity_Ah,
-            "applied_current_A": self._current_A(),
-        }
-
-    def _current_A(self) -> float:
-        assert self.cell is not None
-        return self.settings["discharge"]["c_rate"] * self.cell.one_c_current_A
-
-    def run(
-        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
-    ) -> dict[str, Any]:
-        """Discharge until the cut-off; stream timeseries.csv, write fields of both phases."""
-        cell = self.cell
-        assert cell is not None, "build_mesh first"
-        d, output = self.settings["discharge"], self.settings["output"]
-        current = self._current_A()
-        cutoff = d["cutoff_voltage"] or cell.parameters.lower_voltage_cutoff_V
-        duration = d["duration"] or 1.2 * 3600.0 / d["c_rate"]
-        fields = cell.physical_fields()
-        writers = []
-        if output["fields"]:
-            writer.set_fields(fields["electrolyte"])
-            particles = dolfinx.io.VTXWriter(
-                self.comm, writer.path / "fields" / "particles.bp", fields["particles"]
-            )
-            writers.append(particles)
-        # Profiles sample the pore phase (points inside particles are left out).
-        writer.set_profiles(cell.electrolyte_mesh, output["profiles"])
-        steps = [0]
-
-        def write_fields() -> None:
-            fresh = cell.physical_fields()
-            for phase in fields:
-                for target, source in zip(fields[phase], fresh[phase], strict=True):
-                    target.x.array[:] = source.x.array
-            writer.write_profiles(cell.time_s, {f.name: f for f in fields["electrolyte"]})
-            if output["fields"]:
-                writer.write_fields(cell.time_s)
-                for vtx in writers:
-                    vtx.write(cell.time_s)
-
-        def on_row(row: dict[str, float]) -> None:
-            writer.add_timeseries_row(row)
-            if steps[0] % output["field_every"] == 0:
-                write_fields()
-            steps[0] += 1
-
-        with timer.phase("solve"):
-            termination = discharge(
-                cell,
-                current,
-                cutoff,
-                duration,
-                d["time_step"],
-                halvings=self.settings["solver"]["continuation_steps"],
-                on_row=on_row,
-            )
-        if (steps[0] - 1) % output["field_every"] != 0:
-            write_fields()  # the final state, unless just written
-        for vtx in writers:
-            vtx.close()
-        state = cell.state()
-        lithium = state.lithium_electrolyte_mol + state.lithium_particles_mol
-        log(
-            f"{termination} at t = {cell.time_s:.1f} s, V = {state.voltage_V:.4f} V, "
-            f"{cell.charge_passed_C / 3600:.4e} Ah"
-        )
-        return {
-            "termination": termination,
-            "newton_iterations": cell.newton_iterations,
-            "failed_solves": cell.failed_solves,
-            "final_lithium_mol": lithium,
-        }

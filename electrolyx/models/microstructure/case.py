@@ -1,0 +1,198 @@
+"""The microstructure-resolved half cell as a case-file model (``[case] model = "microstructure"``).
+
+Places the particles (rank 0), meshes them with gmsh, builds :class:`ResolvedHalfCell` with the
+parameter set or BPX file of the case, discharges it on the shared integrator and writes the
+time series and the fields of both phases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+
+from ...meshes.packing import Packing, packing_mesh
+from ...output import PhaseTimer, ResultWriter
+from ...parameters import BPXError, parameter_set, read_bpx
+from ...parameters.base import CellParameters
+from ...schema import CaseError
+from ..base import Model
+from ..homogenise import _packing
+from ..microstructure_schema import SCHEMA
+from .cell import ResolvedHalfCell, particles_connected_to_collector
+from .discharge import discharge
+from .solver_options import petsc_options
+
+__all__ = ["MicrostructureHalfCell"]
+
+
+class MicrostructureHalfCell(Model):
+    """Galvanostatic discharge of a resolved positive-electrode half cell (case model)."""
+
+    name = "microstructure"
+    description = "Microstructure-resolved half cell (particles, pores, lithium counter electrode)"
+    schema = SCHEMA
+
+    @classmethod
+    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
+        """A box of 2 or 3 positive lengths; radius bounds bracketing the mean."""
+        m = settings["microstructure"]
+        problems = []
+        if len(m["box"]) not in (2, 3) or min(m["box"]) <= 0:
+            problems.append(f"microstructure.box = {m['box']!r}: allowed 2 or 3 positive lengths")
+        low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
+        high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
+        if not low <= m["mean_radius"] <= high:
+            problems.append(
+                f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must bracket "
+                f"mean_radius = {m['mean_radius']!r} m"
+            )
+        if problems:
+            raise CaseError(problems)
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        super().__init__(settings, case_dir, comm)
+        self.packing: Packing | None = None
+        self.cell: ResolvedHalfCell | None = None
+
+    def build_mesh(self) -> dolfinx.mesh.Mesh:
+        """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
+        m = self.settings["microstructure"]
+        packing = _packing(m) if self.comm.rank == 0 else None
+        self.packing = self.comm.bcast(packing, root=0)
+        mesh_data = packing_mesh(
+            self.comm,
+            self.packing,
+            element_size=m["element_size"],
+            separator_thickness=m["separator_thickness"],
+            segments_per_circle=m["segments_per_circle"],
+            ghost_mode="shared_facet",
+        )
+        p = self.settings["parameters"]
+        self.cell = ResolvedHalfCell(
+            mesh_data,
+            self._parameters(),
+            depth_m=m["depth"] if m["depth"] is not None else m["box"][1],
+            temperature_K=p["temperature"],
+            initial_stoichiometry=p["initial_stoichiometry"],
+            double_layer=p["double_layer"],
+            lithium_exchange_current_density=p["lithium_exchange_current_density"],
+            petsc_options=petsc_options(self.settings["solver"]),
+        )
+        return mesh_data.mesh
+
+    def _parameters(self) -> CellParameters:
+        """The set named by ``parameters.set`` or read from ``parameters.bpx_file``.
+
+        Only its positive electrode and electrolyte are used (the counter electrode is lithium).
+        """
+        p = self.settings["parameters"]
+        if p.get("bpx_file"):
+            try:
+                return read_bpx(self.case_dir / p["bpx_file"])
+            except BPXError as error:
+                raise CaseError([f"parameters.bpx_file: {error}"]) from None
+        return parameter_set(p.get("set", "Chen2020"))
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The distributed parent mesh (after :meth:`build_mesh`)."""
+        assert self.cell is not None, "build_mesh first"
+        return self.cell.mesh
+
+    def unknowns(self) -> int:
+        """Global number of unknowns of the four fields."""
+        assert self.cell is not None, "build_mesh first"
+        return sum(V.dofmap.index_map.size_global for V in self.cell.spaces)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Particles, volumes, interface area, capacity and the applied current."""
+        cell = self.cell
+        assert cell is not None and self.packing is not None, "build_mesh first"
+        connected = particles_connected_to_collector(self.packing)
+        volume = self.packing.radii**self.packing.dim
+        return {
+            "particles": len(self.packing.radii),
+            "particles_connected_to_collector": int(connected.sum()),
+            "connected_particle_volume_fraction": float(volume[connected].sum() / volume.sum()),
+            "particle_volume_m3": cell.particle_volume_m3,
+            "electrolyte_volume_m3": cell.electrolyte_volume_m3,
+            "interface_area_m2": cell.interface_area_m2,
+            "collector_contact_area_m2": cell.collector_area_m2,
+            "capacity_Ah": cell.capacity_Ah,
+            "applied_current_A": self._current_A(),
+        }
+
+    def _current_A(self) -> float:
+        assert self.cell is not None
+        return self.settings["discharge"]["c_rate"] * self.cell.one_c_current_A
+
+    def run(
+        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Discharge until the cut-off; stream timeseries.csv, write fields of both phases."""
+        cell = self.cell
+        assert cell is not None, "build_mesh first"
+        d, output = self.settings["discharge"], self.settings["output"]
+        current = self._current_A()
+        cutoff = d["cutoff_voltage"] or cell.parameters.lower_voltage_cutoff_V
+        duration = d["duration"] or 1.2 * 3600.0 / d["c_rate"]
+        fields = cell.physical_fields()
+        writers = []
+        if output["fields"]:
+            writer.set_fields(fields["electrolyte"])
+            particles = dolfinx.io.VTXWriter(
+                self.comm, writer.path / "fields" / "particles.bp", fields["particles"]
+            )
+            writers.append(particles)
+        # Profiles sample the pore phase (points inside particles are left out).
+        writer.set_profiles(cell.electrolyte_mesh, output["profiles"])
+        steps = [0]
+
+        def write_fields() -> None:
+            fresh = cell.physical_fields()
+            for phase in fields:
+                for target, source in zip(fields[phase], fresh[phase], strict=True):
+                    target.x.array[:] = source.x.array
+            writer.write_profiles(cell.time_s, {f.name: f for f in fields["electrolyte"]})
+            if output["fields"]:
+                writer.write_fields(cell.time_s)
+                for vtx in writers:
+                    vtx.write(cell.time_s)
+
+        def on_row(row: dict[str, float]) -> None:
+            writer.add_timeseries_row(row)
+            if steps[0] % output["field_every"] == 0:
+                write_fields()
+            steps[0] += 1
+
+        with timer.phase("solve"):
+            termination = discharge(
+                cell,
+                current,
+                cutoff,
+                duration,
+                d["time_step"],
+                halvings=self.settings["solver"]["continuation_steps"],
+                on_row=on_row,
+            )
+        if (steps[0] - 1) % output["field_every"] != 0:
+            write_fields()  # the final state, unless just written
+        for vtx in writers:
+            vtx.close()
+        state = cell.state()
+        lithium = state.lithium_electrolyte_mol + state.lithium_particles_mol
+        log(
+            f"{termination} at t = {cell.time_s:.1f} s, V = {state.voltage_V:.4f} V, "
+            f"{cell.charge_passed_C / 3600:.4e} Ah"
+        )
+        return {
+            "termination": termination,
+            "newton_iterations": cell.newton_iterations,
+            "failed_solves": cell.failed_solves,
+            "final_lithium_mol": lithium,
+        }
