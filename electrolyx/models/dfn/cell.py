@@ -21,6 +21,7 @@ from electrolyx.constants import FARADAY
 from electrolyx.experiment import Step
 from electrolyx.forms.kinetics import Kinetics
 from electrolyx.integrator import AdaptiveBDF, StepFailure
+from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.parameters.base import CellParameters
 from electrolyx.time_stepping import BDFStepController
 
@@ -33,7 +34,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .outputs import DFNOutputs
-from .problem import DFNProblem, factor_without_structural_zeros
+from .problem import DFNProblem
 
 __all__ = ["DFN", "DFNSolution"]
 

@@ -11,8 +11,8 @@ from .cell import (
     FIELDS,
     HalfCellState,
     ResolvedHalfCell,
-    particles_connected_to_collector,
 )
+from .connectivity import particles_connected_to_collector
 from .discharge import discharge, step_with_halving
 from .solver_options import ITERATIVE_SOLVER
 

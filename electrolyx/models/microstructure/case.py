@@ -23,7 +23,8 @@ from ...schema import CaseError
 from ..base import Model
 from ..homogenise import _packing
 from ..microstructure_schema import SCHEMA
-from .cell import ResolvedHalfCell, particles_connected_to_collector
+from .cell import ResolvedHalfCell
+from .connectivity import particles_connected_to_collector
 from .discharge import discharge
 from .solver_options import petsc_options
 

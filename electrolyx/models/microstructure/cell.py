@@ -61,7 +61,6 @@ from ...forms.solid_conduction import solid_charge_conservation_residual, solid_
 from ...forms.solid_diffusion import solid_diffusion_residual
 from ...integrator import BDFTimeDerivative
 from ...meshes.gmsh_tools import physical_tag
-from ...meshes.packing import Packing
 from ...output import PhaseTimer
 from ...parameters.base import CellParameters
 from ...solver import NewtonFailure
@@ -72,7 +71,6 @@ __all__ = [
     "FIELDS",
     "HalfCellState",
     "ResolvedHalfCell",
-    "particles_connected_to_collector",
 ]
 
 #: Names of the unknowns, in block order.
@@ -111,26 +109,6 @@ class HalfCellState:
     lithium_electrolyte_mol: float
     lithium_particles_mol: float
     average_stoichiometry: float
-
-
-def particles_connected_to_collector(packing: Packing) -> np.ndarray:
-    """Which particles a chain of overlapping particles links to the collector face x = 0.
-
-    Args:
-        packing: The particles (a particle cut by x = 0 touches the collector).
-
-    Returns:
-        One boolean per particle.
-    """
-    centres, radii = packing.centres, packing.radii
-    distance = np.linalg.norm(centres[:, None, :] - centres[None, :, :], axis=2)
-    overlapping = distance < radii[:, None] + radii[None, :]
-    connected = centres[:, 0] - radii < 0.0
-    while True:
-        grown = connected | overlapping[connected].any(axis=0)
-        if np.array_equal(grown, connected):
-            return connected
-        connected = grown
 
 
 def _owned_cells(mesh: dolfinx.mesh.Mesh, cells: np.ndarray) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""Jacobians assembled without the structural zeros of vertex-quadrature terms."""
+
+from __future__ import annotations
+
+from petsc4py import PETSc
+
+import numpy as np
+from dolfinx.fem.petsc import NonlinearProblem
+
+__all__ = ["factor_without_structural_zeros"]
+
+
+def factor_without_structural_zeros(problem: NonlinearProblem, unknowns) -> None:
+    """Assemble and factor the Jacobian without the zeros its sparsity pattern carries.
+
+    The particle and kinetics terms use vertex quadrature: they couple the unknowns of one node
+    only, but the pattern of a cell integral couples every node of the cell, e.g. all radial
+    unknowns of all 27 neighbours of a hexahedral vertex (~280 entries per row, mostly exact
+    zeros): inserting them and the direct solver's fill-in for them dominate the cost. The
+    entries that are zero at a randomly perturbed state (below 1e-14 of their row's largest)
+    are zero at every state; the Jacobian is assembled into a matrix without them and factored:
+    the same Newton step, many times cheaper in 2D and 3D.
+    """
+    from dolfinx.fem.petsc import assemble_jacobian, assign
+
+    snes = problem.solver
+    matrix = problem.A
+    _, _, (_, _, context) = snes.getJacobian()
+    saved = [u.x.array.copy() for u in unknowns]
+    rng = np.random.default_rng(0)
+    for u in unknowns:
+        u.x.array[:] *= 1.0 + 1e-3 * rng.standard_normal(u.x.array.size)
+        u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
+    assign(unknowns, problem.x)
+    assemble_jacobian(snes, problem.x, matrix, None, **context)
+    for u, values in zip(unknowns, saved, strict=True):
+        u.x.array[:] = values
+    assign(unknowns, problem.x)
+    offsets, columns, values = matrix.getValuesCSR()
+    rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    row_max = np.maximum.reduceat(np.abs(values), offsets[:-1]) if values.size else values
+    keep = np.abs(values) > 1e-14 * row_max[rows]
+    compressed_offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, offsets[:-1]))])
+    compressed_offsets = compressed_offsets.astype(offsets.dtype)
+    compressed = PETSc.Mat().createAIJ(
+        matrix.getSizes(),
+        csr=(compressed_offsets, columns[keep], values[keep]),
+        comm=matrix.comm,
+    )
+    # Assemble straight into the compressed matrix: its local-to-global maps are the full one's,
+    # and element entries outside its pattern (the zeros) are dropped on insertion.
+    compressed.setLGMap(*matrix.getLGMap())
+    compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    snes.setJacobian(assemble_jacobian, compressed, compressed, kargs=context)
+    # The full-pattern matrix was only needed to find the pattern: free it (10.9 M entries on
+    # the 38 k-unknown 3D mesh); the problem owns (and destroys) the compressed one instead.
+    matrix.destroy()
+    problem._A = compressed
