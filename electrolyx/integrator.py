@@ -10,7 +10,9 @@ history of accepted states and
   saying when and with which step;
 * lands steps exactly on requested times (output times, drive-cycle breakpoints, the end);
 * locates events (a scalar function of the state crossing zero: a voltage cut-off, a current
-  limit) in time by Illinois regula falsi on the step length.
+  limit) in time by Illinois regula falsi on the step length;
+* hands out states at regular times (rows of a time series) interpolated between accepted
+  steps, so that the spacing of the outputs never limits the step.
 
 Time discretisation of a differential unknown with value v (see :class:`BDFTimeDerivative`):
 
@@ -22,6 +24,7 @@ PETSc TS was evaluated for the same role (bench/README.md, "Time integration").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,7 +34,7 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx import fem
 
-from .time_stepping import BDFStepController
+from .time_stepping import BDFStepController, extrapolate
 from .unknowns import Unknowns
 
 __all__ = [
@@ -42,6 +45,9 @@ __all__ = [
     "StepFailure",
     "bdf_coefficients",
 ]
+
+
+INTERPOLATION_POINTS = 4
 
 
 class StepFailure(RuntimeError):
@@ -170,8 +176,17 @@ class AdaptiveBDF:
         #: Called before each solve with the step's end time (time-dependent data, e.g. a
         #: current that follows a drive cycle).
         self.before_step: Callable[[float], None] = lambda end_time: None
-        #: Called after every accepted step with its length (the model records a row).
+        #: Called after every accepted step with its length (the model's bookkeeping).
         self.on_accept: Callable[[float], None] = lambda dt: None
+        #: Called after ``on_accept`` and the interpolated outputs of the step, with its length
+        #: (the model records the accepted state).
+        self.on_step_output: Callable[[float], None] = lambda dt: None
+        #: Called at each multiple of :attr:`interpolation_interval` passed by a step (after
+        #: ``on_accept``), with the unknowns set to the interpolated state there (restored
+        #: afterwards).
+        self.on_interpolated: Callable[[float], None] = lambda time: None
+        #: Spacing of the interpolated outputs [s] (None: none); steps are not limited by it.
+        self.interpolation_interval: float | None = None
 
     @property
     def time(self) -> float:
@@ -202,10 +217,35 @@ class AdaptiveBDF:
         return converged and self.problem.comm.allreduce(finite, op=MPI.LAND)
 
     def _accept(self, dt: float) -> None:
-        time = self.history[-1][0] + dt
-        self.history = [*self.history[-2:], (time, self.problem.unknowns.state())]
+        start = self.history[-1][0]
+        time = start + dt
+        self.history = [*self.history[-3:], (time, self.problem.unknowns.state())]
         self.statistics.accepted_steps += 1
         self.on_accept(dt)
+        self._interpolate(start, time)
+        self.on_step_output(dt)
+
+    def _interpolate(self, start: float, end: float) -> None:
+        """Outputs at the multiples of the interpolation interval in (start, end).
+
+        The state there is the cubic Lagrange polynomial through the last (up to four)
+        accepted states, one order above the BDF2 step so that interpolation adds little to
+        its error (measured on the DFN's 1C discharge: 0.17 mV at most between 60 s steps,
+        against 0.74 mV with the quadratic through three).
+        """
+        interval = self.interpolation_interval
+        if interval is None:
+            return
+        unknowns = self.problem.unknowns
+        first = math.floor(start / interval + 1e-9) + 1
+        times = [k * interval for k in range(first, math.ceil(end / interval - 1e-9))]
+        if not times:
+            return
+        accepted = unknowns.state()
+        for time in times:
+            unknowns.set_state(extrapolate(self.history, time, INTERPOLATION_POINTS))
+            self.on_interpolated(time)
+        unknowns.set_state(accepted)
 
     def run(
         self,

@@ -22,14 +22,15 @@ import numpy as np
 __all__ = ["BDFStepController", "extrapolate"]
 
 
-def extrapolate(history: Sequence[tuple[float, list[np.ndarray]]], time: float):
-    """Lagrange extrapolation of the last (up to three) states to ``time``.
+def extrapolate(history: Sequence[tuple[float, list[np.ndarray]]], time: float, points: int = 3):
+    """Lagrange extrapolation (or interpolation) of the last ``points`` states to ``time``.
 
     Args:
         history: ``(time, state)`` pairs, oldest first; a state is a list of arrays.
         time: Where to evaluate.
+        points: How many of the last states the polynomial goes through (at most).
     """
-    points = history[-3:]
+    points = history[-points:]
     times = [t for t, _ in points]
     weights = []
     for i, ti in enumerate(times):

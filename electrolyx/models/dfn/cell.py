@@ -113,6 +113,9 @@ class DFN:
         geometry: A 2D or 3D stack (:class:`CellGeometry`); None for the 1D (P2D) cell.
         kinetics: "negative"/"positive" -> kinetic law of the electrode's intercalation
             (default: Butler-Volmer with the set's transfer coefficients).
+        row_interval_s: Rows of the time series at most this far apart: besides every time
+            step, rows at the multiples of the interval, at states interpolated between the
+            steps (which it does not limit). None: a row per time step only.
     """
 
     def __init__(
@@ -128,6 +131,7 @@ class DFN:
         counter_electrode: LithiumCounterElectrode | None = None,
         geometry: CellGeometry | None = None,
         kinetics: dict[str, Kinetics] | None = None,
+        row_interval_s: float | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -155,6 +159,10 @@ class DFN:
         )
         self.integrator.before_step = self._prepare_step
         self.integrator.on_accept = self._accept
+        self.integrator.on_step_output = lambda dt: self._record(self._current_before)
+        self.integrator.on_interpolated = self._record_interpolated
+        self.integrator.interpolation_interval = row_interval_s
+        self.row_interval_s = row_interval_s
         #: Called with "row" after every recorded time and "output" at profile times.
         self.observer: Callable[[str], None] | None = None
         self.reset()
@@ -566,7 +574,13 @@ class DFN:
         return self.solution
 
     def _accept(self, dt: float) -> None:
-        """After an accepted step: capacity, dissolved lithium, recentring, the row."""
+        """After an accepted step: capacity, dissolved lithium, recentring (the row follows)."""
+        self._step_start = (
+            self.time_s,
+            self.discharge_capacity_Ah,
+            self._dissolved[-1],
+            self._current_before,
+        )
         self.time_s = self.integrator.time
         current = self.current_A()
         # Trapezoidal rule: exact for constant current, second order otherwise.
@@ -584,4 +598,35 @@ class DFN:
         else:
             self._dissolved = [0.0]
         self._recentre()
-        self._record(current)
+
+    def _record_interpolated(self, time_s: float) -> None:
+        """A row at ``time_s`` inside the last step, the unknowns interpolated there.
+
+        The capacity follows the trapezoidal rule from the step's start (exact for a constant
+        current), the metal's lithium (half cell) linearly across the step.
+        """
+        start, capacity, dissolved, current_before = self._step_start
+        end = self.time_s
+        if self._mode == "current" and self._control_function is not None:
+            current = self._control_function(time_s)
+        else:
+            current = self.current_A()
+        row_time, row_capacity, row_dissolved = (
+            self.time_s,
+            self.discharge_capacity_Ah,
+            self._dissolved,
+        )
+        self.time_s = time_s
+        self.discharge_capacity_Ah = (
+            capacity + 0.5 * (current_before + current) * (time_s - start) / 3600.0
+        )
+        fraction = (time_s - start) / (end - start)
+        self._dissolved = [dissolved + fraction * (row_dissolved[-1] - dissolved)]
+        try:
+            self._record(current)
+        finally:
+            self.time_s, self.discharge_capacity_Ah, self._dissolved = (
+                row_time,
+                row_capacity,
+                row_dissolved,
+            )
