@@ -11,7 +11,7 @@ from conftest import CASES, ROOT, run_cli
 
 from electrolyx.case import apply_override, load_case, parse_override_value
 from electrolyx.docs import case_format_markdown
-from electrolyx.schema import CaseError
+from electrolyx.errors import CaseError
 
 SHIPPED = CASES / "edl-gouy-chapman"
 
@@ -40,7 +40,8 @@ BAD_INPUTS = [
     ),
     (
         lambda t: t.replace("temperature = 298.15          # K", "temperature = 0"),
-        ["electrolyte.temperature = 0.0 K is out of range", "(0, inf) K"],
+        # Temperatures are bounded to (1, 1000) K (issue 17: 1e-300 K was accepted).
+        ["electrolyte.temperature = 0.0 K is out of range", "(1, 1000) K"],
     ),
     (
         lambda t: t.replace("cells = 800", 'cells = "many"'),

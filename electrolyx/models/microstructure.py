@@ -66,11 +66,9 @@ from ..meshes.packing import Packing, packing_mesh
 from ..output import PhaseTimer, ResultWriter
 from ..parameters import chen2020
 from ..parameters.base import CellParameters
-from ..schema import CaseError
 from ..solver import NewtonFailure, petsc_options_from_case
 from .base import Model
 from .homogenise import _packing
-from .microstructure_schema import SCHEMA
 
 __all__ = [
     "ITERATIVE_SOLVER",
@@ -882,24 +880,6 @@ class MicrostructureHalfCell(Model):
 
     name = "microstructure"
     description = "Microstructure-resolved half cell (particles, pores, lithium counter electrode)"
-    schema = SCHEMA
-
-    @classmethod
-    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """A box of 2 or 3 positive lengths; radius bounds bracketing the mean."""
-        m = settings["microstructure"]
-        problems = []
-        if len(m["box"]) not in (2, 3) or min(m["box"]) <= 0:
-            problems.append(f"microstructure.box = {m['box']!r}: allowed 2 or 3 positive lengths")
-        low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
-        high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
-        if not low <= m["mean_radius"] <= high:
-            problems.append(
-                f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must bracket "
-                f"mean_radius = {m['mean_radius']!r} m"
-            )
-        if problems:
-            raise CaseError(problems)
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
