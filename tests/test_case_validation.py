@@ -150,8 +150,15 @@ def test_shipped_cases_are_valid():
 
 
 def test_case_format_doc_is_generated_from_the_schema():
-    # docs/case-format.md is rendered from the schemas: regenerate with `make docs`.
+    # docs/case-format.md is rendered from the settings models: regenerate with `make docs`.
     assert (ROOT / "docs" / "case-format.md").read_text() == case_format_markdown()
+
+
+def test_docs_command_prints_the_reference():
+    # `electrolyx docs` (what `make docs` writes) prints exactly the generated reference.
+    result = run_cli("docs")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == case_format_markdown()
 
 
 def test_missing_case_folder(tmp_path):

@@ -212,7 +212,7 @@ def test_shipped_cases_resolve_to_the_settings_the_models_read():
 def test_settings_import_no_solver_stack():
     # `electrolyx cases`/`check` start-up: the settings must not pull in dolfinx & co.
     code = (
-        "import sys, electrolyx.settings, electrolyx.case, electrolyx.docs; "
+        "import sys, electrolyx.settings, electrolyx.case, electrolyx.sweep, electrolyx.docs; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'dolfinx', 'petsc4py', 'matplotlib', 'pyvista', 'ufl', 'gmsh', 'basix'}))"
     )
