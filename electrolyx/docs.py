@@ -9,6 +9,7 @@ from __future__ import annotations
 from .models import MODELS
 from .settings import SETTINGS
 from .settings.reference import render_settings
+from .settings.unused import NOT_YET_USED
 
 __all__ = ["case_format_markdown"]
 
@@ -71,7 +72,8 @@ def case_format_markdown() -> str:
     """The full case-format reference, one section per model."""
     parts = [_INTRO]
     for name, (_, _, description) in MODELS.items():
-        parts.append(render_settings(SETTINGS[name], f'Model `"{name}"`: {description}'))
+        title = f'Model `"{name}"`: {description}'
+        parts.append(render_settings(SETTINGS[name], title, tuple(NOT_YET_USED.get(name, ()))))
     return "\n".join(parts).rstrip() + "\n"
 
 

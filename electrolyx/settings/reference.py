@@ -30,6 +30,22 @@ from .describe import (
 __all__ = ["render_settings"]
 
 _HEADER = ["| key | type / allowed | unit | default | meaning |", "|---|---|---|---|---|"]
+_NOT_YET_USED = (
+    " **Not used by the model yet**: a case that sets it to anything but its default is refused "
+    "(issue 12)."
+)
+
+
+def _not_yet_used(path: str, patterns: tuple[str, ...]) -> str:
+    """The note for a key the model does not use yet (``*`` in a pattern matches a name)."""
+    parts = path.split(".")
+    for pattern in patterns:
+        wanted = pattern.split(".")
+        if len(wanted) == len(parts) and all(
+            w == p or (w == "*" and p == "NAME") for w, p in zip(wanted, parts, strict=True)
+        ):
+            return _NOT_YET_USED
+    return ""
 
 
 def _cell(text: str) -> str:
@@ -56,7 +72,9 @@ def _discriminator(tp: Any, field: FieldInfo | None) -> str:
     return name
 
 
-def _rows(table: type[BaseModel], lines: list[str], skip: str | None = None) -> None:
+def _rows(
+    table: type[BaseModel], path: str, lines: list[str], unused: tuple[str, ...], skip: str | None
+) -> None:
     leaves = [
         (name, f)
         for name, f in table.model_fields.items()
@@ -66,25 +84,28 @@ def _rows(table: type[BaseModel], lines: list[str], skip: str | None = None) -> 
         return
     lines.extend(_HEADER)
     for name, f in leaves:
-        cells = [
-            f"`{name}`",
-            allowed(f),
-            field_unit(f) or "-",
-            default_text(f),
-            f.description or "",
-        ]
+        meaning = (f.description or "") + _not_yet_used(f"{path}.{name}" if path else name, unused)
+        cells = [f"`{name}`", allowed(f), field_unit(f) or "-", default_text(f), meaning]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
 
 
-def _table(table: type[BaseModel], path: str, lines: list[str], skip: str | None = None) -> None:
-    _rows(table, lines, skip)
+def _table(
+    table: type[BaseModel],
+    path: str,
+    lines: list[str],
+    unused: tuple[str, ...],
+    skip: str | None = None,
+) -> None:
+    _rows(table, path, lines, unused, skip)
     for name, f in table.model_fields.items():
         if shape(f.annotation) != "leaf":
-            _section(f, f.annotation, f"{path}.{name}" if path else name, lines)
+            _section(f, f.annotation, f"{path}.{name}" if path else name, lines, unused)
 
 
-def _variants(tp: Any, field: FieldInfo | None, path: str, lines: list[str]) -> None:
+def _variants(
+    tp: Any, field: FieldInfo | None, path: str, lines: list[str], unused: tuple[str, ...]
+) -> None:
     key = _discriminator(tp, field)
     members = model_union(tp) or []
     tags = [choices(m.model_fields[key].annotation)[0] for m in members]
@@ -97,39 +118,50 @@ def _variants(tp: Any, field: FieldInfo | None, path: str, lines: list[str]) -> 
     lines.append("")
     for tag, member in zip(tags, members, strict=True):
         lines.extend([f'#### `{key} = "{tag}"`', "", _class_doc(member), ""])
-        _table(member, path, lines, skip=key)
+        _table(member, path, lines, unused, skip=key)
 
 
-def _section(field: FieldInfo | None, tp: Any, path: str, lines: list[str]) -> None:
+def _section(
+    field: FieldInfo | None, tp: Any, path: str, lines: list[str], unused: tuple[str, ...]
+) -> None:
     kind = shape(tp)
     bare = strip(tp)[0]
-    doc = _doc(field, tp)
+    doc = _doc(field, tp) + _not_yet_used(path, unused)
     if kind == "table":
         lines.extend([f"### `[{path}]`", "", doc, ""])
-        _table(bare, path, lines)
+        _table(bare, path, lines, unused)
     elif kind == "union":
         lines.extend([f"### `[{path}]`", "", doc, ""])
-        _variants(tp, field, path, lines)
+        _variants(tp, field, path, lines, unused)
     elif kind == "array":
         item = list_item(bare)
         lines.extend([f"### `[[{path}]]`", "", doc or _doc(None, item), ""])
-        _table(strip(item)[0], path, lines)
+        _table(strip(item)[0], path, lines, unused)
     elif kind == "named":
         value = table_value(bare)
         value_kind = shape(value)
         if value_kind == "table":
             lines.extend([f"### `[{path}.NAME]`", "", doc, ""])
-            _table(strip(value)[0], f"{path}.NAME", lines)
+            _table(strip(value)[0], f"{path}.NAME", lines, unused)
         elif value_kind == "union":
             lines.extend([f"### `[{path}.NAME]`", "", doc, ""])
-            _variants(value, field, f"{path}.NAME", lines)
+            _variants(value, field, f"{path}.NAME", lines, unused)
         else:
             lines.extend([f"### `[{path}]`", "", doc, ""])
             lines.extend([f"Entries `NAME = value`, each value {describe(value)}.", ""])
 
 
-def render_settings(settings_model: type[BaseModel], title: str) -> str:
-    """The Markdown reference of one model's settings, under the heading ``title``."""
+def render_settings(
+    settings_model: type[BaseModel], title: str, not_yet_used: tuple[str, ...] = ()
+) -> str:
+    """The Markdown reference of one model's settings, under the heading ``title``.
+
+    Args:
+        settings_model: The model's settings class.
+        title: Heading of the section.
+        not_yet_used: Dotted keys the model does not use yet (``*`` for any name), marked as
+            such (:data:`electrolyx.settings.unused.NOT_YET_USED`).
+    """
     lines = [f"## {title}", "", _class_doc(settings_model), ""]
-    _table(settings_model, "", lines)
+    _table(settings_model, "", lines, not_yet_used)
     return "\n".join(lines)
