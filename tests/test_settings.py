@@ -105,7 +105,8 @@ def test_meaningless_value_exits_2_without_traceback():
 
 
 # --------------------------------------------------------- every bad value is a CaseError
-_BAD_VALUES = [[], {}, "x", True, 10**400, float("nan"), -1, [[[1]]], {"a": {"b": []}}]
+# Types, magnitudes (1e-300 underflows when cubed, 1e300 overflows), nesting.
+_BAD_VALUES = [[], {}, "x", True, 10**400, float("nan"), -1, 1e-300, 1e300, [[[1]]], {"a": {}}]
 
 
 def _paths(node, prefix=()):

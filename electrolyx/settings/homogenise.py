@@ -89,7 +89,8 @@ class RandomPackingGeometry(SettingsTable):
                     f"{self.mean_radius!r} m",
                 )
             )
-        elements = math.prod(self.box) / self.element_size ** len(self.box)
+        # Ratios first: element_size ** 3 underflows to 0 for a tiny size (ZeroDivisionError).
+        elements = math.prod(side / self.element_size for side in self.box)
         if elements > MAX_PACKING_ELEMENTS:
             problems.append(
                 (
