@@ -49,9 +49,9 @@ test-mpi: venv
 
 test: lint test-serial test-mpi
 
-# docs/case-format.md is generated from the schemas (a test checks it is current).
+# docs/case-format.md is generated from the settings models (a test checks it is current).
 docs: venv
-	$(BIN)/python -m electrolyx.docs > docs/case-format.md
+	$(BIN)/electrolyx docs > docs/case-format.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

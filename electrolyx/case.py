@@ -1,30 +1,52 @@
 """Case directories: ``case.toml`` (+ optional mesh files and README.md).
 
 A case file is plain TOML: it is parsed, never executed. ``[case] model`` picks the model whose
-schema validates the rest; ``--set KEY=VALUE`` overrides any value by its dotted key before
-validation (``boundaries.wall.potential=0.2``, ``species.0.diffusivity=1e-9``).
+settings (:mod:`electrolyx.settings`) validate the rest, once per run; ``--set KEY=VALUE``
+overrides any value by its dotted key before validation (``boundaries.wall.potential=0.2``,
+``species.0.diffusivity=1e-9``, ``parameters.values."Negative particle diffusivity
+[m2.s-1]"=4e-14``).
 """
 
 from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import CaseError, validate
+from .errors import CaseError
+from .settings import resolve_settings
+from .settings.keys import set_dotted_value, split_dotted_key
+from .settings.unused import refuse_unused
 
-__all__ = ["Case", "CaseError", "apply_override", "load_case", "parse_override_value"]
+__all__ = [
+    "Case",
+    "CaseError",
+    "apply_override",
+    "case_from_document",
+    "load_case",
+    "parse_override_value",
+    "read_document",
+]
 
 
 @dataclass(frozen=True)
 class Case:
-    """A validated case: its folder, model name and fully resolved settings."""
+    """A validated case: its folder, model name and fully resolved settings.
+
+    Attributes:
+        directory: The case folder.
+        model: ``[case] model``.
+        settings: The resolved settings the model reads (every default filled in).
+        document: The parsed case.toml with the ``--set`` overrides applied, before
+            validation (a sweep derives its runs from it).
+    """
 
     directory: Path
     model: str
     settings: dict[str, Any]
+    document: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -43,42 +65,29 @@ def parse_override_value(text: str) -> Any:
         return text
 
 
+def _split_assignment(assignment: str) -> tuple[str, str]:
+    """``KEY=VALUE`` at the first ``=`` outside quotes (a quoted key may hold one)."""
+    quote = None
+    for i, char in enumerate(assignment):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "=":
+            return assignment[:i], assignment[i + 1 :]
+    raise CaseError([f"--set {assignment!r}: expected KEY=VALUE, e.g. temperature=310"])
+
+
 def apply_override(document: dict[str, Any], assignment: str) -> None:
     """Apply one ``KEY=VALUE`` override to a parsed case document, in place."""
-    if "=" not in assignment:
-        raise CaseError([f"--set {assignment!r}: expected KEY=VALUE, e.g. temperature=310"])
-    key, text = assignment.split("=", 1)
-    parts = [p for p in key.strip().split(".") if p]
-    if not parts:
+    key, text = _split_assignment(assignment)
+    if not key.strip():
         raise CaseError([f"--set {assignment!r}: empty key"])
-    node: Any = document
-    for i, part in enumerate(parts[:-1]):
-        path = ".".join(parts[: i + 1])
-        if isinstance(node, list):
-            node = _list_item(node, part, path)
-        else:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict | list):
-                raise CaseError([f"--set {key}: {path} is a value, not a table"])
-    last = parts[-1]
-    value = parse_override_value(text.strip())
-    if isinstance(node, list):
-        index = _list_index(node, last, key)
-        node[index] = value
-    else:
-        node[last] = value
-
-
-def _list_index(items: list, part: str, path: str) -> int:
-    if not part.isdigit() or int(part) >= len(items):
-        raise CaseError(
-            [f"--set {path}: {part!r} is not an index of this array (0 to {len(items) - 1})"]
-        )
-    return int(part)
-
-
-def _list_item(items: list, part: str, path: str) -> Any:
-    return items[_list_index(items, part, path)]
+    try:
+        parts = split_dotted_key(key.strip())
+        set_dotted_value(document, parts, parse_override_value(text.strip()))
+    except ValueError as error:
+        raise CaseError([f"--set {error}"]) from None
 
 
 def read_document(case_dir: Path) -> dict[str, Any]:
@@ -101,17 +110,29 @@ def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
     Raises:
         CaseError: with every problem found, each naming the key, the value and what is allowed.
     """
-    from .models import MODELS, model_class
-
     directory = Path(case_dir).resolve()
     document = read_document(directory)
     for assignment in overrides or []:
         apply_override(document, assignment)
+    return case_from_document(directory, document)
+
+
+def case_from_document(directory: Path, document: dict[str, Any]) -> Case:
+    """Validate a parsed case document of the case folder ``directory`` (once).
+
+    The settings of ``[case] model`` validate the document; keys the model does not use yet
+    are refused; then the model checks what needs files (``check_consistency``).
+
+    Raises:
+        CaseError: with every problem found, each naming the key, the value and what is allowed.
+    """
+    from .models import MODELS, model_class
+
     section = document.get("case")
     if not isinstance(section, dict) or "model" not in section:
         raise CaseError(["missing key 'case.model': one of " + ", ".join(repr(m) for m in MODELS)])
     model = section["model"]
-    if model not in MODELS:
+    if not isinstance(model, str) or model not in MODELS:
         close = difflib.get_close_matches(str(model), list(MODELS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise CaseError(
@@ -121,7 +142,7 @@ def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
                 + hint
             ]
         )
-    cls = model_class(model)
-    settings = validate(cls.schema, document)
-    cls.check_consistency(settings, directory)
-    return Case(directory=directory, model=model, settings=settings)
+    settings = resolve_settings(model, document)
+    refuse_unused(model, settings)
+    model_class(model).check_consistency(settings, directory)
+    return Case(directory=directory, model=model, settings=settings, document=document)

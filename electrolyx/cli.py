@@ -49,19 +49,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not sweep["keys"]:
         code, _ = run_case(case, out, comm, log)
         return code
-    if not sweep["values"]:
-        raise CaseError(["sweep.values is empty: give at least one value for sweep.keys"])
-    # Validate every run of the sweep before running any of them.
-    runs = []
-    for value in sweep["values"]:
-        assignments = [f"{key}={value!r}" for key in sweep["keys"]]
-        runs.append(load_case(args.case, [*args.set, *assignments]))
-    worst = 0
-    for index, (value, run) in enumerate(zip(sweep["values"], runs, strict=True)):
-        log(f"sweep {index + 1}/{len(runs)}: {', '.join(sweep['keys'])} = {value!r}")
-        code, _ = run_case(run, out / f"run_{index:03d}", comm, log)
-        worst = max(worst, code)
-    return worst
+    # Every run is validated before any runs; each writes out/run_NNN, then out/sweep.csv.
+    from .sweep import run_sweep
+
+    return run_sweep(case, out, comm, log)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -95,6 +86,14 @@ def _cmd_cases(args: argparse.Namespace) -> int:
             section = {"title": "(unreadable case.toml)"}
         model = section.get("model", "?")
         _print0(f"{case_file.parent.name:32s} [{model}] {section.get('title', '')}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from .docs import case_format_markdown
+
+    if _comm().rank == 0:
+        sys.stdout.write(case_format_markdown())
     return 0
 
 
@@ -162,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cases = sub.add_parser("cases", help="list the shipped cases")
     cases.set_defaults(func=_cmd_cases)
+
+    docs = sub.add_parser(
+        "docs", help="print the case-format reference generated from the settings (Markdown)"
+    )
+    docs.set_defaults(func=_cmd_docs)
 
     try:
         from .postprocess.cli import add_subcommands

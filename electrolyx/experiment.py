@@ -8,12 +8,14 @@ Accepted sentences (case-insensitive; numbers may use exponents):
     "Rest for 1 hour"                        "Hold at 4.1 V for 30 minutes"
 
 Currents and powers are positive on discharge (``Charge`` flips the sign). A step ends at the
-first of its ``for`` duration and its ``until`` condition. Groups repeat with
-:func:`repeat`. Parsing is done once here, so models receive only :class:`Step` objects.
+first of its ``for`` duration and its ``until`` condition. Every number of a sentence must be
+positive and finite (the verb gives the sign), C-rates at most :data:`MAX_C_RATE`. Groups
+repeat with :func:`repeat`. Parsing is done once here, so models receive only :class:`Step` objects.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -83,11 +85,45 @@ class Step:
         return self.until_current * scale
 
 
-def _c_rate(text: str) -> float:
+#: Largest C-rate of a step (a full discharge in 3.6 s).
+MAX_C_RATE = 1000.0
+
+
+def _c_rate(text: str, sentence: str) -> float:
     text = text.replace(" ", "")
     if text.startswith("c/"):
-        return 1.0 / float(text[2:])
+        divisor = float(text[2:])
+        if not 0 < divisor < math.inf:
+            raise ValueError(
+                f"C/{text[2:]} in step {sentence!r}: the divisor must be positive and finite"
+            )
+        return 1.0 / divisor
     return float(text[:-1])
+
+
+def _check_ranges(step: Step, sign: float) -> Step:
+    """Refuse values no cell can follow: non-positive or infinite amounts and durations.
+
+    Raises:
+        ValueError: naming the quantity, its value and the sentence.
+    """
+    names = {"current": "current", "power": "power", "voltage": "hold voltage", "rest": None}
+    magnitudes = {
+        names[step.mode]: step.value * sign,
+        "duration": step.duration_s,
+        "cut-off voltage": step.until_voltage_V,
+        "end current": step.until_current,
+    }
+    if step.value_is_c_rate:
+        magnitudes = {"C-rate": magnitudes.pop("current"), **magnitudes}
+    for what, value in magnitudes.items():
+        if what is not None and value is not None and not 0 < value < math.inf:
+            raise ValueError(f"{what} {value:g} in step {step.text!r}: must be positive and finite")
+    if step.value_is_c_rate and abs(step.value) > MAX_C_RATE:
+        raise ValueError(
+            f"C-rate {abs(step.value):g} in step {step.text!r}: allowed at most {MAX_C_RATE:g}C"
+        )
+    return step
 
 
 def _parse_rest(text: str, rest: str) -> dict:
@@ -111,7 +147,7 @@ def _parse_rest(text: str, rest: str) -> dict:
         elif value.endswith("a"):
             fields["until_current"] = float(value[:-1])
         else:
-            fields["until_current"] = _c_rate(value)
+            fields["until_current"] = _c_rate(value, text)
             fields["until_current_is_c_rate"] = True
         leftover = leftover.replace(match.group(0), " ")
     if leftover.replace("or", " ").strip():
@@ -134,7 +170,7 @@ def parse_step(text: str) -> Step:
         if "until_current" in fields:
             raise ValueError(f"a current or power step ends on a voltage or time: {text!r}")
         if raw.endswith("c") or raw.startswith("c/"):
-            step = Step(text, "current", sign * _c_rate(raw), value_is_c_rate=True, **fields)
+            step = Step(text, "current", sign * _c_rate(raw, text), value_is_c_rate=True, **fields)
         elif raw.endswith("ma"):
             step = Step(text, "current", sign * float(raw[:-2]) * 1e-3, **fields)
         elif raw.endswith("mw"):
@@ -145,19 +181,19 @@ def parse_step(text: str) -> Step:
             step = Step(text, "current", sign * float(raw[:-1]), **fields)
         if step.duration_s is None and step.until_voltage_V is None:
             raise ValueError(f"step never ends (give 'for ...' or 'until ... V'): {text!r}")
-        return step
+        return _check_ranges(step, sign)
     if match := _HOLD.match(sentence):
         fields = _parse_rest(text, match["rest"])
         if "until_voltage_V" in fields:
             raise ValueError(f"a voltage hold ends on a current or time: {text!r}")
         if "duration_s" not in fields and "until_current" not in fields:
             raise ValueError(f"hold never ends (give 'for ...' or 'until C/50'): {text!r}")
-        return Step(text, "voltage", float(match["value"]), **fields)
+        return _check_ranges(Step(text, "voltage", float(match["value"]), **fields), 1.0)
     if match := _REST.match(sentence):
         fields = _parse_rest(text, match["rest"])
         if set(fields) != {"duration_s"}:
             raise ValueError(f"a rest needs exactly a duration ('Rest for 1 hour'): {text!r}")
-        return Step(text, "rest", 0.0, **fields)
+        return _check_ranges(Step(text, "rest", 0.0, **fields), 1.0)
     raise ValueError(
         f"cannot parse step {text!r}: expected 'Discharge/Charge at <x>C|A|W ...', "
         "'Hold at <x> V ...' or 'Rest for <t> <unit>'"

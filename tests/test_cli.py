@@ -151,11 +151,17 @@ def test_sweep_runs_one_result_folder_per_value(tmp_path):
         "sweep.values=[0.05, 0.1]",
     )
     assert result.returncode == 0, result.stderr
+    table = read_csv(out / "sweep.csv")
     for index, zeta in enumerate((0.05, 0.1)):
         run = out / f"run_{index:03d}"
         info = json.loads((run / "run.json").read_text())
         assert info["case"]["boundaries"]["wall"]["potential"] == zeta
         sigma = float(read_csv(run / "timeseries.csv")[0]["surface_charge_C_m2"])
+        # sweep.csv: one row per run with its value, status and final (here: only) row.
+        assert table[index]["folder"] == f"run_{index:03d}"
+        assert float(table[index]["boundaries.wall.potential"]) == zeta
+        assert table[index]["status"] == "completed"
+        assert float(table[index]["final_surface_charge_C_m2"]) == sigma
         grahame = math.sqrt(8 * 10.0 * 78.5 * VACUUM_PERMITTIVITY * RT) * math.sinh(
             zeta * FARADAY / (2 * RT)
         )

@@ -11,7 +11,7 @@ from conftest import CASES, ROOT
 
 from electrolyx.case import load_case
 from electrolyx.driver import run_case
-from electrolyx.schema import CaseError
+from electrolyx.errors import CaseError
 
 CASE = CASES / "dfn-chen2020-1C"
 REFERENCE = ROOT / "tests" / "data" / "pybamm" / "chen2020_1C.csv"

@@ -21,10 +21,10 @@ import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.case import load_case
 from electrolyx.constants import FARADAY, GAS_CONSTANT
 from electrolyx.driver import run_case
+from electrolyx.errors import CaseError
 from electrolyx.experiment import parse_experiment
 from electrolyx.models.dfn import DFN, DFNResolution, LithiumCounterElectrode
 from electrolyx.parameters import chen2020
-from electrolyx.schema import CaseError
 
 REFERENCE = Path(__file__).parent / "data" / "pybamm" / "chen2020_half_cell_1C.csv"
 # Xu et al. (2019)'s lithium-metal exchange current at c_e = 1000 mol/m3 (PyBaMM's Xu2019 set,

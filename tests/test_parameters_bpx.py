@@ -31,11 +31,11 @@ import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.case import load_case
 from electrolyx.constants import FARADAY, GAS_CONSTANT
 from electrolyx.driver import run_case
+from electrolyx.errors import CaseError
 from electrolyx.models.dfn import DFN, DFNResolution
 from electrolyx.parameters import BPXError, ecker2015, marquis2019, read_bpx
 from electrolyx.parameters.bpx import bpx_to_cell_parameters
 from electrolyx.parameters.expressions import ExpressionError, PiecewiseLinear, SafeExpression
-from electrolyx.schema import CaseError
 
 NMC = CASES / "dfn-bpx-nmc-pouch" / "nmc_pouch_cell_BPX.json"
 LFP = ROOT / "tests" / "data" / "bpx" / "lfp_18650_cell_BPX.json"

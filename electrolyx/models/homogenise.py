@@ -23,9 +23,9 @@ import numpy as np
 from dolfinx import fem
 
 from ..case import load_case
+from ..errors import CaseError
 from ..homogenise import (
     AXES,
-    LINEAR_SOLVERS,
     EffectiveProperties,
     Microstructure,
     homogenise,
@@ -35,140 +35,9 @@ from ..homogenise import (
 from ..meshes.mesh_file import read_mesh_file
 from ..meshes.packing import Packing, packing_mesh, random_packing
 from ..output import PhaseTimer, ResultWriter
-from ..schema import CaseError, Key, Table, Variant
-from .base import Model, case_table
+from .base import Model
 
 __all__ = ["Homogenisation", "homogenise_command"]
-
-_LENGTH = {"unit": "m", "low": 0.0, "low_open": True}
-
-SCHEMA = Table(
-    "Homogenisation case: porosity, specific surface area, tortuosity factors and Bruggeman "
-    "exponents of a resolved microstructure.",
-    {
-        "case": case_table(("homogenise",)),
-        "microstructure": Variant(
-            "The microstructure: a random packing made by gmsh, or a mesh file.",
-            "generator",
-            {
-                "random_packing": Table(
-                    "Random sequential addition of spheres (3D box) or disks (2D box) with "
-                    "log-normal radii, up to a target solid fraction, meshed by gmsh; x runs "
-                    "from the collector face (particles may be cut there and at the sides) to "
-                    "the separator-side face (never cut).",
-                    {
-                        "box": Key("floats", "Box side lengths (L_x, L_y[, L_z]).", unit="m"),
-                        "solid_fraction": Key(
-                            "float",
-                            "Target solid volume fraction (the packing reaches or just exceeds "
-                            "it).",
-                            low=0.0,
-                            high=1.0,
-                            low_open=True,
-                            high_open=True,
-                        ),
-                        "mean_radius": Key("float", "Mean particle radius.", **_LENGTH),
-                        "radius_std": Key(
-                            "float",
-                            "Standard deviation of the log-normal radius (0: equal radii).",
-                            unit="m",
-                            default=0.0,
-                            low=0.0,
-                        ),
-                        "radius_min": Key(
-                            "float",
-                            "Smallest radius (redrawn below); default mean_radius / 2.",
-                            default=None,
-                            **_LENGTH,
-                        ),
-                        "radius_max": Key(
-                            "float",
-                            "Largest radius (redrawn above); default 2 mean_radius.",
-                            default=None,
-                            **_LENGTH,
-                        ),
-                        "min_gap": Key(
-                            "float",
-                            "Smallest gap between separate particles and to faces they do not "
-                            "cross; default mean_radius / 10.",
-                            default=None,
-                            **_LENGTH,
-                        ),
-                        "max_overlap": Key(
-                            "float",
-                            "0: disjoint particles; else pairs may overlap down to a centre "
-                            "distance (1 - max_overlap)(r_1 + r_2).",
-                            default=0.0,
-                            low=0.0,
-                            high=1.0,
-                            high_open=True,
-                        ),
-                        "seed": Key(
-                            "int", "Random seed (equal seeds, equal packings).", default=0, low=0
-                        ),
-                        "element_size": Key("float", "Largest element size.", **_LENGTH),
-                        "segments_per_circle": Key(
-                            "int",
-                            "Elements per full circle along particle surfaces.",
-                            default=16,
-                            low=6,
-                            high=1000,
-                        ),
-                    },
-                ),
-                "mesh_file": Table(
-                    "A mesh file with cells grouped into pore and solid phases: gmsh .msh "
-                    "(physical-group names), or .vtu/.xdmf read by meshio (groups named by an "
-                    "integer cell-data array, `<array>_<value>`, e.g. `physical_1`).",
-                    {
-                        "path": Key("str", "Path of the mesh file, relative to the case folder."),
-                        "pore_groups": Key(
-                            "strs", "Cell groups of the pore phase.", default=["electrolyte"]
-                        ),
-                        "solid_groups": Key(
-                            "strs", "Cell groups of the solid phase.", default=["particles"]
-                        ),
-                        "cell_data": Key(
-                            "str",
-                            "Integer cell-data array naming the groups (meshio formats; default "
-                            "gmsh:physical or the only integer array).",
-                            default=None,
-                        ),
-                    },
-                ),
-            },
-        ),
-        "homogenisation": Table(
-            "The cell problem: steady diffusion through the pore phase, unit concentration drop "
-            "between opposite faces, no flux elsewhere.",
-            {
-                "directions": Key(
-                    "strs",
-                    "Axes along which the tortuosity factor is computed (x: through-plane).",
-                    default=["x", "y", "z"],
-                ),
-                "linear_solver": Key(
-                    "str",
-                    "Conjugate gradients with algebraic multigrid, or MUMPS LU.",
-                    default="cg-gamg",
-                    choices=tuple(LINEAR_SOLVERS),
-                ),
-                "relative_tolerance": Key(
-                    "float",
-                    "Relative residual tolerance of cg-gamg.",
-                    default=1e-12,
-                    low=0.0,
-                    high=1.0,
-                    low_open=True,
-                    high_open=True,
-                ),
-                "degree": Key(
-                    "int", "Lagrange degree of the concentration.", default=1, low=1, high=3
-                ),
-            },
-        ),
-    },
-)
 
 
 def _packing(settings: dict[str, Any]) -> Packing:
@@ -196,40 +65,13 @@ class Homogenisation(Model):
 
     name = "homogenise"
     description = "Homogenisation: porosity, surface area, tortuosity of a resolved microstructure"
-    schema = SCHEMA
 
     @classmethod
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """Box of 2 or 3 lengths, directions among its axes, an existing mesh file."""
-        problems = []
+        """The mesh file exists (the box and directions are checked by the settings)."""
         m = settings["microstructure"]
-        directions = settings["homogenisation"]["directions"]
-        axes = list(AXES)
-        if m["generator"] == "random_packing":
-            box = m["box"]
-            if len(box) not in (2, 3) or min(box) <= 0:
-                problems.append(
-                    f"microstructure.box = {box!r}: allowed 2 or 3 positive lengths (m)"
-                )
-            else:
-                axes = axes[: len(box)]
-            low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
-            high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
-            if not low <= m["mean_radius"] <= high:
-                problems.append(
-                    f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must "
-                    f"bracket mean_radius = {m['mean_radius']!r} m"
-                )
-        else:
-            if not (case_dir / m["path"]).is_file():
-                problems.append(f"microstructure.path = {m['path']!r}: no such file in {case_dir}")
-        bad = [d for d in directions if d not in axes]
-        if bad or not directions or len(set(directions)) != len(directions):
-            problems.append(
-                f"homogenisation.directions = {directions!r}: allowed distinct axes among {axes}"
-            )
-        if problems:
-            raise CaseError(problems)
+        if m["generator"] == "mesh_file" and not (case_dir / m["path"]).is_file():
+            raise CaseError([f"microstructure.path = {m['path']!r}: no such file in {case_dir}"])
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)

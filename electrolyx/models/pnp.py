@@ -40,6 +40,7 @@ import ufl
 from dolfinx import fem
 
 from ..constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
+from ..errors import CaseError
 from ..forms import (
     gauss_law_residual,
     nernst_planck_flux_log,
@@ -51,12 +52,10 @@ from ..integrator import AdaptiveBDF, BDFTimeDerivative, StepFailure
 from ..mesh_input import build_mesh, mesh_boundary_names
 from ..output import PhaseTimer, ResultWriter
 from ..sampling import LineSampler
-from ..schema import CaseError
 from ..solver import NewtonFailure, NewtonSolver, petsc_options_from_case
 from ..time_stepping import BDFStepController
 from ..unknowns import Unknowns
 from .base import Model, require_boundaries
-from .pnp_schema import SCHEMA
 
 __all__ = ["PoissonNernstPlanck"]
 
@@ -109,75 +108,19 @@ class PoissonNernstPlanck(Model):
 
     name = "pnp"
     description = "Poisson-Nernst-Planck ion transport where electroneutrality fails"
-    schema = SCHEMA
 
     @classmethod
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """Cross-key checks: charged species, electroneutral bulk, a potential reference."""
+        """The mesh file exists; boundaries name boundaries the generator makes.
+
+        The rules across keys that need only the settings (charged, electroneutral species, a
+        potential reference, reacting species, conductance keys) are validators of
+        :class:`electrolyx.settings.pnp.PNPSettings`.
+        """
         problems = []
-        species = settings["species"]
-        if all(s["charge_number"] == 0 for s in species):
-            problems.append("species: at least one species must carry charge (charge_number)")
-        net = sum(s["charge_number"] * s["bulk_concentration"] for s in species)
-        scale = sum(abs(s["charge_number"]) * s["bulk_concentration"] for s in species)
-        if abs(net) > 1e-12 * scale:
-            detail = ", ".join(
-                f"{s['name']}: {s['charge_number']:+d} x {s['bulk_concentration']:g}"
-                for s in species
-            )
-            problems.append(
-                f"species: bulk concentrations are not electroneutral (sum z_k c_k = {net:g} "
-                f"mol/m3; {detail}); allowed: sum z_k c_k = 0"
-            )
         boundaries = settings["boundaries"]
-        kinds = {b["kind"] for b in boundaries.values()}
-        if not kinds & {"potential", "reservoir", "stern", "butler_volmer"}:
-            problems.append(
-                "boundaries: the potential needs a reference: give at least one boundary of "
-                "kind 'potential', 'reservoir', 'stern' or 'butler_volmer'"
-            )
-        study = settings["study"]
-        if study["type"] == "steady" and "reservoir" not in kinds:
-            problems.append(
-                "boundaries: a steady study needs a boundary of kind 'reservoir' (it fixes the "
-                "amount of each species); a closed domain needs study.type = 'transient'"
-            )
-        if study["type"] == "transient" and study["output_times"] is not None:
-            bad = [t for t in study["output_times"] if not 0 < t <= study["end_time"]]
-            if bad:
-                problems.append(
-                    f"study.output_times = {study['output_times']!r}: allowed times in "
-                    f"(0, end_time = {study['end_time']:g}] s"
-                )
-        names_of_species = [s["name"] for s in species]
-        for name, b in boundaries.items():
-            if b["kind"] == "butler_volmer" and b["species"] not in names_of_species:
-                problems.append(
-                    f"boundaries.{name}.species = {b['species']!r}: allowed one of "
-                    + ", ".join(repr(n) for n in names_of_species)
-                )
-            elif b["kind"] == "butler_volmer":
-                z = species[names_of_species.index(b["species"])]["charge_number"]
-                if z == 0:
-                    problems.append(
-                        f"boundaries.{name}.species = {b['species']!r}: a reacting species "
-                        "must carry charge"
-                    )
-            if b["kind"] == "reservoir" and b["concentrations"] is not None:
-                given = b["concentrations"]
-                if len(given) != len(species) or min(given) <= 0:
-                    problems.append(
-                        f"boundaries.{name}.concentrations = {given!r}: allowed one positive "
-                        f"value (mol/m3) per species ({len(species)})"
-                    )
         mesh = settings["mesh"]
-        if mesh["generator"] == "interval":
-            if mesh["grading"] != "none" and mesh["first_cell_size"] is None:
-                problems.append(
-                    "missing key 'mesh.first_cell_size': needed for grading "
-                    f"{mesh['grading']!r} (a number in (0, inf) m)"
-                )
-        elif mesh["generator"] == "gmsh_file":
+        if mesh["generator"] == "gmsh_file":
             if not (case_dir / mesh["path"]).is_file():
                 problems.append(f"mesh.path = {mesh['path']!r}: no such file in {case_dir}")
         names = mesh_boundary_names(mesh)
@@ -192,10 +135,6 @@ class PoissonNernstPlanck(Model):
                     f"output.conductance.boundary = {conductance['boundary']!r}: allowed one of "
                     + ", ".join(repr(n) for n in names)
                 )
-        conductance = settings["output"]["conductance"]
-        given = [conductance[k] is not None for k in ("boundary", "probe_start", "probe_end")]
-        if any(given) and not all(given):
-            problems.append("output.conductance needs all of boundary, probe_start and probe_end")
         if problems:
             raise CaseError(problems)
 
@@ -607,10 +546,11 @@ class PoissonNernstPlanck(Model):
             boundary["anodic_transfer_coefficient"] * log_ratio
         )
         kinetics = Kinetics(
-            boundary.get("kinetics", "butler-volmer"),
+            boundary["kinetics"],
             boundary["anodic_transfer_coefficient"],
             boundary["cathodic_transfer_coefficient"],
-            boundary.get("reorganisation_energy"),
+            boundary["reorganisation_energy"],
+            boundary["tafel_direction"] or "anodic",
         )
         return kinetics.current_density(j0, overpotential_nernst, thermal / z)
 

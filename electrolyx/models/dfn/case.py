@@ -23,13 +23,15 @@ from dolfinx import fem
 
 from ... import parameters as parameter_sets
 from ...constants import FARADAY
-from ...experiment import parse_experiment, repeat
+from ...errors import CaseError
+from ...experiment import Step, parse_experiment, repeat
+from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
-from ...schema import CaseError
+from ...parameters.by_name import with_values
+from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
 from ..base import Model
-from ..dfn_schema import SCHEMA
 from . import (
     DFN,
     NODAL_FIELDS,
@@ -63,27 +65,45 @@ def read_drive_cycle(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return times, currents
 
 
+def _check_voltage_window(steps: list[Step], parameters: CellParameters) -> None:
+    """Voltages of the protocol (cut-offs, holds) must lie in the parameter set's window.
+
+    Raises:
+        CaseError: naming the step, the voltage and the window.
+    """
+    low, high = parameters.lower_voltage_cutoff_V, parameters.upper_voltage_cutoff_V
+    problems = []
+    for index, step in enumerate(steps):
+        voltages = [("cut-off", step.until_voltage_V)]
+        voltages += [("hold voltage", step.value)] if step.mode == "voltage" else []
+        for what, volts in voltages:
+            if volts is not None and not low <= volts <= high:
+                problems.append(
+                    f"experiment.steps[{index}] = {step.text!r}: the {what} {volts:g} V is "
+                    f"outside the voltage window of {parameters.name} [{low:g}, {high:g}] V"
+                )
+    if problems:
+        raise CaseError(problems)
+
+
 class DFNCase(Model):
     """Doyle-Fuller-Newman cell under a protocol of current, power and voltage steps."""
 
     name = "dfn"
     description = "Doyle-Fuller-Newman lithium-ion cell (porous electrodes, particles, kinetics)"
-    schema = SCHEMA
 
     @classmethod
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """The protocol sentences must parse; drive-cycle and BPX files must be readable."""
-        cls._read_parameters(settings, case_dir)
-        cls._counter_electrode(settings)
-        cls._geometry(settings)
+        """BPX and drive-cycle files must be readable; full-cell voltages in the set's window.
+
+        The rules that need only the settings (half-cell keys, geometry, protocol sentences)
+        are validators of :class:`electrolyx.settings.dfn.DFNSettings`.
+        """
+        parameters = cls._read_parameters(settings, case_dir)
         experiment = settings["experiment"]
-        if not experiment["steps"] and experiment["drive_cycle"] is None:
-            raise CaseError(["experiment: give steps, a drive_cycle file, or both"])
-        if experiment["steps"]:
-            try:
-                parse_experiment(experiment["steps"])
-            except ValueError as error:
-                raise CaseError([f"experiment.steps: {error}"]) from None
+        # The window is the full cell's; a half cell (against lithium) has its own.
+        if experiment["steps"] and settings["cell"]["configuration"] == "full":
+            _check_voltage_window(parse_experiment(experiment["steps"]), parameters)
         if experiment["drive_cycle"] is not None:
             try:
                 read_drive_cycle(case_dir / experiment["drive_cycle"])
@@ -92,90 +112,25 @@ class DFNCase(Model):
 
     @staticmethod
     def _counter_electrode(settings: dict[str, Any]) -> LithiumCounterElectrode | None:
-        """The lithium-metal counter electrode of a half cell (``[cell]``), None for a full cell.
-
-        Raises:
-            CaseError: naming the key, for a half cell without j0_Li or a full cell with one.
-        """
+        """The lithium-metal counter electrode of a half cell (``[cell]``), None for a full cell."""
         cell = settings["cell"]
-        j0 = cell["lithium_exchange_current_density"]
         if cell["configuration"] == "full":
-            if j0 is not None:
-                raise CaseError(
-                    ['cell.lithium_exchange_current_density: only with configuration = "half"']
-                )
             return None
-        if j0 is None:
-            raise CaseError(
-                ['cell.lithium_exchange_current_density: required with configuration = "half"']
-            )
-        return LithiumCounterElectrode(j0)
+        return LithiumCounterElectrode(cell["lithium_exchange_current_density"])
 
     @staticmethod
     def _geometry(settings: dict[str, Any]) -> CellGeometry | None:
-        """The 2D/3D stack of ``[geometry]``, None in 1D.
-
-        Raises:
-            CaseError: naming the key, the value and what is allowed.
-        """
+        """The 2D/3D stack of ``[geometry]`` (checked by the settings), None in 1D."""
         g = settings["geometry"]
         dimension = g["dimension"]
-        half = settings["cell"]["configuration"] == "half"
-        errors = []
         if dimension == 1:
-            extra = [
-                key
-                for key in ("height", "width", "negative_tab", "positive_tab")
-                if g[key] is not None
-            ]
-            extra += [k for k in ("negative_foil_thickness", "positive_foil_thickness") if g[k]]
-            extra += ["tabs"] if g["tabs"] else []
-            errors += [
-                f"geometry.{key} = {g[key]}: only with dimension = 2 or 3 (dimension is 1)"
-                for key in extra
-            ]
-            if errors:
-                raise CaseError(errors)
             return None
-        if g["height"] is None:
-            errors.append(f"geometry.height: required with dimension = {dimension}")
-        if dimension == 2 and g["width"] is not None:
-            errors.append("geometry.width: only with dimension = 3 (2D is a cross-section)")
-        if dimension == 3 and g["width"] is None:
-            errors.append("geometry.width: required with dimension = 3")
-        if half and g["negative_foil_thickness"] > 0:
-            errors.append(
-                f"geometry.negative_foil_thickness = {g['negative_foil_thickness']}: a half "
-                "cell has no negative foil (allowed: 0)"
-            )
+        half = settings["cell"]["configuration"] == "half"
         spans = {}
         for side in ("negative", "positive"):
-            key = f"{side}_tab"
-            if not g["tabs"] or (side == "negative" and half):
-                if g[key] is not None:
-                    errors.append(f"geometry.{key}: only with tabs = true (and a {side} foil)")
-                continue
-            if g[f"{side}_foil_thickness"] == 0:
-                errors.append(
-                    f"geometry.tabs = true: needs geometry.{side}_foil_thickness > 0 "
-                    "(a tab leaves its foil)"
-                )
-            span = g[key]
-            if dimension == 2:
-                if span is not None:
-                    errors.append(f"geometry.{key}: only in 3D (a 2D tab is the foil's end)")
-                spans[side] = TabPlacement()
-                continue
-            width = g["width"] or 0.0
-            if span is None or len(span) != 2 or not 0 <= span[0] < span[1] <= width:
-                errors.append(
-                    f"geometry.{key} = {span}: give [start, end] with 0 <= start < end <= "
-                    f"width ({width} m)"
-                )
-                continue
-            spans[side] = TabPlacement(*span)
-        if errors:
-            raise CaseError(errors)
+            if g["tabs"] and not (side == "negative" and half):
+                span = g[f"{side}_tab"]
+                spans[side] = TabPlacement() if dimension == 2 else TabPlacement(*span)
 
         def foil(side: str) -> CurrentCollectorFoil | None:
             thickness = g[f"{side}_foil_thickness"]
@@ -198,23 +153,42 @@ class DFNCase(Model):
 
     @staticmethod
     def _read_parameters(settings: dict[str, Any], case_dir: Path) -> CellParameters:
-        """The built-in set named by ``parameters.set``, or the cell of ``parameters.bpx_file``.
+        """The cell of ``parameters.set`` or ``parameters.bpx_file``, with ``[parameters.values]``.
+
+        The values are set by their PyBaMM/BPX names (:mod:`electrolyx.parameters.by_name`).
 
         Raises:
-            CaseError: naming the key, for an unreadable or invalid BPX file, or an initial
-                state of charge without one.
+            CaseError: naming the key, for an unreadable or invalid BPX file, an unknown
+                parameter name or a bad value.
         """
         physics = settings["parameters"]
         if physics["bpx_file"] is None:
-            if physics["initial_state_of_charge"] is not None:
-                raise CaseError(["parameters.initial_state_of_charge: only with bpx_file"])
-            return parameter_sets.parameter_set(physics["set"])
+            cell = parameter_sets.parameter_set(physics["set"])
+        else:
+            try:
+                cell = parameter_sets.read_bpx(
+                    case_dir / physics["bpx_file"], physics["initial_state_of_charge"]
+                )
+            except parameter_sets.BPXError as error:
+                raise CaseError([f"parameters.bpx_file: {error}"]) from None
         try:
-            return parameter_sets.read_bpx(
-                case_dir / physics["bpx_file"], physics["initial_state_of_charge"]
+            return with_values(cell, physics["values"])
+        except ValueError as error:
+            raise CaseError([str(error)]) from None
+
+    def _kinetics(self) -> dict[str, Kinetics]:
+        """The kinetic law of each electrode's intercalation (``[negative_electrode]``, ...)."""
+        p = self.parameters
+        kinetics = {
+            "positive": kinetics_from_table(
+                self.settings["positive_electrode"], p.positive, "cathodic"
             )
-        except parameter_sets.BPXError as error:
-            raise CaseError([f"parameters.bpx_file: {error}"]) from None
+        }
+        if self.settings["cell"]["configuration"] == "full":
+            kinetics["negative"] = kinetics_from_table(
+                self.settings["negative_electrode"], p.negative, "anodic"
+            )
+        return kinetics
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
@@ -255,6 +229,8 @@ class DFNCase(Model):
             max_step_s=stepping["max_step"],
             counter_electrode=self._counter_electrode(self.settings),
             geometry=self._geometry(self.settings),
+            kinetics=self._kinetics(),
+            row_interval_s=self.settings["output"]["row_interval"],
         )
         return self.model.mesh
 

@@ -15,14 +15,14 @@ from mpi4py import MPI
 
 import dolfinx
 
+from ...errors import CaseError
 from ...meshes.packing import Packing, packing_mesh
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
-from ...schema import CaseError
+from ...settings.common import kinetics_from_table
 from ..base import Model
 from ..homogenise import _packing
-from ..microstructure_schema import SCHEMA
 from .cell import ResolvedHalfCell
 from .connectivity import particles_connected_to_collector
 from .discharge import discharge
@@ -36,24 +36,6 @@ class MicrostructureHalfCell(Model):
 
     name = "microstructure"
     description = "Microstructure-resolved half cell (particles, pores, lithium counter electrode)"
-    schema = SCHEMA
-
-    @classmethod
-    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
-        """A box of 2 or 3 positive lengths; radius bounds bracketing the mean."""
-        m = settings["microstructure"]
-        problems = []
-        if len(m["box"]) not in (2, 3) or min(m["box"]) <= 0:
-            problems.append(f"microstructure.box = {m['box']!r}: allowed 2 or 3 positive lengths")
-        low = m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2
-        high = m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"]
-        if not low <= m["mean_radius"] <= high:
-            problems.append(
-                f"microstructure.radius_min = {low!r} m, radius_max = {high!r} m: must bracket "
-                f"mean_radius = {m['mean_radius']!r} m"
-            )
-        if problems:
-            raise CaseError(problems)
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
@@ -74,15 +56,20 @@ class MicrostructureHalfCell(Model):
             ghost_mode="shared_facet",
         )
         p = self.settings["parameters"]
+        parameters = self._parameters()
         self.cell = ResolvedHalfCell(
             mesh_data,
-            self._parameters(),
+            parameters,
             depth_m=m["depth"] if m["depth"] is not None else m["box"][1],
             temperature_K=p["temperature"],
             initial_stoichiometry=p["initial_stoichiometry"],
             double_layer=p["double_layer"],
             lithium_exchange_current_density=p["lithium_exchange_current_density"],
             petsc_options=petsc_options(self.settings["solver"]),
+            # The positive electrode takes lithium in on discharge: Tafel's cathodic branch.
+            kinetics=kinetics_from_table(
+                self.settings["interface"], parameters.positive, "cathodic"
+            ),
         )
         return mesh_data.mesh
 
@@ -92,12 +79,12 @@ class MicrostructureHalfCell(Model):
         Only its positive electrode and electrolyte are used (the counter electrode is lithium).
         """
         p = self.settings["parameters"]
-        if p.get("bpx_file"):
+        if p["bpx_file"] is not None:
             try:
                 return read_bpx(self.case_dir / p["bpx_file"])
             except BPXError as error:
                 raise CaseError([f"parameters.bpx_file: {error}"]) from None
-        return parameter_set(p.get("set", "Chen2020"))
+        return parameter_set(p["set"])
 
     @property
     def mesh(self) -> dolfinx.mesh.Mesh:

@@ -1,0 +1,402 @@
+"""Settings of a Doyle-Fuller-Newman case (``[case] model = "dfn"``, :mod:`..models.dfn_case`).
+
+Rules that need only the settings are validators here (half-cell keys, geometry by dimension,
+protocol sentences, mesh size); those that need files (the BPX file, the drive cycle, the
+parameter set's voltage window) are in ``DFNCase.check_consistency``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ..experiment import parse_experiment
+from .base import SettingsTable, case_problems, unit
+from .common import (
+    CaseSection,
+    InterfaceKinetics,
+    OutputSettings,
+    ParameterSetName,
+    SweepSettings,
+    temperature_field,
+)
+
+__all__ = ["MAX_MESH_CELLS", "MAX_PROTOCOL_STEPS", "DFNSettings"]
+
+#: Most cells of the cell mesh (through the stack times in the plane): beyond, memory runs out.
+MAX_MESH_CELLS = 10_000_000
+#: Most protocol steps after `repeat`.
+MAX_PROTOCOL_STEPS = 1_000_000
+
+
+class DFNCase(CaseSection):
+    """What the case is."""
+
+    model: Literal["dfn"] = Field(description="Model that solves the case.")
+
+
+#: A value of ``[parameters.values]``: a number, or an expression in the BPX language.
+ParameterValue = float | Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Parameters(SettingsTable):
+    """Cell parameters and physics options."""
+
+    set: ParameterSetName = Field(
+        "Chen2020", description="Built-in parameter set (named after its paper)."
+    )
+    bpx_file: str | None = Field(
+        None,
+        min_length=1,
+        description="Battery Parameter eXchange (BPX) JSON file, relative to the case folder; "
+        "when given it replaces `set` (see electrolyx.parameters.bpx).",
+    )
+    initial_state_of_charge: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Initial state of charge of a BPX cell (default: the file's initial "
+        "state); only with bpx_file.",
+    )
+    temperature: float | None = temperature_field(
+        None, "Isothermal temperature (default: the set's ambient temperature)."
+    )
+    double_layer: bool = Field(
+        False,
+        description="Add the double-layer current a_s C_dl d(phi_s - phi_e)/dt (the set's C_dl).",
+    )
+    values: dict[str, ParameterValue] = Field(
+        default_factory=dict,
+        description="Values that replace those of the set (or BPX file), by their PyBaMM/BPX "
+        'name, e.g. `"Negative particle diffusivity [m2.s-1]" = 4e-14`: a number in the '
+        "name's unit, or an expression in the safe expression language of BPX files (checked "
+        "against the set by the model).",
+    )
+
+    @model_validator(mode="after")
+    def _names(self) -> Parameters:
+        if "" in self.values:
+            raise case_problems([("values", '{key}."": a parameter needs a name')])
+        return self
+
+
+class Cell(SettingsTable):
+    """Cell configuration: a full cell, or a half cell against lithium metal."""
+
+    configuration: Literal["full", "half"] = Field(
+        "full",
+        description='"full": negative electrode | separator | positive electrode; "half": '
+        "separator | positive electrode with a lithium-metal counter electrode at the "
+        "separator's outer end (the set's negative electrode is not used).",
+    )
+    lithium_exchange_current_density: float | None = Field(
+        None,
+        gt=0.0,
+        description="Exchange-current density j0_Li of the lithium-metal counter electrode "
+        '(symmetric Butler-Volmer, OCP 0 V); only with configuration = "half".',
+        json_schema_extra=unit("A/m2"),
+    )
+
+
+def _cells(default: int, description: str, high: int = 100_000) -> int:
+    return Field(default, ge=1, le=high, description=description)
+
+
+class Mesh(SettingsTable):
+    """Cells across each region (gmsh interval) and radial points of the particles."""
+
+    negative_cells: int = _cells(20, "Cells across the negative electrode.")
+    separator_cells: int = _cells(6, "Cells across the separator.")
+    positive_cells: int = _cells(20, "Cells across the positive electrode.")
+    negative_radial_points: int = Field(
+        20, ge=3, le=200, description="Radial nodes of the negative particles."
+    )
+    positive_radial_points: int = Field(
+        20, ge=3, le=200, description="Radial nodes of the positive particles."
+    )
+    radial_surface_refinement: float = Field(
+        2.0,
+        ge=1.0,
+        le=4.0,
+        description="Exponent p of the radial grid r_k = R (1 - (1 - k/N)^p) (1 = uniform).",
+    )
+
+
+def _positive_length(description: str, default: float | None = None) -> float | None:
+    return Field(default, gt=0.0, description=description, json_schema_extra=unit("m"))
+
+
+class Geometry(SettingsTable):
+    """Cell geometry: the 1D cell (P2D), a 2D cross-section (P3D) or a 3D pouch stack (P4D).
+
+    The 2D and 3D stacks have resolved current-collector foils and tabs
+    (electrolyx.meshes.pouch). x runs through the stack; the height along y (2D) or z (3D),
+    the width along y (3D). The mesh stands for one of A / (height x width) identical layer
+    pairs of the set's electrode area A (2D: width 1 m).
+    """
+
+    dimension: int = Field(1, ge=1, le=3, description="1, 2 or 3.")
+    height: float | None = _positive_length("Electrode height (2D and 3D).")
+    height_cells: int = _cells(10, "Cells along the height.", high=10_000)
+    width: float | None = _positive_length("Electrode width (3D only).")
+    width_cells: int = _cells(10, "Cells along the width (3D).", high=10_000)
+    negative_foil_thickness: float = Field(
+        0.0,
+        ge=0.0,
+        description="Thickness of the negative current-collector foil, resolved as a "
+        "conducting layer; 0: no foil, the negative terminal is the electrode's outer face.",
+        json_schema_extra=unit("m"),
+    )
+    negative_foil_conductivity: float = Field(
+        58411000.0,
+        gt=0.0,
+        description="Electronic conductivity of the negative foil (copper; PyBaMM's Chen2020 "
+        "value).",
+        json_schema_extra=unit("S/m"),
+    )
+    positive_foil_thickness: float = Field(
+        0.0,
+        ge=0.0,
+        description="Thickness of the positive current-collector foil; 0: no foil.",
+        json_schema_extra=unit("m"),
+    )
+    positive_foil_conductivity: float = Field(
+        36914000.0,
+        gt=0.0,
+        description="Electronic conductivity of the positive foil (aluminium; PyBaMM's "
+        "Chen2020 value).",
+        json_schema_extra=unit("S/m"),
+    )
+    foil_cells: int = _cells(1, "Cells across each foil.", high=1000)
+    tabs: bool = Field(
+        False,
+        description="Terminals on tabs that leave the foils at the top edge (needs both foils; "
+        "a half cell: the positive one); false: on the outer faces of the stack.",
+    )
+    negative_tab: list[float] | None = Field(
+        None,
+        description="Span [start, end] of the negative tab along the width (3D with tabs).",
+        json_schema_extra=unit("m"),
+    )
+    positive_tab: list[float] | None = Field(
+        None,
+        description="Span [start, end] of the positive tab along the width (3D with tabs).",
+        json_schema_extra=unit("m"),
+    )
+    tab_length: float = Field(
+        0.01,
+        gt=0.0,
+        description="How far the tabs stick out beyond the top edge.",
+        json_schema_extra=unit("m"),
+    )
+    tab_cells: int = _cells(2, "Cells along a tab's length.", high=1000)
+
+
+class Experiment(SettingsTable):
+    """The protocol: PyBaMM-style sentences run in order (see electrolyx.experiment)."""
+
+    steps: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list,
+        description='Steps, e.g. "Discharge at 1C until 2.5 V", "Rest for 1 hour", '
+        '"Charge at 0.5C until 4.2 V", "Hold at 4.2 V until C/50", '
+        '"Discharge at 5 W for 10 minutes". Durations, currents, C-rates and powers must be '
+        "positive and finite; the voltages of a full cell must lie in the parameter set's "
+        "voltage window (its lower and upper cut-off).",
+    )
+    drive_cycle: str | None = Field(
+        None,
+        min_length=1,
+        description="CSV file (relative to the case folder) with columns time_s, current_A "
+        "(positive on discharge), run after the steps: the current is linear between the rows; "
+        "the run stops at the end or at the set's voltage cut-offs.",
+    )
+    repeat: int = Field(1, ge=1, le=100_000, description="How many times the steps run.")
+
+    @model_validator(mode="after")
+    def _protocol(self) -> Experiment:
+        if not self.steps and self.drive_cycle is None:
+            raise case_problems([("", "{key}: give steps, a drive_cycle file, or both")])
+        if len(self.steps) * self.repeat > MAX_PROTOCOL_STEPS:
+            raise case_problems(
+                [
+                    (
+                        "repeat",
+                        f"{{key}} = {self.repeat}: {len(self.steps)} steps x {self.repeat} "
+                        f"repeats = {len(self.steps) * self.repeat} steps; allowed at most "
+                        f"{MAX_PROTOCOL_STEPS}",
+                    )
+                ]
+            )
+        if self.steps:
+            try:
+                parse_experiment(self.steps)
+            except ValueError as error:
+                raise case_problems([("steps", f"{{key}}: {error}")]) from None
+        return self
+
+
+class TimeStepping(SettingsTable):
+    """Adaptive BDF1/BDF2 time stepping with local error control."""
+
+    relative_tolerance: float = Field(1e-3, gt=0.0, description="Local error tolerance, relative.")
+    absolute_tolerance: float = Field(
+        1e-6, gt=0.0, description="Local error tolerance, absolute on scaled concentrations."
+    )
+    max_step: float = Field(
+        60.0, gt=0.0, description="Largest time step.", json_schema_extra=unit("s")
+    )
+
+
+class DFNOutput(OutputSettings):
+    """What the run writes besides run.json and timeseries.csv."""
+
+    profile_times: list[Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=list,
+        description="Times at which profiles and fields are written (steps land on them); the "
+        "state at t = 0 and at the end of every step is always written.",
+        json_schema_extra=unit("s"),
+    )
+    row_interval: float | None = Field(
+        None,
+        gt=0.0,
+        le=1e6,
+        description="Rows of timeseries.csv at most this far apart: besides a row per time "
+        "step, rows at the multiples of the interval, the state interpolated between the steps "
+        "(cubic), which the interval does not limit. Not set: a row per time step.",
+        json_schema_extra=unit("s"),
+    )
+
+
+class DFNSettings(SettingsTable):
+    """Doyle-Fuller-Newman lithium-ion cell."""
+
+    case: DFNCase
+    parameters: Parameters = Field(default_factory=Parameters)
+    cell: Cell = Field(default_factory=Cell)
+    negative_electrode: InterfaceKinetics = Field(
+        default_factory=InterfaceKinetics,
+        description="Kinetics of the intercalation reaction in the negative electrode (a full "
+        "cell only).",
+    )
+    positive_electrode: InterfaceKinetics = Field(
+        default_factory=InterfaceKinetics,
+        description="Kinetics of the intercalation reaction in the positive electrode.",
+    )
+    mesh: Mesh = Field(default_factory=Mesh)
+    geometry: Geometry = Field(default_factory=Geometry)
+    experiment: Experiment
+    time_stepping: TimeStepping = Field(default_factory=TimeStepping)
+    output: DFNOutput = Field(default_factory=DFNOutput)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DFNSettings:
+        """Half-cell keys, BPX-only keys, geometry by dimension, mesh size."""
+        problems: list[tuple[str, str]] = []
+        if self.parameters.bpx_file is None and self.parameters.initial_state_of_charge is not None:
+            problems.append(("parameters.initial_state_of_charge", "{key}: only with bpx_file"))
+        half = self.cell.configuration == "half"
+        j0 = self.cell.lithium_exchange_current_density
+        if not half and j0 is not None:
+            problems.append(
+                ("cell.lithium_exchange_current_density", '{key}: only with configuration = "half"')
+            )
+        if half and j0 is None:
+            problems.append(
+                (
+                    "cell.lithium_exchange_current_density",
+                    '{key}: required with configuration = "half"',
+                )
+            )
+        if half and self.negative_electrode.model_dump() != InterfaceKinetics().model_dump():
+            problems.append(
+                ("negative_electrode", "{key}: a half cell has no negative electrode (leave out)")
+            )
+        problems += _geometry_problems(self.geometry, half)
+        cells = _mesh_cells(self.mesh, self.geometry, half)
+        if cells > MAX_MESH_CELLS:
+            problems.append(
+                (
+                    "mesh",
+                    f"{{key}}: the cell mesh would have {cells:.3g} cells (cells across the "
+                    f"stack times height_cells and width_cells); allowed at most "
+                    f"{MAX_MESH_CELLS:.0e}",
+                )
+            )
+        if problems:
+            raise case_problems(problems)
+        return self
+
+
+def _mesh_cells(mesh: Mesh, g: Geometry, half: bool) -> int:
+    """Cells of the cell mesh: across the stack, times those in the plane (2D, 3D)."""
+    across = mesh.separator_cells + mesh.positive_cells + (0 if half else mesh.negative_cells)
+    if g.dimension == 1:
+        return across
+    across += sum(g.foil_cells for t in (g.negative_foil_thickness, g.positive_foil_thickness) if t)
+    return across * g.height_cells * (g.width_cells if g.dimension == 3 else 1)
+
+
+def _geometry_problems(g: Geometry, half: bool) -> list[tuple[str, str]]:
+    """What ``[geometry]`` allows in each dimension (keys relative to the case)."""
+    dimension = g.dimension
+    if dimension == 1:
+        extra = [k for k in ("height", "width", "negative_tab", "positive_tab") if getattr(g, k)]
+        extra += [
+            k for k in ("negative_foil_thickness", "positive_foil_thickness") if getattr(g, k)
+        ]
+        extra += ["tabs"] if g.tabs else []
+        return [
+            (
+                f"geometry.{key}",
+                f"{{key}} = {getattr(g, key)}: only with dimension = 2 or 3 (dimension is 1)",
+            )
+            for key in extra
+        ]
+    problems = []
+    if g.height is None:
+        problems.append(("geometry.height", f"{{key}}: required with dimension = {dimension}"))
+    if dimension == 2 and g.width is not None:
+        problems.append(
+            ("geometry.width", "{key}: only with dimension = 3 (2D is a cross-section)")
+        )
+    if dimension == 3 and g.width is None:
+        problems.append(("geometry.width", "{key}: required with dimension = 3"))
+    if half and g.negative_foil_thickness > 0:
+        problems.append(
+            (
+                "geometry.negative_foil_thickness",
+                f"{{key}} = {g.negative_foil_thickness}: a half cell has no negative foil "
+                "(allowed: 0)",
+            )
+        )
+    for side in ("negative", "positive"):
+        key = f"geometry.{side}_tab"
+        span = getattr(g, f"{side}_tab")
+        if not g.tabs or (side == "negative" and half):
+            if span is not None:
+                problems.append((key, f"{{key}}: only with tabs = true (and a {side} foil)"))
+            continue
+        if getattr(g, f"{side}_foil_thickness") == 0:
+            problems.append(
+                (
+                    "geometry.tabs",
+                    f"{{key}} = true: needs geometry.{side}_foil_thickness > 0 (a tab leaves its "
+                    "foil)",
+                )
+            )
+        if dimension == 2:
+            if span is not None:
+                problems.append((key, "{key}: only in 3D (a 2D tab is the foil's end)"))
+            continue
+        width = g.width or 0.0
+        if span is None or len(span) != 2 or not 0 <= span[0] < span[1] <= width:
+            problems.append(
+                (
+                    key,
+                    f"{{key}} = {span}: give [start, end] with 0 <= start < end <= width "
+                    f"({width} m)",
+                )
+            )
+    return problems
