@@ -99,17 +99,21 @@ def _cmd_cases(args: argparse.Namespace) -> int:
 
 
 def _cmd_homogenise(args: argparse.Namespace) -> int:
+    from .meshes.mesh_file import MeshFileError
     from .models.homogenise import homogenise_command
 
-    homogenise_command(
-        args.target,
-        _comm(),
-        out=args.out,
-        direction=args.direction,
-        pore_groups=args.pore_group,
-        solid_groups=args.solid_group,
-        log=_print0,
-    )
+    try:
+        homogenise_command(
+            args.target,
+            _comm(),
+            out=args.out,
+            direction=args.direction,
+            pore_groups=args.pore_group,
+            solid_groups=args.solid_group,
+            log=_print0,
+        )
+    except MeshFileError as error:
+        raise CaseError([f"mesh file: {error}"]) from None
     return 0
 
 

@@ -21,10 +21,14 @@ import dolfinx
 
 from . import __version__
 from .case import Case
+from .drive_cycle import DriveCycleError
+from .experiment import ExperimentError
 from .meshes.gmsh_tools import facet_bounding_boxes
+from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
 from .output import PhaseTimer, ResultWriter
+from .schema import CaseError
 from .solver import NewtonFailure
 
 __all__ = ["make_logger", "mesh_statistics", "prepare", "run_case"]
@@ -54,10 +58,21 @@ def mesh_statistics(mesh: dolfinx.mesh.Mesh, unknowns: int) -> dict[str, Any]:
 
 
 def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
-    """Instantiate the case's model and build its mesh."""
-    model = model_class(case.model)(case.settings, case.directory, comm)
+    """Instantiate the case's model and build its mesh.
+
+    Raises:
+        CaseError: for a protocol or drive cycle that the model cannot use (e.g. more steps
+            after ``experiment.repeat`` than allowed).
+    """
+    try:
+        model = model_class(case.model)(case.settings, case.directory, comm)
+    except (ExperimentError, DriveCycleError) as error:
+        raise CaseError([f"experiment: {error}"]) from None
     with timer.phase("mesh"):
-        model.build_mesh()
+        try:
+            model.build_mesh()
+        except MeshFileError as error:
+            raise CaseError([f"mesh file: {error}"]) from None
     return model
 
 
