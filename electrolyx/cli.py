@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tomllib
 import traceback
@@ -40,14 +41,16 @@ def _print0(*args, file=None) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .case import load_case
     from .driver import make_logger, run_case
+    from .output import prepare_sweep_folder
 
     comm = _comm()
     case = load_case(args.case, args.set)
     out = Path(args.out) if args.out else case.directory / "results"
     log = make_logger(comm, quiet=args.quiet)
     sweep = case.settings.get("sweep", {"keys": [], "values": []})
+    safety = {"overwrite": args.overwrite, "force": args.force}
     if not sweep["keys"]:
-        code, _ = run_case(case, out, comm, log)
+        code, _ = run_case(case, out, comm, log, **safety)
         return code
     if not sweep["values"]:
         raise CaseError(["sweep.values is empty: give at least one value for sweep.keys"])
@@ -56,10 +59,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for value in sweep["values"]:
         assignments = [f"{key}={value!r}" for key in sweep["keys"]]
         runs.append(load_case(args.case, [*args.set, *assignments]))
+    out = prepare_sweep_folder(out, case.directory, comm, args.overwrite, log)
     worst = 0
     for index, (value, run) in enumerate(zip(sweep["values"], runs, strict=True)):
         log(f"sweep {index + 1}/{len(runs)}: {', '.join(sweep['keys'])} = {value!r}")
-        code, _ = run_case(run, out / f"run_{index:03d}", comm, log)
+        code, _ = run_case(run, out / f"run_{index:03d}", comm, log, **safety)
         worst = max(worst, code)
     return worst
 
@@ -140,7 +144,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a case (also under mpiexec -n N)")
     case_arguments(run)
-    run.add_argument("--out", metavar="DIR", help="result folder (default CASE_DIR/results)")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        help="result folder (default CASE_DIR/results); it is created, or replaced when it "
+        "holds an earlier electrolyx result, only once the run has completed; a failed or "
+        "interrupted run goes beside it as DIR.failed-YYYYmmdd-HHMMSS",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="accept an existing --out folder that is not an electrolyx result: it is moved "
+        "aside to DIR.previous-YYYYmmdd-HHMMSS when the run completes (nothing is deleted)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when the estimated memory exceeds what this machine has available",
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_cmd_run)
 
@@ -184,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as error:
         _print0(f"electrolyx: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:
+        # SIGINT, or SIGTERM during a run (electrolyx.driver.RunInterrupted).
+        number = getattr(stop, "signal_number", signal.SIGINT)
+        _print0(f"electrolyx: interrupted ({signal.Signals(number).name})", file=sys.stderr)
+        return _interrupted_exit(128 + number)
     except Exception:
         # An error on one rank must not leave the others waiting forever under mpiexec.
         comm = _comm()
@@ -192,6 +218,20 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.flush()
             comm.Abort(1)
         raise
+
+
+def _interrupted_exit(code: int) -> int:
+    """Exit code of an interrupted command; on several ranks, leave without finalizers.
+
+    After an interruption the ranks may stand in different collective calls: the destructors of
+    PETSc and ADIOS2 objects would wait for each other forever. The run's folder is already in
+    place (rank 0 moved it), so a parallel run ends here at once.
+    """
+    if _comm().size > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":
