@@ -72,20 +72,34 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .case import load_case
     from .driver import mesh_statistics, prepare
     from .output import PhaseTimer
+    from .resources import estimate, unknowns_from_settings
 
     comm = _comm()
     case = load_case(args.case, args.set)
+    cheap = unknowns_from_settings(case.model, case.settings)
+    if cheap is not None:
+        needs = estimate(case.model, case.settings, cheap, comm, "settings")
+        if not needs.fits:  # the mesh is not even built
+            _print0(f"case {case.name!r}: valid ({case.model} model) but too large here")
+            for line in needs.lines():
+                _print0(line)
+            raise CaseError([needs.refusal()])
     model = prepare(case, comm, PhaseTimer())
     stats = mesh_statistics(model.mesh, model.unknowns())
+    needs = estimate(case.model, case.settings, stats["unknowns"], comm)
     diagnostics = model.diagnostics()
     _print0(f"case {case.name!r}: valid ({case.model} model)")
     _print0(
         f"mesh: {stats['dimension']}D, {stats['cells']} cells, {stats['vertices']} vertices; "
         f"unknowns: {stats['unknowns']}"
     )
+    for line in needs.lines()[1:]:
+        _print0(line)
     for key, value in diagnostics.items():
         text = f"{value:.6g}" if isinstance(value, float) else str(value)
         _print0(f"  {key}: {text}")
+    if not needs.fits:
+        raise CaseError([needs.refusal()])
     return 0
 
 

@@ -33,6 +33,7 @@ from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
 from .output import PhaseTimer, ResultWriter, check_result_target
+from .resources import estimate, unknowns_from_settings
 from .schema import CaseError
 from .solver import NewtonFailure
 
@@ -154,8 +155,16 @@ def run_case(
     timer = PhaseTimer()
     start = time.perf_counter()
     check_result_target(out_dir, comm, overwrite, case.directory)
+    cheap = unknowns_from_settings(case.model, case.settings)
+    if cheap is not None:  # refused before the mesh is built
+        needs = estimate(case.model, case.settings, cheap, comm, "settings")
+        if not needs.fits and not force:
+            raise CaseError([needs.refusal()])
     model = prepare(case, comm, timer)
     stats = mesh_statistics(model.mesh, model.unknowns())
+    needs = estimate(case.model, case.settings, stats["unknowns"], comm)
+    if not needs.fits and not force:
+        raise CaseError([needs.refusal()])
     mesh_data = getattr(model, "mesh_data", None)
     if mesh_data is not None and mesh_data.facet_tags is not None:
         # Bounding box of each named boundary, for rendering (zoom to a wall) and reports.
@@ -166,7 +175,9 @@ def run_case(
     diagnostics = model.diagnostics()
     log(
         f"case {case.name!r} (model {case.model}): {stats['cells']} cells, "
-        f"{stats['unknowns']} unknowns on {comm.size} rank(s)"
+        f"{stats['unknowns']} unknowns on {comm.size} rank(s); estimated memory "
+        f"{needs.memory_bytes / 1e6:.4g} MB, {needs.seconds_per_step:.2g} s per step"
+        + ("" if needs.fits else " (more than available: --force given)")
     )
     if "electroneutrality_verdict" in diagnostics:
         log(
@@ -181,6 +192,12 @@ def run_case(
         "case": case.settings,
         "mesh": stats,
         "diagnostics": diagnostics,
+        "resource_estimate": {
+            "memory_bytes": needs.memory_bytes,
+            "seconds_per_step": needs.seconds_per_step,
+            "available_memory_bytes": needs.available_bytes,
+            "figures_from": needs.figures.source,
+        },
     }
 
     def solver_statistics() -> dict[str, Any]:
