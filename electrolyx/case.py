@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,45 @@ def _check_plain_data(document: dict[str, Any], source: str) -> None:
                 )
 
 
+def _check_discriminators(spec: Any, value: Any, path: str, problems: list[str]) -> None:
+    """Refuse a table selector (``kind``, ``generator``, ...) that is not a string.
+
+    The schema looks such a selector up among its variants, which fails with a TypeError for a
+    list or a table. The schema tree is read by duck typing (tables have ``keys``, variants
+    ``discriminator`` and ``variants``, arrays and named tables ``item``), so this check
+    follows whatever schema the models declare and does nothing where it finds none.
+    """
+    variants = getattr(spec, "variants", None)
+    discriminator = getattr(spec, "discriminator", None)
+    if isinstance(variants, Mapping) and isinstance(discriminator, str):
+        if not isinstance(value, dict):
+            return
+        kind = value.get(discriminator)
+        where = f"{path}.{discriminator}" if path else discriminator
+        if kind is not None and not isinstance(kind, str):
+            choices = ", ".join(repr(v) for v in variants)
+            problems.append(f"{where} = {_shown(kind)} is not allowed: expected one of {choices}")
+        elif kind in variants:
+            _check_discriminators(variants[kind], value, path, problems)
+        return
+    keys = getattr(spec, "keys", None)
+    if isinstance(keys, Mapping):
+        if isinstance(value, dict):
+            for key, sub in keys.items():
+                if key in value:
+                    child = f"{path}.{key}" if path else key
+                    _check_discriminators(sub, value[key], child, problems)
+        return
+    item = getattr(spec, "item", None)
+    if item is not None:
+        if isinstance(value, list):
+            for index, sub in enumerate(value):
+                _check_discriminators(item, sub, f"{path}[{index}]", problems)
+        elif isinstance(value, dict):
+            for name, sub in value.items():
+                _check_discriminators(item, sub, f"{path}.{name}", problems)
+
+
 def _check_petsc_options(settings: dict[str, Any]) -> None:
     """Every ``[solver.petsc]`` option must be on the allow-list (see petsc_options)."""
     solver = settings.get("solver")
@@ -273,6 +313,10 @@ def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
             ]
         )
     cls = model_class(model)
+    problems: list[str] = []
+    _check_discriminators(cls.schema, document, "", problems)
+    if problems:
+        raise CaseError(problems)
     settings = validate(cls.schema, document)
     _check_petsc_options(settings)
     _check_file_paths(settings, directory, overridden)

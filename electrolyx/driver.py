@@ -37,7 +37,14 @@ from .resources import estimate, unknowns_from_settings
 from .schema import CaseError
 from .solver import NewtonFailure
 
-__all__ = ["RunInterrupted", "make_logger", "mesh_statistics", "prepare", "run_case"]
+__all__ = [
+    "RunInterrupted",
+    "instantiate",
+    "make_logger",
+    "mesh_statistics",
+    "prepare",
+    "run_case",
+]
 
 
 def make_logger(comm: MPI.Comm, quiet: bool = False) -> Callable[[str], None]:
@@ -63,17 +70,26 @@ def mesh_statistics(mesh: dolfinx.mesh.Mesh, unknowns: int) -> dict[str, Any]:
     }
 
 
-def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
-    """Instantiate the case's model and build its mesh.
+def instantiate(case: Case, comm: MPI.Comm) -> Model:
+    """The case's model, its mesh not built yet.
 
     Raises:
         CaseError: for a protocol or drive cycle that the model cannot use (e.g. more steps
             after ``experiment.repeat`` than allowed).
     """
     try:
-        model = model_class(case.model)(case.settings, case.directory, comm)
+        return model_class(case.model)(case.settings, case.directory, comm)
     except (ExperimentError, DriveCycleError) as error:
         raise CaseError([f"experiment: {error}"]) from None
+
+
+def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
+    """Instantiate the case's model and build its mesh.
+
+    Raises:
+        CaseError: for a protocol, drive cycle or mesh file that the model cannot use.
+    """
+    model = instantiate(case, comm)
     with timer.phase("mesh"):
         try:
             model.build_mesh()

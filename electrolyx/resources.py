@@ -9,8 +9,10 @@ run several times faster than the 3D figures say (the Gouy-Chapman case: 0.43 s 
 solve, about 0.1 s measured). The memory estimate is what guards a run: a case estimated beyond
 the available memory is refused before its mesh is built (1D DFN) or before its forms are.
 
-The unknowns come from the settings alone where that is cheap (the 1D DFN: its cells and radial
-points), otherwise from the built mesh, as ``electrolyx check`` reports them. The available
+The unknowns come from the settings alone where that is cheap (the DFN: its cells and radial
+points; exact in 1D, tabs left out in 2D/3D), otherwise from the built mesh, as
+``electrolyx check`` reports them; a case estimated beyond the available memory from its
+settings is refused before its mesh is built. The available
 memory is MemAvailable of /proc/meminfo on each node, shared by the ranks on that node.
 """
 
@@ -203,20 +205,33 @@ def _figures_key(model: str, settings: dict[str, Any]) -> str:
 def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     """The number of unknowns where the settings give it without a mesh, else None.
 
-    The 1D DFN: c_e and phi_e on every vertex, phi_s on the vertices of each electrode, c_s on
-    each electrode vertex times its radial points (a half cell has no negative electrode).
+    The DFN: c_e and phi_e on every vertex through the stack, phi_s on the vertices of each
+    electrode and its foil, c_s on each electrode vertex times its radial points (a half cell
+    has no negative electrode); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
+    tabs are left out (a few per cent: see tests/test_resources.py).
     """
-    if model != "dfn" or (settings.get("geometry") or {}).get("dimension", 1) != 1:
+    if model != "dfn":
         return None
     mesh = settings["mesh"]
+    geometry = settings.get("geometry") or {}
+    dimension = geometry.get("dimension", 1)
     half = settings["cell"]["configuration"] == "half"
     negative = 0 if half else mesh["negative_cells"]
     separator, positive = mesh["separator_cells"], mesh["positive_cells"]
-    vertices = negative + separator + positive + 1
-    unknowns = 2 * vertices + (positive + 1) * (1 + mesh["positive_radial_points"])
+    through = 2 * (negative + separator + positive + 1)
+    foil_cells = geometry.get("foil_cells", 1) if dimension > 1 else 0
+    sides = [("positive", positive, mesh["positive_radial_points"])]
     if not half:
-        unknowns += (negative + 1) * (1 + mesh["negative_radial_points"])
-    return unknowns
+        sides.append(("negative", negative, mesh["negative_radial_points"]))
+    for side, cells, radial in sides:
+        foil = foil_cells if dimension > 1 and geometry.get(f"{side}_foil_thickness") else 0
+        through += (cells + 1) * (1 + radial) + foil
+    in_plane = 1
+    if dimension > 1:
+        in_plane = geometry["height_cells"] + 1
+    if dimension > 2:
+        in_plane *= geometry["width_cells"] + 1
+    return through * in_plane
 
 
 def estimate(
