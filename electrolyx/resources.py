@@ -10,7 +10,8 @@ solve, about 0.1 s measured). The memory estimate is what guards a run: a case e
 the available memory is refused before its mesh is built (1D DFN) or before its forms are.
 
 The unknowns come from the settings alone where that is cheap (the DFN: its cells and radial
-points; exact in 1D, tabs left out in 2D/3D), otherwise from the built mesh, as
+points; exact in 1D, tabs left out in 2D/3D; the PNP on an interval), otherwise from the built
+mesh, as
 ``electrolyx check`` reports them; a case estimated beyond the available memory from its
 settings is refused before its mesh is built. The available
 memory is MemAvailable of /proc/meminfo on each node, shared by the ranks on that node.
@@ -208,8 +209,15 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     The DFN: c_e and phi_e on every vertex through the stack, phi_s on the vertices of each
     electrode and its foil, c_s on each electrode vertex times its radial points (a half cell
     has no negative electrode); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
-    tabs are left out (a few per cent: see tests/test_resources.py).
+    tabs are left out (a few per cent: see tests/test_resources.py). The PNP on an interval:
+    one potential and one log-concentration per species on each vertex (exact).
     """
+    if model == "pnp":
+        mesh = settings["mesh"]
+        if mesh.get("generator") != "interval":
+            return None
+        solid = mesh["solid_cells"] if mesh["solid_thickness"] > 0 else 0
+        return (mesh["cells"] + 1 + solid) * (1 + len(settings["species"]))
     if model != "dfn":
         return None
     mesh = settings["mesh"]

@@ -11,12 +11,14 @@ from conftest import CASES
 
 import electrolyx.resources as resources
 from electrolyx.case import load_case
-from electrolyx.cli import main
+from electrolyx.cli import build_parser, main
 from electrolyx.driver import prepare
 from electrolyx.output import PhaseTimer
 from electrolyx.resources import FIGURES, estimate, unknowns_from_settings
 
 DFN = CASES / "dfn-chen2020-1C"
+
+build_parser()  # imports every subcommand's modules once: timings below measure work
 
 
 @pytest.mark.parametrize(
@@ -47,8 +49,25 @@ def test_the_2d_3d_dfn_unknowns_from_the_settings_leave_out_only_the_tabs(case, 
     assert 0 < built - estimated <= 1e-3 * built
 
 
-def test_other_models_count_on_the_mesh():
-    case = load_case(CASES / "edl-gouy-chapman")
+@pytest.mark.parametrize(
+    ("case", "overrides", "built"),
+    [
+        # `electrolyx check`: 801 vertices x (potential + 2 species).
+        ("edl-gouy-chapman", [], 2403),
+        # 400 + 1 vertices in the electrolyte, 20 more in the solid layer, 3 fields on each.
+        ("edl-gouy-chapman", ["mesh.cells=400", "mesh.solid_thickness=1e-9"], 421 * 3),
+    ],
+)
+def test_the_pnp_interval_unknowns_from_the_settings_are_exact(case, overrides, built):
+    loaded = load_case(CASES / case, overrides)
+    assert unknowns_from_settings(loaded.model, loaded.settings) == built
+    if overrides:
+        model = prepare(loaded, MPI.COMM_SELF, PhaseTimer())
+        assert model.unknowns() == built
+
+
+def test_other_meshes_are_counted_once_built():
+    case = load_case(CASES / "nanochannel-conductance")
     assert unknowns_from_settings(case.model, case.settings) is None
 
 
