@@ -8,6 +8,7 @@ allowed; a solver that gives up exits with code 1 after writing what it had.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -120,6 +121,7 @@ def _cmd_homogenise(args: argparse.Namespace) -> int:
     from .meshes.mesh_file import MeshFileError
     from .models.homogenise import homogenise_command
 
+    _check_parameter_file_target(args)
     try:
         homogenise_command(
             args.target,
@@ -133,6 +135,51 @@ def _cmd_homogenise(args: argparse.Namespace) -> int:
     except MeshFileError as error:
         raise CaseError([f"mesh file: {error}"]) from None
     return 0
+
+
+_HOMOGENISE_HEADER = "# Effective (homogenised) parameters of a resolved microstructure,"
+
+
+def _check_parameter_file_target(args: argparse.Namespace) -> None:
+    """Refuse to overwrite a file that `electrolyx homogenise` did not write (unless asked).
+
+    Raises:
+        CaseError: naming the file, when the TOML (or the JSON beside it) exists and is not an
+            earlier output of `electrolyx homogenise`, or is a folder.
+    """
+    target = Path(args.target)
+    if args.out:
+        toml_path = Path(args.out)
+    elif target.is_dir() or target.name == "case.toml":
+        folder = target if target.is_dir() else target.parent
+        toml_path = folder / "effective_properties.toml"
+    else:
+        toml_path = target.with_name(f"{target.stem}_effective_properties.toml")
+    for path in (toml_path, toml_path.with_suffix(".json")):
+        if path.is_dir():
+            raise CaseError([f"--out {path} is a folder: give the name of a .toml file"])
+        if not path.exists() or args.overwrite:
+            continue
+        try:
+            with open(path, "rb") as stream:
+                content = stream.read(1 << 20)
+        except OSError as error:
+            raise CaseError([f"--out {path}: cannot be read ({error.strerror})"]) from None
+        if path.suffix == ".json":
+            try:
+                data = json.loads(content)
+            except (ValueError, RecursionError):
+                data = None
+            ours = isinstance(data, dict) and {"source", "porosity"} <= set(data)
+        else:
+            ours = content.startswith(_HOMOGENISE_HEADER.encode())
+        if not ours:
+            raise CaseError(
+                [
+                    f"{path} exists and was not written by `electrolyx homogenise`: give another "
+                    "--out, or add --overwrite to replace it"
+                ]
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     homogenise.add_argument("target", metavar="MESH_OR_CASE", help="case folder or mesh file")
     homogenise.add_argument("--out", metavar="FILE", help="TOML parameter file (JSON beside it)")
+    homogenise.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out (and its .json) even if `electrolyx homogenise` did not write them",
+    )
     homogenise.add_argument("--direction", choices=("x", "y", "z", "all"), default="all")
     homogenise.add_argument(
         "--pore-group", action="append", metavar="NAME", help="pore cells of a mesh file"

@@ -27,6 +27,7 @@ from electrolyx.experiment import (
     parse_step,
     repeat,
 )
+from electrolyx.meshes.mesh_file import MeshFileError, read_mesh_file
 from electrolyx.output import PhaseTimer
 from electrolyx.schema import CaseError
 
@@ -237,3 +238,14 @@ def test_plot_survives_odd_sections_of_run_json(tmp_path):
     (tmp_path / "timeseries.csv").write_text("time_s,voltage_V\n0,4.0\n1,3.9\n")
     assert main(["plot", str(tmp_path)]) == 0
     assert (tmp_path / "figures").is_dir()
+
+
+@pytest.mark.mpi
+def test_a_mesh_file_that_is_not_a_mesh_is_refused_on_every_rank(shared_tmp_path):
+    comm = MPI.COMM_WORLD
+    path = shared_tmp_path / "bad.msh"
+    if comm.rank == 0:
+        path.write_text('SystemCall "true";\n')
+    comm.barrier()
+    with pytest.raises(MeshFileError, match="not a gmsh mesh file"):
+        read_mesh_file(comm, path)

@@ -16,11 +16,20 @@ import subprocess
 import time
 from pathlib import Path
 
+from mpi4py import MPI
+
 import pytest
 from conftest import BIN, CASES, ROOT
 
 from electrolyx.cli import build_parser, main
-from electrolyx.output import RESULT_MARKER, _discard_result, is_result_folder
+from electrolyx.output import (
+    RESULT_MARKER,
+    ResultFolderError,
+    ResultWriter,
+    _discard_result,
+    check_result_target,
+    is_result_folder,
+)
 
 CASE = CASES / "edl-gouy-chapman"
 FAIL = ["--set", "solver.max_iterations=1", "--set", "solver.continuation_steps=1"]
@@ -268,3 +277,38 @@ def test_check_of_the_bpx_case_leaves_nothing_in_the_temporary_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     # Before issue 17 the bpx package left 8 reconstructed_function.py files here.
     assert list(scratch.iterdir()) == []
+
+
+def test_homogenise_does_not_overwrite_a_file_it_did_not_write(tmp_path, capsys):
+    notes = tmp_path / "notes.toml"
+    notes.write_text("my = 'notes'\n")
+    case = str(CASES / "homogenise-3d-packing")
+    start = time.perf_counter()
+    assert main(["homogenise", case, "--out", str(notes)]) == 2
+    assert time.perf_counter() - start < 1.0  # refused before any mesh
+    assert "was not written by `electrolyx homogenise`" in capsys.readouterr().err
+    assert notes.read_text() == "my = 'notes'\n"
+
+
+# ------------------------------------------------------------------ the same on every rank
+@pytest.mark.mpi
+def test_out_refusals_are_the_same_on_every_rank(shared_tmp_path):
+    comm = MPI.COMM_WORLD
+    target = shared_tmp_path / "a_file"
+    if comm.rank == 0:
+        target.write_text("x")
+    comm.barrier()
+    with pytest.raises(ResultFolderError, match="is an existing file, not a folder"):
+        check_result_target(target, comm)
+
+
+@pytest.mark.mpi
+def test_a_result_moves_into_place_once_for_all_ranks(shared_tmp_path):
+    comm = MPI.COMM_WORLD
+    writer = ResultWriter(shared_tmp_path / "results", comm)
+    writer.add_timeseries_row({"time_s": 0.0, "voltage_V": 4.0})
+    folder = writer.finish({"status": "completed", "rank_count": comm.size})
+    assert comm.allgather(str(folder)) == [str(shared_tmp_path / "results")] * comm.size
+    assert is_result_folder(folder)
+    comm.barrier()
+    assert sorted(p.name for p in shared_tmp_path.iterdir()) == ["results"]  # no hidden folder
