@@ -182,8 +182,22 @@ def _check_parameter_file_target(args: argparse.Namespace) -> None:
             )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``electrolyx`` command."""
+#: post-processing subcommands (electrolyx.postprocess, which imports matplotlib and pyvista)
+POSTPROCESS_COMMANDS = {
+    "plot": "matplotlib figures of a result folder (or a sweep folder) into RESULT_DIR/figures",
+    "render": "off-screen picture of one field (1D line, 2D surface, 3D solid, slice or clip)",
+    "animate": "GIF or MP4 of one field over the saved times",
+    "report": "self-contained HTML page: plots, renders and a summary of run.json",
+}
+
+
+def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of the ``electrolyx`` command.
+
+    Args:
+        postprocess: Register the post-processing subcommands in full (importing their 1.3 s
+            of plotting libraries); otherwise only by name, for the other commands' help.
+    """
     parser = argparse.ArgumentParser(
         prog="electrolyx",
         description="Finite-element simulation of ion and electron transport in "
@@ -254,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list the shipped cases")
     cases.set_defaults(func=_cmd_cases)
 
+    if not postprocess:
+        for name, text in POSTPROCESS_COMMANDS.items():
+            sub.add_parser(name, help=text)
+        return parser
     try:
         from .postprocess.cli import add_subcommands
     except ImportError:
@@ -265,7 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``electrolyx`` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    # The plotting libraries only for the commands that use them (a bad case is answered in
+    # about a second instead of 2.5).
+    args = build_parser(command is None or command in POSTPROCESS_COMMANDS).parse_args(argv)
     try:
         return args.func(args)
     except CaseError as error:
