@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CASES
+from conftest import CASES, run_cli
 
 from electrolyx.case import MAX_NESTING, load_case
 from electrolyx.cli import main
@@ -226,3 +226,16 @@ def test_set_values_are_bounded_too():
     assert "nested too deeply" in message or "nested more than" in message
     message = refused(DFN, ["mesh.negative_cells=" + "9" * 30])
     assert "mesh.negative_cells = an integer of 30 digits is not allowed" in message
+
+
+def test_a_bad_case_is_answered_quickly_by_a_fresh_process(tmp_path):
+    case_dir = write_case(tmp_path / "case", DFN_CASE.replace("1C", "C/0"))
+    start = time.perf_counter()
+    result = run_cli("check", str(case_dir))
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 2
+    assert "rate C/0 in step 'Discharge at C/0 until 2.5 V' is not allowed" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Interpreter start, imports and validation: 0.6-0.7 s measured on this shared 2-core
+    # machine at load 4-5 (issue 17 asks for 1 s); 3 s leaves room for a busier CI machine.
+    assert elapsed < 3.0
