@@ -29,13 +29,18 @@ from typing import Any
 
 from mpi4py import MPI
 
+import numpy as np
 import pytest
 from conftest import CASES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from electrolyx.case import load_case
+from electrolyx.drive_cycle import DriveCycleError, read_drive_cycle
 from electrolyx.driver import instantiate
+from electrolyx.experiment import ExperimentError, parse_step
+from electrolyx.parameters.expressions import ExpressionError, SafeExpression
+from electrolyx.petsc_options import petsc_option_problems
 from electrolyx.resources import estimate, unknowns_from_settings
 from electrolyx.schema import CaseError
 
@@ -299,6 +304,88 @@ def test_mutated_bpx_files_get_exit_0_or_2(which, sandbox, monkeypatch):
     run()
     assert {"ok", "refused"} <= set(outcomes)
     assert not (ROOT / MARKER).exists()
+
+
+# ------------------------------------------------------------------- the readers alone
+SENTENCE_WORDS = st.sampled_from(
+    ["discharge", "charge", "hold", "rest", "at", "for", "until", "or", "c", "/", "v", "a",
+     "ma", "w", "mw", "s", "min", "hours", "1", "0", "-1", "1e999", "2.5", ".5", "1e-320",
+     "C/0", "4.2V", " ", "\t", "#", "é", "+"]
+)  # fmt: skip
+
+
+@settings(**FUZZ, max_examples=400)
+@given(st.lists(SENTENCE_WORDS, max_size=40).map(" ".join) | st.text(max_size=250))
+def test_any_sentence_is_a_step_or_an_experiment_error(text):
+    start = time.perf_counter()
+    try:
+        step = parse_step(text)
+    except ExperimentError:
+        pass
+    else:  # a step that parsed holds positive finite numbers only
+        numbers = [step.duration_s, step.until_voltage_V, step.until_current]
+        assert all(v is None or (math.isfinite(v) and v > 0) for v in numbers)
+        assert math.isfinite(step.value) and (step.mode == "rest" or step.value != 0)
+    assert time.perf_counter() - start < 0.05  # at most 200 characters, read in one pass
+
+
+EXPRESSION_TOKENS = st.sampled_from(
+    ["x", "1", "0", "9", "2.5e3", "1e308", "+", "-", "*", "/", "**", "(", ")", "exp", "log",
+     "tanh", "sqrt", "abs", "__import__", "os", ".", "'", ",", "[", "]", "lambda", ":"]
+)  # fmt: skip
+
+
+@settings(**FUZZ, max_examples=400)
+@given(st.lists(EXPRESSION_TOKENS, max_size=60).map("".join))
+def test_any_expression_text_is_parsed_or_refused_without_running_it(text):
+    start = time.perf_counter()
+    try:
+        expression = SafeExpression(text, ("x",), "OCP [V]")
+    except ExpressionError:
+        return
+    with np.errstate(all="ignore"):
+        values = np.asarray(expression(x=np.linspace(0.0, 1.0, 11)), dtype=float)
+    assert values.size in (1, 11)  # numbers only: nothing else can come out
+    assert time.perf_counter() - start < 0.5
+
+
+@settings(**FUZZ, max_examples=300)
+@given(
+    st.binary(max_size=300)
+    | st.lists(
+        st.sampled_from(["time_s", "current_A", "0", "1", "nan", "-5", "inf", "1e999", ",", "\n"]),
+        max_size=40,
+    )
+    .map(lambda words: "time_s,current_A\n" + "".join(words))
+    .map(str.encode)
+)
+def test_any_drive_cycle_file_is_read_or_refused(content):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cycle.csv"
+        path.write_bytes(content)
+        try:
+            times, currents = read_drive_cycle(path)
+        except DriveCycleError:
+            return
+    assert times[0] == 0.0 and np.all(np.diff(times) > 0) and len(times) >= 2
+    assert np.all(np.isfinite(currents))
+
+
+@settings(**FUZZ, max_examples=300)
+@given(
+    st.dictionaries(
+        st.text(max_size=40) | st.sampled_from(["pc_type", "pc_python_type", "ksp_monitor"]),
+        st.one_of(st.text(max_size=40), st.integers(), st.floats(), st.booleans()),
+        max_size=5,
+    )
+)
+def test_any_petsc_table_is_checked_without_error(options):
+    problems = petsc_option_problems(options)
+    assert isinstance(problems, list)
+    if options.get("pc_type") == "python" and options.get("pc_python_type") not in (
+        "electrolyx.preconditioners.ElectrochemicalPotentialPC",
+    ):
+        assert problems  # a python preconditioner of any other class is always refused
 
 
 # ------------------------------------------------------------------------ schema gaps
