@@ -110,9 +110,10 @@ def _target_problem(final: Path, overwrite: bool, protected: Sequence[Path]) -> 
     shown = str(final)
     for folder in protected:
         if folder == final or folder.is_relative_to(final):
+            what = "is" if folder == final else "contains"
             return (
-                f"--out {shown} would replace {folder}, which it contains: give the run a "
-                "result folder of its own"
+                f"--out {shown} {what} {folder} (the case folder, the working directory or the "
+                "home folder): give the run a result folder of its own"
             )
     if final.is_symlink() and not final.exists():
         return f"--out {shown} is a broken symbolic link"

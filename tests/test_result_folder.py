@@ -138,8 +138,8 @@ def test_an_empty_folder_takes_a_result(tmp_path):
     [
         ("file/sub", "is a file, not a folder"),
         ("/proc/electrolyx_result", "cannot create a folder there"),
-        ("CASE", "would replace"),
-        ("/", "would replace"),
+        ("CASE", f"--out {CASE} is {CASE} (the case folder"),
+        ("/", "--out / contains"),
     ],
 )
 def test_out_where_nothing_may_be_written_exits_2(tmp_path, capsys, where, message):
