@@ -5,6 +5,13 @@ settings (:mod:`electrolyx.settings`) validate the rest, once per run; ``--set K
 overrides any value by its dotted key before validation (``boundaries.wall.potential=0.2``,
 ``species.0.diffusivity=1e-9``, ``parameters.values."Negative particle diffusivity
 [m2.s-1]"=4e-14``).
+
+What a case file can ask for is bounded before any model sees it: ``case.toml`` is strict UTF-8
+TOML of at most :data:`MAX_CASE_BYTES` bytes, nested at most :data:`MAX_NESTING` levels, with
+integers in TOML's 64-bit range; ``[solver.petsc]`` holds only allowed PETSc options
+(:mod:`electrolyx.petsc_options`); and every file it names (:data:`FILE_KEYS`) resolves, symbolic
+links followed, inside the case folder, unless the path was given on the command line
+(``--set parameters.bpx_file=/data/cell.json``).
 """
 
 from __future__ import annotations
@@ -16,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CaseError
+from .petsc_options import petsc_option_problems
 from .settings import resolve_settings
 from .settings.keys import set_dotted_value, split_dotted_key
 from .settings.unused import refuse_unused
 
 __all__ = [
+    "FILE_KEYS",
+    "MAX_CASE_BYTES",
+    "MAX_NESTING",
     "Case",
     "CaseError",
     "apply_override",
@@ -29,6 +40,17 @@ __all__ = [
     "parse_override_value",
     "read_document",
 ]
+
+MAX_CASE_BYTES = 4 * 1024 * 1024
+"""Largest case.toml read [bytes] (the shipped ones: 1 to 5 kB)."""
+
+MAX_NESTING = 32
+"""Deepest nesting of tables and arrays in a case (the shipped ones: 4 levels)."""
+
+#: dotted keys whose values are files, relative to the case folder
+FILE_KEYS = ("parameters.bpx_file", "experiment.drive_cycle", "mesh.path", "microstructure.path")
+
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,10 @@ def parse_override_value(text: str) -> Any:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise CaseError([f"--set value {_shown(text)}: nested too deeply"]) from None
+    except ValueError as error:  # an integer of more than 4300 digits
+        raise CaseError([f"--set value {_shown(text)}: {error}"]) from None
 
 
 def _split_assignment(assignment: str) -> tuple[str, str]:
@@ -91,7 +117,12 @@ def apply_override(document: dict[str, Any], assignment: str) -> None:
 
 
 def read_document(case_dir: Path) -> dict[str, Any]:
-    """Read ``case.toml`` of a case directory as a plain dictionary."""
+    """Read ``case.toml`` of a case directory as a plain dictionary.
+
+    Raises:
+        CaseError: for a missing or unreadable file, one larger than MAX_CASE_BYTES, text that
+            is not UTF-8 or not TOML, or nesting deeper than MAX_NESTING levels.
+    """
     case_file = case_dir / "case.toml"
     if not case_dir.is_dir():
         raise CaseError([f"case directory {str(case_dir)!r} does not exist"])
@@ -99,9 +130,118 @@ def read_document(case_dir: Path) -> dict[str, Any]:
         raise CaseError([f"{str(case_file)!r} is missing: a case directory holds a case.toml"])
     try:
         with open(case_file, "rb") as f:
-            return tomllib.load(f)
+            raw = f.read(MAX_CASE_BYTES + 1)
+    except OSError as error:
+        raise CaseError([f"{case_file}: cannot be read ({error.strerror})"]) from None
+    if len(raw) > MAX_CASE_BYTES:
+        raise CaseError([f"{case_file}: larger than {MAX_CASE_BYTES} bytes"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise CaseError(
+            [
+                f"{case_file}: not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line}); "
+                "a case file is UTF-8 TOML"
+            ]
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CaseError([f"{case_file}: not valid TOML: {error}"]) from None
+    except RecursionError:
+        raise CaseError([f"{case_file}: nested more than {MAX_NESTING} levels deep"]) from None
+    except ValueError as error:  # an integer of more than 4300 digits
+        raise CaseError([f"{case_file}: not valid TOML: {error}"]) from None
+
+
+def _check_plain_data(document: dict[str, Any], source: str) -> None:
+    """Refuse nesting deeper than MAX_NESTING and integers outside TOML's 64-bit range.
+
+    Walks the document without recursion, so no document can exhaust the stack here.
+    """
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise CaseError([f"{source}: {path} is nested more than {MAX_NESTING} levels deep"])
+        if isinstance(node, dict):
+            stack.extend(
+                (value, f"{path}.{key}" if path else str(key), depth + 1)
+                for key, value in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}.{i}", depth + 1) for i, value in enumerate(node))
+        elif isinstance(node, int) and not isinstance(node, bool):
+            if not _INT64[0] <= node <= _INT64[1]:
+                digits = len(str(abs(node)))
+                raise CaseError(
+                    [
+                        f"{path} = an integer of {digits} digits is not allowed: TOML integers "
+                        "lie in [-2**63, 2**63 - 1] (write large numbers as floats, e.g. 1e21)"
+                    ]
+                )
+
+
+def _check_petsc_options(settings: dict[str, Any]) -> None:
+    """Every ``[solver.petsc]`` option must be on the allow-list (see petsc_options)."""
+    solver = settings.get("solver")
+    if isinstance(solver, dict) and isinstance(solver.get("petsc"), dict):
+        problems = petsc_option_problems(solver["petsc"])
+        if problems:
+            raise CaseError(problems)
+
+
+def _lookup(settings: dict[str, Any], dotted: str) -> Any:
+    node: Any = settings
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _check_file_paths(settings: dict[str, Any], directory: Path, overridden: set[str]) -> None:
+    """Files named in the case file must resolve inside the case folder.
+
+    Paths given on the command line (``--set KEY=PATH``) are the user's own choice and may
+    point anywhere.
+    """
+    problems = []
+    for key in FILE_KEYS:
+        value = _lookup(settings, key)
+        if not isinstance(value, str) or key in overridden:
+            continue
+        allowed = (
+            "a path relative to the case folder that stays inside it (or give the file on "
+            f"the command line: --set {key}=PATH)"
+        )
+        if "\0" in value or not value.strip():
+            problems.append(f"{key} = {_shown(value)} is not allowed: expected {allowed}")
+            continue
+        path = Path(value)
+        if path.is_absolute():
+            problems.append(
+                f"{key} = {_shown(value)} is an absolute path: a case file names {allowed}"
+            )
+            continue
+        try:
+            resolved = (directory / path).resolve()
+        except (OSError, RuntimeError) as error:
+            problems.append(f"{key} = {_shown(value)} cannot be resolved ({error})")
+            continue
+        if not resolved.is_relative_to(directory):
+            problems.append(
+                f"{key} = {_shown(value)} resolves to {str(resolved)!r}, outside the case "
+                f"folder {str(directory)!r}: a case file names {allowed}"
+            )
+    if problems:
+        raise CaseError(problems)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
@@ -114,14 +254,27 @@ def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
     document = read_document(directory)
     for assignment in overrides or []:
         apply_override(document, assignment)
-    return case_from_document(directory, document)
+    _check_plain_data(document, str(directory / "case.toml"))
+    # Files given on the command line may lie anywhere (see _check_file_paths).
+    overridden = set()
+    for assignment in overrides or []:
+        try:
+            key = _split_assignment(assignment)[0].strip()
+            overridden.add(".".join(split_dotted_key(key)))
+        except (CaseError, ValueError):
+            continue
+    return case_from_document(directory, document, overridden)
 
 
-def case_from_document(directory: Path, document: dict[str, Any]) -> Case:
+def case_from_document(
+    directory: Path, document: dict[str, Any], command_line_keys: set[str] | None = None
+) -> Case:
     """Validate a parsed case document of the case folder ``directory`` (once).
 
     The settings of ``[case] model`` validate the document; keys the model does not use yet
-    are refused; then the model checks what needs files (``check_consistency``).
+    are refused; PETSc options must be allowed and files named by the case must lie in its
+    folder (unless their key is in ``command_line_keys``); then the model checks what needs
+    files (``check_consistency``).
 
     Raises:
         CaseError: with every problem found, each naming the key, the value and what is allowed.
@@ -144,5 +297,7 @@ def case_from_document(directory: Path, document: dict[str, Any]) -> Case:
         )
     settings = resolve_settings(model, document)
     refuse_unused(model, settings)
+    _check_petsc_options(settings)
+    _check_file_paths(settings, directory, command_line_keys or set())
     model_class(model).check_consistency(settings, directory)
     return Case(directory=directory, model=model, settings=settings, document=document)

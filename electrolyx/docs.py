@@ -30,8 +30,23 @@ validate a case without solving it.
   `--set mesh.cells=1600`. Values are read as TOML (numbers, booleans, `[1, 2]` lists, quoted
   strings); anything else is taken as a string. A name with spaces, dots or brackets is quoted
   as in TOML: `--set 'parameters.values."Negative particle diffusivity [m2.s-1]"=4e-14'`.
-- `[solver.petsc]` passes options verbatim to PETSc (without the leading dash), e.g.
-  `snes_monitor = ""`, `ksp_type = "gmres"`; they override the presets.
+- `[solver.petsc]` passes options to PETSc (without the leading dash), e.g.
+  `ksp_type = "gmres"`, `pc_gamg_threshold = 0.02`, `snes_monitor = ""`; they override the
+  presets. Only an allow-list is accepted (`electrolyx/petsc_options.py`): KSP, PC and SNES types
+  from a list of names, their tolerances and iteration limits, the settings of factorisations,
+  ASM, GAMG, hypre BoomerAMG, multigrid, field split and MUMPS (`mat_mumps_icntl_N`), also behind
+  the inner-solver prefixes `sub_`, `fieldsplit_NAME_`, `mg_levels_`, `mg_coarse_`, `redundant_`,
+  `ksp_`, `esteig_`, `lsc_`, `transport_`, `potential_`. Monitors and views take only the value
+  `""` (standard output). `pc_type = "python"` is accepted only with
+  `pc_python_type = "electrolyx.preconditioners.ElectrochemicalPotentialPC"`. Anything else
+  (`options_file`, viewers into files, other Python classes, `log_view`, ...) exits with code 2
+  naming the key, the value and what is allowed.
+- Files a case names (`parameters.bpx_file`, `experiment.drive_cycle`, `mesh.path`,
+  `microstructure.path`) are relative paths that must stay inside the case folder (symbolic
+  links followed); a file given on the command line (`--set experiment.drive_cycle=/data/c.csv`)
+  may lie anywhere.
+- `case.toml` must be UTF-8 TOML of at most 4 MiB, nested at most 32 levels, with integers in
+  TOML's 64-bit range.
 
 ## Sweeps
 

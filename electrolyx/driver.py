@@ -1,16 +1,21 @@
 """Runs a validated case: mesh, model, result folder, timings, run.json.
 
-The case is validated and its mesh built before anything is written, so bad input leaves no
-folder behind. A Newton failure that the model could not recover from is reported with where and
-why it happened; the outputs written until then are kept and ``run.json`` says
-``"status": "failed"``.
+The case is validated, the result folder checked and the mesh built before anything is written,
+so bad input leaves no folder behind. A Newton failure that the model could not recover from is
+reported with where and why it happened; the outputs written until then are kept beside the
+requested folder (``NAME.failed-YYYYmmdd-HHMMSS``, never replacing a completed result) and
+``run.json`` says ``"status": "failed"``. SIGINT and SIGTERM during the run do the same with
+``NAME.interrupted-...`` and ``"status": "interrupted"`` (see :mod:`electrolyx.output`).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +26,25 @@ import dolfinx
 
 from . import __version__
 from .case import Case
+from .drive_cycle import DriveCycleError
+from .errors import CaseError
+from .experiment import ExperimentError
 from .meshes.gmsh_tools import facet_bounding_boxes
+from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
-from .output import PhaseTimer, ResultWriter
+from .output import PhaseTimer, ResultWriter, check_result_target
+from .resources import estimate, unknowns_from_settings
 from .solver import NewtonFailure
 
-__all__ = ["make_logger", "mesh_statistics", "prepare", "run_case"]
+__all__ = [
+    "RunInterrupted",
+    "instantiate",
+    "make_logger",
+    "mesh_statistics",
+    "prepare",
+    "run_case",
+]
 
 
 def make_logger(comm: MPI.Comm, quiet: bool = False) -> Callable[[str], None]:
@@ -53,11 +70,31 @@ def mesh_statistics(mesh: dolfinx.mesh.Mesh, unknowns: int) -> dict[str, Any]:
     }
 
 
+def instantiate(case: Case, comm: MPI.Comm) -> Model:
+    """The case's model, its mesh not built yet.
+
+    Raises:
+        CaseError: for a protocol or drive cycle that the model cannot use (e.g. more steps
+            after ``experiment.repeat`` than allowed).
+    """
+    try:
+        return model_class(case.model)(case.settings, case.directory, comm)
+    except (ExperimentError, DriveCycleError) as error:
+        raise CaseError([f"experiment: {error}"]) from None
+
+
 def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
-    """Instantiate the case's model and build its mesh."""
-    model = model_class(case.model)(case.settings, case.directory, comm)
+    """Instantiate the case's model and build its mesh.
+
+    Raises:
+        CaseError: for a protocol, drive cycle or mesh file that the model cannot use.
+    """
+    model = instantiate(case, comm)
     with timer.phase("mesh"):
-        model.build_mesh()
+        try:
+            model.build_mesh()
+        except MeshFileError as error:
+            raise CaseError([f"mesh file: {error}"]) from None
     return model
 
 
@@ -73,17 +110,77 @@ def versions(comm: MPI.Comm) -> dict[str, Any]:
     }
 
 
+class RunInterrupted(KeyboardInterrupt):  # noqa: N818 (a KeyboardInterrupt)
+    """SIGTERM arrived during a run (SIGINT arrives as a plain KeyboardInterrupt)."""
+
+    def __init__(self, signal_number: int):
+        self.signal_number = signal_number
+        super().__init__(signal.Signals(signal_number).name)
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """Turn SIGTERM into :class:`RunInterrupted` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signal_number: int, _frame: Any) -> None:
+        raise RunInterrupted(signal_number)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interruption(error: BaseException) -> KeyboardInterrupt | None:
+    """The SIGINT/SIGTERM behind ``error``, if any.
+
+    A signal that arrives while PETSc calls back into Python (assembling a Jacobian) comes out
+    of the solve as a ``petsc4py.PETSc.Error`` whose cause is the KeyboardInterrupt.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def run_case(
-    case: Case, out_dir: str | Path, comm: MPI.Comm, log: Callable[[str], None]
+    case: Case,
+    out_dir: str | Path,
+    comm: MPI.Comm,
+    log: Callable[[str], None],
+    overwrite: bool = False,
+    force: bool = False,
 ) -> tuple[int, Path]:
     """Run ``case`` writing into ``out_dir``; return (exit code, result folder).
+
+    The result folder is checked before anything is built (see :mod:`electrolyx.output`):
+    an existing file, a folder that is not an electrolyx result (unless ``overwrite``) or a
+    place that cannot be written is a CaseError. A failed or interrupted run (SIGINT, SIGTERM)
+    goes beside ``out_dir`` as ``NAME.failed-...``/``NAME.interrupted-...``; an interruption or
+    an unexpected error is re-raised after that.
 
     Exit codes: 0 completed, 1 the solver gave up (outputs so far kept, run.json says why).
     """
     timer = PhaseTimer()
     start = time.perf_counter()
+    check_result_target(out_dir, comm, overwrite, case.directory)
+    cheap = unknowns_from_settings(case.model, case.settings)
+    if cheap is not None:  # refused before the mesh is built
+        needs = estimate(case.model, case.settings, cheap, comm, "settings")
+        if not needs.fits and not force:
+            raise CaseError([needs.refusal()])
     model = prepare(case, comm, timer)
     stats = mesh_statistics(model.mesh, model.unknowns())
+    needs = estimate(case.model, case.settings, stats["unknowns"], comm)
+    if not needs.fits and not force:
+        raise CaseError([needs.refusal()])
     mesh_data = getattr(model, "mesh_data", None)
     if mesh_data is not None and mesh_data.facet_tags is not None:
         # Bounding box of each named boundary, for rendering (zoom to a wall) and reports.
@@ -94,14 +191,16 @@ def run_case(
     diagnostics = model.diagnostics()
     log(
         f"case {case.name!r} (model {case.model}): {stats['cells']} cells, "
-        f"{stats['unknowns']} unknowns on {comm.size} rank(s)"
+        f"{stats['unknowns']} unknowns on {comm.size} rank(s); estimated memory "
+        f"{needs.memory_bytes / 1e6:.4g} MB, {needs.seconds_per_step:.2g} s per step"
+        + ("" if needs.fits else " (more than available: --force given)")
     )
     if "electroneutrality_verdict" in diagnostics:
         log(
             f"Debye length {diagnostics['debye_length_m']:.4g} m; "
             f"{diagnostics['electroneutrality_verdict']}"
         )
-    writer = ResultWriter(out_dir, comm)
+    writer = ResultWriter(out_dir, comm, overwrite, case.directory)
     info: dict[str, Any] = {
         **versions(comm),
         "model": case.model,
@@ -109,25 +208,56 @@ def run_case(
         "case": case.settings,
         "mesh": stats,
         "diagnostics": diagnostics,
+        "resource_estimate": {
+            "memory_bytes": needs.memory_bytes,
+            "seconds_per_step": needs.seconds_per_step,
+            "available_memory_bytes": needs.available_bytes,
+            "figures_from": needs.figures.source,
+        },
     }
-    status, code, message = "completed", 0, ""
-    try:
-        solver_info = model.run(writer, timer, log)
-    except NewtonFailure as failure:
-        status, code, message = "failed", 1, str(failure)
+
+    def solver_statistics() -> dict[str, Any]:
         solver = getattr(model, "solver", None)
-        solver_info = solver.statistics.as_dict() if solver is not None else {}
-        log(f"ERROR: {message}")
-    timer.seconds["total"] = time.perf_counter() - start
-    info.update(
-        {
+        statistics = getattr(solver, "statistics", None)
+        return statistics.as_dict() if statistics is not None else {}
+
+    def summary(status: str, message: str, solver_info: dict[str, Any]) -> dict[str, Any]:
+        timer.seconds["total"] = time.perf_counter() - start
+        return {
+            **info,
             "status": status,
             "message": message,
             "solver": {**solver_info, "converged": status == "completed"},
             "timings_s": dict(timer.seconds),
             "missing_profile_points": writer.missing_profile_points(),
         }
-    )
-    folder = writer.finish(info)
+
+    status, code, message = "completed", 0, ""
+    try:
+        with _sigterm_as_exception():
+            solver_info = model.run(writer, timer, log)
+    except NewtonFailure as failure:
+        status, code, message = "failed", 1, str(failure)
+        solver_info = solver_statistics()
+        log(f"ERROR: {message}")
+    except BaseException as error:
+        stop = _interruption(error)
+        if stop is not None:
+            name = str(stop) if isinstance(stop, RunInterrupted) else "SIGINT"
+            text = f"interrupted by {name}"
+            folder = writer.finish(summary("interrupted", text, solver_statistics()), False)
+            if comm.rank == 0:
+                print(f"{text}: what was written is in {folder}", file=sys.stderr, flush=True)
+            raise stop from None
+        text = f"{type(error).__name__}: {error}"
+        folder = writer.finish(summary("failed", text, solver_statistics()), False)
+        if comm.rank == 0:
+            print(f"run stopped ({text}): what was written is in {folder}", file=sys.stderr)
+        raise
+    folder = writer.finish(summary(status, message, solver_info))
     log(f"results written to {folder}")
+    if status != "completed" and folder != writer.final:
+        log(f"{writer.final} is left as it was: it only ever holds a completed run")
+    for aside in writer.replaced:
+        log(f"files in {writer.final} that this run did not write are kept in {aside}")
     return code, folder

@@ -8,9 +8,15 @@ Accepted sentences (case-insensitive; numbers may use exponents):
     "Rest for 1 hour"                        "Hold at 4.1 V for 30 minutes"
 
 Currents and powers are positive on discharge (``Charge`` flips the sign). A step ends at the
-first of its ``for`` duration and its ``until`` condition. Every number of a sentence must be
-positive and finite (the verb gives the sign), C-rates at most :data:`MAX_C_RATE`. Groups
-repeat with :func:`repeat`. Parsing is done once here, so models receive only :class:`Step` objects.
+first of its ``for`` duration and its ``until`` condition. Groups repeat with
+:func:`repeat`. Parsing is done once here, so models receive only :class:`Step` objects.
+
+A sentence is split into tokens (numbers, words, ``/``) in one pass and read by a small
+recursive-descent reader, so parsing takes time linear in its length (which is at most
+:data:`MAX_SENTENCE_LENGTH` characters). Every rate, current, power, voltage and duration must be
+a positive finite number (``C/0``, ``1e999C``, ``for -5 s`` and ``for 0 s`` are errors), and a
+protocol has at most :data:`MAX_PROTOCOL_STEPS` steps after :func:`repeat`. Errors are
+:class:`ExperimentError` (a ``ValueError``) naming the sentence, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -20,9 +26,22 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Step", "parse_experiment", "parse_step", "repeat"]
+__all__ = [
+    "MAX_PROTOCOL_STEPS",
+    "MAX_SENTENCE_LENGTH",
+    "ExperimentError",
+    "Step",
+    "parse_experiment",
+    "parse_step",
+    "repeat",
+]
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+MAX_SENTENCE_LENGTH = 200
+"""Longest step sentence accepted [characters]."""
+
+MAX_PROTOCOL_STEPS = 100_000
+"""Most steps of a protocol after repetition (e.g. 20 000 cycles of five steps)."""
+
 _TIME_UNITS = {
     "s": 1.0,
     "sec": 1.0,
@@ -36,16 +55,14 @@ _TIME_UNITS = {
     "hour": 3600.0,
     "hours": 3600.0,
 }
-_DRIVE = re.compile(
-    rf"^(?P<verb>discharge|charge)\s+at\s+(?P<value>(?:{_NUMBER}\s*c|c\s*/\s*{_NUMBER}|"
-    rf"{_NUMBER}\s*(?:ma|a|mw|w)))(?P<rest>.*)$"
+#: one token after optional blanks: a number, a word or a slash (each alternative is linear)
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)|(?P<word>[a-z]+)|(?P<slash>/))"
 )
-_HOLD = re.compile(rf"^hold\s+at\s+(?P<value>{_NUMBER})\s*v(?P<rest>.*)$")
-_REST = re.compile(r"^rest(?P<rest>.*)$")
-_FOR = re.compile(rf"\bfor\s+(?P<value>{_NUMBER})\s*(?P<unit>[a-z]+)")
-_UNTIL = re.compile(
-    rf"\buntil\s+(?P<value>{_NUMBER}\s*(?:v|ma|a|c)\b|c\s*/\s*{_NUMBER}|{_NUMBER}\s*c)"
-)
+
+
+class ExperimentError(ValueError):
+    """A protocol sentence that cannot be read or asks for something impossible."""
 
 
 @dataclass(frozen=True)
@@ -85,136 +102,224 @@ class Step:
         return self.until_current * scale
 
 
-#: Largest C-rate of a step (a full discharge in 3.6 s).
-MAX_C_RATE = 1000.0
+class _Reader:
+    """Reads the tokens of one sentence from left to right."""
 
+    def __init__(self, text: str):
+        self.text = text
+        sentence = text.lower().rstrip()
+        self.tokens: list[tuple[str, str]] = []
+        position = 0
+        while position < len(sentence):
+            match = _TOKEN.match(sentence, position)
+            if match is None:
+                bad = sentence[position:].strip()[:1]
+                raise ExperimentError(f"unexpected character {bad!r} in step {text!r}")
+            kind = match.lastgroup
+            self.tokens.append((kind, match[kind]))
+            position = match.end()
+        self.index = 0
 
-def _c_rate(text: str, sentence: str) -> float:
-    text = text.replace(" ", "")
-    if text.startswith("c/"):
-        divisor = float(text[2:])
-        if not 0 < divisor < math.inf:
-            raise ValueError(
-                f"C/{text[2:]} in step {sentence!r}: the divisor must be positive and finite"
+    def done(self) -> bool:
+        return self.index >= len(self.tokens)
+
+    def peek(self) -> tuple[str, str] | None:
+        return None if self.done() else self.tokens[self.index]
+
+    def take(self) -> tuple[str, str]:
+        if self.done():
+            raise ExperimentError(f"step {self.text!r} ends too early")
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def rest(self) -> str:
+        """The unread part of the sentence (for messages)."""
+        words = [value for _, value in self.tokens[self.index :]]
+        return " ".join(words)
+
+    def word(self, *expected: str) -> str:
+        kind, value = self.take()
+        if kind != "word" or (expected and value not in expected):
+            self.index -= 1
+            wanted = " or ".join(repr(e) for e in expected) if expected else "a word"
+            raise ExperimentError(
+                f"cannot read {self.rest()!r} in step {self.text!r}: expected {wanted}"
             )
-        return 1.0 / divisor
-    return float(text[:-1])
+        return value
 
+    def number(self, what: str) -> float:
+        kind, value = self.take()
+        if kind != "number":
+            self.index -= 1
+            raise ExperimentError(
+                f"cannot read {self.rest()!r} in step {self.text!r}: expected a number ({what})"
+            )
+        return self.positive(float(value), value, what)
 
-def _check_ranges(step: Step, sign: float) -> Step:
-    """Refuse values no cell can follow: non-positive or infinite amounts and durations.
+    def positive(self, number: float, shown: str, what: str) -> float:
+        if not (math.isfinite(number) and number > 0.0):
+            raise ExperimentError(
+                f"{what} {shown} in step {self.text!r} is not allowed: expected a positive "
+                "finite number"
+            )
+        return number
 
-    Raises:
-        ValueError: naming the quantity, its value and the sentence.
-    """
-    names = {"current": "current", "power": "power", "voltage": "hold voltage", "rest": None}
-    magnitudes = {
-        names[step.mode]: step.value * sign,
-        "duration": step.duration_s,
-        "cut-off voltage": step.until_voltage_V,
-        "end current": step.until_current,
-    }
-    if step.value_is_c_rate:
-        magnitudes = {"C-rate": magnitudes.pop("current"), **magnitudes}
-    for what, value in magnitudes.items():
-        if what is not None and value is not None and not 0 < value < math.inf:
-            raise ValueError(f"{what} {value:g} in step {step.text!r}: must be positive and finite")
-    if step.value_is_c_rate and abs(step.value) > MAX_C_RATE:
-        raise ValueError(
-            f"C-rate {abs(step.value):g} in step {step.text!r}: allowed at most {MAX_C_RATE:g}C"
-        )
-    return step
+    def c_over(self, what: str) -> float:
+        """The rate of ``C/x`` after the word ``c`` was read."""
+        kind, _ = self.take()
+        if kind != "slash":
+            self.index -= 1
+            raise ExperimentError(f"cannot read {self.rest()!r} in step {self.text!r}")
+        kind, value = self.take()
+        if kind != "number":
+            raise ExperimentError(f"cannot read 'C/{value}' in step {self.text!r}")
+        divisor = float(value)
+        if not (math.isfinite(divisor) and divisor > 0.0):
+            raise ExperimentError(
+                f"{what} C/{value} in step {self.text!r} is not allowed: the divisor must be a "
+                "positive finite number"
+            )
+        return self.positive(1.0 / divisor, f"C/{value}", what)
 
-
-def _parse_rest(text: str, rest: str) -> dict:
-    """The ``for ...`` and ``until ...`` clauses."""
-    fields: dict = {}
-    leftover = rest
-    match = _FOR.search(rest)
-    if match:
-        unit = match["unit"]
-        if unit not in _TIME_UNITS:
-            raise ValueError(f"unknown time unit {unit!r} in {text!r}")
-        fields["duration_s"] = float(match["value"]) * _TIME_UNITS[unit]
-        leftover = leftover.replace(match.group(0), " ")
-    match = _UNTIL.search(rest)
-    if match:
-        value = match["value"].replace(" ", "")
-        if value.endswith("v"):
-            fields["until_voltage_V"] = float(value[:-1])
-        elif value.endswith("ma"):
-            fields["until_current"] = float(value[:-2]) * 1e-3
-        elif value.endswith("a"):
-            fields["until_current"] = float(value[:-1])
-        else:
-            fields["until_current"] = _c_rate(value, text)
-            fields["until_current_is_c_rate"] = True
-        leftover = leftover.replace(match.group(0), " ")
-    if leftover.replace("or", " ").strip():
-        raise ValueError(f"cannot read {leftover.strip()!r} in step {text!r}")
-    return fields
+    def clauses(self) -> dict:
+        """The ``for <duration>`` and ``until <condition>`` clauses, joined by ``or``."""
+        fields: dict = {}
+        while not self.done():
+            word = self.word("for", "until", "or")
+            if word == "or":
+                continue
+            if word in fields:
+                raise ExperimentError(f"{word!r} appears twice in step {self.text!r}")
+            fields[word] = True
+            if word == "for":
+                duration = self.number("duration")
+                unit = self.word()
+                if unit not in _TIME_UNITS:
+                    raise ExperimentError(
+                        f"unknown time unit {unit!r} in {self.text!r}: one of "
+                        + ", ".join(_TIME_UNITS)
+                    )
+                fields["duration_s"] = self.positive(
+                    duration * _TIME_UNITS[unit], f"{duration:g} {unit}", "duration"
+                )
+                continue
+            kind, value = self.take()
+            if kind == "word" and value == "c":
+                fields["until_current"] = self.c_over("end current")
+                fields["until_current_is_c_rate"] = True
+                continue
+            self.index -= 1
+            number = self.number("end condition")
+            unit = self.word("v", "ma", "a", "c")
+            if unit == "v":
+                fields["until_voltage_V"] = number
+            elif unit == "ma":
+                fields["until_current"] = number * 1e-3
+            elif unit == "a":
+                fields["until_current"] = number
+            else:
+                fields["until_current"] = number
+                fields["until_current_is_c_rate"] = True
+        fields.pop("for", None)
+        fields.pop("until", None)
+        return fields
 
 
 def parse_step(text: str) -> Step:
     """Parse one sentence into a :class:`Step`.
 
     Raises:
-        ValueError: naming the sentence, if it does not follow the accepted forms or asks for
-            something impossible (a rest with no duration, a hold that can never end).
+        ExperimentError: naming the sentence, if it does not follow the accepted forms, has a
+            value that is not a positive finite number, or asks for something impossible (a
+            rest with no duration, a hold that can never end).
     """
-    sentence = " ".join(text.strip().lower().split())
-    if match := _DRIVE.match(sentence):
-        sign = 1.0 if match["verb"] == "discharge" else -1.0
-        raw = match["value"].replace(" ", "")
-        fields = _parse_rest(text, match["rest"])
-        if "until_current" in fields:
-            raise ValueError(f"a current or power step ends on a voltage or time: {text!r}")
-        if raw.endswith("c") or raw.startswith("c/"):
-            step = Step(text, "current", sign * _c_rate(raw, text), value_is_c_rate=True, **fields)
-        elif raw.endswith("ma"):
-            step = Step(text, "current", sign * float(raw[:-2]) * 1e-3, **fields)
-        elif raw.endswith("mw"):
-            step = Step(text, "power", sign * float(raw[:-2]) * 1e-3, **fields)
-        elif raw.endswith("w"):
-            step = Step(text, "power", sign * float(raw[:-1]), **fields)
-        else:
-            step = Step(text, "current", sign * float(raw[:-1]), **fields)
-        if step.duration_s is None and step.until_voltage_V is None:
-            raise ValueError(f"step never ends (give 'for ...' or 'until ... V'): {text!r}")
-        return _check_ranges(step, sign)
-    if match := _HOLD.match(sentence):
-        fields = _parse_rest(text, match["rest"])
-        if "until_voltage_V" in fields:
-            raise ValueError(f"a voltage hold ends on a current or time: {text!r}")
-        if "duration_s" not in fields and "until_current" not in fields:
-            raise ValueError(f"hold never ends (give 'for ...' or 'until C/50'): {text!r}")
-        return _check_ranges(Step(text, "voltage", float(match["value"]), **fields), 1.0)
-    if match := _REST.match(sentence):
-        fields = _parse_rest(text, match["rest"])
-        if set(fields) != {"duration_s"}:
-            raise ValueError(f"a rest needs exactly a duration ('Rest for 1 hour'): {text!r}")
-        return _check_ranges(Step(text, "rest", 0.0, **fields), 1.0)
-    raise ValueError(
-        f"cannot parse step {text!r}: expected 'Discharge/Charge at <x>C|A|W ...', "
-        "'Hold at <x> V ...' or 'Rest for <t> <unit>'"
+    if not isinstance(text, str):
+        raise ExperimentError(f"a step is a sentence (a string), not {type(text).__name__}")
+    if len(text) > MAX_SENTENCE_LENGTH:
+        raise ExperimentError(
+            f"step {text[:40]!r}... has {len(text)} characters: at most {MAX_SENTENCE_LENGTH}"
+        )
+    forms = (
+        "expected 'Discharge/Charge at <x>C|A|W ...', 'Hold at <x> V ...' or 'Rest for <t> <unit>'"
     )
+    reader = _Reader(text)
+    first = reader.peek()
+    verb = first[1] if first is not None and first[0] == "word" else ""
+    if verb not in ("discharge", "charge", "hold", "rest"):
+        raise ExperimentError(f"cannot parse step {text!r}: {forms}")
+    reader.take()
+    if verb in ("discharge", "charge"):
+        sign = 1.0 if verb == "discharge" else -1.0
+        reader.word("at")
+        kind, value = reader.take()
+        if kind == "word" and value == "c":
+            mode, number, is_c_rate = "current", reader.c_over("rate"), True
+        else:
+            reader.index -= 1
+            number = reader.number("rate")
+            unit = reader.word("c", "a", "ma", "w", "mw")
+            mode = "power" if unit in ("w", "mw") else "current"
+            number *= 1e-3 if unit in ("ma", "mw") else 1.0
+            is_c_rate = unit == "c"
+        fields = reader.clauses()
+        if "until_current" in fields:
+            raise ExperimentError(f"a current or power step ends on a voltage or time: {text!r}")
+        step = Step(text, mode, sign * number, value_is_c_rate=is_c_rate, **fields)
+        if step.duration_s is None and step.until_voltage_V is None:
+            raise ExperimentError(f"step never ends (give 'for ...' or 'until ... V'): {text!r}")
+        return step
+    if verb == "hold":
+        reader.word("at")
+        voltage = reader.number("voltage")
+        reader.word("v")
+        fields = reader.clauses()
+        if "until_voltage_V" in fields:
+            raise ExperimentError(f"a voltage hold ends on a current or time: {text!r}")
+        if "duration_s" not in fields and "until_current" not in fields:
+            raise ExperimentError(f"hold never ends (give 'for ...' or 'until C/50'): {text!r}")
+        return Step(text, "voltage", voltage, **fields)
+    fields = reader.clauses()
+    if set(fields) != {"duration_s"}:
+        raise ExperimentError(f"a rest needs exactly a duration ('Rest for 1 hour'): {text!r}")
+    return Step(text, "rest", 0.0, **fields)
 
 
 def repeat(steps: Sequence[str], times: int) -> list[str]:
-    """The group of sentences ``steps`` repeated ``times`` times."""
+    """The group of sentences ``steps`` repeated ``times`` times.
+
+    Raises:
+        ExperimentError: if ``times`` < 1 or the protocol would exceed MAX_PROTOCOL_STEPS.
+    """
     if times < 1:
-        raise ValueError(f"repeat count must be >= 1, got {times}")
+        raise ExperimentError(f"repeat count must be >= 1, got {times}")
+    if len(steps) * times > MAX_PROTOCOL_STEPS:
+        raise ExperimentError(
+            f"repeat count {times} times {len(steps)} step(s) gives {len(steps) * times} steps: "
+            f"at most {MAX_PROTOCOL_STEPS} are allowed (experiment.repeat)"
+        )
     return list(steps) * times
 
 
 def parse_experiment(items: Iterable[str | Sequence[str]]) -> list[Step]:
     """Parse sentences (or groups of sentences, e.g. from :func:`repeat`) into steps."""
+    parsed: dict[str, Step] = {}  # a repeated sentence is read once
+
+    def step(text: str) -> Step:
+        if not isinstance(text, str):
+            raise ExperimentError(f"a step is a sentence (a string), not {type(text).__name__}")
+        if text not in parsed:
+            parsed[text] = parse_step(text)
+        return parsed[text]
+
     steps = []
     for item in items:
         if isinstance(item, str):
-            steps.append(parse_step(item))
+            steps.append(step(item))
         else:
-            steps.extend(parse_step(text) for text in item)
+            steps.extend(step(text) for text in item)
+        if len(steps) > MAX_PROTOCOL_STEPS:
+            raise ExperimentError(f"more than {MAX_PROTOCOL_STEPS} steps")
     if not steps:
-        raise ValueError("an experiment needs at least one step")
+        raise ExperimentError("an experiment needs at least one step")
     return steps

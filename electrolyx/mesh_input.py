@@ -17,6 +17,7 @@ from mpi4py import MPI
 import dolfinx
 
 from .meshes import graded_interval
+from .meshes.mesh_file import read_mesh_file
 
 __all__ = ["build_mesh", "mesh_boundary_names"]
 
@@ -70,9 +71,9 @@ def build_mesh(
             solid_name="solid",
         )
     if generator == "gmsh_file":
-        return dolfinx.io.gmsh.read_from_msh(
-            str(case_dir / mesh["path"]), comm, 0, gdim=mesh["dimension"]
-        )
+        # Checked on rank 0 first (a MeshFileError on every rank for a file that is not a mesh);
+        # gmsh never sees a file that does not start with $MeshFormat.
+        return read_mesh_file(comm, case_dir / mesh["path"], gdim=mesh["dimension"])
     if debye_length is None:
         raise ValueError(f"the {generator} generator needs a Debye length")
     if generator == "slit_nanochannel":

@@ -1,10 +1,26 @@
 """The result folder of a run: run.json, timeseries.csv, profiles.csv and fields for ParaView.
 
-A run writes into a hidden temporary folder beside the requested one and renames it into place
-when the run ends, so a folder named like a result is always complete: a killed run leaves only
-``.NAME.tmp-PID``. Rows of the CSV files are flushed as they are produced, so a run that stops on
-an error still keeps every result computed before (its run.json then says ``status: failed``).
-Only rank 0 touches the CSV and JSON files; fields are written collectively.
+Nothing of the user's is lost or overwritten unasked:
+
+* A run writes into a new hidden folder ``.NAME.tmp-XXXX`` beside the requested ``NAME`` and
+  moves it into place only when the run has completed; ``NAME`` therefore only ever holds a
+  completed result.
+* A run that fails (Newton gives up, an error) or is interrupted (SIGINT, SIGTERM) never replaces
+  anything: its folder goes beside, ``NAME.failed-YYYYmmdd-HHMMSS`` or
+  ``NAME.interrupted-YYYYmmdd-HHMMSS``, with every row written until then and a run.json saying
+  why. No hidden folder outlives the process (only SIGKILL or a crash of the interpreter can
+  leave one).
+* ``NAME`` may already exist when it is an electrolyx result (a run.json carrying the marker
+  ``"electrolyx_result": 1``), or an empty folder. Replacing a result deletes only what
+  electrolyx wrote there: the files listed in its run.json (``"files"``) and the post-processing
+  outputs ``figures/`` and ``report.html``; anything else is kept, moved to
+  ``NAME.previous-YYYYmmdd-HHMMSS``. Any other existing folder is refused (exit code 2) unless
+  ``--overwrite`` is given, and then it is moved aside to ``NAME.previous-YYYYmmdd-HHMMSS``,
+  never deleted. ``NAME`` may not be an existing file, the case folder or a folder holding it or
+  the working directory, and its parent must be writable (exit code 2 otherwise).
+
+Rows of the CSV files are flushed as they are produced. Only rank 0 touches the files of the
+folder; fields are written collectively.
 """
 
 from __future__ import annotations
@@ -14,8 +30,9 @@ import gc
 import json
 import os
 import shutil
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,9 +42,196 @@ from mpi4py import MPI
 import dolfinx
 import numpy as np
 
+from .errors import CaseError
 from .sampling import LineSampler, segment_points
 
-__all__ = ["PhaseTimer", "ResultWriter"]
+__all__ = [
+    "RESULT_MARKER",
+    "PhaseTimer",
+    "ResultFolderError",
+    "ResultWriter",
+    "check_result_target",
+    "is_result_folder",
+    "prepare_sweep_folder",
+]
+
+RESULT_MARKER = "electrolyx_result"
+"""Key of run.json that marks a folder written by ``electrolyx run`` (value: format version 1)."""
+
+#: what electrolyx's post-processing writes into a result folder (replaced with the result)
+_POSTPROCESS_OUTPUTS = ("figures", "report.html")
+
+#: files of a sweep folder besides its run_NNN results
+_SWEEP_FILES = ("sweep.csv", *_POSTPROCESS_OUTPUTS)
+
+
+class ResultFolderError(CaseError):
+    """A result folder that cannot be written where asked (exit code 2, like a bad case)."""
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+def _read_run_json(folder: Path) -> dict[str, Any] | None:
+    """run.json of ``folder`` when it is an electrolyx result, else None."""
+    run_file = folder / "run.json"
+    try:
+        if not run_file.is_file() or run_file.stat().st_size > 1 << 28:
+            return None
+        data = json.loads(run_file.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if isinstance(data, dict) and data.get(RESULT_MARKER) == 1:
+        return data
+    return None
+
+
+def is_result_folder(path: str | Path) -> bool:
+    """True when ``path`` is a folder written by ``electrolyx run`` (run.json with the marker)."""
+    return _read_run_json(Path(path)) is not None
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def _beside(final: Path, label: str) -> Path:
+    """A new name ``NAME.<label>-YYYYmmdd-HHMMSS[-N]`` beside ``final`` that does not exist."""
+    base = final.parent / f"{final.name}.{label}-{_stamp()}"
+    candidate, n = base, 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def _target_problem(final: Path, overwrite: bool, protected: Sequence[Path]) -> str | None:
+    """What forbids writing a result to ``final``, or None (rank-local)."""
+    shown = str(final)
+    for folder in protected:
+        if folder == final or folder.is_relative_to(final):
+            what = "is" if folder == final else "contains"
+            return (
+                f"--out {shown} {what} {folder} (the case folder, the working directory or the "
+                "home folder): give the run a result folder of its own"
+            )
+    if final.is_symlink() and not final.exists():
+        return f"--out {shown} is a broken symbolic link"
+    if final.exists() and not final.is_dir():
+        return f"--out {shown} is an existing file, not a folder: give a folder path"
+    if final.is_dir() and not overwrite:
+        try:
+            empty = not any(final.iterdir())
+        except OSError as error:
+            return f"--out {shown} cannot be read ({error.strerror})"
+        if not empty and not is_result_folder(final):
+            return (
+                f"--out {shown} is an existing folder that is not an electrolyx result (no "
+                f"run.json with {RESULT_MARKER!r}): give a new folder, or add --overwrite to "
+                f"move it aside (to {final.name}.previous-YYYYmmdd-HHMMSS; nothing is deleted)"
+            )
+    ancestor = final.parent
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"--out {shown}: {ancestor} is a file, not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"--out {shown}: cannot write in {ancestor} (permission denied)"
+    return None
+
+
+def _protected_folders(case_directory: Path | None) -> list[Path]:
+    """Folders a result may never replace: the working directory, home, the case folder."""
+    folders = [Path.cwd().resolve()]
+    try:
+        folders.append(Path.home().resolve())
+    except RuntimeError:  # no home directory known
+        pass
+    return folders + ([Path(case_directory).resolve()] if case_directory is not None else [])
+
+
+def check_result_target(
+    out_dir: str | Path,
+    comm: MPI.Comm,
+    overwrite: bool = False,
+    case_directory: Path | None = None,
+) -> Path:
+    """The resolved result folder, if a run may write it (collective: same answer everywhere).
+
+    Raises:
+        CaseError: on every rank, for an existing file, a folder that is not an electrolyx
+            result (unless ``overwrite``), the case folder, the working directory or the home
+            folder (or a folder holding them), or a place that cannot be written.
+    """
+    final = Path(out_dir).expanduser().resolve()
+    problem = None
+    if comm.rank == 0:
+        problem = _target_problem(final, overwrite, _protected_folders(case_directory))
+    problem = comm.bcast(problem, root=0)
+    if problem is not None:
+        raise ResultFolderError([problem])
+    return final
+
+
+def prepare_sweep_folder(
+    out_dir: str | Path,
+    case_directory: Path,
+    comm: MPI.Comm,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Check (and with ``overwrite`` clear) the folder of a sweep's ``run_NNN`` results.
+
+    A sweep may write into a new or empty folder, or one that holds only results of the same
+    case (``run_NNN``, ``sweep.csv``, figures). Results of another case, a single run's result or
+    other files are refused unless ``overwrite``; then the folder is moved aside to
+    ``NAME.previous-YYYYmmdd-HHMMSS`` (nothing is deleted). Collective.
+
+    Raises:
+        CaseError: on every rank, naming what is in the way.
+    """
+    final = Path(out_dir).expanduser().resolve()
+    case_directory = Path(case_directory).resolve()
+    problem, moved = None, None
+    if comm.rank == 0:
+        problem = _target_problem(final, True, _protected_folders(case_directory))
+        if problem is None and final.is_dir():
+            reason = _sweep_folder_problem(final, case_directory)
+            if reason is not None and not overwrite:
+                problem = (
+                    f"--out {final} {reason}: a sweep never mixes its runs with others; give "
+                    "a new folder, or add --overwrite to move this one aside (nothing is deleted)"
+                )
+            elif reason is not None:
+                moved = _beside(final, "previous")
+                try:
+                    final.rename(moved)
+                except OSError as error:
+                    problem = f"--out {final}: cannot move it aside ({error.strerror})"
+    problem, moved = comm.bcast((problem, moved), root=0)
+    if problem is not None:
+        raise ResultFolderError([problem])
+    if moved is not None:
+        log(f"{final} held other results: moved to {moved}")
+    return final
+
+
+def _sweep_folder_problem(folder: Path, case_directory: Path) -> str | None:
+    """Why ``folder`` is not a sweep folder of ``case_directory``, or None."""
+    if (folder / "run.json").exists():
+        return "is the result of a single run"
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.name in _SWEEP_FILES:
+            continue
+        info = _read_run_json(entry) if entry.is_dir() else None
+        if info is None:
+            return f"holds {entry.name!r}, which is not an electrolyx result"
+        other = info.get("case_directory")
+        if other != str(case_directory):
+            return f"holds results of another case ({entry.name}: {other})"
+    return None
 
 
 class PhaseTimer:
@@ -57,23 +261,42 @@ def _json_default(obj: Any) -> Any:
 
 
 class ResultWriter:
-    """Writes one run's outputs into a temporary folder and moves it into place at the end.
+    """Writes one run's outputs into a new hidden folder and moves it into place at the end.
 
     Args:
         out_dir: Final result folder.
         comm: Communicator of the run.
+        overwrite: Accept an existing folder that is not an electrolyx result (it is moved
+            aside when the run completes, never deleted).
+        case_directory: The case's folder, which the result may not replace.
+
+    Raises:
+        CaseError: on every rank, if ``out_dir`` cannot take a result (see
+            :func:`check_result_target`) or the folder cannot be created.
     """
 
-    def __init__(self, out_dir: str | Path, comm: MPI.Comm):
+    def __init__(
+        self,
+        out_dir: str | Path,
+        comm: MPI.Comm,
+        overwrite: bool = False,
+        case_directory: Path | None = None,
+    ):
         self.comm = comm
-        self.final = Path(out_dir).resolve()
-        pid = comm.bcast(os.getpid() if comm.rank == 0 else None, root=0)
-        self.path = self.final.parent / f".{self.final.name}.tmp-{pid}"
+        self.overwrite = overwrite
+        self.final = check_result_target(out_dir, comm, overwrite, case_directory)
+        created, problem = None, None
         if comm.rank == 0:
-            if self.path.exists():
-                shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-        comm.barrier()
+            try:
+                self.final.parent.mkdir(parents=True, exist_ok=True)
+                created = tempfile.mkdtemp(prefix=f".{self.final.name}.tmp-", dir=self.final.parent)
+            except OSError as error:
+                problem = f"--out {self.final}: cannot create a folder there ({error.strerror})"
+        created, problem = comm.bcast((created, problem), root=0)
+        if problem is not None:
+            raise ResultFolderError([problem])
+        self.path = Path(created)
+        self.replaced: list[str] = []
         self._timeseries_file = None
         self._timeseries_writer: csv.DictWriter | None = None
         self._timeseries_columns: list[str] = []
@@ -168,21 +391,78 @@ class ResultWriter:
         self._vtk = self._vtx = None
         gc.collect()
 
-    def finish(self, run_info: Mapping[str, Any]) -> Path:
-        """Write run.json, close every file and rename the folder into place."""
-        self._close_fields()
+    def finish(self, run_info: Mapping[str, Any], collective: bool = True) -> Path:
+        """Write run.json, close every file and move the folder to where it belongs.
+
+        ``status`` in ``run_info`` decides where: ``"completed"`` replaces ``NAME`` (see the
+        module's rules), anything else (``"failed"``, ``"interrupted"``) goes beside it as
+        ``NAME.<status>-YYYYmmdd-HHMMSS``. ``collective=False`` (after an interruption or an
+        error, when the other ranks may be anywhere) skips every collective step: rank 0 closes
+        its own files and moves the folder, field files of a parallel run may stay incomplete.
+
+        Returns:
+            The folder the result now lives in (on every rank when collective).
+        """
+        if collective or self.comm.size == 1:
+            self._close_fields()
+        else:
+            self._vtk = self._vtx = None  # their collective close may wait forever
+        folder = None
         if self.comm.rank == 0:
             for f in (self._timeseries_file, self._profiles_file):
                 if f is not None:
                     f.close()
+            self._timeseries_file = self._profiles_file = None
+            info = {RESULT_MARKER: 1, **run_info, "files": self._manifest()}
             with open(self.path / "run.json", "w") as f:
-                json.dump(run_info, f, indent=2, default=_json_default)
+                json.dump(info, f, indent=2, default=_json_default)
                 f.write("\n")
-            if self.final.exists():
-                shutil.rmtree(self.final)
-            self.path.rename(self.final)
-        self.comm.barrier()
-        return self.final
+            folder = self._move_into_place(str(run_info.get("status", "failed")))
+        if collective:
+            folder = self.comm.bcast(folder, root=0)
+        return Path(folder) if folder is not None else self.final
+
+    def _manifest(self) -> list[str]:
+        """Every file of the folder, relative to it (what a later run may delete)."""
+        files = [
+            str(Path(root, name).relative_to(self.path))
+            for root, _, names in os.walk(self.path)
+            for name in names
+        ]
+        return sorted({*files, "run.json"})
+
+    def _move_into_place(self, status: str) -> Path:
+        """Rename the temporary folder to its final name (rank 0); return that name."""
+        final = self.final
+        if status != "completed":
+            target = _beside(final, status)
+            self.path.rename(target)
+            return target
+        try:
+            if not (final.exists() or final.is_symlink()):
+                self.path.rename(final)
+                return final
+            if final.is_dir() and not any(final.iterdir()):
+                final.rmdir()
+                self.path.rename(final)
+                return final
+        except OSError:
+            pass  # someone else created NAME meanwhile: decided below
+        previous = _read_run_json(final) if final.is_dir() else None
+        if previous is None and not (self.overwrite and final.is_dir()):
+            # NAME appeared during the run and is not ours to replace: keep both.
+            target = _beside(final, "new")
+            self.path.rename(target)
+            return target
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        final.rename(old)  # onto the empty folder just made: atomic
+        self.path.rename(final)
+        kept = old if previous is None else _discard_result(old, previous)
+        if kept is not None:
+            aside = _beside(final, "previous")
+            kept.rename(aside)
+            self.replaced.append(str(aside))
+        return final
 
     def abandon(self) -> None:
         """Remove the temporary folder (used when nothing worth keeping was produced)."""
@@ -190,6 +470,35 @@ class ResultWriter:
         if self.comm.rank == 0 and self.path.exists():
             shutil.rmtree(self.path)
         self.comm.barrier()
+
+
+def _discard_result(folder: Path, info: Mapping[str, Any]) -> Path | None:
+    """Delete what electrolyx wrote in an old result folder; return it if anything is left.
+
+    Deleted: the files its run.json lists and the post-processing outputs (figures/,
+    report.html). Everything else stays; empty folders are removed.
+    """
+    listed = info.get("files")
+    names = [n for n in listed if isinstance(n, str)] if isinstance(listed, list) else []
+    root = folder.resolve()
+    for name in names:
+        path = folder / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            continue
+        if path.is_symlink() or (path.is_file() and path.resolve().is_relative_to(root)):
+            path.unlink(missing_ok=True)
+    for name in _POSTPROCESS_OUTPUTS:
+        path = folder / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+    for root_dir, _, _ in os.walk(folder, topdown=False):  # children before parents
+        try:
+            Path(root_dir).rmdir()  # only empty folders go
+        except OSError:
+            pass
+    return folder if folder.exists() else None
 
 
 def _fmt(value: Any) -> str:

@@ -17,6 +17,9 @@ from petsc4py import PETSc
 
 import dolfinx.fem.petsc
 
+from .errors import CaseError
+from .petsc_options import petsc_option_problems
+
 __all__ = ["NewtonFailure", "NewtonSolver", "SolverStatistics", "petsc_options_from_case"]
 
 _LINEAR_SOLVERS: dict[str, dict[str, Any]] = {
@@ -45,8 +48,16 @@ def petsc_options_from_case(solver: Mapping[str, Any]) -> dict[str, Any]:
     """PETSc SNES/KSP options for a case's ``[solver]`` table.
 
     The named ``linear_solver`` preset and the Newton settings come first; entries of
-    ``[solver.petsc]`` are applied verbatim on top, so they override anything here.
+    ``[solver.petsc]`` are applied on top, so they override anything here. They are checked
+    against the allow-list of :mod:`electrolyx.petsc_options` (also done when the case is
+    loaded; checked again here so that no other caller passes anything else to PETSc).
+
+    Raises:
+        CaseError: naming every option that is not allowed.
     """
+    problems = petsc_option_problems(solver.get("petsc", {}))
+    if problems:
+        raise CaseError(problems)
     options: dict[str, Any] = {
         "snes_type": "newtonls",
         "snes_linesearch_type": solver["line_search"],

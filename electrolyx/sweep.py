@@ -146,14 +146,24 @@ def write_sweep_table(path: Path, keys: list[str], rows: list[Mapping[str, Any]]
     os.replace(temporary, path)
 
 
-def run_sweep(case: Case, out: str | Path, comm: Any, log: Callable[[str], None]) -> int:
+def run_sweep(
+    case: Case,
+    out: str | Path,
+    comm: Any,
+    log: Callable[[str], None],
+    overwrite: bool = False,
+    force: bool = False,
+) -> int:
     """Run every run of the case's ``[sweep]`` into ``out/run_NNN`` and tabulate them.
 
     Args:
         case: The validated case holding the ``[sweep]``.
-        out: The sweep folder.
+        out: The sweep folder (new, or holding only this case's sweep results, unless
+            ``overwrite`` moves it aside; see :func:`electrolyx.output.prepare_sweep_folder`).
         comm: MPI communicator (every rank runs every run; rank 0 writes sweep.csv).
         log: Progress printer.
+        overwrite: Replace results in the way (never deletes anything it did not write).
+        force: Run even when the resource estimate exceeds the available memory.
 
     Returns:
         The worst exit code of the runs (0: all completed).
@@ -162,16 +172,19 @@ def run_sweep(case: Case, out: str | Path, comm: Any, log: Callable[[str], None]
         CaseError: if any run is invalid; then nothing runs.
     """
     from .driver import run_case
+    from .output import prepare_sweep_folder
 
     runs = sweep_cases(case)
-    out = Path(out)
+    out = prepare_sweep_folder(out, case.directory, comm, overwrite, log)
     keys = case.settings["sweep"]["keys"]
     table = out / "sweep.csv"
     rows: list[dict[str, Any]] = []
     worst = 0
     for run in runs:
         log(f"sweep {run.index + 1}/{len(runs)}: {run.label()}")
-        code, folder = run_case(run.case, out / run.folder_name, comm, log)
+        code, folder = run_case(
+            run.case, out / run.folder_name, comm, log, overwrite=overwrite, force=force
+        )
         worst = max(worst, code)
         if comm.rank == 0:
             rows.append(

@@ -5,6 +5,11 @@ gmsh only if nobody else did (and then stops it), restores the global gmsh optio
 turns a failure on the building rank into the same exception on every rank (no deadlock in the
 collective :func:`dolfinx.io.gmsh.model_to_mesh`) and distributes the mesh.
 
+Mesh files go through :func:`merge_msh_file` only: gmsh runs a file whose content it does not
+recognise as a mesh as a ``.geo`` script (whatever its extension), and ``.geo`` scripts can run
+shell commands (``SystemCall``); a file that does not start with ``$MeshFormat`` never reaches
+gmsh.
+
 Callers never use bare integer tags: :func:`physical_tag` and :func:`tagged_entities` look groups
 up by name, :func:`facet_bounding_boxes` gives the extent of every named boundary (for rendering,
 probes and checks).
@@ -15,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 from mpi4py import MPI
 
@@ -24,9 +30,11 @@ from dolfinx.io import gmsh as gmshio
 from dolfinx.mesh import entities_to_geometry
 
 __all__ = [
+    "MshFileError",
     "distribute_gmsh_model",
     "facet_bounding_boxes",
     "gmsh_options",
+    "merge_msh_file",
     "physical_tag",
     "size_field_options",
     "tagged_entities",
@@ -34,6 +42,31 @@ __all__ = [
 ]
 
 _model_counter = itertools.count()
+
+
+class MshFileError(ValueError):
+    """A file given as a gmsh mesh that is not one."""
+
+
+def merge_msh_file(path: str | Path) -> None:
+    """``gmsh.merge`` a gmsh ``.msh`` mesh file, and never anything else.
+
+    gmsh decides what a file is by its content: anything it does not recognise as a mesh it
+    parses as a ``.geo`` script, whose ``SystemCall`` runs shell commands. Only a file that
+    starts with ``$MeshFormat`` (MSH 2 and 4, ASCII and binary) reaches gmsh here.
+
+    Raises:
+        MshFileError: naming the file, for one that is not an MSH mesh.
+        OSError: if the file cannot be opened.
+    """
+    with open(path, "rb") as stream:
+        head = stream.read(64)
+    if not head.lstrip().startswith(b"$MeshFormat"):
+        raise MshFileError(
+            f"{path}: not a gmsh mesh file (an MSH file starts with $MeshFormat; scripts "
+            "(.geo) and other formats are not read)"
+        )
+    gmsh.merge(str(path))
 
 
 @contextlib.contextmanager

@@ -10,7 +10,11 @@ cells grouped by name, so a mesh from a segmentation tool and a generated packin
   named by meshio's ``field_data`` when it names them (files written from gmsh), else
   ``"<array>_<value>"`` (e.g. ``phase_1``). A triangle mesh whose points all have z = 0 is 2D.
 
-The file is read on one rank and the mesh distributed over the communicator.
+The file is read on one rank and the mesh distributed over the communicator. It is first read
+into a scratch model on that rank (:func:`mesh_file_problem`): a file that is not a mesh with
+cells (not a mesh format, unreadable, no triangles or tetrahedra, no cell groups) is a
+:class:`MeshFileError` on every rank, before any collective step. ``.msh`` files reach gmsh only
+if they start with ``$MeshFormat`` (gmsh would run anything else as a ``.geo`` script).
 """
 
 from __future__ import annotations
@@ -23,9 +27,14 @@ import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_tools import distribute_gmsh_model, gmsh_options
+from .gmsh_tools import MshFileError, distribute_gmsh_model, gmsh_options, merge_msh_file
 
-__all__ = ["read_mesh_file"]
+__all__ = ["MeshFileError", "mesh_file_problem", "read_mesh_file"]
+
+
+class MeshFileError(ValueError):
+    """A mesh file that cannot be read as a mesh with grouped cells (raised on every rank)."""
+
 
 #: meshio cell type -> (gmsh element type, topological dimension)
 _SIMPLICES = {"triangle": (2, 2), "tetra": (4, 3)}
@@ -114,56 +123,83 @@ def read_mesh_file(
         named physical groups.
 
     Raises:
-        FileNotFoundError: if ``path`` does not exist.
-        RuntimeError: on every rank, if the file cannot be read as described above.
+        MeshFileError: on every rank, if ``path`` is missing or cannot be read as described
+            above.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no mesh file {path}")
-    if gdim is None:
-        gdim = comm.bcast(_geometric_dimension(path) if comm.rank == rank else None, root=rank)
+    problem, dimension = comm.bcast(
+        mesh_file_problem(path, cell_data) if comm.rank == rank else None, root=rank
+    )
+    if problem is not None:
+        raise MeshFileError(problem)
+    gdim = dimension if gdim is None else gdim
 
     def build(model: type[gmsh.model]) -> None:
         if path.suffix == ".msh":
-            gmsh.merge(str(path))
+            merge_msh_file(path)
         else:
             _build_from_meshio(model, path, cell_data)
 
     return distribute_gmsh_model(comm, build, gdim=gdim, name=f"file_{path.stem}", rank=rank)
 
 
-def _geometric_dimension(path: Path) -> int:
-    """3 if the file has volume cells or points off the plane z = 0, else 2 (rank-local).
+def mesh_file_problem(path: Path, cell_data: str | None = None) -> tuple[str | None, int]:
+    """(What is wrong with a mesh file or None, its geometric dimension); rank-local.
 
-    A file that cannot be read gives 3: the build then reports the error on every rank.
+    The file is read into a scratch model (gmsh for .msh, meshio otherwise): it must hold
+    triangles or tetrahedra (lines for a 1D .msh) in named or numbered groups. The dimension is
+    3 for volume cells or points off the plane z = 0, else 2.
     """
+    if not path.is_file():
+        return f"no mesh file {path}", 3
     if path.suffix == ".msh":
-        started = not gmsh.isInitialized()
-        if started:
-            gmsh.initialize(interruptible=False)
-        callers_model = None if started or not gmsh.model.list() else gmsh.model.getCurrent()
-        try:
-            with gmsh_options({"General.Terminal": 0}):
-                gmsh.model.add("mesh_file_dimension_probe")
-                gmsh.merge(str(path))
-                dimension = gmsh.model.getDimension()
-                _, coordinates, _ = gmsh.model.mesh.getNodes()
-                gmsh.model.remove()
-        except Exception:
-            return 3
-        finally:
-            if started:
-                gmsh.finalize()
-            elif callers_model is not None:
-                gmsh.model.setCurrent(callers_model)
-        z = np.asarray(coordinates).reshape(-1, 3)[:, 2]
-        return 3 if dimension == 3 or (z.size and np.any(z != 0)) else 2
+        return _msh_problem(path)
     import meshio
 
     try:
         mesh = meshio.read(path)
-    except Exception:
-        return 3
+        present = [c.type for c in mesh.cells if c.type in _SIMPLICES]
+        if not present:
+            return f"{path.name}: no triangle or tetra cells", 3
+        cell_type = max(present, key=lambda t: _SIMPLICES[t][1])
+        _group_array(mesh, cell_type, cell_data)
+    except Exception as error:  # any reader failure means: not a mesh file we can use
+        return f"{path}: cannot be read as a mesh ({type(error).__name__}: {error})", 3
     if any(c.type == "tetra" for c in mesh.cells):
-        return 3
-    return 3 if mesh.points.shape[1] == 3 and np.any(mesh.points[:, 2] != 0) else 2
+        return None, 3
+    flat = mesh.points.shape[1] < 3 or not np.any(mesh.points[:, 2] != 0)
+    return None, 2 if flat else 3
+
+
+def _msh_problem(path: Path) -> tuple[str | None, int]:
+    """:func:`mesh_file_problem` of a gmsh .msh file."""
+    started = not gmsh.isInitialized()
+    if started:
+        gmsh.initialize(interruptible=False)
+    callers_model = None if started or not gmsh.model.list() else gmsh.model.getCurrent()
+    try:
+        with gmsh_options({"General.Terminal": 0}):
+            gmsh.model.add("mesh_file_probe")
+            try:
+                merge_msh_file(path)
+                dimension = gmsh.model.getDimension()
+                _, coordinates, _ = gmsh.model.mesh.getNodes()
+                groups = gmsh.model.getPhysicalGroups(dimension)
+                elements = gmsh.model.mesh.getElements(dimension)[1]
+            finally:
+                gmsh.model.remove()
+    except MshFileError as error:
+        return str(error), 3
+    except Exception as error:  # gmsh reports a bad file as a plain Exception
+        return f"{path}: cannot be read as a gmsh mesh ({error})", 3
+    finally:
+        if started:
+            gmsh.finalize()
+        elif callers_model is not None:
+            gmsh.model.setCurrent(callers_model)
+    if dimension < 1 or sum(len(e) for e in elements) == 0:
+        return f"{path}: holds no cells (mesh dimension {dimension})", 3
+    if not groups:
+        return f"{path}: has no physical groups naming its {dimension}D cells", 3
+    z = np.asarray(coordinates).reshape(-1, 3)[:, 2]
+    return None, 3 if dimension == 3 or (z.size and np.any(z != 0)) else max(dimension, 2)

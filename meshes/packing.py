@@ -32,7 +32,7 @@ import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_tools import distribute_gmsh_model, gmsh_options
+from .gmsh_tools import distribute_gmsh_model, gmsh_options, merge_msh_file
 
 __all__ = ["Packing", "packing_mesh", "random_packing"]
 
@@ -248,7 +248,7 @@ def packing_mesh(
 
     def build(model: type[gmsh.model]) -> None:
         if mesh_file is not None and Path(mesh_file).exists():
-            gmsh.merge(str(mesh_file))
+            merge_msh_file(mesh_file)
             return
         occ = model.occ
         if dim == 2:

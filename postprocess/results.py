@@ -95,6 +95,8 @@ class ResultFolder:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise PostprocessError(f"{self.path} is a file, not a result folder")
         if not self.path.is_dir():
             raise PostprocessError(f"result folder {self.path} does not exist")
         known = ("run.json", "timeseries.csv", "profiles.csv", "fields")
@@ -109,11 +111,20 @@ class ResultFolder:
     # -- run.json ---------------------------------------------------------------------------
     @property
     def run(self) -> dict[str, Any]:
-        """Contents of ``run.json`` (empty when the folder has none)."""
+        """Contents of ``run.json`` (empty when the folder has none).
+
+        Raises:
+            PostprocessError: when run.json is not UTF-8 JSON holding an object.
+        """
         if self._run is None:
             run_file = self.path / "run.json"
-            self._run = json.loads(run_file.read_text()) if run_file.is_file() else {}
+            self._run = _read_run_json(run_file) if run_file.is_file() else {}
         return self._run
+
+    def _section(self, name: str) -> dict[str, Any]:
+        """A table of run.json, empty when absent or not a table."""
+        value = self.run.get(name)
+        return value if isinstance(value, dict) else {}
 
     @property
     def model(self) -> str:
@@ -122,7 +133,7 @@ class ResultFolder:
         if isinstance(model, dict):
             model = model.get("name", "")
         if not model:
-            model = self.run.get("case", {}).get("model", "")
+            model = self._section("case").get("model", "")
             if isinstance(model, dict):
                 model = model.get("name", model.get("type", ""))
         return str(model)
@@ -130,7 +141,7 @@ class ResultFolder:
     @property
     def debye_length_m(self) -> float | None:
         """Bulk Debye length from ``run.json`` diagnostics, when the model reports one."""
-        value = self.run.get("diagnostics", {}).get("debye_length_m")
+        value = self._section("diagnostics").get("debye_length_m")
         if isinstance(value, int | float) and math.isfinite(value) and value > 0:
             return float(value)
         return None
@@ -138,8 +149,16 @@ class ResultFolder:
     @property
     def boundaries(self) -> dict[str, np.ndarray]:
         """Named boundaries of the mesh: name -> bounding box ``[[xmin, ymin, zmin], [max...]]``."""
-        raw = self.run.get("mesh", {}).get("boundaries", {}) or {}
-        return {name: np.asarray(box, dtype=float).reshape(2, 3) for name, box in raw.items()}
+        raw = self._section("mesh").get("boundaries", {}) or {}
+        if not isinstance(raw, dict):
+            return {}
+        boxes = {}
+        for name, box in raw.items():
+            try:
+                boxes[name] = np.asarray(box, dtype=float).reshape(2, 3)
+            except (TypeError, ValueError):
+                continue  # not a bounding box: this boundary is not drawn
+        return boxes
 
     # -- timeseries.csv ---------------------------------------------------------------------
     def timeseries(self) -> dict[str, np.ndarray]:
@@ -248,6 +267,31 @@ class ResultFolder:
                 f"unknown field {field!r}; available fields: {format_choices(names, limit=40)}"
             )
         return field
+
+
+def _read_run_json(path: Path) -> dict[str, Any]:
+    """run.json as a dictionary.
+
+    Raises:
+        PostprocessError: naming the file, when it is not UTF-8 JSON holding an object.
+    """
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise PostprocessError(f"{path}: not UTF-8 text (byte offset {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise PostprocessError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except RecursionError:
+        raise PostprocessError(f"{path}: nested too deeply to be a run.json") from None
+    except ValueError as error:
+        raise PostprocessError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise PostprocessError(
+            f"{path}: holds a JSON {type(data).__name__}, not the object electrolyx run writes"
+        )
+    return data
 
 
 def read_numeric_csv(path: str | Path) -> dict[str, np.ndarray]:

@@ -103,7 +103,10 @@ def test_solver_failure_is_reported_and_keeps_what_was_written(tmp_path):
     )
     assert result.returncode == 1
     assert "Newton did not converge" in result.stdout
-    info = json.loads((out / "run.json").read_text())
+    # A failed run goes beside the requested folder, which only ever holds a completed run.
+    assert not out.exists()
+    (failed,) = tmp_path.glob("results.failed-*")
+    info = json.loads((failed / "run.json").read_text())
     assert info["status"] == "failed"
     assert "continuation: stuck at" in info["message"]
     assert "residual norms" in info["message"]

@@ -15,6 +15,14 @@ strings, comparisons, unknown names or functions) is rejected with an
 allowed. The accepted tree is compiled once into nested closures; calling it with
 ``mod=numpy`` gives arrays, with ``mod=ufl`` a UFL expression for the weak forms.
 
+Text from a file cannot use up the machine either: the text is at most :data:`MAX_LENGTH`
+characters, its tree at most :data:`MAX_DEPTH` levels deep and :data:`MAX_NODES` nodes large
+(checked without recursion before anything else), numbers are floats (``9**9**9`` is
+9.0 ** 387420489.0, an overflow found at once, not a 370-million-digit integer), and every
+sub-expression made of numbers alone is evaluated once when the text is read: a division by
+zero, an overflow or a complex result there (``1/0``, ``exp(1000)``, ``(-8) ** 0.5``) is an
+:class:`ExpressionError` naming the key and the sub-expression.
+
 :class:`PiecewiseLinear` interpolates a table linearly, written as a sum of ramps
 y_0 + s_0 (v - x_0) + sum_k (s_k - s_{k-1}) max(v - x_k, 0) so that numpy and UFL give the
 same values, with linear extrapolation by the end slopes outside the table.
@@ -29,7 +37,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ALLOWED_FUNCTIONS", "ExpressionError", "PiecewiseLinear", "SafeExpression"]
+__all__ = [
+    "ALLOWED_FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_NODES",
+    "ExpressionError",
+    "PiecewiseLinear",
+    "SafeExpression",
+]
 
 #: function name in an expression -> (numpy name, ufl name)
 ALLOWED_FUNCTIONS: dict[str, tuple[str, str]] = {
@@ -47,8 +63,30 @@ ALLOWED_FUNCTIONS: dict[str, tuple[str, str]] = {
     "abs": ("abs", "abs"),
 }
 
-_MAX_LENGTH = 20_000
-"""Longest expression text accepted [characters]."""
+#: function name -> its value for a real number (constant folding)
+_MATH_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "exp": math.exp,
+    "log": math.log,
+    "ln": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "cosh": math.cosh,
+    "sinh": math.sinh,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "arctan": math.atan,
+    "abs": abs,
+}
+
+MAX_LENGTH = 10_000
+"""Longest expression text accepted [characters] (fitted OCPs of BPX files: 60 to 400)."""
+
+MAX_DEPTH = 200
+"""Deepest syntax tree accepted (a sum of n terms is n levels deep; evaluation recurses)."""
+
+MAX_NODES = 5_000
+"""Largest syntax tree accepted [nodes]."""
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -155,14 +193,18 @@ class SafeExpression:
         self.key = key
         if not isinstance(text, str):
             raise self._error(f"expected a string, got {type(text).__name__}")
-        if len(text) > _MAX_LENGTH:
-            raise self._error(f"longer than {_MAX_LENGTH} characters")
+        if len(text) > MAX_LENGTH:
+            raise self._error(f"{len(text)} characters, longer than the {MAX_LENGTH} allowed")
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as error:
             raise self._error(f"not a valid expression ({error.msg})") from None
         except (RecursionError, MemoryError):
-            raise self._error("nested too deeply") from None
+            raise self._error(f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+        except ValueError as error:  # e.g. a NUL character
+            raise self._error(f"not a valid expression ({error})") from None
+        self._check_size(tree.body)
+        self._folded: dict[int, tuple[ast.AST, float | None]] = {}
         try:
             self._compiled = self._compile(tree.body)
             if domain is not None and len(self.variables) == 1:
@@ -171,6 +213,85 @@ class SafeExpression:
                     self._compiled = self._compile(body)
         except RecursionError:
             raise self._error("nested too deeply") from None
+
+    def _check_size(self, body: ast.expr) -> None:
+        """Refuse trees deeper than MAX_DEPTH or larger than MAX_NODES (no recursion here)."""
+        stack = [(body, 1)]
+        nodes = 0
+        while stack:
+            node, depth = stack.pop()
+            nodes += 1
+            if depth > MAX_DEPTH:
+                raise self._error(f"nested more than {MAX_DEPTH} levels deep")
+            if nodes > MAX_NODES:
+                raise self._error(f"more than {MAX_NODES} terms, names and operators")
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+    def _constant(self, node: ast.AST) -> float | None:
+        """The value of a sub-expression made of numbers alone, else None.
+
+        Raises:
+            ExpressionError: if that value is not a finite real number (a division by zero,
+                an overflow, a logarithm of a negative number, a complex power).
+        """
+        known = self._folded.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        value = self._fold(node)
+        self._folded[id(node)] = (node, value)
+        return value
+
+    def _fold(self, node: ast.AST) -> float | None:
+        """:meth:`_constant` without the memory of sub-expressions already folded."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self._error(f"the constant {value!r} is not a real number")
+            try:
+                number = float(value)
+            except OverflowError:
+                digits = len(str(abs(value)))
+                raise self._error(f"an integer of {digits} digits is too large") from None
+            if not math.isfinite(number):
+                raise self._error(f"the constant {value!r} is not finite")
+            return number
+        operands: list[float | None]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            operands = [self._constant(node.left), self._constant(node.right)]
+            evaluate = _BINARY[type(node.op)]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            operands = [self._constant(node.operand)]
+            sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+            evaluate = lambda a: sign * a  # noqa: E731
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _MATH_FUNCTIONS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            operands = [self._constant(node.args[0])]
+            evaluate = _MATH_FUNCTIONS[node.func.id]
+        else:
+            return None
+        if any(operand is None for operand in operands):
+            return None
+        shown = ast.unparse(node)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        try:
+            value = evaluate(*operands)
+        except ZeroDivisionError:
+            raise self._error(f"{shown!r} divides by zero") from None
+        except OverflowError:
+            raise self._error(f"{shown!r} overflows (larger than 1.8e308)") from None
+        except ValueError:
+            raise self._error(f"{shown!r} is outside the domain of its function") from None
+        if isinstance(value, complex):
+            raise self._error(f"{shown!r} is not a real number") from None
+        value = float(value)
+        if not math.isfinite(value):
+            raise self._error(f"{shown!r} is not finite")
+        return value
 
     def _split_saturated_tanh(self, body: ast.expr, domain: tuple[float, float]) -> ast.expr:
         """The same sum with saturated ``A tanh(z)`` terms split off their constant limit.
@@ -231,14 +352,12 @@ class SafeExpression:
         return ExpressionError(f"{self.key}: {reason} in {shown!r}; {self.allowed()}")
 
     def _compile(self, node: ast.AST) -> Compiled:
-        """Closure evaluating ``node`` given (mod, variables); rejects any other node."""
-        if isinstance(node, ast.Constant):
-            value = node.value
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self._error(f"the constant {value!r} is not a real number")
-            number = float(value)
-            if not math.isfinite(number):
-                raise self._error(f"the constant {value!r} is not finite")
+        """Closure evaluating ``node`` given (mod, variables); rejects any other node.
+
+        Sub-expressions of numbers alone are evaluated here, once (see :meth:`_constant`).
+        """
+        number = self._constant(node)
+        if number is not None:
             return lambda mod, env: number
         if isinstance(node, ast.Name):
             if node.id not in self.variables:

@@ -23,6 +23,7 @@ from dolfinx import fem
 
 from ... import parameters as parameter_sets
 from ...constants import FARADAY
+from ...drive_cycle import read_drive_cycle
 from ...errors import CaseError
 from ...experiment import Step, parse_experiment, repeat
 from ...forms.kinetics import Kinetics
@@ -44,25 +45,6 @@ from . import (
 )
 
 __all__ = ["DFNCase", "read_drive_cycle"]
-
-
-def read_drive_cycle(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Times [s] and currents [A] of a drive-cycle CSV with a header ``time_s,current_A``.
-
-    Raises:
-        ValueError: naming the file, if the columns are missing, the times do not start at 0
-            and increase, or there are fewer than two rows.
-    """
-    with open(path) as stream:
-        header = [name.strip() for name in stream.readline().split(",")]
-        if "time_s" not in header or "current_A" not in header:
-            raise ValueError(f"{path}: needs the columns time_s and current_A, has {header}")
-        data = np.loadtxt(stream, delimiter=",", ndmin=2)
-    times = data[:, header.index("time_s")]
-    currents = data[:, header.index("current_A")]
-    if len(times) < 2 or times[0] != 0.0 or np.any(np.diff(times) <= 0):
-        raise ValueError(f"{path}: times must start at 0 and increase (at least two rows)")
-    return times, currents
 
 
 def _check_voltage_window(steps: list[Step], parameters: CellParameters) -> None:
