@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_C_RATE",
     "MAX_PROTOCOL_STEPS",
     "MAX_SENTENCE_LENGTH",
     "ExperimentError",
@@ -41,6 +42,9 @@ MAX_SENTENCE_LENGTH = 200
 
 MAX_PROTOCOL_STEPS = 100_000
 """Most steps of a protocol after repetition (e.g. 20 000 cycles of five steps)."""
+
+MAX_C_RATE = 1000.0
+"""Highest C-rate of a step (a full discharge in 3.6 s; beyond, no cell model here applies)."""
 
 _TIME_UNITS = {
     "s": 1.0,
@@ -262,6 +266,10 @@ def parse_step(text: str) -> Step:
             mode = "power" if unit in ("w", "mw") else "current"
             number *= 1e-3 if unit in ("ma", "mw") else 1.0
             is_c_rate = unit == "c"
+        if is_c_rate and number > MAX_C_RATE:
+            raise ExperimentError(
+                f"rate {number:g}C in step {text!r} is not allowed: at most {MAX_C_RATE:g}C"
+            )
         fields = reader.clauses()
         if "until_current" in fields:
             raise ExperimentError(f"a current or power step ends on a voltage or time: {text!r}")

@@ -71,15 +71,28 @@ def test_other_meshes_are_counted_once_built():
     assert unknowns_from_settings(case.model, case.settings) is None
 
 
-def test_a_2d_pouch_too_large_is_refused_before_its_mesh(tmp_path, capsys):
-    big = ["geometry.height_cells=100000000"]
+# The largest meshes the settings allow, on a machine with 16 GB free (the real MemAvailable
+# differs from machine to machine; these cases need 7x and 28x that).
+SIXTEEN_GB = 16e9
+FINEST_1D = [
+    "mesh.negative_cells=100000",
+    "mesh.separator_cells=100000",
+    "mesh.positive_cells=100000",
+    "mesh.negative_radial_points=200",
+    "mesh.positive_radial_points=200",
+]
+
+
+def test_a_2d_pouch_too_large_is_refused_before_its_mesh(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: SIXTEEN_GB)
+    big = ["geometry.height_cells=10000"]
     start = time.perf_counter()
     code = main(
         ["run", str(CASES / "pouch-2d-cross-section"), "--out", str(tmp_path / "o"), "--set", *big]
     )
     assert code == 2
-    assert time.perf_counter() - start < 1.0  # 1e8 rows of cells were never meshed
-    assert "estimated memory" in capsys.readouterr().err
+    assert time.perf_counter() - start < 1.0  # 10^4 rows of cells were never meshed
+    assert "estimated memory 107 GB for 9780978 unknowns" in capsys.readouterr().err
 
 
 def test_estimate_uses_the_bench_figures():
@@ -96,26 +109,35 @@ def test_estimate_uses_the_bench_figures():
     assert figures.source in text
 
 
-def test_a_case_beyond_the_available_memory_is_refused_before_anything_is_built(tmp_path, capsys):
+def test_a_case_beyond_the_available_memory_is_refused_before_anything_is_built(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: SIXTEEN_GB)
     out = tmp_path / "results"
     start = time.perf_counter()
-    code = main(["run", str(DFN), "--out", str(out), "--set", "mesh.negative_cells=1000000000"])
+    code = main(["run", str(DFN), "--out", str(out), *_set(FINEST_1D)])
     assert code == 2
-    assert time.perf_counter() - start < 1.0  # no mesh of a billion cells was attempted
+    assert time.perf_counter() - start < 1.0  # no mesh of 300,000 cells was attempted
     error = capsys.readouterr().err
-    # 23,000,000,516 unknowns x 10.9 kB = 251 TB.
-    assert "estimated memory 251 TB for 23000000516 unknowns on 1 rank(s) exceeds the" in error
+    # 2 x 300,001 electrolyte + 2 x 100,001 x 201 particle unknowns = 40,800,404; x 10.9 kB
+    # (plus 185 MB) = 445 GB.
+    assert "estimated memory 445 GB for 40800404 unknowns on 1 rank(s) exceeds the 16 GB" in error
     assert "--force" in error
     assert list(tmp_path.iterdir()) == []
 
 
-def test_check_reports_the_estimate_and_refuses_what_cannot_fit(capsys):
-    assert main(["check", str(DFN), "--set", "mesh.negative_cells=1000000000"]) == 2
+def test_check_reports_the_estimate_and_refuses_what_cannot_fit(capsys, monkeypatch):
+    monkeypatch.setattr(resources, "available_memory_bytes", lambda: SIXTEEN_GB)
+    assert main(["check", str(DFN), *_set(FINEST_1D)]) == 2
     printed = capsys.readouterr()
-    assert "unknowns: 23000000516 (from the settings, no mesh built)" in printed.out
+    assert "unknowns: 40800404 (from the settings, no mesh built)" in printed.out
     assert "DOES NOT FIT" in printed.out
     assert main(["check", str(DFN)]) == 0
     assert "memory 196 MB" in capsys.readouterr().out
+
+
+def _set(overrides: list[str]) -> list[str]:
+    return [word for override in overrides for word in ("--set", override)]
 
 
 def test_force_runs_a_case_estimated_beyond_memory(tmp_path, monkeypatch, capsys):

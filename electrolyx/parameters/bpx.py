@@ -282,6 +282,11 @@ def _validate(data: Any, source: str) -> tuple[Any, dict[str, str]]:
     return model, texts
 
 
+def _divisor(value: float) -> float:
+    """``value`` where it is a positive finite number, else NaN (reported later by key)."""
+    return value if math.isfinite(value) and value > 0.0 else math.nan
+
+
 def _transfer_coefficient(user_defined: dict[str, Any], name: str) -> float:
     """Transfer coefficient alpha of ``name`` from the User-defined section, or 0.5."""
     key = f"{name} charge transfer coefficient"
@@ -339,9 +344,11 @@ def _electrode(
         entropic_change=entropic,
         # j0 = F k sqrt(c_e / c_e0) sqrt(x (1 - x)) = [F k / (sqrt(c_e0) c_max)]
         #      sqrt(c_e) sqrt(c_s) sqrt(c_max - c_s).
+        # A size that is not positive is reported by _check_values with its key; until then
+        # it divides as NaN rather than raising here.
         exchange_current_rate_constant=FARADAY
         * float(electrode.reaction_rate_constant)
-        / (math.sqrt(electrolyte_reference_mol_m3) * c_max),
+        / (math.sqrt(_divisor(electrolyte_reference_mol_m3)) * _divisor(c_max)),
         exchange_current_activation_energy_J_mol=float(
             electrode.reaction_rate_constant_activation_energy or 0.0
         ),

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ..experiment import parse_experiment
+from ..experiment import MAX_PROTOCOL_STEPS, parse_experiment
 from .base import SettingsTable, case_problems, unit
 from .common import (
     CaseSection,
@@ -26,8 +26,6 @@ __all__ = ["MAX_MESH_CELLS", "MAX_PROTOCOL_STEPS", "DFNSettings"]
 
 #: Most cells of the cell mesh (through the stack times in the plane): beyond, memory runs out.
 MAX_MESH_CELLS = 10_000_000
-#: Most protocol steps after `repeat`.
-MAX_PROTOCOL_STEPS = 1_000_000
 
 
 class DFNCase(CaseSection):
@@ -211,7 +209,9 @@ class Experiment(SettingsTable):
         "(positive on discharge), run after the steps: the current is linear between the rows; "
         "the run stops at the end or at the set's voltage cut-offs.",
     )
-    repeat: int = Field(1, ge=1, le=100_000, description="How many times the steps run.")
+    repeat: int = Field(
+        1, ge=1, le=MAX_PROTOCOL_STEPS, description="How many times the steps run."
+    )
 
     @model_validator(mode="after")
     def _protocol(self) -> Experiment:
