@@ -60,11 +60,23 @@ MEANINGLESS = [
     (DFN, ["experiment.repeat=1000000000000"], ["experiment.repeat", "[1, 100000]"]),
     (DFN, ["output.profile_times=[10.0, -1.0]"], ["output.profile_times", "[0, inf) s"]),
     (DFN, ['experiment.steps=["Rest for -1 hour"]'], ["duration -1 in step", "positive finite"]),
-    (DFN, ['experiment.steps=["Discharge at 1e999C until 2.5 V"]'], ["rate 1e999 in step", "positive finite"]),
+    (
+        DFN,
+        ['experiment.steps=["Discharge at 1e999C until 2.5 V"]'],
+        ["rate 1e999 in step", "positive finite"],
+    ),
     (DFN, ['experiment.steps=["Discharge at C/0 until 2.5 V"]'], ["C/0 in step"]),
-    (DFN, ['experiment.steps=["Discharge at 0 A for 10 s"]'], ["rate 0 in step", "positive finite"]),
+    (
+        DFN,
+        ['experiment.steps=["Discharge at 0 A for 10 s"]'],
+        ["rate 0 in step", "positive finite"],
+    ),
     (DFN, ['experiment.steps=["Discharge at 2000C for 1 s"]'], ["at most 1000C"]),
-    (DFN, ['experiment.steps=["Discharge at 1C until -2 V"]'], ["end condition -2 in step", "positive finite"]),
+    (
+        DFN,
+        ['experiment.steps=["Discharge at 1C until -2 V"]'],
+        ["end condition -2 in step", "positive finite"],
+    ),
     # A cut-off outside Chen2020's [2.5, 4.2] V: the model would run past the set's data.
     (
         DFN,

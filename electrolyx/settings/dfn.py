@@ -209,9 +209,7 @@ class Experiment(SettingsTable):
         "(positive on discharge), run after the steps: the current is linear between the rows; "
         "the run stops at the end or at the set's voltage cut-offs.",
     )
-    repeat: int = Field(
-        1, ge=1, le=MAX_PROTOCOL_STEPS, description="How many times the steps run."
-    )
+    repeat: int = Field(1, ge=1, le=MAX_PROTOCOL_STEPS, description="How many times the steps run.")
 
     @model_validator(mode="after")
     def _protocol(self) -> Experiment:
