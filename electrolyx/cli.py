@@ -12,20 +12,17 @@ import json
 import os
 import signal
 import sys
-import tomllib
 import traceback
 from pathlib import Path
 
 from . import __version__
 from .errors import CaseError
+from .shipped_cases import cases_directory, copy_case, describe_cases
 
 __all__ = ["cases_directory", "main"]
 
-
-def cases_directory() -> Path:
-    """Folder of the shipped cases ($ELECTROLYX_CASES, else ``cases/`` beside the package)."""
-    env = os.environ.get("ELECTROLYX_CASES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "cases"
+#: environment variables in which MPI launchers (MPICH/Hydra, Open MPI, PMIx, Slurm) give the rank
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
 
 
 def _comm():
@@ -34,28 +31,41 @@ def _comm():
     return MPI.COMM_WORLD
 
 
+def _rank() -> int:
+    """This process's MPI rank, without starting MPI for the commands that need none.
+
+    Once mpi4py is loaded, its answer; before, the rank the launcher put in the environment
+    (0 outside mpiexec).
+    """
+    if "mpi4py.MPI" in sys.modules:
+        return _comm().rank
+    for name in _RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 def _print0(*args, file=None) -> None:
-    if _comm().rank == 0:
+    if _rank() == 0:
         print(*args, file=file or sys.stdout, flush=True)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .case import load_case
-    from .driver import make_logger, run_case
+    from .driver import execute, make_logger
 
     comm = _comm()
     case = load_case(args.case, args.set)
-    out = Path(args.out) if args.out else case.directory / "results"
+    if args.out:
+        out = Path(args.out)
+    elif Path(args.case).expanduser().is_dir():
+        out = case.directory / "results"
+    else:  # a shipped case by name: its folder may be inside the installed package
+        out = Path.cwd() / f"{case.name}-results"
     log = make_logger(comm, quiet=args.quiet)
-    sweep = case.settings.get("sweep", {"keys": [], "values": []})
-    safety = {"overwrite": args.overwrite, "force": args.force}
-    if not sweep["keys"]:
-        code, _ = run_case(case, out, comm, log, **safety)
-        return code
-    # Every run is validated before any runs; each writes out/run_NNN, then out/sweep.csv.
-    from .sweep import run_sweep
-
-    return run_sweep(case, out, comm, log, **safety)
+    code, _ = execute(case, out, comm, log, overwrite=args.overwrite, force=args.force)
+    return code
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -94,22 +104,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_cases(args: argparse.Namespace) -> int:
-    folder = cases_directory()
-    for case_file in sorted(folder.glob("*/case.toml")):
-        try:
-            with open(case_file, "rb") as f:
-                section = tomllib.load(f).get("case", {})
-        except tomllib.TOMLDecodeError:
-            section = {"title": "(unreadable case.toml)"}
-        model = section.get("model", "?")
-        _print0(f"{case_file.parent.name:32s} [{model}] {section.get('title', '')}")
+    if getattr(args, "cases_command", None) == "copy":
+        target = None
+        if _rank() == 0:
+            target = copy_case(args.name, args.directory)
+        if target is not None:
+            _print0(f"copied case {args.name!r} to {target}; run it with: electrolyx run {target}")
+        return 0
+    for name, model, title in describe_cases():
+        _print0(f"{name:32s} [{model}] {title}")
+    _print0(f"(in {cases_directory()}; run one by name: electrolyx run NAME --out DIR)")
     return 0
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
     from .docs import case_format_markdown
 
-    if _comm().rank == 0:
+    if _rank() == 0:
         sys.stdout.write(case_format_markdown())
     return 0
 
@@ -204,7 +215,12 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def case_arguments(p: argparse.ArgumentParser) -> None:
-        p.add_argument("case", metavar="CASE_DIR", help="case directory holding case.toml")
+        p.add_argument(
+            "case",
+            metavar="CASE",
+            help="case directory holding case.toml, or the name of a shipped case "
+            "(`electrolyx cases`)",
+        )
         p.add_argument(
             "--set",
             action="append",
@@ -219,7 +235,8 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         metavar="DIR",
-        help="result folder (default CASE_DIR/results); it is created, or replaced when it "
+        help="result folder (default CASE/results, or ./NAME-results for a shipped case given "
+        "by name); it is created, or replaced when it "
         "holds an earlier electrolyx result, only once the run has completed; a failed or "
         "interrupted run goes beside it as DIR.failed-YYYYmmdd-HHMMSS",
     )
@@ -262,7 +279,13 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     )
     homogenise.set_defaults(func=_cmd_homogenise)
 
-    cases = sub.add_parser("cases", help="list the shipped cases")
+    cases = sub.add_parser(
+        "cases", help="list the shipped cases (`cases copy NAME DIR` copies one out to edit)"
+    )
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="copy")
+    copy = cases_sub.add_parser("copy", help="copy a shipped case to a new folder")
+    copy.add_argument("name", metavar="NAME", help="shipped case (see `electrolyx cases`)")
+    copy.add_argument("directory", metavar="DIR", help="new folder (never overwritten)")
     cases.set_defaults(func=_cmd_cases)
 
     docs = sub.add_parser(
