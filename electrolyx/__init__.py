@@ -11,7 +11,6 @@ used, and always in the order it needs (see :class:`_LoadMPIFirst`).
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 from typing import Any
 
@@ -22,7 +21,7 @@ __all__ = ["Simulation", "Solution", "SweepSolution", "__version__", "load"]
 _NEEDS_DOLFINX_SOLVER = frozenset({"mpi4py", "petsc4py", "slepc4py", "dolfinx", "adios4dolfinx"})
 
 
-class _LoadMPIFirst(importlib.abc.MetaPathFinder):
+class _LoadMPIFirst:  # a meta path finder (importlib.abc costs 80 ms to import)
     """Import ``dolfinx_solver`` just before the first of mpi4py, petsc4py or dolfinx.
 
     dolfinx_solver must be imported before dolfinx or petsc4py: it loads the MPI and PETSc

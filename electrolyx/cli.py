@@ -70,8 +70,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .case import load_case
-    from .driver import mesh_statistics, prepare
-    from .output import PhaseTimer
     from .resources import estimate, unknowns_from_settings
 
     comm = _comm()
@@ -84,6 +82,69 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for line in needs.lines():
                 _print0(line)
             raise CaseError([needs.refusal()])
+    if args.mesh:
+        return _check_with_mesh(case, comm)
+    _check_mesh_files(case, comm)
+    _print0(f"case {case.name!r}: valid ({case.model} model)")
+    if cheap is not None:
+        for line in needs.lines():
+            _print0(line)
+    else:
+        _print0("mesh: not built (`electrolyx check --mesh` builds it and counts the unknowns)")
+    for key, value in _settings_diagnostics(case, comm).items():
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        _print0(f"  {key}: {text}")
+    return 0
+
+
+def _check_mesh_files(case, comm) -> None:
+    """Read the mesh files the case names (rank 0): a file that is not a usable mesh is refused.
+
+    Raises:
+        CaseError: naming the file and what is wrong with it.
+    """
+    from .case import FILE_KEYS
+    from .meshes.mesh_file import mesh_file_problem
+
+    problem = None
+    if comm.rank == 0:
+        for key in FILE_KEYS:
+            section, _, name = key.partition(".")
+            table = case.settings.get(section)
+            if name != "path" or not isinstance(table, dict) or not table.get(name):
+                continue
+            if table.get("generator") not in ("gmsh_file", "mesh_file"):
+                continue
+            found, _ = mesh_file_problem(case.directory / table[name], table.get("cell_data"))
+            if found is not None:
+                problem = f"mesh file: {found}"
+                break
+    problem = comm.bcast(problem, root=0)
+    if problem is not None:
+        raise CaseError([problem])
+
+
+def _settings_diagnostics(case, comm) -> dict:
+    """The model's diagnostics that need no mesh (time scales, capacities, Debye length).
+
+    A model whose diagnostics need the mesh (it says "build_mesh first") gives none here:
+    ``check --mesh`` prints them.
+    """
+    from .driver import instantiate
+
+    model = instantiate(case, comm)
+    try:
+        return model.diagnostics()
+    except AssertionError:  # the model's "build_mesh first"
+        return {"diagnostics": "with the mesh (`electrolyx check --mesh`)"}
+
+
+def _check_with_mesh(case, comm) -> int:
+    """``check --mesh``: build the mesh (and the model's forms), count the unknowns."""
+    from .driver import mesh_statistics, prepare
+    from .output import PhaseTimer
+    from .resources import estimate
+
     model = prepare(case, comm, PhaseTimer())
     stats = mesh_statistics(model.mesh, model.unknowns())
     needs = estimate(case.model, case.settings, stats["unknowns"], comm)
@@ -190,21 +251,11 @@ def _check_parameter_file_target(args: argparse.Namespace) -> None:
             )
 
 
-#: post-processing subcommands (electrolyx.postprocess, which imports matplotlib and pyvista)
-POSTPROCESS_COMMANDS = {
-    "plot": "matplotlib figures of a result folder (or a sweep folder) into RESULT_DIR/figures",
-    "render": "off-screen picture of one field (1D line, 2D surface, 3D solid, slice or clip)",
-    "animate": "GIF or MP4 of one field over the saved times",
-    "report": "self-contained HTML page: plots, renders and a summary of run.json",
-}
-
-
-def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``electrolyx`` command.
 
-    Args:
-        postprocess: Register the post-processing subcommands in full (importing their 1.3 s
-            of plotting libraries); otherwise only by name, for the other commands' help.
+    Building it imports nothing heavy: each command imports what it needs (dolfinx for
+    ``run``, matplotlib and pyvista for ``plot``/``render``/``animate``/``report``) when run.
     """
     parser = argparse.ArgumentParser(
         prog="electrolyx",
@@ -254,8 +305,18 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_cmd_run)
 
-    check = sub.add_parser("check", help="validate a case and report its size and scales")
+    check = sub.add_parser(
+        "check",
+        help="validate a case (settings, parameter and mesh files) and estimate its size "
+        "without building the mesh",
+    )
     case_arguments(check)
+    check.add_argument(
+        "--mesh",
+        action="store_true",
+        help="also build the mesh and the model (compiling its forms): cells, vertices, "
+        "unknowns, and the diagnostics that need the mesh",
+    )
     check.set_defaults(func=_cmd_check)
 
     homogenise = sub.add_parser(
@@ -293,26 +354,16 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     )
     docs.set_defaults(func=_cmd_docs)
 
-    if not postprocess:
-        for name, text in POSTPROCESS_COMMANDS.items():
-            sub.add_parser(name, help=text)
-        return parser
-    try:
-        from .postprocess.cli import add_subcommands
-    except ImportError:
-        pass
-    else:
-        add_subcommands(sub)
+    from .postprocess.cli import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``electrolyx`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = next((a for a in argv if not a.startswith("-")), None)
-    # The plotting libraries only for the commands that use them (a bad case is answered in
-    # about a second instead of 2.5).
-    args = build_parser(command is None or command in POSTPROCESS_COMMANDS).parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CaseError as error:
