@@ -190,3 +190,21 @@ def test_api_under_mpiexec_gives_the_serial_answer(tmp_path):
     np.testing.assert_allclose(
         parallel["potential_V"].values, serial["potential_V"].values, rtol=1e-9, atol=1e-15
     )
+
+
+def test_homogenisation_results_come_back_as_a_row(tmp_path):
+    # A small packing (20 um box, 3 um elements): seconds; the numbers are checked against
+    # their own effective_properties.json, which test_homogenise.py verifies.
+    solution = ex.Simulation(
+        "homogenise-3d-packing",
+        set={
+            "microstructure.box": [20e-6, 20e-6, 20e-6],
+            "microstructure.element_size": 3e-6,
+            "homogenisation.directions": ["x"],
+        },
+    ).solve(out=tmp_path / "h")
+    properties = json.loads((solution.folder / "effective_properties.json").read_text())
+    assert len(solution.timeseries) == 1
+    assert solution["porosity"][0] == properties["porosity"]
+    assert 0.3 < solution["porosity"][0] < 0.7  # a packing of solid fraction 0.5 (target)
+    assert solution["tortuosity_factor_x"][0] > 1.0  # any porous medium: D_eff/D < porosity
