@@ -506,23 +506,23 @@ class Solution:
             _, ax = plt.subplots()
         values = self[name]
         unit = _unit_of(name)
-        label = f"{name} [{unit}]" if unit else name
+        label = f"{name} ({unit})" if unit else name
         if hasattr(values, "dims"):  # a profile field over (time, x)
             for time, line in zip(values["time"].values, values.values, strict=True):
                 scale, time_unit = _time_unit(float(values["time"].values.max()))
                 ax.plot(values["x"].values * 1e6, line, label=f"{time / scale:.4g} {time_unit}")
-            ax.set_xlabel("distance along the profile [µm]")
+            ax.set_xlabel("distance along the profile (µm)")
             ax.legend(fontsize="small")
         else:
             abscissa = self[x]
             if x == "time_s":
                 scale, time_unit = _time_unit(float(abscissa.max()) if len(abscissa) else 0.0)
                 ax.plot(abscissa / scale, values)
-                ax.set_xlabel(f"time [{time_unit}]")
+                ax.set_xlabel(f"time ({time_unit})")
             else:
                 ax.plot(abscissa, values)
                 x_unit = _unit_of(x)
-                ax.set_xlabel(f"{x} [{x_unit}]" if x_unit else x)
+                ax.set_xlabel(f"{x} ({x_unit})" if x_unit else x)
         ax.set_ylabel(label)
         return ax
 

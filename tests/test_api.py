@@ -143,7 +143,7 @@ def test_plot_draws_the_named_series(tmp_path):
     ax = solution.plot("voltage_V")
     line = ax.get_lines()[0]
     # 600 s reads best in minutes.
-    assert ax.get_xlabel() == "time [min]"
+    assert ax.get_xlabel() == "time (min)"
     np.testing.assert_allclose(line.get_xdata(), solution["time_s"] / 60, rtol=1e-15)
     np.testing.assert_array_equal(line.get_ydata(), solution["voltage_V"])
     ax = solution.plot("electrolyte_concentration_mol_m3")
