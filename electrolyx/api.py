@@ -502,11 +502,12 @@ class Solution:
             return None
         import matplotlib.pyplot as plt
 
+        from .postprocess.units import axis_label
+
         if ax is None:
             _, ax = plt.subplots()
         values = self[name]
-        unit = _unit_of(name)
-        label = f"{name} ({unit})" if unit else name
+        label = axis_label(name)
         if hasattr(values, "dims"):  # a profile field over (time, x)
             for time, line in zip(values["time"].values, values.values, strict=True):
                 scale, time_unit = _time_unit(float(values["time"].values.max()))
@@ -518,11 +519,10 @@ class Solution:
             if x == "time_s":
                 scale, time_unit = _time_unit(float(abscissa.max()) if len(abscissa) else 0.0)
                 ax.plot(abscissa / scale, values)
-                ax.set_xlabel(f"time ({time_unit})")
+                ax.set_xlabel(axis_label("time", time_unit))
             else:
                 ax.plot(abscissa, values)
-                x_unit = _unit_of(x)
-                ax.set_xlabel(f"{x} ({x_unit})" if x_unit else x)
+                ax.set_xlabel(axis_label(x))
         ax.set_ylabel(label)
         return ax
 
