@@ -17,15 +17,17 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["Simulation", "Solution", "SweepSolution", "__version__", "load"]
 
-#: top-level modules linked against the MPI and PETSc libraries that dolfinx_solver loads
-_NEEDS_DOLFINX_SOLVER = frozenset({"mpi4py", "petsc4py", "slepc4py", "dolfinx", "adios4dolfinx"})
+#: top-level modules linked against the PETSc and MPI libraries that dolfinx_solver checks and
+#: loads (dolfinx_solver itself imports only mpi4py.MPI, which may come first: never one of these)
+_NEEDS_DOLFINX_SOLVER = frozenset({"petsc4py", "slepc4py", "dolfinx", "adios4dolfinx"})
 
 
 class _LoadMPIFirst:  # a meta path finder (importlib.abc costs 80 ms to import)
-    """Import ``dolfinx_solver`` just before the first of mpi4py, petsc4py or dolfinx.
+    """Import ``dolfinx_solver`` just before the first of petsc4py, slepc4py or dolfinx.
 
     dolfinx_solver must be imported before dolfinx or petsc4py: it loads the MPI and PETSc
-    shared libraries that the wheels of dolfinx and petsc4py link against (libmpi.so.12).
+    shared libraries that the wheels of dolfinx and petsc4py link against (libmpi.so.12), by
+    importing mpi4py.MPI (which a program may import before it: the order is the same).
     Importing it here, when one of them is first imported, keeps that order for every module
     imported after ``electrolyx`` (ours, a test's, a user's) without paying for MPI in commands
     that do not use it (``electrolyx cases``, ``--help``).
