@@ -145,3 +145,18 @@ def test_an_installed_wheel_runs_a_case_by_name_outside_the_tree(wheel, tmp_path
     with open(work / "r" / "timeseries.csv", newline="") as stream:
         last = list(csv.DictReader(stream))[-1]
     assert 4.9 < float(last["discharge_capacity_Ah"]) < 5.0
+
+
+def test_a_shipped_case_by_name_writes_its_results_in_the_working_directory(tmp_path):
+    """Its own folder may be inside an installed package: ./NAME-results instead."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "electrolyx"), "run", "edl-gouy-chapman", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    info = json.loads((tmp_path / "edl-gouy-chapman-results" / "run.json").read_text())
+    assert info["status"] == "completed"
+    assert info["case_directory"] == str(cases_directory().resolve() / "edl-gouy-chapman")
