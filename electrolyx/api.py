@@ -70,8 +70,9 @@ class Simulation:
 
     Args:
         case: A case folder (holding case.toml), the name of a shipped case (``electrolyx
-            cases``), or a case document as a dict (what case.toml parses to; files it names
-            are relative to ``directory``).
+            cases``), a case document as a dict (what case.toml parses to; files it names are
+            relative to ``directory``), a settings object of :mod:`electrolyx.settings`, or
+            another simulation's ``case``.
         experiment: Protocol steps (``experiment.steps`` of a DFN case), e.g.
             ``["Charge at 2C until 4.2 V", "Rest for 10 minutes"]``.
         parameters: Parameter values by their PyBaMM/BPX name (``parameters.values``), e.g.
@@ -114,9 +115,15 @@ class Simulation:
             values["experiment.steps"] = list(experiment)
         for name, value in (parameters or {}).items():
             values[f"parameters.values.{json.dumps(str(name))}"] = value
-        if isinstance(case, Mapping):
+        from .case import Case
+
+        if isinstance(case, Case):  # e.g. Simulation(other.case, set=...): its document again
+            folder, document = case.directory, copy.deepcopy(case.document)
+        elif isinstance(case, Mapping) or hasattr(case, "model_dump"):
+            # A case document, or a settings object of electrolyx.settings (pydantic).
             folder = Path(directory if directory is not None else Path.cwd()).resolve()
-            document = copy.deepcopy(dict(case))
+            raw = case.model_dump(mode="json") if hasattr(case, "model_dump") else case
+            document = copy.deepcopy(dict(raw))
         else:
             folder = find_case(case)
             document = read_document(folder)

@@ -113,6 +113,14 @@ def test_a_case_is_found_by_name_or_given_as_a_dict(tmp_path):
     document = tomllib.loads((CASES / "edl-gouy-chapman" / "case.toml").read_text())
     from_dict = ex.Simulation(document, directory=tmp_path)
     assert from_dict.settings == by_name.settings
+    from electrolyx.settings import SETTINGS
+
+    settings_object = SETTINGS["pnp"].model_validate(document)
+    assert ex.Simulation(settings_object).settings == by_name.settings
+    # Another simulation's case, overridden again: only the overridden value differs.
+    lower = ex.Simulation(by_name.case, set={"boundaries.wall.potential": 0.05})
+    assert lower.settings["boundaries"]["wall"]["potential"] == 0.05
+    assert by_name.settings["boundaries"]["wall"]["potential"] == 0.1
     with pytest.raises(CaseError, match="shipped case"):
         ex.Simulation("no-such-case")
 
