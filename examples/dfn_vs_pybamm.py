@@ -17,6 +17,7 @@ from electrolyx.shipped_cases import shipped_case
 
 
 def main() -> None:
+    """Run the case, compare with PyBaMM, draw the figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("figure", nargs="?", default="dfn_vs_pybamm.png")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

@@ -236,3 +236,14 @@ def test_the_api_example_reproduces_the_pybamm_comparison(tmp_path):
     # 0.51 mV over the case's reference capacities); 1 mV bounds it.
     assert rms < 1.0
     assert (tmp_path / "figure.png").stat().st_size > 10_000
+
+
+def test_microstructure_results_come_back_with_their_run_json():
+    # One 120 s step of the shipped 2D half cell (test_microstructure.py checks its physics).
+    solution = ex.Simulation("microstructure-2d-halfcell", set={"discharge.duration": 120}).solve()
+    assert solution.model == "microstructure" and solution.status == "completed"
+    np.testing.assert_allclose(solution["time_s"], [0.0, 120.0], rtol=1e-12)
+    # The discharge current is C/5 of the particles' own capacity (run.json's diagnostics).
+    current = solution.info["diagnostics"]["applied_current_A"]
+    assert solution["current_A"][-1] == pytest.approx(current, rel=1e-12)
+    assert solution["discharge_capacity_Ah"][-1] == pytest.approx(current * 120 / 3600, rel=1e-9)
