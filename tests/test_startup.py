@@ -53,3 +53,18 @@ def test_import_electrolyx_loads_the_mpi_stack_only_when_needed():
     assert result.returncode == 0, result.stderr
     # Not loaded by `import electrolyx`; loaded, and before dolfinx, by `import dolfinx`.
     assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_the_api_module_imports_nothing_heavy():
+    probe = (
+        "import sys, electrolyx\n"
+        "electrolyx.Simulation, electrolyx.Solution, electrolyx.load\n"
+        "print(sorted({m.partition('.')[0] for m in sys.modules} & set(sys.argv[1:])))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *HEAVY, "xarray", "dolfinx_solver"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
