@@ -22,7 +22,7 @@ from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
 from ...settings.common import kinetics_from_table
 from ..base import Model
-from ..homogenise import _packing
+from ..homogenise import packing_from_settings
 from .cell import ResolvedHalfCell
 from .connectivity import particles_connected_to_collector
 from .discharge import discharge
@@ -45,7 +45,7 @@ class MicrostructureHalfCell(Model):
     def build_mesh(self) -> dolfinx.mesh.Mesh:
         """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
         m = self.settings["microstructure"]
-        packing = _packing(m) if self.comm.rank == 0 else None
+        packing = packing_from_settings(m) if self.comm.rank == 0 else None
         self.packing = self.comm.bcast(packing, root=0)
         mesh_data = packing_mesh(
             self.comm,
