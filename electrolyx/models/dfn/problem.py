@@ -27,7 +27,7 @@ mean the same for every cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -84,7 +84,34 @@ from .geometry import (
     Submesh,
 )
 
-__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
+__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions", "temperature_coefficient"]
+
+
+def temperature_coefficient(mesh: dolfinx.mesh.Mesh, temperature) -> fem.Constant | fem.Function:
+    """The temperature every law of the cell reads [K], as a coefficient on the cell mesh.
+
+    Args:
+        mesh: The cell mesh.
+        temperature: A number (a ``fem.Constant`` is made), a ``fem.Constant`` or a
+            ``fem.Function`` on ``mesh`` (used as given, so that a thermal model can update
+            it), or a callable ``x -> T(x)`` of the coordinates (shape (3, n)), interpolated
+            into a P1 ``fem.Function``.
+
+    Raises:
+        ValueError: for a Constant or Function on another mesh, or a temperature <= 0 K.
+    """
+    if isinstance(temperature, fem.Constant | fem.Function):
+        if temperature.ufl_domain() != mesh.ufl_domain():
+            raise ValueError("temperature: a Constant or Function must live on the cell mesh")
+        return temperature
+    if callable(temperature):
+        field = fem.Function(fem.functionspace(mesh, ("Lagrange", 1)), name="temperature_K")
+        field.interpolate(temperature)
+        field.x.scatter_forward()
+        return field
+    if not float(temperature) > 0.0:
+        raise ValueError(f"temperature = {temperature!r} K: allowed > 0")
+    return fem.Constant(mesh, float(temperature))
 
 
 def default_reactions(
@@ -164,7 +191,9 @@ class DFNProblem:
         parameters: The parameter set.
         resolution: Radial grids (and the mesh it was built with).
         double_layer: Add the double-layer current to each electrode's reactions.
-        temperature_K: Temperature of the laws (a ``fem.Constant`` on the mesh is made).
+        temperature_K: Temperature of the laws [K]: a number, a ``fem.Constant`` or a
+            ``fem.Function`` on the cell mesh, or a callable of x
+            (:func:`temperature_coefficient`).
         counter_electrode: The lithium counter electrode of a half cell, or None.
         kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
             reaction (default: Butler-Volmer with the set's transfer coefficients).
@@ -176,7 +205,7 @@ class DFNProblem:
         parameters: CellParameters,
         resolution: DFNResolution,
         double_layer: bool,
-        temperature_K: float,
+        temperature_K: float | fem.Constant | fem.Function | Callable,
         counter_electrode: LithiumCounterElectrode | None,
         kinetics: dict[str, Kinetics] | None = None,
     ):
@@ -236,7 +265,8 @@ class DFNProblem:
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
         self.time_derivative = BDFTimeDerivative(mesh, unknowns)
-        self.temperature = fem.Constant(mesh, float(temperature_K))
+        #: Temperature of every law [K]: a ``fem.Constant`` or a temperature ``fem.Function``.
+        self.temperature = temperature_coefficient(mesh, temperature_K)
         self.applied_current_density = fem.Constant(mesh, 0.0)
         self.applied_power_density = fem.Constant(mesh, 0.0)
         self.terminal_voltage = fem.Constant(mesh, 0.0)
