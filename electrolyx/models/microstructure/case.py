@@ -20,6 +20,7 @@ from ...meshes.packing import Packing, packing_mesh
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
+from ...parameters.by_name import parameter_names
 from ...settings.common import kinetics_from_table
 from ..base import Model
 from ..homogenise import packing_from_settings
@@ -96,6 +97,13 @@ class MicrostructureHalfCell(Model):
         """Global number of unknowns of the four fields."""
         assert self.cell is not None, "build_mesh first"
         return sum(V.dofmap.index_map.size_global for V in self.cell.spaces)
+
+    def parameter_names(self) -> dict[str, Any]:
+        """Every PyBaMM/BPX name of the case's set with its value.
+
+        (The microstructure uses the set's positive electrode and electrolyte.)
+        """
+        return parameter_names(self._parameters())
 
     def diagnostics(self) -> dict[str, Any]:
         """Particles, volumes, interface area, capacity and the applied current."""
