@@ -21,6 +21,7 @@ from .microstructure import (
     AXES,
     Microstructure,
     microstructure_from_mesh_data,
+    packed_mesh,
     packing_from_settings,
 )
 from .parameter_files import parameter_toml, write_parameter_files
@@ -37,6 +38,7 @@ __all__ = [
     "homogenise",
     "homogenise_command",
     "microstructure_from_mesh_data",
+    "packed_mesh",
     "packing_from_settings",
     "parameter_toml",
     "write_parameter_files",

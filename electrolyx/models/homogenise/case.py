@@ -25,7 +25,7 @@ from dolfinx import fem
 from ...case import load_case
 from ...errors import CaseError
 from ...meshes.mesh_file import read_mesh_file
-from ...meshes.packing import Packing, packing_mesh
+from ...meshes.packing import Packing
 from ...output import PhaseTimer, ResultWriter
 from ..base import Model
 from .cell_problem import homogenise
@@ -33,7 +33,7 @@ from .microstructure import (
     AXES,
     Microstructure,
     microstructure_from_mesh_data,
-    packing_from_settings,
+    packed_mesh,
 )
 from .parameter_files import write_parameter_files
 from .properties import EffectiveProperties
@@ -64,15 +64,7 @@ class Homogenisation(Model):
         """Generate the packing and mesh it, or read the mesh file; pick pore and solid cells."""
         m = self.settings["microstructure"]
         if m["generator"] == "random_packing":
-            # Rank 0 places the particles (the placement is serial); gmsh meshes them there.
-            packing = packing_from_settings(m) if self.comm.rank == 0 else None
-            self.packing = self.comm.bcast(packing, root=0)
-            mesh_data = packing_mesh(
-                self.comm,
-                self.packing,
-                element_size=m["element_size"],
-                segments_per_circle=m["segments_per_circle"],
-            )
+            self.packing, mesh_data = packed_mesh(self.comm, m)
             pore, solid = ["electrolyte"], ["particles"]
         else:
             mesh_data = read_mesh_file(

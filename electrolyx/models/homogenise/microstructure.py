@@ -16,7 +16,7 @@ from mpi4py import MPI
 import dolfinx
 import numpy as np
 
-from ...meshes.packing import Packing, random_packing
+from ...meshes.packing import Packing, packing_mesh, random_packing
 
 __all__ = [
     "AXES",
@@ -24,6 +24,7 @@ __all__ = [
     "bounding_box",
     "cells_with_tags",
     "microstructure_from_mesh_data",
+    "packed_mesh",
     "packing_from_settings",
 ]
 
@@ -50,6 +51,28 @@ def packing_from_settings(settings: dict[str, Any]) -> Packing:
         max_overlap=m["max_overlap"],
         seed=m["seed"],
     )
+
+
+def packed_mesh(
+    comm: MPI.Comm, settings: dict[str, Any], **mesh_options: Any
+) -> tuple[Packing, dolfinx.io.gmsh.MeshData]:
+    """The packing of ``settings`` (placed on rank 0, the placement is serial) and its mesh.
+
+    Args:
+        comm: Communicator of the mesh.
+        settings: A ``[microstructure]`` table of a random packing.
+        mesh_options: Further arguments of :func:`electrolyx.meshes.packing.packing_mesh`.
+    """
+    packing = packing_from_settings(settings) if comm.rank == 0 else None
+    packing = comm.bcast(packing, root=0)
+    mesh_data = packing_mesh(
+        comm,
+        packing,
+        element_size=settings["element_size"],
+        segments_per_circle=settings["segments_per_circle"],
+        **mesh_options,
+    )
+    return packing, mesh_data
 
 
 @dataclass(frozen=True)

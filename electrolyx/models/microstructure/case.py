@@ -16,14 +16,14 @@ from mpi4py import MPI
 import dolfinx
 
 from ...errors import CaseError
-from ...meshes.packing import Packing, packing_mesh
+from ...meshes.packing import Packing
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
 from ...parameters.by_name import parameter_names
 from ...settings.common import kinetics_from_table
 from ..base import Model
-from ..homogenise import packing_from_settings
+from ..homogenise import packed_mesh
 from .cell import ResolvedHalfCell
 from .connectivity import particles_connected_to_collector
 from .discharge import discharge
@@ -46,14 +46,10 @@ class MicrostructureHalfCell(Model):
     def build_mesh(self) -> dolfinx.mesh.Mesh:
         """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
         m = self.settings["microstructure"]
-        packing = packing_from_settings(m) if self.comm.rank == 0 else None
-        self.packing = self.comm.bcast(packing, root=0)
-        mesh_data = packing_mesh(
+        self.packing, mesh_data = packed_mesh(
             self.comm,
-            self.packing,
-            element_size=m["element_size"],
+            m,
             separator_thickness=m["separator_thickness"],
-            segments_per_circle=m["segments_per_circle"],
             ghost_mode="shared_facet",
         )
         p = self.settings["parameters"]

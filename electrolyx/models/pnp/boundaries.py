@@ -32,7 +32,10 @@ from ...forms.reactions import frumkin_current_density
 from .geometry import PNPGeometry
 from .scales import PNPScales
 
-__all__ = ["BoundaryTerms", "boundary_terms"]
+__all__ = ["CHARGED_KINDS", "BoundaryTerms", "boundary_terms"]
+
+#: Boundary kinds that carry a double layer (a surface charge to report).
+CHARGED_KINDS = ("potential", "surface_charge", "stern", "butler_volmer")
 
 
 @dataclass

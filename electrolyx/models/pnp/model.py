@@ -23,15 +23,13 @@ from ...output import PhaseTimer, ResultWriter
 from ...solver import NewtonSolver, petsc_options_from_case
 from ..base import Model, require_boundaries
 from . import solve
+from .boundaries import CHARGED_KINDS
 from .geometry import PNPGeometry
 from .outputs import PNPOutputs
 from .problem import PNPProblem
 from .scales import PNPScales
 
 __all__ = ["PoissonNernstPlanck"]
-
-#: Boundary kinds that carry a double layer.
-_CHARGED_KINDS = ("potential", "surface_charge", "stern", "butler_volmer")
 
 
 class PoissonNernstPlanck(Model):
@@ -117,7 +115,7 @@ class PoissonNernstPlanck(Model):
         feature = self.smallest_feature()
         ratio = s.debye_length / feature
         charged = [
-            name for name, b in self.settings["boundaries"].items() if b["kind"] in _CHARGED_KINDS
+            name for name, b in self.settings["boundaries"].items() if b["kind"] in CHARGED_KINDS
         ]
         if ratio >= 0.01:
             verdict = (

@@ -28,6 +28,7 @@ from dolfinx import fem
 
 from ...constants import FARADAY
 from ...sampling import LineSampler
+from .boundaries import CHARGED_KINDS
 from .problem import PNPProblem
 
 __all__ = ["PNPOutputs", "amount_unit"]
@@ -163,11 +164,8 @@ class PNPOutputs:
             function.x.scatter_forward()
         tdim = 3 if self.geometry.axisymmetric else self.geometry.mesh.topology.dim
         row: dict[str, float] = {}
-        charged = [
-            n
-            for n, b in self.settings["boundaries"].items()
-            if b["kind"] in ("potential", "stern", "surface_charge", "butler_volmer")
-        ]
+        boundaries = self.settings["boundaries"]
+        charged = [n for n, b in boundaries.items() if b["kind"] in CHARGED_KINDS]
         for name in charged:
             column = "surface_charge_C_m2" if len(charged) == 1 else f"surface_charge_{name}_C_m2"
             charge = self._boundary_integral(self._surface_charge_form, name)
