@@ -90,6 +90,11 @@ class PoissonNernstPlanck(Model):
         assert self.geometry is not None, "build_mesh first"
         return self.geometry.mesh
 
+    @property
+    def mesh_data(self) -> dolfinx.io.gmsh.MeshData | None:
+        """The mesh with its named groups (None before :meth:`build_mesh`)."""
+        return None if self.geometry is None else self.geometry.mesh_data
+
     def facet_groups(self) -> list[str]:
         """Names of the mesh's boundary (facet) groups."""
         return self.geometry.facet_groups()
