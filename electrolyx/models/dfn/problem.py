@@ -38,7 +38,8 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 
-from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.constants import FARADAY
+from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.effective_transport import effective_property
 from electrolyx.forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
@@ -238,7 +239,7 @@ class DFNProblem:
         self.electrode = {e.side: e for e in self.electrodes}
         electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
         electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
-        self.thermal_voltage_ref = GAS_CONSTANT * p.reference_temperature_K / FARADAY
+        self.thermal_voltage_ref = thermal_voltage_at(p.reference_temperature_K)
         vt = self.thermal_voltage_ref
         # phi_s of the positive electrode is V_T (u + offset): the unknown u stays within a
         # fraction of V_T of the terminal (DFN.recentre), so that the stiff rows of a metal
@@ -351,7 +352,7 @@ class DFNProblem:
             for name, space in zip(self.unknowns.names, self.unknowns.spaces, strict=True)
         }
         temperature = self.temperature
-        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        thermal_voltage = thermal_voltage_at(temperature)
         electrolyte = p.electrolyte
         c_e = self.value("electrolyte_concentration")
         phi_e = self.value("electrolyte_potential")

@@ -26,7 +26,8 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from ...constants import FARADAY, GAS_CONSTANT
+from ...constants import FARADAY
+from ...constants import thermal_voltage as thermal_voltage_at
 from ...forms.kinetics import Kinetics
 from ...forms.reactions import frumkin_current_density
 from .geometry import PNPGeometry
@@ -99,7 +100,7 @@ def boundary_terms(
     dS = ufl.Measure("dS", domain=mesh, subdomain_data=geometry.mesh_data.facet_tags)
     interior = geometry.interior_facet_groups()
     bulk = np.array([sp["bulk_concentration"] for sp in species])
-    thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+    thermal_voltage = thermal_voltage_at(temperature)
 
     def stern_capacitance(boundary):
         capacitance = boundary["stern_capacitance"] * length / scales.permittivity

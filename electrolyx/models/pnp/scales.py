@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ...constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
+from ...constants import FARADAY, VACUUM_PERMITTIVITY
+from ...constants import thermal_voltage as thermal_voltage_at
 from ...forms import debye_length
 
 __all__ = ["PNPScales"]
@@ -37,7 +38,7 @@ class PNPScales:
     def from_settings(cls, settings: dict[str, Any]) -> PNPScales:
         """Scales of the resolved ``[electrolyte]`` and ``[[species]]`` settings."""
         temperature = settings["electrolyte"]["temperature"]
-        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        thermal_voltage = thermal_voltage_at(temperature)
         species = settings["species"]
         c_ref = sum(s["charge_number"] ** 2 * s["bulk_concentration"] for s in species)
         permittivity = VACUUM_PERMITTIVITY * settings["electrolyte"]["relative_permittivity"]
