@@ -87,7 +87,7 @@ def test_temperature_field_gives_the_local_arrhenius_exchange_current():
 
 
 def test_temperature_on_another_mesh_or_not_positive_is_refused():
-    from electrolyx.models.dfn.problem import temperature_coefficient
+    from electrolyx.temperature import temperature_coefficient
 
     model = DFN(chen2020(), RESOLUTION, MPI.COMM_SELF)
     other = DFN(chen2020(), RESOLUTION, MPI.COMM_SELF)

@@ -105,7 +105,7 @@ class DFN:
         double_layer: Add the double-layer current a_s C_dl d(phi_s - phi_e)/dt.
         temperature_K: Temperature [K] (default: the set's ambient temperature): a number, a
             ``fem.Constant`` or ``fem.Function`` on the cell mesh, or a callable x -> T(x)
-            (interpolated on the cell mesh; see :func:`.problem.temperature_coefficient`).
+            (interpolated on the cell mesh; :mod:`electrolyx.temperature`).
         relative_tolerance: Local error tolerance of the time stepper, relative.
         absolute_tolerance: Same, absolute on the scaled concentrations.
         max_step_s: Largest time step.

@@ -72,6 +72,7 @@ from electrolyx.forms.solid_conduction import (
 from electrolyx.integrator import BDFTimeDerivative
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.temperature import temperature_coefficient
 from electrolyx.unknowns import Unknowns
 
 from .geometry import (
@@ -85,34 +86,7 @@ from .geometry import (
     Submesh,
 )
 
-__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions", "temperature_coefficient"]
-
-
-def temperature_coefficient(mesh: dolfinx.mesh.Mesh, temperature) -> fem.Constant | fem.Function:
-    """The temperature every law of the cell reads [K], as a coefficient on the cell mesh.
-
-    Args:
-        mesh: The cell mesh.
-        temperature: A number (a ``fem.Constant`` is made), a ``fem.Constant`` or a
-            ``fem.Function`` on ``mesh`` (used as given, so that a thermal model can update
-            it), or a callable ``x -> T(x)`` of the coordinates (shape (3, n)), interpolated
-            into a P1 ``fem.Function``.
-
-    Raises:
-        ValueError: for a Constant or Function on another mesh, or a temperature <= 0 K.
-    """
-    if isinstance(temperature, fem.Constant | fem.Function):
-        if temperature.ufl_domain() != mesh.ufl_domain():
-            raise ValueError("temperature: a Constant or Function must live on the cell mesh")
-        return temperature
-    if callable(temperature):
-        field = fem.Function(fem.functionspace(mesh, ("Lagrange", 1)), name="temperature_K")
-        field.interpolate(temperature)
-        field.x.scatter_forward()
-        return field
-    if not float(temperature) > 0.0:
-        raise ValueError(f"temperature = {temperature!r} K: allowed > 0")
-    return fem.Constant(mesh, float(temperature))
+__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
 
 
 def default_reactions(
@@ -194,7 +168,7 @@ class DFNProblem:
         double_layer: Add the double-layer current to each electrode's reactions.
         temperature_K: Temperature of the laws [K]: a number, a ``fem.Constant`` or a
             ``fem.Function`` on the cell mesh, or a callable of x
-            (:func:`temperature_coefficient`).
+            (:func:`electrolyx.temperature.temperature_coefficient`).
         counter_electrode: The lithium counter electrode of a half cell, or None.
         kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
             reaction (default: Butler-Volmer with the set's transfer coefficients).
