@@ -74,6 +74,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     comm = _comm()
     case = load_case(args.case, args.set)
+    if args.parameters:
+        return _list_parameter_names(case, comm)
     cheap = unknowns_from_settings(case.model, case.settings)
     if cheap is not None:
         needs = estimate(case.model, case.settings, cheap, comm, "settings")
@@ -161,6 +163,25 @@ def _check_with_mesh(case, comm) -> int:
         _print0(f"  {key}: {text}")
     if not needs.fits:
         raise CaseError([needs.refusal()])
+    return 0
+
+
+def _list_parameter_names(case, comm) -> int:
+    """``check --parameters``: every name of the case's parameter set with its value."""
+    from .driver import instantiate
+
+    names = instantiate(case, comm).parameter_names()
+    if names is None:
+        _print0(f"case {case.name!r}: valid ({case.model} model); it has no parameter set")
+        return 0
+    settable = "values" in case.settings.get("parameters", {})
+    _print0(
+        f"case {case.name!r}: valid ({case.model} model); {len(names)} parameter names"
+        + (", each settable in [parameters.values] and [sweep]:" if settable else ":")
+    )
+    for name, value in names.items():
+        text = {"function": "(a function)", None: "(not set)"}.get(value, repr(value))
+        _print0(f'  "{name}" = {text}')
     return 0
 
 
@@ -316,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also build the mesh and the model (compiling its forms): cells, vertices, "
         "unknowns, and the diagnostics that need the mesh",
+    )
+    check.add_argument(
+        "--parameters",
+        action="store_true",
+        help="list every name of the case's parameter set with its value (what "
+        "[parameters.values] and [sweep] accept) instead of the size estimate",
     )
     check.set_defaults(func=_cmd_check)
 

@@ -18,6 +18,10 @@ GAS_CONSTANT = BOLTZMANN * AVOGADRO  # J/(mol K) = 8.314462618...
 VACUUM_PERMITTIVITY = 8.8541878128e-12  # F/m (CODATA 2018)
 
 
-def thermal_voltage(temperature: float) -> float:
-    """Return RT/F in volts at ``temperature`` in kelvin (25.69 mV at 298.15 K)."""
+def thermal_voltage(temperature):
+    """Return V_T = RT/F in volts at ``temperature`` in kelvin (25.69 mV at 298.15 K).
+
+    ``temperature`` may be a number or a UFL coefficient (a ``fem.Constant`` or a temperature
+    ``fem.Function``): every law that needs RT/F takes it from here.
+    """
     return GAS_CONSTANT * temperature / FARADAY

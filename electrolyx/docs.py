@@ -18,7 +18,8 @@ _INTRO = """# Case format
 A case is a folder holding `case.toml` (plus optional mesh files and a `README.md`). The file is
 TOML: it is parsed, never executed. `[case] model` selects the model; its settings below list
 every key with its type, SI unit, default and allowed range. Run `electrolyx check CASE_DIR` to
-validate a case without solving it.
+validate a case without solving it, and `electrolyx check CASE_DIR --parameters` to list every
+name of its parameter set with its value (the names `[parameters.values]` and `[sweep]` take).
 
 - Units are SI throughout (m, s, K, V, A, J/mol, mol/m3, C/m2, F/m2, m2/s).
 - An unknown key is an error that names it and suggests the closest valid key; a wrong type or a

@@ -9,9 +9,10 @@ from .nernst_planck import (
     nernst_planck_flux_log,
     species_conservation_residual,
 )
-from .poisson import gauss_law_residual, space_charge_density
+from .poisson import debye_length, gauss_law_residual, space_charge_density
 
 __all__ = [
+    "debye_length",
     "gauss_law_residual",
     "nernst_planck_flux",
     "nernst_planck_flux_log",

@@ -8,13 +8,21 @@ conductivity kappa in the pores; electronic conductivity sigma in the solid) bec
 with either the Bruggeman relation tau = eps^(1 - b), i.e. B = eps^b (b = 1.5 for packed
 spheres), or a tortuosity factor given explicitly (measured, or computed on a resolved
 microstructure by ``electrolyx homogenise``).
+
+Homogenisation runs the relations backwards: from the measured efficiency B = D_eff / D of a
+phase of volume fraction eps, tau = eps / B and b = 1 - ln(tau) / ln(eps)
+(:func:`tortuosity_factor_of_efficiency`, :func:`bruggeman_exponent_of_tortuosity`).
 """
 
 from __future__ import annotations
 
+import math
+
 __all__ = [
+    "bruggeman_exponent_of_tortuosity",
     "bruggeman_transport_efficiency",
     "effective_property",
+    "tortuosity_factor_of_efficiency",
     "tortuosity_transport_efficiency",
 ]
 
@@ -48,3 +56,27 @@ def effective_property(bulk_value, transport_efficiency):
             :func:`tortuosity_transport_efficiency`.
     """
     return bulk_value * transport_efficiency
+
+
+def tortuosity_factor_of_efficiency(volume_fraction: float, transport_efficiency: float) -> float:
+    """Tau = eps / B [-], the inverse of :func:`tortuosity_transport_efficiency`.
+
+    Args:
+        volume_fraction: eps of the conducting phase [-].
+        transport_efficiency: B = P_eff / P [-]; 0 (a phase without a path) gives tau = inf.
+    """
+    return volume_fraction / transport_efficiency if transport_efficiency > 0 else math.inf
+
+
+def bruggeman_exponent_of_tortuosity(volume_fraction: float, tortuosity_factor: float) -> float:
+    """B = 1 - ln(tau) / ln(eps) [-], the exponent with tau = eps^(1 - b) (B = eps^b).
+
+    Args:
+        volume_fraction: eps of the conducting phase [-]; eps = 1 leaves b undefined (nan).
+        tortuosity_factor: tau [-]; inf (no path) gives b = inf.
+    """
+    if volume_fraction >= 1.0:
+        return math.nan
+    if math.isinf(tortuosity_factor):
+        return math.inf
+    return 1.0 - math.log(tortuosity_factor) / math.log(volume_fraction)

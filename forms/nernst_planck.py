@@ -35,10 +35,17 @@ def nernst_planck_flux(
     diffusivity: ufl.core.expr.Expr,
     charge_number: float,
     velocity: ufl.core.expr.Expr | None = None,
+    concentration_gradient: ufl.core.expr.Expr | None = None,
 ) -> ufl.core.expr.Expr:
-    """Nernst-Planck flux N = -D (grad c + z c grad psi) + c v, psi = F phi/(RT)."""
+    """Nernst-Planck flux N = -D (grad c + z c grad psi) + c v, psi = F phi/(RT).
+
+    ``concentration_gradient`` is grad c when the unknown is not c itself (default
+    ``ufl.grad(concentration)``).
+    """
+    if concentration_gradient is None:
+        concentration_gradient = ufl.grad(concentration)
     flux = -diffusivity * (
-        ufl.grad(concentration) + charge_number * concentration * ufl.grad(scaled_potential)
+        concentration_gradient + charge_number * concentration * ufl.grad(scaled_potential)
     )
     if velocity is not None:
         flux += concentration * velocity
@@ -46,25 +53,17 @@ def nernst_planck_flux(
 
 
 def nernst_planck_flux_log(
-    log_concentration: ufl.core.expr.Expr,
-    scaled_potential: ufl.core.expr.Expr,
-    diffusivity: ufl.core.expr.Expr,
-    charge_number: float,
-    velocity: ufl.core.expr.Expr | None = None,
-) -> ufl.core.expr.Expr:
-    """Nernst-Planck flux in log-concentration form, c = exp(u) (in units of c_ref).
+    log_concentration, scaled_potential, diffusivity, charge_number, velocity=None
+):
+    """Nernst-Planck flux of the unknown u = ln c (c in units of c_ref).
 
-    N = -D exp(u) (grad u + z grad psi) + exp(u) v.
+    With grad c = c grad u: N = -D c (grad u + z grad psi) + c v.
     """
     concentration = ufl.exp(log_concentration)
-    flux = (
-        -diffusivity
-        * concentration
-        * (ufl.grad(log_concentration) + charge_number * ufl.grad(scaled_potential))
+    gradient = concentration * ufl.grad(log_concentration)
+    return nernst_planck_flux(
+        concentration, scaled_potential, diffusivity, charge_number, velocity, gradient
     )
-    if velocity is not None:
-        flux += concentration * velocity
-    return flux
 
 
 def species_conservation_residual(

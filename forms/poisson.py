@@ -11,6 +11,12 @@ electrolyte) as a natural boundary condition, and a Stern layer of capacitance C
 between the metal at phi_M and the reaction plane as the Robin condition
 eps grad(phi) . n = C_S (phi_M - phi).
 The forms are dimension-free in UFL: the caller passes scaled or SI coefficients consistently.
+
+The length over which a charge is screened in an electrolyte at rest is the Debye length
+
+    lambda_D = sqrt(eps R T / (F^2 sum_k z_k^2 c_k,bulk)) = sqrt(eps V_T / (F c_ref)),
+
+V_T = R T / F the thermal voltage and c_ref = sum_k z_k^2 c_k,bulk (twice the ionic strength).
 """
 
 from __future__ import annotations
@@ -19,7 +25,20 @@ from collections.abc import Iterable, Sequence
 
 import ufl
 
-__all__ = ["gauss_law_residual", "space_charge_density"]
+__all__ = ["debye_length", "gauss_law_residual", "space_charge_density"]
+
+
+def debye_length(permittivity, thermal_voltage, charge_concentration, faraday, mod=ufl):
+    """lambda_D = sqrt(eps V_T / (F c_ref)) [m], c_ref = sum_k z_k^2 c_k,bulk [mol/m3].
+
+    Args:
+        permittivity: eps = eps_0 eps_r [F/m].
+        thermal_voltage: V_T = R T / F [V].
+        charge_concentration: c_ref = sum_k z_k^2 c_k,bulk [mol/m3].
+        faraday: F [C/mol].
+        mod: ``ufl`` (a temperature field) or ``math``/``numpy`` (numbers).
+    """
+    return mod.sqrt(permittivity * thermal_voltage / (faraday * charge_concentration))
 
 
 def space_charge_density(

@@ -33,15 +33,15 @@ import pytest
 from conftest import run_cli
 from dolfinx.mesh import entities_to_geometry
 
-from electrolyx.homogenise import (
+from electrolyx.meshes.gmsh_tools import tagged_entities
+from electrolyx.meshes.mesh_file import read_mesh_file
+from electrolyx.meshes.packing import Packing, packing_mesh
+from electrolyx.models.homogenise import (
     Microstructure,
     homogenise,
     microstructure_from_mesh_data,
     parameter_toml,
 )
-from electrolyx.meshes.gmsh_tools import tagged_entities
-from electrolyx.meshes.mesh_file import read_mesh_file
-from electrolyx.meshes.packing import Packing, packing_mesh
 
 CELL = 20e-6  # m, side of the periodic unit cell
 

@@ -77,3 +77,30 @@ def test_an_override_reaches_the_weak_forms():
     np.testing.assert_allclose(same_voltage, reference_voltage, atol=1e-12)
     # Ten times slower solid diffusion: measured 0.68 of the capacity at 2C.
     assert slow < 0.9 * reference
+
+
+def test_check_lists_the_names_of_a_case_with_its_overrides(tmp_path):
+    """``electrolyx check CASE --parameters``: every name of the set, after [parameters.values]."""
+    from conftest import CASES, run_cli
+
+    case = tmp_path / "case"
+    case.mkdir()
+    text = (CASES / "dfn-chen2020-1C" / "case.toml").read_text()
+    text = text.replace(
+        "[parameters]\n",
+        '[parameters.values]\n"Negative particle radius [m]" = 6.5e-6\n\n[parameters]\n',
+    )
+    (case / "case.toml").write_text(text)
+    result = run_cli("check", str(case), "--parameters")
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()[1:]]
+    listed = dict(line.split(" = ", 1) for line in lines)
+    # Every name of the table, once, quoted as [parameters.values] takes it.
+    assert set(listed) == {f'"{name}"' for name in PARAMETER_NAMES}
+    assert listed['"Negative particle radius [m]"'] == "6.5e-06"  # the override
+    assert listed['"Negative electrode thickness [m]"'] == "8.52e-05"  # the set's value
+    assert listed['"Negative particle diffusivity [m2.s-1]"'] == "(a function)"
+    # A model without a parameter set says so, and still validates.
+    result = run_cli("check", str(CASES / "edl-gouy-chapman"), "--parameters")
+    assert result.returncode == 0, result.stderr
+    assert "it has no parameter set" in result.stdout

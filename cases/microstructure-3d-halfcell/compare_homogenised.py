@@ -6,7 +6,7 @@ Usage (after ``mpiexec -n 2 electrolyx run cases/microstructure-3d-halfcell``)::
         cases/microstructure-3d-halfcell/results
 
 It rebuilds the same packing and mesh, homogenises its electrode box (porosity eps, specific
-surface area a_s, through-plane Bruggeman exponent b, :mod:`electrolyx.homogenise`), runs the
+surface area a_s, through-plane Bruggeman exponent b, :mod:`electrolyx.models.homogenise`), runs the
 1D DFN half cell (:class:`electrolyx.models.dfn.DFN` with a lithium counter electrode) with
 thickness L_x, eps, eps_s = 1 - eps, R = 3 eps_s / a_s (so that a_s matches), b, a 6 um
 pure-electrolyte separator and the same current per collector area, and plots both voltage
@@ -30,9 +30,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from electrolyx.homogenise import homogenise, microstructure_from_mesh_data
 from electrolyx.meshes.packing import packing_mesh, random_packing
 from electrolyx.models.dfn import DFN, DFNResolution, LithiumCounterElectrode
+from electrolyx.models.homogenise import homogenise, microstructure_from_mesh_data
 from electrolyx.parameters import chen2020
 
 CASE = Path(__file__).resolve().parent

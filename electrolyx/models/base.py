@@ -53,6 +53,13 @@ class Model(ABC):
     def diagnostics(self) -> dict[str, Any]:
         """Key scales and dimensionless numbers, printed by ``check`` and stored in run.json."""
 
+    def parameter_names(self) -> dict[str, Any] | None:
+        """The parameter set's values by their PyBaMM/BPX names (None: the model has no set).
+
+        What ``electrolyx check CASE --parameters`` lists (after ``[parameters.values]``).
+        """
+        return None
+
     @abstractmethod
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]

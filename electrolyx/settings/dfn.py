@@ -78,7 +78,7 @@ class Parameters(SettingsTable):
         description="Values that replace those of the set (or BPX file), by their PyBaMM/BPX "
         'name, e.g. `"Negative particle diffusivity [m2.s-1]" = 4e-14`: a number in the '
         "name's unit, or an expression in the safe expression language of BPX files (checked "
-        "against the set by the model).",
+        "against the set by the model; `electrolyx check CASE --parameters` lists the names).",
     )
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .double_layer import DoubleLayer
+from .frumkin import frumkin_current_density
 from .intercalation import Intercalation
 from .lithium_metal import LithiumMetal
 from .terms import Interface, Reaction, ReactionTerms
@@ -34,6 +35,7 @@ __all__ = [
     "LithiumMetal",
     "Reaction",
     "ReactionTerms",
+    "frumkin_current_density",
     "interfacial_balance",
 ]
 

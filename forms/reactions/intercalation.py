@@ -14,7 +14,8 @@ from typing import Any
 
 import ufl
 
-from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.constants import FARADAY
+from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.kinetics import Kinetics, overpotential
 
 from .terms import Interface, ReactionTerms
@@ -48,7 +49,7 @@ class Intercalation:
             interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl
         )
         eta = overpotential(interface.solid_potential, interface.electrolyte_potential, ocp)
-        current = self.kinetics.current_density(j0, eta, GAS_CONSTANT * temperature / FARADAY)
+        current = self.kinetics.current_density(j0, eta, thermal_voltage_at(temperature))
         return ReactionTerms(
             current_density=current,
             electrolyte_lithium_source=current / FARADAY,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.constants import FARADAY
+from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.kinetics import Kinetics, overpotential
 
 from .terms import Interface, ReactionTerms
@@ -37,7 +38,7 @@ class LithiumMetal:
     def terms(self, interface: Interface) -> ReactionTerms:
         """Current density and the Li+ it releases at ``interface``."""
         eta = overpotential(interface.solid_potential, interface.electrolyte_potential, 0.0)
-        thermal_voltage = GAS_CONSTANT * interface.temperature / FARADAY
+        thermal_voltage = thermal_voltage_at(interface.temperature)
         current = self.kinetics.current_density(self.exchange_current_density, eta, thermal_voltage)
         return ReactionTerms(
             current_density=current,

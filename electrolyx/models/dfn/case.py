@@ -29,7 +29,7 @@ from ...experiment import Step, parse_experiment, repeat
 from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
-from ...parameters.by_name import with_values
+from ...parameters.by_name import parameter_names, with_values
 from ...parameters.initial_state import InitialStateError, with_initial_state
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
@@ -235,6 +235,10 @@ class DFNCase(Model):
         return sum(
             V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.model.spaces
         )
+
+    def parameter_names(self) -> dict[str, Any]:
+        """Every PyBaMM/BPX name of the case's set with its value (after the overrides)."""
+        return parameter_names(self.parameters)
 
     def diagnostics(self) -> dict[str, Any]:
         """Capacities, time scales, the parameter set's source and the geometry."""

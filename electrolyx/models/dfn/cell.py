@@ -103,7 +103,9 @@ class DFN:
         resolution: Mesh resolution (default :class:`DFNResolution`).
         comm: Communicator.
         double_layer: Add the double-layer current a_s C_dl d(phi_s - phi_e)/dt.
-        temperature_K: Isothermal temperature (default: the set's ambient temperature).
+        temperature_K: Temperature [K] (default: the set's ambient temperature): a number, a
+            ``fem.Constant`` or ``fem.Function`` on the cell mesh, or a callable x -> T(x)
+            (interpolated on the cell mesh; :mod:`electrolyx.temperature`).
         relative_tolerance: Local error tolerance of the time stepper, relative.
         absolute_tolerance: Same, absolute on the scaled concentrations.
         max_step_s: Largest time step.
@@ -124,7 +126,7 @@ class DFN:
         resolution: DFNResolution | None = None,
         comm: MPI.Comm = MPI.COMM_WORLD,
         double_layer: bool = False,
-        temperature_K: float | None = None,
+        temperature_K: float | fem.Constant | fem.Function | Callable | None = None,
         relative_tolerance: float = 1e-3,
         absolute_tolerance: float = 1e-6,
         max_step_s: float = 60.0,
@@ -147,7 +149,7 @@ class DFN:
             parameters,
             resolution,
             double_layer,
-            temperature_K or parameters.ambient_temperature_K,
+            parameters.ambient_temperature_K if temperature_K is None else temperature_K,
             counter_electrode,
             kinetics,
         )
@@ -199,8 +201,8 @@ class DFN:
         return self.problem.electrodes
 
     @property
-    def temperature(self) -> fem.Constant:
-        """Temperature of every law [K]."""
+    def temperature(self) -> fem.Constant | fem.Function:
+        """Temperature of every law [K] (a ``fem.Constant`` or a temperature field)."""
         return self.problem.temperature
 
     def __getattr__(self, name: str):

@@ -27,7 +27,7 @@ mean the same for every cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -38,7 +38,8 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 
-from electrolyx.constants import FARADAY, GAS_CONSTANT
+from electrolyx.constants import FARADAY
+from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.effective_transport import effective_property
 from electrolyx.forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
@@ -71,6 +72,7 @@ from electrolyx.forms.solid_conduction import (
 from electrolyx.integrator import BDFTimeDerivative
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.temperature import temperature_coefficient
 from electrolyx.unknowns import Unknowns
 
 from .geometry import (
@@ -164,7 +166,9 @@ class DFNProblem:
         parameters: The parameter set.
         resolution: Radial grids (and the mesh it was built with).
         double_layer: Add the double-layer current to each electrode's reactions.
-        temperature_K: Temperature of the laws (a ``fem.Constant`` on the mesh is made).
+        temperature_K: Temperature of the laws [K]: a number, a ``fem.Constant`` or a
+            ``fem.Function`` on the cell mesh, or a callable of x
+            (:func:`electrolyx.temperature.temperature_coefficient`).
         counter_electrode: The lithium counter electrode of a half cell, or None.
         kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
             reaction (default: Butler-Volmer with the set's transfer coefficients).
@@ -176,7 +180,7 @@ class DFNProblem:
         parameters: CellParameters,
         resolution: DFNResolution,
         double_layer: bool,
-        temperature_K: float,
+        temperature_K: float | fem.Constant | fem.Function | Callable,
         counter_electrode: LithiumCounterElectrode | None,
         kinetics: dict[str, Kinetics] | None = None,
     ):
@@ -209,7 +213,7 @@ class DFNProblem:
         self.electrode = {e.side: e for e in self.electrodes}
         electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
         electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
-        self.thermal_voltage_ref = GAS_CONSTANT * p.reference_temperature_K / FARADAY
+        self.thermal_voltage_ref = thermal_voltage_at(p.reference_temperature_K)
         vt = self.thermal_voltage_ref
         # phi_s of the positive electrode is V_T (u + offset): the unknown u stays within a
         # fraction of V_T of the terminal (DFN.recentre), so that the stiff rows of a metal
@@ -236,7 +240,8 @@ class DFNProblem:
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
         self.time_derivative = BDFTimeDerivative(mesh, unknowns)
-        self.temperature = fem.Constant(mesh, float(temperature_K))
+        #: Temperature of every law [K]: a ``fem.Constant`` or a temperature ``fem.Function``.
+        self.temperature = temperature_coefficient(mesh, temperature_K)
         self.applied_current_density = fem.Constant(mesh, 0.0)
         self.applied_power_density = fem.Constant(mesh, 0.0)
         self.terminal_voltage = fem.Constant(mesh, 0.0)
@@ -321,7 +326,7 @@ class DFNProblem:
             for name, space in zip(self.unknowns.names, self.unknowns.spaces, strict=True)
         }
         temperature = self.temperature
-        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        thermal_voltage = thermal_voltage_at(temperature)
         electrolyte = p.electrolyte
         c_e = self.value("electrolyte_concentration")
         phi_e = self.value("electrolyte_potential")

@@ -18,13 +18,14 @@ from mpi4py import MPI
 import dolfinx
 
 from ...errors import CaseError
-from ...meshes.packing import Packing, packing_mesh
+from ...meshes.packing import Packing
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
+from ...parameters.by_name import parameter_names
 from ...settings.common import kinetics_from_table
 from ..base import Model
-from ..homogenise import _packing
+from ..homogenise import packed_mesh
 from .cell import ResolvedHalfCell
 from .connectivity import particles_connected_to_collector
 from .discharge import discharge
@@ -50,14 +51,10 @@ class MicrostructureHalfCell(Model):
     def build_mesh(self) -> dolfinx.mesh.Mesh:
         """Place the particles (rank 0), mesh them with gmsh and build the half cell."""
         m = self.settings["microstructure"]
-        packing = _packing(m) if self.comm.rank == 0 else None
-        self.packing = self.comm.bcast(packing, root=0)
-        mesh_data = packing_mesh(
+        self.packing, mesh_data = packed_mesh(
             self.comm,
-            self.packing,
-            element_size=m["element_size"],
+            m,
             separator_thickness=m["separator_thickness"],
-            segments_per_circle=m["segments_per_circle"],
             ghost_mode="shared_facet",
         )
         p = self.settings["parameters"]
@@ -101,6 +98,13 @@ class MicrostructureHalfCell(Model):
         """Global number of unknowns of the four fields."""
         assert self.cell is not None, "build_mesh first"
         return sum(V.dofmap.index_map.size_global for V in self.cell.spaces)
+
+    def parameter_names(self) -> dict[str, Any]:
+        """Every PyBaMM/BPX name of the case's set with its value.
+
+        (The microstructure uses the set's positive electrode and electrolyte.)
+        """
+        return parameter_names(self._parameters())
 
     def diagnostics(self) -> dict[str, Any]:
         """Particles, volumes, interface area, capacity and the applied current."""

@@ -43,7 +43,8 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 
-from ...constants import FARADAY, GAS_CONSTANT
+from ...constants import FARADAY
+from ...constants import thermal_voltage as thermal_voltage_at
 from ...forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
     electrolyte_current_density,
@@ -237,7 +238,7 @@ class ResolvedHalfCell:
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
         ]
-        self.thermal_voltage_ref = GAS_CONSTANT * self.parameters.reference_temperature_K / FARADAY
+        self.thermal_voltage_ref = thermal_voltage_at(self.parameters.reference_temperature_K)
         self.scales = [
             self.parameters.electrolyte.initial_concentration_mol_m3,
             self.thermal_voltage_ref,
@@ -291,7 +292,7 @@ class ResolvedHalfCell:
         # The collector is a metal: phi_s = V on the particles' contact with it.
         self.terminal_voltage = fem.Constant(mesh, 0.0)
         temperature = self.temperature
-        thermal_voltage = GAS_CONSTANT * temperature / FARADAY
+        thermal_voltage = thermal_voltage_at(temperature)
         v_ce, v_pe, w_cs, w_ps = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
         c_e, phi_e = self._physical(0), self._physical(1)
         c_s, phi_s = self._physical(2), self._physical(3)

@@ -6,8 +6,8 @@ of spheres (3D) or disks (2D) made by :mod:`electrolyx.meshes.packing`, or a mes
 ``electrolyx run`` writes ``effective_properties.toml`` (a parameter file a DFN case can
 include) and ``effective_properties.json`` into the result folder besides run.json and
 timeseries.csv; ``electrolyx homogenise CASE_DIR|MESH_FILE`` (:func:`homogenise_command`) writes
-them where asked, and also reads a mesh file without a case. The physics is in
-:mod:`electrolyx.homogenise`.
+them where asked, and also reads a mesh file without a case. The cell problem is in
+:mod:`.cell_problem`.
 """
 
 from __future__ import annotations
@@ -22,42 +22,23 @@ import dolfinx
 import numpy as np
 from dolfinx import fem
 
-from ..case import load_case
-from ..errors import CaseError
-from ..homogenise import (
+from ...case import load_case
+from ...errors import CaseError
+from ...meshes.mesh_file import read_mesh_file
+from ...meshes.packing import Packing
+from ...output import PhaseTimer, ResultWriter
+from ..base import Model
+from .cell_problem import homogenise
+from .microstructure import (
     AXES,
-    EffectiveProperties,
     Microstructure,
-    homogenise,
     microstructure_from_mesh_data,
-    write_parameter_files,
+    packed_mesh,
 )
-from ..meshes.mesh_file import read_mesh_file
-from ..meshes.packing import Packing, packing_mesh, random_packing
-from ..output import PhaseTimer, ResultWriter
-from .base import Model
+from .parameter_files import write_parameter_files
+from .properties import EffectiveProperties
 
 __all__ = ["Homogenisation", "homogenise_command"]
-
-
-def _packing(settings: dict[str, Any]) -> Packing:
-    m = settings
-    bounds = None
-    if m["radius_min"] is not None or m["radius_max"] is not None:
-        bounds = (
-            m["radius_min"] if m["radius_min"] is not None else m["mean_radius"] / 2,
-            m["radius_max"] if m["radius_max"] is not None else 2 * m["mean_radius"],
-        )
-    return random_packing(
-        tuple(m["box"]),
-        solid_fraction=m["solid_fraction"],
-        mean_radius=m["mean_radius"],
-        radius_std=m["radius_std"],
-        radius_bounds=bounds,
-        min_gap=m["min_gap"],
-        max_overlap=m["max_overlap"],
-        seed=m["seed"],
-    )
 
 
 class Homogenisation(Model):
@@ -83,15 +64,7 @@ class Homogenisation(Model):
         """Generate the packing and mesh it, or read the mesh file; pick pore and solid cells."""
         m = self.settings["microstructure"]
         if m["generator"] == "random_packing":
-            # Rank 0 places the particles (the placement is serial); gmsh meshes them there.
-            packing = _packing(m) if self.comm.rank == 0 else None
-            self.packing = self.comm.bcast(packing, root=0)
-            mesh_data = packing_mesh(
-                self.comm,
-                self.packing,
-                element_size=m["element_size"],
-                segments_per_circle=m["segments_per_circle"],
-            )
+            self.packing, mesh_data = packed_mesh(self.comm, m)
             pore, solid = ["electrolyte"], ["particles"]
         else:
             mesh_data = read_mesh_file(

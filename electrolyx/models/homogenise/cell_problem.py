@@ -27,11 +27,7 @@ tolerance for the iterative solver, to round-off for the direct one).
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mpi4py import MPI
@@ -43,27 +39,19 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
 
-from .forms.pore_diffusion import (
+from ...forms.effective_transport import (
+    bruggeman_exponent_of_tortuosity,
+    tortuosity_factor_of_efficiency,
+)
+from ...forms.pore_diffusion import (
     consistent_boundary_flux,
     diffusion_dissipation,
     steady_diffusion_form,
 )
+from .microstructure import AXES, Microstructure, bounding_box, cells_with_tags
+from .properties import DirectionalTransport, EffectiveProperties
 
-__all__ = [
-    "AXES",
-    "DirectionalTransport",
-    "EffectiveProperties",
-    "LINEAR_SOLVERS",
-    "PERCOLATION_THRESHOLD",
-    "Microstructure",
-    "homogenise",
-    "microstructure_from_mesh_data",
-    "parameter_toml",
-    "write_parameter_files",
-]
-
-#: Direction names and their coordinate index.
-AXES = {"x": 0, "y": 1, "z": 2}
+__all__ = ["LINEAR_SOLVERS", "PERCOLATION_THRESHOLD", "homogenise"]
 
 #: D_eff / D below this is taken for the round-off of a pore phase without a path between the
 #: faces (measured: 1e-24 for closed layers). A straight pore channel one element wide already
@@ -84,151 +72,8 @@ LINEAR_SOLVERS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Microstructure:
-    """A meshed two-phase box.
-
-    Attributes:
-        mesh: The whole mesh (coordinates in m).
-        cell_tags: Cell tags of ``mesh``.
-        pore_tags: Cell-tag values of the pore (electrolyte) phase.
-        solid_tags: Cell-tag values of the solid phase; other tag values (e.g. a separator slab)
-            are outside the homogenised box.
-    """
-
-    mesh: dolfinx.mesh.Mesh
-    cell_tags: dolfinx.mesh.MeshTags
-    pore_tags: tuple[int, ...]
-    solid_tags: tuple[int, ...]
-
-
-def microstructure_from_mesh_data(
-    mesh_data: dolfinx.io.gmsh.MeshData,
-    pore_groups: Sequence[str] = ("electrolyte",),
-    solid_groups: Sequence[str] = ("particles",),
-) -> Microstructure:
-    """The microstructure of a mesh whose cell groups are named (e.g. ``packing_mesh``).
-
-    Args:
-        mesh_data: Mesh with cell tags and named physical groups.
-        pore_groups: Names of the cell groups forming the pore phase.
-        solid_groups: Names of the cell groups forming the solid phase (may be absent from the
-            mesh: a box without particles).
-
-    Raises:
-        KeyError: if a pore group is not a cell group of the mesh.
-    """
-    tdim = mesh_data.mesh.topology.dim
-    cell_groups = {n: g.tag for n, g in mesh_data.physical_groups.items() if g.dim == tdim}
-    missing = [name for name in pore_groups if name not in cell_groups]
-    if missing:
-        raise KeyError(
-            f"no cell group {missing[0]!r} in the mesh; its cell groups: "
-            + ", ".join(repr(n) for n in sorted(cell_groups))
-        )
-    return Microstructure(
-        mesh=mesh_data.mesh,
-        cell_tags=mesh_data.cell_tags,
-        pore_tags=tuple(int(cell_groups[n]) for n in pore_groups),
-        solid_tags=tuple(int(cell_groups[n]) for n in solid_groups if n in cell_groups),
-    )
-
-
-@dataclass
-class DirectionalTransport:
-    """Effective diffusion of the pore phase along one axis.
-
-    Attributes:
-        direction: "x", "y" or "z".
-        relative_effective_diffusivity: D_eff / D [-].
-        tortuosity_factor: tau = eps D / D_eff [-] (inf if the pore phase does not percolate).
-        bruggeman_exponent: b with tau = eps^(1 - b) [-] (nan for eps = 1).
-        flux_mismatch: |Q_in - Q_out| / Q of the consistent fluxes: the linear-solver error (0
-            without a pore path between the faces).
-        linear_iterations: Iterations of the linear solver.
-    """
-
-    direction: str
-    relative_effective_diffusivity: float
-    tortuosity_factor: float
-    bruggeman_exponent: float
-    flux_mismatch: float
-    linear_iterations: int
-
-
-@dataclass
-class EffectiveProperties:
-    """Homogenised parameters of a microstructure (see the module docstring).
-
-    Attributes:
-        dimension: 2 or 3.
-        box_lower: Lower corner of the box [m].
-        box_upper: Upper corner of the box [m].
-        volume: |box| [m^d].
-        pore_volume: |pore| [m^d].
-        interface_area: |pore/solid interface| [m^(d-1)].
-        porosity: eps [-].
-        specific_surface_area: a_s [1/m].
-        directions: Transport along each computed axis.
-        pore_unknowns: Global number of unknowns of the cell problem.
-    """
-
-    dimension: int
-    box_lower: list[float]
-    box_upper: list[float]
-    volume: float
-    pore_volume: float
-    interface_area: float
-    porosity: float
-    specific_surface_area: float
-    directions: dict[str, DirectionalTransport] = field(default_factory=dict)
-    pore_unknowns: int = 0
-
-    @property
-    def bruggeman_exponent(self) -> float:
-        """The exponent a 1D DFN uses: through-plane (x) if computed, else the mean of those."""
-        if "x" in self.directions:
-            return self.directions["x"].bruggeman_exponent
-        return float(np.mean([d.bruggeman_exponent for d in self.directions.values()]))
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (infinite or undefined values as null)."""
-        out = asdict(self)
-        out["bruggeman_exponent"] = self.bruggeman_exponent
-        return _finite_or_none(out)
-
-
-def _finite_or_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _sum(comm: MPI.Comm, form: ufl.Form) -> float:
     return comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
-
-
-def _cells(micro: Microstructure, tags: Sequence[int]) -> np.ndarray:
-    """Local (owned and ghost) cells carrying one of ``tags``."""
-    found = [micro.cell_tags.find(tag) for tag in tags]
-    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int32)
-
-
-def _box(mesh: dolfinx.mesh.Mesh, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Global bounding box of ``cells`` (the first ``gdim`` coordinates)."""
-    gdim = mesh.geometry.dim
-    lower, upper = np.full(gdim, np.inf), np.full(gdim, -np.inf)
-    if cells.size:
-        nodes = mesh.geometry.x[mesh.geometry.dofmaps[0][cells].ravel(), :gdim]
-        lower, upper = nodes.min(axis=0), nodes.max(axis=0)
-    global_lower, global_upper = np.empty(gdim), np.empty(gdim)
-    mesh.comm.Allreduce(lower, global_lower, op=MPI.MIN)
-    mesh.comm.Allreduce(upper, global_upper, op=MPI.MAX)
-    return global_lower, global_upper
 
 
 def homogenise(
@@ -267,14 +112,14 @@ def homogenise(
     if linear_solver not in LINEAR_SOLVERS:
         raise ValueError(f"linear_solver {linear_solver!r} not one of {list(LINEAR_SOLVERS)}")
 
-    pore_cells = _cells(micro, micro.pore_tags)
-    box_cells = _cells(micro, micro.pore_tags + micro.solid_tags)
+    pore_cells = cells_with_tags(micro, micro.pore_tags)
+    box_cells = cells_with_tags(micro, micro.pore_tags + micro.solid_tags)
     n_pore = comm.allreduce(
         int(np.sum(pore_cells < mesh.topology.index_map(tdim).size_local)), op=MPI.SUM
     )
     if n_pore == 0:
         raise ValueError("the mesh has no pore cells")
-    lower, upper = _box(mesh, box_cells)
+    lower, upper = bounding_box(mesh, box_cells)
     tol = 1e-9 * float(np.max(upper - lower))
 
     dx = ufl.Measure("dx", domain=mesh, subdomain_data=micro.cell_tags)
@@ -373,13 +218,8 @@ def homogenise(
             relative = mismatch = 0.0
         else:
             mismatch = abs(inflow - outflow) / flow
-        tau = props.porosity / relative if relative > 0 else math.inf
-        if props.porosity >= 1.0:
-            exponent = math.nan
-        elif math.isinf(tau):
-            exponent = math.inf
-        else:
-            exponent = 1.0 - math.log(tau) / math.log(props.porosity)
+        tau = tortuosity_factor_of_efficiency(props.porosity, relative)
+        exponent = bruggeman_exponent_of_tortuosity(props.porosity, tau)
         props.directions[direction] = DirectionalTransport(
             direction=direction,
             relative_effective_diffusivity=relative,
@@ -390,72 +230,3 @@ def homogenise(
         )
         problem.solver.destroy()
     return props
-
-
-def _toml_float(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return repr(float(value))
-
-
-def parameter_toml(props: EffectiveProperties, source: str = "") -> str:
-    """The effective properties as a TOML parameter file that a DFN case can include.
-
-    Args:
-        props: Result of :func:`homogenise`.
-        source: Where the microstructure came from (written as a comment).
-    """
-    unit = {2: "m", 3: "m2"}[props.dimension]
-    lines = [
-        "# Effective (homogenised) parameters of a resolved microstructure,",
-        "# computed by `electrolyx homogenise`" + (f" from {source}" if source else "") + ".",
-        "# D_eff = porosity * D / tortuosity_factor = porosity**bruggeman_exponent * D.",
-        f"porosity = {_toml_float(props.porosity)}  # [-] electrolyte volume fraction",
-        f"specific_surface_area = {_toml_float(props.specific_surface_area)}  # [1/m] "
-        "interface area per total volume",
-    ]
-    for direction, transport in props.directions.items():
-        lines.append(
-            f"tortuosity_factor_{direction} = {_toml_float(transport.tortuosity_factor)}  # [-] "
-            f"eps D / D_eff along {direction}"
-        )
-    lines.append(
-        f"bruggeman_exponent = {_toml_float(props.bruggeman_exponent)}  # [-] "
-        "from the through-plane (x) tortuosity factor: tau_x = eps**(1 - b)"
-    )
-    for direction, transport in props.directions.items():
-        lines.append(
-            f"bruggeman_exponent_{direction} = {_toml_float(transport.bruggeman_exponent)}  # [-]"
-        )
-    lines += [
-        "",
-        "[microstructure]  # what the parameters were measured on",
-        f"dimension = {props.dimension}",
-        f"box_lower = [{', '.join(_toml_float(v) for v in props.box_lower)}]  # [m]",
-        f"box_upper = [{', '.join(_toml_float(v) for v in props.box_upper)}]  # [m]",
-        f"interface_area = {_toml_float(props.interface_area)}  # [{unit}]",
-        f"pore_unknowns = {props.pore_unknowns}",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def write_parameter_files(
-    props: EffectiveProperties, path: str | Path, comm: MPI.Comm, source: str = ""
-) -> tuple[Path, Path]:
-    """Write ``path`` (.toml, see :func:`parameter_toml`) and the same stem .json (rank 0).
-
-    Returns:
-        The paths of the TOML and JSON files.
-    """
-    toml_path = Path(path)
-    json_path = toml_path.with_suffix(".json")
-    if comm.rank == 0:
-        toml_path.parent.mkdir(parents=True, exist_ok=True)
-        toml_path.write_text(parameter_toml(props, source))
-        with open(json_path, "w") as f:
-            json.dump({"source": source, **props.as_dict()}, f, indent=2)
-            f.write("\n")
-    comm.barrier()
-    return toml_path, json_path

@@ -1,0 +1,145 @@
+"""Geometry and mesh layer of the PNP model: the mesh, its named boundaries and regions.
+
+Meshes are made by gmsh from ``[mesh]`` (or read from a .msh file) in metres. Axisymmetric
+meshes are the (r, z) half-plane of a body of revolution: every integral then carries the
+weight 2 pi r (:meth:`PNPGeometry.measure_weight`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from ...mesh_input import build_mesh
+from ..base import require_boundaries
+
+__all__ = ["PNPGeometry"]
+
+
+class PNPGeometry:
+    """The distributed mesh of a PNP case and its named facet and cell groups.
+
+    Args:
+        settings: The case's resolved settings.
+        case_dir: Folder of the case (for a .msh file).
+        comm: Communicator of the mesh.
+        debye_length: Bulk Debye length [m] (mesh sizes may be given in Debye lengths).
+    """
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm, debye_length):
+        self.settings = settings
+        self.comm = comm
+        self.mesh_data = build_mesh(settings["mesh"], case_dir, comm, debye_length)
+        require_boundaries(settings["boundaries"], self.facet_groups())
+        require_boundaries(settings["regions"], self.cell_groups(), where="regions")
+        tdim = self.mesh.topology.dim
+        self.mesh.topology.create_connectivity(tdim - 1, tdim)
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The distributed mesh."""
+        return self.mesh_data.mesh
+
+    @property
+    def axisymmetric(self) -> bool:
+        """Whether the mesh is the (r, z) half-plane of an axisymmetric geometry."""
+        return self.settings["mesh"]["generator"] == "axisymmetric_nanopore"
+
+    def facet_groups(self) -> list[str]:
+        """Names of the mesh's boundary (facet) groups."""
+        tdim = self.mesh.topology.dim
+        return [n for n, g in self.mesh_data.physical_groups.items() if g.dim == tdim - 1]
+
+    def cell_groups(self) -> list[str]:
+        """Names of the mesh's regions (cell groups)."""
+        tdim = self.mesh.topology.dim
+        return [n for n, g in self.mesh_data.physical_groups.items() if g.dim == tdim]
+
+    def tag(self, name: str) -> int:
+        """Tag of the facet or cell group ``name``."""
+        return self.mesh_data.physical_groups[name].tag
+
+    def facets(self, name: str) -> np.ndarray:
+        """Local indices of the facets of boundary ``name``."""
+        return self.mesh_data.facet_tags.find(self.tag(name))
+
+    def cells(self, name: str) -> np.ndarray:
+        """Local indices of the cells of region ``name``."""
+        return self.mesh_data.cell_tags.find(self.tag(name))
+
+    def measure_weight(self) -> Any:
+        """2 pi r on axisymmetric meshes (x = r), else 1."""
+        if self.axisymmetric:
+            return 2 * math.pi * ufl.SpatialCoordinate(self.mesh)[0]
+        return fem.Constant(self.mesh, 1.0)
+
+    def smallest_feature(self) -> float:
+        """Smallest geometric length: channel height, pore diameter, or the domain extent."""
+        m = self.settings["mesh"]
+        if m["generator"] == "slit_nanochannel":
+            return 2 * m["channel_half_height"]
+        if m["generator"] in ("cylindrical_nanopore", "axisymmetric_nanopore"):
+            return 2 * m["pore_radius"]
+        x = self.mesh.geometry.x
+        lo, hi = np.empty(3), np.empty(3)
+        self.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+        self.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        return float((hi - lo)[: self.mesh.geometry.dim].min())
+
+    def interior_facet_groups(self) -> set[int]:
+        """Tags of facet groups that lie inside the mesh (solid/electrolyte interfaces)."""
+        mesh = self.mesh
+        tdim = mesh.topology.dim
+        exterior = set(dolfinx.mesh.exterior_facet_indices(mesh.topology).tolist())
+        num_owned = mesh.topology.index_map(tdim - 1).size_local
+        interior = set()
+        for name in self.facet_groups():
+            facets = self.facets(name)
+            owned = facets[facets < num_owned]
+            local = any(int(f) not in exterior for f in owned)
+            if self.comm.allreduce(local, op=MPI.LOR):
+                interior.add(self.tag(name))
+        return interior
+
+    def region_coefficients(self) -> tuple[fem.Function, fem.Function]:
+        """Relative permittivity (over the electrolyte's) and electrolyte indicator, per cell."""
+        cells = fem.functionspace(self.mesh, ("DG", 0))
+        permittivity = fem.Function(cells, name="relative_permittivity_ratio")
+        electrolyte = fem.Function(cells, name="electrolyte_indicator")
+        permittivity.x.array[:] = 1.0
+        electrolyte.x.array[:] = 1.0
+        eps_electrolyte = self.settings["electrolyte"]["relative_permittivity"]
+        for name, region in self.settings["regions"].items():
+            found = self.cells(name)
+            permittivity.x.array[found] = region["relative_permittivity"] / eps_electrolyte
+            electrolyte.x.array[found] = 0.0
+        permittivity.x.scatter_forward()
+        electrolyte.x.scatter_forward()
+        return permittivity, electrolyte
+
+    def boundary_measures(self) -> dict[str, float]:
+        """Length or area of each boundary (1 per point in 1D), assembled over its facets.
+
+        With the weight 2 pi r on axisymmetric meshes (the area of the surface of revolution,
+        exact for straight segments); inside facets (solid/electrolyte interfaces) count once.
+        """
+        weight = self.measure_weight()
+        tags = self.mesh_data.facet_tags
+        ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=tags)
+        dS = ufl.Measure("dS", domain=self.mesh, subdomain_data=tags)
+        interior = self.interior_facet_groups()
+        measures = {}
+        for name in self.facet_groups():
+            tag = self.tag(name)
+            integrand = weight("+") * dS(tag) if tag in interior else weight * ds(tag)
+            local = fem.assemble_scalar(fem.form(integrand))
+            measures[name] = self.comm.allreduce(local, op=MPI.SUM)
+        return measures

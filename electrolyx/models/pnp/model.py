@@ -1,0 +1,263 @@
+"""The PNP case model (``[case] model = "pnp"``): checks, diagnostics and the study.
+
+Ties the layers together: settings (:mod:`.scales`) -> geometry and mesh (:mod:`.geometry`) ->
+problem (:mod:`.problem`, :mod:`.boundaries`) -> integrator (:mod:`.solve`) -> outputs
+(:mod:`.outputs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mpi4py import MPI
+
+import dolfinx
+import numpy as np
+from dolfinx import fem
+
+from ...errors import CaseError
+from ...mesh_input import mesh_boundary_names
+from ...output import PhaseTimer, ResultWriter
+from ...solver import NewtonSolver, petsc_options_from_case
+from ..base import Model, require_boundaries
+from . import solve
+from .boundaries import CHARGED_KINDS
+from .geometry import PNPGeometry
+from .outputs import PNPOutputs
+from .problem import PNPProblem
+from .scales import PNPScales
+
+__all__ = ["PoissonNernstPlanck"]
+
+
+class PoissonNernstPlanck(Model):
+    """Steady or transient Poisson-Nernst-Planck with log-concentration unknowns."""
+
+    name = "pnp"
+    description = "Poisson-Nernst-Planck ion transport where electroneutrality fails"
+
+    @classmethod
+    def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
+        """The mesh file exists; boundaries name boundaries the generator makes.
+
+        The rules across keys that need only the settings (charged, electroneutral species, a
+        potential reference, reacting species, conductance keys) are validators of
+        :class:`electrolyx.settings.pnp.PNPSettings`.
+        """
+        problems = []
+        boundaries = settings["boundaries"]
+        mesh = settings["mesh"]
+        if mesh["generator"] == "gmsh_file":
+            if not (case_dir / mesh["path"]).is_file():
+                problems.append(f"mesh.path = {mesh['path']!r}: no such file in {case_dir}")
+        names = mesh_boundary_names(mesh)
+        if names is not None:
+            try:
+                require_boundaries(boundaries, names)
+            except CaseError as error:
+                problems.extend(error.problems)
+            conductance = settings["output"]["conductance"]
+            if conductance["boundary"] is not None and conductance["boundary"] not in names:
+                problems.append(
+                    f"output.conductance.boundary = {conductance['boundary']!r}: allowed one of "
+                    + ", ".join(repr(n) for n in names)
+                )
+        if problems:
+            raise CaseError(problems)
+
+    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        super().__init__(settings, case_dir, comm)
+        self.scales = PNPScales.from_settings(settings)
+        self.species = settings["species"]
+        self.geometry: PNPGeometry | None = None
+        self.problem: PNPProblem | None = None
+        self.outputs: PNPOutputs | None = None
+        self.solver: NewtonSolver | None = None
+
+    # -- geometry and mesh -----------------------------------------------------------------
+    def build_mesh(self) -> dolfinx.mesh.Mesh:
+        """Make the mesh by gmsh (or read the .msh file) and distribute it."""
+        self.geometry = PNPGeometry(
+            self.settings, self.case_dir, self.comm, self.scales.debye_length
+        )
+        return self.geometry.mesh
+
+    @property
+    def mesh(self) -> dolfinx.mesh.Mesh:
+        """The distributed mesh (after :meth:`build_mesh`)."""
+        assert self.geometry is not None, "build_mesh first"
+        return self.geometry.mesh
+
+    @property
+    def mesh_data(self) -> dolfinx.io.gmsh.MeshData | None:
+        """The mesh with its named groups (None before :meth:`build_mesh`)."""
+        return None if self.geometry is None else self.geometry.mesh_data
+
+    def facet_groups(self) -> list[str]:
+        """Names of the mesh's boundary (facet) groups."""
+        return self.geometry.facet_groups()
+
+    def cell_groups(self) -> list[str]:
+        """Names of the mesh's regions (cell groups)."""
+        return self.geometry.cell_groups()
+
+    def _facets(self, name: str) -> np.ndarray:
+        return self.geometry.facets(name)
+
+    def unknowns(self) -> int:
+        """Global unknowns: one potential and N log-concentrations per mesh vertex (P1)."""
+        return self.mesh.topology.index_map(0).size_global * (1 + len(self.species))
+
+    def smallest_feature(self) -> float:
+        """Smallest geometric length: channel height, pore diameter, or the domain extent."""
+        return self.geometry.smallest_feature()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Debye length, thermal voltage, smallest feature and the electroneutrality verdict."""
+        s = self.scales
+        feature = self.smallest_feature()
+        ratio = s.debye_length / feature
+        charged = [
+            name for name, b in self.settings["boundaries"].items() if b["kind"] in CHARGED_KINDS
+        ]
+        if ratio >= 0.01:
+            verdict = (
+                f"PNP required: the Debye length is {ratio:.3g} of the smallest feature "
+                "(double layers fill a significant part of the domain)"
+            )
+        elif charged:
+            verdict = (
+                f"electroneutral model adequate in the bulk (lambda_D/feature = {ratio:.3g} < "
+                f"0.01), but the charged boundaries {charged} carry double layers that only "
+                "PNP resolves"
+            )
+        else:
+            verdict = f"electroneutral model adequate (lambda_D/feature = {ratio:.3g} < 0.01)"
+        out: dict[str, Any] = {
+            "debye_length_m": s.debye_length,
+            "thermal_voltage_V": s.thermal_voltage,
+            "ionic_strength_mol_m3": 0.5 * s.concentration,
+            "debye_charging_time_s": s.time,
+            "smallest_feature_m": feature,
+            "debye_length_over_smallest_feature": ratio,
+            "electroneutrality_verdict": verdict,
+        }
+        for name, b in self.settings["boundaries"].items():
+            if "potential" in b:
+                out[f"potential_{name}_over_thermal_voltage"] = b["potential"] / s.thermal_voltage
+        velocity = self.settings["flow"]["velocity"]
+        if velocity is not None:
+            speed = float(np.linalg.norm(velocity))
+            out["peclet_number_debye"] = speed * s.debye_length / s.diffusivity
+            out["peclet_number_feature"] = speed * feature / s.diffusivity
+        mesh_settings = self.settings["mesh"]
+        if mesh_settings["generator"] == "interval" and mesh_settings["first_cell_size"]:
+            out["first_cell_size_over_debye_length"] = (
+                mesh_settings["first_cell_size"] / s.debye_length
+            )
+        return out
+
+    # -- problem and integrator ------------------------------------------------------------
+    def prepare(self) -> None:
+        """Build the function spaces, the scaled weak form, the Newton solver and outputs."""
+        self.problem = PNPProblem(self.settings, self.geometry, self.scales)
+        options = petsc_options_from_case(self.settings["solver"])
+        self.solver = NewtonSolver(
+            self.problem.residual, self.problem.solution, self.problem.bcs, options, name="pnp"
+        )
+        self.outputs = PNPOutputs(self.problem)
+
+    def solve(self, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+        """Solve the steady problem (after :meth:`prepare`); return continuation details.
+
+        Raises:
+            NewtonFailure: if neither Newton nor continuation converged.
+        """
+        max_halvings = self.settings["solver"]["continuation_steps"]
+        return solve.solve_steady(self.problem, self.solver, max_halvings, log)
+
+    def output_times(self) -> np.ndarray:
+        """Times at which fields and profiles are written in a transient study."""
+        return solve.output_times(self.settings["study"], self.scales.time)
+
+    def solve_transient(
+        self,
+        on_step: Callable[[float, bool], None],
+        log: Callable[[str], None] = lambda _: None,
+    ) -> dict[str, Any]:
+        """March from the bulk state to ``end_time`` (see :func:`.solve.solve_transient`)."""
+        return solve.solve_transient(
+            self.problem, self.solver, self.settings["study"], on_step, log
+        )
+
+    # -- outputs ---------------------------------------------------------------------------
+    @property
+    def output_space(self) -> fem.FunctionSpace:
+        """P1 space of the output fields (after :meth:`prepare`)."""
+        return self.problem.output_space
+
+    @property
+    def potential(self) -> fem.Function:
+        """Electric potential phi [V] (after :meth:`update_outputs`)."""
+        return self.outputs.potential
+
+    @property
+    def concentrations(self) -> list[fem.Function]:
+        """Concentration of each species [mol/m3] (after :meth:`update_outputs`)."""
+        return self.outputs.concentrations
+
+    @property
+    def _measures(self) -> dict[str, float]:
+        return self.outputs.measures
+
+    def update_outputs(self) -> dict[str, float]:
+        """Fill the SI output fields from the solution; return the scalar outputs."""
+        return self.outputs.update()
+
+    def output_fields(self) -> list[fem.Function]:
+        """Fields written to ParaView files and sampled along profiles."""
+        return self.outputs.fields()
+
+    def run(
+        self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Solve the steady or transient problem and write the outputs."""
+        with timer.phase("forms"):
+            self.prepare()
+            fields = self.output_fields()
+            writer.set_profiles(self.mesh, self.settings["output"]["profiles"])
+            if self.settings["output"]["fields"]:
+                writer.set_fields(fields)
+
+        def write(t: float, fields_too: bool) -> dict[str, float]:
+            row = {"time_s": t, **self.update_outputs()}
+            writer.add_timeseries_row(row)
+            if fields_too:
+                writer.write_profiles(t, {f.name: f for f in fields})
+                writer.write_fields(t)
+            return row
+
+        if self.settings["study"]["type"] == "steady":
+            with timer.phase("solve"):
+                details = self.solve(log)
+            with timer.phase("output"):
+                row = write(0.0, True)
+            for key, value in row.items():
+                if key != "time_s":
+                    log(f"{key} = {value:.6g}")
+        else:
+            output_time = 0.0
+
+            def on_step(t: float, is_output: bool) -> None:
+                nonlocal output_time
+                start = MPI.Wtime()
+                write(t, is_output)
+                output_time += MPI.Wtime() - start
+
+            with timer.phase("solve"):
+                details = self.solve_transient(on_step, log)
+            timer.seconds["solve"] -= output_time
+            timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
+        return {**self.solver.statistics.as_dict(), **details}

@@ -1,0 +1,206 @@
+"""Output layer of the PNP model: fields and integrals from the solver's own UFL expressions.
+
+Fields (P1, SI) are interpolated from UFL expressions of the unknowns (``fem.Expression``):
+phi = V_T psi, c_k = c_ref exp(u_k), the space-charge density rho_e = F sum_k z_k c_k
+(:func:`electrolyx.forms.space_charge_density`, the one Gauss's law uses) and the relative net
+charge |sum_k z_k c_k| / sum_k |z_k| c_k.
+
+Integrals are assembled functionals. Boundary charges and currents use the consistent
+(residual) method: with chi_b the P1 function equal to 1 on the nodes of boundary b, Gauss's
+theorem applied to the solver's own residual gives
+
+    int_b sigma ds = int eps grad(phi) . grad(chi_b) dx - int rho_e chi_b dx,
+    int_b N_k . n ds = int N_k . grad(chi_b) dx - int dc_k/dt chi_b dx,
+
+which converge at the rate of the fields themselves (no differentiated field). Faradaic currents
+integrate the reaction's current density; charges and amounts integrate rho_e and c_k.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mpi4py import MPI
+
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from ...constants import FARADAY
+from ...sampling import LineSampler
+from .boundaries import CHARGED_KINDS
+from .problem import PNPProblem
+
+__all__ = ["PNPOutputs", "amount_unit"]
+
+_AMOUNT_UNIT = {1: "m2", 2: "m", 3: ""}  # integral over the domain per (area, depth, nothing)
+
+
+def amount_unit(base: str, tdim: int) -> str:
+    """SI unit suffix of a domain integral of a quantity ``base``: C -> C_m2 in 1D, C_m in 2D."""
+    suffix = _AMOUNT_UNIT[tdim]
+    return f"{base}_{suffix}" if suffix else base
+
+
+class PNPOutputs:
+    """Output fields, timeseries columns, probes and conductance of a PNP problem."""
+
+    def __init__(self, problem: PNPProblem):
+        self.problem = problem
+        self.settings = problem.settings
+        self.geometry = geometry = problem.geometry
+        self.comm = problem.comm
+        scales = problem.scales
+        mesh = geometry.mesh
+        space = problem.output_space
+        tdim = mesh.topology.dim
+        length = scales.debye_length
+        dx = problem.dx
+        weight = problem.weight
+
+        def interpolated(name: str, expression: Any) -> tuple[fem.Function, fem.Expression]:
+            points = space.element.interpolation_points
+            return fem.Function(space, name=name), fem.Expression(expression, points)
+
+        c_ref = fem.Constant(mesh, scales.concentration)
+        net = problem.space_charge  # sum_k z_k c_k / c_ref, as in Gauss's law
+        total = sum(
+            abs(z) * c for z, c in zip(problem.charge_numbers, problem.concentrations, strict=True)
+        )
+        self._fields = [
+            interpolated(
+                "potential_V",
+                fem.Constant(mesh, scales.thermal_voltage) * problem.scaled_potential,
+            ),
+            *(
+                interpolated(f"concentration_{sp['name']}_mol_m3", c_ref * c)
+                for sp, c in zip(problem.species, problem.concentrations, strict=True)
+            ),
+            interpolated("space_charge_density_C_m3", FARADAY * c_ref * net),
+            interpolated("relative_net_charge", abs(net) / total),
+        ]
+        self.potential = self._fields[0][0]
+        self.concentrations = [f for f, _ in self._fields[1 : 1 + len(problem.species)]]
+        self.charge_density = self._fields[-2][0]
+        self.relative_net_charge = self._fields[-1][0]
+
+        # Boundary fluxes by the consistent method; chi is refilled per boundary.
+        self._indicator = fem.Function(space)
+        self._boundary_dofs: dict[str, np.ndarray] = {}
+        chi = self._indicator
+        charge_scale = scales.permittivity * scales.thermal_voltage * length ** (tdim - 2)
+        self._surface_charge_form = fem.form(
+            charge_scale
+            * (
+                problem.stiffness
+                * problem.permittivity
+                * ufl.inner(ufl.grad(problem.scaled_potential), ufl.grad(chi))
+                * dx
+                - problem.volume * problem.electrolyte * net * chi * dx
+            )
+        )
+        flux_scale = FARADAY * scales.diffusivity * scales.concentration * length ** (tdim - 2)
+        self._current_form = fem.form(
+            flux_scale
+            * sum(
+                z * (ufl.inner(flux, ufl.grad(chi)) * dx - rate * chi * dx)
+                for z, flux, rate in zip(
+                    problem.charge_numbers, problem.fluxes, problem.storage_rates, strict=True
+                )
+            )
+        )
+        ds = ufl.Measure("ds", domain=mesh, subdomain_data=geometry.mesh_data.facet_tags)
+        self._reaction_current_forms = {
+            name: fem.form(weight * current * ds(tag))
+            for name, (current, tag) in problem.boundaries.reaction_currents.items()
+        }
+        # Charge per region: a cell indicator refilled per region.
+        self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+        self._region_charge_form = fem.form(
+            weight * FARADAY * c_ref * problem.electrolyte * net * self._region_indicator * dx
+        )
+        self._amount_forms = [
+            fem.form(weight * c_ref * problem.electrolyte * c * dx) for c in problem.concentrations
+        ]
+        #: Length or area of each boundary [m or m2; 1 per point in 1D].
+        self.measures = geometry.boundary_measures()
+        # Probes and four-probe conductance.
+        probes = self.settings["output"]["probes"]
+        conductance = self.settings["output"]["conductance"]
+        points = [p["point"] for p in probes]
+        if conductance["boundary"] is not None:
+            points += [conductance["probe_start"], conductance["probe_end"]]
+        padded = np.zeros((len(points), 3))
+        for i, p in enumerate(points):
+            padded[i, : len(p)] = p
+        self._probe_points = padded
+        self._probe_sampler = LineSampler(mesh, padded) if len(points) else None
+
+    def fields(self) -> list[fem.Function]:
+        """Fields written to ParaView files and sampled along profiles."""
+        return [function for function, _ in self._fields]
+
+    def _integral(self, form: fem.Form) -> float:
+        return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+    def _boundary_integral(self, form: fem.Form, name: str) -> float:
+        """Assemble ``form`` with the indicator of boundary ``name`` (summed over ranks)."""
+        if name not in self._boundary_dofs:
+            self._boundary_dofs[name] = fem.locate_dofs_topological(
+                self.problem.output_space,
+                self.geometry.mesh.topology.dim - 1,
+                self.geometry.facets(name),
+            )
+        chi = self._indicator
+        chi.x.array[:] = 0.0
+        chi.x.array[self._boundary_dofs[name]] = 1.0
+        chi.x.scatter_forward()
+        return self._integral(form)
+
+    def update(self) -> dict[str, float]:
+        """Interpolate the fields from the solution; return the timeseries columns."""
+        for function, expression in self._fields:
+            function.interpolate(expression)
+            function.x.scatter_forward()
+        tdim = 3 if self.geometry.axisymmetric else self.geometry.mesh.topology.dim
+        row: dict[str, float] = {}
+        boundaries = self.settings["boundaries"]
+        charged = [n for n, b in boundaries.items() if b["kind"] in CHARGED_KINDS]
+        for name in charged:
+            column = "surface_charge_C_m2" if len(charged) == 1 else f"surface_charge_{name}_C_m2"
+            charge = self._boundary_integral(self._surface_charge_form, name)
+            row[column] = charge / self.measures[name]
+        for name, form in self._reaction_current_forms.items():
+            row[f"faradaic_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
+        currents = {}
+        for name in self.geometry.facet_groups():
+            currents[name] = self._boundary_integral(self._current_form, name)
+            row[f"ionic_current_{name}_{amount_unit('A', tdim)}"] = currents[name]
+        for name in self.geometry.cell_groups():
+            indicator = self._region_indicator
+            indicator.x.array[:] = 0.0
+            indicator.x.array[self.geometry.cells(name)] = 1.0
+            row[f"charge_{name}_{amount_unit('C', tdim)}"] = self._integral(
+                self._region_charge_form
+            )
+        for sp, form in zip(self.problem.species, self._amount_forms, strict=True):
+            row[f"amount_{sp['name']}_{amount_unit('mol', tdim)}"] = self._integral(form)
+        if self._probe_sampler is not None:
+            row.update(self._probe_columns(currents))
+        return row
+
+    def _probe_columns(self, currents: dict[str, float]) -> dict[str, float]:
+        """Potential at each probe; the four-probe conductance G = |I| / |phi_1 - phi_2|."""
+        values = self._probe_sampler.evaluate(self.potential)
+        values = self.comm.bcast(None if values is None else values[:, 0], root=0)
+        probes = self.settings["output"]["probes"]
+        row = {f"potential_{p['name']}_V": float(values[i]) for i, p in enumerate(probes)}
+        conductance = self.settings["output"]["conductance"]
+        if conductance["boundary"] is not None:
+            tdim = 3 if self.geometry.axisymmetric else self.geometry.mesh.topology.dim
+            start, end = values[len(probes)], values[len(probes) + 1]
+            distance = float(np.linalg.norm(self._probe_points[-1] - self._probe_points[-2]))
+            scale = distance / (conductance["length"] or distance)
+            current = abs(currents[conductance["boundary"]])
+            row[f"conductance_{amount_unit('S', tdim)}"] = current / abs(start - end) * scale
+        return row

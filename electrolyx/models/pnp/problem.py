@@ -1,0 +1,201 @@
+"""Problem layer of the PNP model: function space, named unknowns and the scaled weak form.
+
+One weak form per law, from :mod:`electrolyx.forms`:
+
+* Gauss's law (Poisson), :func:`~electrolyx.forms.gauss_law_residual`:
+  -div(eps grad psi) = rho_e, rho_e = sum_k z_k c_k (scaled: lengths by lambda_D, psi = F phi /
+  (R T), c_k by c_ref), with the surface charges and Stern layers of the boundaries;
+* the Nernst-Planck flux of each species, :func:`~electrolyx.forms.nernst_planck_flux_log`:
+  N_k = -D_k c_k (grad u_k + z_k grad psi) + c_k v, u_k = ln(c_k / c_ref);
+* species conservation, :func:`~electrolyx.forms.species_conservation_residual`:
+  dc_k/dt + div N_k = 0, with the reaction fluxes of the boundaries.
+
+The unknowns are one blocked P1 function (psi, u_1, ..., u_N) named
+``potential_and_log_concentrations``. The mesh stays in metres: the scaled forms are obtained by
+coefficients multiplied by powers of lambda_D (dx_hat = L^-d dx, ds_hat = L^(1-d) ds, grad_hat
+= L grad), times 2 pi r on axisymmetric meshes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import basix.ufl
+import dolfinx
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from ...forms import (
+    gauss_law_residual,
+    nernst_planck_flux_log,
+    space_charge_density,
+    species_conservation_residual,
+)
+from ...integrator import BDFTimeDerivative
+from ...unknowns import Unknowns
+from .boundaries import boundary_terms
+from .geometry import PNPGeometry
+from .scales import PNPScales
+
+__all__ = ["UNKNOWN", "PNPProblem"]
+
+#: Name of the blocked unknown (psi, u_1, ..., u_N).
+UNKNOWN = "potential_and_log_concentrations"
+
+
+class PNPProblem:
+    """Spaces, unknowns, boundary data and the scaled residual of a PNP case.
+
+    The UFL expressions the residual is made of stay attributes, so that the outputs are
+    evaluated from them (:mod:`.outputs`).
+
+    Args:
+        settings: The resolved case settings.
+        geometry: The mesh and its named parts.
+        scales: Reference scales.
+    """
+
+    def __init__(self, settings: dict[str, Any], geometry: PNPGeometry, scales: PNPScales):
+        self.settings = settings
+        self.geometry = geometry
+        self.scales = scales
+        self.comm = geometry.comm
+        mesh = geometry.mesh
+        self.species = settings["species"]
+        n_species = len(self.species)
+        length = scales.debye_length
+        tdim = mesh.topology.dim
+        #: Temperature of the laws [K] (one value: it sets the scaling psi = F phi / (R T)).
+        self.temperature = fem.Constant(mesh, float(scales.temperature))
+        # Scaled measures; 2 pi r on axisymmetric meshes.
+        self.weight = geometry.measure_weight()
+        self.volume = self.weight * fem.Constant(mesh, length**-tdim)
+        self.area = self.weight * fem.Constant(mesh, length ** (1 - tdim))
+        self.stiffness = self.weight * fem.Constant(mesh, length ** (2 - tdim))
+        # Quadrature: UFL's degree estimate (exp(u) counts as degree + 2, so 5 for the P1
+        # Jacobian) unless [discretisation] quadrature_degree fixes it (cheaper 3D assembly).
+        quadrature = settings["discretisation"]["quadrature_degree"]
+        metadata = {} if quadrature is None else {"quadrature_degree": quadrature}
+        self.dx = ufl.Measure("dx", domain=mesh, metadata=metadata)
+
+        element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(1 + n_species,))
+        self.space = fem.functionspace(mesh, element)
+        self.unknowns = Unknowns()
+        self.unknowns.add(UNKNOWN, self.space, 1.0, differential=True)
+        self.solution = self.unknowns[UNKNOWN].function
+        self.time_derivative = BDFTimeDerivative(mesh, self.unknowns)
+        #: P1 scalar space of the output fields.
+        self.output_space = self.space.sub(0).collapse()[0]
+        # Positions of each component's dofs in the blocked array.
+        self.component_dofs = [
+            np.ravel(self.space.sub(i).collapse()[1]) for i in range(1 + n_species)
+        ]
+        self.scaled_potential = self.solution[0]
+        self.log_concentrations = [self.solution[1 + k] for k in range(n_species)]
+        #: c_k / c_ref (UFL).
+        self.concentrations = [ufl.exp(u) for u in self.log_concentrations]
+        self.charge_numbers = [sp["charge_number"] for sp in self.species]
+        #: Scaled space-charge density rho_e / (F c_ref) = sum_k z_k c_k / c_ref (UFL).
+        self.space_charge = space_charge_density(self.concentrations, self.charge_numbers, 1.0)
+        bulk = np.array([sp["bulk_concentration"] for sp in self.species])
+        self.initial_log_concentration = np.log(bulk / scales.concentration)
+
+        self.boundaries = boundary_terms(
+            settings,
+            geometry,
+            scales,
+            self.space,
+            self.scaled_potential,
+            self.log_concentrations,
+            self.area,
+            self.temperature,
+        )
+        self.bcs = self.boundaries.dirichlet
+        self.permittivity, self.electrolyte = geometry.region_coefficients()
+        self._pin_solid_concentrations()
+        #: Scaled Nernst-Planck flux and storage rate of each species (UFL).
+        self.fluxes = [self._flux(k) for k in range(n_species)]
+        self.storage_rates = [self._storage_rate(k) for k in range(n_species)]
+        self.residual = self._gauss_law()
+        for k in range(n_species):
+            self.residual += self._species_conservation(k)
+
+    def _gauss_law(self) -> ufl.Form:
+        """-div(eps grad psi) = rho_e in the scaled variables (ions only in the electrolyte)."""
+        return gauss_law_residual(
+            self.scaled_potential,
+            ufl.TestFunction(self.space)[0],
+            permittivity=self.stiffness * self.permittivity,
+            charge_density=self.volume * self.electrolyte * self.space_charge,
+            dx=self.dx,
+            surface_charges=self.boundaries.surface_charges,
+            stern_layers=self.boundaries.stern_layers,
+        )
+
+    def _flux(self, k: int) -> Any:
+        """Scaled Nernst-Planck flux of species k (zero in dielectric cells)."""
+        scales = self.scales
+        velocity = None
+        given_velocity = self.settings["flow"]["velocity"]
+        if given_velocity is not None:
+            dim = self.geometry.mesh.geometry.dim
+            v = np.zeros(dim)
+            v[: len(given_velocity)] = given_velocity[:dim]
+            # Scaled velocity v lambda_D / D_ref. It multiplies grad(test) only once (a
+            # diffusive flux has two gradients, hence L^(2-d)), so it takes L^(1-d).
+            velocity = self.area * fem.Constant(
+                self.geometry.mesh, v * scales.debye_length / scales.diffusivity
+            )
+        species = self.species[k]
+        flux = nernst_planck_flux_log(
+            self.log_concentrations[k],
+            self.scaled_potential,
+            self.stiffness * species["diffusivity"] / scales.diffusivity,
+            species["charge_number"],
+            velocity,
+        )
+        return self.electrolyte * flux
+
+    def _storage_rate(self, k: int) -> Any:
+        """Scaled d(c_k)/dt (BDF in seconds, times the time scale; zero in dielectrics)."""
+        time_scale = fem.Constant(self.geometry.mesh, self.scales.time)
+        rate = self.time_derivative.rate_of(UNKNOWN, lambda u, k=k: ufl.exp(u[1 + k]))
+        return self.electrolyte * (self.volume * time_scale * rate)
+
+    def _species_conservation(self, k: int) -> ufl.Form:
+        """dc_k/dt + div N_k = 0 with the boundaries' reaction fluxes."""
+        return species_conservation_residual(
+            self.fluxes[k],
+            ufl.TestFunction(self.space)[1 + k],
+            self.dx,
+            storage_rate=self.storage_rates[k],
+            boundary_fluxes=self.boundaries.reaction_fluxes[k],
+        )
+
+    def _pin_solid_concentrations(self) -> None:
+        """Fix ln(c) at nodes that touch no electrolyte cell (their equations are empty)."""
+        if not self.settings["regions"]:
+            return
+        mesh = self.geometry.mesh
+        v = ufl.TestFunction(self.output_space)
+        touch = fem.assemble_vector(fem.form(self.electrolyte * v * ufl.dx(domain=mesh)))
+        touch.scatter_reverse(dolfinx.la.InsertMode.add)
+        touch.scatter_forward()
+        solid_nodes = np.flatnonzero(touch.array == 0.0)
+        for k in range(len(self.species)):
+            dofs = self.component_dofs[1 + k][solid_nodes].astype(np.int32)
+            value = fem.Constant(mesh, float(self.initial_log_concentration[k]))
+            self.bcs.append(fem.dirichletbc(value, dofs, self.space.sub(1 + k)))
+
+    def set_ramp(self, value: float) -> None:
+        """Multiply every boundary potential and charge by ``value`` (continuation)."""
+        for constant, full in self.boundaries.ramped:
+            constant.value = value * full
+
+    def set_bulk_state(self) -> None:
+        """The uniform bulk state: psi = 0, c_k = c_k,bulk (the initial guess and state)."""
+        array = self.solution.x.array.reshape(-1, 1 + len(self.species))
+        array[:, 0] = 0.0
+        array[:, 1:] = self.initial_log_concentration
+        self.solution.x.scatter_forward()
