@@ -118,6 +118,8 @@ def test_check_reports_size_and_scales():
     assert result.returncode == 0, result.stderr
     # Without --mesh: counted from the settings (3 fields on 801 vertices), no mesh built.
     assert "unknowns: 2403 (from the settings, no mesh built)" in result.stdout
+    line = next(ln for ln in result.stdout.splitlines() if "debye_length_m" in ln)
+    assert math.isclose(float(line.split(":")[1]), 3.042057e-9, rel_tol=1e-6)  # as below
     result = run_cli("check", str(CASE), "--mesh")
     assert result.returncode == 0, result.stderr
     assert "801 vertices; unknowns: 2403" in result.stdout

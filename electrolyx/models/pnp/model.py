@@ -115,8 +115,19 @@ class PoissonNernstPlanck(Model):
         return self.geometry.smallest_feature()
 
     def diagnostics(self) -> dict[str, Any]:
-        """Debye length, thermal voltage, smallest feature and the electroneutrality verdict."""
+        """Debye length, thermal voltage, smallest feature and the electroneutrality verdict.
+
+        Before the mesh is built (``electrolyx check`` without ``--mesh``) only the scales
+        that need no geometry.
+        """
         s = self.scales
+        if self.geometry is None:
+            return {
+                "debye_length_m": s.debye_length,
+                "thermal_voltage_V": s.thermal_voltage,
+                "ionic_strength_mol_m3": 0.5 * s.concentration,
+                "debye_charging_time_s": s.time,
+            }
         feature = self.smallest_feature()
         ratio = s.debye_length / feature
         charged = [
