@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+import electrolyx  # noqa: F401  (loads the MPI/PETSc libraries before petsc4py and dolfinx)
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "data" / "pybamm" / "chen2020_1C.csv"
 
@@ -69,7 +71,6 @@ def _load_model_classes():
 
     from dolfinx import fem
 
-    import electrolyx  # noqa: F401  (MPI/PETSc libraries first)
     from electrolyx.models.dfn import DFN
     from electrolyx.ts_integrator import Event, TSIntegrator
 
@@ -271,18 +272,16 @@ def _load_model_classes():
         def __init__(self, model, bcs, reference):
             import ufl
             from dolfinx.fem.petsc import create_matrix, create_vector
-            from ufl.algorithms import expand_derivatives
 
             self.model, self.bcs = model, list(bcs)
             self._F = reference.F
             blocks = []
             for form in model.residual_blocks:
+                coefficients = set(form.coefficients())
                 row = []
                 for u in model.u:
-                    d = expand_derivatives(
-                        ufl.derivative(form, u, ufl.TrialFunction(u.function_space))
-                    )
-                    row.append(None if d.empty() else d)
+                    trial = ufl.TrialFunction(u.function_space)
+                    row.append(ufl.derivative(form, u, trial) if u in coefficients else None)
                 blocks.append(row)
             self._J = fem.form(blocks, entity_maps=model.entity_maps)
             self.A = create_matrix(self._J, kind="mpi")

@@ -15,10 +15,10 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-
-import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 import ufl
 from dolfinx import fem, mesh
+
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.ts_integrator import Event, TSIntegrator
 
 CELLS = 32
