@@ -1,20 +1,23 @@
 """PETSc TS against the DFN's own BDF1/BDF2 loop (issue 12 item 6): Chen2020, 1C to 2.5 V.
 
-Usage:
-    python bench/dfn_ts_evaluation.py compare [--pairs 5] [--configs NAME ...]
+Usage (results and discussion: bench/README.md, "Time integration: PETSc TS vs our BDF loop"):
+    python bench/dfn_ts_evaluation.py reference         (time-converged run of our mesh, first)
+    python bench/dfn_ts_evaluation.py accuracy [--configs NAME ...]   (errors and counts)
+    python bench/dfn_ts_evaluation.py compare [--pairs 5] [--configs NAME ...]   (timings)
     python bench/dfn_ts_evaluation.py one NAME          (one configuration, this process)
-    python bench/dfn_ts_evaluation.py protocols         (CC-CV and drive cycle, TS vs loop)
+    python bench/dfn_ts_evaluation.py protocols [cccv] [drive]   (control switches, events)
     mpiexec -n 2 python bench/dfn_ts_evaluation.py mpi  (TS on 2 ranks against TS on 1)
 
-``compare`` runs every configuration in a fresh process, the configurations alternating, and
-reports medians over the repetitions of: whole-process wall time (fork to exit), time loop,
-steps, Newton iterations, residual and Jacobian assemblies, RMS voltage difference to PyBaMM's
-finest mesh (tests/data/pybamm/chen2020_1C.csv, our rows interpolated by a cubic spline at its
-1 s times) and the cut-off time error; the load average is printed before and after.
+``compare`` runs every configuration in a fresh process, one round after another (each round
+runs every configuration once, in the given order), and reports medians over the rounds and
+per-round ratios to the first configuration of: whole-process wall time (fork to exit), time
+loop, steps, Newton iterations, residual and Jacobian assemblies, RMS voltage difference to
+PyBaMM's finest mesh (tests/data/pybamm/chen2020_1C.csv, our rows interpolated by a cubic
+spline at its 1 s times) and the cut-off time error; the load average before and after.
 
-The TS model (:class:`TSDFN`) is the DFN class with its forms rebuilt on time-derivative
-functions u_dot (``_rate`` overridden) and integrated by :class:`electrolyx.ts_integrator.
-TSIntegrator`: output rows every 10 s come from TS's interpolation, not from limiting the step.
+The TS model (``TSDFN``) is the DFN class with its forms rebuilt on time-derivative functions
+u_dot (``_rate`` overridden) and integrated by :class:`electrolyx.ts_integrator.TSIntegrator`:
+output rows every 10 s come from TS's interpolation, not from limiting the step.
 """
 
 from __future__ import annotations

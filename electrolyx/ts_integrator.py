@@ -144,6 +144,9 @@ def _jacobian_forms(residual, unknowns, rates, shift):
 class TSIntegrator:
     """PETSc TS for the DAE F(t, u, u_dot) = 0 given as UFL block forms (see module docstring).
 
+    The forms are compiled and the matrix created once; every :meth:`integrate` call creates a
+    new TS (a restart: BDF from first order) from the present values of the unknowns.
+
     Args:
         residual: One UFL residual form per field (rank one, test function of field i).
         unknowns: The fields u_i (their values are the state between calls).
@@ -172,6 +175,11 @@ class TSIntegrator:
         ts_options: Further PETSc TS options (prefix-free, e.g. "ts_adapt_dt_max").
         comm: Communicator (default: that of the first unknown's mesh).
         name: Options prefix stem (must be unique among live integrators).
+
+    Attributes:
+        matrix: The monolithic Jacobian (AIJ).
+        counts: Residual and Jacobian assemblies so far.
+        time_s: Time of the state held by the unknowns after the last call.
     """
 
     def __init__(
