@@ -63,7 +63,37 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector, set_bc
 
-__all__ = ["Event", "IntegrationResult", "TSIntegrator"]
+from .integrator import StepFailure
+
+__all__ = ["Event", "IntegrationFailure", "IntegrationResult", "TSIntegrator", "TSTimeDerivative"]
+
+
+class IntegrationFailure(StepFailure):
+    """Newton failed on every retry of a step (or of a consistent initialisation)."""
+
+
+class TSTimeDerivative:
+    """d/dt of named unknowns' physical values as UFL, for forms integrated by TS.
+
+    Each unknown u (``value = scale (u + offset)``, the offset constant in time) gets a
+    function u_dot in its space that TS fills with du/dt; :meth:`rate` is ``scale * u_dot``.
+
+    Args:
+        unknowns: The named unknowns (:class:`electrolyx.unknowns.Unknowns`).
+    """
+
+    def __init__(self, unknowns):
+        self.unknowns = unknowns
+        self.functions = [fem.Function(V) for V in unknowns.spaces]
+
+    def rate(self, name: str):
+        """d(value)/dt of the unknown ``name`` [its unit per second]."""
+        return self.unknowns[name].scale * self.functions[self.unknowns.position(name)]
+
+    def rate_of(self, name: str, transform: Callable):
+        """Rate d f(u)/dt = f'(u) du/dt of a scalar function f of the unknown ``name`` (UFL)."""
+        u = ufl.variable(self.unknowns[name].function)
+        return ufl.diff(transform(u), u) * self.functions[self.unknowns.position(name)]
 
 
 @dataclass
@@ -115,6 +145,12 @@ class IntegrationResult:
     jacobian_evaluations: int = 0
     wall_time_s: float = 0.0
     last_step_s: float = 0.0
+
+
+def _snes_reason(reason: int) -> str:
+    """Name of a SNES converged reason (e.g. DIVERGED_MAX_IT)."""
+    names = {v: k for k, v in vars(PETSc.SNES.ConvergedReason).items() if isinstance(v, int)}
+    return names.get(reason, str(reason))
 
 
 def _jacobian_forms(residual, unknowns, rates, shift):
@@ -175,10 +211,17 @@ class TSIntegrator:
         ts_options: Further PETSc TS options (prefix-free, e.g. "ts_adapt_dt_max").
         comm: Communicator (default: that of the first unknown's mesh).
         name: Options prefix stem (must be unique among live integrators).
+        convergence_test: Newton's convergence test instead of PETSc's default, called with
+            (iteration, |x|, |step|, |F|, time step) and returning a ``SNES.ConvergedReason``
+            (0: go on); the time step is inf for :meth:`make_consistent` without rates.
+        max_step_rejections: Consecutive rejections of one step (error test or Newton failure,
+            the step cut by 4 after each Newton failure) before :class:`IntegrationFailure`.
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
         counts: Residual and Jacobian assemblies so far.
+        totals: Accepted steps, rejected steps and Newton iterations of all calls so far
+            (updated after every accepted step; :meth:`make_consistent` adds its iterations).
         time_s: Time of the state held by the unknowns after the last call.
     """
 
@@ -202,6 +245,8 @@ class TSIntegrator:
         ts_options: dict | None = None,
         comm: MPI.Comm | None = None,
         name: str = "ts",
+        convergence_test: Callable[[int, float, float, float, float], int] | None = None,
+        max_step_rejections: int = 15,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -225,6 +270,8 @@ class TSIntegrator:
             **(snes_options or {}),
         }
         self.ts_options = dict(ts_options or {})
+        self.convergence_test = convergence_test
+        self.max_step_rejections = max_step_rejections
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
         self._F = fem.form(list(residual), entity_maps=entity_maps)
@@ -239,11 +286,13 @@ class TSIntegrator:
         self._owned = [(V.dofmap.index_map.size_local * V.dofmap.index_map_bs) for V in self.spaces]
         offsets = self._blocks[0]
         fields = range(len(self.spaces)) if differential is None else differential
+        self._differential_fields = list(fields)
         self._differential = np.zeros(offsets[-1], dtype=bool)
         for i in fields:
             self._differential[offsets[i] : offsets[i + 1]] = True
         self.set_bcs(bcs)
         self.counts = {"residual": 0, "jacobian": 0}
+        self.totals = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
         self.time_s = 0.0
 
     # ----------------------------------------------------------------- state
@@ -310,8 +359,13 @@ class TSIntegrator:
         if J != P:
             J.assemble()
 
-    def _configure_snes(self, snes: PETSc.SNES, prefix: str, lagging: bool = True) -> None:
-        """Newton options under ``prefix`` (Jacobian lagging only where ``lagging``)."""
+    def _configure_snes(
+        self, snes: PETSc.SNES, prefix: str, lagging: bool = True, step=None
+    ) -> None:
+        """Newton options under ``prefix`` (Jacobian lagging only where ``lagging``).
+
+        ``step``: a function returning the time step the convergence test is told.
+        """
         options = PETSc.Options()
         snes.setOptionsPrefix(prefix)
         chosen = {
@@ -322,58 +376,129 @@ class TSIntegrator:
         snes.setFromOptions()
         for key in chosen:
             del options[f"{prefix}{key}"]
+        if self.convergence_test is not None:
+            test = self.convergence_test
+
+            def converged(snes, iteration, norms):
+                xnorm, step_norm, fnorm = norms
+                return test(iteration, xnorm, step_norm, fnorm, step())
+
+            snes.setConvergenceTest(converged)
 
     # ------------------------------------------------------ consistency
-    def make_consistent(self, t: float) -> int:
-        """Algebraic unknowns consistent with the differential ones at time t (collective).
+    def make_consistent(
+        self,
+        t: float,
+        held: Sequence[int] | None = None,
+        rate_step_s: float | None = None,
+        reference: Sequence[np.ndarray] | None = None,
+    ) -> int:
+        """Unknowns consistent with the held ones at time t (collective).
 
-        Newton on the algebraic rows F_a(t, u, 0) = 0 (the residual with u_dot = 0) with the
-        differential unknowns held: their rows are replaced by u_d - u_d(start), identity rows in
-        the Jacobian. Dirichlet values are set first. This is exact for semi-explicit index-1
-        DAEs, whose algebraic rows contain no time derivative (list every field whose rows do in
-        ``differential``).
+        Newton on F(t, u, u_dot) = 0 with the held fields fixed at their reference values
+        (their rows replaced by u_h - u_h(reference), identity rows in the Jacobian), from the
+        present unknowns. Dirichlet values are set first. Without ``rate_step_s`` u_dot = 0: the
+        algebraic rows alone, exact for semi-explicit index-1 DAEs (hold every field whose rows
+        contain time derivatives). With it, u_dot = (u - u_reference) / rate_step_s (one
+        implicit Euler step of that length from the reference): fields with time derivatives
+        that are not held (potentials across a double layer) move as they would in that step.
+
+        Args:
+            t: The time.
+            held: Fields held (default: the differential ones).
+            rate_step_s: Length of the implicit Euler step that gives u_dot (None: u_dot = 0).
+            reference: State (one array per field, local values) the held fields keep and the
+                rates start from (default: the present unknowns).
 
         Returns:
             Newton iterations used.
 
         Raises:
-            RuntimeError: if Newton does not converge.
+            IntegrationFailure: if Newton does not converge (the unknowns are left as they were).
         """
         x0 = self._duplicate(self.x)
+        present = [u.x.array.copy() for u in self.unknowns]
+        if reference is not None:
+            for function, values in zip(self.unknowns, reference, strict=True):
+                function.x.array[:] = values
         self._store(self.unknowns, x0)
-        set_bc(x0, self._bcs_by_block)
-        zero = self._duplicate(x0)
-        zero.set(0.0)
-        held = self._differential
+        for function, values in zip(self.unknowns, present, strict=True):
+            function.x.array[:] = values
+        offsets = self._blocks[0]
+        held_mask = np.zeros(offsets[-1], dtype=bool)
+        fields = self._differential_fields if held is None else held
+        for i in fields:
+            held_mask[offsets[i] : offsets[i + 1]] = True
+        rate = self._duplicate(x0)
         start = self.matrix.getOwnershipRange()[0]
-        rows = (np.flatnonzero(held) + start).astype(PETSc.IntType)
+        rows = (np.flatnonzero(held_mask) + start).astype(PETSc.IntType)
+        shift = 0.0 if rate_step_s is None else 1.0 / rate_step_s
 
         def residual(snes, x, f):
-            self._residual(None, t, x, zero, f)
-            f.getArray()[held] = x.getArray(readonly=True)[held] - x0.getArray(readonly=True)[held]
+            rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
+            self._residual(None, t, x, rate, f)
+            array = f.getArray()
+            array[held_mask] = (
+                x.getArray(readonly=True)[held_mask] - x0.getArray(readonly=True)[held_mask]
+            )
 
         def jacobian(snes, x, J, P):
-            self._jacobian(None, t, x, zero, 0.0, J, P)
+            rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
+            self._jacobian(None, t, x, rate, shift, J, P)
             P.zeroRows(rows, diag=1.0)
 
         snes = PETSc.SNES().create(self.comm)
         f = self._duplicate(x0)
         snes.setFunction(residual, f)
         snes.setJacobian(jacobian, self.matrix, self.matrix)
-        self._configure_snes(snes, self.prefix + "init_", lagging=False)
+        step = np.inf if rate_step_s is None else rate_step_s
+        self._configure_snes(snes, self.prefix + "init_", lagging=False, step=lambda: step)
         x = self._duplicate(x0)
-        x0.copy(x)
+        self._store(self.unknowns, x)
+        x.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
+        set_bc(x, self._bcs_by_block)
         snes.solve(None, x)
         iterations = snes.getIterationNumber()
-        converged = snes.getConvergedReason() > 0
+        reason = snes.getConvergedReason()
         snes.destroy()
-        if not converged:
-            raise RuntimeError(f"no consistent algebraic unknowns at t = {t:.6g}")
-        self._load(x, self.unknowns)
-        for v in (x0, zero, f, x):
+        self.totals["newton_iterations"] += iterations
+        converged = reason > 0 and np.isfinite(x.norm())
+        if converged:
+            self._load(x, self.unknowns)
+            self._set_time(t)
+        for v in (x0, rate, f, x):
             v.destroy()
+        if not converged:
+            raise IntegrationFailure(
+                f"no consistent state at t = {t:.6g} s (Newton: {_snes_reason(reason)})"
+            )
         self.time_s = t
         return iterations
+
+    def drop_structural_zeros(self) -> None:
+        """Assemble the Jacobian into a matrix without its structural zeros from now on.
+
+        Vertex-quadrature terms couple the unknowns of one node only, but the pattern of a cell
+        integral couples every node of the cell; the entries that are zero at a randomly
+        perturbed state are dropped (:func:`electrolyx.jacobian_pattern.compressed_matrix`).
+        """
+        from .jacobian_pattern import compressed_matrix
+
+        saved = [u.x.array.copy() for u in (*self.unknowns, *self.rates)]
+        rng = np.random.default_rng(0)
+        for u in (*self.unknowns, *self.rates):
+            u.x.array[:] *= 1.0 + 1e-3 * rng.standard_normal(u.x.array.size)
+            u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
+        self.shift.value = 1.0
+        self.matrix.zeroEntries()
+        assemble_matrix(self.matrix, self._J, self.bcs, diag=1.0)
+        self.matrix.assemble()
+        for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
+            u.x.array[:] = values
+        compressed = compressed_matrix(self.matrix)
+        compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        self.matrix.destroy()
+        self.matrix = compressed
 
     # ---------------------------------------------------------- integration
     def integrate(
@@ -432,7 +557,7 @@ class TSIntegrator:
         ts.setTimeStep(initial_step_s)
         ts.setMaxSteps(10**9)
         ts.setMaxSNESFailures(-1)
-        ts.setMaxStepRejections(-1)
+        ts.setMaxStepRejections(self.max_step_rejections)
         ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
         options = PETSc.Options()
         keys = {
@@ -461,7 +586,14 @@ class TSIntegrator:
         vrtol.getArray()[:] = np.where(self._differential, self.rtol, 0.0)
         ts.setTolerances(rtol=vrtol, atol=vatol)
         snes = ts.getSNES()
-        self._configure_snes(snes, self.prefix)
+        self._configure_snes(snes, self.prefix, step=ts.getTimeStep)
+        totals0 = dict(self.totals)
+
+        def update_totals() -> None:
+            self.totals["steps"] = totals0["steps"] + ts.getStepNumber()
+            self.totals["rejected_steps"] = totals0["rejected_steps"] + ts.getStepRejections()
+            self.totals["newton_iterations"] = totals0["newton_iterations"] + ts.getSNESIterations()
+
         if events:
             directions = [e.direction for e in events]
             terminate = [e.terminal for e in events]
@@ -484,6 +616,7 @@ class TSIntegrator:
         stopped = []
 
         def poststep(ts):
+            update_totals()
             t, t_prev = ts.getTime(), ts.getPrevTime()
             while pending and pending[0] <= t * (1 + 1e-14) + 1e-14:
                 t_out = pending.pop(0)
@@ -513,10 +646,19 @@ class TSIntegrator:
         ts.setSolution(x)
         ts.solve(x)
         reason = ts.getConvergedReason()
+        update_totals()
         if reason < 0:
-            t = ts.getTime()
+            t, dt = ts.getTime(), ts.getTimeStep()
+            newton = _snes_reason(snes.getConvergedReason())
             ts.destroy()
-            raise RuntimeError(f"TS diverged ({reason}) at t = {t:.6g}")
+            for v in (f, vatol, vrtol, work):
+                v.destroy()
+            self._state_at(t, x)
+            self.time_s = t
+            raise IntegrationFailure(
+                f"time step rejected {self.max_step_rejections + 1} times in a row after "
+                f"t = {t:.6g} s (the step cut to {dt:.3g} s; last Newton solve: {newton})"
+            )
         result.time = ts.getTime()
         result.reason = (
             "event"

@@ -19,6 +19,14 @@ current i_s.n = I / A (or P / (A V)) at the positive terminal, or phi_s = V ther
 control; insulated electrolyte; a half cell's lithium counter electrode exchanges j_Li with the
 electrolyte at x = 0 (its potential is the reference).
 
+A half cell has one more unknown, the lithium dissolved from the metal (a differential field
+on the electrolyte's nodes, nonzero only on the metal's face):
+
+    d/dt int M dx = int_metal j_Li / F ds                              (lithium_dissolved)
+
+integrated by the same time steps as the electrolyte and particles, so that the inventory
+electrolyte + particles - dissolved is conserved to round-off under every control.
+
 Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage
 at the reference temperature) and every residual divided by its natural size (charge by the 1C
 current through one column of cells, lithium by the same over F), so that Newton's tolerances
@@ -36,7 +44,6 @@ import dolfinx
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import NonlinearProblem
 
 from electrolyx.constants import FARADAY, GAS_CONSTANT
 from electrolyx.forms.effective_transport import effective_property
@@ -68,9 +75,8 @@ from electrolyx.forms.solid_conduction import (
     solid_charge_conservation_residual,
     solid_current_density,
 )
-from electrolyx.integrator import BDFTimeDerivative
-from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.ts_integrator import TSIntegrator, TSTimeDerivative
 from electrolyx.unknowns import Unknowns
 
 from .geometry import (
@@ -235,7 +241,18 @@ class DFNProblem:
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
-        self.time_derivative = BDFTimeDerivative(mesh, unknowns)
+        if counter_electrode is not None:
+            # Lithium dissolved from the metal per volume of the nodes next to it [mol/m3].
+            unknowns.add(
+                "lithium_dissolved",
+                electrolyte_space.clone(),
+                p.electrolyte.initial_concentration_mol_m3,
+                differential=True,
+            )
+            self.conserved.append("lithium_dissolved")
+        #: Unknowns integrated but left out of the local-error control (exact bookkeeping).
+        self.unchecked = ["lithium_dissolved"]
+        self.time_derivative = TSTimeDerivative(unknowns)
         self.temperature = fem.Constant(mesh, float(temperature_K))
         self.applied_current_density = fem.Constant(mesh, 0.0)
         self.applied_power_density = fem.Constant(mesh, 0.0)
@@ -316,6 +333,7 @@ class DFNProblem:
         rate = self.time_derivative.rate
         dx, dxv, ds = self.dx, self.dx_vertex, self.ds
         self.porosity, efficiency = self._transport_efficiency()
+        self.dissolved_form = None
         tests = {
             name: ufl.TestFunction(space)
             for name, space in zip(self.unknowns.names, self.unknowns.spaces, strict=True)
@@ -432,6 +450,13 @@ class DFNProblem:
             self.reaction_current[LITHIUM] = (balance.current_density, counter)
             charge_sources.append((balance.current_density, counter))
             molar_sources.append((balance.electrolyte_lithium_source, counter))
+            test = tests["lithium_dissolved"]
+            electrode_blocks["lithium_dissolved"] = (1.0 / molar_scale) * (
+                rate("lithium_dissolved") * test * self.dx_vertex_electrolyte
+                - balance.electrolyte_lithium_source * test * counter
+            )
+            #: Lithium dissolved from the metal [mol per m2 of modelled area].
+            self.dissolved_form = self.value("lithium_dissolved") * self.dx_vertex_electrolyte
 
         blocks = {
             "electrolyte_concentration": (1.0 / molar_scale)
@@ -479,8 +504,13 @@ class DFNProblem:
             electrode.potential_space, 0, sub_vertices.astype(np.int32)
         )
 
-    def build_solvers(self) -> None:
-        """The current-controlled Newton problem (the voltage-controlled one on demand)."""
+    def build_solvers(self, **settings) -> None:
+        """The time integrator (PETSc TS) of the problem under current control.
+
+        Args:
+            settings: Keyword arguments of :class:`electrolyx.ts_integrator.TSIntegrator`
+                (order, tolerances, step growth).
+        """
         layout = self.layout
         if self.counter_electrode is not None:
             # The lithium metal's potential is the reference: no Dirichlet condition.
@@ -493,37 +523,17 @@ class DFNProblem:
         positive = self.electrode["positive"]
         dofs = self.terminal_dofs(layout.positive_terminal, positive)
         self._terminal_bc = fem.dirichletbc(self.terminal_voltage, dofs, positive.potential_space)
-        self.current_problem = self._nonlinear_problem(self.bcs, "dfn_current")
-        self.voltage_problem: NonlinearProblem | None = None
-        self.active_problem = self.current_problem
-
-    def use_voltage_control(self, voltage_control: bool) -> None:
-        """Switch between the current/power-controlled and the voltage-controlled problem."""
-        if voltage_control and self.voltage_problem is None:
-            self.voltage_problem = self._nonlinear_problem(
-                [*self.bcs, self._terminal_bc], "dfn_voltage"
-            )
-            if self.layout.geometry is not None:
-                factor_without_structural_zeros(self.voltage_problem, self.unknowns.functions)
-        self.active_problem = self.voltage_problem if voltage_control else self.current_problem
-
-    def _nonlinear_problem(self, bcs, name: str) -> NonlinearProblem:
-        return NonlinearProblem(
+        unknowns = self.unknowns
+        checked = [i for i in unknowns.differential if unknowns.names[i] not in self.unchecked]
+        self.integrator = TSIntegrator(
             self.residual_blocks,
-            self.unknowns.functions,
-            bcs=bcs,
+            unknowns.functions,
+            self.time_derivative.functions,
+            bcs=self.bcs,
             entity_maps=self.entity_maps,
-            kind="mpi",
-            petsc_options_prefix=f"{name}_{id(self)}_",
-            petsc_options={
-                "snes_type": "newtonls",
-                "snes_linesearch_type": "none",
-                "snes_atol": self._residual_floor,
-                "snes_rtol": 1e-12,
-                "snes_stol": 1e-14,
+            differential=checked,
+            snes_options={
                 "snes_max_it": 12,
-                "ksp_type": "preonly",
-                "pc_type": "lu",
                 # PETSc's own LU (reverse Cuthill-McKee ordering) is about twice as fast as
                 # MUMPS on these small banded 1D systems; MUMPS (nested-dissection fill
                 # reduction) when distributed and in 2D/3D.
@@ -536,21 +546,47 @@ class DFNProblem:
                     }
                 ),
             },
+            comm=self.comm,
+            name="dfn",
+            convergence_test=self.newton_verdict,
+            **settings,
         )
+        if self.layout.geometry is not None:
+            # (At the initial state: the pattern is found where every coefficient is defined.)
+            self.integrator.drop_structural_zeros()
 
-    def newton_solve(self, dt: float) -> tuple[bool, int]:
-        """Newton from the present unknowns; (converged, iterations).
+    def use_voltage_control(self, voltage_control: bool) -> None:
+        """Switch between current/power control and voltage control (a terminal condition)."""
+        bcs = [*self.bcs, self._terminal_bc] if voltage_control else self.bcs
+        self.integrator.set_bcs(bcs)
 
-        A step-norm stop (stol) at a huge residual is no convergence: the residual must be
-        small, above the round-off floor of the storage terms (which grows like 1/dt).
+    def newton_verdict(
+        self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
+    ) -> int:
+        """Newton's convergence test on the scaled residual (a ``SNES.ConvergedReason``).
+
+        Converged below the absolute tolerance (1e-11, or a foil's round-off floor), or after a
+        relative decrease of 1e-12 or a step below 1e-14 of the unknowns, but then only if the
+        residual is small: above the round-off floor of the storage terms, which grows like
+        1/dt (a step-norm stop at a huge residual is no convergence). At most 12 iterations;
+        Newton stalled at the round-off level just above the tolerance (j0 ~ (c_max -
+        c_surf)^0.5 loses digits as a particle surface fills, at a half cell's end of
+        discharge) is accepted.
         """
-        self.active_problem.solve()
-        snes = self.active_problem.solver
+        reason = PETSc.SNES.ConvergedReason
         floor = 1e-6 + 1e-13 / dt + 10 * self._residual_floor
-        reason, norm = snes.getConvergedReason(), snes.getFunctionNorm()
-        converged = reason > 0 and norm < floor
-        # Newton stalled at the round-off level just above snes_atol (j0 ~ (c_max - c_surf)^0.5
-        # loses digits as a particle surface fills, at a half cell's end of discharge): accept.
-        stalled = reason == PETSc.SNES.ConvergedReason.DIVERGED_MAX_IT
-        stalled = stalled and norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
-        return converged or stalled, snes.getIterationNumber()
+        if not np.isfinite(norm):
+            return reason.DIVERGED_FNORM_NAN
+        if norm < self._residual_floor:
+            return reason.CONVERGED_FNORM_ABS
+        if iteration == 0:
+            self._initial_norm = norm
+            return reason.ITERATING
+        if norm < 1e-12 * self._initial_norm:
+            return reason.CONVERGED_FNORM_RELATIVE if norm < floor else reason.DIVERGED_DTOL
+        if step_norm < 1e-14 * x_norm:
+            return reason.CONVERGED_SNORM_RELATIVE if norm < floor else reason.DIVERGED_DTOL
+        if iteration >= 12:
+            stalled = norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
+            return reason.CONVERGED_ITS if stalled else reason.DIVERGED_MAX_IT
+        return reason.ITERATING
