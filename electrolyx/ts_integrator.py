@@ -216,6 +216,8 @@ class TSIntegrator:
             (0: go on); the time step is inf for :meth:`make_consistent` without rates.
         max_step_rejections: Consecutive rejections of one step (error test or Newton failure,
             the step cut by 4 after each Newton failure) before :class:`IntegrationFailure`.
+        extrapolate: Newton's initial guess extrapolated from the previous steps (TSBDF's
+            ``-ts_bdf_initial_guess_extrapolate``); else the last state.
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -247,6 +249,7 @@ class TSIntegrator:
         name: str = "ts",
         convergence_test: Callable[[int, float, float, float, float], int] | None = None,
         max_step_rejections: int = 15,
+        extrapolate: bool = True,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -271,6 +274,7 @@ class TSIntegrator:
         }
         self.ts_options = dict(ts_options or {})
         self.convergence_test = convergence_test
+        self.extrapolate = extrapolate
         self.max_step_rejections = max_step_rejections
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
@@ -558,6 +562,7 @@ class TSIntegrator:
         ts.setMaxSteps(10**9)
         ts.setMaxSNESFailures(-1)
         ts.setMaxStepRejections(self.max_step_rejections)
+        ts.setErrorIfStepFails(False)
         ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
         options = PETSc.Options()
         keys = {
@@ -570,6 +575,9 @@ class TSIntegrator:
         if self.scheme == "bdf":
             ts.setType(PETSc.TS.Type.BDF)
             keys.setdefault("ts_bdf_order", int(self.order))
+            # Newton starts from the BDF polynomial extrapolated to the new time (a better guess
+            # for the algebraic unknowns than the last state where they change fast).
+            keys.setdefault("ts_bdf_initial_guess_extrapolate", self.extrapolate)
         elif self.scheme == "arkimex":
             ts.setType(PETSc.TS.Type.ARKIMEX)
             ts.setARKIMEXType(str(self.order))

@@ -235,8 +235,19 @@ class Experiment(SettingsTable):
 
 
 class TimeStepping(SettingsTable):
-    """Time integration by PETSc TS: BDF of a fixed order with adaptive steps (local error of
-    the scaled concentrations, max norm), one integration per protocol step."""
+    """Time integration: PETSc TS (BDF of a fixed order, adaptive steps), or our BDF2 loop.
+
+    TS controls the local error of the scaled concentrations (max norm) and runs one
+    integration per protocol step.
+    """
+
+    integrator: Literal["ts", "bdf2"] = Field(
+        "ts",
+        description="PETSc TS (TSBDF, the default), or `bdf2`: our own variable-step BDF1/BDF2 "
+        "loop, needed so far by a half cell discharged into its end-of-discharge cliff (the "
+        "particle surfaces fill; every TS step failed in Newton there). `order`, `first_step` "
+        "and `max_step_growth` apply to TS only; with `bdf2` an unset `max_step` means 60 s.",
+    )
 
     relative_tolerance: float = Field(
         1e-4,

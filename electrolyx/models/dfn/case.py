@@ -212,6 +212,7 @@ class DFNCase(Model):
             order=stepping["order"],
             first_step_s=stepping["first_step"],
             max_step_growth=stepping["max_step_growth"],
+            integrator=stepping["integrator"],
             counter_electrode=self._counter_electrode(self.settings),
             geometry=self._geometry(self.settings),
             kinetics=self._kinetics(),

@@ -22,6 +22,7 @@ from electrolyx.experiment import Step
 from electrolyx.forms.kinetics import Kinetics
 from electrolyx.parameters.base import CellParameters
 
+from .bdf_stepping import BDFProtocolStepping
 from .geometry import (
     LITHIUM,
     NEGATIVE,
@@ -91,7 +92,7 @@ class DFNSolution:
         }
 
 
-class DFN(ProtocolStepping):
+class DFN(ProtocolStepping, BDFProtocolStepping):
     """Doyle-Fuller-Newman cell: build once, then run current steps from the initial state.
 
     Example::
@@ -125,6 +126,10 @@ class DFN(ProtocolStepping):
         first_step_s: First time step of every protocol step.
         max_step_growth: Largest ratio of two successive steps (None: 1.5 for order >= 4,
             which keeps variable-step BDF4 conservative, else 10).
+        integrator: "ts" (PETSc TS, the default) or "bdf2" (our own BDF1/BDF2 loop,
+            :mod:`.bdf_stepping`: order, first step and step growth do not apply; no step limit
+            means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
+            on "bdf2" so far.
     """
 
     def __init__(
@@ -144,6 +149,7 @@ class DFN(ProtocolStepping):
         order: int = 4,
         first_step_s: float = 1e-3,
         max_step_growth: float | None = None,
+        integrator: str = "ts",
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -162,15 +168,26 @@ class DFN(ProtocolStepping):
             temperature_K or parameters.ambient_temperature_K,
             counter_electrode,
             kinetics,
+            integrator,
         )
-        self.problem.build_solvers(
-            order=order,
-            relative_tolerance=relative_tolerance,
-            absolute_tolerance=absolute_tolerance,
-            max_step_growth=max_step_growth,
-        )
-        self.integrator = self.problem.integrator
-        self.integrator.update = self._apply_control_at
+        self.integrator_kind = integrator
+        if integrator == "ts":
+            self.problem.build_solvers(
+                order=order,
+                relative_tolerance=relative_tolerance,
+                absolute_tolerance=absolute_tolerance,
+                max_step_growth=max_step_growth,
+            )
+            self.integrator = self.problem.integrator
+            self.integrator.update = self._apply_control_at
+        else:
+            self.problem.build_solvers()
+            self.integrator = self._bdf_build(
+                relative_tolerance,
+                absolute_tolerance,
+                60.0 if max_step_s is None else max_step_s,
+                row_interval_s,
+            )
         self.outputs = DFNOutputs(self.problem)
         self.max_step_s = max_step_s
         self.first_step_s = first_step_s
@@ -182,7 +199,7 @@ class DFN(ProtocolStepping):
         self.reset()
         if geometry is not None:
             # (At the initial state: the pattern is found where every coefficient is defined.)
-            self.integrator.drop_structural_zeros()
+            self.problem.drop_structural_zeros()
 
     # ----------------------------------------------------------- the cell's parts
     @property
@@ -243,10 +260,13 @@ class DFN(ProtocolStepping):
     def lithium_dissolved_mol(self) -> float:
         """Lithium that left the metal counter electrode for the electrolyte (full cell: 0) [mol].
 
-        The integral of the ``lithium_dissolved`` unknown, integrated by the same time steps as
-        the electrolyte and the particles, so that electrolyte + particles - dissolved lithium
+        On TS the integral of the ``lithium_dissolved`` unknown, integrated by the same time
+        steps as the electrolyte and the particles; on the BDF2 loop integrated from A j_Li / F
+        with the steps' own BDF formula: either way electrolyte + particles - dissolved lithium
         is conserved exactly under every control.
         """
+        if self.integrator_kind == "bdf2":
+            return self._dissolved[-1]
         return self.outputs.lithium_dissolved_mol()
 
     def lithium_mol(self) -> float:
@@ -301,12 +321,15 @@ class DFN(ProtocolStepping):
             values["lithium_dissolved"] = 0.0
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
-        for rate in problem.time_derivative.functions:
-            rate.x.array[:] = 0.0
         self.time_s = 0.0
         self.discharge_capacity_Ah = 0.0
-        for key in self.integrator.totals:
-            self.integrator.totals[key] = 0
+        if self.integrator_kind == "ts":
+            for rate in problem.time_derivative.functions:
+                rate.x.array[:] = 0.0
+            for key in self.integrator.totals:
+                self.integrator.totals[key] = 0
+        else:
+            self._bdf_reset()
         self.solution = DFNSolution()
         self._consistent = False
         self._step_index = 0
@@ -317,7 +340,7 @@ class DFN(ProtocolStepping):
 
         Done when the mean leaves +-0.05 V_T; physical values are unchanged (the offset takes
         the shift). A shift changes the state TS integrates, so it is done only between two
-        :meth:`TSIntegrator.integrate` calls.
+        :meth:`TSIntegrator.integrate` calls (the BDF2 loop shifts its history, every step).
         """
         problem = self.problem
         shift = self.outputs.terminal_potential()
@@ -325,6 +348,8 @@ class DFN(ProtocolStepping):
             return
         name = problem.electrode["positive"].potential
         problem.unknowns[name].function.x.array[:] -= shift
+        if self.integrator_kind == "bdf2":
+            self.integrator.shift_history(problem.unknowns.position(name), shift)
         problem.potential_offset.value += shift
         problem.terminal_voltage.value -= shift
 
@@ -340,7 +365,7 @@ class DFN(ProtocolStepping):
         s.lithium_mol.append(self.lithium_mol())
         s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
         s.step_index.append(self._step_index)
-        totals = self.integrator.totals
+        totals = self.integrator.totals if self.integrator_kind == "ts" else self._bdf_totals()
         s.newton_iterations = totals["newton_iterations"]
         s.accepted_steps = totals["steps"]
         s.rejected_steps = totals["rejected_steps"]

@@ -45,6 +45,8 @@ class ProtocolStepping:
         move as in an implicit Euler step of 1e-9 s from ``reference`` (the double layer's
         charge cannot jump). True if Newton converged.
         """
+        if self.integrator_kind == "bdf2":
+            return self._bdf_consistent_solve(reference)
         unknowns = self.problem.unknowns
         held = [unknowns.position(name) for name in self.problem.conserved]
         try:
@@ -141,6 +143,8 @@ class ProtocolStepping:
         Rows at the multiples of the row interval and profiles at ``outputs`` come from TS's
         interpolation between the steps; a row is recorded at every accepted step.
         """
+        if self.integrator_kind == "bdf2":
+            return self._bdf_integrate(end_s, event, outputs, landings)
         if event is not None and event() <= 0:
             self._output()
             return "event"
