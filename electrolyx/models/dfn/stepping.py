@@ -146,7 +146,6 @@ class ProtocolStepping:
         if self.integrator_kind == "bdf2":
             return self._bdf_integrate(end_s, event, outputs, landings)
         if event is not None and event() <= 0:
-            self._output()
             return "event"
         t0 = self.time_s
         rows = []
