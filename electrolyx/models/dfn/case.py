@@ -226,7 +226,7 @@ class DFNCase(Model):
         return self.model.mesh
 
     def unknowns(self) -> int:
-        """Global number of unknowns of all fields (six; four in a half cell)."""
+        """Global number of unknowns of all fields (six; a half cell: five on TS, four on BDF2)."""
         return sum(
             V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.model.spaces
         )
