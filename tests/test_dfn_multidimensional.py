@@ -184,11 +184,24 @@ def test_tabbed_cross_section_conserves_lithium_and_shows_in_plane_gradients():
 def test_tabbed_cross_section_on_two_ranks_matches_serial():
     if MPI.COMM_WORLD.size == 1:
         pytest.skip("compares a distributed run with a serial one: run under mpiexec -n 2")
-    distributed = _tabbed_cross_section(MPI.COMM_WORLD).discharge(10.0, duration_s=600.0)
-    serial = _tabbed_cross_section(MPI.COMM_SELF).discharge(10.0, duration_s=600.0)
-    assert len(distributed.time_s) == len(serial.time_s)
-    # Same steps and the same voltage to the Newton tolerance: 1e-8 V (the bound).
-    assert np.max(np.abs(np.subtract(distributed.voltage_V, serial.voltage_V))) < 1e-8
+
+    def rows_every_10_s(comm) -> dict[float, float]:
+        model = _tabbed_cross_section(comm)
+        model.row_interval_s = 10.0
+        solution = model.discharge(10.0, duration_s=600.0)
+        return {
+            round(t, 9): v
+            for t, v in zip(solution.time_s, solution.voltage_V, strict=True)
+            if abs(t / 10.0 - round(t / 10.0)) < 1e-9
+        }
+
+    distributed, serial = rows_every_10_s(MPI.COMM_WORLD), rows_every_10_s(MPI.COMM_SELF)
+    # With foils the TS integration restarts at each re-centring of phi_s, and the step times
+    # of 1 and 2 ranks drift apart at the round-off of the stiff foil rows (1e-7 relative; the
+    # voltage at the steps then differs by 3e-8 V on the knee): compare at the same times, the
+    # rows every 10 s (TS's interpolation), to the bound 1e-8 V.
+    assert sorted(distributed) == sorted(serial) and len(serial) == 61
+    assert max(abs(distributed[t] - serial[t]) for t in serial) < 1e-8
 
 
 def test_collector_loss_matches_pybamm_potential_pair_model():
