@@ -66,6 +66,7 @@ def summary(out: Path) -> dict:
         "rms_linear_mV": 1e3 * float(np.sqrt(np.mean(linear**2))),
         "max_linear_mV": 1e3 * float(np.max(np.abs(linear))),
         "rms_cubic_mV": 1e3 * float(np.sqrt(np.mean(cubic**2))),
+        "timings_s": {k: round(v, 2) for k, v in info.get("timings_s", {}).items()},
     }
 
 
