@@ -7,7 +7,30 @@ from petsc4py import PETSc
 import numpy as np
 from dolfinx.fem.petsc import NonlinearProblem
 
-__all__ = ["factor_without_structural_zeros"]
+__all__ = ["compressed_matrix", "factor_without_structural_zeros"]
+
+
+def compressed_matrix(matrix: PETSc.Mat) -> PETSc.Mat:
+    """A matrix with the pattern of the assembled ``matrix`` minus its (numerical) zeros.
+
+    Entries below 1e-14 of their row's largest are left out; the new matrix has the same
+    local-to-global maps and ignores insertions outside its pattern (the zeros), so that it
+    can be assembled into like the original.
+    """
+    offsets, columns, values = matrix.getValuesCSR()
+    rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    row_max = np.maximum.reduceat(np.abs(values), offsets[:-1]) if values.size else values
+    keep = np.abs(values) > 1e-14 * row_max[rows]
+    compressed_offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, offsets[:-1]))])
+    compressed_offsets = compressed_offsets.astype(offsets.dtype)
+    compressed = PETSc.Mat().createAIJ(
+        matrix.getSizes(),
+        csr=(compressed_offsets, columns[keep], values[keep]),
+        comm=matrix.comm,
+    )
+    compressed.setLGMap(*matrix.getLGMap())
+    compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    return compressed
 
 
 def factor_without_structural_zeros(problem: NonlinearProblem, unknowns) -> None:
@@ -36,21 +59,9 @@ def factor_without_structural_zeros(problem: NonlinearProblem, unknowns) -> None
     for u, values in zip(unknowns, saved, strict=True):
         u.x.array[:] = values
     assign(unknowns, problem.x)
-    offsets, columns, values = matrix.getValuesCSR()
-    rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    row_max = np.maximum.reduceat(np.abs(values), offsets[:-1]) if values.size else values
-    keep = np.abs(values) > 1e-14 * row_max[rows]
-    compressed_offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, offsets[:-1]))])
-    compressed_offsets = compressed_offsets.astype(offsets.dtype)
-    compressed = PETSc.Mat().createAIJ(
-        matrix.getSizes(),
-        csr=(compressed_offsets, columns[keep], values[keep]),
-        comm=matrix.comm,
-    )
     # Assemble straight into the compressed matrix: its local-to-global maps are the full one's,
     # and element entries outside its pattern (the zeros) are dropped on insertion.
-    compressed.setLGMap(*matrix.getLGMap())
-    compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    compressed = compressed_matrix(matrix)
     snes.setJacobian(assemble_jacobian, compressed, compressed, kargs=context)
     # The full-pattern matrix was only needed to find the pattern: free it (10.9 M entries on
     # the 38 k-unknown 3D mesh); the problem owns (and destroys) the compressed one instead.

@@ -208,7 +208,8 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
 
     The DFN: c_e and phi_e on every vertex through the stack, phi_s on the vertices of each
     electrode and its foil, c_s on each electrode vertex times its radial points (a half cell
-    has no negative electrode); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
+    has no negative electrode; on PETSc TS it has the metal's dissolved lithium on the
+    electrolyte's vertices); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
     tabs are left out (a few per cent: see tests/test_resources.py). The PNP on an interval:
     one potential and one log-concentration per species on each vertex (exact).
     """
@@ -226,7 +227,10 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     half = settings["cell"]["configuration"] == "half"
     negative = 0 if half else mesh["negative_cells"]
     separator, positive = mesh["separator_cells"], mesh["positive_cells"]
-    through = 2 * (negative + separator + positive + 1)
+    electrolyte_fields = 2
+    if half and (settings.get("time_stepping") or {}).get("integrator", "ts") == "ts":
+        electrolyte_fields = 3  # on PETSc TS the dissolved lithium is an unknown too
+    through = electrolyte_fields * (negative + separator + positive + 1)
     foil_cells = geometry.get("foil_cells", 1) if dimension > 1 else 0
     sides = [("positive", positive, mesh["positive_radial_points"])]
     if not half:

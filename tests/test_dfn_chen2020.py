@@ -199,11 +199,13 @@ def test_rows_between_steps_are_interpolated_without_limiting_the_steps():
     model = DFN(chen2020(), RESOLUTION, MPI.COMM_WORLD, max_step_s=60.0, row_interval_s=10.0)
     solution = model.discharge(5.0)
     times = np.asarray(solution.time_s)
-    steps = model.integrator.statistics.accepted_steps
-    # Measured: 110 steps and 466 rows (383 steps with max_step_s = 10 for the same spacing).
+    steps = solution.accepted_steps
+    # Measured (PETSc TS, BDF4, rtol 1e-4): 135 steps and 491 rows (the former BDF2 loop:
+    # 110 steps and 466 rows; 383 steps with max_step_s = 10 for the same spacing).
     assert np.max(np.diff(times)) <= 10.0 + 1e-9 and steps < 150 and len(times) > 3 * steps
     rms, _ = voltage_errors(solution, reference)
-    # Measured 0.055 mV RMS (0.052 at the steps alone): interpolation adds little.
+    # Measured 0.088 mV RMS, as at the steps alone (TS's interpolation adds nothing visible);
+    # this is our mesh's spatial error: the run converged in time is 0.090 mV from PyBaMM.
     assert rms <= 0.1e-3
     # What a plot shows, rows joined by straight lines, at PyBaMM's times past the first 10 s:
     # measured within 0.46 mV (the knee); 0.6 mV bounds it.

@@ -81,15 +81,28 @@ def test_half_cell_cross_section_reproduces_1d_voltage():
     assert _max_voltage_difference(solution, one_d) < 1e-9
 
 
-def test_foils_with_face_terminals_add_only_their_through_plane_resistance(one_d):
+def test_foils_with_face_terminals_add_only_their_through_plane_resistance():
     """Foils resolved as conducting layers, terminals on their outer faces (2D)."""
     geometry = CellGeometry(0.065, 2, negative_foil=COPPER, positive_foil=ALUMINIUM)
-    solution = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, geometry=geometry).discharge(5.0)
+    # With foils the TS integration restarts whenever phi_s is re-centred (round-off of the foil
+    # rows), so the two runs do not take the same steps: both are integrated tightly (rtol
+    # 1e-7) and compared at the same interpolated rows, every 10 s.
+    settings = {"relative_tolerance": 1e-7, "row_interval_s": 10.0}
+    solution = DFN(
+        chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, geometry=geometry, **settings
+    ).discharge(5.0)
+    plain = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD, **settings).discharge(5.0)
+    ours = dict(zip(np.round(solution.time_s, 9), solution.voltage_V, strict=True))
+    theirs = dict(zip(np.round(plain.time_s, 9), plain.voltage_V, strict=True))
+    common = [t for t in set(ours) & set(theirs) if abs(t / 10.0 - round(t / 10.0)) < 1e-9]
+    assert len(common) > 300
+    difference = max(abs(ours[t] - theirs[t]) for t in common)
     # The foils add i (t_n / sigma_n + t_p / sigma_p) = 48.7 A/m2 x 6.4e-13 m2/S = 3e-11 V in
-    # series. Newton stops at the round-off level of the stiff foil rows (absolute tolerance
-    # ~5e-7 of the scaled residual instead of 1e-11): measured 2.7e-8 V from the 1D voltage;
-    # 1e-6 V leaves room for that and is still 100 times inside the issue's 0.1 mV.
-    assert _max_voltage_difference(solution, one_d) < 1e-6
+    # series. What remains is the two integrations' difference: measured 9.6e-7 V (with the
+    # former BDF2 loop, which shifted its history instead of restarting and took the same steps
+    # in both: 2.7e-8 V, Newton's round-off floor of the stiff foil rows). 2e-6 V bounds it,
+    # 50 times inside the issue's 0.1 mV.
+    assert difference < 2e-6
 
 
 def _tabbed_cross_section(comm, height_cells=8):
@@ -171,11 +184,24 @@ def test_tabbed_cross_section_conserves_lithium_and_shows_in_plane_gradients():
 def test_tabbed_cross_section_on_two_ranks_matches_serial():
     if MPI.COMM_WORLD.size == 1:
         pytest.skip("compares a distributed run with a serial one: run under mpiexec -n 2")
-    distributed = _tabbed_cross_section(MPI.COMM_WORLD).discharge(10.0, duration_s=600.0)
-    serial = _tabbed_cross_section(MPI.COMM_SELF).discharge(10.0, duration_s=600.0)
-    assert len(distributed.time_s) == len(serial.time_s)
-    # Same steps and the same voltage to the Newton tolerance: 1e-8 V (the issue's bound).
-    assert np.max(np.abs(np.subtract(distributed.voltage_V, serial.voltage_V))) < 1e-8
+
+    def rows_every_10_s(comm) -> dict[float, float]:
+        model = _tabbed_cross_section(comm)
+        model.row_interval_s = 10.0
+        solution = model.discharge(10.0, duration_s=600.0)
+        return {
+            round(t, 9): v
+            for t, v in zip(solution.time_s, solution.voltage_V, strict=True)
+            if abs(t / 10.0 - round(t / 10.0)) < 1e-9
+        }
+
+    distributed, serial = rows_every_10_s(MPI.COMM_WORLD), rows_every_10_s(MPI.COMM_SELF)
+    # With foils the TS integration restarts at each re-centring of phi_s, and the step times
+    # of 1 and 2 ranks drift apart at the round-off of the stiff foil rows (1e-7 relative; the
+    # voltage at the steps then differs by 3e-8 V on the knee): compare at the same times, the
+    # rows every 10 s (TS's interpolation), to the issue's bound 1e-8 V.
+    assert sorted(distributed) == sorted(serial) and len(serial) == 61
+    assert max(abs(distributed[t] - serial[t]) for t in serial) < 1e-8
 
 
 def test_collector_loss_matches_pybamm_potential_pair_model():

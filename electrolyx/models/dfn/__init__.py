@@ -3,10 +3,13 @@
 Layers, each a module:
 
 * :mod:`.geometry`: the cell's layers, foils and tabs, and the mesh with its named parts;
+* :mod:`.electrode`: one electrode's submeshes, radial grid, spaces and reactions;
 * :mod:`.problem`: the named unknowns and one residual block per law (the reactions of each
   electrode from :mod:`electrolyx.forms.reactions`);
-* :mod:`electrolyx.integrator`: the shared adaptive BDF time integrator;
+* :mod:`electrolyx.ts_integrator`: the time integrator (PETSc TS, model-agnostic);
 * :mod:`.outputs`: voltage, integrals, profiles and maps from the same UFL expressions;
+* :mod:`.stepping`: one protocol step on TS (consistent potentials, events, rows);
+  :mod:`.bdf_stepping` the same on our BDF2 loop (``integrator="bdf2"``);
 * :mod:`.cell`: :class:`DFN`, the cell under current, power and voltage control;
 * :mod:`.case`: the case-file model (``[case] model = "dfn"``).
 """

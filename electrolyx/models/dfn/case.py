@@ -218,6 +218,10 @@ class DFNCase(Model):
             relative_tolerance=stepping["relative_tolerance"],
             absolute_tolerance=stepping["absolute_tolerance"],
             max_step_s=stepping["max_step"],
+            order=stepping["order"],
+            first_step_s=stepping["first_step"],
+            max_step_growth=stepping["max_step_growth"],
+            integrator=stepping["integrator"],
             counter_electrode=self._counter_electrode(self.settings),
             geometry=self._geometry(self.settings),
             kinetics=self._kinetics(),
@@ -231,7 +235,7 @@ class DFNCase(Model):
         return self.model.mesh
 
     def unknowns(self) -> int:
-        """Global number of unknowns of all fields (six; four in a half cell)."""
+        """Global number of unknowns of all fields (six; a half cell: five on TS, four on BDF2)."""
         return sum(
             V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.model.spaces
         )
@@ -396,7 +400,7 @@ class DFNCase(Model):
             f"{solution.discharge_capacity_Ah[-1]:.6g} A h"
         )
         return {
-            "time_steps": len(solution.time_s) - 1,
+            "time_steps": solution.accepted_steps,
             "rejected_steps": solution.rejected_steps,
             "newton_iterations": solution.newton_iterations,
             "termination_of_last_step": solution.termination,

@@ -1,14 +1,15 @@
 """The Doyle-Fuller-Newman cell driven by a protocol: current, power and voltage control.
 
 :class:`DFN` ties the layers together: the geometry (:mod:`.geometry`), the problem's unknowns
-and forms (:mod:`.problem`), the shared time integrator (:mod:`electrolyx.integrator`) and the
-outputs (:mod:`.outputs`). It switches the control at protocol-step boundaries, finds potentials
-consistent with a new control (the algebraic unknowns), and records one row per accepted step.
+and forms (:mod:`.problem`), the time integrator (PETSc TS through
+:class:`electrolyx.ts_integrator.TSIntegrator`) and the outputs (:mod:`.outputs`). It switches
+the control at protocol-step boundaries, finds potentials consistent with a new control (the
+algebraic unknowns), runs one TS integration per protocol step, and records a row per accepted
+step plus rows interpolated by TS at the multiples of the row interval.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,14 +18,11 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx import fem
 
-from electrolyx.constants import FARADAY
 from electrolyx.experiment import Step
 from electrolyx.forms.kinetics import Kinetics
-from electrolyx.integrator import AdaptiveBDF, StepFailure
-from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.parameters.base import CellParameters
-from electrolyx.time_stepping import BDFStepController
 
+from .bdf_stepping import BDFProtocolStepping
 from .geometry import (
     LITHIUM,
     NEGATIVE,
@@ -35,6 +33,7 @@ from .geometry import (
 )
 from .outputs import DFNOutputs
 from .problem import DFNProblem
+from .stepping import ProtocolStepping
 
 __all__ = ["DFN", "DFNSolution"]
 
@@ -44,7 +43,8 @@ class DFNSolution:
     """Time series of a DFN run (SI units, current > 0 on discharge).
 
     Attributes:
-        time_s: Times of the accepted steps, from 0.
+        time_s: Times of the rows, from 0: the accepted steps and the multiples of the row
+            interval.
         voltage_V: Terminal voltage phi_s(L) - phi_s(0).
         current_A: Applied current.
         discharge_capacity_Ah: Integral of the current over time.
@@ -58,6 +58,7 @@ class DFNSolution:
         termination: Why the last step ended ("event": its voltage or current limit, or
             "time").
         newton_iterations: Newton iterations of all solves, rejected included.
+        accepted_steps: Time steps accepted.
         rejected_steps: Steps rejected by error control or Newton failure.
         wall_time_s: Wall-clock time of the time loop(s).
         step_index: Index of the experiment step of each row.
@@ -74,6 +75,7 @@ class DFNSolution:
     lithium_dissolved_mol: list[float] = field(default_factory=list)
     termination: str = ""
     newton_iterations: int = 0
+    accepted_steps: int = 0
     rejected_steps: int = 0
     wall_time_s: float = 0.0
     step_index: list[int] = field(default_factory=list)
@@ -90,13 +92,17 @@ class DFNSolution:
         }
 
 
-class DFN:
+class DFN(ProtocolStepping, BDFProtocolStepping):
     """Doyle-Fuller-Newman cell: build once, then run current steps from the initial state.
 
     Example::
 
         model = DFN(chen2020())
         solution = model.discharge(current_A=5.0, cutoff_voltage_V=2.5)
+
+    Time integration: PETSc TS, BDF of a fixed ``order`` with adaptive steps on the local
+    error of the scaled concentrations (max norm), one integration per protocol step from
+    consistent potentials (bench/README.md, "Time integration").
 
     Args:
         parameters: Parameter set (e.g. :func:`electrolyx.parameters.chen2020`).
@@ -108,7 +114,7 @@ class DFN:
             (interpolated on the cell mesh; :mod:`electrolyx.temperature`).
         relative_tolerance: Local error tolerance of the time stepper, relative.
         absolute_tolerance: Same, absolute on the scaled concentrations.
-        max_step_s: Largest time step.
+        max_step_s: Largest time step (None: no limit).
         counter_electrode: A lithium-metal counter electrode: the half cell separator |
             positive electrode (the set's negative electrode and ``negative_*`` resolution
             are not used).
@@ -116,8 +122,16 @@ class DFN:
         kinetics: "negative"/"positive" -> kinetic law of the electrode's intercalation
             (default: Butler-Volmer with the set's transfer coefficients).
         row_interval_s: Rows of the time series at most this far apart: besides every time
-            step, rows at the multiples of the interval, at states interpolated between the
-            steps (which it does not limit). None: a row per time step only.
+            step, rows at the multiples of the interval, at states interpolated by TS between
+            the steps (which it does not limit). None: a row per time step only.
+        order: BDF order (1-6).
+        first_step_s: First time step of every protocol step.
+        max_step_growth: Largest ratio of two successive steps (None: 1.5 for order >= 4,
+            which keeps variable-step BDF4 conservative, else 10).
+        integrator: "ts" (PETSc TS, the default) or "bdf2" (our own BDF1/BDF2 loop,
+            :mod:`.bdf_stepping`: order, first step and step growth do not apply; no step limit
+            means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
+            on "bdf2" so far.
     """
 
     def __init__(
@@ -127,13 +141,17 @@ class DFN:
         comm: MPI.Comm = MPI.COMM_WORLD,
         double_layer: bool = False,
         temperature_K: float | fem.Constant | fem.Function | Callable | None = None,
-        relative_tolerance: float = 1e-3,
+        relative_tolerance: float = 1e-4,
         absolute_tolerance: float = 1e-6,
-        max_step_s: float = 60.0,
+        max_step_s: float | None = None,
         counter_electrode: LithiumCounterElectrode | None = None,
         geometry: CellGeometry | None = None,
         kinetics: dict[str, Kinetics] | None = None,
         row_interval_s: float | None = None,
+        order: int = 4,
+        first_step_s: float = 1e-3,
+        max_step_growth: float | None = None,
+        integrator: str = "ts",
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -152,27 +170,38 @@ class DFN:
             parameters.ambient_temperature_K if temperature_K is None else temperature_K,
             counter_electrode,
             kinetics,
+            integrator,
         )
-        self.problem.build_solvers()
+        self.integrator_kind = integrator
+        if integrator == "ts":
+            self.problem.build_solvers(
+                order=order,
+                relative_tolerance=relative_tolerance,
+                absolute_tolerance=absolute_tolerance,
+                max_step_growth=max_step_growth,
+            )
+            self.integrator = self.problem.integrator
+            self.integrator.update = self._apply_control_at
+        else:
+            self.problem.build_solvers()
+            self.integrator = self._bdf_build(
+                relative_tolerance,
+                absolute_tolerance,
+                60.0 if max_step_s is None else max_step_s,
+                row_interval_s,
+            )
         self.outputs = DFNOutputs(self.problem)
-        self.integrator = AdaptiveBDF(
-            self.problem,
-            BDFStepController(relative_tolerance, absolute_tolerance, max_step_s=max_step_s),
-        )
-        self.integrator.before_step = self._prepare_step
-        self.integrator.on_accept = self._accept
-        self.integrator.on_step_output = lambda dt: self._record(self._current_before)
-        self.integrator.on_interpolated = self._record_interpolated
-        self.integrator.interpolation_interval = row_interval_s
+        self.max_step_s = max_step_s
+        self.first_step_s = first_step_s
         self.row_interval_s = row_interval_s
+        # Re-centring of phi_s inside a protocol step only where a foil's round-off needs it.
+        self._recentre_in_steps = any(e.foil is not None for e in self.problem.electrodes)
         #: Called with "row" after every recorded time and "output" at profile times.
         self.observer: Callable[[str], None] | None = None
         self.reset()
         if geometry is not None:
             # (At the initial state: the pattern is found where every coefficient is defined.)
-            factor_without_structural_zeros(
-                self.problem.current_problem, self.problem.unknowns.functions
-            )
+            self.problem.drop_structural_zeros()
 
     # ----------------------------------------------------------- the cell's parts
     @property
@@ -233,10 +262,14 @@ class DFN:
     def lithium_dissolved_mol(self) -> float:
         """Lithium that left the metal counter electrode for the electrolyte (full cell: 0) [mol].
 
-        Integrated from the metal's current A j_Li / F with the time steps' own BDF formula, so
-        that electrolyte + particles - dissolved lithium is conserved exactly under every control.
+        On TS the integral of the ``lithium_dissolved`` unknown, integrated by the same time
+        steps as the electrolyte and the particles; on the BDF2 loop integrated from A j_Li / F
+        with the steps' own BDF formula: either way electrolyte + particles - dissolved lithium
+        is conserved exactly under every control.
         """
-        return self._dissolved[-1]
+        if self.integrator_kind == "bdf2":
+            return self._dissolved[-1]
+        return self.outputs.lithium_dissolved_mol()
 
     def lithium_mol(self) -> float:
         """Lithium in the electrolyte and all particles [mol]."""
@@ -286,25 +319,30 @@ class DFN:
         positive = problem.electrode["positive"].potential
         problem.potential_offset.value = values[positive]
         values[positive] = 0.0
+        if "lithium_dissolved" in unknowns:
+            values["lithium_dissolved"] = 0.0
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0
         self.discharge_capacity_Ah = 0.0
-        self.integrator.restart(0.0)
-        self.integrator.statistics.newton_iterations = 0
-        self.integrator.statistics.rejected_steps = 0
-        # Lithium dissolved from the metal (half cell) at the times of the history [mol].
-        self._dissolved = [0.0]
+        if self.integrator_kind == "ts":
+            for rate in problem.time_derivative.functions:
+                rate.x.array[:] = 0.0
+            for key in self.integrator.totals:
+                self.integrator.totals[key] = 0
+        else:
+            self._bdf_reset()
         self.solution = DFNSolution()
         self._consistent = False
         self._step_index = 0
         self._set_control("current", 0.0)
 
     def _recentre(self) -> None:
-        """Move the positive phi_s unknowns (and their history) to mean 0 on the terminal.
+        """Move the positive phi_s unknowns to mean 0 on the terminal (between integrations).
 
-        Done when the mean leaves +-0.05 V_T; physical values, the BDF rates (their
-        coefficients sum to 0) and the predictor are unchanged.
+        Done when the mean leaves +-0.05 V_T; physical values are unchanged (the offset takes
+        the shift). A shift changes the state TS integrates, so it is done only between two
+        :meth:`TSIntegrator.integrate` calls (the BDF2 loop shifts its history, every step).
         """
         problem = self.problem
         shift = self.outputs.terminal_potential()
@@ -312,7 +350,8 @@ class DFN:
             return
         name = problem.electrode["positive"].potential
         problem.unknowns[name].function.x.array[:] -= shift
-        self.integrator.shift_history(problem.unknowns.position(name), shift)
+        if self.integrator_kind == "bdf2":
+            self.integrator.shift_history(problem.unknowns.position(name), shift)
         problem.potential_offset.value += shift
         problem.terminal_voltage.value -= shift
 
@@ -328,8 +367,10 @@ class DFN:
         s.lithium_mol.append(self.lithium_mol())
         s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
         s.step_index.append(self._step_index)
-        s.newton_iterations = self.integrator.statistics.newton_iterations
-        s.rejected_steps = self.integrator.statistics.rejected_steps
+        totals = self.integrator.totals if self.integrator_kind == "ts" else self._bdf_totals()
+        s.newton_iterations = totals["newton_iterations"]
+        s.accepted_steps = totals["steps"]
+        s.rejected_steps = totals["rejected_steps"]
         if self.observer is not None:
             self.observer("row")
 
@@ -344,7 +385,7 @@ class DFN:
         """Current [A], power [W] (both positive on discharge) or voltage [V] control."""
         problem = self.problem
         area = self.parameters.electrode_area_m2
-        # A current given as a function of time is evaluated at the end of every step.
+        # A current given as a function of time is evaluated at every time TS asks for.
         self._control_function = value if callable(value) else None
         if self._control_function is not None:
             value = self._control_function(self.time_s)
@@ -356,13 +397,6 @@ class DFN:
             )
         problem.use_voltage_control(mode == "voltage")
         self._mode, self._control_value = mode, value
-
-    def _prepare_step(self, end_time: float) -> None:
-        """A current that follows a function of time takes its value at the step's end."""
-        if self._control_function is not None:
-            self._control_value = self._control_function(end_time)
-            area = self.parameters.electrode_area_m2
-            self.problem.applied_current_density.value = self._control_value / area
 
     def current_A(self) -> float:
         """Cell current, positive on discharge [A].
@@ -389,44 +423,6 @@ class DFN:
             offset = float(problem.potential_offset.value)
             problem.terminal_voltage.value = value / problem.thermal_voltage_ref - offset
         self._control_value = value
-
-    def _make_consistent(self, start_value: float) -> None:
-        """Potentials consistent with the (new) control; concentrations unchanged.
-
-        Solves one step of 1e-9 s from the current state, then restores the concentrations, so
-        that only the algebraic unknowns (and, with a double layer, nothing measurable) move.
-        If Newton fails on a large jump of the control (a high current from rest), the control
-        is ramped from ``start_value`` (its value in the previous state) to the target in 4, 16
-        or 64 equal parts, each solve starting from the last. The result replaces the history:
-        the next step starts at first order.
-        """
-        unknowns = self.problem.unknowns
-        integrator = self.integrator
-        before = unknowns.state()
-        integrator.restart(self.time_s)
-        self._dissolved = self._dissolved[-1:]
-        target = self._control_value
-        solved = integrator.try_step(1e-9, 1, before)
-        parts = 4
-        while not solved and parts <= 64:
-            guess = before
-            for k in range(1, parts + 1):
-                self._set_control_value(start_value + (target - start_value) * k / parts)
-                solved = integrator.try_step(1e-9, 1, guess)
-                if not solved:
-                    break
-                guess = unknowns.state()
-            parts *= 4
-        if not solved:
-            raise StepFailure(f"no consistent potentials at t = {self.time_s:.6g} s")
-        state = unknowns.state()
-        for name in self.problem.conserved:
-            position = unknowns.position(name)
-            state[position] = before[position]
-        unknowns.set_state(state)
-        integrator.restart(self.time_s)
-        self._dissolved = self._dissolved[-1:]
-        self._recentre()
 
     # ------------------------------------------------------------- driving
     def discharge(
@@ -532,103 +528,3 @@ class DFN:
         outputs = [start + t for t in output_times_s]
         landings = [start + t for t in times[1:-1]]
         return self._run_step("current", current, times[-1], None, None, outputs, event, landings)
-
-    def _run_step(
-        self,
-        mode,
-        value,
-        duration_s,
-        until_voltage_V,
-        until_current_A,
-        outputs,
-        event=None,
-        landings=(),
-    ):
-        start = time.perf_counter()
-        # Where a ramp toward the new control would start: the present current, power or voltage.
-        voltage = self.voltage()
-        current = self.current_A() if self._consistent else 0.0
-        start_value = {"current": current, "power": current * voltage, "voltage": voltage}[mode]
-        self._set_control(mode, value)
-        first = not self._consistent
-        self._make_consistent(start_value)
-        if first:
-            self._record(self.current_A())
-            self._consistent = True
-            self._output()
-        if event is None and until_voltage_V is not None:
-            # Positive while the step may go on: above the cut-off on discharge, below on charge.
-            direction = 1.0 if value >= 0 else -1.0
-
-            def event():
-                return direction * (self.voltage() - until_voltage_V)
-
-        elif event is None and until_current_A is not None:
-
-            def event():
-                return abs(self.current_A()) - until_current_A
-
-        self._current_before = self.current_A()
-        self.solution.termination = self.integrator.run(
-            self.time_s + duration_s, event, outputs, landings, on_output=self._output
-        )
-        self.solution.wall_time_s += time.perf_counter() - start
-        return self.solution
-
-    def _accept(self, dt: float) -> None:
-        """After an accepted step: capacity, dissolved lithium, recentring (the row follows)."""
-        self._step_start = (
-            self.time_s,
-            self.discharge_capacity_Ah,
-            self._dissolved[-1],
-            self._current_before,
-        )
-        self.time_s = self.integrator.time
-        current = self.current_A()
-        # Trapezoidal rule: exact for constant current, second order otherwise.
-        self.discharge_capacity_Ah += 0.5 * (self._current_before + current) * dt / 3600.0
-        self._current_before = current
-        if self.half_cell:
-            # The metal's lithium with the BDF formula of the accepted solve:
-            # a0 M_n + a1 M_n-1 + a2 M_n-2 = dt A j_Li / F, as the electrolyte's balance.
-            a0, a1, a2 = self.problem.time_derivative.values()
-            rate = self.reaction_current_A()[LITHIUM] / FARADAY
-            before = self._dissolved[-1]
-            older = self._dissolved[-2] if a2 != 0.0 else 0.0
-            dissolved = (dt * rate - a1 * before - a2 * older) / a0
-            self._dissolved = [*self._dissolved[-2:], dissolved]
-        else:
-            self._dissolved = [0.0]
-        self._recentre()
-
-    def _record_interpolated(self, time_s: float) -> None:
-        """A row at ``time_s`` inside the last step, the unknowns interpolated there.
-
-        The capacity follows the trapezoidal rule from the step's start (exact for a constant
-        current), the metal's lithium (half cell) linearly across the step.
-        """
-        start, capacity, dissolved, current_before = self._step_start
-        end = self.time_s
-        if self._mode == "current" and self._control_function is not None:
-            current = self._control_function(time_s)
-        else:
-            current = self.current_A()
-        row_time, row_capacity, row_dissolved = (
-            self.time_s,
-            self.discharge_capacity_Ah,
-            self._dissolved,
-        )
-        self.time_s = time_s
-        self.discharge_capacity_Ah = (
-            capacity + 0.5 * (current_before + current) * (time_s - start) / 3600.0
-        )
-        fraction = (time_s - start) / (end - start)
-        self._dissolved = [dissolved + fraction * (row_dissolved[-1] - dissolved)]
-        try:
-            self._record(current)
-        finally:
-            self.time_s, self.discharge_capacity_Ah, self._dissolved = (
-                row_time,
-                row_capacity,
-                row_dissolved,
-            )

@@ -59,6 +59,8 @@ class DFNOutputs:
         maps = problem.entity_maps
         compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
         self._lithium = [compile_(f) for f in problem.lithium_forms]
+        dissolved = problem.dissolved_form
+        self._dissolved = None if dissolved is None else compile_(dissolved)
         self._reaction = {
             name: compile_(source * measure)
             for name, (source, measure) in problem.reaction_current.items()
@@ -103,6 +105,12 @@ class DFNOutputs:
         """Lithium in the electrolyte and all particles [mol]."""
         per_area = sum(self.problem.integral(f) for f in self._lithium)
         return per_area * self.problem.layout.area_scale
+
+    def lithium_dissolved_mol(self) -> float:
+        """Half cell: lithium dissolved from the metal since t = 0 (full cell: 0) [mol]."""
+        if self._dissolved is None:
+            return 0.0
+        return self.problem.integral(self._dissolved) * self.problem.layout.area_scale
 
     def reaction_current_A(self) -> dict[str, float]:
         """Integral of a_s j over each electrode (j_Li over the metal), whole cell [A]."""

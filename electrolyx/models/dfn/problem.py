@@ -19,6 +19,14 @@ current i_s.n = I / A (or P / (A V)) at the positive terminal, or phi_s = V ther
 control; insulated electrolyte; a half cell's lithium counter electrode exchanges j_Li with the
 electrolyte at x = 0 (its potential is the reference).
 
+On PETSc TS a half cell has one more unknown, the lithium dissolved from the metal (a
+differential field on the electrolyte's nodes, nonzero only next to the metal's face):
+
+    d/dt int M dx = int_metal j_Li / F ds                              (lithium_dissolved)
+
+integrated by the same time steps as the electrolyte and particles, so that the inventory
+electrolyte + particles - dissolved is conserved to round-off under every control.
+
 Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage
 at the reference temperature) and every residual divided by its natural size (charge by the 1C
 current through one column of cells, lithium by the same over F), so that Newton's tolerances
@@ -27,7 +35,7 @@ mean the same for every cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -54,15 +62,12 @@ from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
     particle_surface_concentration,
-    radial_grid,
 )
 from electrolyx.forms.reactions import (
     DoubleLayer,
-    Intercalation,
     Interface,
     InterfacialBalance,
     LithiumMetal,
-    Reaction,
     interfacial_balance,
 )
 from electrolyx.forms.solid_conduction import (
@@ -71,10 +76,12 @@ from electrolyx.forms.solid_conduction import (
 )
 from electrolyx.integrator import BDFTimeDerivative
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
-from electrolyx.parameters.base import CellParameters, ElectrodeParameters
+from electrolyx.parameters.base import CellParameters
 from electrolyx.temperature import temperature_coefficient
+from electrolyx.ts_integrator import TSIntegrator, TSTimeDerivative
 from electrolyx.unknowns import Unknowns
 
+from .electrode import ElectrodeDomain, default_reactions
 from .geometry import (
     LITHIUM,
     NEGATIVE,
@@ -83,79 +90,9 @@ from .geometry import (
     CellLayout,
     DFNResolution,
     LithiumCounterElectrode,
-    Submesh,
 )
 
 __all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
-
-
-def default_reactions(
-    params: ElectrodeParameters, kinetics: Kinetics | None, double_layer: bool
-) -> list[Reaction]:
-    """The reactions of an electrode: intercalation, and the double layer if asked for.
-
-    Intercalation follows ``kinetics`` (default: Butler-Volmer with the set's transfer
-    coefficients); the double-layer current is added when asked for and the set has a
-    capacitance.
-    """
-    if kinetics is None:
-        kinetics = Kinetics(
-            "butler-volmer",
-            params.anodic_transfer_coefficient,
-            params.cathodic_transfer_coefficient,
-        )
-    reactions: list[Reaction] = [Intercalation(params, kinetics)]
-    if double_layer and params.double_layer_capacity_F_m2 > 0:
-        reactions.append(DoubleLayer(params.double_layer_capacity_F_m2))
-    return reactions
-
-
-class ElectrodeDomain:
-    """One electrode: its submeshes, radial grid, spaces and reactions.
-
-    phi_s lives on the electrode and its current-collector foil (if resolved), c_s on the
-    electrode only.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        params: ElectrodeParameters,
-        layout: CellLayout,
-        radial_points: int,
-        radial_refinement: float,
-        reactions: Sequence[Reaction],
-    ):
-        self.name = name
-        self.side = name.split("_")[0]
-        self.params = params
-        self.tag = layout.tag(name)
-        self.foil = layout.foils.get(name)
-        conductor = [name] if self.foil is None else [name, self.foil[0]]
-        self.conductor = Submesh(layout.mesh_data, conductor)
-        self.particles = self.conductor if self.foil is None else Submesh(layout.mesh_data, [name])
-        self.grid = radial_grid(radial_points, radial_refinement)
-        self.potential_space = fem.functionspace(self.conductor.mesh, ("Lagrange", 1))
-        self.concentration_space = fem.functionspace(
-            self.particles.mesh, ("Lagrange", 1, (self.grid.size,))
-        )
-        self.reactions = list(reactions)
-
-    @property
-    def potential(self) -> str:
-        """Name of the electrode's solid-potential unknown."""
-        return f"solid_potential_{self.side}"
-
-    @property
-    def concentration(self) -> str:
-        """Name of the electrode's particle-concentration unknown."""
-        return f"particle_concentration_{self.side}"
-
-    @property
-    def entity_maps(self) -> list:
-        """Entity maps of its submeshes."""
-        maps = [self.conductor.entity_map]
-        return maps if self.particles is self.conductor else [*maps, self.particles.entity_map]
 
 
 class DFNProblem:
@@ -172,6 +109,8 @@ class DFNProblem:
         counter_electrode: The lithium counter electrode of a half cell, or None.
         kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
             reaction (default: Butler-Volmer with the set's transfer coefficients).
+        integrator: "ts" (PETSc TS: the forms use rate functions u_dot) or "bdf2" (our
+            :class:`electrolyx.integrator.AdaptiveBDF`: the forms use its BDF formula).
     """
 
     def __init__(
@@ -183,7 +122,11 @@ class DFNProblem:
         temperature_K: float | fem.Constant | fem.Function | Callable,
         counter_electrode: LithiumCounterElectrode | None,
         kinetics: dict[str, Kinetics] | None = None,
+        integrator: str = "ts",
     ):
+        if integrator not in ("ts", "bdf2"):
+            raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")
+        self.integrator_kind = integrator
         self.layout = layout
         self.parameters = parameters
         self.counter_electrode = counter_electrode
@@ -239,7 +182,24 @@ class DFNProblem:
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
-        self.time_derivative = BDFTimeDerivative(mesh, unknowns)
+        if counter_electrode is not None and integrator == "ts":
+            # Lithium dissolved from the metal per volume of the nodes next to it [mol/m3],
+            # scaled by one hour at 1C over the half separator cell beside the metal, so that
+            # the unknown stays O(1) (else it dominates Newton's norm of x and its step test).
+            one_hour_1c = p.one_c_current_A() / p.electrode_area_m2 * 3600.0 / FARADAY
+            half_cell_m = 0.5 * p.separator.thickness_m / resolution.separator_cells
+            unknowns.add(
+                "lithium_dissolved",
+                electrolyte_space.clone(),
+                one_hour_1c / half_cell_m,
+                differential=True,
+            )
+            self.conserved.append("lithium_dissolved")
+        #: Unknowns integrated but left out of the local-error control (exact bookkeeping).
+        self.unchecked = ["lithium_dissolved"]
+        self.time_derivative = (
+            TSTimeDerivative(unknowns) if integrator == "ts" else BDFTimeDerivative(mesh, unknowns)
+        )
         #: Temperature of every law [K]: a ``fem.Constant`` or a temperature ``fem.Function``.
         self.temperature = temperature_coefficient(mesh, temperature_K)
         self.applied_current_density = fem.Constant(mesh, 0.0)
@@ -321,6 +281,7 @@ class DFNProblem:
         rate = self.time_derivative.rate
         dx, dxv, ds = self.dx, self.dx_vertex, self.ds
         self.porosity, efficiency = self._transport_efficiency()
+        self.dissolved_form = None
         tests = {
             name: ufl.TestFunction(space)
             for name, space in zip(self.unknowns.names, self.unknowns.spaces, strict=True)
@@ -437,6 +398,14 @@ class DFNProblem:
             self.reaction_current[LITHIUM] = (balance.current_density, counter)
             charge_sources.append((balance.current_density, counter))
             molar_sources.append((balance.electrolyte_lithium_source, counter))
+        if "lithium_dissolved" in self.unknowns:
+            test = tests["lithium_dissolved"]
+            electrode_blocks["lithium_dissolved"] = (1.0 / molar_scale) * (
+                rate("lithium_dissolved") * test * self.dx_vertex_electrolyte
+                - balance.electrolyte_lithium_source * test * counter
+            )
+            #: Lithium dissolved from the metal [mol per m2 of modelled area].
+            self.dissolved_form = self.value("lithium_dissolved") * self.dx_vertex_electrolyte
 
         blocks = {
             "electrolyte_concentration": (1.0 / molar_scale)
@@ -484,8 +453,13 @@ class DFNProblem:
             electrode.potential_space, 0, sub_vertices.astype(np.int32)
         )
 
-    def build_solvers(self) -> None:
-        """The current-controlled Newton problem (the voltage-controlled one on demand)."""
+    def build_solvers(self, **settings) -> None:
+        """The time integrator's solvers under current control.
+
+        Args:
+            settings: With PETSc TS, keyword arguments of
+                :class:`electrolyx.ts_integrator.TSIntegrator` (order, tolerances, step growth).
+        """
         layout = self.layout
         if self.counter_electrode is not None:
             # The lithium metal's potential is the reference: no Dirichlet condition.
@@ -498,21 +472,58 @@ class DFNProblem:
         positive = self.electrode["positive"]
         dofs = self.terminal_dofs(layout.positive_terminal, positive)
         self._terminal_bc = fem.dirichletbc(self.terminal_voltage, dofs, positive.potential_space)
-        self.current_problem = self._nonlinear_problem(self.bcs, "dfn_current")
-        self.voltage_problem: NonlinearProblem | None = None
-        self.active_problem = self.current_problem
+        if self.integrator_kind == "bdf2":
+            self.current_problem = self._nonlinear_problem(self.bcs, "dfn_current")
+            self.voltage_problem: NonlinearProblem | None = None
+            self.active_problem = self.current_problem
+            return
+        unknowns = self.unknowns
+        checked = [i for i in unknowns.differential if unknowns.names[i] not in self.unchecked]
+        self.integrator = TSIntegrator(
+            self.residual_blocks,
+            unknowns.functions,
+            self.time_derivative.functions,
+            bcs=self.bcs,
+            entity_maps=self.entity_maps,
+            differential=checked,
+            snes_options={"snes_max_it": 12, **self._linear_solver_options()},
+            comm=self.comm,
+            name="dfn",
+            convergence_test=self.newton_verdict,
+            **settings,
+        )
+
+    def _linear_solver_options(self) -> dict:
+        """Direct solver: MUMPS when distributed and in 2D/3D, else PETSc's own LU.
+
+        PETSc's LU (reverse Cuthill-McKee ordering) is about twice as fast as MUMPS on these
+        small banded 1D systems; MUMPS has nested-dissection fill reduction.
+        """
+        if self.comm.size > 1 or self.layout.geometry is not None:
+            return {"pc_factor_mat_solver_type": "mumps"}
+        return {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "rcm"}
+
+    def drop_structural_zeros(self) -> None:
+        """Jacobians assembled without the structural zeros of vertex quadrature (2D/3D)."""
+        if self.integrator_kind == "ts":
+            self.integrator.drop_structural_zeros()
+        else:
+            factor_without_structural_zeros(self.current_problem, self.unknowns.functions)
 
     def use_voltage_control(self, voltage_control: bool) -> None:
-        """Switch between the current/power-controlled and the voltage-controlled problem."""
+        """Switch between current/power control and voltage control (a terminal condition)."""
+        bcs = [*self.bcs, self._terminal_bc] if voltage_control else self.bcs
+        if self.integrator_kind == "ts":
+            self.integrator.set_bcs(bcs)
+            return
         if voltage_control and self.voltage_problem is None:
-            self.voltage_problem = self._nonlinear_problem(
-                [*self.bcs, self._terminal_bc], "dfn_voltage"
-            )
+            self.voltage_problem = self._nonlinear_problem(bcs, "dfn_voltage")
             if self.layout.geometry is not None:
                 factor_without_structural_zeros(self.voltage_problem, self.unknowns.functions)
         self.active_problem = self.voltage_problem if voltage_control else self.current_problem
 
     def _nonlinear_problem(self, bcs, name: str) -> NonlinearProblem:
+        """A Newton problem of the BDF2 loop (one per set of Dirichlet conditions)."""
         return NonlinearProblem(
             self.residual_blocks,
             self.unknowns.functions,
@@ -529,33 +540,51 @@ class DFNProblem:
                 "snes_max_it": 12,
                 "ksp_type": "preonly",
                 "pc_type": "lu",
-                # PETSc's own LU (reverse Cuthill-McKee ordering) is about twice as fast as
-                # MUMPS on these small banded 1D systems; MUMPS (nested-dissection fill
-                # reduction) when distributed and in 2D/3D.
-                **(
-                    {"pc_factor_mat_solver_type": "mumps"}
-                    if self.comm.size > 1 or self.layout.geometry is not None
-                    else {
-                        "pc_factor_mat_solver_type": "petsc",
-                        "pc_factor_mat_ordering_type": "rcm",
-                    }
-                ),
+                **self._linear_solver_options(),
             },
         )
 
     def newton_solve(self, dt: float) -> tuple[bool, int]:
-        """Newton from the present unknowns; (converged, iterations).
+        """BDF2 loop: Newton from the present unknowns; (converged, iterations).
 
-        A step-norm stop (stol) at a huge residual is no convergence: the residual must be
-        small, above the round-off floor of the storage terms (which grows like 1/dt).
+        Converged as :meth:`newton_verdict` says (PETSc's test, then the residual checked).
         """
         self.active_problem.solve()
         snes = self.active_problem.solver
         floor = 1e-6 + 1e-13 / dt + 10 * self._residual_floor
         reason, norm = snes.getConvergedReason(), snes.getFunctionNorm()
         converged = reason > 0 and norm < floor
-        # Newton stalled at the round-off level just above snes_atol (j0 ~ (c_max - c_surf)^0.5
-        # loses digits as a particle surface fills, at a half cell's end of discharge): accept.
         stalled = reason == PETSc.SNES.ConvergedReason.DIVERGED_MAX_IT
         stalled = stalled and norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
         return converged or stalled, snes.getIterationNumber()
+
+    def newton_verdict(
+        self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
+    ) -> int:
+        """Newton's convergence test on the scaled residual (a ``SNES.ConvergedReason``).
+
+        Converged below the absolute tolerance (1e-11, or a foil's round-off floor), or after a
+        relative decrease of 1e-12 or a step below 1e-14 of the unknowns, but then only if the
+        residual is small: above the round-off floor of the storage terms, which grows like
+        1/dt (a step-norm stop at a huge residual is no convergence). At most 12 iterations;
+        Newton stalled at the round-off level just above the tolerance (j0 ~ (c_max -
+        c_surf)^0.5 loses digits as a particle surface fills, at a half cell's end of
+        discharge) is accepted.
+        """
+        reason = PETSc.SNES.ConvergedReason
+        floor = 1e-6 + 1e-13 / dt + 10 * self._residual_floor
+        if not np.isfinite(norm):
+            return reason.DIVERGED_FNORM_NAN
+        if norm < self._residual_floor:
+            return reason.CONVERGED_FNORM_ABS
+        if iteration == 0:
+            self._initial_norm = norm
+            return reason.ITERATING
+        if norm < 1e-12 * self._initial_norm:
+            return reason.CONVERGED_FNORM_RELATIVE if norm < floor else reason.DIVERGED_DTOL
+        if step_norm < 1e-14 * x_norm:
+            return reason.CONVERGED_SNORM_RELATIVE if norm < floor else reason.DIVERGED_DTOL
+        if iteration >= 12:
+            stalled = norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
+            return reason.CONVERGED_ITS if stalled else reason.DIVERGED_MAX_IT
+        return reason.ITERATING

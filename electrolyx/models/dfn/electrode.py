@@ -1,0 +1,85 @@
+"""One electrode of a DFN cell: its submeshes, radial grid, spaces and reactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dolfinx import fem
+
+from electrolyx.forms.kinetics import Kinetics
+from electrolyx.forms.particle_diffusion import radial_grid
+from electrolyx.forms.reactions import DoubleLayer, Intercalation, Reaction
+from electrolyx.parameters.base import ElectrodeParameters
+
+from .geometry import CellLayout, Submesh
+
+__all__ = ["ElectrodeDomain", "default_reactions"]
+
+
+def default_reactions(
+    params: ElectrodeParameters, kinetics: Kinetics | None, double_layer: bool
+) -> list[Reaction]:
+    """The reactions of an electrode: intercalation, and the double layer if asked for.
+
+    Intercalation follows ``kinetics`` (default: Butler-Volmer with the set's transfer
+    coefficients); the double-layer current is added when asked for and the set has a
+    capacitance.
+    """
+    if kinetics is None:
+        kinetics = Kinetics(
+            "butler-volmer",
+            params.anodic_transfer_coefficient,
+            params.cathodic_transfer_coefficient,
+        )
+    reactions: list[Reaction] = [Intercalation(params, kinetics)]
+    if double_layer and params.double_layer_capacity_F_m2 > 0:
+        reactions.append(DoubleLayer(params.double_layer_capacity_F_m2))
+    return reactions
+
+
+class ElectrodeDomain:
+    """One electrode: its submeshes, radial grid, spaces and reactions.
+
+    phi_s lives on the electrode and its current-collector foil (if resolved), c_s on the
+    electrode only.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        params: ElectrodeParameters,
+        layout: CellLayout,
+        radial_points: int,
+        radial_refinement: float,
+        reactions: Sequence[Reaction],
+    ):
+        self.name = name
+        self.side = name.split("_")[0]
+        self.params = params
+        self.tag = layout.tag(name)
+        self.foil = layout.foils.get(name)
+        conductor = [name] if self.foil is None else [name, self.foil[0]]
+        self.conductor = Submesh(layout.mesh_data, conductor)
+        self.particles = self.conductor if self.foil is None else Submesh(layout.mesh_data, [name])
+        self.grid = radial_grid(radial_points, radial_refinement)
+        self.potential_space = fem.functionspace(self.conductor.mesh, ("Lagrange", 1))
+        self.concentration_space = fem.functionspace(
+            self.particles.mesh, ("Lagrange", 1, (self.grid.size,))
+        )
+        self.reactions = list(reactions)
+
+    @property
+    def potential(self) -> str:
+        """Name of the electrode's solid-potential unknown."""
+        return f"solid_potential_{self.side}"
+
+    @property
+    def concentration(self) -> str:
+        """Name of the electrode's particle-concentration unknown."""
+        return f"particle_concentration_{self.side}"
+
+    @property
+    def entity_maps(self) -> list:
+        """Entity maps of its submeshes."""
+        maps = [self.conductor.entity_map]
+        return maps if self.particles is self.conductor else [*maps, self.particles.entity_map]

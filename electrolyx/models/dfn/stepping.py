@@ -1,0 +1,222 @@
+"""Time integration of a DFN cell's protocol steps on PETSc TS.
+
+:class:`ProtocolStepping` is the part of :class:`electrolyx.models.dfn.DFN` that runs one
+protocol step: potentials consistent with the new control (the algebraic unknowns, with a ramp
+of the control where Newton fails from rest), then one :meth:`TSIntegrator.integrate` call to
+the step's end or its event (voltage, current or power limit), with rows at every accepted
+step and, by TS's interpolation, at the multiples of the row interval and at profile times.
+The integrator itself (:mod:`electrolyx.ts_integrator`) knows nothing of the DFN.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from electrolyx.integrator import StepFailure
+from electrolyx.ts_integrator import Event, IntegrationFailure
+
+__all__ = ["RECENTRE_LIMIT", "ProtocolStepping"]
+
+#: Largest |positive phi_s unknown| at the terminal (in thermal voltages) within one TS
+#: integration of a cell with a resolved foil: beyond it the integration stops, the unknown is
+#: re-centred and a new integration starts (round-off of the stiff foil rows grows with it).
+RECENTRE_LIMIT = 1.0
+#: First step of such a restarted integration, as a fraction of the last step before it (the
+#: first step after a restart is accepted without an error estimate; with the full last step
+#: the voltage of a foil cell moved by 2.4e-6 V).
+RESTART_STEP_FRACTION = 0.05
+
+
+class ProtocolStepping:
+    """Protocol steps of a DFN cell on TS (a base of :class:`DFN`, which owns the state)."""
+
+    def _needs_recentring(self, t: float) -> bool:
+        """Whether the positive phi_s unknown left +-RECENTRE_LIMIT at the terminal."""
+        return abs(self.outputs.terminal_potential()) > RECENTRE_LIMIT
+
+    def _apply_control_at(self, t: float) -> None:
+        """A current that follows a function of time takes its value at t (TS's update)."""
+        if self._control_function is not None:
+            self._control_value = self._control_function(t)
+            area = self.parameters.electrode_area_m2
+            self.problem.applied_current_density.value = self._control_value / area
+
+    def _consistent_solve(self, reference) -> bool:
+        """Potentials consistent with the control, concentrations held at ``reference``.
+
+        Without a double layer the algebraic rows alone (exact); with one, the potentials
+        move as in an implicit Euler step of 1e-9 s from ``reference`` (the double layer's
+        charge cannot jump). True if Newton converged.
+        """
+        if self.integrator_kind == "bdf2":
+            return self._bdf_consistent_solve(reference)
+        unknowns = self.problem.unknowns
+        held = [unknowns.position(name) for name in self.problem.conserved]
+        try:
+            self.integrator.make_consistent(
+                self.time_s,
+                held=held,
+                rate_step_s=1e-9 if self.double_layer else None,
+                reference=reference,
+            )
+        except IntegrationFailure:
+            return False
+        return True
+
+    def _make_consistent(self, start_value: float) -> None:
+        """Potentials consistent with the (new) control; concentrations unchanged.
+
+        If Newton fails on a large jump of the control (a high current from rest), the control
+        is ramped from ``start_value`` (its value in the previous state) to the target in 4, 16
+        or 64 equal parts, each solve starting from the last.
+        """
+        unknowns = self.problem.unknowns
+        before = unknowns.state()
+        target = self._control_value
+        solved = self._consistent_solve(before)
+        parts = 4
+        while not solved and parts <= 64:
+            unknowns.set_state(before)
+            for k in range(1, parts + 1):
+                self._set_control_value(start_value + (target - start_value) * k / parts)
+                solved = self._consistent_solve(before)
+                if not solved:
+                    break
+            parts *= 4
+        if not solved:
+            unknowns.set_state(before)
+            raise StepFailure(
+                f"protocol step {self._step_index + 1}: no consistent potentials under "
+                f"{self._mode} control {target:.6g} at t = {self.time_s:.6g} s (Newton failed "
+                "even with the control ramped in 64 parts)"
+            )
+        self._recentre()
+
+    def _run_step(
+        self,
+        mode,
+        value,
+        duration_s,
+        until_voltage_V,
+        until_current_A,
+        outputs,
+        event=None,
+        landings=(),
+    ):
+        start = time.perf_counter()
+        # Where a ramp toward the new control would start: the present current, power or voltage.
+        voltage = self.voltage()
+        current = self.current_A() if self._consistent else 0.0
+        start_value = {"current": current, "power": current * voltage, "voltage": voltage}[mode]
+        self._set_control(mode, value)
+        first = not self._consistent
+        self._make_consistent(start_value)
+        if first:
+            self._record(self.current_A())
+            self._consistent = True
+            self._output()
+        if event is None and until_voltage_V is not None:
+            # Positive while the step may go on: above the cut-off on discharge, below on charge.
+            direction = 1.0 if value >= 0 else -1.0
+
+            def event():
+                return direction * (self.voltage() - until_voltage_V)
+
+        elif event is None and until_current_A is not None:
+
+            def event():
+                return abs(self.current_A()) - until_current_A
+
+        try:
+            self.solution.termination = self._integrate(
+                self.time_s + duration_s, event, outputs, landings
+            )
+        except IntegrationFailure as failure:
+            raise StepFailure(
+                f"protocol step {self._step_index + 1} ({self._mode} control): Newton failed: "
+                f"{failure}; {len(self.solution.time_s)} rows up to t = {self.time_s:.6g} s kept"
+            ) from failure
+        finally:
+            self.solution.wall_time_s += time.perf_counter() - start
+        return self.solution
+
+    def _integrate(self, end_s: float, event, outputs, landings) -> str:
+        """TS from the present (consistent) state to ``end_s`` or the event; "time"/"event".
+
+        Rows at the multiples of the row interval and profiles at ``outputs`` come from TS's
+        interpolation between the steps; a row is recorded at every accepted step.
+        """
+        if self.integrator_kind == "bdf2":
+            return self._bdf_integrate(end_s, event, outputs, landings)
+        if event is not None and event() <= 0:
+            return "event"
+        t0 = self.time_s
+        rows = []
+        if self.row_interval_s is not None:
+            first = math.floor(t0 / self.row_interval_s + 1e-9) + 1
+            last = math.floor(end_s / self.row_interval_s + 1e-9)
+            rows = [k * self.row_interval_s for k in range(first, last + 1)]
+        self._row_times = set(rows)
+        self._profile_times = {float(t) for t in outputs if t0 < t <= end_s}
+        output_times = sorted(self._row_times | self._profile_times)
+        events = [] if event is None else [Event(lambda t: event(), -1, True, "limit")]
+        self._step_start = (t0, self.discharge_capacity_Ah, self.current_A())
+        step = self.first_step_s
+        while True:
+            result = self.integrator.integrate(
+                self.time_s,
+                end_s,
+                events=events,
+                output_times=[t for t in output_times if t > self.time_s],
+                on_output=self._on_output,
+                on_step=self._on_step,
+                stop=self._needs_recentring if self._recentre_in_steps else None,
+                landing_times=[t for t in landings if t > self.time_s],
+                initial_step_s=step,
+                max_step_s=self.max_step_s,
+            )
+            if result.reason != "stop":
+                break
+            # A foil's potential drifted: re-centre and go on with a new integration. Its first
+            # step has no error estimate (TSBDF starts at first order): a twentieth of the last.
+            self._recentre()
+            step = RESTART_STEP_FRACTION * result.last_step_s
+        self._recentre()
+        self._output()
+        return "event" if result.reason == "event" else "time"
+
+    def _on_output(self, t: float) -> None:
+        """A row, and profiles if asked, at ``t`` inside the last step (TS's interpolated state).
+
+        The capacity follows the trapezoidal rule from the step's start (exact for a constant
+        current).
+        """
+        start, capacity, current_before = self._step_start
+        current = self.current_A()
+        row_time, row_capacity = self.time_s, self.discharge_capacity_Ah
+        self.time_s = t
+        self.discharge_capacity_Ah = (
+            capacity + 0.5 * (current_before + current) * (t - start) / 3600.0
+        )
+        try:
+            # A row at every row-interval multiple and at every profile time.
+            self._record(current)
+            if t in self._profile_times:
+                self._output()
+        finally:
+            self.time_s, self.discharge_capacity_Ah = row_time, row_capacity
+
+    def _on_step(self, t: float) -> None:
+        """After an accepted step (its state loaded): capacity, then its row."""
+        start, capacity, current_before = self._step_start
+        current = self.current_A()
+        # Trapezoidal rule: exact for constant current, second order otherwise.
+        self.discharge_capacity_Ah = (
+            capacity + 0.5 * (current_before + current) * (t - start) / 3600.0
+        )
+        self.time_s = t
+        self._step_start = (t, self.discharge_capacity_Ah, current)
+        times = self.solution.time_s
+        if not times or abs(times[-1] - t) > 1e-9 * max(1.0, t):
+            self._record(current)

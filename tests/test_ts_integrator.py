@@ -1,0 +1,136 @@
+"""TSIntegrator (PETSc TS) on a DAE with an exact solution.
+
+Heat equation u_t = D u_xx on (0, 1), u(0) = u(1) = 0, u(x, 0) = sin(pi x), P1 elements on a
+uniform mesh, plus an algebraic field q = u^2 (nodal, vertex quadrature). The nodal values of
+sin(pi x) are an eigenvector of the P1 stiffness and mass matrices, so the semi-discrete
+solution is exact in closed form:
+
+    u_i(t) = exp(-D lam_h t) sin(pi x_i),   lam_h = 6 (1 - cos(pi h)) / (h^2 (2 + cos(pi h)))
+
+and the only error left is the time integrator's. At the middle node (x = 1/2, sin = 1)
+q = exp(-2 D lam_h t), which falls to 1/4 at t* = ln 2 / (D lam_h): a located event.
+"""
+
+from mpi4py import MPI
+
+import numpy as np
+import pytest
+import ufl
+from dolfinx import fem, mesh
+
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
+from electrolyx.ts_integrator import Event, TSIntegrator
+
+CELLS = 32
+DIFFUSIVITY = 0.1
+
+
+def _problem(comm, **settings):
+    domain = mesh.create_unit_interval(comm, CELLS)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    Q = V.clone()
+    u, q = fem.Function(V, name="u"), fem.Function(Q, name="q")
+    u_dot, q_dot = fem.Function(V), fem.Function(Q)
+    v, w = ufl.TestFunction(V), ufl.TestFunction(Q)
+    dx_vertex = ufl.Measure(
+        "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
+    )
+    residual = [
+        (u_dot * v + DIFFUSIVITY * ufl.inner(ufl.grad(u), ufl.grad(v))) * ufl.dx,
+        (q - u**2) * w * dx_vertex,
+    ]
+    boundary = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0) | np.isclose(x[0], 1))
+    bcs = [fem.dirichletbc(0.0, boundary, V)]
+    u.interpolate(lambda x: np.sin(np.pi * x[0]))
+    q.x.array[:] = 0.0  # inconsistent on purpose: make_consistent must find u^2
+    integrator = TSIntegrator(
+        residual, [u, q], [u_dot, q_dot], bcs=bcs, differential=[0], name="heat", **settings
+    )
+    middle = fem.locate_dofs_geometrical(Q, lambda x: np.isclose(x[0], 0.5))
+    owned = middle[middle < Q.dofmap.index_map.size_local]
+
+    def q_middle() -> float:
+        local = float(q.x.array[owned[0]]) if owned.size else -np.inf
+        return comm.allreduce(local, op=MPI.MAX)
+
+    return integrator, u, q, V, q_middle
+
+
+def _decay_rate() -> float:
+    h = 1.0 / CELLS
+    return DIFFUSIVITY * 6 * (1 - np.cos(np.pi * h)) / (h**2 * (2 + np.cos(np.pi * h)))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("order", [4, 5])
+def test_decaying_mode_event_and_outputs(order):
+    comm = MPI.COMM_WORLD
+    integrator, u, q, V, q_middle = _problem(
+        comm, scheme="bdf", order=order, relative_tolerance=1e-10, absolute_tolerance=1e-13
+    )
+    rate = _decay_rate()
+    integrator.make_consistent(0.0)
+    # Consistent initialisation: q = u^2 at the nodes to round-off (Newton on an algebraic
+    # row with an exact Jacobian: one iteration lands on it), u untouched.
+    assert np.max(np.abs(q.x.array - u.x.array**2)) < 1e-14
+    x = V.tabulate_dof_coordinates()[:, 0]
+    # (The Dirichlet values replace sin(pi) = 1.2e-16 by 0 at x = 1.)
+    np.testing.assert_allclose(u.x.array, np.sin(np.pi * x), rtol=0, atol=1e-15)
+    errors = []
+
+    def record(t):
+        exact = np.exp(-rate * t) * np.sin(np.pi * x)
+        errors.append(
+            (t, np.max(np.abs(u.x.array - exact)), np.max(np.abs(q.x.array - u.x.array**2)))
+        )
+
+    t_event = np.log(2.0) / rate
+    outputs = np.linspace(0.5, 6.0, 12)
+    result = integrator.integrate(
+        0.0,
+        20.0,
+        events=[Event(lambda t: q_middle() - 0.25, direction=-1, name="quarter")],
+        output_times=outputs,
+        on_output=record,
+        event_min_step_s=1e-12,
+    )
+    assert result.reason == "event" and result.event == "quarter"
+    # Event located in time. Measured: the solution error is <= 3e-9 (BDF4) / 1e-9 (BDF5) at
+    # rtol 1e-10, and the location stops at |g| < 1e-9 (event_tolerance; brackets may shrink
+    # to 1e-12 s), with dg/dt = -2 D lam_h q ~ -0.5 /s: |t - t*| <~ 6e-9 s.
+    assert abs(result.time - t_event) < 1e-8
+    assert abs(q_middle() - 0.25) < 1e-8
+    # Outputs before the event come from TS's interpolation between steps (the steps do not
+    # land on them): measured error <= 3e-9 (the step error's level); 1e-8 allows for it.
+    # q = u^2 holds at every output to the same order (the interpolant of u^2 is not the
+    # square of the interpolant of u, exactly).
+    expected = outputs[outputs < t_event]
+    assert [t for t, _, _ in errors] == pytest.approx(list(expected), abs=1e-12)
+    assert max(e for _, e, _ in errors) < 1e-8
+    assert max(e for _, _, e in errors) < 1e-8
+    # The outputs do not limit the step: far fewer steps than a BDF2 at this tolerance.
+    assert 0 < result.steps < 200
+
+
+@pytest.mark.mpi
+def test_non_terminal_event_user_stop_and_end_time():
+    comm = MPI.COMM_WORLD
+    integrator, u, q, V, q_middle = _problem(
+        comm, scheme="bdf", order=3, relative_tolerance=1e-8, absolute_tolerance=1e-12
+    )
+    rate = _decay_rate()
+    integrator.make_consistent(0.0)
+    # Non-terminal event at q = 1/4: recorded, the integration goes on to the end time.
+    quarter = Event(lambda t: q_middle() - 0.25, direction=-1, terminal=False, name="quarter")
+    result = integrator.integrate(0.0, 2.0, events=[quarter])
+    assert result.reason == "time" and result.time == pytest.approx(2.0, abs=1e-12)
+    assert [name for _, name in result.event_times] == ["quarter"]
+    # BDF3 at rtol 1e-8: measured solution error ~3e-7 at the event, so |t - t*| ~ 5e-7 s.
+    assert abs(result.event_times[0][0] - np.log(2.0) / rate) < 2e-6
+    # A second call continues from the state reached (restart at first order).
+    x = V.tabulate_dof_coordinates()[:, 0]
+    result = integrator.integrate(2.0, 10.0, stop=lambda t: t > 3.0)
+    assert result.reason == "stop" and 3.0 < result.time < 10.0
+    exact = np.exp(-rate * result.time) * np.sin(np.pi * x)
+    # rtol 1e-8 on u <= 1 over a few hundred steps: global error well below 1e-6.
+    assert np.max(np.abs(u.x.array - exact)) < 1e-6
