@@ -22,6 +22,7 @@ from .geometry import (
     TabPlacement,
 )
 from .outputs import NODAL_FIELDS
+from .problem import ParticleMechanics
 
 __all__ = [
     "DFN",
@@ -31,6 +32,7 @@ __all__ = [
     "DFNResolution",
     "DFNSolution",
     "LithiumCounterElectrode",
+    "ParticleMechanics",
     "StepFailure",
     "TabPlacement",
 ]

@@ -34,7 +34,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .outputs import DFNOutputs
-from .problem import DFNProblem
+from .problem import DFNProblem, ParticleMechanics
 
 __all__ = ["DFN", "DFNSolution"]
 
@@ -116,6 +116,7 @@ class DFN:
         row_interval_s: Rows of the time series at most this far apart: besides every time
             step, rows at the multiples of the interval, at states interpolated between the
             steps (which it does not limit). None: a row per time step only.
+        mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class DFN:
         geometry: CellGeometry | None = None,
         kinetics: dict[str, Kinetics] | None = None,
         row_interval_s: float | None = None,
+        mechanics: ParticleMechanics | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -150,6 +152,7 @@ class DFN:
             temperature_K or parameters.ambient_temperature_K,
             counter_electrode,
             kinetics,
+            mechanics,
         )
         self.problem.build_solvers()
         self.outputs = DFNOutputs(self.problem)

@@ -5,6 +5,8 @@
     solid charge        div i_s = -a_s j                                  (solid_conduction)
     particles           dc_s/dt = r^-2 d/dr(r^2 D_s dc_s/dr),
                         -D_s dc_s/dr = sum_k N_s,k at r = R               (particle_diffusion)
+                        D_s -> D_s (1 + theta (c_s - c_ref)) with stress-induced diffusion
+                        (mechanics; the particles' stresses are outputs)
     interface           j = sum_k j_k over the electrode's reactions      (forms.reactions)
 
 with N_e = -D_e B grad c_e + t+ i_e / F, i_e the concentrated-solution current
@@ -28,6 +30,7 @@ mean the same for every cell.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -49,6 +52,7 @@ from electrolyx.forms.electrolyte_diffusion import (
     electrolyte_salt_flux,
 )
 from electrolyx.forms.kinetics import Kinetics
+from electrolyx.forms.mechanics import ElasticParticle, stress_enhanced_diffusivity
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
@@ -84,7 +88,35 @@ from .geometry import (
     Submesh,
 )
 
-__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
+__all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
+
+#: Values of :attr:`ParticleMechanics.particle`.
+PARTICLE_MECHANICS = ("none", "swelling-only")
+
+
+@dataclass(frozen=True)
+class ParticleMechanics:
+    """Which particle mechanics the DFN solves (:mod:`electrolyx.forms.mechanics`).
+
+    Attributes:
+        particle: "none", or "swelling-only": the stresses of elastic spheres from the
+            concentration profiles (outputs only; they do not feed back unless below).
+        stress_induced_diffusion: Particle flux -D (1 + theta (c - c_ref)) grad c.
+    """
+
+    particle: str = "none"
+    stress_induced_diffusion: bool = False
+
+    def __post_init__(self):
+        if self.particle not in PARTICLE_MECHANICS:
+            raise ValueError(
+                f"particle mechanics {self.particle!r}: allowed {', '.join(PARTICLE_MECHANICS)}"
+            )
+
+    @property
+    def needs_elastic_constants(self) -> bool:
+        """Whether the particles' E, nu, Omega and c_ref are used."""
+        return self.particle != "none" or self.stress_induced_diffusion
 
 
 def default_reactions(
@@ -123,6 +155,7 @@ class ElectrodeDomain:
         radial_points: int,
         radial_refinement: float,
         reactions: Sequence[Reaction],
+        material: ElasticParticle | None = None,
     ):
         self.name = name
         self.side = name.split("_")[0]
@@ -138,6 +171,8 @@ class ElectrodeDomain:
             self.particles.mesh, ("Lagrange", 1, (self.grid.size,))
         )
         self.reactions = list(reactions)
+        #: The particles' elastic constants, when mechanics is on.
+        self.material = material
 
     @property
     def potential(self) -> str:
@@ -168,6 +203,7 @@ class DFNProblem:
         counter_electrode: The lithium counter electrode of a half cell, or None.
         kinetics: electrode side ("negative", "positive") -> kinetic law of its intercalation
             reaction (default: Butler-Volmer with the set's transfer coefficients).
+        mechanics: Particle mechanics (default none); needs the electrodes' elastic constants.
     """
 
     def __init__(
@@ -179,8 +215,10 @@ class DFNProblem:
         temperature_K: float,
         counter_electrode: LithiumCounterElectrode | None,
         kinetics: dict[str, Kinetics] | None = None,
+        mechanics: ParticleMechanics | None = None,
     ):
         self.layout = layout
+        self.mechanics = ParticleMechanics() if mechanics is None else mechanics
         self.parameters = parameters
         self.counter_electrode = counter_electrode
         self.comm = layout.comm
@@ -203,6 +241,7 @@ class DFNProblem:
                 points,
                 resolution.radial_surface_refinement,
                 default_reactions(params, kinetics.get(name.split("_")[0]), double_layer),
+                params.elastic_particle() if self.mechanics.needs_elastic_constants else None,
             )
             for name, params, points in electrodes
         ]
@@ -379,13 +418,21 @@ class DFNProblem:
             self.reaction_current[electrode.name] = (a_s * balance.current_density, measure)
             charge_sources.append((a_s * balance.current_density, measure))
             molar_sources.append((a_s * balance.electrolyte_lithium_source, measure))
+
+            def diffusivity(c, ep=ep):
+                return ep.particle_diffusivity(c, temperature, mod=ufl)
+
+            if self.mechanics.stress_induced_diffusion:
+                diffusivity = stress_enhanced_diffusivity(
+                    diffusivity, electrode.material, temperature
+                )
             particle_form = particle_diffusion_residual(
                 c_s,
                 rate(electrode.concentration),
                 tests[electrode.concentration],
                 electrode.grid,
                 ep.particle_radius_m,
-                lambda c, ep=ep: ep.particle_diffusivity(c, temperature, mod=ufl),
+                diffusivity,
                 balance.particle_lithium_outflux,
                 ep.active_material_volume_fraction,
                 measure,
