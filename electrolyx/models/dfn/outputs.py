@@ -108,6 +108,22 @@ class DFNOutputs:
             self._stress_average = {
                 name: compile_(value * measure) for name, (value, measure) in stresses.items()
             }
+        self._thickness = None
+        electrodes = problem.electrodes
+        if self.mechanics and all(e.params.volume_change is not None for e in electrodes):
+            # Ai et al. (2020), PyBaMM's "Cell thickness change [m]": each electrode's
+            # thickness grows by int eps_s [dV/V(x_avg) - dV/V(x_avg at t = 0)] dx / A.
+            change = 0
+            for e in electrodes:
+                ep = e.params
+                c_max = ep.max_concentration_mol_m3
+                average = particle_average_concentration(problem.value(e.concentration), e.grid)
+                initial = ep.volume_change(ep.initial_concentration_mol_m3 / c_max)
+                swelling = ep.volume_change(average / c_max, mod=ufl) - float(initial)
+                change = change + ep.active_material_volume_fraction * swelling * (
+                    problem.dx_vertex(e.tag)
+                )
+            self._thickness = compile_(change)
 
     @property
     def nodal_field_names(self) -> tuple[str, ...]:
@@ -178,6 +194,23 @@ class DFNOutputs:
             result[name.replace("_Pa", "_min_Pa")] = comm.allreduce(low, op=MPI.MIN)
             result[name.replace("_Pa", "_max_Pa")] = comm.allreduce(high, op=MPI.MAX)
         return result
+
+    @property
+    def has_thickness_change(self) -> bool:
+        """Whether :meth:`cell_thickness_change_m` is defined (mechanics, volume changes)."""
+        return self._thickness is not None
+
+    def cell_thickness_change_m(self) -> float:
+        """Thickness change of the electrode stack since t = 0 [m] (Ai et al. 2020).
+
+        The sum over the electrodes of int eps_s [dV/V(x_avg) - dV/V(x_avg,0)] dx over the
+        modelled area, x_avg the particles' mean stoichiometry: each particle's volume change
+        taken up through the electrode's thickness alone (one layer pair, as PyBaMM's sets
+        with one electrode in parallel).
+        """
+        if self._thickness is None:
+            raise ValueError("no thickness change: needs particle mechanics and volume changes")
+        return self.problem.integral(self._thickness) / self.problem.layout.modelled_area_m2
 
     # -------------------------------------------------------------- nodal values
     def _expressions(self) -> dict[str, tuple]:
