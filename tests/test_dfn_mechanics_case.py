@@ -52,7 +52,8 @@ def test_shipped_case_writes_stresses_and_thickness(shared_tmp_path):
     # The extremes over the discharge as in tests/test_dfn_mechanics.py (same mesh), 1 %.
     for side, short, extreme in (("negative", "neg", max), ("positive", "pos", min)):
         for suffix in ("", "_min", "_max"):
-            ours = extreme(float(r[f"{side}_particle_surface_hoop_stress{suffix}_Pa"]) for r in rows)
+            column = f"{side}_particle_surface_hoop_stress{suffix}_Pa"
+            ours = extreme(float(r[column]) for r in rows)
             theirs = extreme(reference[f"{short}_surface_hoop_stress{suffix}_Pa"])
             assert ours == pytest.approx(theirs, rel=1e-2), (side, suffix)
     # Thickness change at the cut-off: measured 4e-6 relative from PyBaMM's 17.48 um.
