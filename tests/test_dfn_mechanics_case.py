@@ -90,17 +90,17 @@ def test_missing_parameters_exit_2(tmp_path):
     out = tmp_path / "out"
     result = run_cli("run", str(edited_case(tmp_path, without_values)), "--out", str(out))
     assert result.returncode == 2
-    assert "\"Negative electrode Young's modulus [Pa]\" is missing from Chen2020" in result.stderr
+    assert '"Negative electrode Young\'s modulus [Pa]" is missing from Chen2020' in result.stderr
     assert not out.exists()
 
 
 @pytest.mark.parametrize(
     ("line", "value", "allowed"),
     [
-        ("\"Negative electrode Poisson's ratio\" = 0.3", "0.5", "allowed -1 < nu < 0.5"),
-        ("\"Positive electrode Poisson's ratio\" = 0.2", "-1.0", "allowed -1 < nu < 0.5"),
-        ("\"Positive electrode Young's modulus [Pa]\" = 375e9", "0.0", "allowed > 0"),
-        ("\"Negative electrode Young's modulus [Pa]\" = 15e9", "-1e9", "allowed > 0"),
+        ('"Negative electrode Poisson\'s ratio" = 0.3', "0.5", "allowed -1 < nu < 0.5"),
+        ('"Positive electrode Poisson\'s ratio" = 0.2', "-1.0", "allowed -1 < nu < 0.5"),
+        ('"Positive electrode Young\'s modulus [Pa]" = 375e9', "0.0", "allowed > 0"),
+        ('"Negative electrode Young\'s modulus [Pa]" = 15e9', "-1e9", "allowed > 0"),
     ],
 )
 def test_out_of_range_constants_are_refused(tmp_path, line, value, allowed):
