@@ -39,7 +39,7 @@ from electrolyx.forms.elasticity import (
     von_mises_stress,
 )
 
-__all__ = ["CellElasticity", "ElasticMaterial", "rigid_body_modes"]
+__all__ = ["CellElasticity", "ElasticMaterial", "region_field", "rigid_body_modes"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,31 @@ def rigid_body_modes(space: fem.FunctionSpace) -> PETSc.NullSpace:
         PETSc.Vec().createWithArray(b.array[:owned], bsize=bs, comm=space.mesh.comm) for b in basis
     ]
     return PETSc.NullSpace().create(vectors=vectors)
+
+
+def region_field(
+    source: fem.Function, cell_tags: dolfinx.mesh.MeshTags, tags: Sequence[int], name: str
+) -> fem.Function:
+    """A P1 field kept on the cells of ``tags`` and 0 elsewhere, as a DG1 function.
+
+    For a swelling strain that jumps at the layers' interfaces (an electrode's next to an
+    inert separator): the P1 nodal values of an output (NaN off its regions, e.g. the DFN's
+    ``electrode_swelling_strain``) become piecewise linear inside each listed region.
+    """
+    mesh = source.function_space.mesh
+    field = fem.Function(fem.functionspace(mesh, ("DG", 1)), name=name)
+    finite = fem.Function(source.function_space)
+    finite.x.array[:] = np.nan_to_num(source.x.array, nan=0.0)
+    field.interpolate(finite)
+    tdim = mesh.topology.dim
+    cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    keep = np.zeros(cells, dtype=bool)
+    for tag in tags:
+        keep[cell_tags.find(tag)] = True
+    dofmap = field.function_space.dofmap
+    for cell in np.flatnonzero(~keep):
+        field.x.array[dofmap.cell_dofs(cell)] = 0.0
+    return field
 
 
 class CellElasticity:

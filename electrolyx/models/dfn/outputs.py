@@ -113,22 +113,16 @@ class DFNOutputs:
         if self.mechanics and all(e.params.volume_change is not None for e in electrodes):
             # Ai et al. (2020), PyBaMM's "Cell thickness change [m]": each electrode's
             # thickness grows by int eps_s [dV/V(x_avg) - dV/V(x_avg at t = 0)] dx / A.
-            change = 0
-            for e in electrodes:
-                ep = e.params
-                c_max = ep.max_concentration_mol_m3
-                average = particle_average_concentration(problem.value(e.concentration), e.grid)
-                initial = ep.volume_change(ep.initial_concentration_mol_m3 / c_max)
-                swelling = ep.volume_change(average / c_max, mod=ufl) - float(initial)
-                change = change + ep.active_material_volume_fraction * swelling * (
-                    problem.dx_vertex(e.tag)
-                )
+            change = sum(
+                3.0 * self._swelling_strain(e) * problem.dx_vertex(e.tag) for e in electrodes
+            )
             self._thickness = compile_(change)
 
     @property
     def nodal_field_names(self) -> tuple[str, ...]:
         """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
-        return NODAL_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
+        swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
+        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ())
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
@@ -194,6 +188,21 @@ class DFNOutputs:
             result[name.replace("_Pa", "_min_Pa")] = comm.allreduce(low, op=MPI.MIN)
             result[name.replace("_Pa", "_max_Pa")] = comm.allreduce(high, op=MPI.MAX)
         return result
+
+    def _swelling_strain(self, electrode):
+        """Free linear swelling strain of the electrode (UFL), or None.
+
+        eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3; None without mechanics or volume change.
+        """
+        ep = electrode.params
+        if self.problem.mechanics.particle == "none" or ep.volume_change is None:
+            return None
+        c_max = ep.max_concentration_mol_m3
+        c_s = self.problem.value(electrode.concentration)
+        average = particle_average_concentration(c_s, electrode.grid)
+        initial = float(ep.volume_change(ep.initial_concentration_mol_m3 / c_max))
+        swelling = ep.volume_change(average / c_max, mod=ufl) - initial
+        return ep.active_material_volume_fraction * swelling / 3.0
 
     @property
     def has_thickness_change(self) -> bool:
@@ -265,6 +274,9 @@ class DFNOutputs:
                     current["double_layer_current_density_A_m2"],
                     measure,
                 )
+            swelling = self._swelling_strain(electrode)
+            if swelling is not None:
+                fields["electrode_swelling_strain"] = (swelling, measure)
             if self.problem.mechanics.particle != "none":
                 material, grid = electrode.material, electrode.grid
                 fields["particle_surface_hoop_stress_Pa"] = (
@@ -318,6 +330,8 @@ class DFNOutputs:
         for name in ("electrolyte_concentration_mol_m3", "electrolyte_potential_V"):
             result[name] = self._gather(values[name])
         electrode_fields = ELECTRODE_PROFILE_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
+        if self._thickness is not None:
+            electrode_fields += ("electrode_swelling_strain",)
         for electrode in self.problem.electrodes:
             for field in electrode_fields:
                 name = f"{electrode.side}_{field}"
