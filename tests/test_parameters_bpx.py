@@ -379,8 +379,8 @@ def test_bad_bpx_file_is_a_case_error(tmp_path):
     assert "Parameterisation / Cell / Electrode area [m2]: required key is missing" in str(
         error.value
     )
-    with pytest.raises(CaseError, match="parameters.initial_state_of_charge: only with bpx_file"):
-        load_case(CASES / "dfn-chen2020-1C", ["parameters.initial_state_of_charge=0.5"])
+    with pytest.raises(CaseError, match="parameters.initial_state_of_charge = 1.5 is out of"):
+        load_case(case_dir, ["parameters.initial_state_of_charge=1.5"])
 
 
 # ------------------------------------------------------------------------ built-in sets

@@ -31,6 +31,7 @@ from electrolyx.forms.open_circuit_potential import open_circuit_potential
 
 __all__ = [
     "CellParameters",
+    "StoichiometryWindow",
     "ElectrodeParameters",
     "ElectrolyteParameters",
     "SeparatorParameters",
@@ -236,6 +237,23 @@ class ElectrolyteParameters:
 
 
 @dataclass(frozen=True)
+class StoichiometryWindow:
+    """Stoichiometries at 0 % and 100 % state of charge (x: negative, y: positive) [-]."""
+
+    negative_at_0: float
+    negative_at_100: float
+    positive_at_0: float
+    positive_at_100: float
+
+    def at(self, state_of_charge: float) -> tuple[float, float]:
+        """(x, y) at ``state_of_charge`` in [0, 1], on the straight line of constant lithium."""
+        s = state_of_charge
+        x = self.negative_at_0 + s * (self.negative_at_100 - self.negative_at_0)
+        y = self.positive_at_0 - s * (self.positive_at_0 - self.positive_at_100)
+        return x, y
+
+
+@dataclass(frozen=True)
 class CellParameters:
     """A whole cell: negative electrode | separator | positive electrode, plus operating data.
 
@@ -252,6 +270,9 @@ class CellParameters:
         ambient_temperature_K: Temperature of an isothermal run [K].
         reference_temperature_K: Temperature at which the Arrhenius factors equal 1 [K].
         citation: Source of the values.
+        stoichiometry_window: Stoichiometries at 0 and 100 % SOC where the source gives them
+            (BPX files); None: from the cyclable lithium and the cut-offs
+            (:mod:`electrolyx.parameters.initial_state`).
     """
 
     name: str
@@ -266,6 +287,7 @@ class CellParameters:
     ambient_temperature_K: float
     reference_temperature_K: float
     citation: str
+    stoichiometry_window: StoichiometryWindow | None = None
 
     @property
     def thickness_m(self) -> float:

@@ -54,7 +54,13 @@ import numpy as np
 from electrolyx.constants import FARADAY
 from electrolyx.forms.arrhenius import arrhenius_factor
 
-from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
+from .base import (
+    CellParameters,
+    ElectrodeParameters,
+    ElectrolyteParameters,
+    SeparatorParameters,
+    StoichiometryWindow,
+)
 from .expressions import ExpressionError, PiecewiseLinear, SafeExpression
 
 __all__ = [
@@ -624,6 +630,12 @@ def _cell_parameters(
         ambient_temperature_K=ambient_K,
         reference_temperature_K=reference_K,
         citation=f"BPX file {Path(source).name}: {header.title}",
+        stoichiometry_window=StoichiometryWindow(
+            float(negative_bpx.minimum_stoichiometry),
+            float(negative_bpx.maximum_stoichiometry),
+            float(positive_bpx.maximum_stoichiometry),
+            float(positive_bpx.minimum_stoichiometry),
+        ),
     )
 
 

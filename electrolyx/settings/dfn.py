@@ -54,8 +54,17 @@ class Parameters(SettingsTable):
         None,
         ge=0.0,
         le=1.0,
-        description="Initial state of charge of a BPX cell (default: the file's initial "
-        "state); only with bpx_file.",
+        description="Initial state of charge, at rest (default: the set's or file's stored "
+        "state): stoichiometries on the line of constant cyclable lithium between the cut-offs "
+        "(a BPX file's own window), as PyBaMM's set_initial_state "
+        "(electrolyx.parameters.initial_state).",
+    )
+    initial_voltage: float | None = Field(
+        None,
+        gt=0.0,
+        description="Initial open-circuit voltage, at rest, instead of initial_state_of_charge "
+        "(within the set's voltage cut-offs).",
+        json_schema_extra=unit("V"),
     )
     temperature: float | None = temperature_field(
         None, "Isothermal temperature (default: the set's ambient temperature)."
@@ -317,8 +326,16 @@ class DFNSettings(SettingsTable):
     def _consistent(self) -> DFNSettings:
         """Half-cell keys, BPX-only keys, geometry by dimension, mesh size."""
         problems: list[tuple[str, str]] = []
-        if self.parameters.bpx_file is None and self.parameters.initial_state_of_charge is not None:
-            problems.append(("parameters.initial_state_of_charge", "{key}: only with bpx_file"))
+        if (
+            self.parameters.initial_state_of_charge is not None
+            and self.parameters.initial_voltage is not None
+        ):
+            problems.append(
+                (
+                    "parameters.initial_voltage",
+                    "{key}: give initial_state_of_charge or initial_voltage, not both",
+                )
+            )
         half = self.cell.configuration == "half"
         j0 = self.cell.lithium_exchange_current_density
         if not half and j0 is not None:

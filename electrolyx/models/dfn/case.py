@@ -30,6 +30,7 @@ from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
 from ...parameters.by_name import mechanical_parameter_names, with_values
+from ...parameters.initial_state import InitialStateError, with_initial_state
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
 from ..base import Model
@@ -186,15 +187,23 @@ class DFNCase(Model):
             cell = parameter_sets.parameter_set(physics["set"])
         else:
             try:
-                cell = parameter_sets.read_bpx(
-                    case_dir / physics["bpx_file"], physics["initial_state_of_charge"]
-                )
+                cell = parameter_sets.read_bpx(case_dir / physics["bpx_file"])
             except parameter_sets.BPXError as error:
                 raise CaseError([f"parameters.bpx_file: {error}"]) from None
         try:
-            return with_values(cell, physics["values"])
+            cell = with_values(cell, physics["values"])
         except ValueError as error:
             raise CaseError([str(error)]) from None
+        soc, voltage = physics["initial_state_of_charge"], physics["initial_voltage"]
+        if soc is None and voltage is None:
+            return cell
+        key = "initial_state_of_charge" if voltage is None else "initial_voltage"
+        try:
+            return with_initial_state(
+                cell, soc, voltage, half_cell=settings["cell"]["configuration"] == "half"
+            )
+        except InitialStateError as error:
+            raise CaseError([f"parameters.{key} = {physics[key]!r}: {error}"]) from None
 
     def _kinetics(self) -> dict[str, Kinetics]:
         """The kinetic law of each electrode's intercalation (``[negative_electrode]``, ...)."""
