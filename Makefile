@@ -12,17 +12,25 @@ DEMO_OUT ?= $(DEMO_CASE)/results
 DEMO_REFERENCE = $(if $(wildcard $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv),--reference $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv)
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint test-serial test-mpi browser docs clean
+.PHONY: venv lock demo test lint test-serial test-mpi browser docs clean
 
-$(BIN)/.installed: pyproject.toml scripts/find-python.sh
+# requirements.lock pins every package to the versions tested together (constraints: only what
+# pyproject.toml asks for is installed, at those versions); docker/Dockerfile runs this target.
+$(BIN)/.installed: pyproject.toml requirements.lock scripts/find-python.sh
 	@py=$$(./scripts/find-python.sh) || exit 1; \
 	echo "Using $$py ($$($$py --version))"; \
 	[ -x $(BIN)/python ] || $$py -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $@
 
 venv: $(BIN)/.installed
+
+# Rewrite requirements.lock from the working .venv (after changing dependencies; then make test).
+lock: venv
+	@head -4 requirements.lock > requirements.lock.new
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^#' >> requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 demo: venv
 	$(BIN)/mpiexec -n $(NP) $(BIN)/electrolyx run $(DEMO_CASE) --out $(DEMO_OUT)

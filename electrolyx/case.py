@@ -16,8 +16,10 @@ links followed, inside the case folder, unless the path was given on the command
 
 from __future__ import annotations
 
+import copy
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ __all__ = [
     "CaseError",
     "apply_override",
     "case_from_document",
+    "case_from_overrides",
+    "find_case",
     "load_case",
     "parse_override_value",
     "read_document",
@@ -244,19 +248,53 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
+def load_case(
+    case_dir: str | Path,
+    overrides: list[str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Case:
     """Read, override and validate a case directory.
+
+    Args:
+        case_dir: The case folder, or the name of a shipped case (``electrolyx cases``) when
+            no such folder exists (see :func:`find_case`).
+        overrides: ``KEY=VALUE`` assignments, as ``--set`` gives them (values parsed as TOML).
+        values: Dotted key -> Python value, applied after ``overrides`` (the Python API's
+            keyword arguments; e.g. ``{'experiment.steps': ["Rest for 1 hour"]}``).
 
     Raises:
         CaseError: with every problem found, each naming the key, the value and what is allowed.
     """
-    directory = Path(case_dir).resolve()
+    directory = find_case(case_dir)
     document = read_document(directory)
+    return case_from_overrides(directory, document, overrides, values)
+
+
+def case_from_overrides(
+    directory: Path,
+    document: dict[str, Any],
+    overrides: list[str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Case:
+    """Apply ``--set`` assignments and dotted-key values to ``document``, then validate it.
+
+    Files named by an overridden key may lie anywhere (the user's own choice, like a path given
+    on the command line; see :func:`_check_file_paths`).
+
+    Raises:
+        CaseError: with every problem found, each naming the key, the value and what is allowed.
+    """
     for assignment in overrides or []:
         apply_override(document, assignment)
-    _check_plain_data(document, str(directory / "case.toml"))
-    # Files given on the command line may lie anywhere (see _check_file_paths).
     overridden = set()
+    for key, value in (values or {}).items():
+        try:
+            parts = split_dotted_key(key)
+            set_dotted_value(document, parts, copy.deepcopy(value))
+        except ValueError as error:
+            raise CaseError([f"{key}: {error}"]) from None
+        overridden.add(".".join(parts))
+    _check_plain_data(document, str(directory / "case.toml"))
     for assignment in overrides or []:
         try:
             key = _split_assignment(assignment)[0].strip()
@@ -264,6 +302,32 @@ def load_case(case_dir: str | Path, overrides: list[str] | None = None) -> Case:
         except (CaseError, ValueError):
             continue
     return case_from_document(directory, document, overridden)
+
+
+def find_case(case: str | Path) -> Path:
+    """The folder of ``case``: a folder path, else the name of a shipped case.
+
+    A folder that exists always wins over a shipped case of the same name.
+
+    Raises:
+        CaseError: when ``case`` is neither a folder nor a shipped case, naming the shipped ones.
+    """
+    from .shipped_cases import shipped_case, shipped_case_names
+
+    path = Path(case).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    if len(path.parts) != 1 or path.exists():
+        return path.resolve()  # read_document says what is wrong
+    shipped = shipped_case(str(case))
+    if shipped is not None:
+        return shipped
+    raise CaseError(
+        [
+            f"case directory {str(case)!r} does not exist, nor is it the name of a shipped "
+            f"case ({', '.join(shipped_case_names()) or 'none installed'}; see `electrolyx cases`)"
+        ]
+    )
 
 
 def case_from_document(

@@ -12,20 +12,17 @@ import json
 import os
 import signal
 import sys
-import tomllib
 import traceback
 from pathlib import Path
 
 from . import __version__
 from .errors import CaseError
+from .shipped_cases import cases_directory, copy_case, describe_cases
 
 __all__ = ["cases_directory", "main"]
 
-
-def cases_directory() -> Path:
-    """Folder of the shipped cases ($ELECTROLYX_CASES, else ``cases/`` beside the package)."""
-    env = os.environ.get("ELECTROLYX_CASES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "cases"
+#: environment variables in which MPI launchers (MPICH/Hydra, Open MPI, PMIx, Slurm) give the rank
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
 
 
 def _comm():
@@ -34,34 +31,45 @@ def _comm():
     return MPI.COMM_WORLD
 
 
+def _rank() -> int:
+    """This process's MPI rank, without starting MPI for the commands that need none.
+
+    Once mpi4py is loaded, its answer; before, the rank the launcher put in the environment
+    (0 outside mpiexec).
+    """
+    if "mpi4py.MPI" in sys.modules:
+        return _comm().rank
+    for name in _RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 def _print0(*args, file=None) -> None:
-    if _comm().rank == 0:
+    if _rank() == 0:
         print(*args, file=file or sys.stdout, flush=True)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .case import load_case
-    from .driver import make_logger, run_case
+    from .driver import execute, make_logger
 
     comm = _comm()
     case = load_case(args.case, args.set)
-    out = Path(args.out) if args.out else case.directory / "results"
+    if args.out:
+        out = Path(args.out)
+    elif Path(args.case).expanduser().is_dir():
+        out = case.directory / "results"
+    else:  # a shipped case by name: its folder may be inside the installed package
+        out = Path.cwd() / f"{case.name}-results"
     log = make_logger(comm, quiet=args.quiet)
-    sweep = case.settings.get("sweep", {"keys": [], "values": []})
-    safety = {"overwrite": args.overwrite, "force": args.force}
-    if not sweep["keys"]:
-        code, _ = run_case(case, out, comm, log, **safety)
-        return code
-    # Every run is validated before any runs; each writes out/run_NNN, then out/sweep.csv.
-    from .sweep import run_sweep
-
-    return run_sweep(case, out, comm, log, **safety)
+    code, _ = execute(case, out, comm, log, overwrite=args.overwrite, force=args.force)
+    return code
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .case import load_case
-    from .driver import mesh_statistics, prepare
-    from .output import PhaseTimer
     from .resources import estimate, unknowns_from_settings
 
     comm = _comm()
@@ -74,6 +82,69 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for line in needs.lines():
                 _print0(line)
             raise CaseError([needs.refusal()])
+    if args.mesh:
+        return _check_with_mesh(case, comm)
+    _check_mesh_files(case, comm)
+    _print0(f"case {case.name!r}: valid ({case.model} model)")
+    if cheap is not None:
+        for line in needs.lines():
+            _print0(line)
+    else:
+        _print0("mesh: not built (`electrolyx check --mesh` builds it and counts the unknowns)")
+    for key, value in _settings_diagnostics(case, comm).items():
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        _print0(f"  {key}: {text}")
+    return 0
+
+
+def _check_mesh_files(case, comm) -> None:
+    """Read the mesh files the case names (rank 0): a file that is not a usable mesh is refused.
+
+    Raises:
+        CaseError: naming the file and what is wrong with it.
+    """
+    from .case import FILE_KEYS
+    from .meshes.mesh_file import mesh_file_problem
+
+    problem = None
+    if comm.rank == 0:
+        for key in FILE_KEYS:
+            section, _, name = key.partition(".")
+            table = case.settings.get(section)
+            if name != "path" or not isinstance(table, dict) or not table.get(name):
+                continue
+            if table.get("generator") not in ("gmsh_file", "mesh_file"):
+                continue
+            found, _ = mesh_file_problem(case.directory / table[name], table.get("cell_data"))
+            if found is not None:
+                problem = f"mesh file: {found}"
+                break
+    problem = comm.bcast(problem, root=0)
+    if problem is not None:
+        raise CaseError([problem])
+
+
+def _settings_diagnostics(case, comm) -> dict:
+    """The model's diagnostics that need no mesh (time scales, capacities, Debye length).
+
+    A model whose diagnostics need the mesh (it says "build_mesh first") gives none here:
+    ``check --mesh`` prints them.
+    """
+    from .driver import instantiate
+
+    model = instantiate(case, comm)
+    try:
+        return model.diagnostics()
+    except AssertionError:  # the model's "build_mesh first"
+        return {"diagnostics": "with the mesh (`electrolyx check --mesh`)"}
+
+
+def _check_with_mesh(case, comm) -> int:
+    """``check --mesh``: build the mesh (and the model's forms), count the unknowns."""
+    from .driver import mesh_statistics, prepare
+    from .output import PhaseTimer
+    from .resources import estimate
+
     model = prepare(case, comm, PhaseTimer())
     stats = mesh_statistics(model.mesh, model.unknowns())
     needs = estimate(case.model, case.settings, stats["unknowns"], comm)
@@ -94,22 +165,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_cases(args: argparse.Namespace) -> int:
-    folder = cases_directory()
-    for case_file in sorted(folder.glob("*/case.toml")):
-        try:
-            with open(case_file, "rb") as f:
-                section = tomllib.load(f).get("case", {})
-        except tomllib.TOMLDecodeError:
-            section = {"title": "(unreadable case.toml)"}
-        model = section.get("model", "?")
-        _print0(f"{case_file.parent.name:32s} [{model}] {section.get('title', '')}")
+    if getattr(args, "cases_command", None) == "copy":
+        target = None
+        if _rank() == 0:
+            target = copy_case(args.name, args.directory)
+        if target is not None:
+            _print0(f"copied case {args.name!r} to {target}; run it with: electrolyx run {target}")
+        return 0
+    for name, model, title in describe_cases():
+        _print0(f"{name:32s} [{model}] {title}")
+    _print0(f"(in {cases_directory()}; run one by name: electrolyx run NAME --out DIR)")
     return 0
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
     from .docs import case_format_markdown
 
-    if _comm().rank == 0:
+    if _rank() == 0:
         sys.stdout.write(case_format_markdown())
     return 0
 
@@ -179,21 +251,11 @@ def _check_parameter_file_target(args: argparse.Namespace) -> None:
             )
 
 
-#: post-processing subcommands (electrolyx.postprocess, which imports matplotlib and pyvista)
-POSTPROCESS_COMMANDS = {
-    "plot": "matplotlib figures of a result folder (or a sweep folder) into RESULT_DIR/figures",
-    "render": "off-screen picture of one field (1D line, 2D surface, 3D solid, slice or clip)",
-    "animate": "GIF or MP4 of one field over the saved times",
-    "report": "self-contained HTML page: plots, renders and a summary of run.json",
-}
-
-
-def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``electrolyx`` command.
 
-    Args:
-        postprocess: Register the post-processing subcommands in full (importing their 1.3 s
-            of plotting libraries); otherwise only by name, for the other commands' help.
+    Building it imports nothing heavy: each command imports what it needs (dolfinx for
+    ``run``, matplotlib and pyvista for ``plot``/``render``/``animate``/``report``) when run.
     """
     parser = argparse.ArgumentParser(
         prog="electrolyx",
@@ -204,7 +266,12 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def case_arguments(p: argparse.ArgumentParser) -> None:
-        p.add_argument("case", metavar="CASE_DIR", help="case directory holding case.toml")
+        p.add_argument(
+            "case",
+            metavar="CASE",
+            help="case directory holding case.toml, or the name of a shipped case "
+            "(`electrolyx cases`)",
+        )
         p.add_argument(
             "--set",
             action="append",
@@ -219,7 +286,8 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         metavar="DIR",
-        help="result folder (default CASE_DIR/results); it is created, or replaced when it "
+        help="result folder (default CASE/results, or ./NAME-results for a shipped case given "
+        "by name); it is created, or replaced when it "
         "holds an earlier electrolyx result, only once the run has completed; a failed or "
         "interrupted run goes beside it as DIR.failed-YYYYmmdd-HHMMSS",
     )
@@ -237,8 +305,18 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_cmd_run)
 
-    check = sub.add_parser("check", help="validate a case and report its size and scales")
+    check = sub.add_parser(
+        "check",
+        help="validate a case (settings, parameter and mesh files) and estimate its size "
+        "without building the mesh",
+    )
     case_arguments(check)
+    check.add_argument(
+        "--mesh",
+        action="store_true",
+        help="also build the mesh and the model (compiling its forms): cells, vertices, "
+        "unknowns, and the diagnostics that need the mesh",
+    )
     check.set_defaults(func=_cmd_check)
 
     homogenise = sub.add_parser(
@@ -262,7 +340,13 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     )
     homogenise.set_defaults(func=_cmd_homogenise)
 
-    cases = sub.add_parser("cases", help="list the shipped cases")
+    cases = sub.add_parser(
+        "cases", help="list the shipped cases (`cases copy NAME DIR` copies one out to edit)"
+    )
+    cases_sub = cases.add_subparsers(dest="cases_command", metavar="copy")
+    copy = cases_sub.add_parser("copy", help="copy a shipped case to a new folder")
+    copy.add_argument("name", metavar="NAME", help="shipped case (see `electrolyx cases`)")
+    copy.add_argument("directory", metavar="DIR", help="new folder (never overwritten)")
     cases.set_defaults(func=_cmd_cases)
 
     docs = sub.add_parser(
@@ -270,26 +354,16 @@ def build_parser(postprocess: bool = True) -> argparse.ArgumentParser:
     )
     docs.set_defaults(func=_cmd_docs)
 
-    if not postprocess:
-        for name, text in POSTPROCESS_COMMANDS.items():
-            sub.add_parser(name, help=text)
-        return parser
-    try:
-        from .postprocess.cli import add_subcommands
-    except ImportError:
-        pass
-    else:
-        add_subcommands(sub)
+    from .postprocess.cli import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``electrolyx`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = next((a for a in argv if not a.startswith("-")), None)
-    # The plotting libraries only for the commands that use them (a bad case is answered in
-    # about a second instead of 2.5).
-    args = build_parser(command is None or command in POSTPROCESS_COMMANDS).parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CaseError as error:

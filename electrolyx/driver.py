@@ -39,6 +39,7 @@ from .solver import NewtonFailure
 
 __all__ = [
     "RunInterrupted",
+    "execute",
     "instantiate",
     "make_logger",
     "mesh_statistics",
@@ -261,3 +262,29 @@ def run_case(
     for aside in writer.replaced:
         log(f"files in {writer.final} that this run did not write are kept in {aside}")
     return code, folder
+
+
+def execute(
+    case: Case,
+    out_dir: str | Path,
+    comm: MPI.Comm,
+    log: Callable[[str], None],
+    overwrite: bool = False,
+    force: bool = False,
+) -> tuple[int, Path]:
+    """Run a case, or every run of its ``[sweep]``.
+
+    What ``electrolyx run`` and the Python API's :meth:`electrolyx.Simulation.solve` both do.
+
+    Returns:
+        (exit code, folder): the result folder of a single run (see :func:`run_case`), or the
+        sweep folder holding ``run_NNN`` and ``sweep.csv`` (the worst exit code of its runs).
+    """
+    sweep = case.settings.get("sweep", {"keys": [], "values": []})
+    if not sweep["keys"]:
+        return run_case(case, out_dir, comm, log, overwrite=overwrite, force=force)
+    # Every run is validated before any runs; each writes out/run_NNN, then out/sweep.csv.
+    from .sweep import run_sweep
+
+    code = run_sweep(case, out_dir, comm, log, overwrite=overwrite, force=force)
+    return code, Path(out_dir).expanduser().resolve()

@@ -11,15 +11,38 @@ dolfinx, so it works on a laptop that only has the results. From a notebook::
     write_report("results/edl")                        # results/edl/report.html
 """
 
-from .animate import animate_field
-from .browser import BrowserCheck, check_html, find_chromium
-from .plots import plot_results
-from .reference import compare_with_reference
-from .render import render_field, render_image
-from .report import write_report
-from .results import PostprocessError, Profile, ResultFolder
-from .sweeps import plot_sweep, sweep_summary
-from .units import axis_label, split_unit
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: public name -> module that defines it (imported on first use: matplotlib and pyvista load
+#: only when a plot, render or report is made)
+_WHERE = {
+    "animate_field": "animate",
+    "BrowserCheck": "browser",
+    "check_html": "browser",
+    "find_chromium": "browser",
+    "plot_results": "plots",
+    "compare_with_reference": "reference",
+    "render_field": "render",
+    "render_image": "render",
+    "write_report": "report",
+    "PostprocessError": "results",
+    "Profile": "results",
+    "ResultFolder": "results",
+    "plot_sweep": "sweeps",
+    "sweep_summary": "sweeps",
+    "axis_label": "units",
+    "split_unit": "units",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BrowserCheck",

@@ -58,9 +58,15 @@ _PROBE = """<script>
                 complete: img.complete, naturalWidth: img.naturalWidth,
                 naturalHeight: img.naturalHeight};
       });
+      var headline = document.getElementById("headline");
+      var rows = headline ? Array.prototype.map.call(headline.rows, function (row) {
+        return Array.prototype.map.call(row.cells, function (cell) { return cell.innerText; });
+      }) : [];
+      var first = document.querySelector("table");
       var pre = document.createElement("pre");
       pre.id = "RESULT_ID";
-      pre.textContent = JSON.stringify({errors: errors, images: images});
+      pre.textContent = JSON.stringify({errors: errors, images: images, headline: rows,
+                                        first_table: first ? first.id : null});
       document.body.appendChild(pre);
     }, 0);
   });
@@ -76,10 +82,14 @@ class BrowserCheck:
         errors: Console errors, uncaught exceptions and failed loads, in order.
         images: One dict per ``<img>``: ``src`` (first characters), ``alt``, ``complete``,
             ``naturalWidth``, ``naturalHeight``.
+        headline: The rows of the table ``#headline`` as displayed: [quantity, value] each.
+        first_table: The id of the page's first table (``"headline"`` when it opens with it).
     """
 
     errors: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
+    headline: list[list[str]] = field(default_factory=list)
+    first_table: str | None = None
 
     @property
     def broken_images(self) -> list[dict]:
@@ -148,7 +158,12 @@ def check_html(page: str | Path, timeout_s: float = 120.0) -> BrowserCheck:
         if ":CONSOLE" in line
     ]
     errors = list(found["errors"]) + [f"console: {message}" for message in console]
-    return BrowserCheck(errors=errors, images=found["images"])
+    return BrowserCheck(
+        errors=errors,
+        images=found["images"],
+        headline=found.get("headline", []),
+        first_table=found.get("first_table") or None,
+    )
 
 
 def _inject(source: str) -> str:

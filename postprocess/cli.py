@@ -14,12 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .animate import animate_field
-from .figure_tools import SUPPORTED_FORMATS
-from .plots import plot_results
-from .render import CAMERAS, render_field
-from .report import write_report
-from .results import PostprocessError, ResultFolder
+# The plotting libraries (matplotlib, pyvista) are imported by the handlers that use them, so
+# that registering these subcommands costs nothing (electrolyx --help).
+from .choices import CAMERAS, SUPPORTED_FORMATS
 
 __all__ = ["EXIT_BAD_REQUEST", "add_subcommands", "main"]
 
@@ -101,6 +98,8 @@ def _handled(action: Callable[[argparse.Namespace], list[Path] | Path]) -> Calla
     """Run ``action``, print what it wrote, turn PostprocessError into exit code 2."""
 
     def handler(args: argparse.Namespace) -> int:
+        from .results import PostprocessError
+
         try:
             written = action(args)
         except PostprocessError as error:
@@ -115,10 +114,14 @@ def _handled(action: Callable[[argparse.Namespace], list[Path] | Path]) -> Calla
 
 @_handled
 def _plot(args: argparse.Namespace) -> list[Path]:
+    from .plots import plot_results
+
     return plot_results(args.result_dir, formats=args.formats or ("png",), reference=args.reference)
 
 
 def _require_field(args: argparse.Namespace) -> None:
+    from .results import PostprocessError, ResultFolder
+
     if args.field is None:
         fields = ResultFolder(args.result_dir).field_names()
         raise PostprocessError(f"choose a field with --field: {', '.join(fields) or 'none saved'}")
@@ -127,6 +130,8 @@ def _require_field(args: argparse.Namespace) -> None:
 @_handled
 def _render(args: argparse.Namespace) -> Path:
     _require_field(args)
+    from .render import render_field
+
     return render_field(
         args.result_dir,
         args.field,
@@ -144,6 +149,8 @@ def _render(args: argparse.Namespace) -> Path:
 @_handled
 def _animate(args: argparse.Namespace) -> Path:
     _require_field(args)
+    from .animate import animate_field
+
     return animate_field(
         args.result_dir,
         args.field,
@@ -160,6 +167,8 @@ def _animate(args: argparse.Namespace) -> Path:
 
 @_handled
 def _report(args: argparse.Namespace) -> Path:
+    from .report import write_report
+
     return write_report(args.result_dir, output=args.output, renders=not args.no_renders)
 
 

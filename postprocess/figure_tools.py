@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from .choices import SUPPORTED_FORMATS
 from .results import PostprocessError, Profile
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "wide_positive",
 ]
 
-SUPPORTED_FORMATS = ("png", "pdf", "svg")
 FIGURE_WIDTH_IN = 6.4
 DPI = 150
 

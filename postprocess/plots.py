@@ -108,9 +108,11 @@ def _timeseries_figures(
     written: list[Path] = []
     for unit, columns in groups.items():
         fig, ax = new_figure()
+        scale = _time_axis(ax, time)
         for i, column in enumerate(columns):
-            ax.plot(time, timeseries[column], color=f"C{i % 10}", label=quantity_name(column))
-        _time_axis(ax, time)
+            ax.plot(
+                time / scale, timeseries[column], color=f"C{i % 10}", label=quantity_name(column)
+            )
         if len(columns) == 1:
             ax.set_ylabel(axis_label(columns[0]))
         else:
@@ -134,8 +136,8 @@ def _voltage_figure(
         figsize=(FIGURE_WIDTH_IN * (1.0 if panels == 1 else 1.6), 4.0), layout="constrained"
     )
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    axes[0].plot(time, voltage, color="C0")
-    _time_axis(axes[0], time)
+    scale = _time_axis(axes[0], time)
+    axes[0].plot(time / scale, voltage, color="C0")
     axes[0].set_ylabel(axis_label("voltage_V"))
     axes[0].set_title("voltage against time")
     if capacity is not None:
@@ -274,12 +276,36 @@ def _edl_figures(result_dir: Path, figures_dir: Path, formats: Sequence[str]) ->
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _time_axis(ax: Any, time: np.ndarray) -> None:
-    """Label the time axis; logarithmic when the saved times span more than three decades."""
-    ax.set_xlabel(axis_label("time_s"))
+def time_scale(time: np.ndarray) -> tuple[float, str, bool]:
+    """How to draw a time axis: (seconds per unit, unit, logarithmic).
+
+    Linear in the unit that reads best (s, min, h) for times spread evenly (a discharge, even
+    with a first row at 1 us); logarithmic, in s, when the times themselves are spread over
+    decades (more than three, most of them below 1 % of the end, as a transient's log-spaced
+    outputs are).
+    """
     positive = time[time > 0]
-    if positive.size >= 2 and positive.max() / positive.min() > 1e3:
+    if (
+        positive.size >= 2
+        and positive.max() / positive.min() > 1e3
+        and np.median(positive) < 0.01 * positive.max()
+    ):
+        return 1.0, "s", True
+    end = float(time.max()) if time.size else 0.0
+    if end >= 3 * 3600:
+        return 3600.0, "h", False
+    if end >= 3 * 60:
+        return 60.0, "min", False
+    return 1.0, "s", False
+
+
+def _time_axis(ax: Any, time: np.ndarray) -> float:
+    """Label the time axis (see :func:`time_scale`); return the seconds per plotted unit."""
+    scale, unit, log = time_scale(time)
+    ax.set_xlabel(axis_label("time", unit))
+    if log:
         ax.set_xscale("log")
+    return scale
 
 
 def _group_label(names: list[str], unit: str) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .choices import CAMERAS
 from .results import PostprocessError, ResultFolder
 from .units import axis_label, length_scale, quantity_name
 
@@ -37,7 +38,6 @@ __all__ = [
     "with_clim",
 ]
 
-CAMERAS = ("iso", "xy", "xz", "yz")
 SEQUENTIAL_CMAP = "viridis"
 DIVERGING_CMAP = "RdBu_r"
 # Depth of the window shown by ``zoom_to`` on each side of the boundary, in Debye lengths

@@ -3,7 +3,9 @@
 ``write_report(RESULT_DIR)`` makes the figures (:func:`plot_results`), renders every field at
 the last saved time (:func:`render_field`) and writes ``RESULT_DIR/report.html``: images embedded
 as base64 ``data:`` URIs, styles inline, no script and no external resource, so the page opens
-anywhere (e-mail attachment, laptop without the results). It summarises ``run.json``: case, mesh,
+anywhere (e-mail attachment, laptop without the results). It opens with a headline table (the
+model's few key numbers, see :mod:`electrolyx.postprocess.headline`), then summarises
+``run.json``: case, mesh,
 unknowns, solver statistics, timings, convergence, conservation and other diagnostics, and keeps
 the whole file in a collapsed section.
 """
@@ -24,6 +26,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .figure_tools import flatten
+from .headline import headline_rows
 from .plots import plot_results
 from .render import render_field
 from .results import PostprocessError, ResultFolder, is_sweep_folder
@@ -49,6 +52,8 @@ figure { margin: 0; } figure img { width: 100%; height: auto; border: 1px solid 
 figcaption { font-size: 0.85rem; color: #555; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
 .muted { color: #666; }
+table.headline { font-size: 1.1rem; margin: 1rem 0 1.5rem; }
+table.headline th { min-width: 14rem; }
 """
 
 
@@ -149,9 +154,14 @@ def _page(
     message = run.get("message") or run.get("error")
     if message:
         parts.append(f"<p><b>Message:</b> {_e(str(message))}</p>")
+    timeseries = result.timeseries()
+    headline = headline_rows(run, timeseries)
+    if headline:  # what a reader looks for first: before every other table and figure
+        parts.append('<table id="headline" class="headline">')
+        parts += [f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in headline]
+        parts.append("</table>")
     parts.append("<h2>Summary</h2>")
     parts.append(_summary_tables(run))
-    timeseries = result.timeseries()
     if timeseries:
         time = timeseries.get("time_s")
         at = f" at t = {time[-1]:.6g} s" if time is not None and time.size else ""

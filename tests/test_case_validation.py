@@ -142,11 +142,15 @@ def test_defaults_are_filled_in():
 
 
 def test_shipped_cases_are_valid():
-    for case_file in CASES.glob("*/case.toml"):
+    case_files = sorted(CASES.glob("*/case.toml"))
+    assert len(case_files) == 14  # every folder of cases/ (README.md lists them)
+    for case_file in case_files:
         with open(case_file, "rb") as f:
             model = tomllib.load(f)["case"]["model"]
-        load_case(case_file.parent)  # raises on any problem
-        assert model
+        case = load_case(case_file.parent)  # raises on any problem
+        # The model the case file names is the one whose settings validated it.
+        assert case.model == model
+        assert case.settings["case"]["model"] == model
 
 
 def test_case_format_doc_is_generated_from_the_schema():

@@ -116,6 +116,10 @@ def test_solver_failure_is_reported_and_keeps_what_was_written(tmp_path):
 def test_check_reports_size_and_scales():
     result = run_cli("check", str(CASE))
     assert result.returncode == 0, result.stderr
+    # Without --mesh: counted from the settings (3 fields on 801 vertices), no mesh built.
+    assert "unknowns: 2403 (from the settings, no mesh built)" in result.stdout
+    result = run_cli("check", str(CASE), "--mesh")
+    assert result.returncode == 0, result.stderr
     assert "801 vertices; unknowns: 2403" in result.stdout
     line = next(ln for ln in result.stdout.splitlines() if "debye_length_m" in ln)
     # lambda_D = sqrt(eps RT / (2 F^2 c0)) = 3.042 nm for 10 mol/m3 in water at 25 C.

@@ -194,6 +194,10 @@ def test_shipped_case_runs_from_the_cli(tmp_path):
     np.testing.assert_allclose(data["interface_current_A"][1:], current, rtol=1e-10)
     assert (out / "fields" / "fields.pvd").is_file()
     assert (out / "fields" / "particles.bp").is_dir()
+    # Progress: the first row is always reported, with the case's cut-off and end time.
+    progress = [line for line in result.stdout.splitlines() if "of at most 360 s" in line]
+    assert progress and "t = 0 of at most 360 s" in progress[0]
+    assert "(cut-off 3.5 V)" in progress[0]
 
 
 def _cell_3d(comm: MPI.Comm) -> ResolvedHalfCell:

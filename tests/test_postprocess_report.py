@@ -1,5 +1,6 @@
 """The HTML report: self-contained, summarises run.json, displays in headless Chromium."""
 
+import csv
 import json
 import math
 import re
@@ -139,3 +140,34 @@ def test_report_of_a_sweep(chromium, tmp_path):
     rows = re.findall(r"<tr><td>([^<]*)</td><td>(run\d\d)</td>", page)
     assert rows == [("0.1", "run01"), ("10", "run00"), ("1000", "run02")]
     assert "<td>1.02e-09</td>" in page  # 2e-11 + 1e-12 * 1000 S
+
+
+def test_a_dfn_report_opens_with_its_headline(chromium, tmp_path):
+    """The Chen2020 1C discharge (coarse mesh): the headline as Chromium displays it."""
+    out = tmp_path / "dfn"
+    coarse = ["--set", "mesh.negative_cells=8", "--set", "mesh.positive_cells=8"]
+    run = run_cli("run", str(CASES / "dfn-chen2020-1C"), "--out", str(out), "--quiet", *coarse)
+    assert run.returncode == 0, run.stderr
+    report = write_report(out, renders=False)
+    check = check_html(report)
+    assert check.ok
+    assert check.first_table == "headline"  # before every other table
+    shown = dict(check.headline)
+    with open(out / "timeseries.csv", newline="") as stream:
+        last = list(csv.DictReader(stream))[-1]
+    info = json.loads((out / "run.json").read_text())
+    capacity = float(last["discharge_capacity_Ah"])
+    assert shown["discharge capacity"] == f"{capacity:.4g} A h"
+    # 1C to 2.5 V: about an hour (PyBaMM: 3556 s), shown in minutes on a linear axis.
+    assert shown["duration"] == f"{float(last['time_s']) / 60:.4g} min"
+    assert shown["end"] == "voltage cut-off reached (final voltage 2.5000 V)"
+    change = info["solver"]["lithium_inventory"]["max_relative_change"]
+    assert shown["lithium inventory change"] == f"{change:.2e} (relative)"
+    # Energy and mean voltage: PyBaMM's discharge (tests/data/pybamm/chen2020_1C.csv) delivers
+    # 17.29 W h over 4.938 A h, a mean of 3.5015 V; this coarse mesh within 10 mV of it.
+    mean = float(shown["mean voltage"].removesuffix(" V"))
+    assert mean == pytest.approx(3.50, abs=0.01)
+    energy = float(shown["energy delivered"].removesuffix(" W h"))
+    assert energy == pytest.approx(capacity * mean, rel=1e-3)  # shown to 4 digits
+    voltage_figure = (out / "figures" / "voltage.png").stat().st_size
+    assert voltage_figure > 0

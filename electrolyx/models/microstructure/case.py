@@ -7,6 +7,8 @@ time series and the fields of both phases.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,9 @@ from .discharge import discharge
 from .solver_options import petsc_options
 
 __all__ = ["MicrostructureHalfCell"]
+
+PROGRESS_INTERVAL_S = 10.0
+"""Wall time between two progress lines of a discharge [s] (the first row is always shown)."""
 
 
 class MicrostructureHalfCell(Model):
@@ -152,11 +157,24 @@ class MicrostructureHalfCell(Model):
                 for vtx in writers:
                     vtx.write(cell.time_s)
 
+        wall_start = time.perf_counter()
+        last_report = [-math.inf]
+
         def on_row(row: dict[str, float]) -> None:
             writer.add_timeseries_row(row)
             if steps[0] % output["field_every"] == 0:
                 write_fields()
             steps[0] += 1
+            # Progress (rank 0, through log): at most every PROGRESS_INTERVAL_S of wall time.
+            now = time.perf_counter()
+            if now - last_report[0] >= PROGRESS_INTERVAL_S:
+                last_report[0] = now
+                log(
+                    f"t = {row['time_s']:.6g} of at most {duration:.6g} s, "
+                    f"V = {row['voltage_V']:.4f} V (cut-off {cutoff:.4g} V), "
+                    f"{cell.newton_iterations} Newton iterations, "
+                    f"{now - wall_start:.1f} s wall time"
+                )
 
         with timer.phase("solve"):
             termination = discharge(
