@@ -53,6 +53,9 @@ def discharge(stress_induced_diffusion: bool):
 
     model.observer = observe
     solution = model.discharge(5.0)
+    # Break the model -> observer -> model cycle: the model (its PETSc objects, destroyed
+    # collectively) is freed here on every rank, not by a rank's cyclic collector later.
+    model.observer = None
     assert solution.termination == "event"
     arrays = solution.as_arrays()
     stresses = {name: np.array([row[name] for row in rows]) for name in rows[0]}
