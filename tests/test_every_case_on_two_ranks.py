@@ -38,6 +38,7 @@ OVERRIDES: dict[str, list[str]] = {
         'experiment.steps=["Discharge at 1C for 600 s", "Rest for 60 s", '
         '"Charge at 1C for 300 s", "Hold at 4.1 V for 300 s"]',
     ],
+    "dfn-mechanics-1C": ["mesh.negative_cells=8", "mesh.positive_cells=8", *_SHORT_DFN],
     "dfn-pulse-double-layer": ["mesh.negative_cells=8", "mesh.positive_cells=8"],
     "half-cell-nmc811": ["mesh.positive_cells=8", *_SHORT_DFN],
     "pouch-2d-cross-section": [

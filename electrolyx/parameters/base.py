@@ -26,6 +26,7 @@ from electrolyx.forms.effective_transport import (
     tortuosity_transport_efficiency,
 )
 from electrolyx.forms.exchange_current import exchange_current_density
+from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.open_circuit_potential import open_circuit_potential
 
 __all__ = [
@@ -77,6 +78,13 @@ class ElectrodeParameters:
         cathodic_transfer_coefficient: alpha_c of Butler-Volmer [-].
         double_layer_capacity_F_m2: Double-layer capacitance per interfacial area [F/m2].
         electrolyte_tortuosity_factor: tau of D_eff = eps D / tau; None: Bruggeman eps**b.
+        youngs_modulus_Pa: E of the particles [Pa], or None (no mechanical data).
+        poissons_ratio: nu of the particles [-], or None.
+        partial_molar_volume_m3_mol: Omega of lithium in the particles [m3/mol], or None.
+        reference_concentration_mol_m3: c_ref, the particles' stress-free concentration
+            [mol/m3] (PyBaMM's "reference concentration for free of deformation"), or None.
+        volume_change: Particle volume change relative to the lithium-free lattice as a
+            function of the stoichiometry, (x, mod) -> dV/V [-], or None.
     """
 
     thickness_m: float
@@ -98,6 +106,11 @@ class ElectrodeParameters:
     cathodic_transfer_coefficient: float = 0.5
     double_layer_capacity_F_m2: float = 0.0
     electrolyte_tortuosity_factor: float | None = None
+    youngs_modulus_Pa: float | None = None
+    poissons_ratio: float | None = None
+    partial_molar_volume_m3_mol: float | None = None
+    reference_concentration_mol_m3: float | None = None
+    volume_change: OcpFunction | None = None
 
     def open_circuit_potential(self, stoichiometry, temperature_K=None, mod=np):
         """U(x, T) = U_ref(x) + (T - T_ref) dU/dT(x) [V] (the set's U_ref at T = None)."""
@@ -129,6 +142,31 @@ class ElectrodeParameters:
             mod,
         )
 
+    def elastic_particle(self) -> ElasticParticle:
+        """The particles' elastic constants.
+
+        Raises:
+            ValueError: when E, nu, Omega or c_ref is missing, or E or nu is out of range.
+        """
+        missing = [
+            name
+            for name in (
+                "youngs_modulus_Pa",
+                "poissons_ratio",
+                "partial_molar_volume_m3_mol",
+                "reference_concentration_mol_m3",
+            )
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(f"no mechanical parameters {', '.join(missing)}")
+        return ElasticParticle(
+            self.youngs_modulus_Pa,
+            self.poissons_ratio,
+            self.partial_molar_volume_m3_mol,
+            self.reference_concentration_mol_m3,
+        )
+
     @property
     def specific_surface_area_1_m(self) -> float:
         """Interfacial area per electrode volume of spheres, a_s = 3 eps_s / R [1/m]."""
@@ -157,6 +195,13 @@ class SeparatorParameters:
         porosity: Electrolyte volume fraction [-].
         bruggeman_electrolyte: Exponent b of eps**b on electrolyte transport [-].
         electrolyte_tortuosity_factor: tau of D_eff = eps D / tau; None: Bruggeman eps**b.
+        youngs_modulus_Pa: E of the particles [Pa], or None (no mechanical data).
+        poissons_ratio: nu of the particles [-], or None.
+        partial_molar_volume_m3_mol: Omega of lithium in the particles [m3/mol], or None.
+        reference_concentration_mol_m3: c_ref, the particles' stress-free concentration
+            [mol/m3] (PyBaMM's "reference concentration for free of deformation"), or None.
+        volume_change: Particle volume change relative to the lithium-free lattice as a
+            function of the stoichiometry, (x, mod) -> dV/V [-], or None.
     """
 
     thickness_m: float

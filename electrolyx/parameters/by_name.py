@@ -6,7 +6,7 @@ number replaces a value, or a function by a constant; a string is an expression 
 expression language of BPX files (:mod:`electrolyx.parameters.expressions`, never ``eval``) in
 
 * ``x``, the stoichiometry c_s / c_s,max, and ``T`` [K] for the functions of an electrode's
-  particles (diffusivity, open-circuit potential and its entropic change);
+  particles (diffusivity, open-circuit potential and its entropic change, volume change);
 * ``x``, the salt concentration c_e [mol/m3], and ``T`` [K] for the electrolyte's functions.
 
 :func:`parameter_names` lists every name of a set with its value (``electrolyx check``).
@@ -25,7 +25,13 @@ import numpy as np
 from .base import CellParameters
 from .expressions import ExpressionError, SafeExpression
 
-__all__ = ["PARAMETER_NAMES", "ParameterName", "parameter_names", "with_values"]
+__all__ = [
+    "PARAMETER_NAMES",
+    "ParameterName",
+    "mechanical_parameter_names",
+    "parameter_names",
+    "with_values",
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,8 @@ class ParameterName:
             ``"cell"`` (the cell's own fields).
         field: Attribute of the component.
         kind: ``"number"``, ``"particle function"`` (of x = c_s / c_s,max and T),
-            ``"ocp function"`` (of x), ``"electrolyte function"`` (of x = c_e and T) or
+            ``"ocp function"`` (of x; also the volume change), ``"electrolyte function"`` (of
+            x = c_e and T) or
             ``"transfer coefficient"`` (alpha_a = alpha, alpha_c = 1 - alpha).
     """
 
@@ -89,7 +96,31 @@ def _electrode_names(side: str) -> dict[str, ParameterName]:
         f"{title} electrode double-layer capacity [F.m-2]": ParameterName(
             side, "double_layer_capacity_F_m2"
         ),
+        **mechanical_parameter_names(side),
     }
+
+
+def mechanical_parameter_names(side: str) -> dict[str, ParameterName]:
+    """The particle-mechanics parameters of an electrode by their PyBaMM names."""
+    title = side.capitalize()
+    return {
+        f"{title} electrode Young's modulus [Pa]": ParameterName(side, "youngs_modulus_Pa"),
+        f"{title} electrode Poisson's ratio": ParameterName(side, "poissons_ratio"),
+        f"{title} electrode partial molar volume [m3.mol-1]": ParameterName(
+            side, "partial_molar_volume_m3_mol"
+        ),
+        f"{title} electrode reference concentration for free of deformation [mol.m-3]": (
+            ParameterName(side, "reference_concentration_mol_m3")
+        ),
+        f"{title} electrode volume change": ParameterName(side, "volume_change", "ocp function"),
+    }
+
+
+#: Allowed values of the parameters with a range: field -> (test, what is allowed).
+_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "youngs_modulus_Pa": (lambda value: value > 0.0, "allowed > 0"),
+    "poissons_ratio": (lambda value: -1.0 < value < 0.5, "allowed -1 < nu < 0.5"),
+}
 
 
 #: name -> where it lives, for every parameter that can be set by name
@@ -209,6 +240,9 @@ def with_values(cell: CellParameters, values: Mapping[str, Any]) -> CellParamete
             )
         fields = changes.setdefault(where.component, {})
         if where.kind == "number":
+            test, allowed = _RANGES.get(where.field, (lambda _: True, ""))
+            if not test(float(value)):
+                raise ValueError(f"parameters.values.{name!r} = {value!r}: {allowed}")
             fields[where.field] = float(value)
         elif where.kind == "transfer coefficient":
             if not 0.0 < value < 1.0:

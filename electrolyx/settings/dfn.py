@@ -297,6 +297,30 @@ class TimeStepping(SettingsTable):
     )
 
 
+class Mechanics(SettingsTable):
+    """Particle mechanics: diffusion-induced stress in the particles (electrolyx.forms.mechanics).
+
+    Needs the mechanical parameters of both electrodes by their PyBaMM names (Young's modulus,
+    Poisson's ratio, partial molar volume, reference concentration for free of deformation),
+    from the parameter set or ``[parameters.values]``.
+    """
+
+    particle: Literal["none", "swelling-only"] = Field(
+        "none",
+        description='"none"; "swelling-only": radial and hoop stresses of elastic spheres from '
+        "the particles' concentration profiles (timeseries.csv: surface hoop stress of each "
+        "electrode, its average and extremes over the electrode; maps and profiles: surface "
+        "hoop and centre radial stress; cell_thickness_change_m when the set has the volume-"
+        "change functions).",
+    )
+    stress_induced_diffusion: bool = Field(
+        False,
+        description="Particle flux N = -D (1 + theta (c - c_ref)) grad c with theta = 2 Omega^2 "
+        "E / (9 R T (1 - nu)): the hydrostatic-stress gradient drives lithium (PyBaMM's "
+        '"stress-induced diffusion").',
+    )
+
+
 class DFNOutput(OutputSettings):
     """What the run writes besides run.json and timeseries.csv."""
 
@@ -332,6 +356,7 @@ class DFNSettings(SettingsTable):
         default_factory=InterfaceKinetics,
         description="Kinetics of the intercalation reaction in the positive electrode.",
     )
+    mechanics: Mechanics = Field(default_factory=Mechanics)
     mesh: Mesh = Field(default_factory=Mesh)
     geometry: Geometry = Field(default_factory=Geometry)
     experiment: Experiment

@@ -25,6 +25,7 @@ from .geometry import (
     TabPlacement,
 )
 from .outputs import NODAL_FIELDS
+from .problem import ParticleMechanics
 
 __all__ = [
     "DFN",
@@ -34,6 +35,7 @@ __all__ = [
     "DFNResolution",
     "DFNSolution",
     "LithiumCounterElectrode",
+    "ParticleMechanics",
     "StepFailure",
     "TabPlacement",
 ]

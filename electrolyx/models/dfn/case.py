@@ -29,18 +29,18 @@ from ...experiment import Step, parse_experiment, repeat
 from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
-from ...parameters.by_name import parameter_names, with_values
+from ...parameters.by_name import mechanical_parameter_names, parameter_names, with_values
 from ...parameters.initial_state import InitialStateError, with_initial_state
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
 from ..base import Model
 from . import (
     DFN,
-    NODAL_FIELDS,
     CellGeometry,
     CurrentCollectorFoil,
     DFNResolution,
     LithiumCounterElectrode,
+    ParticleMechanics,
     StepFailure,
     TabPlacement,
 )
@@ -83,6 +83,7 @@ class DFNCase(Model):
         are validators of :class:`electrolyx.settings.dfn.DFNSettings`.
         """
         parameters = cls._read_parameters(settings, case_dir)
+        cls._check_mechanics(settings, parameters)
         experiment = settings["experiment"]
         # The window is the full cell's; a half cell (against lithium) has its own.
         if experiment["steps"] and settings["cell"]["configuration"] == "full":
@@ -92,6 +93,43 @@ class DFNCase(Model):
                 read_drive_cycle(case_dir / experiment["drive_cycle"])
             except (OSError, ValueError) as error:
                 raise CaseError([f"experiment.drive_cycle: {error}"]) from None
+
+    @staticmethod
+    def _mechanics(settings: dict[str, Any]) -> ParticleMechanics:
+        """The particle mechanics of ``[mechanics]``."""
+        table = settings["mechanics"]
+        return ParticleMechanics(table["particle"], table["stress_induced_diffusion"])
+
+    @classmethod
+    def _check_mechanics(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
+        """The mechanical parameters the chosen mechanics needs must all be there, in range.
+
+        Raises:
+            CaseError: listing every missing name (PyBaMM's), or the value out of range.
+        """
+        mechanics = cls._mechanics(settings)
+        if not mechanics.needs_elastic_constants:
+            return
+        sides = ["positive"] if settings["cell"]["configuration"] == "half" else []
+        sides = sides or ["negative", "positive"]
+        diffusion = str(mechanics.stress_induced_diffusion).lower()
+        option = f"particle = {mechanics.particle!r}, stress_induced_diffusion = {diffusion}"
+        problems = []
+        for side in sides:
+            electrode = getattr(parameters, side)
+            for name, where in mechanical_parameter_names(side).items():
+                if where.field != "volume_change" and getattr(electrode, where.field) is None:
+                    problems.append(
+                        f"mechanics ({option}): the parameter {name!r} is missing from "
+                        f"{parameters.name} (give it in [parameters.values])"
+                    )
+            if not problems:
+                try:
+                    electrode.elastic_particle()
+                except ValueError as error:
+                    problems.append(f"parameters ({side} electrode): {error}")
+        if problems:
+            raise CaseError(problems)
 
     @staticmethod
     def _counter_electrode(settings: dict[str, Any]) -> LithiumCounterElectrode | None:
@@ -226,6 +264,7 @@ class DFNCase(Model):
             geometry=self._geometry(self.settings),
             kinetics=self._kinetics(),
             row_interval_s=self.settings["output"]["row_interval"],
+            mechanics=self._mechanics(self.settings),
         )
         return self.model.mesh
 
@@ -296,7 +335,8 @@ class DFNCase(Model):
 
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
-        functions = {name: fem.Function(space, name=name) for name in NODAL_FIELDS}
+        names = self.model.outputs.nodal_field_names
+        functions = {name: fem.Function(space, name=name) for name in names}
         if any(e.foil is not None for e in self.model.electrodes):
             gdim = self.mesh.geometry.dim
             vectors = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,)))
@@ -361,6 +401,13 @@ class DFNCase(Model):
                     ),
                     "lithium_mol": solution.lithium_mol[i],
                     dissolved_column: solution.lithium_dissolved_mol[i],
+                    # Particle mechanics, at the state of the row (interpolated rows too).
+                    **model.outputs.particle_stresses_Pa(),
+                    **(
+                        {"cell_thickness_change_m": model.outputs.cell_thickness_change_m()}
+                        if model.outputs.has_thickness_change
+                        else {}
+                    ),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(

@@ -32,7 +32,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .outputs import DFNOutputs
-from .problem import DFNProblem
+from .problem import DFNProblem, ParticleMechanics
 from .stepping import ProtocolStepping
 
 __all__ = ["DFN", "DFNSolution"]
@@ -132,6 +132,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             :mod:`.bdf_stepping`: order, first step and step growth do not apply; no step limit
             means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
             on "bdf2" so far.
+        mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
     """
 
     def __init__(
@@ -152,6 +153,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         first_step_s: float = 1e-3,
         max_step_growth: float | None = None,
         integrator: str = "ts",
+        mechanics: ParticleMechanics | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -171,6 +173,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             counter_electrode,
             kinetics,
             integrator,
+            mechanics,
         )
         self.integrator_kind = integrator
         if integrator == "ts":

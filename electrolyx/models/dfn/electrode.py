@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dolfinx import fem
 
 from electrolyx.forms.kinetics import Kinetics
+from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.particle_diffusion import radial_grid
 from electrolyx.forms.reactions import DoubleLayer, Intercalation, Reaction
 from electrolyx.parameters.base import ElectrodeParameters
@@ -52,6 +53,7 @@ class ElectrodeDomain:
         radial_points: int,
         radial_refinement: float,
         reactions: Sequence[Reaction],
+        material: ElasticParticle | None = None,
     ):
         self.name = name
         self.side = name.split("_")[0]
@@ -67,6 +69,8 @@ class ElectrodeDomain:
             self.particles.mesh, ("Lagrange", 1, (self.grid.size,))
         )
         self.reactions = list(reactions)
+        #: The particles' elastic constants, when mechanics is on.
+        self.material = material
 
     @property
     def potential(self) -> str:

@@ -8,10 +8,16 @@ uses, never retyped in numpy.
 
 from __future__ import annotations
 
+from mpi4py import MPI
+
 import numpy as np
 import ufl
 from dolfinx import fem
 
+from electrolyx.forms.mechanics import (
+    particle_centre_radial_stress,
+    particle_surface_hoop_stress,
+)
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_surface_concentration,
@@ -23,7 +29,7 @@ from electrolyx.nodal_values import NodalValues
 from .geometry import LITHIUM
 from .problem import DFNProblem
 
-__all__ = ["NODAL_FIELDS", "DFNOutputs"]
+__all__ = ["MECHANICS_FIELDS", "NODAL_FIELDS", "DFNOutputs"]
 
 #: Fields of :meth:`DFNOutputs.nodal_fields` (maps over the whole cell, NaN where undefined).
 NODAL_FIELDS = (
@@ -47,6 +53,12 @@ ELECTRODE_PROFILE_FIELDS = (
     "overpotential_V",
     "exchange_current_density_A_m2",
     "open_circuit_potential_V",
+)
+
+#: Fields added to the maps and each electrode's profiles by particle mechanics.
+MECHANICS_FIELDS = (
+    "particle_surface_hoop_stress_Pa",
+    "particle_centre_radial_stress_Pa",
 )
 
 
@@ -84,6 +96,35 @@ class DFNOutputs:
         self._nodal: dict[int, NodalValues] = {}
         self._profile_space = fem.functionspace(layout.mesh, ("Lagrange", 1))
         self._collector_forms = None
+        #: Whether the particles' stresses are outputs.
+        self.mechanics = problem.mechanics.particle != "none"
+        self._stress: NodalValues | None = None
+        self._stress_average: dict[str, fem.Form] = {}
+        if self.mechanics:
+            stresses = {
+                name: value
+                for name, value in self._expressions().items()
+                if name.endswith("particle_surface_hoop_stress_Pa")
+            }
+            self._stress = NodalValues(self._profile_space, stresses, maps)
+            self._stress_average = {
+                name: compile_(value * measure) for name, (value, measure) in stresses.items()
+            }
+        self._thickness = None
+        electrodes = problem.electrodes
+        if self.mechanics and all(e.params.volume_change is not None for e in electrodes):
+            # Ai et al. (2020), PyBaMM's "Cell thickness change [m]": each electrode's
+            # thickness grows by int eps_s [dV/V(x_avg) - dV/V(x_avg at t = 0)] dx / A.
+            change = sum(
+                3.0 * self._swelling_strain(e) * problem.dx_vertex(e.tag) for e in electrodes
+            )
+            self._thickness = compile_(change)
+
+    @property
+    def nodal_field_names(self) -> tuple[str, ...]:
+        """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
+        swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
+        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ())
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
@@ -129,6 +170,64 @@ class DFNOutputs:
             volume = problem.integral(self._volumes[electrode.name])
             values.append(problem.integral(form) / (eps_s * volume))
         return values[0], values[1]
+
+    def particle_stresses_Pa(self) -> dict[str, float]:
+        """Surface hoop stress of each electrode's particles, averaged and extremes [Pa].
+
+        The average over the electrode and the extremes over its nodes (collective). Keys
+        ``{side}_particle_surface_hoop_stress_Pa``, ``..._min_Pa``, ``..._max_Pa``; empty
+        without particle mechanics.
+        """
+        if self._stress is None:
+            return {}
+        problem = self.problem
+        comm = problem.comm
+        nodal = self._stress.evaluate()
+        owned = self._profile_space.dofmap.index_map.size_local
+        result = {}
+        for electrode in problem.electrodes:
+            name = f"{electrode.side}_particle_surface_hoop_stress_Pa"
+            volume = problem.integral(self._volumes[electrode.name])
+            result[name] = problem.integral(self._stress_average[name]) / volume
+            values = nodal[name][:owned]
+            values = values[~np.isnan(values)]
+            low = values.min() if values.size else np.inf
+            high = values.max() if values.size else -np.inf
+            result[name.replace("_Pa", "_min_Pa")] = comm.allreduce(low, op=MPI.MIN)
+            result[name.replace("_Pa", "_max_Pa")] = comm.allreduce(high, op=MPI.MAX)
+        return result
+
+    def _swelling_strain(self, electrode):
+        """Free linear swelling strain of the electrode (UFL), or None.
+
+        eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3; None without mechanics or volume change.
+        """
+        ep = electrode.params
+        if self.problem.mechanics.particle == "none" or ep.volume_change is None:
+            return None
+        c_max = ep.max_concentration_mol_m3
+        c_s = self.problem.value(electrode.concentration)
+        average = particle_average_concentration(c_s, electrode.grid)
+        initial = float(ep.volume_change(ep.initial_concentration_mol_m3 / c_max))
+        swelling = ep.volume_change(average / c_max, mod=ufl) - initial
+        return ep.active_material_volume_fraction * swelling / 3.0
+
+    @property
+    def has_thickness_change(self) -> bool:
+        """Whether :meth:`cell_thickness_change_m` is defined (mechanics, volume changes)."""
+        return self._thickness is not None
+
+    def cell_thickness_change_m(self) -> float:
+        """Thickness change of the electrode stack since t = 0 [m] (Ai et al. 2020).
+
+        The sum over the electrodes of int eps_s [dV/V(x_avg) - dV/V(x_avg,0)] dx over the
+        modelled area, x_avg the particles' mean stoichiometry: each particle's volume change
+        taken up through the electrode's thickness alone (one layer pair, as PyBaMM's sets
+        with one electrode in parallel).
+        """
+        if self._thickness is None:
+            raise ValueError("no thickness change: needs particle mechanics and volume changes")
+        return self.problem.integral(self._thickness) / self.problem.layout.modelled_area_m2
 
     # -------------------------------------------------------------- nodal values
     def _expressions(self) -> dict[str, tuple]:
@@ -183,6 +282,19 @@ class DFNOutputs:
                     current["double_layer_current_density_A_m2"],
                     measure,
                 )
+            swelling = self._swelling_strain(electrode)
+            if swelling is not None:
+                fields["electrode_swelling_strain"] = (swelling, measure)
+            if self.problem.mechanics.particle != "none":
+                material, grid = electrode.material, electrode.grid
+                fields["particle_surface_hoop_stress_Pa"] = (
+                    particle_surface_hoop_stress(c_s, grid, material),
+                    measure,
+                )
+                fields["particle_centre_radial_stress_Pa"] = (
+                    particle_centre_radial_stress(c_s, grid, material),
+                    measure,
+                )
             expressions.update({f"{side}_{name}": value for name, value in fields.items()})
         return expressions
 
@@ -198,11 +310,12 @@ class DFNOutputs:
         Electrolyte concentration and potential, solid potential (electrodes and foils),
         particle surface concentration, particle-average stoichiometry (the local state of
         charge), intercalation current density j, its overpotential, exchange current density
-        and open-circuit potential; SI units, NaN where a field is not defined.
+        and open-circuit potential (with particle mechanics also the particles' surface hoop
+        and centre radial stress); SI units, NaN where a field is not defined.
         """
         values = self._nodal_values(space)
         fields = {}
-        for name in NODAL_FIELDS:
+        for name in self.nodal_field_names:
             if name in values:
                 fields[name] = values[name]
                 continue
@@ -224,8 +337,11 @@ class DFNOutputs:
         result = {}
         for name in ("electrolyte_concentration_mol_m3", "electrolyte_potential_V"):
             result[name] = self._gather(values[name])
+        electrode_fields = ELECTRODE_PROFILE_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
+        if self._thickness is not None:
+            electrode_fields += ("electrode_swelling_strain",)
         for electrode in self.problem.electrodes:
-            for field in ELECTRODE_PROFILE_FIELDS:
+            for field in electrode_fields:
                 name = f"{electrode.side}_{field}"
                 result[name] = self._gather(values[name])
             if f"{electrode.side}_double_layer_current_density_A_m2" in values:

@@ -5,6 +5,8 @@
     solid charge        div i_s = -a_s j                                  (solid_conduction)
     particles           dc_s/dt = r^-2 d/dr(r^2 D_s dc_s/dr),
                         -D_s dc_s/dr = sum_k N_s,k at r = R               (particle_diffusion)
+                        D_s -> D_s (1 + theta (c_s - c_ref)) with stress-induced diffusion
+                        (mechanics; the particles' stresses are outputs)
     interface           j = sum_k j_k over the electrode's reactions      (forms.reactions)
 
 with N_e = -D_e B grad c_e + t+ i_e / F, i_e the concentrated-solution current
@@ -36,6 +38,7 @@ mean the same for every cell.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -58,6 +61,7 @@ from electrolyx.forms.electrolyte_diffusion import (
     electrolyte_salt_flux,
 )
 from electrolyx.forms.kinetics import Kinetics
+from electrolyx.forms.mechanics import stress_enhanced_diffusivity
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
@@ -92,7 +96,35 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 
-__all__ = ["DFNProblem", "ElectrodeDomain", "default_reactions"]
+__all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
+
+#: Values of :attr:`ParticleMechanics.particle`.
+PARTICLE_MECHANICS = ("none", "swelling-only")
+
+
+@dataclass(frozen=True)
+class ParticleMechanics:
+    """Which particle mechanics the DFN solves (:mod:`electrolyx.forms.mechanics`).
+
+    Attributes:
+        particle: "none", or "swelling-only": the stresses of elastic spheres from the
+            concentration profiles (outputs only; they do not feed back unless below).
+        stress_induced_diffusion: Particle flux -D (1 + theta (c - c_ref)) grad c.
+    """
+
+    particle: str = "none"
+    stress_induced_diffusion: bool = False
+
+    def __post_init__(self):
+        if self.particle not in PARTICLE_MECHANICS:
+            raise ValueError(
+                f"particle mechanics {self.particle!r}: allowed {', '.join(PARTICLE_MECHANICS)}"
+            )
+
+    @property
+    def needs_elastic_constants(self) -> bool:
+        """Whether the particles' E, nu, Omega and c_ref are used."""
+        return self.particle != "none" or self.stress_induced_diffusion
 
 
 class DFNProblem:
@@ -111,6 +143,7 @@ class DFNProblem:
             reaction (default: Butler-Volmer with the set's transfer coefficients).
         integrator: "ts" (PETSc TS: the forms use rate functions u_dot) or "bdf2" (our
             :class:`electrolyx.integrator.AdaptiveBDF`: the forms use its BDF formula).
+        mechanics: Particle mechanics (default none); needs the electrodes' elastic constants.
     """
 
     def __init__(
@@ -123,11 +156,13 @@ class DFNProblem:
         counter_electrode: LithiumCounterElectrode | None,
         kinetics: dict[str, Kinetics] | None = None,
         integrator: str = "ts",
+        mechanics: ParticleMechanics | None = None,
     ):
         if integrator not in ("ts", "bdf2"):
             raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")
         self.integrator_kind = integrator
         self.layout = layout
+        self.mechanics = ParticleMechanics() if mechanics is None else mechanics
         self.parameters = parameters
         self.counter_electrode = counter_electrode
         self.comm = layout.comm
@@ -150,6 +185,7 @@ class DFNProblem:
                 points,
                 resolution.radial_surface_refinement,
                 default_reactions(params, kinetics.get(name.split("_")[0]), double_layer),
+                params.elastic_particle() if self.mechanics.needs_elastic_constants else None,
             )
             for name, params, points in electrodes
         ]
@@ -345,13 +381,21 @@ class DFNProblem:
             self.reaction_current[electrode.name] = (a_s * balance.current_density, measure)
             charge_sources.append((a_s * balance.current_density, measure))
             molar_sources.append((a_s * balance.electrolyte_lithium_source, measure))
+
+            def diffusivity(c, ep=ep):
+                return ep.particle_diffusivity(c, temperature, mod=ufl)
+
+            if self.mechanics.stress_induced_diffusion:
+                diffusivity = stress_enhanced_diffusivity(
+                    diffusivity, electrode.material, temperature
+                )
             particle_form = particle_diffusion_residual(
                 c_s,
                 rate(electrode.concentration),
                 tests[electrode.concentration],
                 electrode.grid,
                 ep.particle_radius_m,
-                lambda c, ep=ep: ep.particle_diffusivity(c, temperature, mod=ufl),
+                diffusivity,
                 balance.particle_lithium_outflux,
                 ep.active_material_volume_fraction,
                 measure,
