@@ -6,6 +6,7 @@ Importing electrolyx here, before any test module, loads the MPI/PETSc shared li
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -29,6 +30,25 @@ def run_cli(*args: str, ranks: int = 1, timeout: float = 600) -> subprocess.Comp
     return subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
     )
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_every_rank_at_once():
+    """Under MPI: destroy the PETSc objects earlier tests left, at the same point on every rank.
+
+    Their destruction is collective; left to each rank's garbage collector it can start inside
+    a solve on one rank only, and the ranks then wait for each other for ever (seen on 2 ranks:
+    a DFN test after the PNP tests, the two mechanics test files one after the other).
+    """
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.size > 1:
+        gc.collect()
+        MPI.COMM_WORLD.Barrier()
+    yield
+    if MPI.COMM_WORLD.size > 1:
+        gc.collect()
+        MPI.COMM_WORLD.Barrier()
 
 
 @pytest.fixture

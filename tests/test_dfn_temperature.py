@@ -7,7 +7,6 @@ transport) read the DFN's temperature as a UFL coefficient, so a thermal model c
 
 from __future__ import annotations
 
-import gc
 import math
 
 from mpi4py import MPI
@@ -22,16 +21,6 @@ from electrolyx.parameters import chen2020, marquis2019
 
 RESOLUTION = DFNResolution(6, 3, 6, 6, 6)  # small: the laws, not the discretisation, are tested
 TEMPERATURE_K = 308.15  # 10 K above Chen2020's reference: every Arrhenius factor differs from 1
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_on_every_rank_at_once():
-    # PETSc objects left by earlier tests are destroyed collectively: destroy them here, at the
-    # same point on every rank, not whenever each rank's garbage collector happens to run
-    # (on 2 ranks after the PNP tests, a collection inside a DFN solve on one rank only hung).
-    gc.collect()
-    MPI.COMM_WORLD.barrier()
-    yield
 
 
 @pytest.mark.mpi

@@ -12,7 +12,6 @@ their own tests).
 from __future__ import annotations
 
 import csv
-import gc
 import json
 import math
 from pathlib import Path
@@ -209,17 +208,6 @@ def _compare(
         if worst > RELATIVE * scale + _floor(title, floors):
             problems.append(f"{name}: column {title} differs by {worst:.3g} (scale {scale:.3g})")
     return problems
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_together():
-    """PETSc objects of the previous case freed on both ranks at once (a collective destroy
-    run by the garbage collector at different moments on the two ranks can deadlock)."""
-    gc.collect()
-    MPI.COMM_WORLD.Barrier()
-    yield
-    gc.collect()
-    MPI.COMM_WORLD.Barrier()
 
 
 @pytest.mark.mpi
