@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import dolfinx
+import numpy as np
 from dolfinx import fem
 
 from electrolyx.forms.kinetics import Kinetics
@@ -87,3 +89,17 @@ class ElectrodeDomain:
         """Entity maps of its submeshes."""
         maps = [self.conductor.entity_map]
         return maps if self.particles is self.conductor else [*maps, self.particles.entity_map]
+
+    def terminal_dofs(self, layout: CellLayout, name: str) -> np.ndarray:
+        """Dofs of the electrode's phi_s on the facet group ``name`` (local, ghosts included)."""
+        topology = layout.mesh.topology
+        fdim = topology.dim - 1
+        facets = layout.mesh_data.facet_tags.find(layout.tag(name))
+        topology.create_connectivity(fdim, 0)
+        vertices = dolfinx.mesh.compute_incident_entities(topology, facets, fdim, 0)
+        sub_vertices = self.conductor.vertex_map.sub_topology_to_topology(vertices, True)
+        if np.any(sub_vertices < 0):
+            raise ValueError(f"the terminal {name!r} is not on the {self.name}")
+        submesh = self.conductor.mesh
+        submesh.topology.create_connectivity(0, submesh.topology.dim)
+        return fem.locate_dofs_topological(self.potential_space, 0, sub_vertices.astype(np.int32))

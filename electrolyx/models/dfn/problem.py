@@ -38,12 +38,10 @@ mean the same for every cell.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mpi4py import MPI
 from petsc4py import PETSc
 
-import dolfinx
 import numpy as np
 import ufl
 from dolfinx import fem
@@ -95,36 +93,9 @@ from .geometry import (
     DFNResolution,
     LithiumCounterElectrode,
 )
+from .mechanics import ParticleMechanics
 
 __all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
-
-#: Values of :attr:`ParticleMechanics.particle`.
-PARTICLE_MECHANICS = ("none", "swelling-only")
-
-
-@dataclass(frozen=True)
-class ParticleMechanics:
-    """Which particle mechanics the DFN solves (:mod:`electrolyx.forms.mechanics`).
-
-    Attributes:
-        particle: "none", or "swelling-only": the stresses of elastic spheres from the
-            concentration profiles (outputs only; they do not feed back unless below).
-        stress_induced_diffusion: Particle flux -D (1 + theta (c - c_ref)) grad c.
-    """
-
-    particle: str = "none"
-    stress_induced_diffusion: bool = False
-
-    def __post_init__(self):
-        if self.particle not in PARTICLE_MECHANICS:
-            raise ValueError(
-                f"particle mechanics {self.particle!r}: allowed {', '.join(PARTICLE_MECHANICS)}"
-            )
-
-    @property
-    def needs_elastic_constants(self) -> bool:
-        """Whether the particles' E, nu, Omega and c_ref are used."""
-        return self.particle != "none" or self.stress_induced_diffusion
 
 
 class DFNProblem:
@@ -480,23 +451,6 @@ class DFNProblem:
         ]
 
     # ---------------------------------------------------------------- solvers
-    def terminal_dofs(self, name: str, electrode: ElectrodeDomain) -> np.ndarray:
-        """Dofs of the electrode's phi_s on the facet group ``name`` (local, ghosts included)."""
-        layout = self.layout
-        topology = layout.mesh.topology
-        fdim = topology.dim - 1
-        facets = layout.mesh_data.facet_tags.find(layout.tag(name))
-        topology.create_connectivity(fdim, 0)
-        vertices = dolfinx.mesh.compute_incident_entities(topology, facets, fdim, 0)
-        sub_vertices = electrode.conductor.vertex_map.sub_topology_to_topology(vertices, True)
-        if np.any(sub_vertices < 0):
-            raise ValueError(f"the terminal {name!r} is not on the {electrode.name}")
-        submesh = electrode.conductor.mesh
-        submesh.topology.create_connectivity(0, submesh.topology.dim)
-        return fem.locate_dofs_topological(
-            electrode.potential_space, 0, sub_vertices.astype(np.int32)
-        )
-
     def build_solvers(self, **settings) -> None:
         """The time integrator's solvers under current control.
 
@@ -510,11 +464,11 @@ class DFNProblem:
             self.bcs = []
         else:
             negative = self.electrode["negative"]
-            dofs = self.terminal_dofs(layout.negative_terminal, negative)
+            dofs = negative.terminal_dofs(layout, layout.negative_terminal)
             self.bcs = [fem.dirichletbc(0.0, dofs, negative.potential_space)]
         # Under voltage control the positive terminal is an equipotential at V.
         positive = self.electrode["positive"]
-        dofs = self.terminal_dofs(layout.positive_terminal, positive)
+        dofs = positive.terminal_dofs(layout, layout.positive_terminal)
         self._terminal_bc = fem.dirichletbc(self.terminal_voltage, dofs, positive.potential_space)
         if self.integrator_kind == "bdf2":
             self.current_problem = self._nonlinear_problem(self.bcs, "dfn_current")
