@@ -23,6 +23,7 @@ import pytest
 from conftest import CASES
 
 from electrolyx.case import load_case
+from electrolyx.constants import FARADAY
 from electrolyx.driver import run_case
 from electrolyx.sweep import run_sweep
 
@@ -93,7 +94,6 @@ def _run(case, out: Path, comm: MPI.Comm) -> Path:
     return Path(folder)
 
 
-FARADAY = 96485.33212  # C/mol
 # PNP currents and charges that are zero or small are differences of fluxes of the natural
 # size F D c0 / lambda_D (1e5-1e9 A/m2 here), so they carry round-off of ~1e-13 of that size
 # whatever their own size (measured: +-5e-9 A/m2 after the EDL has charged, against 1e5 A/m2

@@ -67,6 +67,11 @@ def _bisect(function, low: float, high: float) -> float:
     return 0.5 * (low + high)
 
 
+def _ocp(electrode, stoichiometry: float) -> float:
+    """The electrode's open-circuit potential at its reference temperature [V]."""
+    return float(electrode.reference_open_circuit_potential(np.float64(stoichiometry), np))
+
+
 def _electrode_moles(electrode, area_m2: float) -> float:
     return (
         electrode.active_material_volume_fraction
@@ -87,10 +92,10 @@ def stoichiometry_window(cell: CellParameters, half_cell: bool = False) -> Stoic
     negative, positive = cell.negative, cell.positive
 
     def positive_potential(y):
-        return float(positive.reference_open_circuit_potential(np.float64(y), np))
+        return _ocp(positive, y)
 
     def negative_potential(x):
-        return float(negative.reference_open_circuit_potential(np.float64(x), np))
+        return _ocp(negative, x)
 
     if half_cell:
         # U_p falls as y rises; where it never reaches a cut-off inside the stoichiometry range
@@ -160,10 +165,8 @@ def with_initial_state(
 
         def open_circuit_voltage(s: float) -> float:
             x, y = window.at(s)
-            u_p = float(cell.positive.reference_open_circuit_potential(np.float64(y), np))
-            if half_cell:
-                return u_p
-            return u_p - float(cell.negative.reference_open_circuit_potential(np.float64(x), np))
+            u_p = _ocp(cell.positive, y)
+            return u_p if half_cell else u_p - _ocp(cell.negative, x)
 
         state_of_charge = _bisect(lambda s: open_circuit_voltage(s) - voltage_V, 0.0, 1.0)
     if not 0.0 <= state_of_charge <= 1.0:

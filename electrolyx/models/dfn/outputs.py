@@ -78,8 +78,10 @@ class DFNOutputs:
             for name, (source, measure) in problem.reaction_current.items()
         }
         one = fem.Constant(layout.mesh, 1.0)
+        # Electrode volumes [m3 per m2 in 1D]: the mesh does not move, assembled once.
         self._volumes = {
-            e.name: fem.form(one * problem.dx_vertex(e.tag)) for e in problem.electrodes
+            e.name: problem.integral(fem.form(one * problem.dx_vertex(e.tag)))
+            for e in problem.electrodes
         }
         # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
         ds = problem.ds
@@ -167,7 +169,7 @@ class DFNOutputs:
         values = [] if "negative" in problem.electrode else [float("nan")]
         for electrode, form in zip(problem.electrodes, self._lithium[1:], strict=True):
             eps_s = electrode.params.active_material_volume_fraction
-            volume = problem.integral(self._volumes[electrode.name])
+            volume = self._volumes[electrode.name]
             values.append(problem.integral(form) / (eps_s * volume))
         return values[0], values[1]
 
@@ -187,7 +189,7 @@ class DFNOutputs:
         result = {}
         for electrode in problem.electrodes:
             name = f"{electrode.side}_particle_surface_hoop_stress_Pa"
-            volume = problem.integral(self._volumes[electrode.name])
+            volume = self._volumes[electrode.name]
             result[name] = problem.integral(self._stress_average[name]) / volume
             values = nodal[name][:owned]
             values = values[~np.isnan(values)]

@@ -121,13 +121,14 @@ class PoissonNernstPlanck(Model):
         that need no geometry.
         """
         s = self.scales
+        scales: dict[str, Any] = {
+            "debye_length_m": s.debye_length,
+            "thermal_voltage_V": s.thermal_voltage,
+            "ionic_strength_mol_m3": 0.5 * s.concentration,
+            "debye_charging_time_s": s.time,
+        }
         if self.geometry is None:
-            return {
-                "debye_length_m": s.debye_length,
-                "thermal_voltage_V": s.thermal_voltage,
-                "ionic_strength_mol_m3": 0.5 * s.concentration,
-                "debye_charging_time_s": s.time,
-            }
+            return scales
         feature = self.smallest_feature()
         ratio = s.debye_length / feature
         charged = [
@@ -147,10 +148,7 @@ class PoissonNernstPlanck(Model):
         else:
             verdict = f"electroneutral model adequate (lambda_D/feature = {ratio:.3g} < 0.01)"
         out: dict[str, Any] = {
-            "debye_length_m": s.debye_length,
-            "thermal_voltage_V": s.thermal_voltage,
-            "ionic_strength_mol_m3": 0.5 * s.concentration,
-            "debye_charging_time_s": s.time,
+            **scales,
             "smallest_feature_m": feature,
             "debye_length_over_smallest_feature": ratio,
             "electroneutrality_verdict": verdict,
