@@ -227,6 +227,8 @@ def run_case(
         return {
             **info,
             "status": status,
+            # Why the run ended: the model's own words when it completed, the failure otherwise.
+            "stop_reason": solver_info.get("stop_reason") or message,
             "message": message,
             "solver": {**solver_info, "converged": status == "completed"},
             "timings_s": dict(timer.seconds),

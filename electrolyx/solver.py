@@ -97,14 +97,16 @@ class SolverStatistics:
 class NewtonFailure(RuntimeError):
     """Newton's method did not converge; carries PETSc's reason and the residual history."""
 
-    def __init__(self, reason: str, residuals: Sequence[float], where: str = ""):
+    def __init__(self, reason: str, residuals: Sequence[float], where: str = "", message: str = ""):
         self.reason = reason
         self.residuals = list(residuals)
         self.where = where
         history = ", ".join(f"{r:.3e}" for r in self.residuals) or "none"
         at = f" at {where}" if where else ""
+        # A time integrator that gave up after cutting its step explains itself (message).
         super().__init__(
-            f"Newton did not converge{at}: PETSc reason {reason}; residual norms: {history}"
+            message
+            or f"Newton did not converge{at}: PETSc reason {reason}; residual norms: {history}"
         )
 
 

@@ -22,6 +22,9 @@ from .terms import Interface, ReactionTerms
 
 __all__ = ["Intercalation"]
 
+#: Fraction of c_s,max that the laws keep the particle surface from an empty or full lattice.
+LATTICE_FLOOR = 1e-9
+
 
 @dataclass(frozen=True)
 class Intercalation:
@@ -43,7 +46,13 @@ class Intercalation:
         material = self.material
         temperature = interface.temperature
         c_max = material.max_concentration_mol_m3
-        c_surf = interface.particle_surface_concentration
+        # The laws see the surface held inside the lattice, (f, 1 - f) c_max: a full or empty
+        # surface (a constant-voltage hold, the end of a discharge) meets round-off and the
+        # error control just outside it, where sqrt(c_max - c_s) has no value.
+        c_surf = ufl.max_value(
+            ufl.min_value(interface.particle_surface_concentration, (1 - LATTICE_FLOOR) * c_max),
+            LATTICE_FLOOR * c_max,
+        )
         ocp = material.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
         j0 = material.exchange_current_density(
             interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl

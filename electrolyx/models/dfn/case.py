@@ -433,7 +433,9 @@ class DFNCase(Model):
                         output_times_s=[t - start for t in output["profile_times"] if t > start],
                     )
             except StepFailure as failure:
-                raise NewtonFailure("step failure", [], where=str(failure)) from failure
+                raise NewtonFailure(
+                    "step failure", [], where=str(failure), message=f"the DFN gave up: {failure}"
+                ) from failure
             finally:
                 model.observer = None
         timer.seconds["solve"] -= output_time
@@ -451,6 +453,7 @@ class DFNCase(Model):
             "rejected_steps": solution.rejected_steps,
             "newton_iterations": solution.newton_iterations,
             "termination_of_last_step": solution.termination,
+            "stop_reason": solution.stop_reason,
             "lithium_inventory": {
                 "initial_mol": float(lithium[0]),
                 "final_mol": float(lithium[-1]),

@@ -57,6 +57,8 @@ class DFNSolution:
             full cell).
         termination: Why the last step ended ("event": its voltage or current limit, or
             "time").
+        stop_reason: The same in words, with the time: e.g. "voltage reached the 2.5 V
+            cut-off at t = 3555.24 s" (written to run.json).
         newton_iterations: Newton iterations of all solves, rejected included.
         accepted_steps: Time steps accepted.
         rejected_steps: Steps rejected by error control or Newton failure.
@@ -74,6 +76,7 @@ class DFNSolution:
     lithium_mol: list[float] = field(default_factory=list)
     lithium_dissolved_mol: list[float] = field(default_factory=list)
     termination: str = ""
+    stop_reason: str = ""
     newton_iterations: int = 0
     accepted_steps: int = 0
     rejected_steps: int = 0

@@ -95,6 +95,10 @@ from .geometry import (
 )
 from .mechanics import ParticleMechanics
 
+#: Fraction of the initial electrolyte concentration below which the laws hold c_e (see
+#: _build_forms).
+ELECTROLYTE_LAW_FLOOR = 1e-6
+
 __all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
 
 
@@ -296,7 +300,14 @@ class DFNProblem:
         temperature = self.temperature
         thermal_voltage = thermal_voltage_at(temperature)
         electrolyte = p.electrolyte
-        c_e = self.value("electrolyte_concentration")
+        # The laws see the concentration held at a floor (the mass balance sees it as it is):
+        # where the electrolyte depletes, round-off and the error control take c_e a little
+        # below zero, where sqrt(c_e) and c_e^1.5 in the laws have no value.
+        electrolyte_concentration = self.value("electrolyte_concentration")
+        c_e = ufl.max_value(
+            electrolyte_concentration,
+            ELECTROLYTE_LAW_FLOOR * p.electrolyte.initial_concentration_mol_m3,
+        )
         phi_e = self.value("electrolyte_potential")
         transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
         i_e = electrolyte_current_density(
@@ -308,7 +319,7 @@ class DFNProblem:
             thermal_voltage,
         )
         n_e = electrolyte_salt_flux(
-            c_e,
+            electrolyte_concentration,
             effective_property(electrolyte.diffusivity(c_e, temperature, mod=ufl), efficiency),
             transference,
             i_e,
@@ -441,7 +452,7 @@ class DFNProblem:
         self.residual_blocks = [blocks[name] for name in self.unknowns.names]
         # Lithium inventory [mol per m2 of modelled area].
         self.lithium_forms = [
-            self.porosity * c_e * self.dx_electrolyte,
+            self.porosity * electrolyte_concentration * self.dx_electrolyte,
             *(
                 e.params.active_material_volume_fraction
                 * particle_average_concentration(self.value(e.concentration), e.grid)

@@ -132,14 +132,28 @@ class ProtocolStepping:
             self.solution.termination = self._integrate(
                 self.time_s + duration_s, event, outputs, landings
             )
+            self.solution.stop_reason = self._stop_reason(
+                self.solution.termination, until_voltage_V, until_current_A
+            )
         except IntegrationFailure as failure:
             raise StepFailure(
-                f"protocol step {self._step_index + 1} ({self._mode} control): Newton failed: "
-                f"{failure}; {len(self.solution.time_s)} rows up to t = {self.time_s:.6g} s kept"
+                f"protocol step {self._step_index + 1} ({self._mode} control): {failure}; "
+                f"{len(self.solution.time_s)} rows up to t = {self.time_s:.6g} s kept"
             ) from failure
         finally:
             self.solution.wall_time_s += time.perf_counter() - start
         return self.solution
+
+    def _stop_reason(self, termination: str, until_voltage_V, until_current_A) -> str:
+        """Why the step ended, in words, with the protocol step and the time."""
+        where = f"protocol step {self._step_index + 1} at t = {self.time_s:.6g} s"
+        if termination != "event":
+            return f"{where}: its duration ended"
+        if until_voltage_V is not None:
+            return f"{where}: the voltage reached the {until_voltage_V:.6g} V cut-off"
+        if until_current_A is not None:
+            return f"{where}: the current fell to {until_current_A:.6g} A"
+        return f"{where}: the voltage left the drive cycle's limits"
 
     def _integrate(self, end_s: float, event, outputs, landings) -> str:
         """TS from the present (consistent) state to ``end_s`` or the event; "time"/"event".
