@@ -5,7 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Interface", "Reaction", "ReactionTerms"]
+__all__ = ["Interface", "Reaction", "ReactionState", "ReactionTerms"]
+
+
+@dataclass(frozen=True)
+class ReactionState:
+    """A quantity a reaction carries at each point of its interface (plated lithium, SEI).
+
+    The model adds it as a differential unknown beside the reaction's electrode and integrates
+
+        d(state)/dt = ReactionTerms.state_rates[name]
+
+    with the same time steps as the other unknowns.
+
+    Attributes:
+        name: Name of the unknown (unique in the model, e.g. ``"plated_lithium_concentration"``).
+        scale: Its typical size, in its unit (Newton and the error control see value / scale).
+        initial_value: Its value at t = 0.
+        lithium_per_unit: Lithium it holds per unit of its value and per m3 of electrode
+            [mol/m3 per unit]: the lithium inventory adds sum (value - initial) x this (None:
+            it holds no lithium, or its reaction says otherwise).
+    """
+
+    name: str
+    scale: float
+    initial_value: float = 0.0
+    lithium_per_unit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -20,6 +45,8 @@ class Interface:
         particle_surface_concentration: c_s at the particle surface [mol/m3] (None at a metal).
         surface_potential_difference_rate: d(phi_s - phi_e)/dt [V/s] from the time
             discretisation (None where no reaction needs it).
+        states: name -> value of the reaction states of the interface's reactions
+            (:class:`ReactionState`: plated lithium concentration, SEI thickness, ...).
     """
 
     solid_potential: Any
@@ -28,6 +55,7 @@ class Interface:
     temperature: Any
     particle_surface_concentration: Any = None
     surface_potential_difference_rate: Any = None
+    states: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,12 +69,14 @@ class ReactionTerms:
             [mol/(m2 s)].
         outputs: Named UFL expressions worth writing (overpotential, exchange current, ...),
             keys with their SI unit as suffix.
+        state_rates: name -> d(state)/dt of the reaction's own states (:class:`ReactionState`).
     """
 
     current_density: Any
     electrolyte_lithium_source: Any = 0.0
     particle_lithium_outflux: Any = 0.0
     outputs: dict[str, Any] = field(default_factory=dict)
+    state_rates: dict[str, Any] = field(default_factory=dict)
 
 
 class Reaction(Protocol):

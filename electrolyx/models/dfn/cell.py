@@ -32,7 +32,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .outputs import DFNOutputs
-from .problem import DFNProblem, ParticleMechanics
+from .problem import DFNProblem, ParticleMechanics, SideReactions
 from .stepping import ProtocolStepping
 
 __all__ = ["DFN", "DFNSolution"]
@@ -133,6 +133,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
             on "bdf2" so far.
         mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
+        side_reactions: "negative" -> lithium plating and SEI growth (:class:`SideReactions`;
+            default none).
     """
 
     def __init__(
@@ -154,6 +156,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         max_step_growth: float | None = None,
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
+        side_reactions: dict[str, SideReactions] | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -174,6 +177,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             kinetics,
             integrator,
             mechanics,
+            side_reactions,
         )
         self.integrator_kind = integrator
         if integrator == "ts":
@@ -324,6 +328,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         values[positive] = 0.0
         if "lithium_dissolved" in unknowns:
             values["lithium_dissolved"] = 0.0
+        values.update(problem.reaction_state_initial)  # plated lithium, SEI thickness
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0
