@@ -230,7 +230,11 @@ def with_values(cell: CellParameters, values: Mapping[str, Any]) -> CellParamete
             )
         component = _component(cell, where.component)
         if component is None:
-            hint = " parameters (set = 'OKane2022' has them)" if where.component == "degradation" else ""
+            hint = (
+                " parameters (set = 'OKane2022' has them)"
+                if where.component == "degradation"
+                else ""
+            )
             raise ValueError(
                 f"parameters.values.{name!r}: this cell has no {where.component}{hint}"
             )

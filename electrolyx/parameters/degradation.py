@@ -11,12 +11,14 @@ V. Sulzer, J. S. Edge, B. Wu, G. J. Offer and M. Marinescu, "Lithium-ion battery
 how to model it", Phys. Chem. Chem. Phys. 24, 7909 (2022), doi:10.1039/D2CP00417H, and the
 plating kinetics of S. E. J. O'Kane, I. D. Campbell, M. W. J. Marzook, G. J. Offer and
 M. Marinescu, "Physical origin of the differential voltage minimum associated with lithium
-plating in Li-ion batteries", J. Electrochem. Soc. 167, 090540 (2020). Its Arrhenius factors:
-graphite diffusivity 30.3 kJ/mol (from Ecker et al. 2015), NMC811 diffusivity 25 kJ/mol
-(Cabanero et al. 2018), electrolyte diffusivity and conductivity 17 kJ/mol (Ecker et al.
-2015), all against 298.15 K. One difference from PyBaMM's set: the graphite OCP is Chen's
-analytic fit (as in the Chen2020 set), where PyBaMM's OKane2022 interpolates Chen's measured
-table (bench/make_pybamm_plating_reference.py uses the fit in PyBaMM too).
+plating in Li-ion batteries", J. Electrochem. Soc. 167, 090540 (2020). Besides the
+degradation values it differs from Chen2020 in the Bruggeman exponent of the solid
+conductivities (1.5; Chen2020 none) and its Arrhenius factors: graphite diffusivity
+30.3 kJ/mol (from Ecker et al. 2015), NMC811 diffusivity 25 kJ/mol (Cabanero et al. 2018),
+electrolyte diffusivity and conductivity 17 kJ/mol (Ecker et al. 2015), all against
+298.15 K. One difference from PyBaMM's set: the graphite OCP is Chen's analytic fit (as in
+the Chen2020 set), where PyBaMM's OKane2022 interpolates Chen's measured table
+(bench/make_pybamm_plating_reference.py uses the fit in PyBaMM too).
 """
 
 from __future__ import annotations
@@ -135,8 +137,13 @@ def okane2022() -> CellParameters:
     return replace(
         cell,
         name="OKane2022",
-        negative=replace(cell.negative, particle_diffusivity=graphite_diffusivity),
-        positive=replace(cell.positive, particle_diffusivity=nmc811_diffusivity),
+        # OKane2022 corrects the solid conductivities by (1 - eps)^1.5 (Chen2020: not).
+        negative=replace(
+            cell.negative, particle_diffusivity=graphite_diffusivity, bruggeman_electrode=1.5
+        ),
+        positive=replace(
+            cell.positive, particle_diffusivity=nmc811_diffusivity, bruggeman_electrode=1.5
+        ),
         electrolyte=replace(
             cell.electrolyte,
             diffusivity=electrolyte_diffusivity,

@@ -84,8 +84,10 @@ def default_reactions(
     double_layer: bool,
     side_reactions: SideReactions | None = None,
 ) -> list[Reaction]:
-    """The reactions of an electrode: intercalation, the double layer if asked for, and side
-    reactions (lithium plating, SEI growth) if given.
+    """The reactions of an electrode: intercalation, the double layer, side reactions.
+
+    The double layer is added if asked for, the side reactions (lithium plating, SEI growth)
+    if given.
 
     Intercalation follows ``kinetics`` (default: Butler-Volmer with the set's transfer
     coefficients); the double-layer current is added when asked for and the set has a
