@@ -55,6 +55,8 @@ class DFNSolution:
             lithium dissolved from the metal).
         lithium_dissolved_mol: Half cell: lithium dissolved from the metal since t = 0 (0 in a
             full cell).
+        lithium_in_side_reactions_mol: Lithium held by lithium plating and SEI beyond their
+            initial state (0 without them): lithium_mol + this is conserved.
         termination: Why the last step ended ("event": its voltage or current limit, or
             "time").
         newton_iterations: Newton iterations of all solves, rejected included.
@@ -73,6 +75,7 @@ class DFNSolution:
     average_positive_particle_concentration_mol_m3: list[float] = field(default_factory=list)
     lithium_mol: list[float] = field(default_factory=list)
     lithium_dissolved_mol: list[float] = field(default_factory=list)
+    lithium_in_side_reactions_mol: list[float] = field(default_factory=list)
     termination: str = ""
     newton_iterations: int = 0
     accepted_steps: int = 0
@@ -374,6 +377,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         s.average_positive_particle_concentration_mol_m3.append(positive)
         s.lithium_mol.append(self.lithium_mol())
         s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
+        s.lithium_in_side_reactions_mol.append(self.outputs.degradation.side_reaction_lithium_mol())
         s.step_index.append(self._step_index)
         totals = self.integrator.totals if self.integrator_kind == "ts" else self._bdf_totals()
         s.newton_iterations = totals["newton_iterations"]
