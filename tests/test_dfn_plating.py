@@ -64,9 +64,9 @@ def test_plating_current_and_rates_are_the_closed_forms(option):
         "partially-reversible": (deposit - decay * c_li, decay * c_li),
     }[option]
     # Closed forms of O'Kane et al. (2022) to round-off (1e-12 relative).
-    assert _value(terms.current_density, domain) == pytest.approx(current, rel=1e-12)
+    assert _value(terms.current_density, domain) == pytest.approx(current, rel=1e-12, abs=0.0)
     assert _value(terms.electrolyte_lithium_source, domain) == pytest.approx(
-        current / FARADAY, rel=1e-12
+        current / FARADAY, rel=1e-12, abs=0.0
     )
     rates = terms.state_rates
     for name, expected in (
@@ -112,8 +112,10 @@ def test_sei_current_and_growth_are_the_closed_forms(option):
         )
     growth = -current * d.sei_partial_molar_volume_m3_mol / (FARADAY * d.lithium_per_sei)
     # Marquis' thesis eqs. 5.91-5.92 as PyBaMM writes them, to round-off (1e-12 relative).
-    assert _value(terms.current_density, domain) == pytest.approx(current, rel=1e-12)
-    assert _value(terms.state_rates["sei_thickness"], domain) == pytest.approx(growth, rel=1e-12)
+    assert _value(terms.current_density, domain) == pytest.approx(current, rel=1e-12, abs=0.0)
+    assert _value(terms.state_rates["sei_thickness"], domain) == pytest.approx(
+        growth, rel=1e-12, abs=0.0
+    )
 
 
 @pytest.mark.mpi
@@ -134,17 +136,18 @@ def test_solvent_diffusion_limited_sei_grows_as_sqrt_t_at_rest():
     slope = 2.0 * d.sei_solvent_diffusivity_m2_s * d.bulk_solvent_concentration_mol_m3
     slope *= d.sei_partial_molar_volume_m3_mol / d.lithium_per_sei
     exact = math.sqrt(d.initial_sei_thickness_m**2 + slope * hours * 3600.0)
-    # The film grows from 5 to 12.3 nm; BDF at rtol 1e-7 is measured at 2e-8 relative from
-    # the exact L(t): 1e-6 leaves room for the step sequence and still fails a wrong law
-    # (a factor 2 in the slope moves L by 20 %).
-    assert thickness == pytest.approx(exact, rel=1e-6)
+    # The film grows from 5 to 12.3 nm; BDF at rtol 1e-7 is measured at 1.3e-6 relative from
+    # the exact L(t) (66 steps over 100 h): 1e-5 still fails a wrong law by orders of
+    # magnitude (a factor 2 in the slope moves L by 20 %).
+    assert thickness == pytest.approx(exact, rel=1e-5, abs=0.0)
     # The lithium it holds: a_s z (L - L0) / V_SEI over the electrode, against the same law.
     electrode = cell.negative
     volume = electrode.thickness_m * cell.electrode_area_m2
     lithium = electrode.specific_surface_area_1_m * d.lithium_per_sei
     lithium *= (exact - d.initial_sei_thickness_m) / d.sei_partial_molar_volume_m3_mol * volume
     values = model.outputs.degradation.values()
-    assert values["sei_lithium_mol"] == pytest.approx(lithium, rel=1e-6)
+    # (L - L0 is 60 % of L: the same time error is 3.2e-6 relative here, measured.)
+    assert values["sei_lithium_mol"] == pytest.approx(lithium, rel=1e-5, abs=0.0)
     # Cyclable lithium: electrolyte + particles + SEI constant (round-off of the sums: 1e-10).
     s = model.solution
     total = np.asarray(s.lithium_mol) + s.lithium_in_side_reactions_mol
@@ -183,10 +186,12 @@ def test_fast_charge_with_plating_and_sei_matches_pybamm(shared_tmp_path):
         "sei_lithium_mol",
         "loss_of_lithium_inventory_percent",
     ):
-        assert ours[column][-1] == pytest.approx(reference[column][-1], rel=2e-2), column
+        expected = reference[column][-1]
+        assert ours[column][-1] == pytest.approx(expected, rel=2e-2, abs=0.0), column
     # SEI growth L - L0 (5 nm to 5.165 nm): measured -0.26 %.
     growth = ours["average_negative_sei_thickness_m"][-1] - 5e-9
-    assert growth == pytest.approx(reference["average_sei_thickness_m"][-1] - 5e-9, rel=2e-2)
+    expected = reference["average_sei_thickness_m"][-1] - 5e-9
+    assert growth == pytest.approx(expected, rel=2e-2, abs=0.0)
     # Cyclable lithium (electrolyte, particles, plated, dead, SEI): measured 9e-15 relative.
     import json
 
