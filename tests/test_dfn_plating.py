@@ -2,6 +2,7 @@
 sqrt(t) law at rest, a 2C fast charge against PyBaMM, lithium conservation, and bad input."""
 
 import csv
+import json
 import math
 
 from mpi4py import MPI
@@ -20,6 +21,7 @@ from electrolyx.experiment import parse_experiment
 from electrolyx.forms.reactions import Intercalation, Interface, LithiumPlating, SEIGrowth
 from electrolyx.models.dfn import DFN, SideReactions
 from electrolyx.parameters import okane2022
+from electrolyx.parameters.initial_state import with_initial_state
 
 CASE = CASES / "dfn-plating-fast-charge"
 REFERENCES = ROOT / "tests" / "data" / "pybamm"
@@ -148,10 +150,13 @@ def test_solvent_diffusion_limited_sei_grows_as_sqrt_t_at_rest():
     values = model.outputs.degradation.values()
     # (L - L0 is 60 % of L: the same time error is 3.2e-6 relative here, measured.)
     assert values["sei_lithium_mol"] == pytest.approx(lithium, rel=1e-5, abs=0.0)
-    # Cyclable lithium: electrolyte + particles + SEI constant (round-off of the sums: 1e-10).
+    # Cyclable lithium: electrolyte + particles + SEI constant. Measured 1.4e-10 relative: at
+    # rest the steps grow to ~1e4 s, and Newton's absolute tolerance (1e-11 of the molar
+    # residual scale, 5e-4 mol/(m2 s)) times such a step is ~1e-11 mol of the 0.29 mol; during
+    # the fast charge below (steps of seconds) it is 1e-14.
     s = model.solution
     total = np.asarray(s.lithium_mol) + s.lithium_in_side_reactions_mol
-    assert np.max(np.abs(total - total[0])) / total[0] < 1e-10
+    assert np.max(np.abs(total - total[0])) / total[0] < 1e-9
 
 
 def _reference(name: str) -> np.ndarray:
@@ -193,8 +198,6 @@ def test_fast_charge_with_plating_and_sei_matches_pybamm(shared_tmp_path):
     expected = reference["average_sei_thickness_m"][-1] - 5e-9
     assert growth == pytest.approx(expected, rel=2e-2, abs=0.0)
     # Cyclable lithium (electrolyte, particles, plated, dead, SEI): measured 9e-15 relative.
-    import json
-
     inventory = json.loads((folder / "run.json").read_text())["solver"]["lithium_inventory"]
     assert inventory["max_relative_change"] < 1e-10
     assert inventory["side_reactions_mol"] > 1e-4  # the side reactions did take lithium
@@ -218,3 +221,26 @@ def test_unknown_plating_option_names_the_allowed_ones():
 def test_intercalation_comes_first():
     with pytest.raises(CaseError, match="intercalation comes first"):
         load_case(CASE, ['negative_electrode.reactions=["sei", "intercalation"]'])
+
+
+@pytest.mark.parametrize("option", ["reversible", "irreversible"])
+def test_reversible_and_irreversible_plating_match_pybamm(option):
+    """The same 2C charge with the other plating options (reaction-limited SEI), 20 cells."""
+    cell = with_initial_state(okane2022(), 0.0)
+    side = SideReactions(("lithium-plating", "sei"), option, "reaction-limited", cell.degradation)
+    model = DFN(cell, side_reactions={"negative": side})
+    solution = model.discharge(-10.0, 4.2)
+    values = model.outputs.degradation.values()
+    reference = _reference(f"okane2022_2C_298K_{option}.csv")
+    # Measured: end of charge within 5e-4, plated lithium within 0.6 % of PyBaMM's 40-volume
+    # mesh (the mesh error of both codes here is ~0.5 %, see the partially reversible case).
+    assert solution.time_s[-1] == pytest.approx(reference["time_s"][-1], rel=2e-3)
+    expected = reference["plated_lithium_mol"][-1]
+    assert values["plated_lithium_mol"] == pytest.approx(expected, rel=2e-2, abs=0.0)
+    dead = values["dead_lithium_mol"]
+    if option == "reversible":
+        assert dead == 0.0  # no dead lithium without the decay term
+    else:
+        assert dead == pytest.approx(values["plated_lithium_mol"], rel=1e-12, abs=0.0)
+    total = np.asarray(solution.lithium_mol) + solution.lithium_in_side_reactions_mol
+    assert np.max(np.abs(total - total[0])) / total[0] < 1e-10
