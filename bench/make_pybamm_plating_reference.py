@@ -1,10 +1,11 @@
 """Write the PyBaMM references of lithium plating and SEI growth (tests/data/pybamm/okane2022_*).
 
 Usage: python bench/make_pybamm_plating_reference.py OUT.csv TEMPERATURE_K C_RATE [POINTS]
-       [SEI] [PLATING]
+       [SEI] [PLATING] [FILM]
 
 PyBaMM's DFN with the options {"lithium plating": PLATING (default "partially reversible"),
-"SEI": SEI (default "reaction limited"), "SEI film resistance": "none"} on PyBaMM's OKane2022 set,
+"SEI": SEI (default "reaction limited"), "SEI film resistance": FILM (default "distributed")}
+on PyBaMM's OKane2022 set,
 with one change: the graphite OCP is Chen2020's analytic fit (OKane2022 interpolates Chen's
 measured table; electrolyx's OKane2022 set uses the fit, as its Chen2020 set does). Isothermal at
 TEMPERATURE_K, from 0 % state of charge (``set_initial_state(0.0)``), a constant-current charge
@@ -33,6 +34,7 @@ def main(
     points: int = 40,
     sei: str = "reaction limited",
     plating: str = "partially reversible",
+    film: str = "distributed",
 ) -> None:
     parameters = pybamm.ParameterValues("OKane2022")
     parameters["Negative electrode OCP [V]"] = pybamm.ParameterValues("Chen2020")[
@@ -43,7 +45,7 @@ def main(
     parameters["Current function [A]"] = -5.0 * c_rate
     parameters.set_initial_state(0.0)
     model = pybamm.lithium_ion.DFN(
-        {"lithium plating": plating, "SEI": sei, "SEI film resistance": "none"}
+        {"lithium plating": plating, "SEI": sei, "SEI film resistance": film}
     )
     var_pts = {"x_n": points, "x_s": points, "x_p": points, "r_n": points, "r_p": points}
     solver = pybamm.IDAKLUSolver(rtol=1e-8, atol=1e-10)
@@ -74,7 +76,7 @@ def main(
     header = (
         f"# pybamm {pybamm.__version__}, OKane2022 (Chen2020 graphite OCP fit), {points} volumes, "
         f"{temperature_K} K, {c_rate}C charge from 0 % SOC, plating {plating!r}, SEI {sei!r}, "
-        "SEI film resistance 'none'\n" + ",".join(columns)
+        f"SEI film resistance {film!r}\n" + ",".join(columns)
     )
     np.savetxt(out, data, delimiter=",", header=header, comments="", fmt="%.12g")
     print(
@@ -91,5 +93,5 @@ if __name__ == "__main__":
         float(args[1]),
         float(args[2]),
         int(args[3]) if len(args) > 3 else 40,
-        *(args[4:6]),
+        *(args[4:7]),
     )

@@ -62,10 +62,15 @@ class NegativeElectrode(InterfaceKinetics):
             "reaction-limited",
             description='PyBaMM\'s "SEI" option (with `sei` in `reactions`): growth limited '
             "by the reduction's kinetics (symmetric, or with the set's SEI growth transfer "
-            "coefficient) or by the solvent's diffusion through the film. No film resistance "
-            "in the other reactions' overpotentials yet (PyBaMM's \"SEI film resistance\" = "
-            '"none").',
+            "coefficient) or by the solvent's diffusion through the film.",
         )
+    )
+
+    sei_film_resistance: Literal["distributed", "none"] = Field(
+        "distributed",
+        description='PyBaMM\'s "SEI film resistance" (with `sei`): `distributed` adds '
+        "-j L_SEI rho_SEI to the overpotentials of intercalation and plating (j the total "
+        "current density at each point, an algebraic unknown); `none` leaves them unchanged.",
     )
 
     @model_validator(mode="after")

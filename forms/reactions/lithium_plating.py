@@ -3,9 +3,9 @@
 After O'Kane et al. (J. Electrochem. Soc. 167, 090540, 2020; Phys. Chem. Chem. Phys. 24, 7909,
 2022), as PyBaMM's "lithium plating" options:
 
-    eta_Li = phi_s - phi_e                             (against Li/Li+; no SEI film
-                                                        resistance yet: PyBaMM's "SEI film
-                                                        resistance" = "none")
+    eta_Li = phi_s - phi_e + eta_film                  (against Li/Li+; eta_film =
+                                                        -j L_SEI rho_SEI under the SEI film,
+                                                        0 without film resistance)
     j0,strip = F k_Li c_Li,   j0,plate = F k_Li c_e
     j_Li = j0,strip exp(alpha_s eta_Li / V_T) - j0,plate exp(-alpha_p eta_Li / V_T)
                                                        ("reversible", "partially reversible")
@@ -32,7 +32,7 @@ import ufl
 from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
 
-from .terms import Interface, ReactionState, ReactionTerms
+from .terms import Interface, ReactionState, ReactionTerms, with_film
 
 __all__ = ["LITHIUM_PLATING_OPTIONS", "LithiumPlating"]
 
@@ -83,7 +83,7 @@ class LithiumPlating:
         d = self.degradation
         plated = interface.states["plated_lithium_concentration"]
         thermal_voltage = thermal_voltage_at(interface.temperature)
-        eta = interface.solid_potential - interface.electrolyte_potential
+        eta = with_film(interface.solid_potential - interface.electrolyte_potential, interface)
         alpha_plating = d.plating_transfer_coefficient
         alpha_stripping = 1.0 - alpha_plating
         rate_constant = FARADAY * d.plating_rate_constant_m_s

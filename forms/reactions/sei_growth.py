@@ -10,7 +10,9 @@ Arrhenius factor A(T) = exp(E_SEI / R (1 / T_ref - 1 / T)) on every law):
     solvent-diffusion limited: j_SEI = -A D_sol c_sol F / L_SEI
     dL_SEI/dt = -j_SEI V_SEI / (F z_SEI)
 
-with V_SEI the SEI's molar volume and z_SEI the moles of lithium per mole of SEI. The lithium
+with V_SEI the SEI's molar volume and z_SEI the moles of lithium per mole of SEI. With film
+resistance the reactions beneath the film see eta_film = -j_tot L_SEI rho_SEI added to their
+overpotential, j_tot = sum_k j_k the total current density (an algebraic state). The lithium
 it holds per volume of electrode is a_s z_SEI (L_SEI - L_SEI,0) / V_SEI. Each Li+ it takes
 leaves the electrolyte (s_e = j_SEI / F); none crosses the particle surface.
 """
@@ -28,7 +30,10 @@ from electrolyx.forms.arrhenius import arrhenius_factor
 
 from .terms import Interface, ReactionState, ReactionTerms
 
-__all__ = ["SEI_GROWTH_OPTIONS", "SEIGrowth"]
+__all__ = ["SEI_GROWTH_OPTIONS", "TOTAL_CURRENT", "SEIGrowth"]
+
+#: The algebraic state j = sum_k j_k of an SEI with film resistance [A/m2].
+TOTAL_CURRENT = "total_interfacial_current_density"
 
 #: The SEI growth laws (PyBaMM's names, with "-" for " " as in case files).
 SEI_GROWTH_OPTIONS = (
@@ -48,6 +53,9 @@ class SEIGrowth:
         reference_temperature_K: T_ref of the Arrhenius factor [K].
         main_reaction: The intercalation reaction whose current j enters eta_SEI.
         option: One of :data:`SEI_GROWTH_OPTIONS`.
+        film_resistance: Whether the film's resistance L_SEI rho_SEI costs every reaction
+            beneath it eta_film = -j L_SEI rho_SEI, j the total current density (PyBaMM's
+            "SEI film resistance" = "distributed"); j is then an algebraic state.
         name: Name of the reaction in outputs.
     """
 
@@ -56,6 +64,7 @@ class SEIGrowth:
     reference_temperature_K: float
     main_reaction: Any
     option: str = "reaction-limited"
+    film_resistance: bool = False
     name: str = "sei"
 
     def __post_init__(self):
@@ -70,11 +79,21 @@ class SEIGrowth:
         d = self.degradation
         lithium = self.specific_surface_area_1_m * d.lithium_per_sei
         lithium /= d.sei_partial_molar_volume_m3_mol
-        return (
+        states = [
             ReactionState(
                 "sei_thickness", d.initial_sei_thickness_m, d.initial_sei_thickness_m, lithium
-            ),
-        )
+            )
+        ]
+        if self.film_resistance:
+            states.append(ReactionState(TOTAL_CURRENT, 1.0, 0.0, total_current=True))
+        return tuple(states)
+
+    def film_overpotential(self, states: dict[str, Any]):
+        """eta_film = -j L_SEI rho_SEI [V], j the total current density (0 without the film)."""
+        if not self.film_resistance:
+            return 0.0
+        resistance = states["sei_thickness"] * self.degradation.sei_resistivity_ohm_m
+        return -states[TOTAL_CURRENT] * resistance
 
     def terms(self, interface: Interface) -> ReactionTerms:
         """SEI current, the Li+ it takes from the electrolyte and dL_SEI/dt."""

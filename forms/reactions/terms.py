@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Interface", "Reaction", "ReactionState", "ReactionTerms"]
+__all__ = ["Interface", "Reaction", "ReactionState", "ReactionTerms", "with_film"]
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,16 @@ class ReactionState:
         lithium_per_unit: Lithium it holds per unit of its value and per m3 of electrode
             [mol/m3 per unit]: the lithium inventory adds sum (value - initial) x this (None:
             it holds no lithium, or its reaction says otherwise).
+        total_current: Instead of a differential state, an algebraic one: the interface's
+            total current density j = sum_k j_k [A/m2] (PyBaMM's "total interfacial current
+            density as a state"), which a film overpotential -j L_SEI rho_SEI needs.
     """
 
     name: str
     scale: float
     initial_value: float = 0.0
     lithium_per_unit: float | None = None
+    total_current: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Interface:
             discretisation (None where no reaction needs it).
         states: name -> value of the reaction states of the interface's reactions
             (:class:`ReactionState`: plated lithium concentration, SEI thickness, ...).
+        film_overpotential: Potential lost across a surface film, added to the overpotential
+            of the reactions beneath it [V] (the SEI's -j L_SEI rho_SEI; 0 without a film).
     """
 
     solid_potential: Any
@@ -56,6 +62,7 @@ class Interface:
     particle_surface_concentration: Any = None
     surface_potential_difference_rate: Any = None
     states: dict[str, Any] = field(default_factory=dict)
+    film_overpotential: Any = 0.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,14 @@ class ReactionTerms:
     particle_lithium_outflux: Any = 0.0
     outputs: dict[str, Any] = field(default_factory=dict)
     state_rates: dict[str, Any] = field(default_factory=dict)
+
+
+def with_film(overpotential, interface: Interface):
+    """``overpotential`` plus the interface's film overpotential (unchanged without a film)."""
+    film = interface.film_overpotential
+    if isinstance(film, int | float) and film == 0.0:
+        return overpotential
+    return overpotential + film
 
 
 class Reaction(Protocol):

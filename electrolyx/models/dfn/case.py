@@ -149,6 +149,7 @@ class DFNCase(Model):
                 table["sei"],
                 parameters.degradation,
                 parameters.reference_temperature_K,
+                table["sei_film_resistance"] == "distributed",
             )
         }
 

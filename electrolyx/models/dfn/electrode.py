@@ -41,6 +41,8 @@ class SideReactions:
         sei: Option of :class:`electrolyx.forms.reactions.SEIGrowth`.
         degradation: The set's :class:`electrolyx.parameters.degradation.DegradationParameters`.
         reference_temperature_K: T_ref of the SEI's Arrhenius factor [K].
+        sei_film_resistance: The SEI film's resistance in the overpotentials of the reactions
+            beneath it (PyBaMM's "SEI film resistance" = "distributed"; False: "none").
     """
 
     names: tuple[str, ...] = ()
@@ -48,6 +50,7 @@ class SideReactions:
     sei: str = "reaction-limited"
     degradation: Any = None
     reference_temperature_K: float = 298.15
+    sei_film_resistance: bool = True
 
     def __post_init__(self):
         unknown = [name for name in self.names if name not in SIDE_REACTIONS]
@@ -73,6 +76,7 @@ class SideReactions:
                         self.reference_temperature_K,
                         intercalation,
                         self.sei,
+                        self.sei_film_resistance,
                     )
                 )
         return built

@@ -253,8 +253,10 @@ class DFNProblem:
             space = fem.functionspace(electrode.particles.mesh, ("Lagrange", 1))
             for state in states:
                 name = f"{state.name}_{electrode.side}"
-                self.unknowns.add(name, space.clone(), state.scale, differential=True)
-                self.conserved.append(name)
+                differential = not state.total_current
+                self.unknowns.add(name, space.clone(), state.scale, differential=differential)
+                if differential:
+                    self.conserved.append(name)
                 self.reaction_state[name] = (electrode, state)
                 self.reaction_state_initial[name] = state.initial_value / state.scale
         cells = {"negative": resolution.negative_cells, "positive": resolution.positive_cells}
@@ -393,6 +395,14 @@ class DFNProblem:
                     particle_surface_concentration=particle_surface_concentration(c_s),
                     surface_potential_difference_rate=surface_rate,
                     states=states,
+                    film_overpotential=sum(
+                        (
+                            r.film_overpotential(states)
+                            for r in electrode.reactions
+                            if hasattr(r, "film_overpotential")
+                        ),
+                        0.0,
+                    ),
                 ),
             )
             self.balances[electrode.name] = balance
@@ -512,7 +522,8 @@ class DFNProblem:
         """d(state)/dt = rate of each of the electrode's reaction states (lumped per node).
 
         Divided by the state's size per hour over one cell of the electrode, so that the
-        residual is O(1) where the state changes by its scale in an hour.
+        residual is O(1) where the state changes by its scale in an hour. The total current
+        density of a film (an algebraic state) is j_tot = sum_k j_k.
         """
         rates = {
             name: rate
@@ -522,6 +533,16 @@ class DFNProblem:
         blocks = {}
         for name, (owner, state) in self.reaction_state.items():
             if owner is not electrode:
+                continue
+            if state.total_current:
+                # Algebraic: j_tot = sum_k j_k, divided by its scale over one cell.
+                size = state.scale * self._cell_thickness[electrode.side]
+                size *= self.layout.in_plane_cell_area_m2
+                blocks[name] = (1.0 / size) * (
+                    (self.value(name) - balance.current_density)
+                    * tests[name]
+                    * self.dx_vertex(electrode.tag)
+                )
                 continue
             if state.name not in rates:
                 raise ValueError(f"no reaction of the {electrode.name} gives d/dt of {state.name}")
