@@ -56,9 +56,11 @@ def main(
     solution = simulation.solve([0.0, t_max], t_interp=np.arange(0.0, t_max, 5.0))
     area = parameters["Electrode height [m]"] * parameters["Electrode width [m]"]
     x_n = solution["x_n [m]"].entries[:, 0]
-    edges = np.concatenate(([0.0], 0.5 * (x_n[1:] + x_n[:-1]), [parameters["Negative electrode thickness [m]"]]))
+    thickness = parameters["Negative electrode thickness [m]"]
+    edges = np.concatenate(([0.0], 0.5 * (x_n[1:] + x_n[:-1]), [thickness]))
     widths = np.diff(edges)
-    aj = solution["Negative electrode lithium plating volumetric interfacial current density [A.m-3]"]
+    name = "Negative electrode lithium plating volumetric interfacial current density [A.m-3]"
+    aj = solution[name]
     columns = {
         "time_s": solution["Time [s]"].entries,
         "voltage_V": solution["Voltage [V]"].entries,
