@@ -246,3 +246,20 @@ def test_reversible_and_irreversible_plating_match_pybamm(option):
         assert dead == pytest.approx(values["plated_lithium_mol"], rel=1e-12, abs=0.0)
     total = np.asarray(solution.lithium_mol) + solution.lithium_in_side_reactions_mol
     assert np.max(np.abs(total - total[0])) / total[0] < 1e-10
+
+
+def test_degradation_parameters_by_pybamm_name():
+    from electrolyx.parameters import chen2020
+    from electrolyx.parameters.by_name import parameter_names, with_values
+
+    cell = with_values(okane2022(), {"Dead lithium decay constant [s-1]": 2e-6})
+    assert cell.degradation.dead_lithium_decay_constant_1_s == 2e-6
+    names = parameter_names(cell)
+    # OKane2022's values as PyBaMM lists them (PyBaMM 26.10's OKane2022.py).
+    assert names["Lithium plating kinetic rate constant [m.s-1]"] == 1e-9
+    assert names["Lithium plating transfer coefficient"] == 0.65
+    assert names["SEI resistivity [Ohm.m]"] == 2e5
+    assert names["Initial SEI thickness [m]"] == 5e-9
+    assert "SEI resistivity [Ohm.m]" not in parameter_names(chen2020())
+    with pytest.raises(ValueError, match="no degradation parameters.*OKane2022"):
+        with_values(chen2020(), {"SEI resistivity [Ohm.m]": 1.0})
