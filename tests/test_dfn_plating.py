@@ -234,8 +234,9 @@ def test_reversible_and_irreversible_plating_match_pybamm(option):
     solution = model.discharge(-10.0, 4.2)
     values = model.outputs.degradation.values()
     reference = _reference(f"okane2022_2C_298K_{option}.csv")
-    # Measured: end of charge within 5e-4, plated lithium within 0.6 % of PyBaMM's 40-volume
-    # mesh (the mesh error of both codes here is ~0.5 %, see the partially reversible case).
+    # Measured: end of charge 4.3e-4 early, plated lithium +0.45 % (reversible) and +0.44 %
+    # (irreversible) from PyBaMM's 40-volume mesh; 2 % covers the mesh error of both codes
+    # (PyBaMM's plated lithium moves by 0.33 % from 20 to 40 volumes).
     assert solution.time_s[-1] == pytest.approx(reference["time_s"][-1], rel=2e-3)
     expected = reference["plated_lithium_mol"][-1]
     assert values["plated_lithium_mol"] == pytest.approx(expected, rel=2e-2, abs=0.0)
