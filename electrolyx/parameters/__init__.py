@@ -1,17 +1,24 @@
 """Parameter sets of lithium-ion cells, each named after the paper its values come from.
 
-Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`; any cell described by a
+Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`, :func:`okane2022`
+(Chen2020 with degradation parameters); any cell described by a
 Battery Parameter eXchange file: :func:`read_bpx`.
 """
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 from .bpx import BPXError, read_bpx
 from .chen2020 import chen2020
+from .degradation import DegradationParameters, okane2022
 from .ecker2015 import ecker2015
 from .marquis2019 import marquis2019
 
 #: Built-in parameter sets by the name case files use.
-PARAMETER_SETS = {"Chen2020": chen2020, "Marquis2019": marquis2019, "Ecker2015": ecker2015}
+PARAMETER_SETS = {
+    "Chen2020": chen2020,
+    "Marquis2019": marquis2019,
+    "Ecker2015": ecker2015,
+    "OKane2022": okane2022,
+}
 
 
 def parameter_set(name: str) -> CellParameters:
@@ -27,12 +34,14 @@ __all__ = [
     "PARAMETER_SETS",
     "BPXError",
     "CellParameters",
+    "DegradationParameters",
     "ElectrodeParameters",
     "ElectrolyteParameters",
     "SeparatorParameters",
     "chen2020",
     "ecker2015",
     "marquis2019",
+    "okane2022",
     "parameter_set",
     "read_bpx",
 ]

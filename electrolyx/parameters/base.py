@@ -273,6 +273,8 @@ class CellParameters:
         stoichiometry_window: Stoichiometries at 0 and 100 % SOC where the source gives them
             (BPX files); None: from the cyclable lithium and the cut-offs
             (:mod:`electrolyx.parameters.initial_state`).
+        degradation: Lithium plating and SEI parameters of the negative electrode
+            (:class:`electrolyx.parameters.degradation.DegradationParameters`), or None.
     """
 
     name: str
@@ -288,6 +290,7 @@ class CellParameters:
     reference_temperature_K: float
     citation: str
     stoichiometry_window: StoichiometryWindow | None = None
+    degradation: Any = None
 
     @property
     def thickness_m(self) -> float:

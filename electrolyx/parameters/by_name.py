@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .base import CellParameters
+from .degradation import DEGRADATION_NAMES
 from .expressions import ExpressionError, SafeExpression
 
 __all__ = [
@@ -39,8 +40,8 @@ class ParameterName:
     """Where a named parameter lives in :class:`CellParameters` and what it is.
 
     Attributes:
-        component: ``"negative"``, ``"separator"``, ``"positive"``, ``"electrolyte"`` or
-            ``"cell"`` (the cell's own fields).
+        component: ``"negative"``, ``"separator"``, ``"positive"``, ``"electrolyte"``,
+            ``"degradation"`` (plating and SEI) or ``"cell"`` (the cell's own fields).
         field: Attribute of the component.
         kind: ``"number"``, ``"particle function"`` (of x = c_s / c_s,max and T),
             ``"ocp function"`` (of x; also the volume change), ``"electrolyte function"`` (of
@@ -152,6 +153,8 @@ PARAMETER_NAMES: dict[str, ParameterName] = {
     "Lower voltage cut-off [V]": ParameterName("cell", "lower_voltage_cutoff_V"),
     "Upper voltage cut-off [V]": ParameterName("cell", "upper_voltage_cutoff_V"),
     "Ambient temperature [K]": ParameterName("cell", "ambient_temperature_K"),
+    # Lithium plating and SEI of the negative electrode (sets with degradation: OKane2022).
+    **{name: ParameterName("degradation", field) for name, field in DEGRADATION_NAMES.items()},
 }
 
 
@@ -164,7 +167,7 @@ def parameter_names(cell: CellParameters) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, where in PARAMETER_NAMES.items():
         if (
-            where.component in ("negative", "positive")
+            where.component in ("negative", "positive", "degradation")
             and _component(cell, where.component) is None
         ):
             continue
@@ -227,7 +230,14 @@ def with_values(cell: CellParameters, values: Mapping[str, Any]) -> CellParamete
             )
         component = _component(cell, where.component)
         if component is None:
-            raise ValueError(f"parameters.values.{name!r}: this cell has no {where.component}")
+            hint = (
+                " parameters (set = 'OKane2022' has them)"
+                if where.component == "degradation"
+                else ""
+            )
+            raise ValueError(
+                f"parameters.values.{name!r}: this cell has no {where.component}{hint}"
+            )
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
         if is_number and not math.isfinite(float(value)):
             raise ValueError(f"parameters.values.{name!r} = {value!r}: a finite number is needed")

@@ -38,6 +38,68 @@ class DFNCase(CaseSection):
 ParameterValue = float | Annotated[str, Field(min_length=1, max_length=1000)]
 
 
+class NegativeElectrode(InterfaceKinetics):
+    """Reactions at the negative particles: intercalation (its kinetics), plating, SEI."""
+
+    reactions: list[Literal["intercalation", "lithium-plating", "sei"]] = Field(
+        default_factory=lambda: ["intercalation"],
+        min_length=1,
+        description="Interfacial reactions of the negative particles, intercalation first: "
+        "`lithium-plating` (plating and stripping of lithium metal, O'Kane et al. 2020, 2022) "
+        "and `sei` (SEI growth) add their currents, their lithium and their own states "
+        "(plated and dead lithium, SEI thickness). Both need a set with degradation "
+        "parameters (`OKane2022`, or its names in [parameters.values]).",
+    )
+    lithium_plating: Literal["reversible", "irreversible", "partially-reversible"] = Field(
+        "partially-reversible",
+        description='PyBaMM\'s "lithium plating" option (with `lithium-plating` in '
+        "`reactions`): plated lithium strips back (`reversible`), never strips "
+        "(`irreversible`, all plated lithium is dead), or turns dead at the rate "
+        "gamma_0 L_SEI,0 / L_SEI (`partially-reversible`; needs `sei`).",
+    )
+    sei: Literal["reaction-limited", "reaction-limited-asymmetric", "solvent-diffusion-limited"] = (
+        Field(
+            "reaction-limited",
+            description='PyBaMM\'s "SEI" option (with `sei` in `reactions`): growth limited '
+            "by the reduction's kinetics (symmetric, or with the set's SEI growth transfer "
+            "coefficient) or by the solvent's diffusion through the film.",
+        )
+    )
+
+    sei_film_resistance: Literal["distributed", "none"] = Field(
+        "distributed",
+        description='PyBaMM\'s "SEI film resistance" (with `sei`): `distributed` adds '
+        "-j L_SEI rho_SEI to the overpotentials of intercalation and plating (j the total "
+        "current density at each point, an algebraic unknown); `none` leaves them unchanged.",
+    )
+
+    @model_validator(mode="after")
+    def _reaction_list(self) -> NegativeElectrode:
+        problems = []
+        if self.reactions[0] != "intercalation":
+            problems.append(("reactions", f"{{key}} = {self.reactions}: intercalation comes first"))
+        if len(set(self.reactions)) != len(self.reactions):
+            problems.append(
+                ("reactions", f"{{key}} = {self.reactions}: a reaction is listed twice")
+            )
+        plating = "lithium-plating" in self.reactions
+        if (
+            plating
+            and self.lithium_plating == "partially-reversible"
+            and "sei" not in self.reactions
+        ):
+            problems.append(
+                (
+                    "reactions",
+                    f"{{key}} = {self.reactions}: lithium_plating = 'partially-reversible' needs "
+                    "'sei' too (dead lithium forms at a rate set by the SEI thickness)",
+                )
+            )
+        if problems:
+            raise case_problems(problems)
+        return self
+
+
 class Parameters(SettingsTable):
     """Cell parameters and physics options."""
 
@@ -347,10 +409,10 @@ class DFNSettings(SettingsTable):
     case: DFNCase
     parameters: Parameters = Field(default_factory=Parameters)
     cell: Cell = Field(default_factory=Cell)
-    negative_electrode: InterfaceKinetics = Field(
-        default_factory=InterfaceKinetics,
-        description="Kinetics of the intercalation reaction in the negative electrode (a full "
-        "cell only).",
+    negative_electrode: NegativeElectrode = Field(
+        default_factory=NegativeElectrode,
+        description="Kinetics of the intercalation reaction in the negative electrode, and its "
+        "side reactions (a full cell only).",
     )
     positive_electrode: InterfaceKinetics = Field(
         default_factory=InterfaceKinetics,
@@ -391,7 +453,7 @@ class DFNSettings(SettingsTable):
                     '{key}: required with configuration = "half"',
                 )
             )
-        if half and self.negative_electrode.model_dump() != InterfaceKinetics().model_dump():
+        if half and self.negative_electrode.model_dump() != NegativeElectrode().model_dump():
             problems.append(
                 ("negative_electrode", "{key}: a half cell has no negative electrode (leave out)")
             )

@@ -11,6 +11,9 @@ one sum (:func:`interfacial_balance`):
     particle surface flux:          sum_k N_s,k              (-D_s dc_s/dr = N_s at r = R)
 
 so a new reaction is one new module and one line in :data:`REACTIONS`, not a new code path.
+A reaction that carries a quantity of its own (plated lithium, SEI thickness) declares it in
+``states`` (:class:`ReactionState`) and returns its rate in ``ReactionTerms.state_rates``; the
+model integrates it as one more differential unknown on the electrode.
 Current densities are positive when anodic (oxidation).
 """
 
@@ -24,19 +27,27 @@ from .double_layer import DoubleLayer
 from .frumkin import frumkin_current_density
 from .intercalation import Intercalation
 from .lithium_metal import LithiumMetal
-from .terms import Interface, Reaction, ReactionTerms
+from .lithium_plating import LITHIUM_PLATING_OPTIONS, LithiumPlating
+from .sei_growth import SEI_GROWTH_OPTIONS, SEIGrowth
+from .terms import Interface, Reaction, ReactionState, ReactionTerms
 
 __all__ = [
+    "LITHIUM_PLATING_OPTIONS",
     "REACTIONS",
+    "SEI_GROWTH_OPTIONS",
     "DoubleLayer",
     "Interface",
     "InterfacialBalance",
     "Intercalation",
     "LithiumMetal",
+    "LithiumPlating",
     "Reaction",
+    "ReactionState",
     "ReactionTerms",
+    "SEIGrowth",
     "frumkin_current_density",
     "interfacial_balance",
+    "reaction_states",
 ]
 
 
@@ -45,7 +56,14 @@ REACTIONS: dict[str, type] = {
     "intercalation": Intercalation,
     "double-layer": DoubleLayer,
     "lithium-metal": LithiumMetal,
+    "lithium-plating": LithiumPlating,
+    "sei": SEIGrowth,
 }
+
+
+def reaction_states(reactions: Sequence[Reaction]) -> list[ReactionState]:
+    """The states (:class:`ReactionState`) the reactions carry, in the order of the list."""
+    return [state for reaction in reactions for state in getattr(reaction, "states", ())]
 
 
 @dataclass(frozen=True)

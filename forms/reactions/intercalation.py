@@ -2,7 +2,7 @@
 
     x = c_s,surf / c_s,max,   U = U_ref(x) + (T - T_ref) dU/dT(x),
     j0 = k A(T) c_e^(1/2) c_s,surf^(1/2) (c_s,max - c_s,surf)^(1/2),
-    eta = phi_s - phi_e - U,   j = kinetics(j0, eta, R T / F),
+    eta = phi_s - phi_e - U (+ eta_film under an SEI film),   j = kinetics(j0, eta, R T / F),
 
 and every Li that leaves the particle (N_s = j / F) enters the electrolyte (s_e = j / F).
 """
@@ -18,7 +18,7 @@ from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.kinetics import Kinetics, overpotential
 
-from .terms import Interface, ReactionTerms
+from .terms import Interface, ReactionTerms, with_film
 
 __all__ = ["Intercalation"]
 
@@ -58,6 +58,7 @@ class Intercalation:
             interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl
         )
         eta = overpotential(interface.solid_potential, interface.electrolyte_potential, ocp)
+        eta = with_film(eta, interface)  # + eta_film under a resistive film (SEI)
         current = self.kinetics.current_density(j0, eta, thermal_voltage_at(temperature))
         return ReactionTerms(
             current_density=current,

@@ -7,7 +7,8 @@ Layers, each a module:
 * :mod:`.problem`: the named unknowns and one residual block per law (the reactions of each
   electrode from :mod:`electrolyx.forms.reactions`);
 * :mod:`electrolyx.ts_integrator`: the time integrator (PETSc TS, model-agnostic);
-* :mod:`.outputs`: voltage, integrals, profiles and maps from the same UFL expressions;
+* :mod:`.outputs`: voltage, integrals, profiles and maps from the same UFL expressions
+  (:mod:`.degradation_outputs`: lithium plating and SEI);
 * :mod:`.stepping`: one protocol step on TS (consistent potentials, events, rows);
   :mod:`.bdf_stepping` the same on our BDF2 loop (``integrator="bdf2"``);
 * :mod:`.cell`: :class:`DFN`, the cell under current, power and voltage control;
@@ -25,7 +26,7 @@ from .geometry import (
     TabPlacement,
 )
 from .outputs import NODAL_FIELDS
-from .problem import ParticleMechanics
+from .problem import ParticleMechanics, SideReactions
 
 __all__ = [
     "DFN",
@@ -36,6 +37,7 @@ __all__ = [
     "DFNSolution",
     "LithiumCounterElectrode",
     "ParticleMechanics",
+    "SideReactions",
     "StepFailure",
     "TabPlacement",
 ]

@@ -41,6 +41,7 @@ from . import (
     DFNResolution,
     LithiumCounterElectrode,
     ParticleMechanics,
+    SideReactions,
     StepFailure,
     TabPlacement,
 )
@@ -84,6 +85,7 @@ class DFNCase(Model):
         """
         parameters = cls._read_parameters(settings, case_dir)
         cls._check_mechanics(settings, parameters)
+        cls._check_side_reactions(settings, parameters)
         experiment = settings["experiment"]
         # The window is the full cell's; a half cell (against lithium) has its own.
         if experiment["steps"] and settings["cell"]["configuration"] == "full":
@@ -130,6 +132,39 @@ class DFNCase(Model):
                     problems.append(f"parameters ({side} electrode): {error}")
         if problems:
             raise CaseError(problems)
+
+    @staticmethod
+    def _side_reactions(
+        settings: dict[str, Any], parameters: CellParameters
+    ) -> dict[str, SideReactions]:
+        """Lithium plating and SEI growth of ``[negative_electrode] reactions``."""
+        table = settings["negative_electrode"]
+        names = tuple(name for name in table["reactions"] if name != "intercalation")
+        if not names or settings["cell"]["configuration"] == "half":
+            return {}
+        return {
+            "negative": SideReactions(
+                names,
+                table["lithium_plating"],
+                table["sei"],
+                parameters.degradation,
+                parameters.reference_temperature_K,
+                table["sei_film_resistance"] == "distributed",
+            )
+        }
+
+    @classmethod
+    def _check_side_reactions(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
+        """Side reactions need a set with degradation parameters (OKane2022)."""
+        reactions = settings["negative_electrode"]["reactions"]
+        if len(reactions) > 1 and parameters.degradation is None:
+            raise CaseError(
+                [
+                    f"negative_electrode.reactions = {reactions}: the parameter set "
+                    f"{parameters.name!r} has no lithium plating or SEI parameters (allowed: "
+                    "set = 'OKane2022', or only ['intercalation'])"
+                ]
+            )
 
     @staticmethod
     def _counter_electrode(settings: dict[str, Any]) -> LithiumCounterElectrode | None:
@@ -265,6 +300,7 @@ class DFNCase(Model):
             kinetics=self._kinetics(),
             row_interval_s=self.settings["output"]["row_interval"],
             mechanics=self._mechanics(self.settings),
+            side_reactions=self._side_reactions(self.settings, self.parameters),
         )
         return self.model.mesh
 
@@ -408,6 +444,8 @@ class DFNCase(Model):
                         if model.outputs.has_thickness_change
                         else {}
                     ),
+                    # Lithium plating and SEI (when on), at the state of the row.
+                    **model.outputs.degradation.values(),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -440,7 +478,8 @@ class DFNCase(Model):
                 model.observer = None
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
-        lithium = np.asarray(solution.lithium_mol)
+        # Plated, dead and SEI lithium join the inventory (0 without side reactions).
+        lithium = np.asarray(solution.lithium_mol) + solution.lithium_in_side_reactions_mol
         # In a half cell the lithium dissolved from the metal joins the inventory.
         dissolved = np.asarray(solution.lithium_dissolved_mol)
         log(
@@ -458,6 +497,7 @@ class DFNCase(Model):
                 "initial_mol": float(lithium[0]),
                 "final_mol": float(lithium[-1]),
                 "lithium_metal_dissolved_mol": float(dissolved[-1]),
+                "side_reactions_mol": float(solution.lithium_in_side_reactions_mol[-1]),
                 "max_relative_change": float(
                     np.max(np.abs(lithium - dissolved - lithium[0])) / lithium[0]
                 ),

@@ -32,7 +32,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .outputs import DFNOutputs
-from .problem import DFNProblem, ParticleMechanics
+from .problem import DFNProblem, ParticleMechanics, SideReactions
 from .stepping import ProtocolStepping
 
 __all__ = ["DFN", "DFNSolution"]
@@ -55,6 +55,8 @@ class DFNSolution:
             lithium dissolved from the metal).
         lithium_dissolved_mol: Half cell: lithium dissolved from the metal since t = 0 (0 in a
             full cell).
+        lithium_in_side_reactions_mol: Lithium held by lithium plating and SEI beyond their
+            initial state (0 without them): lithium_mol + this is conserved.
         termination: Why the last step ended ("event": its voltage or current limit, or
             "time").
         stop_reason: The same in words, with the time: e.g. "voltage reached the 2.5 V
@@ -75,6 +77,7 @@ class DFNSolution:
     average_positive_particle_concentration_mol_m3: list[float] = field(default_factory=list)
     lithium_mol: list[float] = field(default_factory=list)
     lithium_dissolved_mol: list[float] = field(default_factory=list)
+    lithium_in_side_reactions_mol: list[float] = field(default_factory=list)
     termination: str = ""
     stop_reason: str = ""
     newton_iterations: int = 0
@@ -136,6 +139,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
             on "bdf2" so far.
         mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
+        side_reactions: "negative" -> lithium plating and SEI growth (:class:`SideReactions`;
+            default none).
     """
 
     def __init__(
@@ -157,6 +162,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         max_step_growth: float | None = None,
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
+        side_reactions: dict[str, SideReactions] | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -177,6 +183,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             kinetics,
             integrator,
             mechanics,
+            side_reactions,
         )
         self.integrator_kind = integrator
         if integrator == "ts":
@@ -327,6 +334,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         values[positive] = 0.0
         if "lithium_dissolved" in unknowns:
             values["lithium_dissolved"] = 0.0
+        values.update(problem.reaction_state_initial)  # plated lithium, SEI thickness
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0
@@ -372,6 +380,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         s.average_positive_particle_concentration_mol_m3.append(positive)
         s.lithium_mol.append(self.lithium_mol())
         s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
+        s.lithium_in_side_reactions_mol.append(self.outputs.degradation.side_reaction_lithium_mol())
         s.step_index.append(self._step_index)
         totals = self.integrator.totals if self.integrator_kind == "ts" else self._bdf_totals()
         s.newton_iterations = totals["newton_iterations"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import dolfinx
 import numpy as np
@@ -11,18 +13,85 @@ from dolfinx import fem
 from electrolyx.forms.kinetics import Kinetics
 from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.particle_diffusion import radial_grid
-from electrolyx.forms.reactions import DoubleLayer, Intercalation, Reaction
+from electrolyx.forms.reactions import (
+    DoubleLayer,
+    Intercalation,
+    LithiumPlating,
+    Reaction,
+    SEIGrowth,
+)
 from electrolyx.parameters.base import ElectrodeParameters
 
 from .geometry import CellLayout, Submesh
 
-__all__ = ["ElectrodeDomain", "default_reactions"]
+__all__ = ["ElectrodeDomain", "SideReactions", "default_reactions"]
+
+#: Reactions an electrode's list may name besides intercalation (the double layer has its own
+#: switch, ``double_layer``).
+SIDE_REACTIONS = ("lithium-plating", "sei")
+
+
+@dataclass(frozen=True)
+class SideReactions:
+    """Side reactions of an electrode besides intercalation, and their options.
+
+    Attributes:
+        names: Entries of :data:`SIDE_REACTIONS` ("lithium-plating", "sei").
+        lithium_plating: Option of :class:`electrolyx.forms.reactions.LithiumPlating`.
+        sei: Option of :class:`electrolyx.forms.reactions.SEIGrowth`.
+        degradation: The set's :class:`electrolyx.parameters.degradation.DegradationParameters`.
+        reference_temperature_K: T_ref of the SEI's Arrhenius factor [K].
+        sei_film_resistance: The SEI film's resistance in the overpotentials of the reactions
+            beneath it (PyBaMM's "SEI film resistance" = "distributed"; False: "none").
+    """
+
+    names: tuple[str, ...] = ()
+    lithium_plating: str = "partially-reversible"
+    sei: str = "reaction-limited"
+    degradation: Any = None
+    reference_temperature_K: float = 298.15
+    sei_film_resistance: bool = True
+
+    def __post_init__(self):
+        unknown = [name for name in self.names if name not in SIDE_REACTIONS]
+        if unknown:
+            raise ValueError(f"reactions {unknown}: allowed " + ", ".join(SIDE_REACTIONS))
+        if self.names and self.degradation is None:
+            raise ValueError(
+                f"reactions {list(self.names)} need degradation parameters (set 'OKane2022')"
+            )
+
+    def build(self, params: ElectrodeParameters, intercalation: Reaction) -> list[Reaction]:
+        """The reactions of :attr:`names` on the particles of ``params``."""
+        a_s = params.specific_surface_area_1_m
+        built: list[Reaction] = []
+        for name in self.names:
+            if name == "lithium-plating":
+                built.append(LithiumPlating(self.degradation, a_s, self.lithium_plating))
+            else:
+                built.append(
+                    SEIGrowth(
+                        self.degradation,
+                        a_s,
+                        self.reference_temperature_K,
+                        intercalation,
+                        self.sei,
+                        self.sei_film_resistance,
+                    )
+                )
+        return built
 
 
 def default_reactions(
-    params: ElectrodeParameters, kinetics: Kinetics | None, double_layer: bool
+    params: ElectrodeParameters,
+    kinetics: Kinetics | None,
+    double_layer: bool,
+    side_reactions: SideReactions | None = None,
 ) -> list[Reaction]:
-    """The reactions of an electrode: intercalation, and the double layer if asked for.
+    """The reactions of an electrode: intercalation, the double layer, side reactions.
+
+    The double layer is added if asked for, the side reactions (lithium plating, SEI growth)
+    if given.
 
     Intercalation follows ``kinetics`` (default: Butler-Volmer with the set's transfer
     coefficients); the double-layer current is added when asked for and the set has a
@@ -37,6 +106,8 @@ def default_reactions(
     reactions: list[Reaction] = [Intercalation(params, kinetics)]
     if double_layer and params.double_layer_capacity_F_m2 > 0:
         reactions.append(DoubleLayer(params.double_layer_capacity_F_m2))
+    if side_reactions is not None:
+        reactions += side_reactions.build(params, reactions[0])
     return reactions
 
 

@@ -26,6 +26,7 @@ from electrolyx.forms.reactions import DoubleLayer
 from electrolyx.forms.solid_conduction import solid_current_density
 from electrolyx.nodal_values import NodalValues
 
+from .degradation_outputs import DegradationOutputs
 from .geometry import LITHIUM
 from .problem import DFNProblem
 
@@ -71,6 +72,8 @@ class DFNOutputs:
         maps = problem.entity_maps
         compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
         self._lithium = [compile_(f) for f in problem.lithium_forms]
+        #: Lithium plating and SEI: lithium lost, plating current, SEI thickness.
+        self.degradation = DegradationOutputs(problem, self._lithium[1:])
         dissolved = problem.dissolved_form
         self._dissolved = None if dissolved is None else compile_(dissolved)
         self._reaction = {
@@ -284,6 +287,12 @@ class DFNOutputs:
                     current["double_layer_current_density_A_m2"],
                     measure,
                 )
+            fields.update(
+                {
+                    name: (value, measure)
+                    for name, value in self.degradation.profile_expressions(electrode).items()
+                }
+            )
             swelling = self._swelling_strain(electrode)
             if swelling is not None:
                 fields["electrode_swelling_strain"] = (swelling, measure)
@@ -343,7 +352,8 @@ class DFNOutputs:
         if self._thickness is not None:
             electrode_fields += ("electrode_swelling_strain",)
         for electrode in self.problem.electrodes:
-            for field in electrode_fields:
+            side_fields = tuple(self.degradation.profile_expressions(electrode))
+            for field in electrode_fields + side_fields:
                 name = f"{electrode.side}_{field}"
                 result[name] = self._gather(values[name])
             if f"{electrode.side}_double_layer_current_density_A_m2" in values:

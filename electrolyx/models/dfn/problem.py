@@ -71,6 +71,7 @@ from electrolyx.forms.reactions import (
     InterfacialBalance,
     LithiumMetal,
     interfacial_balance,
+    reaction_states,
 )
 from electrolyx.forms.solid_conduction import (
     solid_charge_conservation_residual,
@@ -83,7 +84,7 @@ from electrolyx.temperature import temperature_coefficient
 from electrolyx.ts_integrator import TSIntegrator, TSTimeDerivative
 from electrolyx.unknowns import Unknowns
 
-from .electrode import ElectrodeDomain, default_reactions
+from .electrode import ElectrodeDomain, SideReactions, default_reactions
 from .geometry import (
     LITHIUM,
     NEGATIVE,
@@ -99,7 +100,13 @@ from .mechanics import ParticleMechanics
 #: _build_forms).
 ELECTROLYTE_LAW_FLOOR = 1e-6
 
-__all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
+__all__ = [
+    "DFNProblem",
+    "ElectrodeDomain",
+    "ParticleMechanics",
+    "SideReactions",
+    "default_reactions",
+]
 
 
 class DFNProblem:
@@ -119,6 +126,8 @@ class DFNProblem:
         integrator: "ts" (PETSc TS: the forms use rate functions u_dot) or "bdf2" (our
             :class:`electrolyx.integrator.AdaptiveBDF`: the forms use its BDF formula).
         mechanics: Particle mechanics (default none); needs the electrodes' elastic constants.
+        side_reactions: electrode side -> its side reactions (lithium plating, SEI growth;
+            :class:`SideReactions`), each with its own states as differential unknowns.
     """
 
     def __init__(
@@ -132,6 +141,7 @@ class DFNProblem:
         kinetics: dict[str, Kinetics] | None = None,
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
+        side_reactions: dict[str, SideReactions] | None = None,
     ):
         if integrator not in ("ts", "bdf2"):
             raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")
@@ -159,7 +169,12 @@ class DFNProblem:
                 layout,
                 points,
                 resolution.radial_surface_refinement,
-                default_reactions(params, kinetics.get(name.split("_")[0]), double_layer),
+                default_reactions(
+                    params,
+                    kinetics.get(name.split("_")[0]),
+                    double_layer,
+                    (side_reactions or {}).get(name.split("_")[0]),
+                ),
                 params.elastic_particle() if self.mechanics.needs_elastic_constants else None,
             )
             for name, params, points in electrodes
@@ -193,6 +208,9 @@ class DFNProblem:
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
+        #: Unknown name -> scaled initial value of the reactions' own states (plating, SEI).
+        self.reaction_state_initial: dict[str, float] = {}
+        self._add_reaction_states(resolution)
         if counter_electrode is not None and integrator == "ts":
             # Lithium dissolved from the metal per volume of the nodes next to it [mol/m3],
             # scaled by one hour at 1C over the half separator cell beside the metal, so that
@@ -224,6 +242,33 @@ class DFNProblem:
         self._build_forms()
 
     # ----------------------------------------------------------------- forms
+    def _add_reaction_states(self, resolution: DFNResolution) -> None:
+        """A differential unknown per state of each electrode's reactions (plated Li, SEI).
+
+        Named ``{state}_{side}`` (``plated_lithium_concentration_negative``), P1 on the
+        electrode's particle mesh, scaled by the state's typical size.
+        """
+        #: unknown name -> (electrode, ReactionState)
+        self.reaction_state = {}
+        for electrode in self.electrodes:
+            states = reaction_states(electrode.reactions)
+            if not states:
+                continue
+            space = fem.functionspace(electrode.particles.mesh, ("Lagrange", 1))
+            for state in states:
+                name = f"{state.name}_{electrode.side}"
+                differential = not state.total_current
+                self.unknowns.add(name, space.clone(), state.scale, differential=differential)
+                if differential:
+                    self.conserved.append(name)
+                self.reaction_state[name] = (electrode, state)
+                self.reaction_state_initial[name] = state.initial_value / state.scale
+        cells = {"negative": resolution.negative_cells, "positive": resolution.positive_cells}
+        #: side -> thickness of one cell across the electrode [m] (the states' residual scale)
+        self._cell_thickness = {
+            e.side: e.params.thickness_m / cells[e.side] for e in self.electrodes
+        }
+
     def _round_off_floor(self) -> float:
         """Newton's absolute tolerance on the scaled residual.
 
@@ -346,6 +391,11 @@ class DFNProblem:
             surface_rate = None
             if any(isinstance(r, DoubleLayer) for r in electrode.reactions):
                 surface_rate = rate(electrode.potential) - rate("electrolyte_potential")
+            states = {
+                state.name: self.value(name)
+                for name, (owner, state) in self.reaction_state.items()
+                if owner is electrode
+            }
             balance = interfacial_balance(
                 electrode.reactions,
                 Interface(
@@ -355,6 +405,15 @@ class DFNProblem:
                     temperature=temperature,
                     particle_surface_concentration=particle_surface_concentration(c_s),
                     surface_potential_difference_rate=surface_rate,
+                    states=states,
+                    film_overpotential=sum(
+                        (
+                            r.film_overpotential(states)
+                            for r in electrode.reactions
+                            if hasattr(r, "film_overpotential")
+                        ),
+                        0.0,
+                    ),
                 ),
             )
             self.balances[electrode.name] = balance
@@ -412,6 +471,7 @@ class DFNProblem:
                 )
             electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
             electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
+            electrode_blocks.update(self._reaction_state_blocks(electrode, balance, tests))
 
         if self.counter_electrode is not None:
             # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
@@ -460,6 +520,51 @@ class DFNProblem:
                 for e in self.electrodes
             ),
         ]
+        #: state unknown -> lithium it holds beyond its initial value [mol per m2 modelled]
+        self.reaction_state_lithium_forms = {
+            name: state.lithium_per_unit
+            * (self.value(name) - state.initial_value)
+            * dxv(electrode.tag)
+            for name, (electrode, state) in self.reaction_state.items()
+            if state.lithium_per_unit is not None
+        }
+
+    def _reaction_state_blocks(self, electrode, balance: InterfacialBalance, tests) -> dict:
+        """d(state)/dt = rate of each of the electrode's reaction states (lumped per node).
+
+        Divided by the state's size per hour over one cell of the electrode, so that the
+        residual is O(1) where the state changes by its scale in an hour. The total current
+        density of a film (an algebraic state) is j_tot = sum_k j_k.
+        """
+        rates = {
+            name: rate
+            for terms in balance.reactions.values()
+            for name, rate in terms.state_rates.items()
+        }
+        blocks = {}
+        for name, (owner, state) in self.reaction_state.items():
+            if owner is not electrode:
+                continue
+            if state.total_current:
+                # Algebraic: j_tot = sum_k j_k, divided by its scale over one cell.
+                size = state.scale * self._cell_thickness[electrode.side]
+                size *= self.layout.in_plane_cell_area_m2
+                blocks[name] = (1.0 / size) * (
+                    (self.value(name) - balance.current_density)
+                    * tests[name]
+                    * self.dx_vertex(electrode.tag)
+                )
+                continue
+            if state.name not in rates:
+                raise ValueError(f"no reaction of the {electrode.name} gives d/dt of {state.name}")
+            size = state.scale / 3600.0 * self._cell_thickness[electrode.side]
+            size *= self.layout.in_plane_cell_area_m2
+            blocks[name] = (1.0 / size) * (
+                (self.time_derivative.rate(name) - rates[state.name])
+                * tests[name]
+                * self.dx_vertex(electrode.tag)
+            )
+        return blocks
 
     # ---------------------------------------------------------------- solvers
     def build_solvers(self, **settings) -> None:

@@ -1,0 +1,122 @@
+"""What lithium plating and SEI growth report: lithium lost, plating current, SEI thickness.
+
+Every number is an assembled integral of the expressions the solver uses (the reactions'
+states and currents, :mod:`electrolyx.forms.reactions.lithium_plating` and ``.sei_growth``):
+
+    plated lithium      int c_Li + c_dead dx                 [mol]   (x F / 3600: [A h])
+    SEI lithium         int a_s z_SEI (L_SEI - L_SEI,0) / V_SEI dx  [mol]
+    plating current     int a_s j_Li dx                      [A]     (< 0 while plating)
+    SEI thickness       int L_SEI dx / int dx                [m]     (electrode average)
+    loss of lithium inventory  100 (plated + SEI) / (particles + plated + SEI)  [%]
+
+The last is PyBaMM's "Loss of lithium inventory [%]", 100 (1 - n_particles / n_particles,0):
+the side reactions take their lithium from the electrolyte, which the intercalation current
+refills, so the particles lose exactly the lithium the side reactions hold.
+"""
+
+from __future__ import annotations
+
+from dolfinx import fem
+
+from electrolyx.constants import FARADAY
+
+from .problem import DFNProblem
+
+__all__ = ["DegradationOutputs"]
+
+
+class DegradationOutputs:
+    """Integrals and profiles of the side reactions of a :class:`DFNProblem` (if any)."""
+
+    def __init__(self, problem: DFNProblem, particle_lithium_forms: list[fem.Form]):
+        self.problem = problem
+        self._particles = particle_lithium_forms
+        maps = problem.entity_maps
+        compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
+        #: state unknown -> compiled lithium it holds beyond its initial value
+        self._lithium = {
+            name: compile_(form) for name, form in problem.reaction_state_lithium_forms.items()
+        }
+        self._plating_current = {}
+        self._sei_thickness = {}
+        one = fem.Constant(problem.layout.mesh, 1.0)
+        for electrode in problem.electrodes:
+            measure = problem.dx_vertex(electrode.tag)
+            reactions = problem.balances[electrode.name].reactions
+            a_s = electrode.params.specific_surface_area_1_m
+            if "lithium_plating" in reactions:
+                current = reactions["lithium_plating"].current_density
+                self._plating_current[electrode.side] = compile_(a_s * current * measure)
+            name = f"sei_thickness_{electrode.side}"
+            if name in problem.unknowns:
+                volume = problem.integral(fem.form(one * measure))
+                self._sei_thickness[electrode.side] = compile_(
+                    problem.value(name) / volume * measure
+                )
+
+    @property
+    def active(self) -> bool:
+        """Whether the cell has side reactions that hold lithium."""
+        return bool(self._lithium)
+
+    def _mol(self, prefix: str) -> float:
+        problem = self.problem
+        total = sum(
+            problem.integral(form)
+            for name, form in self._lithium.items()
+            if name.startswith(prefix)
+        )
+        return total * problem.layout.area_scale
+
+    def side_reaction_lithium_mol(self) -> float:
+        """Lithium held by all side reactions beyond their initial state [mol]."""
+        if not self._lithium:
+            return 0.0
+        return self._mol("")
+
+    def values(self) -> dict[str, float]:
+        """Timeseries columns of the side reactions (empty without side reactions)."""
+        if not self.active:
+            return {}
+        problem = self.problem
+        scale = problem.layout.area_scale
+        plated = self._mol("plated_lithium_concentration") + self._mol("dead_lithium_concentration")
+        sei = self._mol("sei_thickness")
+        particles = sum(problem.integral(form) for form in self._particles) * scale
+        result: dict[str, float] = {}
+        if self._plating_current:
+            result["plated_lithium_mol"] = plated
+            result["plated_lithium_Ah"] = plated * FARADAY / 3600.0
+            result["dead_lithium_mol"] = self._mol("dead_lithium_concentration")
+            result["plating_current_A"] = (
+                sum(problem.integral(form) for form in self._plating_current.values()) * scale
+            )
+        if self._sei_thickness:
+            result["sei_lithium_mol"] = sei
+            for side, form in self._sei_thickness.items():
+                result[f"average_{side}_sei_thickness_m"] = problem.integral(form)
+        result["loss_of_lithium_inventory_percent"] = (
+            100.0 * (plated + sei) / (particles + plated + sei)
+        )
+        return result
+
+    def profile_expressions(self, electrode) -> dict:
+        """Profile fields of the electrode's side reactions: name -> UFL expression."""
+        problem = self.problem
+        reactions = problem.balances[electrode.name].reactions
+        fields = {}
+        for name in ("plated_lithium_concentration", "dead_lithium_concentration"):
+            unknown = f"{name}_{electrode.side}"
+            if unknown in problem.unknowns:
+                fields[f"{name}_mol_m3"] = problem.value(unknown)
+        if f"sei_thickness_{electrode.side}" in problem.unknowns:
+            fields["sei_thickness_m"] = problem.value(f"sei_thickness_{electrode.side}")
+        if "lithium_plating" in reactions:
+            outputs = reactions["lithium_plating"].outputs
+            fields["lithium_plating_current_density_A_m2"] = outputs[
+                "lithium_plating_current_density_A_m2"
+            ]
+            fields["plating_overpotential_V"] = outputs["plating_overpotential_V"]
+        if "sei" in reactions:
+            fields["sei_current_density_A_m2"] = reactions["sei"].current_density
+        return fields
