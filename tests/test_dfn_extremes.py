@@ -17,6 +17,7 @@ and chen2020_cccv_3C.csv (80 volumes); see README.md there.
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import electrolyx as ex
 
@@ -35,6 +36,15 @@ def test_a_3C_discharge_into_electrolyte_depletion_reaches_its_cut_off_as_pybamm
     ).solve()
     assert solution.status == "completed"
     assert "2.5 V cut-off" in solution.info["stop_reason"]
+    # The electrolyte depletes at the positive collector (x = 172.8 um) at 330 s (PyBaMM's
+    # minimum c_e: 2.3e-3 mol/m3 at 300 s, below zero at 400 s on its default mesh); the row
+    # where the minimum first fell below the laws' floor (1e-3 mol/m3) is reported.
+    depletion = solution.info["solver"]["electrolyte_depletion"]
+    assert depletion["position_m"] == pytest.approx([172.8e-6], rel=1e-9)
+    assert 300.0 <= depletion["time_s"] <= 400.0
+    minimum = solution["minimum_electrolyte_concentration_mol_m3"]
+    assert minimum[0] == pytest.approx(1000.0, rel=1e-12)
+    assert minimum[solution["time_s"] < depletion["time_s"]].min() >= 1e-3
     ref = reference("chen2020_3C.csv")
     time, voltage = solution["time_s"], solution["voltage_V"]
     # The cut-off 1.37 s after PyBaMM's finest mesh (560.66 s) on the default mesh, 0.41 s

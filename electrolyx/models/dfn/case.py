@@ -45,6 +45,7 @@ from . import (
     StepFailure,
     TabPlacement,
 )
+from .problem import ELECTROLYTE_LAW_FLOOR
 
 __all__ = ["DFNCase", "read_drive_cycle"]
 
@@ -409,11 +410,24 @@ class DFNCase(Model):
         skipped = {negative_column} if model.half_cell else {dissolved_column}
 
         last_progress = MPI.Wtime()
+        # Where the laws hold c_e at their floor the electrolyte is depleted: the first row
+        # there is reported (run.json "electrolyte_depletion", and in the stop reason).
+        depleted_below = (
+            ELECTROLYTE_LAW_FLOOR * model.parameters.electrolyte.initial_concentration_mol_m3
+        )
+        depletion: dict[str, Any] = {}
 
         def observe(kind: str) -> None:
             nonlocal output_time, last_progress
             start = MPI.Wtime()
             if kind == "row":
+                minimum, where = model.outputs.minimum_electrolyte_concentration()
+                if minimum < depleted_below and not depletion:
+                    depletion.update(
+                        time_s=float(solution.time_s[-1]),
+                        position_m=[float(v) for v in where],
+                        threshold_mol_m3=depleted_below,
+                    )
                 i = len(solution.time_s) - 1
                 if start - last_progress > 15.0:
                     # Progress of long (2D/3D) runs, every 15 s of wall time (rank 0 prints).
@@ -446,6 +460,7 @@ class DFNCase(Model):
                     ),
                     # Lithium plating and SEI (when on), at the state of the row.
                     **model.outputs.degradation.values(),
+                    "minimum_electrolyte_concentration_mol_m3": minimum,
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -492,7 +507,14 @@ class DFNCase(Model):
             "rejected_steps": solution.rejected_steps,
             "newton_iterations": solution.newton_iterations,
             "termination_of_last_step": solution.termination,
-            "stop_reason": solution.stop_reason,
+            "stop_reason": solution.stop_reason
+            + (
+                f" (the electrolyte was depleted from t = {depletion['time_s']:.6g} s at "
+                f"x = {1e6 * depletion['position_m'][0]:.4g} um)"
+                if depletion
+                else ""
+            ),
+            "electrolyte_depletion": depletion or None,
             "lithium_inventory": {
                 "initial_mol": float(lithium[0]),
                 "final_mol": float(lithium[-1]),

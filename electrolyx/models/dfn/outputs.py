@@ -163,6 +163,23 @@ class DFNOutputs:
         scale = self.problem.layout.area_scale
         return {name: self.problem.integral(f) * scale for name, f in self._reaction.items()}
 
+    def minimum_electrolyte_concentration(self) -> tuple[float, np.ndarray]:
+        """Smallest nodal electrolyte concentration [mol/m3] and its node's position [m].
+
+        Collective: the same on every rank.
+        """
+        unknown = self.problem.unknowns["electrolyte_concentration"]
+        space = unknown.space
+        owned = space.dofmap.index_map.size_local
+        values = unknown.physical_array()[:owned]
+        k = int(np.argmin(values)) if owned else 0
+        local = (float(values[k]) if owned else np.inf, self.problem.comm.rank)
+        value, rank = self.problem.comm.allreduce(local, op=MPI.MINLOC)
+        position = space.tabulate_dof_coordinates()[k] if owned else None
+        position = self.problem.comm.bcast(position, root=rank)
+        gdim = space.mesh.geometry.dim
+        return value, np.asarray(position[:gdim])
+
     def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
         """Electrode-averaged particle concentrations (negative, positive) [mol/m3].
 
