@@ -197,9 +197,7 @@ class PoissonNernstPlanck(Model):
         log: Callable[[str], None] = lambda _: None,
     ) -> dict[str, Any]:
         """March from the bulk state to ``end_time`` (see :func:`.solve.solve_transient`)."""
-        return solve.solve_transient(
-            self.problem, self.solver, self.settings["study"], on_step, log
-        )
+        return solve.solve_transient(self.problem, self.settings, on_step, log)
 
     # -- outputs ---------------------------------------------------------------------------
     @property
