@@ -23,7 +23,7 @@ from .problem import PROJECTED, UNKNOWN, PNPProblem
 __all__ = ["BDF_ORDER", "output_times", "solve_steady", "solve_transient"]
 
 #: BDF order of the transient march (see bench/README.md, "PNP on TS").
-BDF_ORDER = 2
+BDF_ORDER = 3
 
 
 def solve_steady(
