@@ -99,9 +99,11 @@ def solve_transient(
 ) -> dict[str, Any]:
     """March from the uniform bulk state to ``end_time`` (:class:`TSIntegrator`).
 
-    The potential is first made consistent with the bulk concentrations and the boundary
-    potentials (Gauss's law alone: the state at t = 0+), then TS integrates with the local error
-    of the potential and the log-concentrations controlled (max norm).
+    The t = 0 row is the uniform bulk state (before the step of the boundary potentials, as
+    the steady solve's initial guess). The potential is then made consistent with the bulk
+    concentrations and the boundary data (Gauss's law alone: the state at t = 0+), and TS
+    integrates with the local error of the potential and the log-concentrations controlled
+    (max norm).
 
     Args:
         problem: The PNP problem.
@@ -135,12 +137,13 @@ def solve_transient(
     )
     problem.set_ramp(1.0)
     problem.set_bulk_state()
+    # The t = 0 row: the uniform bulk state before the step of the boundary data (no rates).
+    on_step(0.0, True)
     held = [(field, 1 + k) for k in range(n_species)] + [projected]
     try:
         integrator.make_consistent(0.0, held=held)
     except IntegrationFailure as failure:
         raise NewtonFailure("diverged", [], f"initial potential: {failure}") from None
-    on_step(0.0, True)
     outputs = [t for t in output_times(study, charging_time) if t > 0.0]
     next_report = [0.1]
 
