@@ -211,14 +211,17 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     has no negative electrode; on PETSc TS it has the metal's dissolved lithium on the
     electrolyte's vertices); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
     tabs are left out (a few per cent: see tests/test_resources.py). The PNP on an interval:
-    one potential and one log-concentration per species on each vertex (exact).
+    one potential and one log-concentration per species on each vertex, and in a transient
+    study one projected concentration per species more (exact).
     """
     if model == "pnp":
         mesh = settings["mesh"]
         if mesh.get("generator") != "interval":
             return None
         solid = mesh["solid_cells"] if mesh["solid_thickness"] > 0 else 0
-        return (mesh["cells"] + 1 + solid) * (1 + len(settings["species"]))
+        species = len(settings["species"])
+        transient = settings.get("study", {}).get("type") == "transient"
+        return (mesh["cells"] + 1 + solid) * (1 + species + (species if transient else 0))
     if model != "dfn":
         return None
     mesh = settings["mesh"]

@@ -7,10 +7,13 @@ isothermal today (a ``fem.Constant``) and a thermal model tomorrow (a temperatur
 
 from __future__ import annotations
 
+from mpi4py import MPI
+
 import dolfinx
+import ufl
 from dolfinx import fem
 
-__all__ = ["temperature_coefficient"]
+__all__ = ["mean_temperature", "temperature_coefficient"]
 
 
 def temperature_coefficient(mesh: dolfinx.mesh.Mesh, temperature) -> fem.Constant | fem.Function:
@@ -38,3 +41,17 @@ def temperature_coefficient(mesh: dolfinx.mesh.Mesh, temperature) -> fem.Constan
     if not float(temperature) > 0.0:
         raise ValueError(f"temperature = {temperature!r} K: allowed > 0")
     return fem.Constant(mesh, float(temperature))
+
+
+def mean_temperature(mesh: dolfinx.mesh.Mesh, temperature: fem.Constant | fem.Function) -> float:
+    """Mean of a temperature coefficient over the mesh [K] (a Constant's value itself).
+
+    For what needs one number (an initial rest potential, a constant row scaling) where the laws
+    read the coefficient itself.
+    """
+    if isinstance(temperature, fem.Constant):
+        return float(temperature.value)
+    dx = ufl.dx(domain=mesh)
+    integral = fem.assemble_scalar(fem.form(temperature * dx))
+    volume = fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx))
+    return mesh.comm.allreduce(integral, op=MPI.SUM) / mesh.comm.allreduce(volume, op=MPI.SUM)

@@ -192,8 +192,9 @@ class TSIntegrator:
         time: A :class:`dolfinx.fem.Constant` set to t before every evaluation (or None).
         update: Called with t before every evaluation, after ``time`` is set (e.g. to set a
             time-dependent control from Python), and at outputs and events.
-        differential: Indices of the fields whose local error is controlled (default: all
-            fields; leave the algebraic ones out).
+        differential: The fields whose local error is controlled (default: all fields; leave
+            the algebraic ones out): an index, or (field, component) for one component of a
+            blocked field (e.g. the potential in a blocked (potential, concentrations) unknown).
         scheme: "bdf" or "arkimex".
         order: BDF order (1-6) for "bdf"; the ARKIMEX type name for "arkimex" (e.g. "2c").
             Default 4: on the DFN it had 5-13 times less time error than BDF2 for the same
@@ -288,22 +289,33 @@ class TSIntegrator:
         self.x = create_vector(self.spaces, kind="mpi")
         self._blocks = self._b.getAttr("_blocks")
         self._owned = [(V.dofmap.index_map.size_local * V.dofmap.index_map_bs) for V in self.spaces]
-        offsets = self._blocks[0]
         fields = range(len(self.spaces)) if differential is None else differential
         self._differential_fields = list(fields)
-        self._differential = np.zeros(offsets[-1], dtype=bool)
-        for i in fields:
-            self._differential[offsets[i] : offsets[i + 1]] = True
+        self._differential = self._mask(self._differential_fields)
         self.set_bcs(bcs)
         self.counts = {"residual": 0, "jacobian": 0}
         self.totals = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
         self.time_s = 0.0
+        self._last_rates: tuple[PETSc.Vec, PETSc.Vec] | None = None
 
     # ----------------------------------------------------------------- state
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
         """Replace the Dirichlet conditions (takes effect at the next integrate call)."""
         self.bcs = list(bcs)
         self._bcs_by_block = fem.bcs_by_block(fem.extract_function_spaces(self._F), self.bcs)
+
+    def _mask(self, items) -> np.ndarray:
+        """Owned entries of fields (an index) or of components of blocked fields (a pair)."""
+        offsets = self._blocks[0]
+        mask = np.zeros(offsets[-1], dtype=bool)
+        for item in items:
+            if isinstance(item, tuple | list):
+                i, component = item
+                block_size = self.spaces[i].dofmap.index_map_bs
+                mask[offsets[i] + component : offsets[i + 1] : block_size] = True
+            else:
+                mask[offsets[item] : offsets[item + 1]] = True
+        return mask
 
     def _duplicate(self, vector: PETSc.Vec) -> PETSc.Vec:
         """A new vector of the monolithic layout (with dolfinx's block offsets attached)."""
@@ -340,6 +352,10 @@ class TSIntegrator:
     # ----------------------------------------------------------- assembly
     def _residual(self, ts, t, x, x_dot, f) -> None:
         self.counts["residual"] += 1
+        if self._last_rates is not None:
+            # The state and rates of the last evaluation (a converged Newton solve ends with one).
+            x.copy(self._last_rates[0])
+            x_dot.copy(self._last_rates[1])
         self._load(x, self.unknowns)
         self._load(x_dot, self.rates)
         self._set_time(t)
@@ -409,7 +425,8 @@ class TSIntegrator:
 
         Args:
             t: The time.
-            held: Fields held (default: the differential ones).
+            held: Fields held (default: the differential ones), each an index or a
+                (field, component) pair as in ``differential``.
             rate_step_s: Length of the implicit Euler step that gives u_dot (None: u_dot = 0).
             reference: State (one array per field, local values) the held fields keep and the
                 rates start from (default: the present unknowns).
@@ -428,11 +445,7 @@ class TSIntegrator:
         self._store(self.unknowns, x0)
         for function, values in zip(self.unknowns, present, strict=True):
             function.x.array[:] = values
-        offsets = self._blocks[0]
-        held_mask = np.zeros(offsets[-1], dtype=bool)
-        fields = self._differential_fields if held is None else held
-        for i in fields:
-            held_mask[offsets[i] : offsets[i + 1]] = True
+        held_mask = self._mask(self._differential_fields if held is None else held)
         rate = self._duplicate(x0)
         start = self.matrix.getOwnershipRange()[0]
         rows = (np.flatnonzero(held_mask) + start).astype(PETSc.IntType)
@@ -479,6 +492,40 @@ class TSIntegrator:
         self.time_s = t
         return iterations
 
+    def _free(self, *vectors: PETSc.Vec) -> None:
+        """Destroy an integration's work vectors (and the cached step rates)."""
+        if self._last_rates is not None:
+            vectors = (*vectors, *self._last_rates)
+            self._last_rates = None
+        for v in vectors:
+            v.destroy()
+
+    def _load_step_rates(self, ts: PETSc.TS) -> None:
+        """The accepted step's BDF rates into the rate functions.
+
+        They are those of the last residual evaluation when it was at the accepted state (the
+        usual case: Newton's convergence test evaluates the residual at its last iterate), else
+        the derivative at the step's end of TS's interpolating polynomial (one-sided second-order
+        difference over 1e-4 of the step: relative error ~1e-8).
+        """
+        state, rates = self._last_rates
+        solution = ts.getSolution()
+        same = np.array_equal(state.getArray(readonly=True), solution.getArray(readonly=True))
+        if not self.comm.allreduce(same, op=MPI.LAND):
+            t, step = ts.getTime(), ts.getTime() - ts.getPrevTime()
+            delta = 1e-4 * step
+            one, two = self._duplicate(solution), self._duplicate(solution)
+            ts.interpolate(t - delta, one)
+            ts.interpolate(t - 2 * delta, two)
+            rates.getArray()[:] = (
+                3 * solution.getArray(readonly=True)
+                - 4 * one.getArray(readonly=True)
+                + two.getArray(readonly=True)
+            ) / (2 * delta)
+            one.destroy()
+            two.destroy()
+        self._load(rates, self.rates)
+
     def drop_structural_zeros(self) -> None:
         """Assemble the Jacobian into a matrix without its structural zeros from now on.
 
@@ -519,6 +566,7 @@ class TSIntegrator:
         max_step_s: float | None = None,
         event_tolerance: float = 1e-9,
         event_min_step_s: float = 1e-6,
+        rates_at_steps: bool = False,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -540,6 +588,9 @@ class TSIntegrator:
             max_step_s: Largest step (None: no limit).
             event_tolerance: |g| below which an indicator counts as zero.
             event_min_step_s: Brackets of an event shorter than this end the location.
+            rates_at_steps: In ``on_step`` and ``stop`` the rate functions also hold the step's
+                BDF rates du/dt (those its last residual evaluation used), so that outputs that
+                contain rates (a consistent boundary flux) see what the solver saw.
 
         Returns:
             Statistics; the unknowns hold the final state.
@@ -637,12 +688,16 @@ class TSIntegrator:
                     on_output(t_out)
             if on_step is not None or stop is not None:
                 self._state_at(t, ts.getSolution())
+                if rates_at_steps:
+                    self._load_step_rates(ts)
                 if on_step is not None:
                     on_step(t)
                 if stop is not None and stop(t):
                     stopped.append(t)
                     ts.setConvergedReason(PETSc.TS.ConvergedReason.CONVERGED_USER)
 
+        if rates_at_steps:
+            self._last_rates = (self._duplicate(x), self._duplicate(x))
         ts.setPostStep(poststep)
         ts.setFromOptions()
         for key in keys:
@@ -659,8 +714,7 @@ class TSIntegrator:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
             ts.destroy()
-            for v in (f, vatol, vrtol, work):
-                v.destroy()
+            self._free(f, vatol, vrtol, work)
             self._state_at(t, x)
             self.time_s = t
             raise IntegrationFailure(
@@ -682,8 +736,7 @@ class TSIntegrator:
         result.rejected_steps = ts.getStepRejections()
         result.newton_iterations = ts.getSNESIterations()
         ts.destroy()
-        for v in (f, vatol, vrtol, work):
-            v.destroy()
+        self._free(f, vatol, vrtol, work)
         self._state_at(result.time, x)
         self.time_s = result.time
         result.residual_evaluations = self.counts["residual"] - counts0["residual"]

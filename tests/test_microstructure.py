@@ -241,3 +241,65 @@ def test_distributed_matches_serial_in_3d():
     np.testing.assert_allclose(series[1], series[0], rtol=0, atol=1e-8)
     # The discharge moved the voltage (the comparison is not between two resting cells).
     assert series[0][0] - series[0][-1] > 0.05
+
+
+def test_shipped_case_runs_with_marquis2019(tmp_path):
+    """Issue 12: a microstructure run with ``parameters.set = "Marquis2019"`` completes."""
+    out = tmp_path / "result"
+    result = run_cli(
+        "run",
+        "cases/microstructure-2d-halfcell",
+        "--set",
+        'parameters.set="Marquis2019"',
+        "--set",
+        "discharge.duration=360",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "completed"
+    data = np.genfromtxt(out / "timeseries.csv", delimiter=",", names=True)
+    np.testing.assert_allclose(data["time_s"], [0.0, 120.0, 240.0, 360.0], rtol=1e-12)
+    # The set is the one used: the rest voltage at t = 0 is Marquis2019's LiCoO2 open-circuit
+    # potential at its initial stoichiometry (phi_s = U set at rest; round-off of V_T scaling).
+    positive = marquis2019().positive
+    sto = positive.initial_concentration_mol_m3 / positive.max_concentration_mol_m3
+    ocp = float(positive.open_circuit_potential(sto, marquis2019().ambient_temperature_K))
+    assert data["voltage_V"][0] == pytest.approx(ocp, abs=1e-12)
+    assert abs(ocp - float(chen2020().positive.open_circuit_potential(sto, 298.15))) > 0.01
+    # The interface reaction carries the applied current, and the lithium the metal gave up is
+    # in electrolyte and particles, both to the Newton tolerance (1e-10, as for Chen2020).
+    current = data["current_A"][1:]
+    np.testing.assert_allclose(data["interface_current_A"][1:], current, rtol=1e-10)
+    lithium = data["lithium_electrolyte_mol"] + data["lithium_particles_mol"]
+    passed = data["discharge_capacity_Ah"] * 3600.0 / FARADAY
+    assert np.max(np.abs(lithium - lithium[0] - passed)) <= 1e-10 * lithium[0]
+
+
+def test_temperature_is_a_constant_or_a_field():
+    """Issue 12 item 4: the laws read the temperature coefficient, whatever its kind."""
+    from dolfinx import fem
+
+    packing = _packing()
+    mesh_data = packing_mesh(MPI.COMM_SELF, packing, element_size=1.2e-6, separator_thickness=4e-6)
+    mesh = mesh_data.mesh
+
+    def voltage(temperature) -> float:
+        cell = ResolvedHalfCell(mesh_data, chen2020(), depth_m=BOX[1], temperature_K=temperature)
+        rows: list[dict[str, float]] = []
+        discharge(cell, 2.0 * cell.one_c_current_A, 3.0, 30.0, 30.0, on_row=rows.append)
+        return rows[-1]["voltage_V"]
+
+    uniform = fem.Function(fem.functionspace(mesh, ("Lagrange", 1)))
+    uniform.x.array[:] = 318.15
+    reference = voltage(318.15)
+    # A number, a Constant and a uniform P1 field of the same value are the same laws: the
+    # same voltage to round-off (the same Newton iterations from the same guess).
+    assert voltage(fem.Constant(mesh, 318.15)) == pytest.approx(reference, abs=1e-12)
+    assert voltage(uniform) == pytest.approx(reference, abs=1e-12)
+    # A callable of the coordinates is interpolated into such a field.
+    assert voltage(lambda x: np.full(x.shape[1], 318.15)) == pytest.approx(reference, abs=1e-12)
+    # And the coefficient is read: 20 K colder moves the voltage after a 2C step (kinetics,
+    # transport, entropic OCP) by more than 1 mV.
+    assert abs(voltage(298.15) - reference) > 1e-3

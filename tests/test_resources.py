@@ -56,6 +56,8 @@ def test_the_2d_3d_dfn_unknowns_from_the_settings_leave_out_only_the_tabs(case, 
         ("edl-gouy-chapman", [], 2403),
         # 400 + 1 vertices in the electrolyte, 20 more in the solid layer, 3 fields on each.
         ("edl-gouy-chapman", ["mesh.cells=400", "mesh.solid_thickness=1e-9"], 421 * 3),
+        # Transient: 401 vertices x (potential + 2 log-concentrations + 2 projected ones).
+        ("edl-charging", ["study.end_time=1e-6"], 401 * 5),
     ],
 )
 def test_the_pnp_interval_unknowns_from_the_settings_are_exact(case, overrides, built):
@@ -64,6 +66,9 @@ def test_the_pnp_interval_unknowns_from_the_settings_are_exact(case, overrides, 
     if overrides:
         model = prepare(loaded, MPI.COMM_SELF, PhaseTimer())
         assert model.unknowns() == built
+        if loaded.settings["study"]["type"] == "transient":
+            model.prepare()
+            assert model.problem.unknowns.global_size() == built  # what the model solves for
 
 
 def test_other_meshes_are_counted_once_built():

@@ -314,9 +314,8 @@ class TimeStepping(SettingsTable):
 
     integrator: Literal["ts", "bdf2"] = Field(
         "ts",
-        description="PETSc TS (TSBDF, the default), or `bdf2`: our own variable-step BDF1/BDF2 "
-        "loop, needed so far by a half cell discharged into its end-of-discharge cliff (the "
-        "particle surfaces fill; every TS step failed in Newton there). `order`, `first_step` "
+        description="PETSc TS (TSBDF, the default), or `bdf2`: our former variable-step "
+        "BDF1/BDF2 loop (kept for comparison; no shipped case needs it). `order`, `first_step` "
         "and `max_step_growth` apply to TS only; with `bdf2` an unset `max_step` means 60 s.",
     )
 

@@ -235,8 +235,8 @@ class SteadyStudy(SettingsTable):
 class TransientStudy(SettingsTable):
     """Evolution from the uniform bulk state (potential 0).
 
-    The boundary conditions apply at t = 0+ (a step); variable-step BDF2 with local error
-    control.
+    The boundary conditions apply at t = 0+ (a step); PETSc TS, BDF3 with adaptive steps on the
+    local error of the potential and the log-concentrations.
     """
 
     type: Literal["transient"] = "transient"
@@ -275,7 +275,8 @@ class TransientStudy(SettingsTable):
         8,
         ge=0,
         le=50,
-        description="How many times in a row a step may be cut by 4 after Newton failures.",
+        description="How many times in a row a step may be rejected (cut by 4 after a Newton "
+        "failure, or shortened by the error test).",
     )
 
 

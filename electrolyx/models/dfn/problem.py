@@ -679,14 +679,16 @@ class DFNProblem:
 
         Converged below the absolute tolerance (1e-11, or a foil's round-off floor), or after a
         relative decrease of 1e-12 or a step below 1e-14 of the unknowns, but then only if the
-        residual is small: above the round-off floor of the storage terms, which grows like
-        1/dt (a step-norm stop at a huge residual is no convergence). At most 12 iterations;
-        Newton stalled at the round-off level just above the tolerance (j0 ~ (c_max -
-        c_surf)^0.5 loses digits as a particle surface fills, at a half cell's end of
-        discharge) is accepted.
+        residual is small: below 1e-6 plus the round-off floor of the storage terms, which
+        grows like 1/dt (a step-norm stop at a huge residual is no convergence). That floor is
+        1e-12/dt: in the half cell's end-of-discharge cliff (every particle surface within 1e-7
+        of c_max, the steps cut to 1e-11..1e-7 s) Newton stagnated at 3e-13/dt..8e-13/dt, and
+        with 1e-13/dt (the BDF2 loop's) every TS step there was rejected. At most 12
+        iterations; Newton stalled at the round-off level just above the tolerance (j0 ~ (c_max
+        - c_surf)^0.5 loses digits as a particle surface fills) is accepted.
         """
         reason = PETSc.SNES.ConvergedReason
-        floor = 1e-6 + 1e-13 / dt + 10 * self._residual_floor
+        floor = 1e-6 + 1e-12 / dt + 10 * self._residual_floor
         if not np.isfinite(norm):
             return reason.DIVERGED_FNORM_NAN
         if norm < self._residual_floor:
@@ -699,6 +701,6 @@ class DFNProblem:
         if step_norm < 1e-14 * x_norm:
             return reason.CONVERGED_SNORM_RELATIVE if norm < floor else reason.DIVERGED_DTOL
         if iteration >= 12:
-            stalled = norm < 1e-10 + 1e-13 / dt + 10 * self._residual_floor
+            stalled = norm < 1e-10 + 1e-12 / dt + 10 * self._residual_floor
             return reason.CONVERGED_ITS if stalled else reason.DIVERGED_MAX_IT
         return reason.ITERATING

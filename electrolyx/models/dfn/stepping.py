@@ -196,6 +196,10 @@ class ProtocolStepping:
             # step has no error estimate (TSBDF starts at first order): a twentieth of the last.
             self._recentre()
             step = RESTART_STEP_FRACTION * result.last_step_s
+        if result.reason == "event":
+            # TS calls no post-step after the step it ends on the located event: its row here
+            # (also when it lies within 1e-9 s of the last row: on a cliff that is millivolts).
+            self._on_step(result.time, always=True)
         self._recentre()
         self._output()
         return "event" if result.reason == "event" else "time"
@@ -221,8 +225,12 @@ class ProtocolStepping:
         finally:
             self.time_s, self.discharge_capacity_Ah = row_time, row_capacity
 
-    def _on_step(self, t: float) -> None:
-        """After an accepted step (its state loaded): capacity, then its row."""
+    def _on_step(self, t: float, always: bool = False) -> None:
+        """After an accepted step (its state loaded): capacity, then its row.
+
+        No row where the last row is at t (within 1e-9 relative) unless ``always`` and t is
+        after it.
+        """
         start, capacity, current_before = self._step_start
         current = self.current_A()
         # Trapezoidal rule: exact for constant current, second order otherwise.
@@ -232,5 +240,5 @@ class ProtocolStepping:
         self.time_s = t
         self._step_start = (t, self.discharge_capacity_Ah, current)
         times = self.solution.time_s
-        if not times or abs(times[-1] - t) > 1e-9 * max(1.0, t):
+        if not times or abs(times[-1] - t) > 1e-9 * max(1.0, t) or (always and t > times[-1]):
             self._record(current)

@@ -31,6 +31,7 @@ grows by exactly the charge passed over F each step (up to the Newton tolerance)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,7 @@ from ...meshes.gmsh_tools import physical_tag
 from ...output import PhaseTimer
 from ...parameters.base import CellParameters
 from ...solver import NewtonFailure
+from ...temperature import mean_temperature, temperature_coefficient
 from ...unknowns import Unknowns
 from .bordered_newton import bordered_newton
 
@@ -124,7 +126,11 @@ class ResolvedHalfCell:
             groups "interface", "collector" and "separator_side".
         parameters: Parameter set: its positive electrode and electrolyte are used.
         depth_m: Out-of-plane depth of a 2D mesh (ignored in 3D).
-        temperature_K: Isothermal temperature (default: the set's ambient temperature).
+        temperature_K: Temperature of every law [K] (default: the set's ambient temperature):
+            a number, a ``fem.Constant`` or a ``fem.Function`` on the mesh, or a callable of
+            the coordinates (:func:`electrolyx.temperature.temperature_coefficient`), so that a
+            thermal model can replace it by its field. The initial rest potential and the
+            constant salt-row combination take its mean (:attr:`temperature_K`).
         initial_stoichiometry: Initial c_s / c_s,max (default: the set's).
         double_layer: Add C_dl d(phi_s - phi_e)/dt to the interfacial current.
         lithium_exchange_current_density: j0 of the lithium-metal counter electrode [A/m2].
@@ -139,7 +145,7 @@ class ResolvedHalfCell:
         parameters: CellParameters,
         *,
         depth_m: float = 1.0,
-        temperature_K: float | None = None,
+        temperature_K: float | fem.Constant | fem.Function | Callable | None = None,
         initial_stoichiometry: float | None = None,
         double_layer: bool = False,
         lithium_exchange_current_density: float = 10.0,
@@ -153,7 +159,12 @@ class ResolvedHalfCell:
         self.electrode = parameters.positive
         self.dim = mesh.geometry.dim
         self.depth_m = depth_m if self.dim == 2 else 1.0
-        self.temperature_K = float(temperature_K or parameters.ambient_temperature_K)
+        #: Temperature every law reads [K]: a ``fem.Constant`` or a ``fem.Function``.
+        self.temperature = temperature_coefficient(
+            mesh, parameters.ambient_temperature_K if temperature_K is None else temperature_K
+        )
+        #: Its mean over the mesh [K] (the value itself for a Constant).
+        self.temperature_K = mean_temperature(mesh, self.temperature)
         c_max = self.electrode.max_concentration_mol_m3
         self.initial_stoichiometry = (
             initial_stoichiometry
@@ -288,7 +299,6 @@ class ResolvedHalfCell:
         mesh, ep = self.mesh, self.electrode
         electrolyte = self.parameters.electrolyte
         dx, ds, dS = self.dx, self.ds, self.dS
-        self.temperature = fem.Constant(mesh, self.temperature_K)
         # The collector is a metal: phi_s = V on the particles' contact with it.
         self.terminal_voltage = fem.Constant(mesh, 0.0)
         temperature = self.temperature

@@ -107,8 +107,15 @@ class PoissonNernstPlanck(Model):
         return self.geometry.facets(name)
 
     def unknowns(self) -> int:
-        """Global unknowns: one potential and N log-concentrations per mesh vertex (P1)."""
-        return self.mesh.topology.index_map(0).size_global * (1 + len(self.species))
+        """Global unknowns: 1 + N per mesh vertex, 1 + 2N in a transient study (P1).
+
+        One potential and N log-concentrations; a transient study adds the N projected
+        concentrations (:mod:`.problem`).
+        """
+        per_vertex = 1 + len(self.species)
+        if self.settings["study"]["type"] == "transient":
+            per_vertex += len(self.species)
+        return self.mesh.topology.index_map(0).size_global * per_vertex
 
     def smallest_feature(self) -> float:
         """Smallest geometric length: channel height, pore diameter, or the domain extent."""
@@ -197,9 +204,7 @@ class PoissonNernstPlanck(Model):
         log: Callable[[str], None] = lambda _: None,
     ) -> dict[str, Any]:
         """March from the bulk state to ``end_time`` (see :func:`.solve.solve_transient`)."""
-        return solve.solve_transient(
-            self.problem, self.solver, self.settings["study"], on_step, log
-        )
+        return solve.solve_transient(self.problem, self.settings, on_step, log)
 
     # -- outputs ---------------------------------------------------------------------------
     @property

@@ -11,7 +11,18 @@ One weak form per law, from :mod:`electrolyx.forms`:
   dc_k/dt + div N_k = 0, with the reaction fluxes of the boundaries.
 
 The unknowns are one blocked P1 function (psi, u_1, ..., u_N) named
-``potential_and_log_concentrations``. The mesh stays in metres: the scaled forms are obtained by
+``potential_and_log_concentrations`` and, for the time derivative, the blocked P1 function
+(a_1, ..., a_N) named ``projected_concentrations``: the weighted L2 projection of c_k / c_ref =
+exp(u_k) onto P1,
+
+    int W (a_k - exp(u_k)) w dx = 0  for every P1 w   (W: the storage term's weight),
+
+so that int W (da_k/dt) w dx = d/dt int W exp(u_k) w dx exactly, also for any BDF formula (it
+is linear in the states). The storage term is written with da_k/dt, which PETSc TS supplies
+(:class:`electrolyx.ts_integrator.TSIntegrator`): each species' amount changes only through
+the boundaries, to the Newton tolerance, at any BDF order. A steady solve leaves da_k/dt = 0.
+
+The mesh stays in metres: the scaled forms are obtained by
 coefficients multiplied by powers of lambda_D (dx_hat = L^-d dx, ds_hat = L^(1-d) ds, grad_hat
 = L grad), times 2 pi r on axisymmetric meshes.
 """
@@ -32,16 +43,18 @@ from ...forms import (
     space_charge_density,
     species_conservation_residual,
 )
-from ...integrator import BDFTimeDerivative
+from ...ts_integrator import TSTimeDerivative
 from ...unknowns import Unknowns
 from .boundaries import boundary_terms
 from .geometry import PNPGeometry
 from .scales import PNPScales
 
-__all__ = ["UNKNOWN", "PNPProblem"]
+__all__ = ["PROJECTED", "UNKNOWN", "PNPProblem"]
 
 #: Name of the blocked unknown (psi, u_1, ..., u_N).
 UNKNOWN = "potential_and_log_concentrations"
+#: Name of the blocked unknown (a_1, ..., a_N): c_k / c_ref projected onto P1 (transient only).
+PROJECTED = "projected_concentrations"
 
 
 class PNPProblem:
@@ -82,9 +95,13 @@ class PNPProblem:
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(1 + n_species,))
         self.space = fem.functionspace(mesh, element)
         self.unknowns = Unknowns()
-        self.unknowns.add(UNKNOWN, self.space, 1.0, differential=True)
+        self.unknowns.add(UNKNOWN, self.space, 1.0, differential=False)
         self.solution = self.unknowns[UNKNOWN].function
-        self.time_derivative = BDFTimeDerivative(mesh, self.unknowns)
+        species_element = basix.ufl.element("Lagrange", mesh.basix_cell(), 1, shape=(n_species,))
+        self.projected_space = fem.functionspace(mesh, species_element)
+        self.unknowns.add(PROJECTED, self.projected_space, 1.0, differential=True)
+        self.projected = self.unknowns[PROJECTED].function
+        self.time_derivative = TSTimeDerivative(self.unknowns)
         #: P1 scalar space of the output fields.
         self.output_space = self.space.sub(0).collapse()[0]
         # Positions of each component's dofs in the blocked array.
@@ -120,6 +137,11 @@ class PNPProblem:
         self.residual = self._gauss_law()
         for k in range(n_species):
             self.residual += self._species_conservation(k)
+        #: Residual of the projection a_k = c_k / c_ref (one row per species and node).
+        self.projection_residual = self._projection()
+        #: Dirichlet conditions of a_k (nodes in no electrolyte cell).
+        self.projected_bcs: list[fem.DirichletBC] = []
+        self._pin_solid_projections()
 
     def _gauss_law(self) -> ufl.Form:
         """-div(eps grad psi) = rho_e in the scaled variables (ions only in the electrolyte)."""
@@ -158,10 +180,19 @@ class PNPProblem:
         return self.electrolyte * flux
 
     def _storage_rate(self, k: int) -> Any:
-        """Scaled d(c_k)/dt (BDF in seconds, times the time scale; zero in dielectrics)."""
+        """Scaled d(c_k)/dt = t_ref da_k/dt (zero in dielectrics and in a steady solve)."""
         time_scale = fem.Constant(self.geometry.mesh, self.scales.time)
-        rate = self.time_derivative.rate_of(UNKNOWN, lambda u, k=k: ufl.exp(u[1 + k]))
+        rate = self.time_derivative.rate(PROJECTED)[k]
         return self.electrolyte * (self.volume * time_scale * rate)
+
+    def _projection(self) -> ufl.Form:
+        """Projection of c_k / c_ref: int W (a_k - exp(u_k)) w_k dx = 0, W the storage weight."""
+        test = ufl.TestFunction(self.projected_space)
+        weight = self.electrolyte * self.volume
+        return sum(
+            weight * (self.projected[k] - c) * test[k] * self.dx
+            for k, c in enumerate(self.concentrations)
+        )
 
     def _species_conservation(self, k: int) -> ufl.Form:
         """dc_k/dt + div N_k = 0 with the boundaries' reaction fluxes."""
@@ -173,20 +204,37 @@ class PNPProblem:
             boundary_fluxes=self.boundaries.reaction_fluxes[k],
         )
 
+    def _solid_nodes(self) -> np.ndarray:
+        """Local P1 nodes that touch no electrolyte cell."""
+        v = ufl.TestFunction(self.output_space)
+        mesh = self.geometry.mesh
+        touch = fem.assemble_vector(fem.form(self.electrolyte * v * ufl.dx(domain=mesh)))
+        touch.scatter_reverse(dolfinx.la.InsertMode.add)
+        touch.scatter_forward()
+        return np.flatnonzero(touch.array == 0.0)
+
     def _pin_solid_concentrations(self) -> None:
         """Fix ln(c) at nodes that touch no electrolyte cell (their equations are empty)."""
         if not self.settings["regions"]:
             return
         mesh = self.geometry.mesh
-        v = ufl.TestFunction(self.output_space)
-        touch = fem.assemble_vector(fem.form(self.electrolyte * v * ufl.dx(domain=mesh)))
-        touch.scatter_reverse(dolfinx.la.InsertMode.add)
-        touch.scatter_forward()
-        solid_nodes = np.flatnonzero(touch.array == 0.0)
+        solid_nodes = self._solid_nodes()
         for k in range(len(self.species)):
             dofs = self.component_dofs[1 + k][solid_nodes].astype(np.int32)
             value = fem.Constant(mesh, float(self.initial_log_concentration[k]))
             self.bcs.append(fem.dirichletbc(value, dofs, self.space.sub(1 + k)))
+
+    def _pin_solid_projections(self) -> None:
+        """Fix a_k at nodes that touch no electrolyte cell (their projection rows are empty)."""
+        if not self.settings["regions"]:
+            return
+        solid_nodes = self._solid_nodes()
+        bulk = np.exp(self.initial_log_concentration)
+        for k in range(len(self.species)):
+            dofs = np.ravel(self.projected_space.sub(k).collapse()[1])
+            value = fem.Constant(self.geometry.mesh, float(bulk[k]))
+            pinned = dofs[solid_nodes].astype(np.int32)
+            self.projected_bcs.append(fem.dirichletbc(value, pinned, self.projected_space.sub(k)))
 
     def set_ramp(self, value: float) -> None:
         """Multiply every boundary potential and charge by ``value`` (continuation)."""
@@ -199,3 +247,6 @@ class PNPProblem:
         array[:, 0] = 0.0
         array[:, 1:] = self.initial_log_concentration
         self.solution.x.scatter_forward()
+        projected = self.projected.x.array.reshape(-1, len(self.species))
+        projected[:] = np.exp(self.initial_log_concentration)
+        self.projected.x.scatter_forward()

@@ -1,9 +1,11 @@
 """Integrator layer of the PNP model: the steady solve with continuation and the transient march.
 
 Steady: Newton from the uniform bulk state; if it fails, the boundary potentials and charges are
-ramped up from zero, halving failed steps. Transient: the shared adaptive BDF integrator
-(:class:`electrolyx.integrator.AdaptiveBDF`) on dc_k/dt with c_k = c_ref exp(u_k), so that the
-amount of each species changes only through the boundaries (to the Newton tolerance).
+ramped up from zero, halving failed steps. Transient: PETSc TS (the shared
+:class:`electrolyx.ts_integrator.TSIntegrator`, BDF of adaptive step) on dc_k/dt through the
+projected concentrations a_k (:mod:`.problem`), so that the amount of each species changes only
+through the boundaries (to the Newton tolerance). The steps land on the field-output times, so
+that every written state is a solved one (a row at every step).
 """
 
 from __future__ import annotations
@@ -14,32 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ...integrator import AdaptiveBDF, StepFailure
-from ...solver import NewtonFailure, NewtonSolver
-from ...time_stepping import BDFStepController
-from .problem import PNPProblem
+from ...solver import NewtonFailure, NewtonSolver, petsc_options_from_case
+from ...ts_integrator import IntegrationFailure, TSIntegrator
+from .problem import PROJECTED, UNKNOWN, PNPProblem
 
-__all__ = ["TimeStepper", "output_times", "solve_steady", "solve_transient"]
+__all__ = ["BDF_ORDER", "output_times", "solve_steady", "solve_transient"]
 
-
-class TimeStepper:
-    """What the integrator needs: the problem's unknowns and time derivative, and Newton."""
-
-    def __init__(self, problem: PNPProblem, solver: NewtonSolver):
-        self.unknowns = problem.unknowns
-        self.time_derivative = problem.time_derivative
-        self.comm = problem.comm
-        self.solver = solver
-        self.last_failure: NewtonFailure | None = None
-
-    def newton_solve(self, dt: float) -> tuple[bool, int]:
-        """One Newton solve of a time step; (converged, iterations)."""
-        try:
-            iterations = self.solver.solve(where=f"a step of {dt:.3g} s")
-        except NewtonFailure as failure:
-            self.last_failure = failure
-            return False, len(failure.residuals)
-        return True, iterations
+#: BDF order of the transient march (see bench/README.md, "PNP on TS").
+BDF_ORDER = 3
 
 
 def solve_steady(
@@ -53,7 +37,8 @@ def solve_steady(
     Raises:
         NewtonFailure: if neither Newton nor continuation converged.
     """
-    problem.time_derivative.steady()
+    for rate in problem.time_derivative.functions:
+        rate.x.array[:] = 0.0  # d a_k / dt = 0: the steady equations
     problem.set_ramp(1.0)
     problem.set_bulk_state()
     history: list[dict[str, Any]] = []
@@ -108,67 +93,89 @@ def output_times(study: dict[str, Any], charging_time: float) -> np.ndarray:
 
 def solve_transient(
     problem: PNPProblem,
-    solver: NewtonSolver,
-    study: dict[str, Any],
+    settings: dict[str, Any],
     on_step: Callable[[float, bool], None],
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """March from the uniform bulk state to ``end_time`` (:class:`AdaptiveBDF`).
+    """March from the uniform bulk state to ``end_time`` (:class:`TSIntegrator`).
+
+    The t = 0 row is the uniform bulk state (before the step of the boundary potentials, as
+    the steady solve's initial guess). The potential is then made consistent with the bulk
+    concentrations and the boundary data (Gauss's law alone: the state at t = 0+), and TS
+    integrates with the local error of the potential and the log-concentrations controlled
+    (max norm).
 
     Args:
         problem: The PNP problem.
-        solver: Newton solver of its residual.
-        study: The ``[study]`` settings.
-        on_step: Called after every accepted step with (time, is_output_time).
+        settings: The case settings (``[study]`` and ``[solver]`` are used).
+        on_step: Called after every accepted step (and at t = 0) with (time, is_output_time).
         log: Progress messages (rank 0 prints).
 
     Raises:
-        NewtonFailure: when a step still fails after ``max_step_cuts`` cuts; everything
-            written for earlier steps is kept.
+        NewtonFailure: when a step is still rejected after ``max_step_cuts`` cuts in a row;
+            everything written for earlier steps is kept.
     """
+    study = settings["study"]
     end = study["end_time"]
     charging_time = problem.scales.time
-    controller = BDFStepController(
+    unknowns = problem.unknowns
+    field, projected = unknowns.position(UNKNOWN), unknowns.position(PROJECTED)
+    n_species = len(problem.species)
+    integrator = TSIntegrator(
+        [problem.residual, problem.projection_residual],
+        unknowns.functions,
+        problem.time_derivative.functions,
+        bcs=[*problem.bcs, *problem.projected_bcs],
+        differential=[field],
+        order=BDF_ORDER,
         relative_tolerance=study["relative_tolerance"],
         absolute_tolerance=study["absolute_tolerance"],
-        initial_step_s=study["initial_step"] or 1e-3 * charging_time,
-        max_step_s=study["max_step"] or end / 20,
-        min_step_s=1e-12 * charging_time,
+        snes_options=petsc_options_from_case(settings["solver"]),
+        max_step_rejections=study["max_step_cuts"],
+        comm=problem.comm,
+        name="pnp",
     )
-    stepper = TimeStepper(problem, solver)
-    integrator = AdaptiveBDF(stepper, controller, max_step_cuts=study["max_step_cuts"])
     problem.set_ramp(1.0)
     problem.set_bulk_state()
-    integrator.restart(0.0)
+    # The t = 0 row: the uniform bulk state before the step of the boundary data (no rates).
     on_step(0.0, True)
+    held = [(field, 1 + k) for k in range(n_species)] + [projected]
+    try:
+        integrator.make_consistent(0.0, held=held)
+    except IntegrationFailure as failure:
+        raise NewtonFailure("diverged", [], f"initial potential: {failure}") from None
     outputs = [t for t in output_times(study, charging_time) if t > 0.0]
     next_report = [0.1]
 
-    def accepted(dt: float) -> None:
-        t = integrator.time
+    def accepted(t: float) -> None:
         is_output = any(abs(t - o) <= 1e-9 * o for o in outputs)
         on_step(t, is_output)
         if t >= next_report[0] * end or is_output:
-            statistics = integrator.statistics
+            totals = integrator.totals
             log(
-                f"t = {t:.4g} s ({100 * t / end:.0f} %), step {dt:.3g} s, "
-                f"{statistics.accepted_steps} steps accepted, "
-                f"{statistics.rejected_steps} rejected"
+                f"t = {t:.4g} s ({100 * t / end:.0f} %), {totals['steps']} steps accepted, "
+                f"{totals['rejected_steps']} rejected"
             )
             while next_report[0] * end <= t:
                 next_report[0] += 0.1
 
-    integrator.on_accept = accepted
     try:
-        integrator.run(end, output_times=outputs)
-    except StepFailure as failure:
-        last = stepper.last_failure
-        raise NewtonFailure(
-            last.reason if last else "diverged", last.residuals if last else [], str(failure)
-        ) from None
-    statistics = integrator.statistics
+        result = integrator.integrate(
+            0.0,
+            end,
+            on_step=accepted,
+            landing_times=outputs,
+            initial_step_s=study["initial_step"] or 1e-3 * charging_time,
+            max_step_s=study["max_step"] or end / 20,
+            rates_at_steps=True,
+        )
+    except IntegrationFailure as failure:
+        raise NewtonFailure("diverged", [], str(failure)) from None
     return {
-        "accepted_steps": statistics.accepted_steps,
-        "rejected_steps": statistics.rejected_steps - statistics.newton_failures,
-        "step_cuts": statistics.newton_failures,
+        "integrator": f"PETSc TS BDF{BDF_ORDER}",
+        "accepted_steps": result.steps,
+        "rejected_steps": result.rejected_steps,
+        "newton_iterations": integrator.totals["newton_iterations"],
+        "residual_evaluations": result.residual_evaluations,
+        "jacobian_evaluations": result.jacobian_evaluations,
     }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Whole-process runs of one shipped case, alternating between an earlier commit's code and this
+# checkout, fresh processes; timings_s of each run.json are the numbers (bench/README.md, "PNP
+# transients and the half cell on TS").
+#
+#   bench/before_after.sh COMMIT CASE PAIRS
+#
+# COMMIT's electrolyx, forms, meshes, postprocess and cases are unpacked under
+# /tmp/before-after-COMMIT/site/electrolyx (the layout of the installed package) and put first on
+# PYTHONPATH for the "base" runs; the "new" runs use this checkout's editable install. Pair 0 is
+# a warm-up (form compilation). Results and a log with the load average go to
+# /tmp/before-after-COMMIT/CASE/.
+set -euo pipefail
+commit=$1; case=$2; pairs=$3
+root=$(git rev-parse --show-toplevel)
+base=/tmp/before-after-$commit
+if [ ! -d $base/site/electrolyx ]; then
+  mkdir -p $base/site
+  git -C $root archive $commit electrolyx forms meshes postprocess cases | tar -x -C $base
+  mv $base/electrolyx $base/site/
+  mv $base/forms $base/meshes $base/postprocess $base/cases $base/site/electrolyx/
+fi
+out=$base/$case; mkdir -p $out; log=$out/log.txt; : > $log
+for i in $(seq 0 $pairs); do
+  for which in base new; do
+    if [ $which = base ]; then
+      export PYTHONPATH=$base/site; dir=$base/site/electrolyx/cases/$case
+    else
+      unset PYTHONPATH; dir=$root/cases/$case
+    fi
+    rm -rf $out/$which-$i
+    load0=$(cut -d' ' -f1 /proc/loadavg); start=$(date +%s.%N)
+    (cd /tmp && $root/.venv/bin/python -m electrolyx run $dir --out $out/$which-$i --quiet)
+    end=$(date +%s.%N)
+    echo "$which $i wall=$(echo "$end - $start" | bc) load=$load0/$(cut -d' ' -f1 /proc/loadavg)" \
+      "$(date -u +%H:%M:%S)" >> $log
+  done
+done
