@@ -14,7 +14,7 @@ provide.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from electrolyx.forms.effective_transport import (
 from electrolyx.forms.exchange_current import exchange_current_density
 from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.open_circuit_potential import open_circuit_potential
+from .thermal import ThermalParameters
 
 __all__ = [
     "CellParameters",
@@ -273,6 +274,8 @@ class CellParameters:
         stoichiometry_window: Stoichiometries at 0 and 100 % SOC where the source gives them
             (BPX files); None: from the cyclable lithium and the cut-offs
             (:mod:`electrolyx.parameters.initial_state`).
+        thermal: Heat capacities, thermal conductivities and cooling by layer
+            (:mod:`electrolyx.parameters.thermal`; all None where the set has none).
     """
 
     name: str
@@ -288,6 +291,7 @@ class CellParameters:
     reference_temperature_K: float
     citation: str
     stoichiometry_window: StoichiometryWindow | None = None
+    thermal: ThermalParameters = field(default_factory=ThermalParameters)
 
     @property
     def thickness_m(self) -> float:

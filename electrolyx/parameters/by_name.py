@@ -24,6 +24,7 @@ import numpy as np
 
 from .base import CellParameters
 from .expressions import ExpressionError, SafeExpression
+from .thermal import thermal_parameter_names
 
 __all__ = [
     "PARAMETER_NAMES",
@@ -39,7 +40,8 @@ class ParameterName:
     """Where a named parameter lives in :class:`CellParameters` and what it is.
 
     Attributes:
-        component: ``"negative"``, ``"separator"``, ``"positive"``, ``"electrolyte"`` or
+        component: ``"negative"``, ``"separator"``, ``"positive"``, ``"electrolyte"``,
+            ``"thermal"`` (:class:`electrolyx.parameters.thermal.ThermalParameters`) or
             ``"cell"`` (the cell's own fields).
         field: Attribute of the component.
         kind: ``"number"``, ``"particle function"`` (of x = c_s / c_s,max and T),
@@ -120,6 +122,13 @@ def mechanical_parameter_names(side: str) -> dict[str, ParameterName]:
 _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "youngs_modulus_Pa": (lambda value: value > 0.0, "allowed > 0"),
     "poissons_ratio": (lambda value: -1.0 < value < 0.5, "allowed -1 < nu < 0.5"),
+    "ambient_temperature_K": (lambda value: value > 0.0, "allowed > 0 K"),
+    "total_heat_transfer_coefficient_W_m2_K": (lambda value: value >= 0.0, "allowed >= 0"),
+    **{
+        field: (lambda value: value > 0.0, "allowed > 0")
+        for field in thermal_parameter_names().values()
+        if field != "total_heat_transfer_coefficient_W_m2_K"
+    },
 }
 
 
@@ -152,6 +161,7 @@ PARAMETER_NAMES: dict[str, ParameterName] = {
     "Lower voltage cut-off [V]": ParameterName("cell", "lower_voltage_cutoff_V"),
     "Upper voltage cut-off [V]": ParameterName("cell", "upper_voltage_cutoff_V"),
     "Ambient temperature [K]": ParameterName("cell", "ambient_temperature_K"),
+    **{name: ParameterName("thermal", field) for name, field in thermal_parameter_names().items()},
 }
 
 

@@ -26,6 +26,7 @@ from .geometry import (
 )
 from .outputs import NODAL_FIELDS
 from .problem import ParticleMechanics
+from .thermal import ThermalModel
 
 __all__ = [
     "DFN",
@@ -38,4 +39,5 @@ __all__ = [
     "ParticleMechanics",
     "StepFailure",
     "TabPlacement",
+    "ThermalModel",
 ]

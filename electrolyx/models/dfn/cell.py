@@ -34,6 +34,7 @@ from .geometry import (
 from .outputs import DFNOutputs
 from .problem import DFNProblem, ParticleMechanics
 from .stepping import ProtocolStepping
+from .thermal import ThermalModel
 
 __all__ = ["DFN", "DFNSolution"]
 
@@ -133,6 +134,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             means 60 s there). A half cell's discharge into its end-of-discharge cliff runs only
             on "bdf2" so far.
         mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
+        thermal: Thermal model (:class:`ThermalModel`; default isothermal at
+            ``temperature_K``): "lumped" or "x-full" make the temperature an unknown.
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         max_step_growth: float | None = None,
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
+        thermal: ThermalModel | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -174,6 +178,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             kinetics,
             integrator,
             mechanics,
+            thermal,
         )
         self.integrator_kind = integrator
         if integrator == "ts":
@@ -307,11 +312,12 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         vt = problem.thermal_voltage_ref
         # The reference electrode (negative particles, or the lithium metal: OCP 0) at rest.
         reference_ocp = 0.0
+        rest_K = p.ambient_temperature_K if problem.thermal is None else problem.thermal.initial_K
         values = {"electrolyte_concentration": 1.0}
         for electrode in problem.electrodes:
             ep = electrode.params
             sto = ep.initial_concentration_mol_m3 / ep.max_concentration_mol_m3
-            ocp = float(ep.open_circuit_potential(sto, p.ambient_temperature_K))
+            ocp = float(ep.open_circuit_potential(sto, rest_K))
             if electrode.side == "negative":
                 reference_ocp = ocp
             values[electrode.potential] = ocp / vt
@@ -324,6 +330,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         values[positive] = 0.0
         if "lithium_dissolved" in unknowns:
             values["lithium_dissolved"] = 0.0
+        if problem.thermal is not None:
+            values.update(problem.thermal.initial_values())
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0

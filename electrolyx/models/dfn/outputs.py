@@ -28,6 +28,7 @@ from electrolyx.nodal_values import NodalValues
 
 from .geometry import LITHIUM
 from .problem import DFNProblem
+from .thermal import ThermalOutputs
 
 __all__ = ["MECHANICS_FIELDS", "NODAL_FIELDS", "DFNOutputs"]
 
@@ -112,6 +113,8 @@ class DFNOutputs:
             self._stress_average = {
                 name: compile_(value * measure) for name, (value, measure) in stresses.items()
             }
+        #: Heat by source, temperatures and energy balance (:mod:`.thermal`).
+        self.thermal = ThermalOutputs(problem, problem.heat_sources)
         self._thickness = None
         electrodes = problem.electrodes
         if self.mechanics and all(e.params.volume_change is not None for e in electrodes):

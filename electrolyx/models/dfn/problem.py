@@ -94,6 +94,7 @@ from .geometry import (
     LithiumCounterElectrode,
 )
 from .mechanics import ParticleMechanics
+from .thermal import CellThermal, ThermalModel, heat_sources
 
 __all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
 
@@ -115,6 +116,8 @@ class DFNProblem:
         integrator: "ts" (PETSc TS: the forms use rate functions u_dot) or "bdf2" (our
             :class:`electrolyx.integrator.AdaptiveBDF`: the forms use its BDF formula).
         mechanics: Particle mechanics (default none); needs the electrodes' elastic constants.
+        thermal: Thermal model (default isothermal at ``temperature_K``); lumped or x-full add
+            the temperature and two energy accumulators to the unknowns (:mod:`.thermal`).
     """
 
     def __init__(
@@ -128,6 +131,7 @@ class DFNProblem:
         kinetics: dict[str, Kinetics] | None = None,
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
+        thermal: ThermalModel | None = None,
     ):
         if integrator not in ("ts", "bdf2"):
             raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")
@@ -204,11 +208,18 @@ class DFNProblem:
             self.conserved.append("lithium_dissolved")
         #: Unknowns integrated but left out of the local-error control (exact bookkeeping).
         self.unchecked = ["lithium_dissolved"]
+        thermal = ThermalModel() if thermal is None else thermal
+        #: The thermal model's unknowns and balance (None when isothermal).
+        self.thermal = CellThermal(thermal, self) if thermal.active else None
         self.time_derivative = (
             TSTimeDerivative(unknowns) if integrator == "ts" else BDFTimeDerivative(mesh, unknowns)
         )
         #: Temperature of every law [K]: a ``fem.Constant`` or a temperature ``fem.Function``.
-        self.temperature = temperature_coefficient(mesh, temperature_K)
+        self.temperature = (
+            temperature_coefficient(mesh, temperature_K)
+            if self.thermal is None
+            else self.thermal.temperature
+        )
         self.applied_current_density = fem.Constant(mesh, 0.0)
         self.applied_power_density = fem.Constant(mesh, 0.0)
         self.terminal_voltage = fem.Constant(mesh, 0.0)
@@ -438,6 +449,10 @@ class DFNProblem:
             ),
             **electrode_blocks,
         }
+        #: Heat source name -> (q, measure) pairs (:func:`.thermal.heat_sources`).
+        self.heat_sources = heat_sources(self, i_e)
+        if self.thermal is not None:
+            blocks.update(self.thermal.build(self.heat_sources, rate))
         self.residual_blocks = [blocks[name] for name in self.unknowns.names]
         # Lithium inventory [mol per m2 of modelled area].
         self.lithium_forms = [
