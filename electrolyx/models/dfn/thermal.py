@@ -348,7 +348,7 @@ class ThermalOutputs:
             average = T * problem.dx
             for thickness, (_, _, _, ds) in zip(thicknesses, faces, strict=True):
                 average += thickness * T * ds
-            self._average = compile_(average / total)
+            self._average = compile_((1.0 / total) * average)
             T0 = thermal.initial_K
             stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
             stored += sum(c * (T - T0) * ds for _, _, c, ds in faces)
