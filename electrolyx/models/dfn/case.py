@@ -43,6 +43,7 @@ from . import (
     ParticleMechanics,
     StepFailure,
     TabPlacement,
+    ThermalModel,
 )
 
 __all__ = ["DFNCase", "read_drive_cycle"]
@@ -84,6 +85,7 @@ class DFNCase(Model):
         """
         parameters = cls._read_parameters(settings, case_dir)
         cls._check_mechanics(settings, parameters)
+        cls._check_thermal(settings, parameters)
         experiment = settings["experiment"]
         # The window is the full cell's; a half cell (against lithium) has its own.
         if experiment["steps"] and settings["cell"]["configuration"] == "full":
@@ -130,6 +132,34 @@ class DFNCase(Model):
                     problems.append(f"parameters ({side} electrode): {error}")
         if problems:
             raise CaseError(problems)
+
+    @staticmethod
+    def _thermal(settings: dict[str, Any]) -> ThermalModel:
+        """The thermal model of ``[thermal]``."""
+        table = settings["thermal"]
+        return ThermalModel(
+            table["model"], table["ambient_temperature"], table["initial_temperature"]
+        )
+
+    @classmethod
+    def _check_thermal(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
+        """The thermal parameters the chosen model needs must all be there.
+
+        Raises:
+            CaseError: listing every missing name (PyBaMM's).
+        """
+        model = cls._thermal(settings)
+        if not model.active:
+            return
+        missing = parameters.thermal.missing(model.model)
+        if missing:
+            raise CaseError(
+                [
+                    f"thermal (model = {model.model!r}): the parameter {name!r} is missing "
+                    f"from {parameters.name} (give it in [parameters.values])"
+                    for name in missing
+                ]
+            )
 
     @staticmethod
     def _counter_electrode(settings: dict[str, Any]) -> LithiumCounterElectrode | None:
@@ -265,6 +295,7 @@ class DFNCase(Model):
             kinetics=self._kinetics(),
             row_interval_s=self.settings["output"]["row_interval"],
             mechanics=self._mechanics(self.settings),
+            thermal=self._thermal(self.settings),
         )
         return self.model.mesh
 
@@ -408,6 +439,8 @@ class DFNCase(Model):
                         if model.outputs.has_thickness_change
                         else {}
                     ),
+                    # Heat by source, temperatures, energy balance (thermal models).
+                    **model.outputs.thermal.row(),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -460,4 +493,19 @@ class DFNCase(Model):
                 ),
             },
             "reaction_current_A": model.reaction_current_A(),
+            **self._energy_balance(),
+        }
+
+    def _energy_balance(self) -> dict[str, Any]:
+        """Thermal models: heat generated, removed and stored [J] at the end, and the balance."""
+        energy = self.model.outputs.thermal.energy_J()
+        if not energy:
+            return {}
+        generated = energy["heat_generated_J"]
+        imbalance = generated - energy["heat_stored_J"] - energy["heat_removed_J"]
+        return {
+            "energy_balance": {
+                **energy,
+                "relative_error": abs(imbalance) / abs(generated) if generated else 0.0,
+            }
         }

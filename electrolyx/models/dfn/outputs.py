@@ -129,7 +129,8 @@ class DFNOutputs:
     def nodal_field_names(self) -> tuple[str, ...]:
         """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
         swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
-        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ())
+        temperature = ("temperature_K",) if self.problem.thermal is not None else ()
+        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ()) + temperature
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
@@ -249,6 +250,8 @@ class DFNOutputs:
                 problem.dx_vertex_electrolyte,
             ),
         }
+        if problem.thermal is not None:
+            expressions["temperature_K"] = (problem.temperature, dxv)
         for electrode in problem.electrodes:
             side, measure = electrode.side, dxv(electrode.tag)
             conductor = measure
@@ -342,6 +345,8 @@ class DFNOutputs:
         result = {}
         for name in ("electrolyte_concentration_mol_m3", "electrolyte_potential_V"):
             result[name] = self._gather(values[name])
+        if "temperature_K" in values:
+            result["temperature_K"] = self._gather(values["temperature_K"])
         electrode_fields = ELECTRODE_PROFILE_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
         if self._thickness is not None:
             electrode_fields += ("electrode_swelling_strain",)

@@ -379,18 +379,17 @@ class ThermalOutputs:
         return unknown.scale * (total / owners + unknown.offset_value())
 
     def temperatures(self) -> dict[str, float]:
-        """Volume-averaged and highest temperature [K] and where it is (x [m]) (collective)."""
+        """Volume-averaged and highest temperature [K] and where it is (x [m]) (collective).
+
+        The lumped model has one temperature: no position.
+        """
         thermal = self.thermal
         if thermal is None:
             return {}
         problem = self.problem
         average = problem.integral(self._average)
         if thermal.model.model == "lumped":
-            return {
-                "temperature_K": average,
-                "max_temperature_K": average,
-                "max_temperature_position_m": float("nan"),
-            }
+            return {"temperature_K": average, "max_temperature_K": average}
         unknown = problem.unknowns["temperature"]
         owned = self._space.dofmap.index_map.size_local
         values = unknown.physical_array()[:owned]
