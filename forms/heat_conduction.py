@@ -52,7 +52,9 @@ def heat_equation_residual(
         residual += heat_capacity * temperature_rate * v * dx
         residual += conductivity * ufl.inner(ufl.grad(temperature), ufl.grad(v)) * dx
     for coefficient, ambient, face_capacity, ds in cooled_faces:
-        residual += (face_capacity * temperature_rate + coefficient * (temperature - ambient)) * v * ds
+        residual += (
+            (face_capacity * temperature_rate + coefficient * (temperature - ambient)) * v * ds
+        )
     for source, measure in sources:
         residual -= source * v * measure
     return residual

@@ -35,7 +35,7 @@ def irreversible_reaction_heat(specific_surface_area, current_density, overpoten
 
 
 def reversible_reaction_heat(specific_surface_area, current_density, temperature, entropic_change):
-    """q_rev = a_s j T dU/dT [W/m3] (T [K], dU/dT [V/K] of the reaction's open-circuit potential)."""
+    """q_rev = a_s j T dU/dT [W/m3] (T [K], dU/dT [V/K] of the reaction's OCP)."""
     return specific_surface_area * current_density * temperature * entropic_change
 
 

@@ -28,6 +28,7 @@ from electrolyx.forms.effective_transport import (
 from electrolyx.forms.exchange_current import exchange_current_density
 from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.open_circuit_potential import open_circuit_potential
+
 from .thermal import ThermalParameters
 
 __all__ = [

@@ -68,13 +68,13 @@ class ThermalParameters:
     initial_temperature_K: float | None = None
 
     def volumetric_heat_capacity_J_m3_K(self, layer: str) -> float:
-        """rho c_p of a layer (a key of :data:`LAYERS`) [J/(m3 K)]."""
+        """Rho c_p of a layer (a key of :data:`LAYERS`) [J/(m3 K)]."""
         density = getattr(self, f"{layer}_density_kg_m3")
         specific = getattr(self, f"{layer}_specific_heat_capacity_J_kg_K")
         return density * specific
 
     def conductivity_W_m_K(self, layer: str) -> float:
-        """lambda of a layer (a key of :data:`LAYERS`) [W/(m K)]."""
+        """Lambda of a layer (a key of :data:`LAYERS`) [W/(m K)]."""
         return getattr(self, f"{layer}_thermal_conductivity_W_m_K")
 
     def missing(self, model: str) -> list[str]:
@@ -86,7 +86,10 @@ class ThermalParameters:
             for suffix in _PROPERTIES
             if model == "x-full" or not suffix.startswith("thermal")
         ]
-        needed += ["negative_current_collector_thickness_m", "positive_current_collector_thickness_m"]
+        needed += [
+            "negative_current_collector_thickness_m",
+            "positive_current_collector_thickness_m",
+        ]
         needed.append("total_heat_transfer_coefficient_W_m2_K")
         if model == "lumped":
             needed += ["cell_cooling_surface_area_m2", "cell_volume_m3"]

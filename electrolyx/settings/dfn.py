@@ -336,7 +336,7 @@ class Thermal(SettingsTable):
     model: Literal["isothermal", "lumped", "x-full"] = Field(
         "isothermal",
         description='"isothermal" (the temperature of [parameters]); "lumped": one temperature, '
-        "rho_c_p,eff V dT/dt = Q - h A (T - T_amb) (PyBaMM's lumped model); \"x-full\": the "
+        'rho_c_p,eff V dT/dt = Q - h A (T - T_amb) (PyBaMM\'s lumped model); "x-full": the '
         "temperature through the thickness of the 1D cell with each layer's heat capacity and "
         "conductivity, the collectors lumped on the two faces and cooled there with h "
         "(PyBaMM's x-full model without edge or tab cooling). Both add temperature_K, "

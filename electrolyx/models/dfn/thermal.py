@@ -129,9 +129,7 @@ def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
             )
         phi_s = problem.value(electrode.potential)
         current = solid_current_density(phi_s, ep.effective_conductivity_S_m)
-        sources["ohmic_solid"].append(
-            (solid_ohmic_heat(current, phi_s), problem.dx(electrode.tag))
-        )
+        sources["ohmic_solid"].append((solid_ohmic_heat(current, phi_s), problem.dx(electrode.tag)))
         if electrode.foil is not None:
             foil_name, foil_conductivity = electrode.foil
             foil_current = solid_current_density(phi_s, foil_conductivity)
