@@ -1,6 +1,6 @@
 """Write a PyBaMM thermal DFN reference discharge (tests/data/pybamm/chen2020_thermal_*.csv).
 
-Usage: python bench/make_pybamm_thermal_reference.py THERMAL C_RATE OUT.csv [POINTS [H]]
+Usage: python bench/make_pybamm_thermal_reference.py THERMAL C_RATE OUT.csv [POINTS [H [DUDT_N DUDT_P]]]
 
 PyBaMM's DFN with Chen2020 and ``options = {"thermal": THERMAL}`` (``"lumped"`` or ``"x-full"``;
 x-full needs ``"cell geometry": "pouch"``), ambient = initial temperature = 298.15 K, total heat
@@ -10,7 +10,9 @@ transfer coefficient"), and the edges and tabs are not cooled (edge and tab coef
 the cell exchanges heat only through its two large faces, as electrolyx's x-full model does.
 Constant current C_RATE x 5 A from the set's initial state to 2.5 V, IDAKLU rtol 1e-8 /
 atol 1e-10, POINTS finite volumes per region in x and in each particle (default 160), output
-every 1/C_RATE s plus the cut-off event as the last row. Run in a separate venv with pybamm
+every 1/C_RATE s plus the cut-off event as the last row. DUDT_N, DUDT_P: constant OCP entropic
+changes [V/K] of the negative and positive electrode instead of Chen2020's zeros (reversible
+heat and U = U_ref + (T - T_ref) dU/dT). Run in a separate venv with pybamm
 (see tests/data/pybamm/README.md); pybamm is not a dependency of electrolyx.
 """
 
@@ -20,8 +22,18 @@ import numpy as np
 import pybamm
 
 
-def main(thermal: str, c_rate: float, out: str, points: int = 160, h: float = 10.0) -> None:
+def main(
+    thermal: str,
+    c_rate: float,
+    out: str,
+    points: int = 160,
+    h: float = 10.0,
+    entropic: tuple[float, float] | None = None,
+) -> None:
     parameters = pybamm.ParameterValues("Chen2020")
+    if entropic is not None:
+        parameters["Negative electrode OCP entropic change [V.K-1]"] = entropic[0]
+        parameters["Positive electrode OCP entropic change [V.K-1]"] = entropic[1]
     parameters["Current function [A]"] = c_rate * parameters["Nominal cell capacity [A.h]"]
     parameters["Total heat transfer coefficient [W.m-2.K-1]"] = h
     options = {"thermal": thermal}
@@ -82,4 +94,5 @@ def main(thermal: str, c_rate: float, out: str, points: int = 160, h: float = 10
 if __name__ == "__main__":
     points = int(sys.argv[4]) if len(sys.argv) > 4 else 160
     h = float(sys.argv[5]) if len(sys.argv) > 5 else 10.0
-    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], points, h)
+    entropic = (float(sys.argv[6]), float(sys.argv[7])) if len(sys.argv) > 7 else None
+    main(sys.argv[1], float(sys.argv[2]), sys.argv[3], points, h, entropic)

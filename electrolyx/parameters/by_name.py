@@ -127,8 +127,11 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     **{
         field: (lambda value: value > 0.0, "allowed > 0")
         for field in thermal_parameter_names().values()
-        if field != "total_heat_transfer_coefficient_W_m2_K"
+        if field != "total_heat_transfer_coefficient_W_m2_K" and not field.endswith("thickness_m")
     },
+    # A collector 0 m thick (BPX: its mass is in the cell's density) has no heat capacity.
+    "negative_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
+    "positive_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
 }
 
 
