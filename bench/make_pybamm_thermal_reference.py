@@ -1,6 +1,7 @@
 """Write a PyBaMM thermal DFN reference discharge (tests/data/pybamm/chen2020_thermal_*.csv).
 
-Usage: python bench/make_pybamm_thermal_reference.py THERMAL C_RATE OUT.csv [POINTS [H [DUDT_N DUDT_P]]]
+Usage:
+    python bench/make_pybamm_thermal_reference.py THERMAL C_RATE OUT.csv [POINTS [H [DN DP]]]
 
 PyBaMM's DFN with Chen2020 and ``options = {"thermal": THERMAL}`` (``"lumped"`` or ``"x-full"``;
 x-full needs ``"cell geometry": "pouch"``), ambient = initial temperature = 298.15 K, total heat
@@ -10,7 +11,7 @@ transfer coefficient"), and the edges and tabs are not cooled (edge and tab coef
 the cell exchanges heat only through its two large faces, as electrolyx's x-full model does.
 Constant current C_RATE x 5 A from the set's initial state to 2.5 V, IDAKLU rtol 1e-8 /
 atol 1e-10, POINTS finite volumes per region in x and in each particle (default 160), output
-every 1/C_RATE s plus the cut-off event as the last row. DUDT_N, DUDT_P: constant OCP entropic
+every 1/C_RATE s plus the cut-off event as the last row. DN, DP: constant OCP entropic
 changes [V/K] of the negative and positive electrode instead of Chen2020's zeros (reversible
 heat and U = U_ref + (T - T_ref) dU/dT). Run in a separate venv with pybamm
 (see tests/data/pybamm/README.md); pybamm is not a dependency of electrolyx.
