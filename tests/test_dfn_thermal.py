@@ -162,8 +162,9 @@ def test_thermal_with_isothermal_temperature_is_refused(tmp_path):
 def test_reversible_heat_and_entropic_ocp_against_pybamm():
     """Constant dU/dT (+1e-4 V/K negative, -1e-4 V/K positive): reversible heat and U(T).
 
-    PyBaMM's lumped DFN with the same entropic changes ends 5.1 K warmer than without; the
-    tolerances are those of the plain lumped test (0.05 K, 2 mV at this mesh).
+    PyBaMM's lumped DFN with the same entropic changes ends 5.1 K warmer than without.
+    Measured (bench-like, this mesh): 0.0041 K and 0.56 mV RMS, reversible heat 4.4e-5 of its
+    mean; tolerances as the plain lumped test (0.05 K, 0.7 mV) and 1e-3 for the heat.
     """
     from electrolyx.parameters.by_name import with_values
 
@@ -185,8 +186,13 @@ def test_reversible_heat_and_entropic_ocp_against_pybamm():
     cell.discharge(current_A=5.0, cutoff_voltage_V=2.5)
     names = ["time_s", "voltage_V", *cell.outputs.thermal.row()]
     ours = {name: np.array([r[i] for r in rows]) for i, name in enumerate(names)}
-    # On discharge both electrodes' reversible heats are positive here: about I T 2e-4 = 0.3 W.
-    assert ours["heat_reversible_W"][len(rows) // 2] == pytest.approx(5.0 * 305.0 * 2e-4, rel=0.1)
+    # With constant dU/dT and one temperature, Q_rev = T (dU_n/dT I_n + dU_p/dT I_p), I_k =
+    # int a_s j over electrode k (+-5 A at a solved state; rows between steps are interpolated).
+    currents = list(cell.reaction_current_A().values())
+    temperature_now = cell.outputs.thermal.temperatures()["temperature_K"]
+    expected = temperature_now * (1e-4 * currents[0] - 1e-4 * currents[1])
+    assert expected == pytest.approx(2e-4 * 5.0 * temperature_now, rel=1e-6)
+    assert cell.outputs.thermal.heat_W()["heat_reversible_W"] == pytest.approx(expected, rel=1e-12)
     reference = np.genfromtxt(
         DATA / "chen2020_thermal_lumped_entropic_1C.csv", delimiter=",", names=True
     )
@@ -194,8 +200,8 @@ def test_reversible_heat_and_entropic_ocp_against_pybamm():
     temperature = CubicSpline(ours["time_s"], ours["temperature_K"])(t)
     voltage = CubicSpline(ours["time_s"], ours["voltage_V"])(t)
     assert np.sqrt(np.mean((temperature - reference["temperature_K"][: len(t)]) ** 2)) < 0.05
-    assert 1e3 * np.sqrt(np.mean((voltage - reference["voltage_V"][: len(t)]) ** 2)) < 2.0
+    assert 1e3 * np.sqrt(np.mean((voltage - reference["voltage_V"][: len(t)]) ** 2)) < 0.7
     reversible = CubicSpline(ours["time_s"], ours["heat_reversible_W"])(t)
-    # Reversible heat [W] against PyBaMM's "Reversible heating [W]": 1 % RMS of its mean.
+    # Reversible heat [W] against PyBaMM's "Reversible heating [W]", RMS over its mean.
     error = np.sqrt(np.mean((reversible - reference["heat_reversible_W"][: len(t)]) ** 2))
-    assert error < 0.01 * np.mean(reference["heat_reversible_W"])
+    assert error < 1e-3 * np.mean(reference["heat_reversible_W"])
