@@ -245,3 +245,33 @@ def test_lumped_and_x_full_agree_with_the_same_cooling():
     difference = np.interp(t, *lumped.T) - np.interp(t, *full.T)
     assert full[-1, 1] - 298.15 > 0.4  # K: the cell does warm
     assert np.max(np.abs(difference)) < 0.05
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("model", ["lumped", "x-full"])
+def test_thermal_on_two_ranks_gives_the_serial_answer(model):
+    """Distributed over COMM_WORLD and alone on COMM_SELF: the same rows to 1e-8 relative.
+
+    (Under plain pytest both runs are serial and trivially equal; the test is meant for
+    ``mpiexec -n 2``. 1e-8: Newton's tolerance, the direct solvers differ, PETSc's LU serial,
+    MUMPS distributed.)
+    """
+    from mpi4py import MPI
+
+    def rows(comm):
+        cell = DFN(chen2020(), RESOLUTION, comm=comm, thermal=ThermalModel(model))
+        table = []
+
+        def observe(kind: str) -> None:
+            if kind == "row":
+                table.append([cell.time_s, cell.voltage(), *cell.outputs.thermal.row().values()])
+
+        cell.observer = observe
+        cell.discharge(current_A=10.0, cutoff_voltage_V=3.7)
+        return np.array(table)
+
+    distributed = rows(MPI.COMM_WORLD)
+    alone = rows(MPI.COMM_SELF)
+    assert distributed.shape == alone.shape
+    assert np.allclose(distributed, alone, rtol=1e-8, atol=1e-10 * np.abs(alone).max(axis=0))
+    assert distributed[-1, 0] > 100.0  # s: a real discharge to 3.7 V at 2C
