@@ -44,6 +44,11 @@ OVERRIDES: dict[str, list[str]] = {
         "mesh.positive_cells=8",
         'experiment.steps=["Charge at 2C for 300 s", "Rest for 60 s"]',
     ],
+    "dfn-chen2020-thermal-lumped": [
+        "mesh.negative_cells=8",
+        "mesh.positive_cells=8",
+        *_SHORT_DFN,
+    ],
     "dfn-pulse-double-layer": ["mesh.negative_cells=8", "mesh.positive_cells=8"],
     "half-cell-nmc811": ["mesh.positive_cells=8", *_SHORT_DFN],
     "pouch-2d-cross-section": [

@@ -14,7 +14,7 @@ provide.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,8 @@ from electrolyx.forms.effective_transport import (
 from electrolyx.forms.exchange_current import exchange_current_density
 from electrolyx.forms.mechanics import ElasticParticle
 from electrolyx.forms.open_circuit_potential import open_circuit_potential
+
+from .thermal import ThermalParameters
 
 __all__ = [
     "CellParameters",
@@ -275,6 +277,8 @@ class CellParameters:
             (:mod:`electrolyx.parameters.initial_state`).
         degradation: Lithium plating and SEI parameters of the negative electrode
             (:class:`electrolyx.parameters.degradation.DegradationParameters`), or None.
+        thermal: Heat capacities, thermal conductivities and cooling by layer
+            (:mod:`electrolyx.parameters.thermal`; all None where the set has none).
     """
 
     name: str
@@ -291,6 +295,7 @@ class CellParameters:
     citation: str
     stoichiometry_window: StoichiometryWindow | None = None
     degradation: Any = None
+    thermal: ThermalParameters = field(default_factory=ThermalParameters)
 
     @property
     def thickness_m(self) -> float:

@@ -62,6 +62,7 @@ from .base import (
     StoichiometryWindow,
 )
 from .expressions import ExpressionError, PiecewiseLinear, SafeExpression
+from .thermal import ThermalParameters
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -618,6 +619,7 @@ def _cell_parameters(
     )
     header = model.header
     return CellParameters(
+        thermal=_thermal(cell, environment, initial, user_defined),
         name=str(header.title or Path(source).stem),
         negative=negative,
         separator=separator,
@@ -637,6 +639,47 @@ def _cell_parameters(
             float(positive_bpx.minimum_stoichiometry),
         ),
     )
+
+
+def _thermal(cell: Any, environment: Any, initial: Any, user_defined: dict) -> ThermalParameters:
+    """The cell's thermal values as PyBaMM's BPX importer maps them.
+
+    BPX gives one density, specific heat capacity and thermal conductivity for the whole cell:
+    every layer gets them; the collectors are taken as 0 m thick (their mass is in the cell's
+    density); "External surface area" is the cooling area, "Volume" the cell volume, the heat
+    transfer coefficient and the initial temperature come from the file's state when given, the
+    thermal conductivity (not a BPX field) from its "User-defined" section or the cell's.
+    """
+    values: dict[str, float] = {}
+    layers = (
+        "negative_current_collector",
+        "negative_electrode",
+        "separator",
+        "positive_electrode",
+        "positive_current_collector",
+    )
+    key = "Thermal conductivity [W.m-1.K-1]"
+    conductivity = user_defined.get(key, (getattr(cell, "model_extra", None) or {}).get(key))
+    for attribute, suffix in (
+        (cell.density, "density_kg_m3"),
+        (cell.specific_heat_capacity, "specific_heat_capacity_J_kg_K"),
+        (conductivity, "thermal_conductivity_W_m_K"),
+    ):
+        if attribute is not None:
+            values.update({f"{layer}_{suffix}": float(attribute) for layer in layers})
+    values["negative_current_collector_thickness_m"] = 0.0
+    values["positive_current_collector_thickness_m"] = 0.0
+    if cell.external_surface_area is not None:
+        values["cell_cooling_surface_area_m2"] = float(cell.external_surface_area)
+    if cell.volume is not None:
+        values["cell_volume_m3"] = float(cell.volume)
+    if environment is not None and environment.heat_transfer_coefficient is not None:
+        values["total_heat_transfer_coefficient_W_m2_K"] = float(
+            environment.heat_transfer_coefficient
+        )
+    if initial is not None and initial.initial_temperature is not None:
+        values["initial_temperature_K"] = float(initial.initial_temperature)
+    return ThermalParameters(**values)
 
 
 def read_bpx(path: str | Path, initial_state_of_charge: float | None = None) -> CellParameters:

@@ -25,6 +25,7 @@ import numpy as np
 from .base import CellParameters
 from .degradation import DEGRADATION_NAMES
 from .expressions import ExpressionError, SafeExpression
+from .thermal import thermal_parameter_names
 
 __all__ = [
     "PARAMETER_NAMES",
@@ -41,7 +42,9 @@ class ParameterName:
 
     Attributes:
         component: ``"negative"``, ``"separator"``, ``"positive"``, ``"electrolyte"``,
-            ``"degradation"`` (plating and SEI) or ``"cell"`` (the cell's own fields).
+            ``"degradation"`` (plating and SEI), ``"thermal"``
+            (:class:`electrolyx.parameters.thermal.ThermalParameters`) or ``"cell"`` (the cell's
+            own fields).
         field: Attribute of the component.
         kind: ``"number"``, ``"particle function"`` (of x = c_s / c_s,max and T),
             ``"ocp function"`` (of x; also the volume change), ``"electrolyte function"`` (of
@@ -121,6 +124,16 @@ def mechanical_parameter_names(side: str) -> dict[str, ParameterName]:
 _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "youngs_modulus_Pa": (lambda value: value > 0.0, "allowed > 0"),
     "poissons_ratio": (lambda value: -1.0 < value < 0.5, "allowed -1 < nu < 0.5"),
+    "ambient_temperature_K": (lambda value: value > 0.0, "allowed > 0 K"),
+    "total_heat_transfer_coefficient_W_m2_K": (lambda value: value >= 0.0, "allowed >= 0"),
+    **{
+        field: (lambda value: value > 0.0, "allowed > 0")
+        for field in thermal_parameter_names().values()
+        if field != "total_heat_transfer_coefficient_W_m2_K" and not field.endswith("thickness_m")
+    },
+    # A collector 0 m thick (BPX: its mass is in the cell's density) has no heat capacity.
+    "negative_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
+    "positive_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
 }
 
 
@@ -155,6 +168,7 @@ PARAMETER_NAMES: dict[str, ParameterName] = {
     "Ambient temperature [K]": ParameterName("cell", "ambient_temperature_K"),
     # Lithium plating and SEI of the negative electrode (sets with degradation: OKane2022).
     **{name: ParameterName("degradation", field) for name, field in DEGRADATION_NAMES.items()},
+    **{name: ParameterName("thermal", field) for name, field in thermal_parameter_names().items()},
 }
 
 

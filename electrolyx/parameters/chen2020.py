@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
+from .thermal import CHEN2020_THERMAL
 
 __all__ = [
     "REFERENCE_TEMPERATURE_K",
@@ -166,4 +167,5 @@ def chen2020() -> CellParameters:
         ambient_temperature_K=298.15,
         reference_temperature_K=REFERENCE_TEMPERATURE_K,
         citation="Chen et al., J. Electrochem. Soc. 167, 080534 (2020)",
+        thermal=CHEN2020_THERMAL,
     )

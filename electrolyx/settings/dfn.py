@@ -382,6 +382,38 @@ class Mechanics(SettingsTable):
     )
 
 
+class Thermal(SettingsTable):
+    """Thermal model: the cell's temperature from its energy balance (models/dfn/thermal.py).
+
+    Heat sources (always written to timeseries.csv as heat_*_W): irreversible reaction heat
+    a_s j eta, reversible heat a_s j T dU/dT, ohmic heat of the solid and of the electrolyte,
+    all from the expressions the DFN solves. "lumped" and "x-full" need the set's thermal
+    parameters by their PyBaMM names (densities, specific heat capacities and, for "x-full",
+    thermal conductivities of the collectors, electrodes and separator; the collectors'
+    thicknesses; "Total heat transfer coefficient [W.m-2.K-1]"; for "lumped" also "Cell
+    cooling surface area [m2]" and "Cell volume [m3]"), from the set or [parameters.values].
+    """
+
+    model: Literal["isothermal", "lumped", "x-full"] = Field(
+        "isothermal",
+        description='"isothermal" (the temperature of [parameters]); "lumped": one temperature, '
+        'rho_c_p,eff V dT/dt = Q - h A (T - T_amb) (PyBaMM\'s lumped model); "x-full": the '
+        "temperature through the thickness of the 1D cell with each layer's heat capacity and "
+        "conductivity, the collectors lumped on the two faces and cooled there with h "
+        "(PyBaMM's x-full model without edge or tab cooling). Both add temperature_K, "
+        "max_temperature_K, max_temperature_position_m and the heat generated, removed and "
+        "stored [J] to timeseries.csv.",
+    )
+    ambient_temperature: float | None = temperature_field(
+        None, "Ambient temperature of the cooling (default: the set's ambient temperature)."
+    )
+    initial_temperature: float | None = temperature_field(
+        None,
+        'Temperature at t = 0 (default: the set\'s "Initial temperature [K]", else the '
+        "ambient temperature).",
+    )
+
+
 class DFNOutput(OutputSettings):
     """What the run writes besides run.json and timeseries.csv."""
 
@@ -418,6 +450,7 @@ class DFNSettings(SettingsTable):
         description="Kinetics of the intercalation reaction in the positive electrode.",
     )
     mechanics: Mechanics = Field(default_factory=Mechanics)
+    thermal: Thermal = Field(default_factory=Thermal)
     mesh: Mesh = Field(default_factory=Mesh)
     geometry: Geometry = Field(default_factory=Geometry)
     experiment: Experiment
@@ -457,6 +490,27 @@ class DFNSettings(SettingsTable):
                 ("negative_electrode", "{key}: a half cell has no negative electrode (leave out)")
             )
         problems += _geometry_problems(self.geometry, half)
+        if self.thermal.model != "isothermal":
+            if self.parameters.temperature is not None:
+                problems.append(
+                    (
+                        "parameters.temperature",
+                        "{key}: an isothermal temperature; with thermal.model = "
+                        f"{self.thermal.model!r} give thermal.initial_temperature",
+                    )
+                )
+            if self.geometry.dimension != 1:
+                problems.append(
+                    (
+                        "thermal.model",
+                        f"{{key}} = {self.thermal.model!r}: only with geometry.dimension = 1 "
+                        "so far",
+                    )
+                )
+            if self.time_stepping.integrator != "ts":
+                problems.append(("thermal.model", '{key}: needs time_stepping.integrator = "ts"'))
+            if half and self.thermal.model == "x-full":
+                problems.append(("thermal.model", "{key} = 'x-full': not for a half cell"))
         cells = _mesh_cells(self.mesh, self.geometry, half)
         if cells > MAX_MESH_CELLS:
             problems.append(

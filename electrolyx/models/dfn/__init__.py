@@ -27,6 +27,7 @@ from .geometry import (
 )
 from .outputs import NODAL_FIELDS
 from .problem import ParticleMechanics, SideReactions
+from .thermal import ThermalModel
 
 __all__ = [
     "DFN",
@@ -40,4 +41,5 @@ __all__ = [
     "SideReactions",
     "StepFailure",
     "TabPlacement",
+    "ThermalModel",
 ]

@@ -44,6 +44,7 @@ from . import (
     SideReactions,
     StepFailure,
     TabPlacement,
+    ThermalModel,
 )
 from .problem import ELECTROLYTE_LAW_FLOOR
 
@@ -87,6 +88,7 @@ class DFNCase(Model):
         parameters = cls._read_parameters(settings, case_dir)
         cls._check_mechanics(settings, parameters)
         cls._check_side_reactions(settings, parameters)
+        cls._check_thermal(settings, parameters)
         experiment = settings["experiment"]
         # The window is the full cell's; a half cell (against lithium) has its own.
         if experiment["steps"] and settings["cell"]["configuration"] == "full":
@@ -164,6 +166,34 @@ class DFNCase(Model):
                     f"negative_electrode.reactions = {reactions}: the parameter set "
                     f"{parameters.name!r} has no lithium plating or SEI parameters (allowed: "
                     "set = 'OKane2022', or only ['intercalation'])"
+                ]
+            )
+
+    @staticmethod
+    def _thermal(settings: dict[str, Any]) -> ThermalModel:
+        """The thermal model of ``[thermal]``."""
+        table = settings["thermal"]
+        return ThermalModel(
+            table["model"], table["ambient_temperature"], table["initial_temperature"]
+        )
+
+    @classmethod
+    def _check_thermal(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
+        """The thermal parameters the chosen model needs must all be there.
+
+        Raises:
+            CaseError: listing every missing name (PyBaMM's).
+        """
+        model = cls._thermal(settings)
+        if not model.active:
+            return
+        missing = parameters.thermal.missing(model.model)
+        if missing:
+            raise CaseError(
+                [
+                    f"thermal (model = {model.model!r}): the parameter {name!r} is missing "
+                    f"from {parameters.name} (give it in [parameters.values])"
+                    for name in missing
                 ]
             )
 
@@ -302,6 +332,7 @@ class DFNCase(Model):
             row_interval_s=self.settings["output"]["row_interval"],
             mechanics=self._mechanics(self.settings),
             side_reactions=self._side_reactions(self.settings, self.parameters),
+            thermal=self._thermal(self.settings),
         )
         return self.model.mesh
 
@@ -461,6 +492,8 @@ class DFNCase(Model):
                     # Lithium plating and SEI (when on), at the state of the row.
                     **model.outputs.degradation.values(),
                     "minimum_electrolyte_concentration_mol_m3": minimum,
+                    # Heat by source, temperatures, energy balance (thermal models).
+                    **model.outputs.thermal.row(),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -525,4 +558,19 @@ class DFNCase(Model):
                 ),
             },
             "reaction_current_A": model.reaction_current_A(),
+            **self._energy_balance(),
+        }
+
+    def _energy_balance(self) -> dict[str, Any]:
+        """Thermal models: heat generated, removed and stored [J] at the end, and the balance."""
+        energy = self.model.outputs.thermal.energy_J()
+        if not energy:
+            return {}
+        generated = energy["heat_generated_J"]
+        imbalance = generated - energy["heat_stored_J"] - energy["heat_removed_J"]
+        return {
+            "energy_balance": {
+                **energy,
+                "relative_error": abs(imbalance) / abs(generated) if generated else 0.0,
+            }
         }

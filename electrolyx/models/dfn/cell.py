@@ -34,6 +34,7 @@ from .geometry import (
 from .outputs import DFNOutputs
 from .problem import DFNProblem, ParticleMechanics, SideReactions
 from .stepping import ProtocolStepping
+from .thermal import ThermalModel
 
 __all__ = ["DFN", "DFNSolution"]
 
@@ -141,6 +142,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         mechanics: Particle mechanics (:class:`ParticleMechanics`; default none).
         side_reactions: "negative" -> lithium plating and SEI growth (:class:`SideReactions`;
             default none).
+        thermal: Thermal model (:class:`ThermalModel`; default isothermal at
+            ``temperature_K``): "lumped" or "x-full" make the temperature an unknown.
     """
 
     def __init__(
@@ -163,6 +166,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         integrator: str = "ts",
         mechanics: ParticleMechanics | None = None,
         side_reactions: dict[str, SideReactions] | None = None,
+        thermal: ThermalModel | None = None,
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -184,6 +188,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
             integrator,
             mechanics,
             side_reactions,
+            thermal,
         )
         self.integrator_kind = integrator
         if integrator == "ts":
@@ -317,11 +322,12 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         vt = problem.thermal_voltage_ref
         # The reference electrode (negative particles, or the lithium metal: OCP 0) at rest.
         reference_ocp = 0.0
+        rest_K = p.ambient_temperature_K if problem.thermal is None else problem.thermal.initial_K
         values = {"electrolyte_concentration": 1.0}
         for electrode in problem.electrodes:
             ep = electrode.params
             sto = ep.initial_concentration_mol_m3 / ep.max_concentration_mol_m3
-            ocp = float(ep.open_circuit_potential(sto, p.ambient_temperature_K))
+            ocp = float(ep.open_circuit_potential(sto, rest_K))
             if electrode.side == "negative":
                 reference_ocp = ocp
             values[electrode.potential] = ocp / vt
@@ -335,6 +341,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         if "lithium_dissolved" in unknowns:
             values["lithium_dissolved"] = 0.0
         values.update(problem.reaction_state_initial)  # plated lithium, SEI thickness
+        if problem.thermal is not None:
+            values.update(problem.thermal.initial_values())
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0

@@ -29,6 +29,7 @@ from electrolyx.nodal_values import NodalValues
 from .degradation_outputs import DegradationOutputs
 from .geometry import LITHIUM
 from .problem import DFNProblem
+from .thermal import ThermalOutputs
 
 __all__ = ["MECHANICS_FIELDS", "NODAL_FIELDS", "DFNOutputs"]
 
@@ -115,6 +116,8 @@ class DFNOutputs:
             self._stress_average = {
                 name: compile_(value * measure) for name, (value, measure) in stresses.items()
             }
+        #: Heat by source, temperatures and energy balance (:mod:`.thermal`).
+        self.thermal = ThermalOutputs(problem, problem.heat_sources)
         self._thickness = None
         electrodes = problem.electrodes
         if self.mechanics and all(e.params.volume_change is not None for e in electrodes):
@@ -129,7 +132,8 @@ class DFNOutputs:
     def nodal_field_names(self) -> tuple[str, ...]:
         """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
         swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
-        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ())
+        temperature = ("temperature_K",) if self.problem.thermal is not None else ()
+        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ()) + temperature
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
@@ -266,6 +270,8 @@ class DFNOutputs:
                 problem.dx_vertex_electrolyte,
             ),
         }
+        if problem.thermal is not None:
+            expressions["temperature_K"] = (problem.temperature, dxv)
         for electrode in problem.electrodes:
             side, measure = electrode.side, dxv(electrode.tag)
             conductor = measure
@@ -365,6 +371,8 @@ class DFNOutputs:
         result = {}
         for name in ("electrolyte_concentration_mol_m3", "electrolyte_potential_V"):
             result[name] = self._gather(values[name])
+        if "temperature_K" in values:
+            result["temperature_K"] = self._gather(values["temperature_K"])
         electrode_fields = ELECTRODE_PROFILE_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
         if self._thickness is not None:
             electrode_fields += ("electrode_swelling_strain",)
