@@ -1,9 +1,11 @@
 """Parameter sets of lithium-ion cells, each named after the paper its values come from.
 
-Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`; any cell described by a
+Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`, :func:`ai2020` (with
+particle mechanics and cracking); any cell described by a
 Battery Parameter eXchange file: :func:`read_bpx`.
 """
 
+from .ai2020 import ai2020
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 from .bpx import BPXError, read_bpx
 from .chen2020 import chen2020
@@ -11,7 +13,12 @@ from .ecker2015 import ecker2015
 from .marquis2019 import marquis2019
 
 #: Built-in parameter sets by the name case files use.
-PARAMETER_SETS = {"Chen2020": chen2020, "Marquis2019": marquis2019, "Ecker2015": ecker2015}
+PARAMETER_SETS = {
+    "Chen2020": chen2020,
+    "Marquis2019": marquis2019,
+    "Ecker2015": ecker2015,
+    "Ai2020": ai2020,
+}
 
 
 def parameter_set(name: str) -> CellParameters:
@@ -30,6 +37,7 @@ __all__ = [
     "ElectrodeParameters",
     "ElectrolyteParameters",
     "SeparatorParameters",
+    "ai2020",
     "chen2020",
     "ecker2015",
     "marquis2019",

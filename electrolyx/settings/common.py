@@ -37,8 +37,13 @@ __all__ = [
 Point = Annotated[list[float], Field(min_length=1, max_length=3)]
 
 #: Built-in parameter sets (named after their papers) -> factory in electrolyx.parameters.
-PARAMETER_SETS = {"Chen2020": "chen2020", "Marquis2019": "marquis2019", "Ecker2015": "ecker2015"}
-ParameterSetName = Literal["Chen2020", "Marquis2019", "Ecker2015"]
+PARAMETER_SETS = {
+    "Chen2020": "chen2020",
+    "Marquis2019": "marquis2019",
+    "Ecker2015": "ecker2015",
+    "Ai2020": "ai2020",
+}
+ParameterSetName = Literal["Chen2020", "Marquis2019", "Ecker2015", "Ai2020"]
 
 #: The kinetic law of an interfacial reaction.
 KineticLaw = Literal[

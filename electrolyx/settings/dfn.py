@@ -300,18 +300,34 @@ class TimeStepping(SettingsTable):
 class Mechanics(SettingsTable):
     """Particle mechanics: diffusion-induced stress in the particles (electrolyx.forms.mechanics).
 
-    Needs the mechanical parameters of both electrodes by their PyBaMM names (Young's modulus,
-    Poisson's ratio, partial molar volume, reference concentration for free of deformation),
-    from the parameter set or ``[parameters.values]``.
+    Needs the mechanical parameters of each electrode with mechanics by their PyBaMM names
+    (Young's modulus, Poisson's ratio, partial molar volume, reference concentration for free of
+    deformation; with cracking also the initial crack length and width, the number of cracks
+    per unit area, Paris' law constants b and m and the cracking rate), from the parameter set
+    or ``[parameters.values]``.
     """
 
-    particle: Literal["none", "swelling-only"] = Field(
+    particle: Literal["none", "swelling-only", "swelling-and-cracking"] = Field(
         "none",
         description='"none"; "swelling-only": radial and hoop stresses of elastic spheres from '
         "the particles' concentration profiles (timeseries.csv: surface hoop stress of each "
         "electrode, its average and extremes over the electrode; maps and profiles: surface "
         "hoop and centre radial stress; cell_thickness_change_m when the set has the volume-"
-        "change functions).",
+        'change functions); "swelling-and-cracking": also the length of the particles\' '
+        "surface cracks at every electrode node, grown by Paris' law from the tensile surface "
+        'hoop stress (PyBaMM\'s "swelling and cracking"; needs the cracking parameters, e.g. '
+        "of the Ai2020 set; timeseries.csv: crack length averaged and largest, crack surface "
+        "area, roughness ratio; maps and profiles: crack length).",
+    )
+    negative: Literal["none", "swelling-only", "swelling-and-cracking"] | None = Field(
+        None,
+        description="The negative electrode's particle mechanics when it differs from "
+        "`particle` (PyBaMM's option tuple (negative, positive)); not set: `particle`.",
+    )
+    positive: Literal["none", "swelling-only", "swelling-and-cracking"] | None = Field(
+        None,
+        description="The positive electrode's particle mechanics when it differs from "
+        "`particle`; not set: `particle`.",
     )
     stress_induced_diffusion: bool = Field(
         False,

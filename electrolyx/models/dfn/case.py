@@ -29,7 +29,12 @@ from ...experiment import Step, parse_experiment, repeat
 from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
-from ...parameters.by_name import mechanical_parameter_names, parameter_names, with_values
+from ...parameters.by_name import (
+    cracking_parameter_names,
+    mechanical_parameter_names,
+    parameter_names,
+    with_values,
+)
 from ...parameters.initial_state import InitialStateError, with_initial_state
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
@@ -98,7 +103,12 @@ class DFNCase(Model):
     def _mechanics(settings: dict[str, Any]) -> ParticleMechanics:
         """The particle mechanics of ``[mechanics]``."""
         table = settings["mechanics"]
-        return ParticleMechanics(table["particle"], table["stress_induced_diffusion"])
+        return ParticleMechanics(
+            table["particle"],
+            table["stress_induced_diffusion"],
+            table.get("negative"),
+            table.get("positive"),
+        )
 
     @classmethod
     def _check_mechanics(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
@@ -112,20 +122,30 @@ class DFNCase(Model):
             return
         sides = ["positive"] if settings["cell"]["configuration"] == "half" else []
         sides = sides or ["negative", "positive"]
-        diffusion = str(mechanics.stress_induced_diffusion).lower()
-        option = f"particle = {mechanics.particle!r}, stress_induced_diffusion = {diffusion}"
+        option = mechanics.describe()
         problems = []
         for side in sides:
+            if not mechanics.needs_elastic_constants_of(side):
+                continue
             electrode = getattr(parameters, side)
-            for name, where in mechanical_parameter_names(side).items():
-                if where.field != "volume_change" and getattr(electrode, where.field) is None:
-                    problems.append(
-                        f"mechanics ({option}): the parameter {name!r} is missing from "
-                        f"{parameters.name} (give it in [parameters.values])"
-                    )
-            if not problems:
+            names = dict(mechanical_parameter_names(side))
+            if mechanics.cracking(side):
+                names.update(cracking_parameter_names(side))
+            missing = [
+                name
+                for name, where in names.items()
+                if where.field != "volume_change" and getattr(electrode, where.field) is None
+            ]
+            problems += [
+                f"mechanics ({option}): the parameter {name!r} is missing from "
+                f"{parameters.name} (give it in [parameters.values])"
+                for name in missing
+            ]
+            if not missing:
                 try:
                     electrode.elastic_particle()
+                    if mechanics.cracking(side):
+                        electrode.cracking_particle()
                 except ValueError as error:
                     problems.append(f"parameters ({side} electrode): {error}")
         if problems:
@@ -403,6 +423,7 @@ class DFNCase(Model):
                     dissolved_column: solution.lithium_dissolved_mol[i],
                     # Particle mechanics, at the state of the row (interpolated rows too).
                     **model.outputs.particle_stresses_Pa(),
+                    **model.outputs.particle_cracks(),
                     **(
                         {"cell_thickness_change_m": model.outputs.cell_thickness_change_m()}
                         if model.outputs.has_thickness_change

@@ -324,6 +324,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         values[positive] = 0.0
         if "lithium_dissolved" in unknowns:
             values["lithium_dissolved"] = 0.0
+        for name in problem.crack_lengths:
+            values[name] = 0.0  # l = l_0 (the offset)
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0

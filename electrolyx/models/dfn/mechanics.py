@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 __all__ = ["PARTICLE_MECHANICS", "ParticleMechanics"]
 
-#: Values of :attr:`ParticleMechanics.particle`.
-PARTICLE_MECHANICS = ("none", "swelling-only")
+#: Values of :attr:`ParticleMechanics.particle` (and of the per-electrode choices).
+PARTICLE_MECHANICS = ("none", "swelling-only", "swelling-and-cracking")
+
+SIDES = ("negative", "positive")
 
 
 @dataclass(frozen=True)
@@ -15,21 +17,63 @@ class ParticleMechanics:
     """Which particle mechanics the DFN solves (:mod:`electrolyx.forms.mechanics`).
 
     Attributes:
-        particle: "none", or "swelling-only": the stresses of elastic spheres from the
-            concentration profiles (outputs only; they do not feed back unless below).
+        particle: "none"; "swelling-only": the stresses of elastic spheres from the
+            concentration profiles (outputs only; they do not feed back unless below);
+            "swelling-and-cracking": also the surface cracks' length, a differential unknown
+            per electrode node grown by Paris' law from the tensile surface hoop stress.
         stress_induced_diffusion: Particle flux -D (1 + theta (c - c_ref)) grad c.
+        negative: The negative electrode's choice when it differs from ``particle`` (None:
+            ``particle``), as PyBaMM's option tuple ("swelling only", "none").
+        positive: The positive electrode's, likewise.
     """
 
     particle: str = "none"
     stress_induced_diffusion: bool = False
+    negative: str | None = None
+    positive: str | None = None
 
     def __post_init__(self):
-        if self.particle not in PARTICLE_MECHANICS:
-            raise ValueError(
-                f"particle mechanics {self.particle!r}: allowed {', '.join(PARTICLE_MECHANICS)}"
-            )
+        for what, value in (
+            ("particle mechanics", self.particle),
+            ("negative particle mechanics", self.negative),
+            ("positive particle mechanics", self.positive),
+        ):
+            if value is not None and value not in PARTICLE_MECHANICS:
+                raise ValueError(f"{what} {value!r}: allowed {', '.join(PARTICLE_MECHANICS)}")
+
+    def of(self, side: str) -> str:
+        """The mechanics of the ``side`` electrode ("negative" or "positive")."""
+        if side not in SIDES:
+            raise ValueError(f"electrode side {side!r}: allowed negative, positive")
+        own = getattr(self, side)
+        return self.particle if own is None else own
+
+    def swelling(self, side: str) -> bool:
+        """Whether the ``side`` particles' stresses are computed."""
+        return self.of(side) != "none"
+
+    def cracking(self, side: str) -> bool:
+        """Whether the ``side`` particles crack."""
+        return self.of(side) == "swelling-and-cracking"
+
+    def needs_elastic_constants_of(self, side: str) -> bool:
+        """Whether the ``side`` particles' E, nu, Omega and c_ref are used."""
+        return self.swelling(side) or self.stress_induced_diffusion
+
+    @property
+    def any_swelling(self) -> bool:
+        """Whether any electrode's particle stresses are computed."""
+        return any(self.swelling(side) for side in SIDES)
 
     @property
     def needs_elastic_constants(self) -> bool:
-        """Whether the particles' E, nu, Omega and c_ref are used."""
-        return self.particle != "none" or self.stress_induced_diffusion
+        """Whether any electrode's E, nu, Omega and c_ref are used."""
+        return any(self.needs_elastic_constants_of(side) for side in SIDES)
+
+    def describe(self) -> str:
+        """The choice in the words of the case file."""
+        if self.negative is None and self.positive is None:
+            text = f"particle = {self.particle!r}"
+        else:
+            text = f"negative = {self.of('negative')!r}, positive = {self.of('positive')!r}"
+        return f"{text}, stress_induced_diffusion = {str(self.stress_induced_diffusion).lower()}"

@@ -7,6 +7,8 @@
                         -D_s dc_s/dr = sum_k N_s,k at r = R               (particle_diffusion)
                         D_s -> D_s (1 + theta (c_s - c_ref)) with stress-induced diffusion
                         (mechanics; the particles' stresses are outputs)
+    particle cracks     dl/dt = k_cr (b_cr sigma_t(R)+ sqrt(pi l))^m_cr / t0_cr
+                        (swelling-and-cracking: Paris' law, forms.mechanics)
     interface           j = sum_k j_k over the electrode's reactions      (forms.reactions)
 
 with N_e = -D_e B grad c_e + t+ i_e / F, i_e the concentrated-solution current
@@ -59,7 +61,13 @@ from electrolyx.forms.electrolyte_diffusion import (
     electrolyte_salt_flux,
 )
 from electrolyx.forms.kinetics import Kinetics
-from electrolyx.forms.mechanics import stress_enhanced_diffusivity
+from electrolyx.forms.mechanics import (
+    CRACK_TIME_UNIT_S,
+    crack_growth_rate,
+    crack_surface_area_per_volume,
+    particle_surface_hoop_stress,
+    stress_enhanced_diffusivity,
+)
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
@@ -156,10 +164,15 @@ class DFNProblem:
                 points,
                 resolution.radial_surface_refinement,
                 default_reactions(params, kinetics.get(name.split("_")[0]), double_layer),
-                params.elastic_particle() if self.mechanics.needs_elastic_constants else None,
+                params.elastic_particle()
+                if self.mechanics.needs_elastic_constants_of(name.split("_")[0])
+                else None,
             )
             for name, params, points in electrodes
         ]
+        for electrode in self.electrodes:
+            if self.mechanics.cracking(electrode.side):
+                electrode.enable_cracking(electrode.params.cracking_particle())
         self.electrode = {e.side: e for e in self.electrodes}
         electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
         electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
@@ -186,9 +199,20 @@ class DFNProblem:
                 electrode.params.max_concentration_mol_m3,
                 differential=True,
             )
+        #: Crack-length unknowns (swelling-and-cracking): l = l_0 + s u with s = 1e-3 l_0, so
+        #: that the time integrator's error control resolves the growth, not l itself.
+        self.crack_lengths = []
+        for electrode in self.electrodes:
+            if electrode.cracking is not None:
+                initial = electrode.cracking.initial_crack_length_m
+                scale = 1e-3 * initial
+                offset = fem.Constant(electrode.particles.mesh, initial / scale)
+                unknowns.add(electrode.crack_length, electrode.crack_space, scale, True, offset)
+                self.crack_lengths.append(electrode.crack_length)
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
+        self.conserved += self.crack_lengths
         if counter_electrode is not None and integrator == "ts":
             # Lithium dissolved from the metal per volume of the nodes next to it [mol/m3],
             # scaled by one hour at 1C over the half separator cell beside the metal, so that
@@ -328,6 +352,9 @@ class DFNProblem:
         self.balances: dict[str, InterfacialBalance] = {}
         #: name -> (a_s j [A/m3] or j [A/m2], measure): the reaction currents to integrate
         self.reaction_current: dict[str, tuple] = {}
+        #: side -> crack faces per electrode volume a_cr [1/m] (UFL) of cracking particles:
+        #: the area a side reaction on the cracks (SEI on cracks) acts on.
+        self.crack_surface_area: dict[str, object] = {}
         for electrode in self.electrodes:
             ep = electrode.params
             phi_s = self.value(electrode.potential)
@@ -401,6 +428,10 @@ class DFNProblem:
                 )
             electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
             electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
+            if electrode.cracking is not None:
+                electrode_blocks[electrode.crack_length] = self._crack_growth_form(
+                    electrode, c_s, tests[electrode.crack_length], measure
+                )
 
         if self.counter_electrode is not None:
             # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
@@ -449,6 +480,22 @@ class DFNProblem:
                 for e in self.electrodes
             ),
         ]
+
+    def _crack_growth_form(self, electrode, c_s, test, measure) -> ufl.Form:
+        """Paris' law at every node of the electrode, per l_0 per hour [1/h per test].
+
+        (dl/dt - k_cr (b_cr sigma_t(R)+ sqrt(pi l))^m_cr / t0_cr) t0_cr / l_0.
+        """
+        cracking = electrode.cracking
+        length = self.value(electrode.crack_length)
+        hoop = particle_surface_hoop_stress(c_s, electrode.grid, electrode.material)
+        growth = crack_growth_rate(hoop, length, cracking, self.temperature)
+        self.crack_surface_area[electrode.side] = crack_surface_area_per_volume(
+            length, cracking, electrode.params.specific_surface_area_1_m
+        )
+        scale = CRACK_TIME_UNIT_S / cracking.initial_crack_length_m
+        rate = self.time_derivative.rate(electrode.crack_length)
+        return scale * (rate - growth) * test * measure
 
     # ---------------------------------------------------------------- solvers
     def build_solvers(self, **settings) -> None:
