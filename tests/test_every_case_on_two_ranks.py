@@ -39,6 +39,7 @@ OVERRIDES: dict[str, list[str]] = {
         '"Charge at 1C for 300 s", "Hold at 4.1 V for 300 s"]',
     ],
     "dfn-mechanics-1C": ["mesh.negative_cells=8", "mesh.positive_cells=8", *_SHORT_DFN],
+    "dfn-ai2020-cracking-1C": ["mesh.negative_cells=8", "mesh.positive_cells=8", *_SHORT_DFN],
     "dfn-pulse-double-layer": ["mesh.negative_cells=8", "mesh.positive_cells=8"],
     "half-cell-nmc811": ["mesh.positive_cells=8", *_SHORT_DFN],
     "pouch-2d-cross-section": [
