@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PARTICLE_MECHANICS", "ParticleMechanics"]
+import ufl
+from dolfinx import fem
+
+from electrolyx.forms.mechanics import (
+    CRACK_TIME_UNIT_S,
+    crack_growth_rate,
+    crack_surface_area_per_volume,
+    particle_surface_hoop_stress,
+)
+
+__all__ = ["PARTICLE_MECHANICS", "ParticleMechanics", "add_crack_lengths", "crack_growth_residual"]
 
 #: Values of :attr:`ParticleMechanics.particle` (and of the per-electrode choices).
 PARTICLE_MECHANICS = ("none", "swelling-only", "swelling-and-cracking")
@@ -77,3 +87,38 @@ class ParticleMechanics:
         else:
             text = f"negative = {self.of('negative')!r}, positive = {self.of('positive')!r}"
         return f"{text}, stress_induced_diffusion = {str(self.stress_induced_diffusion).lower()}"
+
+
+def add_crack_lengths(unknowns, electrodes) -> list[str]:
+    """Add the crack length of each cracking electrode as a differential unknown; their names.
+
+    l = l_0 + s u with s = 1e-3 l_0 (u = 0 at the start): the time integrator's error control
+    then resolves the growth (1e-5 to 1e-3 of l_0 in a discharge), not l ~ l_0 itself.
+    """
+    names = []
+    for electrode in electrodes:
+        if electrode.cracking is None:
+            continue
+        initial = electrode.cracking.initial_crack_length_m
+        scale = 1e-3 * initial
+        offset = fem.Constant(electrode.particles.mesh, initial / scale)
+        unknowns.add(electrode.crack_length, electrode.crack_space, scale, True, offset)
+        names.append(electrode.crack_length)
+    return names
+
+
+def crack_growth_residual(electrode, concentration, length, rate, temperature, test, measure):
+    """Paris' law at every node of a cracking electrode, per l_0 per hour, and its crack area.
+
+    Residual (dl/dt - k_cr (b_cr sigma_t(R)+ sqrt(pi l))^m_cr / t0_cr) t0_cr / l_0 [1/h per
+    test], sigma_t(R) the surface hoop stress of the particles' concentration profile; and
+    a_cr = 2 l rho_cr w_cr a_s [1/m] (UFL), the crack faces a side reaction can use.
+    """
+    cracking = electrode.cracking
+    hoop = particle_surface_hoop_stress(concentration, electrode.grid, electrode.material)
+    growth = crack_growth_rate(hoop, length, cracking, temperature, mod=ufl)
+    scale = CRACK_TIME_UNIT_S / cracking.initial_crack_length_m
+    area = crack_surface_area_per_volume(
+        length, cracking, electrode.params.specific_surface_area_1_m
+    )
+    return scale * (rate - growth) * test * measure, area

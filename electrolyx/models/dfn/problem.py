@@ -61,13 +61,7 @@ from electrolyx.forms.electrolyte_diffusion import (
     electrolyte_salt_flux,
 )
 from electrolyx.forms.kinetics import Kinetics
-from electrolyx.forms.mechanics import (
-    CRACK_TIME_UNIT_S,
-    crack_growth_rate,
-    crack_surface_area_per_volume,
-    particle_surface_hoop_stress,
-    stress_enhanced_diffusivity,
-)
+from electrolyx.forms.mechanics import stress_enhanced_diffusivity
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
@@ -101,7 +95,7 @@ from .geometry import (
     DFNResolution,
     LithiumCounterElectrode,
 )
-from .mechanics import ParticleMechanics
+from .mechanics import ParticleMechanics, add_crack_lengths, crack_growth_residual
 
 __all__ = ["DFNProblem", "ElectrodeDomain", "ParticleMechanics", "default_reactions"]
 
@@ -199,16 +193,8 @@ class DFNProblem:
                 electrode.params.max_concentration_mol_m3,
                 differential=True,
             )
-        #: Crack-length unknowns (swelling-and-cracking): l = l_0 + s u with s = 1e-3 l_0, so
-        #: that the time integrator's error control resolves the growth, not l itself.
-        self.crack_lengths = []
-        for electrode in self.electrodes:
-            if electrode.cracking is not None:
-                initial = electrode.cracking.initial_crack_length_m
-                scale = 1e-3 * initial
-                offset = fem.Constant(electrode.particles.mesh, initial / scale)
-                unknowns.add(electrode.crack_length, electrode.crack_space, scale, True, offset)
-                self.crack_lengths.append(electrode.crack_length)
+        #: Crack-length unknowns (swelling-and-cracking; :func:`.mechanics.add_crack_lengths`).
+        self.crack_lengths = add_crack_lengths(unknowns, self.electrodes)
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
@@ -429,9 +415,12 @@ class DFNProblem:
             electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
             electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
             if electrode.cracking is not None:
-                electrode_blocks[electrode.crack_length] = self._crack_growth_form(
-                    electrode, c_s, tests[electrode.crack_length], measure
+                name = electrode.crack_length
+                form, area = crack_growth_residual(
+                    electrode, c_s, self.value(name), rate(name), temperature, tests[name], measure
                 )
+                electrode_blocks[name] = form
+                self.crack_surface_area[electrode.side] = area
 
         if self.counter_electrode is not None:
             # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
@@ -480,22 +469,6 @@ class DFNProblem:
                 for e in self.electrodes
             ),
         ]
-
-    def _crack_growth_form(self, electrode, c_s, test, measure) -> ufl.Form:
-        """Paris' law at every node of the electrode, per l_0 per hour [1/h per test].
-
-        (dl/dt - k_cr (b_cr sigma_t(R)+ sqrt(pi l))^m_cr / t0_cr) t0_cr / l_0.
-        """
-        cracking = electrode.cracking
-        length = self.value(electrode.crack_length)
-        hoop = particle_surface_hoop_stress(c_s, electrode.grid, electrode.material)
-        growth = crack_growth_rate(hoop, length, cracking, self.temperature)
-        self.crack_surface_area[electrode.side] = crack_surface_area_per_volume(
-            length, cracking, electrode.params.specific_surface_area_1_m
-        )
-        scale = CRACK_TIME_UNIT_S / cracking.initial_crack_length_m
-        rate = self.time_derivative.rate(electrode.crack_length)
-        return scale * (rate - growth) * test * measure
 
     # ---------------------------------------------------------------- solvers
     def build_solvers(self, **settings) -> None:
