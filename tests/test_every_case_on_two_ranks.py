@@ -48,6 +48,12 @@ OVERRIDES: dict[str, list[str]] = {
         "mesh.positive_cells=6",
         'experiment.steps=["Discharge at 2C for 300 s"]',
     ],
+    "pouch-2d-swelling": [
+        "geometry.height_cells=4",
+        "mesh.negative_cells=6",
+        "mesh.positive_cells=6",
+        'experiment.steps=["Discharge at 1C for 300 s"]',
+    ],
     "pouch-3d-tabs": [
         "geometry.height_cells=6",
         "geometry.width_cells=4",

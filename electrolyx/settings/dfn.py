@@ -337,6 +337,55 @@ class Mechanics(SettingsTable):
     )
 
 
+class LayerElasticity(SettingsTable):
+    """Isotropic elastic constants of one layer of the stack (an effective, homogenised value)."""
+
+    youngs_modulus: float = Field(gt=0.0, description="E.", json_schema_extra=unit("Pa"))
+    poissons_ratio: float = Field(gt=-1.0, lt=0.5, description="nu, -1 < nu < 0.5.")
+
+
+def _layer(youngs_modulus: float, poissons_ratio: float, what: str):
+    return Field(
+        default_factory=lambda: LayerElasticity(
+            youngs_modulus=youngs_modulus, poissons_ratio=poissons_ratio
+        ),
+        description=f"{what} (default E = {youngs_modulus:g} Pa, nu = {poissons_ratio:g}).",
+    )
+
+
+class Elasticity(SettingsTable):
+    """Cell-level linear elasticity of the 2D/3D stack, driven by the electrodes' swelling.
+
+    Needs particle mechanics with volume changes in both electrodes (electrolyx.models.elasticity).
+    At every row and field output the displacement of the layers is solved with the free
+    swelling strain eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3 as eigenstrain: CG + GAMG with the
+    rigid-body near null space, plane strain in 2D. One way: the stresses do not act back on the
+    electrochemistry. Outputs: fields `displacement_m` and `von_mises_stress_Pa` (nodal averages
+    of the cells' values), timeseries `stack_face_displacement_m` (mean through-stack
+    displacement of the positive collector's face) and `max_von_mises_stress_Pa`.
+    """
+
+    solve: bool = Field(False, description="Solve the cell's elasticity.")
+    casing: Literal["stack-pressure", "fixed"] = Field(
+        "stack-pressure",
+        description='"stack-pressure": the negative collector\'s face (x = 0) on a rigid '
+        "plate it slides on, `stack_pressure` on the positive collector's face, the stack held "
+        "in its plane by rollers on its edge faces (as far from the edges of a large pouch; "
+        'a tab\'s end is free); "fixed": both collector faces bonded to rigid plates (u = 0), '
+        "the edges free.",
+    )
+    stack_pressure: float = Field(
+        0.0,
+        description="Pressure on the positive collector's face (stack-pressure casing).",
+        json_schema_extra=unit("Pa"),
+    )
+    negative_electrode: LayerElasticity = _layer(10e9, 0.3, "Negative electrode")
+    separator: LayerElasticity = _layer(0.5e9, 0.35, "Separator")
+    positive_electrode: LayerElasticity = _layer(80e9, 0.25, "Positive electrode")
+    negative_foil: LayerElasticity = _layer(117e9, 0.34, "Negative foil and tab (copper)")
+    positive_foil: LayerElasticity = _layer(70e9, 0.33, "Positive foil and tab (aluminium)")
+
+
 class DFNOutput(OutputSettings):
     """What the run writes besides run.json and timeseries.csv."""
 
@@ -373,6 +422,7 @@ class DFNSettings(SettingsTable):
         description="Kinetics of the intercalation reaction in the positive electrode.",
     )
     mechanics: Mechanics = Field(default_factory=Mechanics)
+    elasticity: Elasticity = Field(default_factory=Elasticity)
     mesh: Mesh = Field(default_factory=Mesh)
     geometry: Geometry = Field(default_factory=Geometry)
     experiment: Experiment
@@ -412,6 +462,8 @@ class DFNSettings(SettingsTable):
                 ("negative_electrode", "{key}: a half cell has no negative electrode (leave out)")
             )
         problems += _geometry_problems(self.geometry, half)
+        if self.elasticity.solve:
+            problems += _elasticity_problems(self, half)
         cells = _mesh_cells(self.mesh, self.geometry, half)
         if cells > MAX_MESH_CELLS:
             problems.append(
@@ -434,6 +486,26 @@ def _mesh_cells(mesh: Mesh, g: Geometry, half: bool) -> int:
         return across
     across += sum(g.foil_cells for t in (g.negative_foil_thickness, g.positive_foil_thickness) if t)
     return across * g.height_cells * (g.width_cells if g.dimension == 3 else 1)
+
+
+def _elasticity_problems(settings: DFNSettings, half: bool) -> list[tuple[str, str]]:
+    """The cell elasticity needs a 2D/3D full cell whose electrodes both swell."""
+    problems = []
+    if settings.geometry.dimension == 1:
+        problems.append(("elasticity.solve", "{key}: only with geometry.dimension = 2 or 3"))
+    if half:
+        problems.append(("elasticity.solve", '{key}: only with configuration = "full"'))
+    m = settings.mechanics
+    for side in ("negative", "positive"):
+        if (getattr(m, side) or m.particle) == "none":
+            problems.append(
+                (
+                    "elasticity.solve",
+                    f"{{key}}: needs particle mechanics in the {side} electrode (its swelling "
+                    'drives the elasticity): mechanics.particle = "swelling-only"',
+                )
+            )
+    return problems
 
 
 def _geometry_problems(g: Geometry, half: bool) -> list[tuple[str, str]]:

@@ -242,6 +242,7 @@ class DFNCase(Model):
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
         self.parameters = self._read_parameters(settings, case_dir)
+        self._stack = None  # the cell elasticity of [elasticity], built with the outputs
         experiment = settings["experiment"]
         self.steps = (
             parse_experiment(repeat(experiment["steps"], experiment["repeat"]))
@@ -353,10 +354,31 @@ class DFNCase(Model):
             "profile_line_in_plane_point_m": model.profile_point().tolist(),
         }
 
+    def _stack_elasticity(self):
+        """The cell elasticity of ``[elasticity]`` (:mod:`.stack_elasticity`), or None."""
+        table = self.settings["elasticity"]
+        if not table["solve"]:
+            return None
+        from ..elasticity import ElasticMaterial
+        from .stack_elasticity import StackElasticity
+
+        layers = ("negative_electrode", "separator", "positive_electrode")
+        layers += ("negative_foil", "positive_foil")
+        materials = {
+            name: ElasticMaterial(table[name]["youngs_modulus"], table[name]["poissons_ratio"])
+            for name in layers
+        }
+        return StackElasticity(self.model, materials, table["casing"], table["stack_pressure"])
+
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
         names = self.model.outputs.nodal_field_names
-        functions = {name: fem.Function(space, name=name) for name in names}
+        functions = {}
+        if self._stack is not None:
+            # First, so that a report renders them among its first fields.
+            functions["von_mises_stress_Pa"] = self._stack.von_mises
+            functions["displacement_m"] = self._stack.displacement
+        functions.update({name: fem.Function(space, name=name) for name in names})
         if any(e.foil is not None for e in self.model.electrodes):
             gdim = self.mesh.geometry.dim
             vectors = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,)))
@@ -366,6 +388,8 @@ class DFNCase(Model):
 
     def _fill(self, functions: dict[str, fem.Function]) -> None:
         """Nodal values of the whole-cell output fields, from the model's own expressions."""
+        if self._stack is not None:
+            self._stack.update()
         fields = self.model.nodal_fields(functions["solid_potential_V"].function_space)
         for name, values in fields.items():
             functions[name].x.array[:] = values
@@ -374,6 +398,16 @@ class DFNCase(Model):
             current = self.model.collector_current_density(function.function_space)
             function.x.array[:] = current.reshape(-1)
 
+    def _elasticity_columns(self) -> dict[str, float]:
+        """The cell elasticity at the present state: face displacement, largest von Mises."""
+        if self._stack is None:
+            return {}
+        self._stack.update()
+        return {
+            "stack_face_displacement_m": self._stack.face_displacement_m(),
+            "max_von_mises_stress_Pa": self._stack.max_von_mises_Pa(),
+        }
+
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
@@ -381,6 +415,7 @@ class DFNCase(Model):
         model = self.model
         output = self.settings["output"]
         with timer.phase("forms"):
+            self._stack = self._stack_elasticity()
             functions = self._output_functions()
             writer.set_profiles(self.mesh, output["profiles"])
             if output["fields"]:
@@ -429,6 +464,7 @@ class DFNCase(Model):
                         if model.outputs.has_thickness_change
                         else {}
                     ),
+                    **self._elasticity_columns(),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
