@@ -209,7 +209,8 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     The DFN: c_e and phi_e on every vertex through the stack, phi_s on the vertices of each
     electrode and its foil, c_s on each electrode vertex times its radial points (a half cell
     has no negative electrode; on PETSc TS it has the metal's dissolved lithium on the
-    electrolyte's vertices); times the in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
+    electrolyte's vertices), the crack length on each vertex of a cracking electrode; times the
+    in-plane vertices in 2D/3D. Exact in 1D; in 2D/3D the
     tabs are left out (a few per cent: see tests/test_resources.py). The PNP on an interval:
     one potential and one log-concentration per species on each vertex, and in a transient
     study one projected concentration per species more (exact).
@@ -238,9 +239,12 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     sides = [("positive", positive, mesh["positive_radial_points"])]
     if not half:
         sides.append(("negative", negative, mesh["negative_radial_points"]))
+    mechanics = settings.get("mechanics") or {}
     for side, cells, radial in sides:
         foil = foil_cells if dimension > 1 and geometry.get(f"{side}_foil_thickness") else 0
-        through += (cells + 1) * (1 + radial) + foil
+        choice = mechanics.get(side) or mechanics.get("particle", "none")
+        cracks = 1 if choice == "swelling-and-cracking" else 0
+        through += (cells + 1) * (1 + radial + cracks) + foil
     in_plane = 1
     if dimension > 1:
         in_plane = geometry["height_cells"] + 1

@@ -28,6 +28,20 @@ and
 
 as PyBaMM's "stress-induced diffusion" (Ai 2020, eq. 12; Zhang's c is c - c_ref with c_ref = 0).
 
+Particle cracking (Paris' law for fatigue crack growth, as Ai 2020 eq. 15 after Deshpande et al.,
+J. Electrochem. Soc. 159, A1730 (2012), and PyBaMM's "swelling and cracking"): the surface cracks
+of length l grow under the tensile surface hoop stress,
+
+    dl/dt = k_cr(T) (b_cr sigma_t(R) sqrt(pi l))^m_cr / t0_cr    when sigma_t(R) > 0, else 0,
+
+t0_cr = 1 h (the time unit of k_cr), b_cr the stress-intensity geometry factor, m_cr Paris'
+exponent. The cracks (rho_cr per unit particle area, width w_cr, two faces each) add the
+crack surface
+
+    a_cr = 2 l rho_cr w_cr a_s,    roughness ratio 1 + a_cr / a_s = 1 + 2 l rho_cr w_cr,
+
+to the particles' interfacial area a_s, where side reactions (SEI on cracks) can run.
+
 On the DFN's radial grid (:mod:`.particle_diffusion`: c piecewise linear in rho = r / R on the
 nodes rho_0 = 0 < ... < rho_N = 1) the integrals are those of that piecewise-linear profile,
 exact edge by edge, so cbar(R) is the particle average the lithium balance uses. Every function
@@ -40,13 +54,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import ufl
 
 from electrolyx.constants import GAS_CONSTANT
 
+from .arrhenius import arrhenius_factor
 from .particle_diffusion import RadialGrid
 
 __all__ = [
+    "CRACK_TIME_UNIT_S",
+    "CrackingParticle",
     "ElasticParticle",
+    "crack_growth_rate",
+    "crack_roughness_ratio",
+    "crack_surface_area_per_volume",
     "cumulative_average_concentration",
     "particle_centre_radial_stress",
     "particle_hoop_stress_profile",
@@ -91,6 +112,80 @@ class ElasticParticle:
             * self.youngs_modulus_Pa
             / (9.0 * (1.0 - self.poissons_ratio))
         )
+
+
+#: t0_cr of Paris' law: the cracking-rate constants k_cr are per hour (Ai 2020; PyBaMM) [s].
+CRACK_TIME_UNIT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class CrackingParticle:
+    """Surface cracks of a particle (Paris' law; PyBaMM's names in brackets).
+
+    Attributes:
+        initial_crack_length_m: l_0 ("initial crack length [m]") > 0.
+        crack_width_m: w_cr ("initial crack width [m]") >= 0.
+        cracks_per_area_1_m2: rho_cr ("number of cracks per unit area [m-2]") >= 0.
+        paris_law_b: b_cr, stress-intensity geometry factor ("Paris' law constant b").
+        paris_law_m: m_cr > 0, Paris' exponent ("Paris' law constant m").
+        cracking_rate: k_cr at the reference temperature ("cracking rate") [m / (Pa m^0.5)^m_cr]
+            per hour.
+        activation_energy_J_mol: E_a of k_cr ("activation energy for cracking rate [J.mol-1]").
+        reference_temperature_K: Where k_cr(T) = k_cr.
+    """
+
+    initial_crack_length_m: float
+    crack_width_m: float
+    cracks_per_area_1_m2: float
+    paris_law_b: float
+    paris_law_m: float
+    cracking_rate: float
+    activation_energy_J_mol: float = 0.0
+    reference_temperature_K: float = 298.15
+
+    def __post_init__(self):
+        if not self.initial_crack_length_m > 0.0:
+            raise ValueError(f"initial crack length {self.initial_crack_length_m!r} m: allowed > 0")
+        if not self.paris_law_m > 0.0:
+            raise ValueError(f"Paris' law constant m {self.paris_law_m!r}: allowed > 0")
+        for name in ("crack_width_m", "cracks_per_area_1_m2", "cracking_rate"):
+            if not getattr(self, name) >= 0.0:
+                raise ValueError(f"{name} {getattr(self, name)!r}: allowed >= 0")
+
+
+def crack_growth_rate(hoop_stress, crack_length, cracking: CrackingParticle, temperature, mod=None):
+    """dl/dt = k_cr(T) (b_cr max(sigma_t, 0) sqrt(pi l))^m_cr / t0_cr [m/s] (Paris' law).
+
+    Compressive stress (sigma_t <= 0) does not grow cracks. k_cr(T) = k_cr A(T) with the
+    Arrhenius factor of :mod:`.arrhenius` (1 at the reference temperature).
+
+    Args:
+        hoop_stress: Surface hoop stress sigma_t(R) [Pa] (UFL or numpy).
+        crack_length: l [m].
+        cracking: The crack parameters.
+        temperature: T [K].
+        mod: ``ufl`` (default) or ``numpy``.
+    """
+    mod = ufl if mod is None else mod
+    tension = mod.max_value(hoop_stress, 0.0) if mod is ufl else np.maximum(hoop_stress, 0.0)
+    rate = cracking.cracking_rate * arrhenius_factor(
+        cracking.activation_energy_J_mol, temperature, cracking.reference_temperature_K, mod
+    )
+    intensity = cracking.paris_law_b * tension * mod.sqrt(np.pi * crack_length)
+    return rate * intensity**cracking.paris_law_m / CRACK_TIME_UNIT_S
+
+
+def crack_roughness_ratio(crack_length, cracking: CrackingParticle):
+    """1 + 2 l rho_cr w_cr: particle plus crack surface over particle surface [-]."""
+    return 1.0 + 2.0 * crack_length * cracking.cracks_per_area_1_m2 * cracking.crack_width_m
+
+
+def crack_surface_area_per_volume(crack_length, cracking: CrackingParticle, specific_surface_area):
+    """a_cr = 2 l rho_cr w_cr a_s: crack faces per electrode volume [1/m].
+
+    The area a side reaction on the cracks (SEI on cracks) acts on.
+    """
+    return (crack_roughness_ratio(crack_length, cracking) - 1.0) * specific_surface_area
 
 
 # ------------------------------------------------------------------ the sphere's laws

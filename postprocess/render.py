@@ -160,18 +160,23 @@ def render_image(
             data = data.clip_box(_as_vtk_bounds(window), invert=False)
             _check_not_empty(data, f"zoom to {options.zoom_to!r}")
     values = _values(data, field)
+    # A field defined on some regions only (NaN elsewhere: the particles' fields in a separator,
+    # a foil's current density) is judged by its defined values; NaN is drawn in grey.
+    finite = values[np.isfinite(values)]
+    if values.size and not finite.size:
+        raise PostprocessError(f"{field} has no defined value at t = {time:.4g} s")
     # A signed quantity (a current, a flux) is drawn diverging around zero, unless what is shown
     # keeps one sign and varies by less than half its size (a map of small in-plane variations
     # around a large value, e.g. the interfacial current in one electrode): then min to max.
-    straddles_zero = bool(values.size and values.min() < 0.0 < values.max())
-    small_variation = bool(values.size and np.ptp(values) < 0.5 * float(np.max(np.abs(values))))
+    straddles_zero = bool(finite.size and finite.min() < 0.0 < finite.max())
+    small_variation = bool(finite.size and np.ptp(finite) < 0.5 * float(np.max(np.abs(finite))))
     signed = straddles_zero or (
         _is_signed_quantity(field) and not options.log and not small_variation
     )
-    if options.log and (values.size == 0 or values.min() <= 0.0):
+    if options.log and (finite.size == 0 or finite.min() <= 0.0):
         raise PostprocessError(
             f"--log needs a positive field; {field} ranges over "
-            f"[{values.min():.3g}, {values.max():.3g}] here"
+            f"[{finite.min():.3g}, {finite.max():.3g}] here"
         )
     steady = len(result.times()) == 1 and time == 0.0
     title = quantity_name(field) if steady else f"{quantity_name(field)} at t = {time:.4g} s"
@@ -486,7 +491,7 @@ def _check_not_empty(grid: Any, what: str) -> None:
 def _colour_limits(values: np.ndarray, signed: bool, options: RenderOptions) -> tuple[float, float]:
     if options.clim is not None:
         return options.clim
-    low, high = float(values.min()), float(values.max())
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
     if signed and not options.log:
         bound = max(abs(low), abs(high))
         return -bound, bound

@@ -57,6 +57,10 @@ table.headline th { min-width: 14rem; }
 """
 
 
+#: Fields rendered before the others when a result has them.
+_RENDERED_FIRST = ("von_mises_stress_Pa", "displacement_m")
+
+
 def write_report(
     result_dir: str | Path,
     output: str | Path | None = None,
@@ -86,7 +90,11 @@ def write_report(
         plot_results(result.path)
     rendered: list[Path] = []
     if renders and result.fields_file.is_file():
-        for field in result.field_names()[:max_renders]:
+        names = result.field_names()
+        # The cell elasticity's fields first (a swelling stack's point), then in order.
+        first = [name for name in _RENDERED_FIRST if name in names]
+        names = first + [name for name in names if name not in first]
+        for field in names[:max_renders]:
             try:
                 rendered.append(render_field(result.path, field, size=render_size))
             except PostprocessError as error:  # e.g. a field with nothing to show

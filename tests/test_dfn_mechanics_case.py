@@ -13,6 +13,8 @@ from conftest import CASES, ROOT, run_cli
 from electrolyx.case import load_case
 from electrolyx.driver import run_case
 from electrolyx.errors import CaseError
+from electrolyx.parameters import ai2020
+from electrolyx.parameters.by_name import parameter_names
 
 CASE = CASES / "dfn-mechanics-1C"
 REFERENCE = ROOT / "tests" / "data" / "pybamm" / "chen2020_mechanics_1C.csv"
@@ -109,3 +111,92 @@ def test_out_of_range_constants_are_refused(tmp_path, line, value, allowed):
     with pytest.raises(CaseError, match=allowed) as info:
         load_case(case)
     assert name.strip('"') in str(info.value)
+
+
+CRACKING_NAMES = [
+    f"{side} electrode {name}"
+    for side in ("Negative", "Positive")
+    for name in (
+        "initial crack length [m]",
+        "initial crack width [m]",
+        "number of cracks per unit area [m-2]",
+        "Paris' law constant b",
+        "Paris' law constant m",
+        "cracking rate",
+    )
+]
+
+
+def with_mechanics(table: str):
+    """An edit of the case text that replaces its [mechanics] table."""
+
+    def edit(text):
+        start = text.index("[mechanics]")
+        return text[:start] + table + "\n\n" + text[text.index("[mesh]") :]
+
+    return edit
+
+
+def test_missing_cracking_parameters_are_all_listed(tmp_path):
+    # OKane2022's elastic constants are given, no cracking parameters: the 12 names, no more.
+    edit = with_mechanics('[mechanics]\nparticle = "swelling-and-cracking"')
+    with pytest.raises(CaseError) as info:
+        load_case(edited_case(tmp_path, edit))
+    for name in CRACKING_NAMES:
+        assert repr(name) in str(info.value)
+    assert len(info.value.problems) == len(CRACKING_NAMES)
+    assert "particle = 'swelling-and-cracking'" in str(info.value)
+
+
+def test_mechanics_per_electrode_asks_only_that_electrodes_parameters(tmp_path):
+    table = '[mechanics]\nparticle = "none"\nnegative = "swelling-and-cracking"'
+
+    def edit(text):
+        return with_mechanics(table)(without_values(text))
+
+    with pytest.raises(CaseError) as info:
+        load_case(edited_case(tmp_path, edit))
+    negative = [n for n in NAMES + CRACKING_NAMES if n.startswith("Negative")]
+    for name in negative:
+        assert repr(name) in str(info.value)
+    assert len(info.value.problems) == len(negative)  # 4 elastic + 6 cracking, none positive
+    assert "negative = 'swelling-and-cracking', positive = 'none'" in str(info.value)
+
+
+def test_ai2020_set_has_every_cracking_parameter(tmp_path):
+    def edit(text):
+        text = without_values(text).replace('set = "Chen2020"', 'set = "Ai2020"')
+        text = text.replace("until 2.5 V", "until 3.0 V")
+        return with_mechanics('[mechanics]\nparticle = "swelling-and-cracking"')(text)
+
+    load_case(edited_case(tmp_path, edit))  # no problem raised: every parameter is there
+    names = parameter_names(ai2020())
+    assert names["Negative electrode Paris' law constant m"] == 2.2
+    assert names["Positive electrode cracking rate"] == 3.9e-20
+    assert names["Number of electrodes connected in parallel to make a cell"] == 34
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("Negative electrode Paris' law constant m", "0.0", "allowed > 0"),
+        ("Positive electrode initial crack length [m]", "-2e-8", "allowed > 0"),
+        ("Positive electrode number of cracks per unit area [m-2]", "-1.0", "allowed >= 0"),
+        ("Number of electrodes connected in parallel to make a cell", "2.5", "whole number"),
+    ],
+)
+def test_out_of_range_cracking_values_are_refused(tmp_path, name, value, allowed):
+    def edit(text):
+        return text.replace("[parameters.values]", f'[parameters.values]\n"{name}" = {value}')
+
+    with pytest.raises(CaseError, match=allowed) as info:
+        load_case(edited_case(tmp_path, edit))
+    assert name in str(info.value)
+
+
+def test_unknown_electrode_mechanics_is_refused(tmp_path):
+    edit = with_mechanics('[mechanics]\nparticle = "none"\npositive = "cracking"')
+    with pytest.raises(CaseError) as info:
+        load_case(edited_case(tmp_path, edit))
+    message = str(info.value)
+    assert "mechanics.positive" in message and "swelling-and-cracking" in message

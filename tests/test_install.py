@@ -55,10 +55,13 @@ def test_the_wheel_carries_every_shipped_case(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     packaged = sorted(n.removeprefix("electrolyx/cases/") for n in names if "/cases/" in n)
     assert packaged == _case_files()
-    assert len(shipped_case_names()) == 17  # all of cases/, each with its case.toml
+    assert len(shipped_case_names()) == 19  # all of cases/, each with its case.toml
     for case in shipped_case_names():
         assert f"electrolyx/cases/{case}/case.toml" in names
     assert "electrolyx/shipped_cases.py" in names
+    # The Ai2020 set's open-circuit-potential tables (package data of electrolyx.parameters).
+    assert "electrolyx/parameters/data/ai2020_lico2_ocp.csv" in names
+    assert "electrolyx/parameters/data/ai2020_graphite_ocp.csv" in names
 
 
 def test_cases_are_listed_and_copied_but_never_over_a_folder(tmp_path):

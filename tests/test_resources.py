@@ -27,6 +27,15 @@ build_parser()  # imports every subcommand's modules once: timings below measure
         ("dfn-chen2020-1C", []),
         ("half-cell-nmc811", []),
         ("dfn-bpx-nmc-pouch", ["mesh.negative_cells=7", "mesh.separator_cells=3"]),
+        # crack lengths: the negative electrode's only (the forms of tests/test_dfn_cracking.py)
+        (
+            "dfn-ai2020-cracking-1C",
+            [
+                'mechanics.particle="none"',
+                'mechanics.negative="swelling-and-cracking"',
+                "mechanics.stress_induced_diffusion=false",
+            ],
+        ),
     ],
 )
 def test_the_1d_dfn_unknowns_from_the_settings_are_exact(case, overrides):

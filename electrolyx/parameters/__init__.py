@@ -1,10 +1,12 @@
 """Parameter sets of lithium-ion cells, each named after the paper its values come from.
 
 Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`, :func:`okane2022`
-(Chen2020 with degradation parameters); any cell described by a
+(Chen2020 with degradation parameters), :func:`ai2020` (with particle mechanics and cracking);
+any cell described by a
 Battery Parameter eXchange file: :func:`read_bpx`.
 """
 
+from .ai2020 import ai2020
 from .base import CellParameters, ElectrodeParameters, ElectrolyteParameters, SeparatorParameters
 from .bpx import BPXError, read_bpx
 from .chen2020 import chen2020
@@ -18,6 +20,7 @@ PARAMETER_SETS = {
     "Marquis2019": marquis2019,
     "Ecker2015": ecker2015,
     "OKane2022": okane2022,
+    "Ai2020": ai2020,
 }
 
 
@@ -38,6 +41,7 @@ __all__ = [
     "ElectrodeParameters",
     "ElectrolyteParameters",
     "SeparatorParameters",
+    "ai2020",
     "chen2020",
     "ecker2015",
     "marquis2019",

@@ -26,7 +26,7 @@ from electrolyx.forms.effective_transport import (
     tortuosity_transport_efficiency,
 )
 from electrolyx.forms.exchange_current import exchange_current_density
-from electrolyx.forms.mechanics import ElasticParticle
+from electrolyx.forms.mechanics import CrackingParticle, ElasticParticle
 from electrolyx.forms.open_circuit_potential import open_circuit_potential
 
 from .thermal import ThermalParameters
@@ -87,6 +87,15 @@ class ElectrodeParameters:
             [mol/m3] (PyBaMM's "reference concentration for free of deformation"), or None.
         volume_change: Particle volume change relative to the lithium-free lattice as a
             function of the stoichiometry, (x, mod) -> dV/V [-], or None.
+        initial_crack_length_m: l_0 of the particles' surface cracks [m], or None (no
+            cracking data).
+        crack_width_m: w_cr of the cracks [m], or None.
+        cracks_per_area_1_m2: rho_cr, cracks per particle surface area [1/m2], or None.
+        paris_law_b: b_cr of Paris' law [-], or None.
+        paris_law_m: m_cr of Paris' law [-], or None.
+        cracking_rate: k_cr of Paris' law at the reference temperature, per hour
+            [m / (Pa m^0.5)^m_cr], or None.
+        cracking_activation_energy_J_mol: E_a of k_cr [J/mol].
     """
 
     thickness_m: float
@@ -113,6 +122,13 @@ class ElectrodeParameters:
     partial_molar_volume_m3_mol: float | None = None
     reference_concentration_mol_m3: float | None = None
     volume_change: OcpFunction | None = None
+    initial_crack_length_m: float | None = None
+    crack_width_m: float | None = None
+    cracks_per_area_1_m2: float | None = None
+    paris_law_b: float | None = None
+    paris_law_m: float | None = None
+    cracking_rate: float | None = None
+    cracking_activation_energy_J_mol: float = 0.0
 
     def open_circuit_potential(self, stoichiometry, temperature_K=None, mod=np):
         """U(x, T) = U_ref(x) + (T - T_ref) dU/dT(x) [V] (the set's U_ref at T = None)."""
@@ -167,6 +183,29 @@ class ElectrodeParameters:
             self.poissons_ratio,
             self.partial_molar_volume_m3_mol,
             self.reference_concentration_mol_m3,
+        )
+
+    def cracking_particle(self) -> CrackingParticle:
+        """The particles' crack parameters (Paris' law).
+
+        Raises:
+            ValueError: when one is missing or out of range.
+        """
+        names = (
+            "initial_crack_length_m",
+            "crack_width_m",
+            "cracks_per_area_1_m2",
+            "paris_law_b",
+            "paris_law_m",
+            "cracking_rate",
+        )
+        missing = [name for name in names if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"no cracking parameters {', '.join(missing)}")
+        return CrackingParticle(
+            *(getattr(self, name) for name in names),
+            self.cracking_activation_energy_J_mol,
+            self.reference_temperature_K,
         )
 
     @property
@@ -279,6 +318,9 @@ class CellParameters:
             (:class:`electrolyx.parameters.degradation.DegradationParameters`), or None.
         thermal: Heat capacities, thermal conductivities and cooling by layer
             (:mod:`electrolyx.parameters.thermal`; all None where the set has none).
+        electrodes_in_parallel: Electrode pairs stacked in the cell (PyBaMM's "Number of
+            electrodes connected in parallel to make a cell"); ``electrode_area_m2`` is all of
+            them together. Only the cell thickness change uses it (each pair swells).
     """
 
     name: str
@@ -296,6 +338,7 @@ class CellParameters:
     stoichiometry_window: StoichiometryWindow | None = None
     degradation: Any = None
     thermal: ThermalParameters = field(default_factory=ThermalParameters)
+    electrodes_in_parallel: int = 1
 
     @property
     def thickness_m(self) -> float:

@@ -30,6 +30,7 @@ from .thermal import thermal_parameter_names
 __all__ = [
     "PARAMETER_NAMES",
     "ParameterName",
+    "cracking_parameter_names",
     "mechanical_parameter_names",
     "parameter_names",
     "with_values",
@@ -48,8 +49,9 @@ class ParameterName:
         field: Attribute of the component.
         kind: ``"number"``, ``"particle function"`` (of x = c_s / c_s,max and T),
             ``"ocp function"`` (of x; also the volume change), ``"electrolyte function"`` (of
-            x = c_e and T) or
-            ``"transfer coefficient"`` (alpha_a = alpha, alpha_c = 1 - alpha).
+            x = c_e and T),
+            ``"transfer coefficient"`` (alpha_a = alpha, alpha_c = 1 - alpha) or ``"count"``
+            (a whole number >= 1).
     """
 
     component: str
@@ -101,6 +103,10 @@ def _electrode_names(side: str) -> dict[str, ParameterName]:
             side, "double_layer_capacity_F_m2"
         ),
         **mechanical_parameter_names(side),
+        **cracking_parameter_names(side),
+        f"{title} electrode activation energy for cracking rate [J.mol-1]": ParameterName(
+            side, "cracking_activation_energy_J_mol"
+        ),
     }
 
 
@@ -120,6 +126,27 @@ def mechanical_parameter_names(side: str) -> dict[str, ParameterName]:
     }
 
 
+def cracking_parameter_names(side: str) -> dict[str, ParameterName]:
+    """The particle-cracking parameters of an electrode by their PyBaMM names.
+
+    The cracking rate is a number here (k_cr at the reference temperature, per hour; PyBaMM's
+    is a function of T), its temperature dependence the activation energy.
+    """
+    title = side.capitalize()
+    return {
+        f"{title} electrode initial crack length [m]": ParameterName(
+            side, "initial_crack_length_m"
+        ),
+        f"{title} electrode initial crack width [m]": ParameterName(side, "crack_width_m"),
+        f"{title} electrode number of cracks per unit area [m-2]": ParameterName(
+            side, "cracks_per_area_1_m2"
+        ),
+        f"{title} electrode Paris' law constant b": ParameterName(side, "paris_law_b"),
+        f"{title} electrode Paris' law constant m": ParameterName(side, "paris_law_m"),
+        f"{title} electrode cracking rate": ParameterName(side, "cracking_rate"),
+    }
+
+
 #: Allowed values of the parameters with a range: field -> (test, what is allowed).
 _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     "youngs_modulus_Pa": (lambda value: value > 0.0, "allowed > 0"),
@@ -134,6 +161,11 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     # A collector 0 m thick (BPX: its mass is in the cell's density) has no heat capacity.
     "negative_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
     "positive_current_collector_thickness_m": (lambda value: value >= 0.0, "allowed >= 0"),
+    "initial_crack_length_m": (lambda value: value > 0.0, "allowed > 0"),
+    "crack_width_m": (lambda value: value >= 0.0, "allowed >= 0"),
+    "cracks_per_area_1_m2": (lambda value: value >= 0.0, "allowed >= 0"),
+    "paris_law_m": (lambda value: value > 0.0, "allowed > 0"),
+    "cracking_rate": (lambda value: value >= 0.0, "allowed >= 0"),
 }
 
 
@@ -169,6 +201,9 @@ PARAMETER_NAMES: dict[str, ParameterName] = {
     # Lithium plating and SEI of the negative electrode (sets with degradation: OKane2022).
     **{name: ParameterName("degradation", field) for name, field in DEGRADATION_NAMES.items()},
     **{name: ParameterName("thermal", field) for name, field in thermal_parameter_names().items()},
+    "Number of electrodes connected in parallel to make a cell": ParameterName(
+        "cell", "electrodes_in_parallel", "count"
+    ),
 }
 
 
@@ -257,6 +292,13 @@ def with_values(cell: CellParameters, values: Mapping[str, Any]) -> CellParamete
             raise ValueError(f"parameters.values.{name!r} = {value!r}: a finite number is needed")
         if where.kind in ("number", "transfer coefficient") and not is_number:
             raise ValueError(f"parameters.values.{name!r} = {value!r}: allowed a number")
+        if where.kind == "count":
+            if not (is_number and float(value) >= 1.0 and float(value).is_integer()):
+                raise ValueError(
+                    f"parameters.values.{name!r} = {value!r}: allowed a whole number >= 1"
+                )
+            changes.setdefault(where.component, {})[where.field] = int(value)
+            continue
         if not (is_number or isinstance(value, str)):
             raise ValueError(
                 f"parameters.values.{name!r} = {value!r}: allowed a number or an expression "

@@ -42,8 +42,9 @@ PARAMETER_SETS = {
     "Marquis2019": "marquis2019",
     "Ecker2015": "ecker2015",
     "OKane2022": "okane2022",
+    "Ai2020": "ai2020",
 }
-ParameterSetName = Literal["Chen2020", "Marquis2019", "Ecker2015", "OKane2022"]
+ParameterSetName = Literal["Chen2020", "Marquis2019", "Ecker2015", "OKane2022", "Ai2020"]
 
 #: The kinetic law of an interfacial reaction.
 KineticLaw = Literal[

@@ -29,7 +29,12 @@ from ...experiment import Step, parse_experiment, repeat
 from ...forms.kinetics import Kinetics
 from ...output import PhaseTimer, ResultWriter
 from ...parameters import CellParameters
-from ...parameters.by_name import mechanical_parameter_names, parameter_names, with_values
+from ...parameters.by_name import (
+    cracking_parameter_names,
+    mechanical_parameter_names,
+    parameter_names,
+    with_values,
+)
 from ...parameters.initial_state import InitialStateError, with_initial_state
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
@@ -103,7 +108,12 @@ class DFNCase(Model):
     def _mechanics(settings: dict[str, Any]) -> ParticleMechanics:
         """The particle mechanics of ``[mechanics]``."""
         table = settings["mechanics"]
-        return ParticleMechanics(table["particle"], table["stress_induced_diffusion"])
+        return ParticleMechanics(
+            table["particle"],
+            table["stress_induced_diffusion"],
+            table.get("negative"),
+            table.get("positive"),
+        )
 
     @classmethod
     def _check_mechanics(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
@@ -117,20 +127,30 @@ class DFNCase(Model):
             return
         sides = ["positive"] if settings["cell"]["configuration"] == "half" else []
         sides = sides or ["negative", "positive"]
-        diffusion = str(mechanics.stress_induced_diffusion).lower()
-        option = f"particle = {mechanics.particle!r}, stress_induced_diffusion = {diffusion}"
+        option = mechanics.describe()
         problems = []
         for side in sides:
+            if not mechanics.needs_elastic_constants_of(side):
+                continue
             electrode = getattr(parameters, side)
-            for name, where in mechanical_parameter_names(side).items():
-                if where.field != "volume_change" and getattr(electrode, where.field) is None:
-                    problems.append(
-                        f"mechanics ({option}): the parameter {name!r} is missing from "
-                        f"{parameters.name} (give it in [parameters.values])"
-                    )
-            if not problems:
+            names = dict(mechanical_parameter_names(side))
+            if mechanics.cracking(side):
+                names.update(cracking_parameter_names(side))
+            missing = [
+                name
+                for name, where in names.items()
+                if where.field != "volume_change" and getattr(electrode, where.field) is None
+            ]
+            problems += [
+                f"mechanics ({option}): the parameter {name!r} is missing from "
+                f"{parameters.name} (give it in [parameters.values])"
+                for name in missing
+            ]
+            if not missing:
                 try:
                     electrode.elastic_particle()
+                    if mechanics.cracking(side):
+                        electrode.cracking_particle()
                 except ValueError as error:
                     problems.append(f"parameters ({side} electrode): {error}")
         if problems:
@@ -288,6 +308,7 @@ class DFNCase(Model):
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
         super().__init__(settings, case_dir, comm)
         self.parameters = self._read_parameters(settings, case_dir)
+        self._stack = None  # the cell elasticity of [elasticity], built with the outputs
         experiment = settings["experiment"]
         self.steps = (
             parse_experiment(repeat(experiment["steps"], experiment["repeat"]))
@@ -401,10 +422,31 @@ class DFNCase(Model):
             "profile_line_in_plane_point_m": model.profile_point().tolist(),
         }
 
+    def _stack_elasticity(self):
+        """The cell elasticity of ``[elasticity]`` (:mod:`.stack_elasticity`), or None."""
+        table = self.settings["elasticity"]
+        if not table["solve"]:
+            return None
+        from ..elasticity import ElasticMaterial
+        from .stack_elasticity import StackElasticity
+
+        layers = ("negative_electrode", "separator", "positive_electrode")
+        layers += ("negative_foil", "positive_foil")
+        materials = {
+            name: ElasticMaterial(table[name]["youngs_modulus"], table[name]["poissons_ratio"])
+            for name in layers
+        }
+        return StackElasticity(self.model, materials, table["casing"], table["stack_pressure"])
+
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
         names = self.model.outputs.nodal_field_names
-        functions = {name: fem.Function(space, name=name) for name in names}
+        functions = {}
+        if self._stack is not None:
+            # First, so that a report renders them among its first fields.
+            functions["von_mises_stress_Pa"] = self._stack.von_mises
+            functions["displacement_m"] = self._stack.displacement
+        functions.update({name: fem.Function(space, name=name) for name in names})
         if any(e.foil is not None for e in self.model.electrodes):
             gdim = self.mesh.geometry.dim
             vectors = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,)))
@@ -414,6 +456,8 @@ class DFNCase(Model):
 
     def _fill(self, functions: dict[str, fem.Function]) -> None:
         """Nodal values of the whole-cell output fields, from the model's own expressions."""
+        if self._stack is not None:
+            self._stack.update()
         fields = self.model.nodal_fields(functions["solid_potential_V"].function_space)
         for name, values in fields.items():
             functions[name].x.array[:] = values
@@ -422,6 +466,16 @@ class DFNCase(Model):
             current = self.model.collector_current_density(function.function_space)
             function.x.array[:] = current.reshape(-1)
 
+    def _elasticity_columns(self) -> dict[str, float]:
+        """The cell elasticity at the present state: face displacement, largest von Mises."""
+        if self._stack is None:
+            return {}
+        self._stack.update()
+        return {
+            "stack_face_displacement_m": self._stack.face_displacement_m(),
+            "max_von_mises_stress_Pa": self._stack.max_von_mises_Pa(),
+        }
+
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
@@ -429,6 +483,7 @@ class DFNCase(Model):
         model = self.model
         output = self.settings["output"]
         with timer.phase("forms"):
+            self._stack = self._stack_elasticity()
             functions = self._output_functions()
             writer.set_profiles(self.mesh, output["profiles"])
             if output["fields"]:
@@ -484,6 +539,7 @@ class DFNCase(Model):
                     dissolved_column: solution.lithium_dissolved_mol[i],
                     # Particle mechanics, at the state of the row (interpolated rows too).
                     **model.outputs.particle_stresses_Pa(),
+                    **model.outputs.particle_cracks(),
                     **(
                         {"cell_thickness_change_m": model.outputs.cell_thickness_change_m()}
                         if model.outputs.has_thickness_change
@@ -494,6 +550,7 @@ class DFNCase(Model):
                     "minimum_electrolyte_concentration_mol_m3": minimum,
                     # Heat by source, temperatures, energy balance (thermal models).
                     **model.outputs.thermal.row(),
+                    **self._elasticity_columns(),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(

@@ -343,6 +343,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         values.update(problem.reaction_state_initial)  # plated lithium, SEI thickness
         if problem.thermal is not None:
             values.update(problem.thermal.initial_values())
+        for name in problem.crack_lengths:
+            values[name] = 0.0  # l = l_0 (the offset)
         for name, value in values.items():
             unknowns[name].function.x.array[:] = value
         self.time_s = 0.0

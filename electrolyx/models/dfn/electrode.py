@@ -11,7 +11,7 @@ import numpy as np
 from dolfinx import fem
 
 from electrolyx.forms.kinetics import Kinetics
-from electrolyx.forms.mechanics import ElasticParticle
+from electrolyx.forms.mechanics import CrackingParticle, ElasticParticle
 from electrolyx.forms.particle_diffusion import radial_grid
 from electrolyx.forms.reactions import (
     DoubleLayer,
@@ -144,6 +144,10 @@ class ElectrodeDomain:
         self.reactions = list(reactions)
         #: The particles' elastic constants, when mechanics is on.
         self.material = material
+        #: The particles' crack parameters, when they crack (``swelling-and-cracking``).
+        self.cracking: CrackingParticle | None = None
+        #: Scalar P1 space of the crack length on the particles' submesh, when they crack.
+        self.crack_space: fem.FunctionSpace | None = None
 
     @property
     def potential(self) -> str:
@@ -154,6 +158,16 @@ class ElectrodeDomain:
     def concentration(self) -> str:
         """Name of the electrode's particle-concentration unknown."""
         return f"particle_concentration_{self.side}"
+
+    @property
+    def crack_length(self) -> str:
+        """Name of the electrode's particle crack-length unknown (when the particles crack)."""
+        return f"particle_crack_length_{self.side}"
+
+    def enable_cracking(self, cracking: CrackingParticle) -> None:
+        """Let the particles crack: a crack length per node of the electrode."""
+        self.cracking = cracking
+        self.crack_space = fem.functionspace(self.particles.mesh, ("Lagrange", 1))
 
     @property
     def entity_maps(self) -> list:

@@ -15,6 +15,7 @@ import ufl
 from dolfinx import fem
 
 from electrolyx.forms.mechanics import (
+    crack_roughness_ratio,
     particle_centre_radial_stress,
     particle_surface_hoop_stress,
 )
@@ -31,7 +32,7 @@ from .geometry import LITHIUM
 from .problem import DFNProblem
 from .thermal import ThermalOutputs
 
-__all__ = ["MECHANICS_FIELDS", "NODAL_FIELDS", "DFNOutputs"]
+__all__ = ["CRACK_FIELDS", "MECHANICS_FIELDS", "NODAL_FIELDS", "DFNOutputs"]
 
 #: Fields of :meth:`DFNOutputs.nodal_fields` (maps over the whole cell, NaN where undefined).
 NODAL_FIELDS = (
@@ -62,6 +63,9 @@ MECHANICS_FIELDS = (
     "particle_surface_hoop_stress_Pa",
     "particle_centre_radial_stress_Pa",
 )
+
+#: Fields added to the maps and each cracking electrode's profiles (swelling-and-cracking).
+CRACK_FIELDS = ("particle_crack_length_m",)
 
 
 class DFNOutputs:
@@ -102,25 +106,41 @@ class DFNOutputs:
         self._nodal: dict[int, NodalValues] = {}
         self._profile_space = fem.functionspace(layout.mesh, ("Lagrange", 1))
         self._collector_forms = None
-        #: Whether the particles' stresses are outputs.
-        self.mechanics = problem.mechanics.particle != "none"
+        #: Whether any electrode's particle stresses are outputs.
+        self.mechanics = problem.mechanics.any_swelling
         self._stress: NodalValues | None = None
         self._stress_average: dict[str, fem.Form] = {}
         if self.mechanics:
+            # The surface hoop stresses and (cracking electrodes) the crack lengths.
             stresses = {
                 name: value
                 for name, value in self._expressions().items()
-                if name.endswith("particle_surface_hoop_stress_Pa")
+                if name.endswith(("particle_surface_hoop_stress_Pa", "particle_crack_length_m"))
             }
             self._stress = NodalValues(self._profile_space, stresses, maps)
             self._stress_average = {
                 name: compile_(value * measure) for name, (value, measure) in stresses.items()
             }
+            for electrode in problem.electrodes:
+                if electrode.cracking is not None:
+                    # Crack faces [m2 per m2 of modelled area] and the mean roughness ratio.
+                    area = problem.crack_surface_area[electrode.side]
+                    measure = problem.dx_vertex(electrode.tag)
+                    roughness = crack_roughness_ratio(
+                        problem.value(electrode.crack_length), electrode.cracking
+                    )
+                    self._stress_average[f"{electrode.side}_crack_surface_area_m2"] = compile_(
+                        area * measure
+                    )
+                    self._stress_average[f"{electrode.side}_electrode_roughness_ratio"] = compile_(
+                        roughness * measure
+                    )
         #: Heat by source, temperatures and energy balance (:mod:`.thermal`).
         self.thermal = ThermalOutputs(problem, problem.heat_sources)
         self._thickness = None
         electrodes = problem.electrodes
-        if self.mechanics and all(e.params.volume_change is not None for e in electrodes):
+        swelling = all(problem.mechanics.swelling(e.side) for e in electrodes)
+        if swelling and all(e.params.volume_change is not None for e in electrodes):
             # Ai et al. (2020), PyBaMM's "Cell thickness change [m]": each electrode's
             # thickness grows by int eps_s [dV/V(x_avg) - dV/V(x_avg at t = 0)] dx / A.
             change = sum(
@@ -133,7 +153,9 @@ class DFNOutputs:
         """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
         swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
         temperature = ("temperature_K",) if self.problem.thermal is not None else ()
-        return NODAL_FIELDS + (MECHANICS_FIELDS + swelling if self.mechanics else ()) + temperature
+        cracks = CRACK_FIELDS if self.problem.crack_lengths else ()
+        mechanics = MECHANICS_FIELDS + swelling + cracks if self.mechanics else ()
+        return NODAL_FIELDS + mechanics + temperature
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
@@ -207,20 +229,54 @@ class DFNOutputs:
         if self._stress is None:
             return {}
         problem = self.problem
-        comm = problem.comm
         nodal = self._stress.evaluate()
         owned = self._profile_space.dofmap.index_map.size_local
         result = {}
         for electrode in problem.electrodes:
+            if not problem.mechanics.swelling(electrode.side):
+                continue
             name = f"{electrode.side}_particle_surface_hoop_stress_Pa"
             volume = self._volumes[electrode.name]
             result[name] = problem.integral(self._stress_average[name]) / volume
-            values = nodal[name][:owned]
-            values = values[~np.isnan(values)]
-            low = values.min() if values.size else np.inf
-            high = values.max() if values.size else -np.inf
-            result[name.replace("_Pa", "_min_Pa")] = comm.allreduce(low, op=MPI.MIN)
-            result[name.replace("_Pa", "_max_Pa")] = comm.allreduce(high, op=MPI.MAX)
+            low, high = self._extremes(nodal[name][:owned])
+            result[name.replace("_Pa", "_min_Pa")] = low
+            result[name.replace("_Pa", "_max_Pa")] = high
+        return result
+
+    def _extremes(self, values: np.ndarray) -> tuple[float, float]:
+        """Minimum and maximum over all ranks of the defined (not NaN) owned values."""
+        comm = self.problem.comm
+        values = values[~np.isnan(values)]
+        low = values.min() if values.size else np.inf
+        high = values.max() if values.size else -np.inf
+        return comm.allreduce(low, op=MPI.MIN), comm.allreduce(high, op=MPI.MAX)
+
+    def particle_cracks(self) -> dict[str, float]:
+        """Crack length of each cracking electrode's particles and the crack surface (collective).
+
+        Keys ``{side}_particle_crack_length_m`` (average over the electrode),
+        ``..._max_m`` (largest over its nodes), ``{side}_crack_surface_area_m2`` (the crack
+        faces int a_cr dx of the whole cell, PyBaMM's crack surface to volume ratio
+        integrated), ``{side}_electrode_roughness_ratio`` (average of 1 + a_cr / a_s); empty
+        without cracking.
+        """
+        problem = self.problem
+        if not problem.crack_lengths:
+            return {}
+        nodal = self._stress.evaluate()
+        owned = self._profile_space.dofmap.index_map.size_local
+        result = {}
+        for electrode in problem.electrodes:
+            if electrode.cracking is None:
+                continue
+            side, volume = electrode.side, self._volumes[electrode.name]
+            name = f"{side}_particle_crack_length_m"
+            result[name] = problem.integral(self._stress_average[name]) / volume
+            result[f"{side}_particle_crack_length_max_m"] = self._extremes(nodal[name][:owned])[1]
+            area = problem.integral(self._stress_average[f"{side}_crack_surface_area_m2"])
+            result[f"{side}_crack_surface_area_m2"] = area * problem.layout.area_scale
+            roughness = problem.integral(self._stress_average[f"{side}_electrode_roughness_ratio"])
+            result[f"{side}_electrode_roughness_ratio"] = roughness / volume
         return result
 
     def _swelling_strain(self, electrode):
@@ -229,7 +285,7 @@ class DFNOutputs:
         eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3; None without mechanics or volume change.
         """
         ep = electrode.params
-        if self.problem.mechanics.particle == "none" or ep.volume_change is None:
+        if not self.problem.mechanics.swelling(electrode.side) or ep.volume_change is None:
             return None
         c_max = ep.max_concentration_mol_m3
         c_s = self.problem.value(electrode.concentration)
@@ -248,12 +304,13 @@ class DFNOutputs:
 
         The sum over the electrodes of int eps_s [dV/V(x_avg) - dV/V(x_avg,0)] dx over the
         modelled area, x_avg the particles' mean stoichiometry: each particle's volume change
-        taken up through the electrode's thickness alone (one layer pair, as PyBaMM's sets
-        with one electrode in parallel).
+        taken up through the electrode's thickness alone, times the set's electrode pairs in
+        parallel (PyBaMM's "Cell thickness change [m]"; without its thermal expansion).
         """
         if self._thickness is None:
             raise ValueError("no thickness change: needs particle mechanics and volume changes")
-        return self.problem.integral(self._thickness) / self.problem.layout.modelled_area_m2
+        pairs = self.problem.parameters.electrodes_in_parallel
+        return pairs * self.problem.integral(self._thickness) / self.problem.layout.modelled_area_m2
 
     # -------------------------------------------------------------- nodal values
     def _expressions(self) -> dict[str, tuple]:
@@ -319,7 +376,12 @@ class DFNOutputs:
             swelling = self._swelling_strain(electrode)
             if swelling is not None:
                 fields["electrode_swelling_strain"] = (swelling, measure)
-            if self.problem.mechanics.particle != "none":
+            if electrode.cracking is not None:
+                fields["particle_crack_length_m"] = (
+                    problem.value(electrode.crack_length),
+                    measure,
+                )
+            if self.problem.mechanics.swelling(electrode.side):
                 material, grid = electrode.material, electrode.grid
                 fields["particle_surface_hoop_stress_Pa"] = (
                     particle_surface_hoop_stress(c_s, grid, material),
@@ -357,8 +419,9 @@ class DFNOutputs:
                 space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts, np.nan
             )
             for electrode in self.problem.electrodes:
-                part = values[f"{electrode.side}_{name}"]
-                merged = np.where(np.isnan(merged), part, merged)
+                part = values.get(f"{electrode.side}_{name}")
+                if part is not None:  # (mechanics chosen per electrode)
+                    merged = np.where(np.isnan(merged), part, merged)
             fields[name] = merged
         return fields
 
@@ -373,14 +436,15 @@ class DFNOutputs:
             result[name] = self._gather(values[name])
         if "temperature_K" in values:
             result["temperature_K"] = self._gather(values["temperature_K"])
-        electrode_fields = ELECTRODE_PROFILE_FIELDS + (MECHANICS_FIELDS if self.mechanics else ())
-        if self._thickness is not None:
-            electrode_fields += ("electrode_swelling_strain",)
+        # (fields an electrode does not have are skipped below)
+        electrode_fields = ELECTRODE_PROFILE_FIELDS + MECHANICS_FIELDS + CRACK_FIELDS
+        electrode_fields += ("electrode_swelling_strain",)
         for electrode in self.problem.electrodes:
             side_fields = tuple(self.degradation.profile_expressions(electrode))
             for field in electrode_fields + side_fields:
                 name = f"{electrode.side}_{field}"
-                result[name] = self._gather(values[name])
+                if name in values:  # (mechanics chosen per electrode)
+                    result[name] = self._gather(values[name])
             if f"{electrode.side}_double_layer_current_density_A_m2" in values:
                 name = f"{electrode.side}_double_layer_current_density_A_m2"
                 result[name] = self._gather(values[name])

@@ -7,6 +7,8 @@
                         -D_s dc_s/dr = sum_k N_s,k at r = R               (particle_diffusion)
                         D_s -> D_s (1 + theta (c_s - c_ref)) with stress-induced diffusion
                         (mechanics; the particles' stresses are outputs)
+    particle cracks     dl/dt = k_cr (b_cr sigma_t(R)+ sqrt(pi l))^m_cr / t0_cr
+                        (swelling-and-cracking: Paris' law, forms.mechanics)
     interface           j = sum_k j_k over the electrode's reactions      (forms.reactions)
 
 with N_e = -D_e B grad c_e + t+ i_e / F, i_e the concentrated-solution current
@@ -94,7 +96,7 @@ from .geometry import (
     DFNResolution,
     LithiumCounterElectrode,
 )
-from .mechanics import ParticleMechanics
+from .mechanics import ParticleMechanics, add_crack_lengths, crack_growth_residual
 from .thermal import CellThermal, ThermalModel, heat_sources
 
 #: Fraction of the initial electrolyte concentration below which the laws hold c_e (see
@@ -179,10 +181,15 @@ class DFNProblem:
                     double_layer,
                     (side_reactions or {}).get(name.split("_")[0]),
                 ),
-                params.elastic_particle() if self.mechanics.needs_elastic_constants else None,
+                params.elastic_particle()
+                if self.mechanics.needs_elastic_constants_of(name.split("_")[0])
+                else None,
             )
             for name, params, points in electrodes
         ]
+        for electrode in self.electrodes:
+            if self.mechanics.cracking(electrode.side):
+                electrode.enable_cracking(electrode.params.cracking_particle())
         self.electrode = {e.side: e for e in self.electrodes}
         electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
         electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
@@ -209,9 +216,12 @@ class DFNProblem:
                 electrode.params.max_concentration_mol_m3,
                 differential=True,
             )
+        #: Crack-length unknowns (swelling-and-cracking; :func:`.mechanics.add_crack_lengths`).
+        self.crack_lengths = add_crack_lengths(unknowns, self.electrodes)
         self.unknowns = unknowns
         #: The concentrations: what a change of control must not move.
         self.conserved = ["electrolyte_concentration"] + [e.concentration for e in self.electrodes]
+        self.conserved += self.crack_lengths
         #: Unknown name -> scaled initial value of the reactions' own states (plating, SEI).
         self.reaction_state_initial: dict[str, float] = {}
         self._add_reaction_states(resolution)
@@ -395,6 +405,9 @@ class DFNProblem:
         self.balances: dict[str, InterfacialBalance] = {}
         #: name -> (a_s j [A/m3] or j [A/m2], measure): the reaction currents to integrate
         self.reaction_current: dict[str, tuple] = {}
+        #: side -> crack faces per electrode volume a_cr [1/m] (UFL) of cracking particles:
+        #: the area a side reaction on the cracks (SEI on cracks) acts on.
+        self.crack_surface_area: dict[str, object] = {}
         for electrode in self.electrodes:
             ep = electrode.params
             phi_s = self.value(electrode.potential)
@@ -483,6 +496,13 @@ class DFNProblem:
             electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
             electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
             electrode_blocks.update(self._reaction_state_blocks(electrode, balance, tests))
+            if electrode.cracking is not None:
+                name = electrode.crack_length
+                form, area = crack_growth_residual(
+                    electrode, c_s, self.value(name), rate(name), temperature, tests[name], measure
+                )
+                electrode_blocks[name] = form
+                self.crack_surface_area[electrode.side] = area
 
         if self.counter_electrode is not None:
             # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
