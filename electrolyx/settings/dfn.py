@@ -428,6 +428,8 @@ class Thermal(SettingsTable):
         'Temperature at t = 0 (default: the set\'s "Initial temperature [K]", else the '
         "ambient temperature).",
     )
+
+
 class LayerElasticity(SettingsTable):
     """Isotropic elastic constants of one layer of the stack (an effective, homogenised value)."""
 
