@@ -180,7 +180,7 @@ class Simulation:
         from .driver import execute, make_logger
 
         comm = _comm(self.comm)
-        log = make_logger(comm, quiet=quiet)
+        log = make_logger(comm, silent=quiet)
         scratch = None
         if out is None:
             scratch = comm.bcast(

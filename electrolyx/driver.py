@@ -34,6 +34,7 @@ from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
 from .output import PhaseTimer, ResultWriter, check_result_target
+from .progress import RunLog
 from .resources import estimate, unknowns_from_settings
 from .solver import NewtonFailure
 
@@ -48,15 +49,13 @@ __all__ = [
 ]
 
 
-def make_logger(comm: MPI.Comm, quiet: bool = False) -> Callable[[str], None]:
-    """A print function that writes on rank 0 only (time-stamped relative to its creation)."""
-    start = time.perf_counter()
+def make_logger(comm: MPI.Comm, quiet: bool = False, silent: bool = False) -> RunLog:
+    """A print function that writes on rank 0 only (time-stamped relative to its creation).
 
-    def log(message: str) -> None:
-        if comm.rank == 0 and not quiet:
-            print(f"[{time.perf_counter() - start:8.2f} s] {message}", flush=True)
-
-    return log
+    ``quiet``: only one line per experiment step; ``silent``: nothing. A terminal gets a live
+    progress bar instead of the step lines (:mod:`electrolyx.progress`).
+    """
+    return RunLog(comm.rank, quiet=quiet, silent=silent)
 
 
 def mesh_statistics(mesh: dolfinx.mesh.Mesh, unknowns: int) -> dict[str, Any]:
