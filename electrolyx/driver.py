@@ -83,13 +83,17 @@ def instantiate(case: Case, comm: MPI.Comm) -> Model:
         raise CaseError([f"experiment: {error}"]) from None
 
 
-def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
-    """Instantiate the case's model and build its mesh.
+def prepare(
+    case: Case, comm: MPI.Comm, timer: PhaseTimer, log: Callable[[str], None] | None = None
+) -> Model:
+    """Instantiate the case's model and build its mesh (its progress through ``log``).
 
     Raises:
         CaseError: for a protocol, drive cycle or mesh file that the model cannot use.
     """
     model = instantiate(case, comm)
+    if log is not None:
+        model.log = log
     with timer.phase("mesh"):
         try:
             model.build_mesh()
@@ -176,7 +180,7 @@ def run_case(
         needs = estimate(case.model, case.settings, cheap, comm, "settings")
         if not needs.fits and not force:
             raise CaseError([needs.refusal()])
-    model = prepare(case, comm, timer)
+    model = prepare(case, comm, timer, log)
     stats = mesh_statistics(model.mesh, model.unknowns())
     needs = estimate(case.model, case.settings, stats["unknowns"], comm)
     if not needs.fits and not force:

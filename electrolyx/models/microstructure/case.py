@@ -52,6 +52,7 @@ class MicrostructureHalfCell(Model):
             m,
             separator_thickness=m["separator_thickness"],
             ghost_mode="shared_facet",
+            log=self.log,
         )
         p = self.settings["parameters"]
         parameters = self._parameters()
