@@ -160,24 +160,29 @@ def render_image(
             data = data.clip_box(_as_vtk_bounds(window), invert=False)
             _check_not_empty(data, f"zoom to {options.zoom_to!r}")
     values = _values(data, field)
+    # Points where the field is not defined (NaN, e.g. the interfacial current density in the
+    # foils and the separator of a pouch) are drawn grey and stay out of the colour range.
+    finite = values[np.isfinite(values)]
+    if values.size and not finite.size:
+        raise PostprocessError(f"{field} is not defined anywhere in what is shown")
     # A signed quantity (a current, a flux) is drawn diverging around zero, unless what is shown
     # keeps one sign and varies by less than half its size (a map of small in-plane variations
     # around a large value, e.g. the interfacial current in one electrode): then min to max.
-    straddles_zero = bool(values.size and values.min() < 0.0 < values.max())
-    small_variation = bool(values.size and np.ptp(values) < 0.5 * float(np.max(np.abs(values))))
+    straddles_zero = bool(finite.size and finite.min() < 0.0 < finite.max())
+    small_variation = bool(finite.size and np.ptp(finite) < 0.5 * float(np.max(np.abs(finite))))
     signed = straddles_zero or (
         _is_signed_quantity(field) and not options.log and not small_variation
     )
-    if options.log and (values.size == 0 or values.min() <= 0.0):
+    if options.log and (finite.size == 0 or finite.min() <= 0.0):
         raise PostprocessError(
             f"--log needs a positive field; {field} ranges over "
-            f"[{values.min():.3g}, {values.max():.3g}] here"
+            f"[{finite.min():.3g}, {finite.max():.3g}] here"
         )
     steady = len(result.times()) == 1 and time == 0.0
     title = quantity_name(field) if steady else f"{quantity_name(field)} at t = {time:.4g} s"
     if len(_spanned_axes(data.bounds)) <= 1:
         return _line_image(data, field, values, title, options, window, result.debye_length_m)
-    return _surface_image(full, data, field, values, signed, title, options)
+    return _surface_image(full, data, field, finite, signed, title, options)
 
 
 def parse_plane(
