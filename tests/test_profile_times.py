@@ -100,3 +100,17 @@ def test_rows_land_on_percentages_and_a_time_after_the_cut_off_is_not_made_up(tm
     assert float(at_quarter["discharge_capacity_Ah"]) == pytest.approx(1.25, rel=1e-12)
     info = json.loads((out / "run.json").read_text())
     assert info["case"]["output"]["profile_times"] == pytest.approx([900.0, 3596.4], rel=1e-15)
+
+
+def test_a_percentage_of_a_drive_cycle_is_refused(tmp_path):
+    (tmp_path / "case.toml").write_text(
+        '[case]\nmodel = "dfn"\n\n[experiment]\ndrive_cycle = "cycle.csv"\n\n'
+        '[output]\nfields = false\nprofile_times = ["50 %"]\n'
+    )
+    (tmp_path / "cycle.csv").write_text("time_s,current_A\n0,5\n60,2\n")
+    with pytest.raises(CaseError, match="'50 %': .* a drive cycle has no nominal duration"):
+        load_case(tmp_path)
+    (tmp_path / "case.toml").write_text(
+        (tmp_path / "case.toml").read_text().replace('["50 %"]', '["0.5 min"]')
+    )
+    assert load_case(tmp_path).settings["output"]["profile_times"] == [30.0]

@@ -416,9 +416,15 @@ class DFNSettings(SettingsTable):
                     f"{MAX_MESH_CELLS:.0e}",
                 )
             )
-        steps = parse_experiment(self.experiment.steps * self.experiment.repeat)
+        # Percentages of the protocol: its steps were parsed without error by Experiment.
+        percentages = any(isinstance(t, str) for t in self.output.profile_times)
+        steps = (
+            parse_experiment(self.experiment.steps) if percentages and self.experiment.steps else []
+        )
         times, problem = resolve_percentages(
-            self.output.profile_times, steps, self.experiment.drive_cycle is not None
+            self.output.profile_times,
+            steps * self.experiment.repeat,
+            self.experiment.drive_cycle is not None,
         )
         if problem is not None:
             problems.append(("output.profile_times", problem))
