@@ -166,7 +166,7 @@ class Simulation:
                 ``mpiexec`` on several nodes give a folder every node sees).
             overwrite: As ``--overwrite``.
             force: As ``--force``.
-            quiet: Print no progress (as ``--quiet``).
+            quiet: Print nothing (False: the progress and messages of ``electrolyx run``).
 
         Returns:
             The :class:`Solution` (a :class:`SweepSolution` for a case with a ``[sweep]``);
