@@ -160,11 +160,11 @@ def render_image(
             data = data.clip_box(_as_vtk_bounds(window), invert=False)
             _check_not_empty(data, f"zoom to {options.zoom_to!r}")
     values = _values(data, field)
-    # Points where the field is not defined (NaN, e.g. the interfacial current density in the
-    # foils and the separator of a pouch) are drawn grey and stay out of the colour range.
+    # A field defined on some regions only (NaN elsewhere: the particles' fields in a separator,
+    # a foil's current density) is judged by its defined values; NaN is drawn in grey.
     finite = values[np.isfinite(values)]
     if values.size and not finite.size:
-        raise PostprocessError(f"{field} is not defined anywhere in what is shown")
+        raise PostprocessError(f"{field} has no defined value at t = {time:.4g} s")
     # A signed quantity (a current, a flux) is drawn diverging around zero, unless what is shown
     # keeps one sign and varies by less than half its size (a map of small in-plane variations
     # around a large value, e.g. the interfacial current in one electrode): then min to max.
@@ -182,7 +182,7 @@ def render_image(
     title = quantity_name(field) if steady else f"{quantity_name(field)} at t = {time:.4g} s"
     if len(_spanned_axes(data.bounds)) <= 1:
         return _line_image(data, field, values, title, options, window, result.debye_length_m)
-    return _surface_image(full, data, field, finite, signed, title, options)
+    return _surface_image(full, data, field, values, signed, title, options)
 
 
 def parse_plane(
@@ -491,7 +491,7 @@ def _check_not_empty(grid: Any, what: str) -> None:
 def _colour_limits(values: np.ndarray, signed: bool, options: RenderOptions) -> tuple[float, float]:
     if options.clim is not None:
         return options.clim
-    low, high = float(values.min()), float(values.max())
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
     if signed and not options.log:
         bound = max(abs(low), abs(high))
         return -bound, bound
