@@ -120,7 +120,7 @@ def solve_transient(
         solver: Newton solver of its residual.
         study: The ``[study]`` settings.
         on_step: Called after every accepted step with (time, is_output_time).
-        log: Messages (rank 0 prints); the progress of the march goes through ``on_step``.
+        log: Progress messages (rank 0 prints).
 
     Raises:
         NewtonFailure: when a step still fails after ``max_step_cuts`` cuts; everything
@@ -142,10 +142,21 @@ def solve_transient(
     integrator.restart(0.0)
     on_step(0.0, True)
     outputs = [t for t in output_times(study, charging_time) if t > 0.0]
+    next_report = [0.1]
 
     def accepted(dt: float) -> None:
         t = integrator.time
-        on_step(t, any(abs(t - o) <= 1e-9 * o for o in outputs))
+        is_output = any(abs(t - o) <= 1e-9 * o for o in outputs)
+        on_step(t, is_output)
+        if t >= next_report[0] * end or is_output:
+            statistics = integrator.statistics
+            log(
+                f"t = {t:.4g} s ({100 * t / end:.0f} %), step {dt:.3g} s, "
+                f"{statistics.accepted_steps} steps accepted, "
+                f"{statistics.rejected_steps} rejected"
+            )
+            while next_report[0] * end <= t:
+                next_report[0] += 0.1
 
     integrator.on_accept = accepted
     try:
