@@ -447,6 +447,9 @@ class DFNCase(Model):
             except StepFailure as failure:
                 progress.close("failed")
                 raise NewtonFailure("step failure", [], where=str(failure)) from failure
+            except BaseException:  # a Newton failure, Ctrl-C, SIGTERM: the line says so
+                progress.close("stopped")
+                raise
             finally:
                 progress.close()
                 model.observer = None
