@@ -166,7 +166,7 @@ class Simulation:
                 ``mpiexec`` on several nodes give a folder every node sees).
             overwrite: As ``--overwrite``.
             force: As ``--force``.
-            quiet: Print no progress (as ``--quiet``).
+            quiet: Print nothing (False: the progress and messages of ``electrolyx run``).
 
         Returns:
             The :class:`Solution` (a :class:`SweepSolution` for a case with a ``[sweep]``);
@@ -180,7 +180,7 @@ class Simulation:
         from .driver import execute, make_logger
 
         comm = _comm(self.comm)
-        log = make_logger(comm, quiet=quiet)
+        log = make_logger(comm, silent=quiet)
         scratch = None
         if out is None:
             scratch = comm.bcast(

@@ -323,7 +323,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run even when the estimated memory exceeds what this machine has available",
     )
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no messages: one line per experiment step, and errors",
+    )
     run.set_defaults(func=_cmd_run)
 
     check = sub.add_parser(

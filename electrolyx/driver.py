@@ -34,6 +34,7 @@ from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
 from .output import PhaseTimer, ResultWriter, check_result_target
+from .progress import RunLog
 from .resources import estimate, unknowns_from_settings
 from .solver import NewtonFailure
 
@@ -48,15 +49,13 @@ __all__ = [
 ]
 
 
-def make_logger(comm: MPI.Comm, quiet: bool = False) -> Callable[[str], None]:
-    """A print function that writes on rank 0 only (time-stamped relative to its creation)."""
-    start = time.perf_counter()
+def make_logger(comm: MPI.Comm, quiet: bool = False, silent: bool = False) -> RunLog:
+    """A print function that writes on rank 0 only (time-stamped relative to its creation).
 
-    def log(message: str) -> None:
-        if comm.rank == 0 and not quiet:
-            print(f"[{time.perf_counter() - start:8.2f} s] {message}", flush=True)
-
-    return log
+    ``quiet``: only one line per experiment step; ``silent``: nothing. A terminal gets a live
+    progress bar instead of the step lines (:mod:`electrolyx.progress`).
+    """
+    return RunLog(comm.rank, quiet=quiet, silent=silent)
 
 
 def mesh_statistics(mesh: dolfinx.mesh.Mesh, unknowns: int) -> dict[str, Any]:
@@ -84,13 +83,17 @@ def instantiate(case: Case, comm: MPI.Comm) -> Model:
         raise CaseError([f"experiment: {error}"]) from None
 
 
-def prepare(case: Case, comm: MPI.Comm, timer: PhaseTimer) -> Model:
-    """Instantiate the case's model and build its mesh.
+def prepare(
+    case: Case, comm: MPI.Comm, timer: PhaseTimer, log: Callable[[str], None] | None = None
+) -> Model:
+    """Instantiate the case's model and build its mesh (its progress through ``log``).
 
     Raises:
         CaseError: for a protocol, drive cycle or mesh file that the model cannot use.
     """
     model = instantiate(case, comm)
+    if log is not None:
+        model.log = log
     with timer.phase("mesh"):
         try:
             model.build_mesh()
@@ -177,7 +180,7 @@ def run_case(
         needs = estimate(case.model, case.settings, cheap, comm, "settings")
         if not needs.fits and not force:
             raise CaseError([needs.refusal()])
-    model = prepare(case, comm, timer)
+    model = prepare(case, comm, timer, log)
     stats = mesh_statistics(model.mesh, model.unknowns())
     needs = estimate(case.model, case.settings, stats["unknowns"], comm)
     if not needs.fits and not force:

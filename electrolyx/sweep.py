@@ -21,6 +21,7 @@ from typing import Any
 
 from .case import Case, case_from_document
 from .errors import CaseError
+from .progress import Progress
 from .settings.common import sweep_assignments
 from .settings.keys import set_dotted_value, split_dotted_key
 
@@ -180,11 +181,14 @@ def run_sweep(
     table = out / "sweep.csv"
     rows: list[dict[str, Any]] = []
     worst = 0
+    progress = Progress(log, len(runs), unit="sweep run", live=False)
     for run in runs:
         log(f"sweep {run.index + 1}/{len(runs)}: {run.label()}")
+        progress.step(run.index, run.label())
         code, folder = run_case(
             run.case, out / run.folder_name, comm, log, overwrite=overwrite, force=force
         )
+        progress.close("completed" if code == 0 else f"exit code {code}")
         worst = max(worst, code)
         if comm.rank == 0:
             rows.append(

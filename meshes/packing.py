@@ -22,6 +22,7 @@ Coordinates are in metres; gmsh works in units of the mean particle radius.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
+from ..progress import Progress
 from .gmsh_tools import distribute_gmsh_model, gmsh_options, merge_msh_file
 
 __all__ = ["Packing", "packing_mesh", "random_packing"]
@@ -215,6 +217,7 @@ def packing_mesh(
     rank: int = 0,
     ghost_mode: str = "none",
     mesh_file: str | Path | None = None,
+    log: Callable[[str], None] = lambda _: None,
 ) -> gmshio.MeshData:
     """Mesh a packing: electrolyte and particle cells, interface, collector and separator faces.
 
@@ -232,6 +235,8 @@ def packing_mesh(
         mesh_file: A gmsh ``.msh`` cache: when it exists it is read instead of meshing (the
             caller keeps it consistent with ``packing`` and the sizes), otherwise the new mesh
             is written there. Large packings take minutes to mesh.
+        log: Progress of the stages (geometry, meshing) on the building rank: one line per
+            stage, or a live bar (:mod:`electrolyx.progress`).
 
     Returns:
         The distributed mesh (coordinates in m) with cell tags, facet tags and named groups.
@@ -246,10 +251,18 @@ def packing_mesh(
     dim = packing.dim
     tol = 1e-6 * float(box.min())
 
+    stages = Progress(log, 2, unit="mesh stage")
+
     def build(model: type[gmsh.model]) -> None:
+        with stages:
+            _build(model)
+
+    def _build(model: type[gmsh.model]) -> None:
         if mesh_file is not None and Path(mesh_file).exists():
+            stages.step(0, f"read {Path(mesh_file).name}")
             merge_msh_file(mesh_file)
             return
+        stages.step(0, f"geometry of {len(radii)} particles (union, clip, fragment)")
         occ = model.occ
         if dim == 2:
             electrode = occ.addRectangle(0, 0, 0, box[0], box[1])
@@ -308,8 +321,11 @@ def packing_mesh(
             "Mesh.MeshSizeExtendFromBoundary": 1,
             "General.NumThreads": 1,
         }
+        stages.update(quantity=f"{len(model.getEntities(dim))} pieces after the fragmentation")
+        stages.step(1, f"gmsh {dim}D mesh, element size {element_size:.3g} m")
         with gmsh_options(options):
             model.mesh.generate(dim)
+        stages.update(quantity=f"{sum(len(t) for t in model.mesh.getElements(dim)[1])} cells")
         model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])
         if mesh_file is not None:
             Path(mesh_file).parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,11 @@ import math
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
 from conftest import BIN, CASES, ROOT, run_cli
+from PIL import Image
 
 import electrolyx as ex
 from electrolyx.constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
@@ -235,7 +237,10 @@ def test_the_api_example_reproduces_the_pybamm_comparison(tmp_path):
     # bench/README.md: this mesh is 0.55 mV RMS from PyBaMM's finest at 1C (measured here
     # 0.51 mV over the case's reference capacities); 1 mV bounds it.
     assert rms < 1.0
-    assert (tmp_path / "figure.png").stat().st_size > 10_000
+    # Matplotlib's default figure size at the example's 150 dpi (960 x 720 pixels).
+    width, height = matplotlib.rcParams["figure.figsize"]
+    with Image.open(tmp_path / "figure.png") as figure:
+        assert figure.size == (round(width * 150), round(height * 150))
 
 
 def test_microstructure_results_come_back_with_their_run_json():

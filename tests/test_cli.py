@@ -8,6 +8,7 @@ import math
 
 import pytest
 from conftest import CASES, run_cli
+from PIL import Image
 
 from electrolyx import __version__
 from electrolyx.constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
@@ -142,8 +143,9 @@ def test_plot_draws_the_gouy_chapman_figure(tmp_path):
     assert run_cli("run", str(CASE), "--out", str(out), "--quiet").returncode == 0
     result = run_cli("plot", str(out))
     assert result.returncode == 0, result.stderr
-    figure = out / "figures" / "gouy_chapman.png"
-    assert figure.is_file() and figure.stat().st_size > 20_000  # a real two-panel figure
+    # The two-panel figure of postprocess/edl.py: 10 x 4.2 in at 150 dpi.
+    with Image.open(out / "figures" / "gouy_chapman.png") as figure:
+        assert figure.size == (1500, 630)
 
 
 def test_sweep_runs_one_result_folder_per_value(tmp_path):

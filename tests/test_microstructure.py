@@ -194,10 +194,13 @@ def test_shipped_case_runs_from_the_cli(tmp_path):
     np.testing.assert_allclose(data["interface_current_A"][1:], current, rtol=1e-10)
     assert (out / "fields" / "fields.pvd").is_file()
     assert (out / "fields" / "particles.bp").is_dir()
-    # Progress: the first row is always reported, with the case's cut-off and end time.
-    progress = [line for line in result.stdout.splitlines() if "of at most 360 s" in line]
-    assert progress and "t = 0 of at most 360 s" in progress[0]
-    assert "(cut-off 3.5 V)" in progress[0]
+    # Progress off a terminal: one line for the discharge, with the case's cut-off and end
+    # time, the last row's time and voltage and the run's Newton iterations.
+    progress = [line for line in result.stdout.splitlines() if "step 1/1 'Discharge at" in line]
+    assert len(progress) == 1
+    assert "until 3.5 V': t = 360 s of at most 360 s" in progress[0]
+    assert f"{data['voltage_V'][-1]:.4f} V" in progress[0]
+    assert f"{run['solver']['newton_iterations']} Newton iterations" in progress[0]
 
 
 def _cell_3d(comm: MPI.Comm) -> ResolvedHalfCell:

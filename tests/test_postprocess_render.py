@@ -200,3 +200,46 @@ def test_parallel_result_reads_and_renders_like_a_serial_one(results, tmp_path):
     cells, points, difference = comm.bcast(outcome, root=0)
     assert (cells, points) == (40 * 24 * 2, 41 * 25)  # triangles and vertices of the 40x24 grid
     assert difference < THUMBNAIL_TOLERANCE
+
+
+def test_a_field_undefined_in_part_of_the_mesh_is_drawn(tmp_path):
+    # A pouch's interfacial current density is NaN in its foils and separator (no reaction
+    # there). The render used to fail on the NaN colour range; now the range is that of the
+    # defined part, from -1 to 1 A/m2 here (a diverging map: both signs drawn), and the
+    # undefined quarter of the box is grey.
+    import json
+
+    import dolfinx.mesh
+    from postprocess_data import CUBE_SIDE_M, _counts, _run_info, _write_fields
+
+    side, comm = CUBE_SIDE_M, MPI.COMM_WORLD
+    folder = tmp_path / "nan"
+    if comm.rank == 0:
+        folder.mkdir()
+    comm.barrier()
+    domain = dolfinx.mesh.create_box(
+        comm, [[0.0] * 3, [side] * 3], [4, 4, 4], cell_type=dolfinx.mesh.CellType.tetrahedron
+    )
+
+    def current(x, t):
+        return np.where(x[0] < 0.25 * side - 1e-12 * side, np.nan, np.cos(np.pi * x[1] / side))
+
+    _write_fields(comm, domain, folder, {"interfacial_current_density_A_m2": current})
+    if comm.rank == 0:
+        info = _run_info("dfn", 3, {}, *_counts(domain))
+        (folder / "run.json").write_text(json.dumps(info))
+    comm.barrier()
+    path = render_field(
+        folder,
+        "interfacial_current_density_A_m2",
+        slice=f"z={0.5 * side}",
+        camera="xy",
+        size=(640, 480),
+        output=tmp_path / "nan.png",
+    )
+    pixels = load_rgb(path)
+    red, blue = _red_and_blue_pixels(pixels)
+    assert red > 2000 and blue > 2000  # measured 7200 and 9200
+    body = pixels[: int(0.82 * pixels.shape[0])].astype(int)
+    grey = (np.ptp(body, axis=-1) < 8) & (body[..., 0] > 60) & (body[..., 0] < 200)
+    assert grey.sum() > 2000  # measured 37000: the undefined quarter

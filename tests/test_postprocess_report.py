@@ -11,10 +11,12 @@ from mpi4py import MPI
 
 import pytest
 from conftest import CASES, run_cli
+from PIL import Image
 from postprocess_data import write_result_folder, write_sweep_folder
 
 from electrolyx.postprocess import check_html, find_chromium, write_report
 from electrolyx.postprocess.cli import main as postprocess_main
+from electrolyx.postprocess.figure_tools import DPI, FIGURE_WIDTH_IN
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -169,5 +171,6 @@ def test_a_dfn_report_opens_with_its_headline(chromium, tmp_path):
     assert mean == pytest.approx(3.50, abs=0.01)
     energy = float(shown["energy delivered"].removesuffix(" W h"))
     assert energy == pytest.approx(capacity * mean, rel=1e-3)  # shown to 4 digits
-    voltage_figure = (out / "figures" / "voltage.png").stat().st_size
-    assert voltage_figure > 0
+    # The voltage figure has two panels (against time and capacity): 1.6 widths, 4 in high.
+    with Image.open(out / "figures" / "voltage.png") as figure:
+        assert figure.size == (round(1.6 * FIGURE_WIDTH_IN * DPI), round(4.0 * DPI))

@@ -37,6 +37,9 @@ class Model(ABC):
         self.case_dir = case_dir
         self.comm = comm
 
+    def log(self, message: str) -> None:  # noqa: B027 (optional: the driver sets it)
+        """Messages and progress of mesh generation (the driver sets the run's logger)."""
+
     @classmethod  # noqa: B027
     def check_consistency(cls, settings: dict[str, Any], case_dir: Path) -> None:
         """Checks that need more than the settings (files, parameter sets); raise CaseError."""

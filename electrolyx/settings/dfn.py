@@ -21,6 +21,7 @@ from .common import (
     SweepSettings,
     temperature_field,
 )
+from .times import ProfileTime, resolve_percentages
 
 __all__ = ["MAX_MESH_CELLS", "MAX_PROTOCOL_STEPS", "DFNSettings"]
 
@@ -482,11 +483,20 @@ class Elasticity(SettingsTable):
 class DFNOutput(OutputSettings):
     """What the run writes besides run.json and timeseries.csv."""
 
-    profile_times: list[Annotated[float, Field(ge=0.0)]] = Field(
+    profile_times: list[ProfileTime] = Field(
         default_factory=list,
         description="Times at which profiles and fields are written (steps land on them); the "
-        "state at t = 0 and at the end of every step is always written.",
-        json_schema_extra=unit("s"),
+        "state at t = 0 and at the end of every step is always written. Seconds, or text with "
+        'a unit: "15 min", "0.5 h", or "25 %" of the protocol\'s nominal duration (the sum of '
+        "its steps' `for` durations, a step at a C-rate without one counting the time to pass "
+        "the nominal capacity: 1 h at 1C). A discharge that ends on its cut-off ends before "
+        '"100 %" (3555 s of the nominal 3600 s for the Chen2020 cell at 1C): times after the '
+        "end are not reached; run.json's resolved case holds the times in seconds.",
+        json_schema_extra={
+            **unit("s"),
+            "allowed": "a list of times: numbers in [0, inf) s, or text such as "
+            '"15 min", "0.5 h", "25 %"',
+        },
     )
     row_interval: float | None = Field(
         None,
@@ -589,6 +599,20 @@ class DFNSettings(SettingsTable):
                     f"{MAX_MESH_CELLS:.0e}",
                 )
             )
+        # Percentages of the protocol: its steps were parsed without error by Experiment.
+        percentages = any(isinstance(t, str) for t in self.output.profile_times)
+        steps = (
+            parse_experiment(self.experiment.steps) if percentages and self.experiment.steps else []
+        )
+        times, problem = resolve_percentages(
+            self.output.profile_times,
+            steps * self.experiment.repeat,
+            self.experiment.drive_cycle is not None,
+        )
+        if problem is not None:
+            problems.append(("output.profile_times", problem))
+        else:
+            self.output.profile_times = times
         if problems:
             raise case_problems(problems)
         return self

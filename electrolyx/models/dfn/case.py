@@ -36,6 +36,7 @@ from ...parameters.by_name import (
     with_values,
 )
 from ...parameters.initial_state import InitialStateError, with_initial_state
+from ...progress import Progress
 from ...settings.common import kinetics_from_table
 from ...solver import NewtonFailure
 from ..base import Model
@@ -476,6 +477,25 @@ class DFNCase(Model):
             "max_von_mises_stress_Pa": self._stack.max_von_mises_Pa(),
         }
 
+    def _report(self, progress: Progress, row: int) -> None:
+        """Progress at a row of the time series: the step, its time, the voltage, Newton."""
+        solution = self.model.solution
+        index = solution.step_index[row]
+        if index != progress.index:
+            start = solution.time_s[row - 1] if row > 0 else solution.time_s[row]
+            if index < len(self.steps):
+                step = self.steps[index]
+                text, duration = step.text, step.duration_s
+            else:
+                assert self.drive_cycle is not None
+                text, duration = "drive cycle", float(self.drive_cycle[0][-1])
+            progress.step(index, text, start, None if duration is None else start + duration)
+        progress.update(
+            solution.time_s[row],
+            f"{solution.voltage_V[row]:.4f} V, {solution.current_A[row]:.4g} A",
+            solution.newton_iterations,
+        )
+
     def run(
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
@@ -495,7 +515,7 @@ class DFNCase(Model):
         dissolved_column = "lithium_dissolved_mol"
         skipped = {negative_column} if model.half_cell else {dissolved_column}
 
-        last_progress = MPI.Wtime()
+        progress = Progress(log, len(self.steps) + (self.drive_cycle is not None))
         # Where the laws hold c_e at their floor the electrolyte is depleted: the first row
         # there is reported (run.json "electrolyte_depletion", and in the stop reason).
         depleted_below = (
@@ -504,7 +524,7 @@ class DFNCase(Model):
         depletion: dict[str, Any] = {}
 
         def observe(kind: str) -> None:
-            nonlocal output_time, last_progress
+            nonlocal output_time
             start = MPI.Wtime()
             if kind == "row":
                 minimum, where = model.outputs.minimum_electrolyte_concentration()
@@ -515,15 +535,7 @@ class DFNCase(Model):
                         threshold_mol_m3=depleted_below,
                     )
                 i = len(solution.time_s) - 1
-                if start - last_progress > 15.0:
-                    # Progress of long (2D/3D) runs, every 15 s of wall time (rank 0 prints).
-                    last_progress = start
-                    log(
-                        f"t = {solution.time_s[i]:.6g} s, {solution.voltage_V[i]:.5f} V, "
-                        f"{solution.discharge_capacity_Ah[i]:.5g} A h, "
-                        f"protocol step {solution.step_index[i] + 1}, "
-                        f"{solution.newton_iterations} Newton iterations so far"
-                    )
+                self._report(progress, i)
                 row = {
                     "time_s": solution.time_s[i],
                     "voltage_V": solution.voltage_V[i],
@@ -576,10 +588,15 @@ class DFNCase(Model):
                         output_times_s=[t - start for t in output["profile_times"] if t > start],
                     )
             except StepFailure as failure:
+                progress.close("failed")
                 raise NewtonFailure(
                     "step failure", [], where=str(failure), message=f"the DFN gave up: {failure}"
                 ) from failure
+            except BaseException:  # a Newton failure, Ctrl-C, SIGTERM: the line says so
+                progress.close("stopped")
+                raise
             finally:
+                progress.close()
                 model.observer = None
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time

@@ -27,6 +27,7 @@ from ...errors import CaseError
 from ...meshes.mesh_file import read_mesh_file
 from ...meshes.packing import Packing
 from ...output import PhaseTimer, ResultWriter
+from ...progress import Progress
 from ..base import Model
 from .cell_problem import homogenise
 from .microstructure import (
@@ -36,7 +37,7 @@ from .microstructure import (
     packed_mesh,
 )
 from .parameter_files import write_parameter_files
-from .properties import EffectiveProperties
+from .properties import DirectionalTransport, EffectiveProperties
 
 __all__ = ["Homogenisation", "homogenise_command"]
 
@@ -64,7 +65,7 @@ class Homogenisation(Model):
         """Generate the packing and mesh it, or read the mesh file; pick pore and solid cells."""
         m = self.settings["microstructure"]
         if m["generator"] == "random_packing":
-            self.packing, mesh_data = packed_mesh(self.comm, m)
+            self.packing, mesh_data = packed_mesh(self.comm, m, log=self.log)
             pore, solid = ["electrolyte"], ["particles"]
         else:
             mesh_data = read_mesh_file(
@@ -117,16 +118,34 @@ class Homogenisation(Model):
             )
         return out
 
-    def homogenise(self, directions: Sequence[str] | None = None) -> EffectiveProperties:
-        """Run the cell problems (after :meth:`build_mesh`)."""
+    def homogenise(
+        self,
+        directions: Sequence[str] | None = None,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> EffectiveProperties:
+        """Run the cell problems (after :meth:`build_mesh`); their progress through ``log``."""
         h = self.settings["homogenisation"]
-        self.properties = homogenise(
-            self.microstructure,
-            directions if directions is not None else h["directions"],
-            linear_solver=h["linear_solver"],
-            relative_tolerance=h["relative_tolerance"],
-            degree=h["degree"],
-        )
+        directions = list(directions if directions is not None else h["directions"])
+        progress = Progress(log, len(directions), unit="cell problem")
+
+        def on_direction(direction: str, transport: DirectionalTransport | None) -> None:
+            if transport is None:
+                progress.step(directions.index(direction), f"diffusion along {direction}")
+            else:
+                progress.update(
+                    quantity=f"tortuosity factor {transport.tortuosity_factor:.5g}, "
+                    f"{transport.linear_iterations} linear iterations"
+                )
+
+        with progress:
+            self.properties = homogenise(
+                self.microstructure,
+                directions,
+                linear_solver=h["linear_solver"],
+                relative_tolerance=h["relative_tolerance"],
+                degree=h["degree"],
+                on_direction=on_direction,
+            )
         return self.properties
 
     def run(
@@ -134,7 +153,7 @@ class Homogenisation(Model):
     ) -> dict[str, Any]:
         """Solve the cell problems and write the parameter files and one timeseries row."""
         with timer.phase("solve"):
-            props = self.homogenise()
+            props = self.homogenise(log=log)
         with timer.phase("output"):
             writer.add_timeseries_row({"time_s": 0.0, **_row(props)})
             write_parameter_files(

@@ -27,7 +27,7 @@ tolerance for the iterative solver, to round-off for the direct one).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mpi4py import MPI
@@ -83,6 +83,7 @@ def homogenise(
     linear_solver: str = "cg-gamg",
     relative_tolerance: float = 1e-12,
     degree: int = 1,
+    on_direction: Callable[[str, DirectionalTransport | None], None] | None = None,
 ) -> EffectiveProperties:
     """Porosity, specific surface area, tortuosity factors and Bruggeman exponents (collective).
 
@@ -92,6 +93,8 @@ def homogenise(
         linear_solver: "cg-gamg" (conjugate gradients, algebraic multigrid) or "mumps" (direct).
         relative_tolerance: Relative residual tolerance of the iterative solver.
         degree: Lagrange degree of the concentration.
+        on_direction: Called with (direction, None) before each cell problem and with
+            (direction, its transport) after it (progress).
 
     Returns:
         The effective properties.
@@ -180,6 +183,8 @@ def homogenise(
         options.update({"ksp_rtol": relative_tolerance, "ksp_atol": 0.0, "ksp_max_it": 10000})
 
     for direction in directions:
+        if on_direction is not None:
+            on_direction(direction, None)
         axis = AXES[direction]
         length = float(upper[axis] - lower[axis])
         inlet_dofs = fem.locate_dofs_topological(space, fdim, faces[(axis, 0)])
@@ -228,5 +233,7 @@ def homogenise(
             flux_mismatch=mismatch,
             linear_iterations=iterations,
         )
+        if on_direction is not None:
+            on_direction(direction, props.directions[direction])
         problem.solver.destroy()
     return props

@@ -7,8 +7,6 @@ time series and the fields of both phases.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from ...output import PhaseTimer, ResultWriter
 from ...parameters import BPXError, parameter_set, read_bpx
 from ...parameters.base import CellParameters
 from ...parameters.by_name import parameter_names
+from ...progress import Progress
 from ...settings.common import kinetics_from_table
 from ..base import Model
 from ..homogenise import packed_mesh
@@ -32,9 +31,6 @@ from .discharge import discharge
 from .solver_options import petsc_options
 
 __all__ = ["MicrostructureHalfCell"]
-
-PROGRESS_INTERVAL_S = 10.0
-"""Wall time between two progress lines of a discharge [s] (the first row is always shown)."""
 
 
 class MicrostructureHalfCell(Model):
@@ -56,6 +52,7 @@ class MicrostructureHalfCell(Model):
             m,
             separator_thickness=m["separator_thickness"],
             ghost_mode="shared_facet",
+            log=self.log,
         )
         p = self.settings["parameters"]
         parameters = self._parameters()
@@ -161,26 +158,17 @@ class MicrostructureHalfCell(Model):
                 for vtx in writers:
                     vtx.write(cell.time_s)
 
-        wall_start = time.perf_counter()
-        last_report = [-math.inf]
+        progress = Progress(log, 1)
+        progress.step(0, f"Discharge at {d['c_rate']:g}C until {cutoff:.4g} V", 0.0, duration)
 
         def on_row(row: dict[str, float]) -> None:
             writer.add_timeseries_row(row)
             if steps[0] % output["field_every"] == 0:
                 write_fields()
             steps[0] += 1
-            # Progress (rank 0, through log): at most every PROGRESS_INTERVAL_S of wall time.
-            now = time.perf_counter()
-            if now - last_report[0] >= PROGRESS_INTERVAL_S:
-                last_report[0] = now
-                log(
-                    f"t = {row['time_s']:.6g} of at most {duration:.6g} s, "
-                    f"V = {row['voltage_V']:.4f} V (cut-off {cutoff:.4g} V), "
-                    f"{cell.newton_iterations} Newton iterations, "
-                    f"{now - wall_start:.1f} s wall time"
-                )
+            progress.update(row["time_s"], f"{row['voltage_V']:.4f} V", cell.newton_iterations)
 
-        with timer.phase("solve"):
+        with timer.phase("solve"), progress:
             termination = discharge(
                 cell,
                 current,
@@ -190,6 +178,7 @@ class MicrostructureHalfCell(Model):
                 halvings=self.settings["solver"]["continuation_steps"],
                 on_row=on_row,
             )
+            progress.close(termination)
         if (steps[0] - 1) % output["field_every"] != 0:
             write_fields()  # the final state, unless just written
         for vtx in writers:

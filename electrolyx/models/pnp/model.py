@@ -20,6 +20,7 @@ from dolfinx import fem
 from ...errors import CaseError
 from ...mesh_input import mesh_boundary_names
 from ...output import PhaseTimer, ResultWriter
+from ...progress import Progress
 from ...solver import NewtonSolver, petsc_options_from_case
 from ..base import Model, require_boundaries
 from . import solve
@@ -263,14 +264,21 @@ class PoissonNernstPlanck(Model):
                     log(f"{key} = {value:.6g}")
         else:
             output_time = 0.0
+            end_time = self.settings["study"]["end_time"]
+            progress = Progress(log, 1)
+            progress.step(0, f"transient from the bulk state to {end_time:g} s", 0.0, end_time)
 
             def on_step(t: float, is_output: bool) -> None:
                 nonlocal output_time
                 start = MPI.Wtime()
-                write(t, is_output)
+                row = write(t, is_output)
                 output_time += MPI.Wtime() - start
+                # Headline: the first output column (surface charge, else a current).
+                name, value = next(((k, v) for k, v in row.items() if k != "time_s"), ("", 0))
+                headline = f"{name} = {value:.5g}" if name else ""
+                progress.update(t, headline, self.solver.statistics.newton_iterations)
 
-            with timer.phase("solve"):
+            with timer.phase("solve"), progress:
                 details = self.solve_transient(on_step, log)
             timer.seconds["solve"] -= output_time
             timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
