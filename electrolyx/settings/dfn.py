@@ -15,6 +15,7 @@ from ..experiment import MAX_PROTOCOL_STEPS, parse_experiment
 from .base import SettingsTable, case_problems, unit
 from .common import (
     CaseSection,
+    CheckpointOutput,
     InterfaceKinetics,
     OutputSettings,
     ParameterSetName,
@@ -321,7 +322,7 @@ class Mechanics(SettingsTable):
     )
 
 
-class DFNOutput(OutputSettings):
+class DFNOutput(OutputSettings, CheckpointOutput):
     """What the run writes besides run.json and timeseries.csv."""
 
     profile_times: list[Annotated[float, Field(ge=0.0)]] = Field(
