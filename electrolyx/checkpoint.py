@@ -132,7 +132,7 @@ class CheckpointControl:
                 due = time.monotonic() - self._last_wall >= amount
         flags = np.array([self.signal_number is not None, due], dtype=np.int32)
         if self.comm.size > 1:
-            flags = self.comm.allreduce(flags, op=MPI.MAX)
+            self.comm.Allreduce(MPI.IN_PLACE, flags, op=MPI.MAX)
         return bool(flags[0]), bool(flags[1])
 
     def at_step(
