@@ -20,7 +20,7 @@ from mpi4py import MPI
 
 import numpy as np
 import pytest
-from conftest import BIN, CASES, ROOT
+from conftest import BIN, CASES, ROOT, rank_processes
 
 from electrolyx.case import load_case
 from electrolyx.checkpoint import CheckpointControl, RunInterrupted
@@ -243,30 +243,6 @@ def test_resume_refuses_what_it_cannot_continue(
 
 
 # ------------------------------------------------------------- real signals (subprocesses)
-def _rank_processes(pid: int) -> list[int]:
-    """The electrolyx processes under ``pid`` (the ranks below mpiexec), or [pid]."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            todo.append(child)
-            try:
-                command = (Path("/proc") / str(child) / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"electrolyx" in command and b"mpiexec" not in command:
-                found.append(child)
-    return found or [pid]
-
-
 def signal_run(command: list[str], signal_number: int, ranks: int, after: str):
     """Start ``command``, send the signal to every rank once ``after`` is printed.
 
@@ -287,7 +263,7 @@ def signal_run(command: list[str], signal_number: int, ranks: int, after: str):
         for line in process.stdout:
             if after in line:
                 break
-        for pid in _rank_processes(process.pid) if ranks > 1 else [process.pid]:
+        for pid in rank_processes(process.pid) if ranks > 1 else [process.pid]:
             os.kill(pid, signal_number)
         _, stderr = process.communicate(timeout=300)
     finally:
