@@ -299,3 +299,41 @@ def test_a_signal_writes_a_checkpoint_and_an_interrupted_run_json(
     )
     assert resumed.returncode == 0, resumed.stderr
     _assert_same_tables(out, reference)
+
+
+# ------------------------------------------------------------- microstructure (AdaptiveBDF)
+MICROSTRUCTURE = CASES / "microstructure-2d-halfcell"
+#: 15 implicit-Euler steps of 120 s of the shipped 2D half cell, rows and profiles at each.
+MICROSTRUCTURE_SETTINGS = [
+    "discharge.duration=1800",
+    "output.fields=false",
+    "output.field_every=1",
+    'output.profiles=[{name = "across", start = [0.0, 1e-5], end = [5e-5, 1e-5], points = 25}]',
+]
+
+
+@pytest.mark.mpi
+def test_a_resumed_microstructure_discharge_gives_the_uninterrupted_tables(
+    shared_tmp_path, monkeypatch
+):
+    comm = MPI.COMM_WORLD
+    case = load_case(str(MICROSTRUCTURE), MICROSTRUCTURE_SETTINGS)
+    code, reference = run_case(case, shared_tmp_path / "reference", comm, _quiet)
+    assert code == 0
+    _interrupt_after(monkeypatch, 6)
+    with pytest.raises(RunInterrupted):
+        run_case(case, shared_tmp_path / "results", comm, _quiet)
+    monkeypatch.undo()
+    comm.barrier()
+    (interrupted,) = shared_tmp_path.glob("results.interrupted-*")
+    checkpoint = json.loads((interrupted / "checkpoint" / "checkpoint.json").read_text())
+    assert checkpoint["state"]["time_s"] == 6 * 120.0
+    rows = (interrupted / "timeseries.csv").read_text().splitlines()
+    assert len(rows) - 1 == checkpoint["rows"]["timeseries"] == 7  # t = 0 and 6 steps
+    code, resumed = run_case(case, None, comm, _quiet, resume=interrupted)
+    assert code == 0
+    _assert_same_tables(resumed, reference)
+    assert (
+        json.loads((resumed / "run.json").read_text())["solver"]["newton_iterations"]
+        == json.loads((reference / "run.json").read_text())["solver"]["newton_iterations"]
+    )
