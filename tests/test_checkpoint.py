@@ -165,6 +165,22 @@ def test_a_checkpoint_between_protocol_steps_resumes_the_next_step(
     _assert_same_tables(resumed, reference)
 
 
+@pytest.mark.mpi
+def test_a_resumed_dfn_on_the_bdf2_loop_gives_the_uninterrupted_tables(
+    shared_tmp_path, monkeypatch
+):
+    comm = MPI.COMM_WORLD
+    bdf2 = 'time_stepping.integrator="bdf2"'
+    code, reference = run_case(_case(bdf2), shared_tmp_path / "reference", comm, _quiet)
+    assert code == 0
+    interrupted = _interrupted(shared_tmp_path, monkeypatch, 5, bdf2)
+    checkpoint = json.loads((interrupted / "checkpoint" / "checkpoint.json").read_text())
+    assert checkpoint["state"]["phase"] == "in_step"
+    code, resumed = run_case(_case(bdf2), None, comm, _quiet, resume=interrupted)
+    assert code == 0
+    _assert_same_tables(resumed, reference)
+
+
 def test_checkpoint_every_is_steps_or_a_wall_time():
     assert checkpoint_interval(50) == ("steps", 50.0)
     assert checkpoint_interval("10 minutes") == ("seconds", 600.0)

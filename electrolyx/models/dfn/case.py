@@ -333,9 +333,9 @@ class DFNCase(Model):
             "profile_line_in_plane_point_m": model.profile_point().tolist(),
         }
 
-    # -- checkpoints (the TS integrator only; see electrolyx.models.dfn.checkpointing) --------
+    # -- checkpoints (see electrolyx.models.dfn.checkpointing) ---------------------------------
     def resumable(self) -> bool:
-        """The TS integrator's runs can be resumed (not ``integrator = "bdf2"`` yet)."""
+        """The cell's runs can be resumed (on TS and on the BDF2 loop)."""
         return self.model is not None and self.model.resumable
 
     def checkpoint_fingerprint(self) -> str:

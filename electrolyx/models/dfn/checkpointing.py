@@ -10,7 +10,9 @@ Two kinds of resumable state (see :mod:`electrolyx.checkpoint` for when they are
   step's end time and the start of its capacity integral; the resumed integration replays the
   stored steps and then repeats the uninterrupted run's arithmetic.
 
-Only the TS integrator is covered (``integrator = "bdf2"`` is not resumable yet).
+With ``integrator = "bdf2"`` (:class:`electrolyx.integrator.AdaptiveBDF`) every accepted step
+is resumable: the loop's history of accepted states, its next step and its statistics are
+stored (:meth:`AdaptiveBDF.snapshot`), with a half cell's dissolved-lithium history.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ class DFNCheckpointing:
 
     @property
     def resumable(self) -> bool:
-        """Whether this cell can write and resume checkpoints (the TS integrator only)."""
-        return self.integrator_kind == "ts"
+        """Whether this cell can write and resume checkpoints (both integrators)."""
+        return True
 
     def checkpoint_fingerprint(self) -> str:
         """This rank's fingerprint: sizes and coordinates of its owned dofs, every field."""
@@ -80,22 +82,32 @@ class DFNCheckpointing:
             "terminal_voltage": float(problem.terminal_voltage.value),
             "applied_current_density": float(problem.applied_current_density.value),
             "applied_power_density": float(problem.applied_power_density.value),
-            "totals": {k: int(v) for k, v in self.integrator.totals.items()},
-            "counts": {k: int(v) for k, v in self.integrator.counts.items()},
             "drive_cycle_start": self._drive_cycle_start,
             "solution": {name: getattr(solution, name) for name in _COUNTERS},
         }
         arrays = {f"series.{name}": np.asarray(getattr(solution, name)) for name in _SERIES}
         for i, function in enumerate(problem.unknowns.functions):
             arrays[f"unknown.{i}"] = function.x.array.copy()
-        for i, function in enumerate(problem.time_derivative.functions):
-            arrays[f"rate.{i}"] = function.x.array.copy()
+        if self.integrator_kind == "ts":
+            for i, function in enumerate(problem.time_derivative.functions):
+                arrays[f"rate.{i}"] = function.x.array.copy()
+            scalars["totals"] = {k: int(v) for k, v in self.integrator.totals.items()}
+            scalars["counts"] = {k: int(v) for k, v in self.integrator.counts.items()}
+        else:
+            loop, loop_arrays = self.integrator.snapshot()
+            scalars["loop"] = loop
+            arrays.update({f"loop.{k}": v for k, v in loop_arrays.items()})
+            arrays["dissolved"] = np.asarray(self._dissolved, dtype=float)
         if phase == "in_step":
-            history = self.integrator.history()
-            scalars["history"] = history.scalars()
             scalars["step_start"] = [float(v) for v in self._step_start]
             scalars["step_end_s"] = float(self._step_end_s)
-            arrays["history.states"] = history.states
+            if self.integrator_kind == "ts":
+                history = self.integrator.history()
+                scalars["history"] = history.scalars()
+                arrays["history.states"] = history.states
+            else:
+                scalars["current_before"] = float(self._current_before)
+                scalars["dissolved_start"] = float(self._dissolved_start)
         return scalars, arrays
 
     def _checkpoint_at_step(self, t: float) -> bool:
@@ -103,6 +115,10 @@ class DFNCheckpointing:
         control = self.checkpoint_control
         resumable = self.integrator.checkpointable()
         return control.at_step(resumable, lambda: self.checkpoint_state("in_step"))
+
+    def _bdf_checkpoint_at_step(self) -> bool:
+        """The BDF2 loop's checkpoint callback (every accepted step is resumable)."""
+        return self.checkpoint_control.at_step(True, lambda: self.checkpoint_state("in_step"))
 
     def _checkpoint_at_boundary(self) -> None:
         """Between protocol steps: write if due; raise :class:`RunInterrupted` on a signal."""
@@ -126,8 +142,9 @@ class DFNCheckpointing:
         problem = self.problem
         for i, function in enumerate(problem.unknowns.functions):
             function.x.array[:] = arrays[f"unknown.{i}"]
-        for i, function in enumerate(problem.time_derivative.functions):
-            function.x.array[:] = arrays[f"rate.{i}"]
+        if self.integrator_kind == "ts":
+            for i, function in enumerate(problem.time_derivative.functions):
+                function.x.array[:] = arrays[f"rate.{i}"]
         solution = self.solution
         for name in _SERIES:
             setattr(solution, name, arrays[f"series.{name}"].tolist())
@@ -141,14 +158,20 @@ class DFNCheckpointing:
         self._drive_cycle_start = scalars["drive_cycle_start"]
         self._set_control(scalars["mode"], scalars["control_value"])
         self._restore_controls(scalars)
-        self.integrator.totals.update(scalars["totals"])
-        self.integrator.counts.update(scalars["counts"])
+        if self.integrator_kind == "ts":
+            self.integrator.totals.update(scalars["totals"])
+            self.integrator.counts.update(scalars["counts"])
+        else:
+            loop_arrays = {k[5:]: v for k, v in arrays.items() if k.startswith("loop.")}
+            self.integrator.restore(scalars["loop"], loop_arrays)
+            self._dissolved = arrays["dissolved"].tolist()
         self._resume = None
         if scalars["phase"] == "in_step":
-            self._resume = {
-                **scalars,
-                "history": ReplayHistory.from_scalars(scalars["history"], arrays["history.states"]),
-            }
+            self._resume = dict(scalars)
+            if self.integrator_kind == "ts":
+                self._resume["history"] = ReplayHistory.from_scalars(
+                    scalars["history"], arrays["history.states"]
+                )
 
     def _restore_controls(self, scalars: dict[str, Any]) -> None:
         """The control constants exactly as stored (after the control mode is set)."""

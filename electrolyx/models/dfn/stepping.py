@@ -159,7 +159,7 @@ class ProtocolStepping:
         a checkpoint's state inside this step (:mod:`.checkpointing`), replayed first.
         """
         if self.integrator_kind == "bdf2":
-            return self._bdf_integrate(end_s, event, outputs, landings)
+            return self._bdf_integrate(end_s, event, outputs, landings, resume)
         if resume is None and event is not None and event() <= 0:
             return "event"
         t0 = self.time_s
