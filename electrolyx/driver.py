@@ -5,7 +5,10 @@ so bad input leaves no folder behind. A Newton failure that the model could not 
 reported with where and why it happened; the outputs written until then are kept beside the
 requested folder (``NAME.failed-YYYYmmdd-HHMMSS``, never replacing a completed result) and
 ``run.json`` says ``"status": "failed"``. SIGINT and SIGTERM during the run do the same with
-``NAME.interrupted-...`` and ``"status": "interrupted"`` (see :mod:`electrolyx.output`).
+``NAME.interrupted-...`` and ``"status": "interrupted"`` (see :mod:`electrolyx.output`); a
+model that can be resumed first writes a checkpoint at its next resumable step, and
+``run_case(..., resume=FOLDER)`` (``electrolyx run --resume``) continues it
+(:mod:`electrolyx.checkpoint`).
 """
 
 from __future__ import annotations
