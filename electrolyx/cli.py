@@ -59,12 +59,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     case = load_case(args.case, args.set)
     if args.out:
         out = Path(args.out)
+    elif args.resume:
+        out = None  # where the interrupted run was asked to write
     elif Path(args.case).expanduser().is_dir():
         out = case.directory / "results"
     else:  # a shipped case by name: its folder may be inside the installed package
         out = Path.cwd() / f"{case.name}-results"
     log = make_logger(comm, quiet=args.quiet)
-    code, _ = execute(case, out, comm, log, overwrite=args.overwrite, force=args.force)
+    code, _ = execute(
+        case, out, comm, log, overwrite=args.overwrite, force=args.force, resume=args.resume
+    )
     return code
 
 
@@ -322,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="run even when the estimated memory exceeds what this machine has available",
+    )
+    run.add_argument(
+        "--resume",
+        metavar="FOLDER",
+        help="continue an interrupted run of the same case (FOLDER: its DIR.interrupted-... "
+        "folder, which holds its checkpoint) on the same number of ranks; the result goes to "
+        "--out, by default where the interrupted run was to write, and FOLDER is left as it is",
     )
     run.add_argument(
         "--quiet",

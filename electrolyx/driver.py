@@ -5,11 +5,16 @@ so bad input leaves no folder behind. A Newton failure that the model could not 
 reported with where and why it happened; the outputs written until then are kept beside the
 requested folder (``NAME.failed-YYYYmmdd-HHMMSS``, never replacing a completed result) and
 ``run.json`` says ``"status": "failed"``. SIGINT and SIGTERM during the run do the same with
-``NAME.interrupted-...`` and ``"status": "interrupted"`` (see :mod:`electrolyx.output`).
+``NAME.interrupted-...`` and ``"status": "interrupted"`` (see :mod:`electrolyx.output`); a
+model that can be resumed first writes a checkpoint at its next resumable step, and
+``run_case(..., resume=FOLDER)`` (``electrolyx run --resume``) continues it
+(:mod:`electrolyx.checkpoint`).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 import sys
 import threading
@@ -26,6 +31,13 @@ import dolfinx
 
 from . import __version__
 from .case import Case
+from .checkpoint import (
+    CHECKPOINT_FOLDER,
+    CheckpointControl,
+    RunInterrupted,
+    load_arrays,
+    read_checkpoint,
+)
 from .drive_cycle import DriveCycleError
 from .errors import CaseError
 from .experiment import ExperimentError
@@ -33,9 +45,10 @@ from .meshes.gmsh_tools import facet_bounding_boxes
 from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
-from .output import PhaseTimer, ResultWriter, check_result_target
+from .output import PhaseTimer, ResultWriter, _json_default, check_result_target
 from .progress import RunLog
 from .resources import estimate, unknowns_from_settings
+from .settings.common import checkpoint_interval
 from .solver import NewtonFailure
 
 __all__ = [
@@ -114,17 +127,15 @@ def versions(comm: MPI.Comm) -> dict[str, Any]:
     }
 
 
-class RunInterrupted(KeyboardInterrupt):  # noqa: N818 (a KeyboardInterrupt)
-    """SIGTERM arrived during a run (SIGINT arrives as a plain KeyboardInterrupt)."""
-
-    def __init__(self, signal_number: int):
-        self.signal_number = signal_number
-        super().__init__(signal.Signals(signal_number).name)
-
-
 @contextmanager
-def _sigterm_as_exception() -> Iterator[None]:
-    """Turn SIGTERM into :class:`RunInterrupted` while the block runs (main thread only)."""
+def _sigterm_as_exception(control: CheckpointControl | None = None) -> Iterator[None]:
+    """SIGTERM (and SIGINT) during the block (main thread only).
+
+    Without ``control``: SIGTERM raises :class:`RunInterrupted` at once (SIGINT stays Python's
+    KeyboardInterrupt). With it (a model that writes checkpoints): the first SIGTERM or SIGINT
+    is only noted; the model writes a checkpoint at its next resumable state and stops there
+    (:class:`electrolyx.checkpoint.CheckpointControl`). A second one stops at once.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -132,11 +143,18 @@ def _sigterm_as_exception() -> Iterator[None]:
     def interrupt(signal_number: int, _frame: Any) -> None:
         raise RunInterrupted(signal_number)
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    def note(signal_number: int, _frame: Any) -> None:
+        if control.signal_number is not None:
+            raise RunInterrupted(signal_number)
+        control.signal_number = signal_number
+
+    handled = (signal.SIGTERM,) if control is None else (signal.SIGTERM, signal.SIGINT)
+    previous = {s: signal.signal(s, interrupt if control is None else note) for s in handled}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _interruption(error: BaseException) -> KeyboardInterrupt | None:
@@ -154,13 +172,45 @@ def _interruption(error: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
+def _comparable_settings(settings: Any) -> Any:
+    """The case settings as JSON values, ``output.checkpoint_every`` left out."""
+    plain = json.loads(json.dumps(settings, default=_json_default))
+    if isinstance(plain, dict) and isinstance(plain.get("output"), dict):
+        plain["output"].pop("checkpoint_every", None)
+    return plain
+
+
+def _check_same_case(case: Case, content: dict[str, Any], folder: Path) -> None:
+    """CaseError unless the checkpoint was written by the same case (settings and model)."""
+    stored = content.get("case")
+    if content.get("model") != case.model or not isinstance(stored, dict):
+        raise CaseError(
+            [
+                f"--resume {folder}: written by a {content.get('model')!r} case, this one is a "
+                f"{case.model!r} case"
+            ]
+        )
+    mine, theirs = _comparable_settings(case.settings), _comparable_settings(stored)
+    if mine != theirs:
+        keys = sorted(set(mine) | set(theirs))
+        differing = [k for k in keys if mine.get(k) != theirs.get(k)]
+        raise CaseError(
+            [
+                f"--resume {folder}: the checkpoint belongs to a different case (differing "
+                f"tables: {', '.join(differing)}): resume with the case and --set options of "
+                "the interrupted run (only output.checkpoint_every may change)"
+            ]
+        )
+
+
 def run_case(
     case: Case,
-    out_dir: str | Path,
+    out_dir: str | Path | None,
     comm: MPI.Comm,
     log: Callable[[str], None],
     overwrite: bool = False,
     force: bool = False,
+    resume: str | Path | None = None,
 ) -> tuple[int, Path]:
     """Run ``case`` writing into ``out_dir``; return (exit code, result folder).
 
@@ -170,10 +220,21 @@ def run_case(
     goes beside ``out_dir`` as ``NAME.failed-...``/``NAME.interrupted-...``; an interruption or
     an unexpected error is re-raised after that.
 
+    ``resume``: the folder of an interrupted run of the same case (with a checkpoint): the run
+    continues from its checkpoint, its tables start with the rows written until then, and the
+    result goes to ``out_dir`` (None: where the interrupted run was asked to write). The
+    interrupted folder is left as it is.
+
     Exit codes: 0 completed, 1 the solver gave up (outputs so far kept, run.json says why).
     """
     timer = PhaseTimer()
     start = time.perf_counter()
+    content, resume_folder = None, None
+    if resume is not None:
+        content, resume_folder = read_checkpoint(resume, comm)
+        _check_same_case(case, content, resume_folder)
+        if out_dir is None:
+            out_dir = content["result_folder"]
     check_result_target(out_dir, comm, overwrite, case.directory)
     cheap = unknowns_from_settings(case.model, case.settings)
     if cheap is not None:  # refused before the mesh is built
@@ -204,7 +265,35 @@ def run_case(
             f"Debye length {diagnostics['debye_length_m']:.4g} m; "
             f"{diagnostics['electroneutrality_verdict']}"
         )
+    arrays = None
+    if content is not None:
+        if not model.resumable():
+            raise CaseError([f"--resume: the {case.model} model of this case cannot be resumed"])
+        arrays = load_arrays(resume_folder, comm, content, model.checkpoint_fingerprint())
     writer = ResultWriter(out_dir, comm, overwrite, case.directory)
+    control = None
+    if model.resumable():
+        output = case.settings.get("output", {}) if isinstance(case.settings, dict) else {}
+        control = CheckpointControl(
+            comm,
+            writer.path,
+            checkpoint_interval(output.get("checkpoint_every")),
+            {
+                "model": case.model,
+                "case_directory": str(case.directory),
+                "result_folder": str(writer.final),
+                "case": json.loads(json.dumps(case.settings, default=_json_default)),
+            },
+            writer.row_counts,
+            model.checkpoint_fingerprint(),
+            log,
+        )
+        model.checkpoint_control = control
+    if content is not None:
+        rows = content["rows"]
+        writer.continue_from(resume_folder, rows["timeseries"], rows["profiles"])
+        model.resume_from(content["state"], arrays)
+        log(f"resumed from the checkpoint of {resume_folder} ({content['written_at']})")
     info: dict[str, Any] = {
         **versions(comm),
         "model": case.model,
@@ -225,10 +314,15 @@ def run_case(
         statistics = getattr(solver, "statistics", None)
         return statistics.as_dict() if statistics is not None else {}
 
+    if resume_folder is not None:
+        info["resumed_from"] = str(resume_folder)
+
     def summary(status: str, message: str, solver_info: dict[str, Any]) -> dict[str, Any]:
         timer.seconds["total"] = time.perf_counter() - start
+        checkpoints = {} if control is None else {"checkpoints_written": control.written}
         return {
             **info,
+            **checkpoints,
             "status": status,
             # Why the run ended: the model's own words when it completed, the failure otherwise.
             "stop_reason": solver_info.get("stop_reason") or message,
@@ -240,7 +334,7 @@ def run_case(
 
     status, code, message = "completed", 0, ""
     try:
-        with _sigterm_as_exception():
+        with _sigterm_as_exception(control):
             solver_info = model.run(writer, timer, log)
     except NewtonFailure as failure:
         status, code, message = "failed", 1, str(failure)
@@ -251,7 +345,11 @@ def run_case(
         if stop is not None:
             name = str(stop) if isinstance(stop, RunInterrupted) else "SIGINT"
             text = f"interrupted by {name}"
-            folder = writer.finish(summary("interrupted", text, solver_statistics()), False)
+            # After a checkpoint every rank stopped at the same step: a collective finish.
+            collective = control is not None and control.stopped
+            if collective:
+                text += " (checkpoint written: continue with --resume)"
+            folder = writer.finish(summary("interrupted", text, solver_statistics()), collective)
             if comm.rank == 0:
                 print(f"{text}: what was written is in {folder}", file=sys.stderr, flush=True)
             raise stop from None
@@ -260,6 +358,11 @@ def run_case(
         if comm.rank == 0:
             print(f"run stopped ({text}): what was written is in {folder}", file=sys.stderr)
         raise
+    if status == "completed" and control is not None and control.written:
+        # A completed result needs no checkpoint (and must not look resumable).
+        if comm.rank == 0:
+            shutil.rmtree(writer.path / CHECKPOINT_FOLDER, ignore_errors=True)
+        comm.barrier()
     folder = writer.finish(summary(status, message, solver_info))
     log(f"results written to {folder}")
     if status != "completed" and folder != writer.final:
@@ -271,11 +374,12 @@ def run_case(
 
 def execute(
     case: Case,
-    out_dir: str | Path,
+    out_dir: str | Path | None,
     comm: MPI.Comm,
     log: Callable[[str], None],
     overwrite: bool = False,
     force: bool = False,
+    resume: str | Path | None = None,
 ) -> tuple[int, Path]:
     """Run a case, or every run of its ``[sweep]``.
 
@@ -286,6 +390,10 @@ def execute(
         sweep folder holding ``run_NNN`` and ``sweep.csv`` (the worst exit code of its runs).
     """
     sweep = case.settings.get("sweep", {"keys": [], "values": []})
+    if resume is not None:
+        if sweep["keys"]:
+            raise CaseError(["--resume: a sweep cannot be resumed (resume its runs one by one)"])
+        return run_case(case, out_dir, comm, log, overwrite, force, resume)
     if not sweep["keys"]:
         return run_case(case, out_dir, comm, log, overwrite=overwrite, force=force)
     # Every run is validated before any runs; each writes out/run_NNN, then out/sweep.csv.

@@ -187,6 +187,43 @@ class AdaptiveBDF:
         self.on_interpolated: Callable[[float], None] = lambda time: None
         #: Spacing of the interpolated outputs [s] (None: none); steps are not limited by it.
         self.interpolation_interval: float | None = None
+        #: Called after every accepted step that does not end the run (its outputs written and
+        #: :attr:`next_step_s` set), where :meth:`snapshot` resumes the run exactly; True stops
+        #: :meth:`run` (which returns "checkpoint").
+        self.checkpoint: Callable[[], bool] | None = None
+        #: The step :meth:`run` tries next.
+        self.next_step_s = controller.initial_step_s
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The run's state between two steps: (scalars, this rank's arrays).
+
+        The history of accepted states (the step formula and Newton's extrapolated guess read
+        it), the next step, the statistics and the controller's order.
+        """
+        scalars = {
+            "times": [float(t) for t, _ in self.history],
+            "next_step_s": float(self.next_step_s),
+            "statistics": dict(vars(self.statistics)),
+            "controller_order": getattr(self.controller, "_order", None),
+        }
+        arrays = {
+            f"history.{k}.{i}": values
+            for k, (_, state) in enumerate(self.history)
+            for i, values in enumerate(state)
+        }
+        return scalars, arrays
+
+    def restore(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Load a :meth:`snapshot` (the unknowns hold the last state; set them separately)."""
+        fields = len(self.problem.unknowns)
+        self.history = [
+            (float(t), [np.array(arrays[f"history.{k}.{i}"]) for i in range(fields)])
+            for k, t in enumerate(scalars["times"])
+        ]
+        self.next_step_s = float(scalars["next_step_s"])
+        self.statistics = IntegratorStatistics(**scalars["statistics"])
+        if scalars["controller_order"] is not None:
+            self.controller._order = scalars["controller_order"]
 
     @property
     def time(self) -> float:
@@ -254,8 +291,9 @@ class AdaptiveBDF:
         output_times: Sequence[float] = (),
         landing_times: Sequence[float] = (),
         on_output: Callable[[], None] = lambda: None,
+        first_step_s: float | None = None,
     ) -> str:
-        """Integrate until ``end_time`` or the event; return ``"time"`` or ``"event"``.
+        """Integrate until ``end_time`` or the event; "time", "event" or "checkpoint".
 
         Args:
             end_time: Where to stop [s].
@@ -264,11 +302,13 @@ class AdaptiveBDF:
             output_times: Times the steps land on, where ``on_output`` is called.
             landing_times: Further times the steps land on (breakpoints of the data).
             on_output: Called at output times, at the end and at the event.
+            first_step_s: The first step (default the controller's initial step; a resumed
+                run passes the :attr:`next_step_s` of its snapshot).
         """
         controller = self.controller
         unknowns = self.problem.unknowns
         everything = list(range(len(unknowns)))
-        dt = controller.initial_step_s
+        dt = controller.initial_step_s if first_step_s is None else first_step_s
         stops = sorted(float(t) for t in (*output_times, *landing_times) if t < end_time)
         stops.append(end_time)
         g_before = event() if event is not None else None
@@ -324,6 +364,9 @@ class AdaptiveBDF:
             dt = (
                 controller.max_step_s if self.fixed_step else controller.next_step(dt, error, order)
             )
+            self.next_step_s = dt
+            if self.checkpoint is not None and self.checkpoint():
+                return "checkpoint"
 
     def _locate_event(self, dt, order, g_lo, g_hi, event) -> float:
         """Step length that ends on the event (Illinois regula falsi); its state is set."""

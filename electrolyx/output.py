@@ -306,6 +306,49 @@ class ResultWriter:
         self._vtk: dolfinx.io.VTKFile | None = None
         self._vtx: dolfinx.io.VTXWriter | None = None
         self._field_functions: list[dolfinx.fem.Function] = []
+        #: rows written to timeseries.csv and profiles.csv (rank 0; header not counted)
+        self.timeseries_rows = 0
+        self.profile_rows = 0
+
+    def row_counts(self) -> tuple[int, int]:
+        """(rows of timeseries.csv, rows of profiles.csv) written so far (rank 0)."""
+        return self.timeseries_rows, self.profile_rows
+
+    def continue_from(self, folder: Path, timeseries_rows: int, profile_rows: int) -> None:
+        """Start with the first rows of an interrupted run's tables (a resumed run).
+
+        The header and the first ``timeseries_rows`` rows of ``folder``'s timeseries.csv (and
+        ``profile_rows`` of profiles.csv: those written up to its checkpoint) are copied; the
+        rows of this run are appended after them. Fields are not copied: the resumed run's
+        fields/ starts at the checkpoint (the earlier ones stay in ``folder``).
+        """
+        if self.comm.rank != 0:
+            return
+        for name, count in (("timeseries.csv", timeseries_rows), ("profiles.csv", profile_rows)):
+            source = Path(folder) / name
+            if not source.is_file():
+                continue
+            with open(source, newline="") as f:
+                header = f.readline()
+                lines = [f.readline() for _ in range(count)]
+            if len(lines) != count or (lines and not lines[-1].endswith("\n")):
+                raise ResultFolderError(
+                    [f"--resume {folder}: {name} has fewer rows than its checkpoint says"]
+                )
+            target = open(self.path / name, "w", newline="")
+            target.write(header)
+            target.writelines(lines)
+            target.flush()
+            columns = next(csv.reader([header]))
+            if name == "timeseries.csv":
+                self._timeseries_file = target
+                self._timeseries_columns = columns
+                self._timeseries_writer = csv.DictWriter(target, fieldnames=columns)
+                self.timeseries_rows = count
+            else:
+                self._profiles_file = target
+                self._profiles_writer = csv.writer(target)
+                self.profile_rows = count
 
     # -- time series -----------------------------------------------------------------------
     def add_timeseries_row(self, row: Mapping[str, float]) -> None:
@@ -320,6 +363,7 @@ class ResultWriter:
             self._timeseries_writer.writeheader()
         self._timeseries_writer.writerow({k: _fmt(row[k]) for k in self._timeseries_columns})
         self._timeseries_file.flush()
+        self.timeseries_rows += 1
 
     # -- profiles --------------------------------------------------------------------------
     def set_profiles(self, mesh: dolfinx.mesh.Mesh, profiles: Sequence[Mapping[str, Any]]) -> None:
@@ -357,6 +401,7 @@ class ResultWriter:
                             _fmt(v),
                         ]
                     )
+                    self.profile_rows += 1
         if self.comm.rank == 0 and self._profiles_file is not None:
             self._profiles_file.flush()
 

@@ -30,6 +30,17 @@ provides and this class arranges:
   land on it (TSSetEvaluationTimes) without a restart; the error estimate does not see kinks
   inside a step (on a drive cycle the voltage error grew 20-fold without landing).
 
+- **Checkpoints that resume exactly** (:class:`ReplayHistory`): TSBDF's history is nothing
+  but copies of the solution taken at the start of each step (``TSBDF_Advance`` in PETSc's
+  bdf.c), and after a restart it takes a half step and ramps the order 2, 3, 4. The integrator
+  keeps the last :data:`REPLAY_STEPS` + 1 accepted states with their times; a resumed
+  :meth:`TSIntegrator.integrate` restarts TS from the oldest, replays the stored steps with the
+  stored step sizes (every replay step accepted, its solution and time overwritten by the
+  stored ones, events fed the stored states, no outputs), after which TS's history holds only
+  original states and the next steps repeat the uninterrupted run's arithmetic. A history is
+  usable (:meth:`TSIntegrator.checkpointable`) :data:`REPLAY_STEPS` + 1 accepted steps after
+  the start of an :meth:`integrate` call and while no event is being located.
+
 Settings measured on the DFN (bench/README.md, "Time integration: PETSc TS vs our BDF loop"):
 BDF order 4, rtol 1e-4 on the scaled concentrations, max norm, step growth <= 1.5, first step
 1e-3 s; a new :meth:`integrate` (restart) per protocol step after :meth:`make_consistent`.
@@ -52,6 +63,7 @@ tests/test_ts_integrator.py)::
 from __future__ import annotations
 
 import time as _time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -65,7 +77,25 @@ from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, c
 
 from .integrator import StepFailure
 
-__all__ = ["Event", "IntegrationFailure", "IntegrationResult", "TSIntegrator", "TSTimeDerivative"]
+__all__ = [
+    "REPLAY_STEPS",
+    "Event",
+    "IntegrationFailure",
+    "IntegrationResult",
+    "ReplayHistory",
+    "TSIntegrator",
+    "TSTimeDerivative",
+]
+
+#: Accepted steps a resumed integration replays before it goes on. BDF4 steps from the 4 last
+#: states, estimates its error from 5 and extrapolates Newton's guess from 5; the half step of
+#: TSBDF's restart leaves that window after 5 steps and the order reaches 4 after 3: 6 leaves
+#: one step of margin.
+REPLAY_STEPS = 6
+
+#: tolerance of the error test while replaying (every replay step is accepted: its result is
+#: replaced by the stored state anyway)
+_REPLAY_TOLERANCE = 1e300
 
 
 class IntegrationFailure(StepFailure):
@@ -122,7 +152,8 @@ class IntegrationResult:
 
     Attributes:
         time: Time reached (the event time if a terminal event stopped it).
-        reason: "time" (end time reached), "event" (terminal event) or "stop" (user stop).
+        reason: "time" (end time reached), "event" (terminal event), "stop" (user stop) or
+            "checkpoint" (the ``checkpoint`` callback asked to stop).
         event: Name of the terminal event, or "".
         event_times: Times of all located events (terminal and non-terminal), with names.
         steps: Accepted steps (event-location trial steps that were accepted included).
@@ -145,6 +176,49 @@ class IntegrationResult:
     jacobian_evaluations: int = 0
     wall_time_s: float = 0.0
     last_step_s: float = 0.0
+
+
+@dataclass
+class ReplayHistory:
+    """The last accepted steps of an integration, enough to resume it exactly.
+
+    Attributes:
+        times: Times of the last :data:`REPLAY_STEPS` + 1 accepted states, increasing [s].
+        states: Those states (rank-local owned entries of the monolithic vector), one row each.
+        next_step_s: The step TS proposed after the last of them.
+        steps_in_call: Accepted steps of the :meth:`TSIntegrator.integrate` call so far.
+        totals: :attr:`TSIntegrator.totals` at the last state.
+        counts: :attr:`TSIntegrator.counts` at the last state.
+    """
+
+    times: np.ndarray
+    states: np.ndarray
+    next_step_s: float
+    steps_in_call: int
+    totals: dict[str, int]
+    counts: dict[str, int]
+
+    def scalars(self) -> dict:
+        """Everything but the states (the same on every rank; JSON-serialisable)."""
+        return {
+            "times": [float(t) for t in self.times],
+            "next_step_s": float(self.next_step_s),
+            "steps_in_call": int(self.steps_in_call),
+            "totals": {k: int(v) for k, v in self.totals.items()},
+            "counts": {k: int(v) for k, v in self.counts.items()},
+        }
+
+    @classmethod
+    def from_scalars(cls, scalars: dict, states: np.ndarray) -> ReplayHistory:
+        """The inverse of :meth:`scalars` with the rank's states."""
+        return cls(
+            times=np.asarray(scalars["times"], dtype=float),
+            states=np.asarray(states),
+            next_step_s=float(scalars["next_step_s"]),
+            steps_in_call=int(scalars["steps_in_call"]),
+            totals=dict(scalars["totals"]),
+            counts=dict(scalars["counts"]),
+        )
 
 
 def _snes_reason(reason: int) -> str:
@@ -297,6 +371,11 @@ class TSIntegrator:
         self.totals = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
         self.time_s = 0.0
         self._last_rates: tuple[PETSc.Vec, PETSc.Vec] | None = None
+        # The last accepted states of the present integrate call (see ReplayHistory).
+        self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=REPLAY_STEPS + 1)
+        self._steps_in_call = 0
+        self._locating = False
+        self._next_step_s = 0.0
 
     # ----------------------------------------------------------------- state
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -348,6 +427,32 @@ class TSIntegrator:
         """Load a state and its time (for events and outputs)."""
         self._load(vector, self.unknowns)
         self._set_time(t)
+
+    def checkpointable(self) -> bool:
+        """Whether :meth:`history` can resume the present integration exactly.
+
+        True at an accepted step at least :data:`REPLAY_STEPS` + 1 steps after the start of
+        the :meth:`integrate` call, while no event is being located (no indicator has changed
+        sign since the last accepted step; after a located event, for the rest of the call).
+        """
+        return (
+            len(self._ring) == REPLAY_STEPS + 1
+            and self._steps_in_call > REPLAY_STEPS
+            and not self._locating
+        )
+
+    def history(self) -> ReplayHistory:
+        """The last accepted steps (valid where :meth:`checkpointable`)."""
+        if not self.checkpointable():
+            raise RuntimeError("no resumable history at this step")
+        return ReplayHistory(
+            times=np.array([t for t, _ in self._ring]),
+            states=np.stack([state for _, state in self._ring]),
+            next_step_s=self._next_step_s,
+            steps_in_call=self._steps_in_call,
+            totals=dict(self.totals),
+            counts=dict(self.counts),
+        )
 
     # ----------------------------------------------------------- assembly
     def _residual(self, ts, t, x, x_dot, f) -> None:
@@ -567,6 +672,8 @@ class TSIntegrator:
         event_tolerance: float = 1e-9,
         event_min_step_s: float = 1e-6,
         rates_at_steps: bool = False,
+        checkpoint: Callable[[float], bool] | None = None,
+        replay: ReplayHistory | None = None,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -591,6 +698,13 @@ class TSIntegrator:
             rates_at_steps: In ``on_step`` and ``stop`` the rate functions also hold the step's
                 BDF rates du/dt (those its last residual evaluation used), so that outputs that
                 contain rates (a consistent boundary flux) see what the solver saw.
+            checkpoint: Called with t after every accepted step (after ``on_step``, state
+                loaded), where a checkpoint may read :meth:`history`; True stops the
+                integration (reason "checkpoint").
+            replay: Resume an integration from its :meth:`history` (written by an earlier
+                process): ``t0``, ``initial_step_s`` and the present unknowns are ignored; TS
+                restarts from the oldest stored state and replays the stored steps (no
+                outputs, no callbacks), then goes on as the original integration did.
 
         Returns:
             Statistics; the unknowns hold the final state.
@@ -599,8 +713,17 @@ class TSIntegrator:
         counts0 = dict(self.counts)
         result = IntegrationResult()
         x = self.x
-        self._store(self.unknowns, x)
-        set_bc(x, self._bcs_by_block)
+        self._ring.clear()
+        self._steps_in_call = 0
+        self._locating = False
+        if replay is not None:
+            # Bit for bit the stored oldest state (no Dirichlet values re-applied).
+            t0 = float(replay.times[0])
+            initial_step_s = float(replay.times[1] - replay.times[0])
+            x.getArray()[:] = replay.states[0]
+        else:
+            self._store(self.unknowns, x)
+            set_bc(x, self._bcs_by_block)
         ts = PETSc.TS().create(self.comm)
         ts.setOptionsPrefix(self.prefix)
         ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)
@@ -643,24 +766,63 @@ class TSIntegrator:
         vatol, vrtol = x.duplicate(), x.duplicate()
         vatol.getArray()[:] = np.where(self._differential, self.atol, 0.0)
         vrtol.getArray()[:] = np.where(self._differential, self.rtol, 0.0)
-        ts.setTolerances(rtol=vrtol, atol=vatol)
+        replay_tolerance = None
+        if replay is not None:
+            # Every replay step is accepted (its result is replaced by the stored state).
+            replay_tolerance = x.duplicate()
+            replay_tolerance.set(_REPLAY_TOLERANCE)
+            ts.setTolerances(rtol=replay_tolerance, atol=replay_tolerance)
+        else:
+            ts.setTolerances(rtol=vrtol, atol=vatol)
         snes = ts.getSNES()
         self._configure_snes(snes, self.prefix, step=ts.getTimeStep)
         totals0 = dict(self.totals)
+        # Steps, rejections and Newton iterations of TS not counted (those of a replay).
+        uncounted = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
+        replaying = [replay is not None]
+        replayed = [0]
 
         def update_totals() -> None:
-            self.totals["steps"] = totals0["steps"] + ts.getStepNumber()
-            self.totals["rejected_steps"] = totals0["rejected_steps"] + ts.getStepRejections()
-            self.totals["newton_iterations"] = totals0["newton_iterations"] + ts.getSNESIterations()
+            if replaying[0]:
+                return
+            self.totals["steps"] = totals0["steps"] + ts.getStepNumber() - uncounted["steps"]
+            self.totals["rejected_steps"] = (
+                totals0["rejected_steps"] + ts.getStepRejections() - uncounted["rejected_steps"]
+            )
+            self.totals["newton_iterations"] = (
+                totals0["newton_iterations"]
+                + ts.getSNESIterations()
+                - uncounted["newton_iterations"]
+            )
 
         if events:
             directions = [e.direction for e in events]
             terminate = [e.terminal for e in events]
+            accepted_values = [None]
+            latest_values = [None]
 
             def indicator(ts, t, u, values):
+                if replaying[0]:
+                    # The stored state of this replay step (the first call: the start).
+                    k = 0 if latest_values[0] is None else replayed[0] + 1
+                    work.getArray()[:] = replay.states[k]
+                    t, u = float(replay.times[k]), work
                 self._state_at(t, u)
                 for k, event in enumerate(events):
                     values[k] = event.indicator(t)
+                latest = np.array(values, dtype=float)
+                if latest_values[0] is None:
+                    accepted_values[0] = latest
+                else:
+                    # A sign change (or a zero) since the last accepted step: TSEvent locates
+                    # it with trial steps from now on, which a replay would not repeat.
+                    before = accepted_values[0]
+                    crossed = (np.abs(latest) <= event_tolerance) | (
+                        np.sign(latest) != np.sign(before)
+                    )
+                    if np.any(crossed):
+                        self._locating = True
+                latest_values[0] = latest
 
             def postevent(ts, fired, t, u, forward):
                 for k in fired:
@@ -670,13 +832,58 @@ class TSIntegrator:
 
             ts.setEventHandler(directions, terminate, indicator, postevent)
             ts.setEventTolerances(tol=event_tolerance)
-        pending = sorted(float(t) for t in output_times if t0 < t <= t_end)
+        resume_time = float(replay.times[-1]) if replay is not None else t0
+        pending = sorted(float(t) for t in output_times if resume_time < t <= t_end)
         work = x.duplicate()
         stopped = []
+        checkpointed = []
+
+        def remember(t: float) -> None:
+            """The accepted state into the history of the call."""
+            self._steps_in_call += 1
+            self._next_step_s = ts.getTimeStep()
+            self._ring.append((t, ts.getSolution().getArray(readonly=True).copy()))
+            if events and latest_values[0] is not None:
+                accepted_values[0] = latest_values[0]
+
+        def replay_step(ts) -> None:
+            """Overwrite a replay step's result with the stored state, time and next step."""
+            replayed[0] += 1
+            k = replayed[0]
+            solution = ts.getSolution()
+            # TSPostStep restarts TSBDF (order 1, history dropped) when the solution's object
+            # state changed in the callback: the stored values go in under the same state.
+            # (Cached norms of the solution vector go stale; neither TSBDF nor TSAdapt reads
+            # them: the history is combined by VecMAXPY, error norms are taken entrywise.)
+            state = solution.stateGet()
+            solution.getArray()[:] = replay.states[k]
+            solution.stateSet(state)
+            ts.setTime(float(replay.times[k]))
+            last = k == len(replay.times) - 1
+            next_step = replay.next_step_s if last else replay.times[k + 1] - replay.times[k]
+            ts.setTimeStep(float(next_step))
+            remember(float(replay.times[k]))
+            if not last:
+                return
+            # The history now holds original states only: go on as the original run.
+            replaying[0] = False
+            self._steps_in_call = replay.steps_in_call
+            ts.setTolerances(rtol=vrtol, atol=vatol)
+            uncounted["steps"] = ts.getStepNumber()
+            uncounted["rejected_steps"] = ts.getStepRejections()
+            uncounted["newton_iterations"] = ts.getSNESIterations()
+            totals0.update(replay.totals)
+            self.totals.update(replay.totals)
+            self.counts.update(replay.counts)
+            counts0.update(replay.counts)
 
         def poststep(ts):
+            if replaying[0]:
+                replay_step(ts)
+                return
             update_totals()
             t, t_prev = ts.getTime(), ts.getPrevTime()
+            remember(t)
             while pending and pending[0] <= t * (1 + 1e-14) + 1e-14:
                 t_out = pending.pop(0)
                 if abs(t_out - t) <= 1e-12 * max(1.0, abs(t)) or t_out < t_prev:
@@ -695,6 +902,11 @@ class TSIntegrator:
                 if stop is not None and stop(t):
                     stopped.append(t)
                     ts.setConvergedReason(PETSc.TS.ConvergedReason.CONVERGED_USER)
+            if checkpoint is not None and not stopped:
+                self._state_at(t, ts.getSolution())
+                if checkpoint(t):
+                    checkpointed.append(t)
+                    ts.setConvergedReason(PETSc.TS.ConvergedReason.CONVERGED_USER)
 
         if rates_at_steps:
             self._last_rates = (self._duplicate(x), self._duplicate(x))
@@ -703,6 +915,9 @@ class TSIntegrator:
         for key in keys:
             del options[f"{self.prefix}{key}"]
         landings = sorted(float(t) for t in landing_times if t0 < t < t_end)
+        if replay is not None:
+            # Landing times inside the replayed steps were landed on by the original run.
+            landings = [t for t in landings if t > resume_time]
         if landings:
             # The steps land on these times (MATCHSTEP), the history is kept across them.
             ts.setEvaluationTimes([t0, *landings, t_end])
@@ -714,7 +929,7 @@ class TSIntegrator:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
             ts.destroy()
-            self._free(f, vatol, vrtol, work)
+            self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
             self._state_at(t, x)
             self.time_s = t
             raise IntegrationFailure(
@@ -727,6 +942,8 @@ class TSIntegrator:
             if reason == PETSc.TS.ConvergedReason.CONVERGED_EVENT
             else "stop"
             if stopped
+            else "checkpoint"
+            if checkpointed
             else "time"
         )
         if result.reason != "event":
@@ -736,7 +953,7 @@ class TSIntegrator:
         result.rejected_steps = ts.getStepRejections()
         result.newton_iterations = ts.getSNESIterations()
         ts.destroy()
-        self._free(f, vatol, vrtol, work)
+        self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)
         self.time_s = result.time
         result.residual_evaluations = self.counts["residual"] - counts0["residual"]

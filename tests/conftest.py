@@ -32,6 +32,30 @@ def run_cli(*args: str, ranks: int = 1, timeout: float = 600) -> subprocess.Comp
     )
 
 
+def rank_processes(pid: int) -> list[int]:
+    """The electrolyx processes under ``pid`` (the ranks below mpiexec), or [pid]."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            try:
+                command = (Path("/proc") / str(child) / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"electrolyx" in command and b"mpiexec" not in command:
+                found.append(child)
+    return found or [pid]
+
+
 @pytest.fixture(autouse=True)
 def _collect_garbage_on_every_rank_at_once():
     """Under MPI: destroy the PETSc objects earlier tests left, at the same point on every rank.

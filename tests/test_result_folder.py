@@ -19,7 +19,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 import pytest
-from conftest import BIN, CASES, ROOT
+from conftest import BIN, CASES, ROOT, rank_processes
 
 from electrolyx.cli import build_parser, main
 from electrolyx.output import (
@@ -244,7 +244,10 @@ def test_an_interrupted_run_goes_beside_and_leaves_no_temporary_file(
         # Let it write rows: 0.1C with steps of at most 1 s runs for minutes, so the signal
         # lands in the time loop.
         time.sleep(3.0)
-        process.send_signal(signal_number)
+        # Under mpiexec the ranks are signalled, as Slurm does (every task): mpiexec that gets
+        # SIGTERM itself may exit 143 at once, before the ranks have written anything.
+        for pid in rank_processes(process.pid) if ranks > 1 else [process.pid]:
+            os.kill(pid, signal_number)
         _, stderr = process.communicate(timeout=120)
     finally:
         if process.poll() is None:

@@ -69,6 +69,23 @@ class Model(ABC):
     ) -> dict[str, Any]:
         """Run the study, writing outputs through ``writer``; return solver statistics."""
 
+    # -- checkpoints (electrolyx.checkpoint): models that can be resumed override these ----
+    #: Set by the driver before :meth:`run` when :meth:`resumable`: the
+    #: :class:`electrolyx.checkpoint.CheckpointControl` the time loop asks at every step.
+    checkpoint_control = None
+
+    def resumable(self) -> bool:
+        """Whether :meth:`run` writes checkpoints and can resume from one (after the mesh)."""
+        return False
+
+    def checkpoint_fingerprint(self) -> str:
+        """This rank's fingerprint of the state's layout (see :mod:`electrolyx.checkpoint`)."""
+        raise NotImplementedError(f"the {self.name} model cannot be resumed")
+
+    def resume_from(self, scalars: dict[str, Any], arrays: dict[str, Any]) -> None:
+        """Load a checkpoint's state (after the mesh is built): :meth:`run` continues from it."""
+        raise NotImplementedError(f"the {self.name} model cannot be resumed")
+
 
 def require_boundaries(
     boundaries: dict[str, Any], available: list[str], where: str = "boundaries"

@@ -19,6 +19,7 @@ __all__ = [
     "KINETIC_LAWS",
     "PARAMETER_SETS",
     "CaseSection",
+    "CheckpointOutput",
     "InterfaceKinetics",
     "KineticLaw",
     "OutputSettings",
@@ -30,6 +31,7 @@ __all__ = [
     "kinetics_from_table",
     "kinetics_problems",
     "sweep_assignments",
+    "checkpoint_interval",
     "temperature_field",
 ]
 
@@ -243,6 +245,71 @@ class ProfileLine(SettingsTable):
     start: Point = Field(description="Start point.", json_schema_extra=unit("m"))
     end: Point = Field(description="End point.", json_schema_extra=unit("m"))
     points: int = Field(200, ge=2, le=1_000_000, description="Number of equally spaced points.")
+
+
+#: units of ``checkpoint_every`` given as a wall time -> seconds
+_WALL_TIME_UNITS = {
+    "s": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+}
+
+
+def checkpoint_interval(value: int | str | None) -> tuple[str, float] | None:
+    """``checkpoint_every`` as ("steps", n) or ("seconds", wall time), or None (never).
+
+    Raises:
+        ValueError: for a string that is not "<number> <unit>" with a positive number and a
+            unit of :data:`_WALL_TIME_UNITS` (the message says what is allowed).
+    """
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return ("steps", float(value))
+    parts = value.split()
+    allowed = (
+        f"{value!r} is not allowed: give a number of accepted time steps (an integer >= 1) or "
+        'a wall time such as "10 minutes" (units: s, min, minutes, h, hours; at least 1 s, '
+        "at most 1000 hours)"
+    )
+    if len(parts) != 2 or parts[1].lower() not in _WALL_TIME_UNITS:
+        raise ValueError(allowed)
+    try:
+        number = float(parts[0])
+    except ValueError:
+        raise ValueError(allowed) from None
+    seconds = number * _WALL_TIME_UNITS[parts[1].lower()]
+    if not (math.isfinite(seconds) and 1.0 <= seconds <= 1000 * 3600.0):
+        raise ValueError(allowed)
+    return ("seconds", seconds)
+
+
+class CheckpointOutput(SettingsTable):
+    """``checkpoint_every`` of the models that can be resumed (``electrolyx run --resume``)."""
+
+    checkpoint_every: Annotated[int, Field(ge=1, le=10**9)] | str | None = Field(
+        None,
+        description="Write the whole state of the run into checkpoint/ of the result folder "
+        'this often: a wall time ("10 minutes", "2 hours") or a number of accepted time steps '
+        "(50); each checkpoint replaces the previous one. SIGTERM and SIGINT (Slurm "
+        "pre-emption, Ctrl-C) always write one, and `electrolyx run CASE --resume FOLDER` "
+        "continues from it to the uninterrupted result (docs/checkpoint.md). Not set: only on "
+        "SIGTERM/SIGINT.",
+    )
+
+    @model_validator(mode="after")
+    def _checkpoint_interval(self) -> CheckpointOutput:
+        try:
+            checkpoint_interval(self.checkpoint_every)
+        except ValueError as error:
+            raise case_problems([("checkpoint_every", f"{{key}} = {error}")]) from None
+        return self
 
 
 class OutputSettings(SettingsTable):

@@ -15,6 +15,7 @@ from ..experiment import MAX_PROTOCOL_STEPS, parse_experiment
 from .base import SettingsTable, case_problems, unit
 from .common import (
     CaseSection,
+    CheckpointOutput,
     InterfaceKinetics,
     OutputSettings,
     ParameterSetName,
@@ -480,7 +481,7 @@ class Elasticity(SettingsTable):
     positive_foil: LayerElasticity = _layer(70e9, 0.33, "Positive foil and tab (aluminium)")
 
 
-class DFNOutput(OutputSettings):
+class DFNOutput(OutputSettings, CheckpointOutput):
     """What the run writes besides run.json and timeseries.csv."""
 
     profile_times: list[ProfileTime] = Field(

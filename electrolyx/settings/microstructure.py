@@ -13,6 +13,7 @@ from pydantic import Field
 from .base import SettingsTable, unit
 from .common import (
     CaseSection,
+    CheckpointOutput,
     InterfaceKinetics,
     OutputSettings,
     ParameterSetName,
@@ -144,7 +145,7 @@ class MicrostructureSolver(SolverSettings):
     )
 
 
-class MicrostructureOutput(OutputSettings):
+class MicrostructureOutput(OutputSettings, CheckpointOutput):
     """What the run writes besides run.json and timeseries.csv."""
 
     field_every: int = Field(

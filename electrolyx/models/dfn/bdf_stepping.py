@@ -74,10 +74,30 @@ class BDFProtocolStepping:
         integrator.restart(self.time_s)
         return True
 
-    def _bdf_integrate(self, end_s: float, event, outputs, landings) -> str:
-        """The loop from the present state to ``end_s`` or the event; "time" or "event"."""
+    def _bdf_integrate(self, end_s: float, event, outputs, landings, resume=None) -> str:
+        """The loop from the present state to ``end_s`` or the event; "time" or "event".
+
+        ``resume``: a checkpoint's state inside this step (the loop's history already loaded).
+        """
+        integrator = self.integrator
+        first_step = None
         self._current_before = self.current_A()
-        return self.integrator.run(end_s, event, outputs, landings, on_output=self._output)
+        if resume is not None:
+            self._current_before = resume["current_before"]
+            self._step_start = tuple(resume["step_start"])
+            self._dissolved_start = resume["dissolved_start"]
+            first_step = integrator.next_step_s
+        control = self.checkpoint_control
+        integrator.checkpoint = self._bdf_checkpoint_at_step if control is not None else None
+        try:
+            termination = integrator.run(
+                end_s, event, outputs, landings, on_output=self._output, first_step_s=first_step
+            )
+        finally:
+            integrator.checkpoint = None
+        if termination == "checkpoint":
+            self._stop_for_checkpoint()
+        return termination
 
     def _bdf_accept(self, dt: float) -> None:
         """After an accepted step: capacity and recentring (the row follows)."""

@@ -439,6 +439,19 @@ class DFNCase(Model):
         }
         return StackElasticity(self.model, materials, table["casing"], table["stack_pressure"])
 
+    # -- checkpoints (see electrolyx.models.dfn.checkpointing) ---------------------------------
+    def resumable(self) -> bool:
+        """The cell's runs can be resumed (on TS and on the BDF2 loop)."""
+        return self.model is not None and self.model.resumable
+
+    def checkpoint_fingerprint(self) -> str:
+        """The cell's fingerprint (its unknowns' dofs on this rank)."""
+        return self.model.checkpoint_fingerprint()
+
+    def resume_from(self, scalars: dict[str, Any], arrays: dict[str, Any]) -> None:
+        """Load a checkpoint's state into the cell."""
+        self.model.resume_from(scalars, arrays)
+
     def _output_functions(self) -> dict[str, fem.Function]:
         space = fem.functionspace(self.mesh, ("Lagrange", 1))
         names = self.model.outputs.nodal_field_names
@@ -578,11 +591,12 @@ class DFNCase(Model):
             output_time += MPI.Wtime() - start
 
         model.observer = observe
+        model.checkpoint_control = self.checkpoint_control
         with timer.phase("solve"):
             try:
                 model.run_experiment(self.steps, output_times_s=output["profile_times"])
                 if self.drive_cycle is not None:
-                    start = model.time_s
+                    start = model.drive_cycle_start_s()
                     model.drive_cycle(
                         *self.drive_cycle,
                         output_times_s=[t - start for t in output["profile_times"] if t > start],

@@ -23,6 +23,7 @@ from electrolyx.forms.kinetics import Kinetics
 from electrolyx.parameters.base import CellParameters
 
 from .bdf_stepping import BDFProtocolStepping
+from .checkpointing import DFNCheckpointing
 from .geometry import (
     LITHIUM,
     NEGATIVE,
@@ -99,7 +100,7 @@ class DFNSolution:
         }
 
 
-class DFN(ProtocolStepping, BDFProtocolStepping):
+class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
     """Doyle-Fuller-Newman cell: build once, then run current steps from the initial state.
 
     Example::
@@ -359,6 +360,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         self.solution = DFNSolution()
         self._consistent = False
         self._step_index = 0
+        self._drive_cycle_start = None
+        self._resume = None
         self._set_control("current", 0.0)
 
     def _recentre(self) -> None:
@@ -487,7 +490,9 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         at most 24 hours.
         """
         capacity = self.parameters.nominal_capacity_Ah
-        for step in steps:
+        for index, step in enumerate(steps):
+            if self._skips_step(index):  # resumed from a checkpoint of a later step
+                continue
             duration = step.duration_s if step.duration_s is not None else 24 * 3600.0
             if step.mode == "voltage":
                 self._run_step(
@@ -509,6 +514,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
                     output_times_s,
                 )
             self._step_index += 1
+            self._checkpoint_at_boundary()
         return self.solution
 
     def drive_cycle(
@@ -541,7 +547,10 @@ class DFN(ProtocolStepping, BDFProtocolStepping):
         p = self.parameters
         low = p.lower_voltage_cutoff_V if lower_voltage_V is None else lower_voltage_V
         high = p.upper_voltage_cutoff_V if upper_voltage_V is None else upper_voltage_V
-        start = self.time_s
+        if self._resume is None or self._drive_cycle_start is None:
+            self._drive_cycle_start = self.time_s
+        # (A run resumed inside the cycle keeps its start.)
+        start = self._drive_cycle_start
 
         def current(t: float) -> float:
             return float(np.interp(t - start, times, currents))

@@ -105,17 +105,27 @@ class ProtocolStepping:
         landings=(),
     ):
         start = time.perf_counter()
-        # Where a ramp toward the new control would start: the present current, power or voltage.
-        voltage = self.voltage()
-        current = self.current_A() if self._consistent else 0.0
-        start_value = {"current": current, "power": current * voltage, "voltage": voltage}[mode]
-        self._set_control(mode, value)
-        first = not self._consistent
-        self._make_consistent(start_value)
-        if first:
-            self._record(self.current_A())
-            self._consistent = True
-            self._output()
+        resume, self._resume = self._resume, None
+        if resume is not None:
+            # Resumed inside this step from a checkpoint: its control as it was, no new
+            # consistent potentials (the stored history carries on).
+            self._set_control(mode, value)
+            self._restore_controls(resume)
+            self._step_end_s = resume["step_end_s"]
+        else:
+            # Where a ramp toward the new control would start: the present current, power or
+            # voltage.
+            voltage = self.voltage()
+            current = self.current_A() if self._consistent else 0.0
+            start_value = {"current": current, "power": current * voltage, "voltage": voltage}[mode]
+            self._set_control(mode, value)
+            first = not self._consistent
+            self._make_consistent(start_value)
+            if first:
+                self._record(self.current_A())
+                self._consistent = True
+                self._output()
+            self._step_end_s = self.time_s + duration_s
         if event is None and until_voltage_V is not None:
             # Positive while the step may go on: above the cut-off on discharge, below on charge.
             direction = 1.0 if value >= 0 else -1.0
@@ -130,7 +140,7 @@ class ProtocolStepping:
 
         try:
             self.solution.termination = self._integrate(
-                self.time_s + duration_s, event, outputs, landings
+                self._step_end_s, event, outputs, landings, resume
             )
             self.solution.stop_reason = self._stop_reason(
                 self.solution.termination, until_voltage_V, until_current_A
@@ -155,15 +165,16 @@ class ProtocolStepping:
             return f"{where}: the current fell to {until_current_A:.6g} A"
         return f"{where}: the voltage left the drive cycle's limits"
 
-    def _integrate(self, end_s: float, event, outputs, landings) -> str:
+    def _integrate(self, end_s: float, event, outputs, landings, resume=None) -> str:
         """TS from the present (consistent) state to ``end_s`` or the event; "time"/"event".
 
         Rows at the multiples of the row interval and profiles at ``outputs`` come from TS's
-        interpolation between the steps; a row is recorded at every accepted step.
+        interpolation between the steps; a row is recorded at every accepted step. ``resume``:
+        a checkpoint's state inside this step (:mod:`.checkpointing`), replayed first.
         """
         if self.integrator_kind == "bdf2":
-            return self._bdf_integrate(end_s, event, outputs, landings)
-        if event is not None and event() <= 0:
+            return self._bdf_integrate(end_s, event, outputs, landings, resume)
+        if resume is None and event is not None and event() <= 0:
             return "event"
         t0 = self.time_s
         rows = []
@@ -176,7 +187,12 @@ class ProtocolStepping:
         output_times = sorted(self._row_times | self._profile_times)
         events = [] if event is None else [Event(lambda t: event(), -1, True, "limit")]
         self._step_start = (t0, self.discharge_capacity_Ah, self.current_A())
+        replay = None
+        if resume is not None:
+            self._step_start = tuple(resume["step_start"])
+            replay = resume["history"]
         step = self.first_step_s
+        checkpoint = self._checkpoint_at_step if self.checkpoint_control is not None else None
         while True:
             result = self.integrator.integrate(
                 self.time_s,
@@ -189,7 +205,12 @@ class ProtocolStepping:
                 landing_times=[t for t in landings if t > self.time_s],
                 initial_step_s=step,
                 max_step_s=self.max_step_s,
+                checkpoint=checkpoint,
+                replay=replay,
             )
+            replay = None
+            if result.reason == "checkpoint":
+                self._stop_for_checkpoint()
             if result.reason != "stop":
                 break
             # A foil's potential drifted: re-centre and go on with a new integration. Its first

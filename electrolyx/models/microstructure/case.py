@@ -15,6 +15,7 @@ from mpi4py import MPI
 
 import dolfinx
 
+from ...checkpoint import RunInterrupted, fingerprint
 from ...errors import CaseError
 from ...meshes.packing import Packing
 from ...output import PhaseTimer, ResultWriter
@@ -31,6 +32,22 @@ from .discharge import discharge
 from .solver_options import petsc_options
 
 __all__ = ["MicrostructureHalfCell"]
+
+
+#: What a checkpoint keeps of the cell besides its unknowns (the bordered Newton starts from
+#: the last resistance and current sensitivity).
+_CELL_STATE = (
+    "time_s",
+    "charge_passed_C",
+    "voltage_V",
+    "current_A",
+    "resistance_ohm",
+    "current_sensitivity",
+    "applied_current_A",
+    "newton_iterations",
+    "linear_iterations",
+    "failed_solves",
+)
 
 
 class MicrostructureHalfCell(Model):
@@ -121,6 +138,49 @@ class MicrostructureHalfCell(Model):
             "applied_current_A": self._current_A(),
         }
 
+    # -- checkpoints (electrolyx.checkpoint) ---------------------------------------------------
+    _resume: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def resumable(self) -> bool:
+        """Every accepted step of the discharge can be resumed exactly (implicit Euler)."""
+        return self.cell is not None
+
+    def checkpoint_fingerprint(self) -> str:
+        """Sizes and coordinates of this rank's owned dofs, every field."""
+        return fingerprint(
+            [
+                V.tabulate_dof_coordinates()[: V.dofmap.index_map.size_local]
+                for V in self.cell.spaces
+            ]
+        )
+
+    def _state(self, integrator, end_s: float, rows: int) -> tuple[dict, dict]:
+        """The discharge's state after an accepted step: (scalars, this rank's arrays)."""
+        cell = self.cell
+        scalars, arrays = integrator.snapshot()
+        state = {name: getattr(cell, name) for name in _CELL_STATE}
+        state["terminal_voltage"] = float(cell.terminal_voltage.value)
+        for i, function in enumerate(cell.u):
+            arrays[f"unknown.{i}"] = function.x.array.copy()
+        return {
+            "model": "microstructure",
+            "time_s": float(cell.time_s),
+            "cell": state,
+            "integrator": {**scalars, "end_s": end_s},
+            "rows": rows,
+        }, arrays
+
+    def resume_from(self, scalars: dict[str, Any], arrays: dict[str, Any]) -> None:
+        """Load a checkpoint's state into the cell; :meth:`run` goes on from it."""
+        cell = self.cell
+        for name, value in scalars["cell"].items():
+            if name != "terminal_voltage":
+                setattr(cell, name, value)
+        cell.terminal_voltage.value = scalars["cell"]["terminal_voltage"]
+        for i, function in enumerate(cell.u):
+            function.x.array[:] = arrays[f"unknown.{i}"]
+        self._resume = (scalars, arrays)
+
     def _current_A(self) -> float:
         assert self.cell is not None
         return self.settings["discharge"]["c_rate"] * self.cell.one_c_current_A
@@ -145,7 +205,8 @@ class MicrostructureHalfCell(Model):
             writers.append(particles)
         # Profiles sample the pore phase (points inside particles are left out).
         writer.set_profiles(cell.electrolyte_mesh, output["profiles"])
-        steps = [0]
+        resume, self._resume = self._resume, None
+        steps = [0 if resume is None else resume[0]["rows"]]
 
         def write_fields() -> None:
             fresh = cell.physical_fields()
@@ -168,6 +229,11 @@ class MicrostructureHalfCell(Model):
             steps[0] += 1
             progress.update(row["time_s"], f"{row['voltage_V']:.4f} V", cell.newton_iterations)
 
+        control = self.checkpoint_control
+
+        def checkpoint(integrator, end_s: float) -> bool:
+            return control.at_step(True, lambda: self._state(integrator, end_s, steps[0]))
+
         with timer.phase("solve"), progress:
             termination = discharge(
                 cell,
@@ -177,8 +243,12 @@ class MicrostructureHalfCell(Model):
                 d["time_step"],
                 halvings=self.settings["solver"]["continuation_steps"],
                 on_row=on_row,
+                checkpoint=checkpoint if control is not None else None,
+                resume=None if resume is None else (resume[0]["integrator"], resume[1]),
             )
             progress.close(termination)
+        if termination == "checkpoint":
+            raise RunInterrupted(control.signal_number)
         if (steps[0] - 1) % output["field_every"] != 0:
             write_fields()  # the final state, unless just written
         for vtx in writers:

@@ -58,6 +58,8 @@ def discharge(
     *,
     halvings: int = 8,
     on_row: Callable[[dict[str, float]], None] | None = None,
+    checkpoint: Callable[[AdaptiveBDF, float], bool] | None = None,
+    resume: tuple[dict, dict] | None = None,
 ) -> str:
     """Galvanostatic discharge until the cut-off voltage (located in time) or the duration.
 
@@ -73,9 +75,13 @@ def discharge(
         time_step_s: Time step.
         halvings: How often one step may be halved.
         on_row: Called with every recorded row (t = 0 included).
+        checkpoint: Called with the integrator and the end time after every accepted step
+            (rows written) that does not end the discharge; True stops it ("checkpoint").
+        resume: (scalars, arrays) of :meth:`AdaptiveBDF.snapshot` with the end time under
+            ``"end_s"``: the discharge goes on from there (the cell's state already loaded).
 
     Returns:
-        Why it ended: "cutoff" or "time".
+        Why it ended: "cutoff", "time" or "checkpoint".
 
     Raises:
         NewtonFailure: a step failed after ``halvings`` halvings (the rows so far are kept).
@@ -100,7 +106,16 @@ def discharge(
         cell, controller, max_order=1, step_cut=0.5, max_step_cuts=halvings, fixed_step=True
     )
     cell.applied_current_A = current_A
-    integrator.restart(cell.time_s)
+    first_step = None
+    if resume is None:
+        end_s = cell.time_s + duration_s
+        integrator.restart(cell.time_s)
+    else:
+        scalars, arrays = resume
+        integrator.restore(scalars, arrays)
+        end_s, first_step = scalars["end_s"], integrator.next_step_s
+    if checkpoint is not None:
+        integrator.checkpoint = lambda: checkpoint(integrator, end_s)
 
     def accepted(dt: float) -> None:
         cell.accepted(dt)
@@ -108,14 +123,14 @@ def discharge(
             on_row(row())
 
     integrator.on_accept = accepted
-    if on_row:
+    if on_row and resume is None:
         on_row(row())
 
     def above_cutoff() -> float:
         return float(cell.terminal_voltage.value) * cell.thermal_voltage_ref - cutoff_voltage_V
 
     try:
-        termination = integrator.run(cell.time_s + duration_s, above_cutoff)
+        termination = integrator.run(end_s, above_cutoff, first_step_s=first_step)
     except StepFailure as failure:
         last = getattr(cell, "last_failure", None)
         raise NewtonFailure(
