@@ -203,9 +203,10 @@ class PoissonNernstPlanck(Model):
         self,
         on_step: Callable[[float, bool], None],
         log: Callable[[str], None] = lambda _: None,
+        on_progress: Callable[[float, int], None] | None = None,
     ) -> dict[str, Any]:
         """March from the bulk state to ``end_time`` (see :func:`.solve.solve_transient`)."""
-        return solve.solve_transient(self.problem, self.settings, on_step, log)
+        return solve.solve_transient(self.problem, self.settings, on_step, log, on_progress)
 
     # -- outputs ---------------------------------------------------------------------------
     @property
@@ -275,11 +276,15 @@ class PoissonNernstPlanck(Model):
                 output_time += MPI.Wtime() - start
                 # Headline: the first output column (surface charge, else a current).
                 name, value = next(((k, v) for k, v in row.items() if k != "time_s"), ("", 0))
-                headline = f"{name} = {value:.5g}" if name else ""
-                progress.update(t, headline, self.solver.statistics.newton_iterations)
+                headline[0] = f"{name} = {value:.5g}" if name else ""
+
+            headline = [""]
+
+            def on_progress(t: float, newton_iterations: int) -> None:
+                progress.update(t, headline[0], newton_iterations)
 
             with timer.phase("solve"), progress:
-                details = self.solve_transient(on_step, log)
+                details = self.solve_transient(on_step, log, on_progress)
             timer.seconds["solve"] -= output_time
             timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         return {**self.solver.statistics.as_dict(), **details}

@@ -96,6 +96,7 @@ def solve_transient(
     settings: dict[str, Any],
     on_step: Callable[[float, bool], None],
     log: Callable[[str], None] = lambda _: None,
+    on_progress: Callable[[float, int], None] | None = None,
 ) -> dict[str, Any]:
     """March from the uniform bulk state to ``end_time`` (:class:`TSIntegrator`).
 
@@ -109,7 +110,9 @@ def solve_transient(
         problem: The PNP problem.
         settings: The case settings (``[study]`` and ``[solver]`` are used).
         on_step: Called after every accepted step (and at t = 0) with (time, is_output_time).
-        log: Progress messages (rank 0 prints).
+        log: Messages (rank 0 prints).
+        on_progress: Called after every accepted step with (time, Newton iterations so far),
+            for the progress line.
 
     Raises:
         NewtonFailure: when a step is still rejected after ``max_step_cuts`` cuts in a row;
@@ -145,19 +148,11 @@ def solve_transient(
     except IntegrationFailure as failure:
         raise NewtonFailure("diverged", [], f"initial potential: {failure}") from None
     outputs = [t for t in output_times(study, charging_time) if t > 0.0]
-    next_report = [0.1]
 
     def accepted(t: float) -> None:
-        is_output = any(abs(t - o) <= 1e-9 * o for o in outputs)
-        on_step(t, is_output)
-        if t >= next_report[0] * end or is_output:
-            totals = integrator.totals
-            log(
-                f"t = {t:.4g} s ({100 * t / end:.0f} %), {totals['steps']} steps accepted, "
-                f"{totals['rejected_steps']} rejected"
-            )
-            while next_report[0] * end <= t:
-                next_report[0] += 0.1
+        on_step(t, any(abs(t - o) <= 1e-9 * o for o in outputs))
+        if on_progress is not None:
+            on_progress(t, integrator.totals["newton_iterations"])
 
     try:
         result = integrator.integrate(
