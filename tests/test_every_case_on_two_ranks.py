@@ -52,6 +52,10 @@ OVERRIDES: dict[str, list[str]] = {
     "dfn-ai2020-cracking-1C": ["mesh.negative_cells=8", "mesh.positive_cells=8", *_SHORT_DFN],
     "dfn-pulse-double-layer": ["mesh.negative_cells=8", "mesh.positive_cells=8"],
     "half-cell-nmc811": ["mesh.positive_cells=8", *_SHORT_DFN],
+    "dfn-sand-time": [
+        "mesh.separator_cells=40",
+        'experiment.steps=["Charge at 5.135 A for 60 seconds"]',
+    ],
     "pouch-2d-cross-section": [
         "geometry.height_cells=8",
         "mesh.negative_cells=6",

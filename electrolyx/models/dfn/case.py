@@ -534,19 +534,18 @@ class DFNCase(Model):
         depleted_below = (
             ELECTROLYTE_LAW_FLOOR * model.parameters.electrolyte.initial_concentration_mol_m3
         )
-        depletion: dict[str, Any] = {}
 
         def observe(kind: str) -> None:
             nonlocal output_time
             start = MPI.Wtime()
             if kind == "row":
                 minimum, where = model.outputs.minimum_electrolyte_concentration()
-                if minimum < depleted_below and not depletion:
-                    depletion.update(
-                        time_s=float(solution.time_s[-1]),
-                        position_m=[float(v) for v in where],
-                        threshold_mol_m3=depleted_below,
-                    )
+                if minimum < depleted_below and solution.electrolyte_depletion is None:
+                    solution.electrolyte_depletion = {
+                        "time_s": float(solution.time_s[-1]),
+                        "position_m": [float(v) for v in where],
+                        "threshold_mol_m3": depleted_below,
+                    }
                 i = len(solution.time_s) - 1
                 self._report(progress, i)
                 row = {
@@ -614,6 +613,7 @@ class DFNCase(Model):
                 model.observer = None
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
+        depletion = solution.electrolyte_depletion
         # Plated, dead and SEI lithium join the inventory (0 without side reactions).
         lithium = np.asarray(solution.lithium_mol) + solution.lithium_in_side_reactions_mol
         # In a half cell the lithium dissolved from the metal joins the inventory.
@@ -635,7 +635,7 @@ class DFNCase(Model):
                 if depletion
                 else ""
             ),
-            "electrolyte_depletion": depletion or None,
+            "electrolyte_depletion": depletion,
             "lithium_inventory": {
                 "initial_mol": float(lithium[0]),
                 "final_mol": float(lithium[-1]),

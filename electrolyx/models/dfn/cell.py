@@ -63,6 +63,9 @@ class DFNSolution:
             "time").
         stop_reason: The same in words, with the time: e.g. "voltage reached the 2.5 V
             cut-off at t = 3555.24 s" (written to run.json).
+        electrolyte_depletion: The first row where the electrolyte concentration fell below
+            the laws' floor: time_s, position_m, threshold_mol_m3 (set by the case's rows;
+            None if it never did).
         newton_iterations: Newton iterations of all solves, rejected included.
         accepted_steps: Time steps accepted.
         rejected_steps: Steps rejected by error control or Newton failure.
@@ -82,6 +85,7 @@ class DFNSolution:
     lithium_in_side_reactions_mol: list[float] = field(default_factory=list)
     termination: str = ""
     stop_reason: str = ""
+    electrolyte_depletion: dict | None = None
     newton_iterations: int = 0
     accepted_steps: int = 0
     rejected_steps: int = 0

@@ -36,9 +36,17 @@ _SERIES = (
     "average_positive_particle_concentration_mol_m3",
     "lithium_mol",
     "lithium_dissolved_mol",
+    "lithium_in_side_reactions_mol",
     "step_index",
 )
-_COUNTERS = ("termination", "newton_iterations", "accepted_steps", "rejected_steps")
+_COUNTERS = (
+    "termination",
+    "stop_reason",
+    "electrolyte_depletion",
+    "newton_iterations",
+    "accepted_steps",
+    "rejected_steps",
+)
 
 
 class DFNCheckpointing:
