@@ -18,6 +18,7 @@ from .common import (
     temperature_field,
 )
 from .keys import format_dotted_key
+from .lengths import resolve_debye_lengths
 from .mesh import MeshSettings
 
 __all__ = ["Boundary", "PNPSettings", "Species", "Study"]
@@ -338,7 +339,10 @@ class PNPSettings(SettingsTable):
     flow: Flow = Field(default_factory=Flow)
     mesh: MeshSettings = Field(
         description="The mesh: made by a gmsh generator from its parameters, or read from a "
-        ".msh file."
+        ".msh file. Any length here, and any point of [[output.profiles]], [[output.probes]] "
+        "and [output.conductance], may be given in bulk Debye lengths as text, e.g. "
+        '"100 lambda_D" (also "debye_lengths"): lambda_D = sqrt(eps V_T / (F sum z^2 c)) of '
+        "this case's [electrolyte] and [[species]]."
     )
     regions: dict[str, DielectricRegion] = Field(
         default_factory=dict,
@@ -362,7 +366,11 @@ class PNPSettings(SettingsTable):
     @model_validator(mode="before")
     @classmethod
     def _steady_by_default(cls, data: Any) -> Any:
-        """A ``[study]`` table without ``type`` is a steady study."""
+        """A ``[study]`` without ``type`` is steady; Debye lengths become metres.
+
+        Lengths given as ``"100 lambda_D"`` are resolved by :mod:`.lengths`.
+        """
+        data = resolve_debye_lengths(data)
         study = data.get("study") if isinstance(data, dict) else None
         if isinstance(study, dict) and "type" not in study:
             data = {**data, "study": {"type": "steady", **study}}
