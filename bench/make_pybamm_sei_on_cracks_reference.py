@@ -50,12 +50,13 @@ def main(out: str, points: int = 40, sei: str = "reaction limited") -> None:
     )
     solution = simulation.solve()
     initial = parameters["Negative electrode initial crack length [m]"]
+    crack_sei = "Loss of lithium to negative SEI on cracks [mol]"
     columns = {
         "time_s": solution["Time [s]"].entries,
         "voltage_V": solution["Voltage [V]"].entries,
         "current_A": solution["Current [A]"].entries,
         "sei_lithium_mol": solution["Loss of lithium to negative SEI [mol]"].entries,
-        "crack_sei_lithium_mol": solution["Loss of lithium to negative SEI on cracks [mol]"].entries,
+        "crack_sei_lithium_mol": solution[crack_sei].entries,
         "average_sei_thickness_m": solution["X-averaged negative SEI thickness [m]"].entries,
         "average_crack_sei_thickness_m": solution[
             "X-averaged negative SEI on cracks thickness [m]"
