@@ -1,9 +1,9 @@
 """Parameter sets of lithium-ion cells, each named after the paper its values come from.
 
 Built-in sets: :func:`chen2020`, :func:`marquis2019`, :func:`ecker2015`, :func:`okane2022`
-(Chen2020 with degradation parameters), :func:`ai2020` (with particle mechanics and cracking);
-any cell described by a
-Battery Parameter eXchange file: :func:`read_bpx`.
+(Chen2020 with degradation, particle-mechanics and cracking parameters), :func:`ai2020` (with
+particle mechanics and cracking); any cell described by a Battery Parameter eXchange file:
+:func:`read_bpx`.
 """
 
 from .ai2020 import ai2020

@@ -59,6 +59,10 @@ class DegradationParameters:
         bulk_solvent_concentration_mol_m3: c_sol [mol/m3].
         sei_open_circuit_potential_V: U_SEI [V].
         initial_sei_thickness_m: L_SEI,0 [m].
+        initial_crack_sei_thickness_m: L_SEI,cr0 of SEI on cracks [m]: the SEI on the cracks
+            at t = 0 is a_s L_SEI,cr0 / V_SEI per electrode volume (PyBaMM's "Initial SEI on
+            cracks thickness [m]", its c_sei_cr0), a thickness L_SEI,cr0 / (roughness_0 - 1)
+            on the initial crack faces.
         sei_growth_activation_energy_J_mol: E_SEI of the Arrhenius factor of every SEI law.
         sei_transfer_coefficient: alpha_SEI of the asymmetric reaction-limited law [-]
             (the symmetric law uses 0.5).
@@ -78,6 +82,8 @@ class DegradationParameters:
     bulk_solvent_concentration_mol_m3: float = 2636.0
     sei_open_circuit_potential_V: float = 0.4
     initial_sei_thickness_m: float = 5e-9
+    #: 5e-13 m, "practically zero" (PyBaMM 26.10 OKane2022.py).
+    initial_crack_sei_thickness_m: float = 5e-13
     sei_growth_activation_energy_J_mol: float = 38000.0
     sei_transfer_coefficient: float = 0.5
     lithium_per_sei: float = 1.0
@@ -98,6 +104,7 @@ DEGRADATION_NAMES: dict[str, str] = {
     "Bulk solvent concentration [mol.m-3]": "bulk_solvent_concentration_mol_m3",
     "SEI open-circuit potential [V]": "sei_open_circuit_potential_V",
     "Initial SEI thickness [m]": "initial_sei_thickness_m",
+    "Initial SEI on cracks thickness [m]": "initial_crack_sei_thickness_m",
     "SEI growth activation energy [J.mol-1]": "sei_growth_activation_energy_J_mol",
     "SEI growth transfer coefficient": "sei_transfer_coefficient",
     "Ratio of lithium moles to SEI moles": "lithium_per_sei",
@@ -113,8 +120,14 @@ def _arrhenius(activation_energy_J_mol: float, temperature_K, mod):
 
 
 def okane2022() -> CellParameters:
-    """PyBaMM's OKane2022 set: Chen2020's LG M50 with Arrhenius transport and degradation."""
-    cell = chen2020()
+    """PyBaMM's OKane2022 set: Chen2020's LG M50 with Arrhenius transport and degradation.
+
+    With its particle mechanics and cracking (:data:`.mechanics.OKANE2022_MECHANICS`), used
+    only where ``[mechanics]`` asks for them.
+    """
+    from .mechanics import with_okane2022_mechanics  # (mechanics -> by_name -> this module)
+
+    cell = with_okane2022_mechanics(chen2020())
 
     def graphite_diffusivity(c_s, temperature_K=REFERENCE_TEMPERATURE_K, mod=np):
         """3.3e-14 m2/s (Chen 2020) times Arrhenius, 30.3 kJ/mol (Ecker 2015)."""

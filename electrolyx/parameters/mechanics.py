@@ -12,7 +12,8 @@ A. Jossen, J. Electrochem. Soc. 163, A1566 (2016) as given by Ai et al.; the pos
 a volume change linear in its lithium content, Omega c_max x.
 
 :func:`with_okane2022_mechanics` adds them to a cell (Chen2020: the cell they were fitted
-with); a case file gives the same values in ``[parameters.values]`` (``cases/dfn-mechanics-1C``).
+with; :func:`electrolyx.parameters.okane2022` has them, cracking included); a case file gives
+the same values in ``[parameters.values]`` (``cases/dfn-mechanics-1C``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,20 @@ OKANE2022_MECHANICS: dict[str, float] = {
     "Positive electrode Poisson's ratio": 0.2,
     "Positive electrode partial molar volume [m3.mol-1]": 1.25e-5,
     "Positive electrode reference concentration for free of deformation [mol.m-3]": 0.0,
+    # Particle cracking (Ai 2020; Deshpande 2012), both electrodes alike in OKane2022.py;
+    # the cracking rates there are 3.9e-20 with an activation energy 0.
+    **{
+        f"{side} electrode {name}": value
+        for side in ("Negative", "Positive")
+        for name, value in (
+            ("initial crack length [m]", 2e-8),
+            ("initial crack width [m]", 1.5e-8),
+            ("number of cracks per unit area [m-2]", 3.18e15),
+            ("Paris' law constant b", 1.12),
+            ("Paris' law constant m", 2.2),
+            ("cracking rate", 3.9e-20),
+        )
+    },
 }
 
 

@@ -74,6 +74,13 @@ class NegativeElectrode(InterfaceKinetics):
         "-j L_SEI rho_SEI to the overpotentials of intercalation and plating (j the total "
         "current density at each point, an algebraic unknown); `none` leaves them unchanged.",
     )
+    sei_on_cracks: bool = Field(
+        False,
+        description='PyBaMM\'s "SEI on cracks" (with `sei` and cracking negative particles, '
+        '`[mechanics]` "swelling-and-cracking"): SEI also grows, by the same law, on the '
+        "crack faces the particles' cracks open, its amount its own unknown, from the set's "
+        '"Initial SEI on cracks thickness [m]"; its lithium is lost from the inventory.',
+    )
 
     @model_validator(mode="after")
     def _reaction_list(self) -> NegativeElectrode:
@@ -95,6 +102,13 @@ class NegativeElectrode(InterfaceKinetics):
                     "reactions",
                     f"{{key}} = {self.reactions}: lithium_plating = 'partially-reversible' needs "
                     "'sei' too (dead lithium forms at a rate set by the SEI thickness)",
+                )
+            )
+        if self.sei_on_cracks and "sei" not in self.reactions:
+            problems.append(
+                (
+                    "sei_on_cracks",
+                    f"{{key}} = true needs 'sei' in reactions (reactions = {self.reactions})",
                 )
             )
         if problems:

@@ -174,6 +174,7 @@ class DFNCase(Model):
                 parameters.degradation,
                 parameters.reference_temperature_K,
                 table["sei_film_resistance"] == "distributed",
+                table["sei_on_cracks"],
             )
         }
 
@@ -181,6 +182,15 @@ class DFNCase(Model):
     def _check_side_reactions(cls, settings: dict[str, Any], parameters: CellParameters) -> None:
         """Side reactions need a set with degradation parameters (OKane2022)."""
         reactions = settings["negative_electrode"]["reactions"]
+        cracking = cls._mechanics(settings).cracking("negative")
+        if settings["negative_electrode"]["sei_on_cracks"] and not cracking:
+            raise CaseError(
+                [
+                    "negative_electrode.sei_on_cracks = true: the negative particles do not "
+                    "crack (allowed: [mechanics] particle or negative = "
+                    "'swelling-and-cracking')"
+                ]
+            )
         if len(reactions) > 1 and parameters.degradation is None:
             raise CaseError(
                 [

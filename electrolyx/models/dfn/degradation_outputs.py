@@ -7,7 +7,10 @@ states and currents, :mod:`electrolyx.forms.reactions.lithium_plating` and ``.se
     SEI lithium         int a_s z_SEI (L_SEI - L_SEI,0) / V_SEI dx  [mol]
     plating current     int a_s j_Li dx                      [A]     (< 0 while plating)
     SEI thickness       int L_SEI dx / int dx                [m]     (electrode average)
-    loss of lithium inventory  100 (plated + SEI) / (particles + plated + SEI)  [%]
+    SEI on cracks Li    int z_SEI (n_cr - n_cr,0) dx         [mol]
+    SEI on cracks thickness  int n_cr V_SEI / a_cr dx / int dx  [m]  (electrode average)
+    loss of lithium inventory  100 (plated + SEI + cracks) / (particles + plated + SEI +
+                               cracks)  [%]
 
 The last is PyBaMM's "Loss of lithium inventory [%]", 100 (1 - n_particles / n_particles,0):
 the side reactions take their lithium from the electrolyte, which the intercalation current
@@ -39,6 +42,7 @@ class DegradationOutputs:
         }
         self._plating_current = {}
         self._sei_thickness = {}
+        self._crack_sei_thickness = {}
         one = fem.Constant(problem.layout.mesh, 1.0)
         for electrode in problem.electrodes:
             measure = problem.dx_vertex(electrode.tag)
@@ -53,6 +57,10 @@ class DegradationOutputs:
                 self._sei_thickness[electrode.side] = compile_(
                     problem.value(name) / volume * measure
                 )
+            if electrode.crack_sei is not None:
+                volume = problem.integral(fem.form(one * measure))
+                thickness = problem.crack_sei_thickness(electrode)
+                self._crack_sei_thickness[electrode.side] = compile_(thickness / volume * measure)
 
     @property
     def active(self) -> bool:
@@ -82,6 +90,7 @@ class DegradationOutputs:
         scale = problem.layout.area_scale
         plated = self._mol("plated_lithium_concentration") + self._mol("dead_lithium_concentration")
         sei = self._mol("sei_thickness")
+        cracks = self._mol("crack_sei_concentration")
         particles = sum(problem.integral(form) for form in self._particles) * scale
         result: dict[str, float] = {}
         if self._plating_current:
@@ -95,9 +104,12 @@ class DegradationOutputs:
             result["sei_lithium_mol"] = sei
             for side, form in self._sei_thickness.items():
                 result[f"average_{side}_sei_thickness_m"] = problem.integral(form)
-        result["loss_of_lithium_inventory_percent"] = (
-            100.0 * (plated + sei) / (particles + plated + sei)
-        )
+        if self._crack_sei_thickness:
+            result["crack_sei_lithium_mol"] = cracks
+            for side, form in self._crack_sei_thickness.items():
+                result[f"average_{side}_crack_sei_thickness_m"] = problem.integral(form)
+        lost = plated + sei + cracks
+        result["loss_of_lithium_inventory_percent"] = 100.0 * lost / (particles + lost)
         return result
 
     def profile_expressions(self, electrode) -> dict:
@@ -119,4 +131,8 @@ class DegradationOutputs:
             fields["plating_overpotential_V"] = outputs["plating_overpotential_V"]
         if "sei" in reactions:
             fields["sei_current_density_A_m2"] = reactions["sei"].current_density
+        if electrode.crack_sei is not None:
+            fields["crack_sei_thickness_m"] = problem.crack_sei_thickness(electrode)
+            terms = problem.crack_sei_terms[electrode.side]
+            fields["crack_sei_current_density_A_m2"] = terms.current_density
         return fields

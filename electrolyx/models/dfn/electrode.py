@@ -43,6 +43,8 @@ class SideReactions:
         reference_temperature_K: T_ref of the SEI's Arrhenius factor [K].
         sei_film_resistance: The SEI film's resistance in the overpotentials of the reactions
             beneath it (PyBaMM's "SEI film resistance" = "distributed"; False: "none").
+        sei_on_cracks: SEI also grows, by the same law, on the faces of the particles' cracks
+            (PyBaMM's "SEI on cracks" = "true"; needs "sei" and cracking particles).
     """
 
     names: tuple[str, ...] = ()
@@ -51,6 +53,7 @@ class SideReactions:
     degradation: Any = None
     reference_temperature_K: float = 298.15
     sei_film_resistance: bool = True
+    sei_on_cracks: bool = False
 
     def __post_init__(self):
         unknown = [name for name in self.names if name not in SIDE_REACTIONS]
@@ -80,6 +83,24 @@ class SideReactions:
                     )
                 )
         return built
+
+    def crack_sei(self, params: ElectrodeParameters, intercalation: Reaction) -> SEIGrowth | None:
+        """The SEI growth on the crack faces of ``params``'s particles (None without it).
+
+        The same law as on the particle surface; the problem gives it the crack area a_cr and
+        the thickness of the SEI on the cracks (:meth:`.problem.DFNProblem`).
+        """
+        if not (self.sei_on_cracks and "sei" in self.names):
+            return None
+        return SEIGrowth(
+            self.degradation,
+            params.specific_surface_area_1_m,
+            self.reference_temperature_K,
+            intercalation,
+            self.sei,
+            False,
+            "sei_on_cracks",
+        )
 
 
 def default_reactions(
@@ -148,6 +169,8 @@ class ElectrodeDomain:
         self.cracking: CrackingParticle | None = None
         #: Scalar P1 space of the crack length on the particles' submesh, when they crack.
         self.crack_space: fem.FunctionSpace | None = None
+        #: SEI growth on the crack faces (SEI on cracks), when asked for and they crack.
+        self.crack_sei: SEIGrowth | None = None
 
     @property
     def potential(self) -> str:
@@ -163,6 +186,11 @@ class ElectrodeDomain:
     def crack_length(self) -> str:
         """Name of the electrode's particle crack-length unknown (when the particles crack)."""
         return f"particle_crack_length_{self.side}"
+
+    @property
+    def crack_sei_amount(self) -> str:
+        """Name of the unknown SEI on the crack faces per electrode volume [mol/m3]."""
+        return f"crack_sei_concentration_{self.side}"
 
     def enable_cracking(self, cracking: CrackingParticle) -> None:
         """Let the particles crack: a crack length per node of the electrode."""

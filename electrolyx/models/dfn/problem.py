@@ -40,6 +40,7 @@ mean the same for every cell.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -61,7 +62,7 @@ from electrolyx.forms.electrolyte_diffusion import (
     electrolyte_salt_flux,
 )
 from electrolyx.forms.kinetics import Kinetics
-from electrolyx.forms.mechanics import stress_enhanced_diffusivity
+from electrolyx.forms.mechanics import crack_surface_area_per_volume, stress_enhanced_diffusivity
 from electrolyx.forms.particle_diffusion import (
     particle_average_concentration,
     particle_diffusion_residual,
@@ -190,6 +191,14 @@ class DFNProblem:
         for electrode in self.electrodes:
             if self.mechanics.cracking(electrode.side):
                 electrode.enable_cracking(electrode.params.cracking_particle())
+            own = (side_reactions or {}).get(electrode.side)
+            if own is not None and own.sei_on_cracks:
+                if electrode.cracking is None:
+                    raise ValueError(
+                        f"SEI on cracks of the {electrode.name}: its particles do not crack "
+                        "(mechanics 'swelling-and-cracking' needed)"
+                    )
+                electrode.crack_sei = own.crack_sei(electrode.params, electrode.reactions[0])
         self.electrode = {e.side: e for e in self.electrodes}
         electrolyte_mesh = mesh if layout.electrolyte is None else layout.electrolyte.mesh
         electrolyte_space = fem.functionspace(electrolyte_mesh, ("Lagrange", 1))
@@ -225,6 +234,7 @@ class DFNProblem:
         #: Unknown name -> scaled initial value of the reactions' own states (plating, SEI).
         self.reaction_state_initial: dict[str, float] = {}
         self._add_reaction_states(resolution)
+        self._add_crack_sei(resolution)
         if counter_electrode is not None and integrator == "ts":
             # Lithium dissolved from the metal per volume of the nodes next to it [mol/m3],
             # scaled by one hour at 1C over the half separator cell beside the metal, so that
@@ -289,6 +299,33 @@ class DFNProblem:
         self._cell_thickness = {
             e.side: e.params.thickness_m / cells[e.side] for e in self.electrodes
         }
+
+    def _add_crack_sei(self, resolution: DFNResolution) -> None:
+        """The SEI on the crack faces of each electrode that has it: n_cr [mol/m3], P1.
+
+        PyBaMM's state of "SEI on cracks" (its c_sei_cr): moles of SEI per electrode volume,
+        n_cr(0) = a_s L_SEI,cr0 / V_SEI, scaled by the SEI of 1 nm on the initial crack faces
+        a_cr,0 1e-9 / V_SEI; its thickness L_cr = n_cr V_SEI / a_cr follows the crack area.
+        """
+        #: Crack-SEI unknowns (SEI on cracks).
+        self.crack_sei = []
+        for electrode in self.electrodes:
+            if electrode.crack_sei is None:
+                continue
+            d = electrode.crack_sei.degradation
+            a_s = electrode.params.specific_surface_area_1_m
+            cracking = electrode.cracking
+            initial_area = crack_surface_area_per_volume(
+                cracking.initial_crack_length_m, cracking, a_s
+            )
+            scale = initial_area * 1e-9 / d.sei_partial_molar_volume_m3_mol
+            initial = a_s * d.initial_crack_sei_thickness_m / d.sei_partial_molar_volume_m3_mol
+            name = electrode.crack_sei_amount
+            space = fem.functionspace(electrode.particles.mesh, ("Lagrange", 1))
+            self.unknowns.add(name, space, scale, differential=True)
+            self.conserved.append(name)
+            self.reaction_state_initial[name] = initial / scale
+            self.crack_sei.append(name)
 
     def _round_off_floor(self) -> float:
         """Newton's absolute tolerance on the scaled residual.
@@ -408,6 +445,8 @@ class DFNProblem:
         #: side -> crack faces per electrode volume a_cr [1/m] (UFL) of cracking particles:
         #: the area a side reaction on the cracks (SEI on cracks) acts on.
         self.crack_surface_area: dict[str, object] = {}
+        #: side -> terms of the SEI on its cracks (per crack area), when it has them.
+        self.crack_sei_terms: dict = {}
         for electrode in self.electrodes:
             ep = electrode.params
             phi_s = self.value(electrode.potential)
@@ -420,32 +459,46 @@ class DFNProblem:
                 for name, (owner, state) in self.reaction_state.items()
                 if owner is electrode
             }
-            balance = interfacial_balance(
-                electrode.reactions,
-                Interface(
-                    solid_potential=phi_s,
-                    electrolyte_potential=phi_e,
-                    electrolyte_concentration=c_e,
-                    temperature=temperature,
-                    particle_surface_concentration=particle_surface_concentration(c_s),
-                    surface_potential_difference_rate=surface_rate,
-                    states=states,
-                    film_overpotential=sum(
-                        (
-                            r.film_overpotential(states)
-                            for r in electrode.reactions
-                            if hasattr(r, "film_overpotential")
-                        ),
-                        0.0,
+            interface = Interface(
+                solid_potential=phi_s,
+                electrolyte_potential=phi_e,
+                electrolyte_concentration=c_e,
+                temperature=temperature,
+                particle_surface_concentration=particle_surface_concentration(c_s),
+                surface_potential_difference_rate=surface_rate,
+                states=states,
+                film_overpotential=sum(
+                    (
+                        r.film_overpotential(states)
+                        for r in electrode.reactions
+                        if hasattr(r, "film_overpotential")
                     ),
+                    0.0,
                 ),
             )
+            balance = interfacial_balance(electrode.reactions, interface)
             self.balances[electrode.name] = balance
             a_s = ep.specific_surface_area_1_m
             measure = dxv(electrode.tag)
-            self.reaction_current[electrode.name] = (a_s * balance.current_density, measure)
-            charge_sources.append((a_s * balance.current_density, measure))
-            molar_sources.append((a_s * balance.electrolyte_lithium_source, measure))
+            # Volumetric current a_s j [A/m3] and Li+ source [mol/(m3 s)] of the electrode.
+            volumetric_current = a_s * balance.current_density
+            volumetric_lithium = a_s * balance.electrolyte_lithium_source
+            if electrode.cracking is not None:
+                name = electrode.crack_length
+                form, area = crack_growth_residual(
+                    electrode, c_s, self.value(name), rate(name), temperature, tests[name], measure
+                )
+                electrode_blocks[name] = form
+                self.crack_surface_area[electrode.side] = area
+            if electrode.crack_sei is not None:
+                terms, blocks = self._crack_sei_terms(electrode, interface, tests)
+                electrode_blocks.update(blocks)
+                area = self.crack_surface_area[electrode.side]
+                volumetric_current += area * terms.current_density
+                volumetric_lithium += area * terms.electrolyte_lithium_source
+            self.reaction_current[electrode.name] = (volumetric_current, measure)
+            charge_sources.append((volumetric_current, measure))
+            molar_sources.append((volumetric_lithium, measure))
 
             def diffusivity(c, ep=ep):
                 return ep.particle_diffusivity(c, temperature, mod=ufl)
@@ -496,13 +549,6 @@ class DFNProblem:
             electrode_blocks[electrode.potential] = (1.0 / current_scale) * solid_form
             electrode_blocks[electrode.concentration] = (1.0 / molar_scale) * particle_form
             electrode_blocks.update(self._reaction_state_blocks(electrode, balance, tests))
-            if electrode.cracking is not None:
-                name = electrode.crack_length
-                form, area = crack_growth_residual(
-                    electrode, c_s, self.value(name), rate(name), temperature, tests[name], measure
-                )
-                electrode_blocks[name] = form
-                self.crack_surface_area[electrode.side] = area
 
         if self.counter_electrode is not None:
             # Lithium-metal counter electrode at x = 0, its potential the reference (0 V).
@@ -563,13 +609,53 @@ class DFNProblem:
             for name, (electrode, state) in self.reaction_state.items()
             if state.lithium_per_unit is not None
         }
+        # SEI on cracks: z_SEI (n_cr - n_cr,0) [mol/m3] (PyBaMM's "Loss of lithium to ...
+        # SEI on cracks").
+        for electrode in self.electrodes:
+            if electrode.crack_sei is not None:
+                name = electrode.crack_sei_amount
+                initial = self.reaction_state_initial[name] * self.unknowns[name].scale
+                self.reaction_state_lithium_forms[name] = (
+                    electrode.crack_sei.degradation.lithium_per_sei
+                    * (self.value(name) - initial)
+                    * dxv(electrode.tag)
+                )
+
+    def crack_sei_thickness(self, electrode):
+        """L_cr = n_cr V_SEI / a_cr: thickness of the SEI on the crack faces [m] (UFL)."""
+        d = electrode.crack_sei.degradation
+        area = self.crack_surface_area[electrode.side]
+        return self.value(electrode.crack_sei_amount) * d.sei_partial_molar_volume_m3_mol / area
+
+    def _crack_sei_terms(self, electrode, interface: Interface, tests):
+        """SEI on the crack faces: its terms per crack area and dn_cr/dt = -a_cr j_cr / (F z).
+
+        The same law as the SEI on the particle surface, at the same potentials, with the
+        thickness L_cr of the SEI on the cracks (PyBaMM's "SEI on cracks"). Residual per
+        n_cr's scale per hour over one cell of the electrode, as the reactions' states.
+        """
+        reaction = electrode.crack_sei
+        states = {**interface.states, "sei_thickness": self.crack_sei_thickness(electrode)}
+        terms = reaction.terms(replace(interface, states=states))
+        self.crack_sei_terms[electrode.side] = terms
+        area = self.crack_surface_area[electrode.side]
+        z = reaction.degradation.lithium_per_sei
+        name = electrode.crack_sei_amount
+        growth = -area * terms.current_density / (FARADAY * z)
+        size = self.unknowns[name].scale / 3600.0 * self._cell_thickness[electrode.side]
+        size *= self.layout.in_plane_cell_area_m2
+        block = (1.0 / size) * (
+            (self.time_derivative.rate(name) - growth) * tests[name] * self.dx_vertex(electrode.tag)
+        )
+        return terms, {name: block}
 
     def _reaction_state_blocks(self, electrode, balance: InterfacialBalance, tests) -> dict:
         """d(state)/dt = rate of each of the electrode's reaction states (lumped per node).
 
         Divided by the state's size per hour over one cell of the electrode, so that the
         residual is O(1) where the state changes by its scale in an hour. The total current
-        density of a film (an algebraic state) is j_tot = sum_k j_k.
+        density of a film (an algebraic state) is j_tot = sum_k j_k (+ a_cr j_cr / a_s with SEI
+        on cracks).
         """
         rates = {
             name: rate
@@ -584,10 +670,17 @@ class DFNProblem:
                 # Algebraic: j_tot = sum_k j_k, divided by its scale over one cell.
                 size = state.scale * self._cell_thickness[electrode.side]
                 size *= self.layout.in_plane_cell_area_m2
+                total = balance.current_density
+                if electrode.side in self.crack_sei_terms:
+                    # PyBaMM's j_tot: all volumetric currents / a_s, SEI on cracks included.
+                    area = self.crack_surface_area[electrode.side]
+                    total += (
+                        area
+                        / electrode.params.specific_surface_area_1_m
+                        * (self.crack_sei_terms[electrode.side].current_density)
+                    )
                 blocks[name] = (1.0 / size) * (
-                    (self.value(name) - balance.current_density)
-                    * tests[name]
-                    * self.dx_vertex(electrode.tag)
+                    (self.value(name) - total) * tests[name] * self.dx_vertex(electrode.tag)
                 )
                 continue
             if state.name not in rates:
