@@ -306,6 +306,8 @@ class ResultWriter:
         self._vtk: dolfinx.io.VTKFile | None = None
         self._vtx: dolfinx.io.VTXWriter | None = None
         self._field_functions: list[dolfinx.fem.Function] = []
+        #: other streamed tables (``cycles.csv``): file name -> (file, writer, columns)
+        self._tables: dict[str, tuple[Any, csv.DictWriter, list[str]]] = {}
 
     # -- time series -----------------------------------------------------------------------
     def add_timeseries_row(self, row: Mapping[str, float]) -> None:
@@ -320,6 +322,23 @@ class ResultWriter:
             self._timeseries_writer.writeheader()
         self._timeseries_writer.writerow({k: _fmt(row[k]) for k in self._timeseries_columns})
         self._timeseries_file.flush()
+
+    def add_table_row(self, file_name: str, row: Mapping[str, Any]) -> None:
+        """Append one row to the streamed table ``file_name`` (``cycles.csv``: one per cycle).
+
+        Its first row fixes the columns; text values are written as they are.
+        """
+        if self.comm.rank != 0:
+            return
+        if file_name not in self._tables:
+            columns = list(row)
+            stream = open(self.path / file_name, "w", newline="")
+            writer = csv.DictWriter(stream, fieldnames=columns)
+            writer.writeheader()
+            self._tables[file_name] = (stream, writer, columns)
+        stream, writer, columns = self._tables[file_name]
+        writer.writerow({k: row[k] if isinstance(row[k], str) else _fmt(row[k]) for k in columns})
+        stream.flush()
 
     # -- profiles --------------------------------------------------------------------------
     def set_profiles(self, mesh: dolfinx.mesh.Mesh, profiles: Sequence[Mapping[str, Any]]) -> None:
@@ -413,6 +432,9 @@ class ResultWriter:
                 if f is not None:
                     f.close()
             self._timeseries_file = self._profiles_file = None
+            for stream, _, _ in self._tables.values():
+                stream.close()
+            self._tables = {}
             info = {RESULT_MARKER: 1, **run_info, "files": self._manifest()}
             with open(self.path / "run.json", "w") as f:
                 json.dump(info, f, indent=2, default=_json_default)

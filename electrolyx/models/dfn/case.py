@@ -45,6 +45,7 @@ from . import (
     StepFailure,
     TabPlacement,
 )
+from .cycles import CycleLog
 
 __all__ = ["DFNCase", "read_drive_cycle"]
 
@@ -409,6 +410,15 @@ class DFNCase(Model):
         skipped = {negative_column} if model.half_cell else {dissolved_column}
 
         last_progress = MPI.Wtime()
+        # A repeated protocol: one row per cycle in cycles.csv, from the timeseries' rows.
+        experiment = self.settings["experiment"]
+        cycles = None
+        if experiment["steps"] and experiment["repeat"] > 1:
+            cycles = CycleLog(
+                len(experiment["steps"]),
+                lambda row: writer.add_table_row("cycles.csv", row),
+                log,
+            )
 
         def observe(kind: str) -> None:
             nonlocal output_time, last_progress
@@ -451,6 +461,8 @@ class DFNCase(Model):
                 writer.add_timeseries_row(
                     {key: value for key, value in row.items() if key not in skipped}
                 )
+                if cycles is not None:
+                    cycles.add(row, solution.stop_reason)
             else:
                 self._fill(functions)
                 scalars = {
@@ -471,11 +483,15 @@ class DFNCase(Model):
                         output_times_s=[t - start for t in output["profile_times"] if t > start],
                     )
             except StepFailure as failure:
+                if cycles is not None:
+                    cycles.finish(f"the DFN gave up: {failure}")
                 raise NewtonFailure(
                     "step failure", [], where=str(failure), message=f"the DFN gave up: {failure}"
                 ) from failure
             finally:
                 model.observer = None
+        if cycles is not None:
+            cycles.finish(solution.stop_reason)
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         # Plated, dead and SEI lithium join the inventory (0 without side reactions).
