@@ -80,7 +80,15 @@ def test_plating_current_and_rates_are_the_closed_forms(option):
 
 
 @pytest.mark.parametrize(
-    "option", ["reaction-limited", "reaction-limited-asymmetric", "solvent-diffusion-limited"]
+    "option",
+    [
+        "reaction-limited",
+        "reaction-limited-asymmetric",
+        "solvent-diffusion-limited",
+        "electron-migration-limited",
+        "interstitial-diffusion-limited",
+        "ec-reaction-limited",
+    ],
 )
 def test_sei_current_and_growth_are_the_closed_forms(option):
     domain = mesh.create_unit_interval(MPI.COMM_WORLD, 1)
@@ -99,11 +107,34 @@ def test_sei_current_and_growth_are_the_closed_forms(option):
     terms = SEIGrowth(d, a_s, 298.15, intercalation, option).terms(interface)
     f_rt = FARADAY / (GAS_CONSTANT * T)
     arrhenius = math.exp(d.sei_growth_activation_energy_J_mol / GAS_CONSTANT * (1 / 298.15 - 1 / T))
+    j = _value(intercalation.terms(interface).current_density, domain)
+    eta = delta_phi - d.sei_open_circuit_potential_V - j * thickness * d.sei_resistivity_ohm_m
     if option.startswith("reaction-limited"):
-        j = _value(intercalation.terms(interface).current_density, domain)
-        eta = delta_phi - d.sei_open_circuit_potential_V - j * thickness * d.sei_resistivity_ohm_m
         alpha = 0.5 if option == "reaction-limited" else d.sei_transfer_coefficient
         current = -arrhenius * d.sei_exchange_current_density_A_m2 * math.exp(-alpha * f_rt * eta)
+    elif option == "electron-migration-limited":
+        # Marquis eq. 5.94 (PyBaMM 26.10: eta_0 = delta_phi - U_SEI, only while < 0).
+        eta_0 = delta_phi - d.sei_open_circuit_potential_V
+        current = arrhenius * d.sei_electron_conductivity_S_m * min(eta_0, 0.0) / thickness
+    elif option == "interstitial-diffusion-limited":
+        # Marquis eq. 5.96.
+        current = -arrhenius * (
+            d.sei_interstitial_diffusivity_m2_s
+            * d.interstitial_reference_concentration_mol_m3
+            * FARADAY
+            / thickness
+        )
+        current *= math.exp(-f_rt * delta_phi)
+    elif option == "ec-reaction-limited":
+        # Yang et al. 2017 eqs. 10-11 solved for j: j = -F c0 k / (1 + L k / D_EC).
+        k = d.sei_kinetic_rate_constant_m_s * math.exp(-0.5 * f_rt * eta)
+        current = (
+            -arrhenius
+            * FARADAY
+            * d.ec_initial_concentration_mol_m3
+            * k
+            / (1.0 + thickness * k / d.ec_diffusivity_m2_s)
+        )
     else:
         current = (
             -arrhenius
