@@ -295,3 +295,29 @@ def test_degradation_parameters_by_pybamm_name():
     assert "SEI resistivity [Ohm.m]" not in parameter_names(chen2020())
     with pytest.raises(ValueError, match="no degradation parameters.*OKane2022"):
         with_values(chen2020(), {"SEI resistivity [Ohm.m]": 1.0})
+
+
+def test_degradation_section_fills_in_the_negative_electrode():
+    """``[degradation]`` (the issue's spelling) is an alias of the side reactions of
+    ``[negative_electrode]``, which the model reads."""
+    case = load_case(
+        CASE,
+        [
+            'negative_electrode.reactions=["intercalation"]',
+            'degradation.lithium_plating="irreversible"',
+            'degradation.sei="ec-reaction-limited"',
+        ],
+    )
+    negative = case.settings["negative_electrode"]
+    assert negative["reactions"] == ["intercalation", "lithium-plating", "sei"]
+    assert (negative["lithium_plating"], negative["sei"]) == ("irreversible", "ec-reaction-limited")
+    with pytest.raises(CaseError, match="degradation: give the side reactions in .*not both"):
+        load_case(CASE, ['degradation.sei="reaction-limited"'])
+    with pytest.raises(CaseError, match="degradation.lithium_plating = 'partially-reversible'"):
+        load_case(
+            CASE,
+            [
+                'negative_electrode.reactions=["intercalation"]',
+                'degradation.lithium_plating="partially-reversible"',
+            ],
+        )
