@@ -456,6 +456,7 @@ class DFNCase(Model):
                     ),
                     # Lithium plating and SEI (when on), at the state of the row.
                     **model.outputs.degradation.values(),
+                    **model.outputs.degradation.plating_overpotential_minimum(solution.time_s[i]),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
@@ -519,4 +520,10 @@ class DFNCase(Model):
                 ),
             },
             "reaction_current_A": model.reaction_current_A(),
+            # First row with phi_s - phi_e < 0 in the negative electrode (plating on only).
+            **(
+                {"plating_onset": model.outputs.degradation.plating_onset}
+                if model.outputs.degradation.has_plating
+                else {}
+            ),
         }
