@@ -1,21 +1,21 @@
 """Cycle ageing, electrolyx and PyBaMM side by side: OKane2022, 1C/1C CC-CV with SEI and plating.
 
-Usage: python bench/dfn_ageing.py [--cycles N] [--pairs P] [--hold C/20] [--pybamm PYTHON]
-       [--only electrolyx|pybamm] [--out OUT.json]
+Usage: python bench/dfn_ageing.py [--cycles N] [--pairs P] [--hold C/20] [--points 20]
+       [--pybamm PYTHON] [--only electrolyx|pybamm] [--out OUT.json]
 
 The experiment (both codes): N times ["Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V",
 "Hold at 4.2 V until C/20"] (1C = 5 A; ``--hold`` changes C/20) at 298.15 K from the set's
-stored (charged) state, with
-partially reversible lithium plating and reaction-limited SEI with its film resistance
-("distributed"): electrolyx's DFN (20 cells per region, 20 radial nodes, TS BDF defaults) and
-PyBaMM's DFN({"lithium plating": "partially reversible", "SEI": "reaction limited", "SEI film
+stored (charged) state, with partially reversible lithium plating and reaction-limited SEI with
+its film resistance ("distributed"). electrolyx: its DFN with ``--points`` M cells per electrode
+(default 20), max(4, M/3) in the separator and M radial nodes, TS BDF defaults. PyBaMM: its
+DFN({"lithium plating": "partially reversible", "SEI": "reaction limited", "SEI film
 resistance": "distributed"}) on its OKane2022 set with Chen2020's analytic graphite OCP (as in
-``make_pybamm_plating_reference.py``), its default mesh (20 volumes per region and particle)
-and solver (IDAKLU). Each code runs in a fresh process, the two alternating, P pairs. Reported
-per code and cycle: wall time of the cycle, discharge capacity [A h], lithium lost [%], and the
-process's resident memory after the cycle [MB] (it must not grow per cycle); and whether the
-code completed all N cycles. PyBaMM only in its own venv (``--pybamm /tmp/pybamm-venv/bin/python``),
-never a dependency of electrolyx.
+``make_pybamm_plating_reference.py``), M volumes per region and particle, its default solver
+(IDAKLU), one cycle per solve continuing from the last solution. Each code runs in a fresh
+process, the two alternating, P pairs. Reported per code and cycle: wall time, discharge
+capacity [A h], lithium lost [%] and the process's resident memory after the cycle [MB]; and
+whether the code completed all N cycles. PyBaMM only in its own venv
+(``--pybamm /tmp/pybamm-venv/bin/python``), never a dependency of electrolyx.
 """
 
 import argparse
@@ -48,17 +48,18 @@ def emit(record: dict) -> None:
     print("CYCLE " + json.dumps(record), flush=True)
 
 
-def run_electrolyx(cycles: int, hold: str) -> None:
+def run_electrolyx(cycles: int, hold: str, points: int) -> None:
     import electrolyx  # noqa: F401  (before dolfinx)
     from electrolyx.experiment import parse_experiment
-    from electrolyx.models.dfn import DFN, SideReactions
+    from electrolyx.models.dfn import DFN, DFNResolution, SideReactions
     from electrolyx.parameters import okane2022
 
     cell = okane2022()
     side = SideReactions(
         ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
     )
-    model = DFN(cell, side_reactions={"negative": side})
+    resolution = DFNResolution(points, max(4, points // 3), points, points, points)
+    model = DFN(cell, resolution, side_reactions={"negative": side})
     steps = parse_experiment(cycle_with_hold(hold))
     for cycle in range(1, cycles + 1):
         start = time.perf_counter()
@@ -83,7 +84,7 @@ def run_electrolyx(cycles: int, hold: str) -> None:
         )
 
 
-def run_pybamm(cycles: int, hold: str) -> None:
+def run_pybamm(cycles: int, hold: str, points: int) -> None:
     import pybamm
 
     parameters = pybamm.ParameterValues("OKane2022")
@@ -102,7 +103,10 @@ def run_pybamm(cycles: int, hold: str) -> None:
     # One cycle per solve, continuing from the last solution (PyBaMM's documented way to
     # extend an experiment), so each cycle is timed and reported as it ends.
     experiment = pybamm.Experiment([tuple(cycle_with_hold(hold))])
-    simulation = pybamm.Simulation(model, parameter_values=parameters, experiment=experiment)
+    var_pts = {"x_n": points, "x_s": points, "x_p": points, "r_n": points, "r_p": points}
+    simulation = pybamm.Simulation(
+        model, parameter_values=parameters, experiment=experiment, var_pts=var_pts
+    )
     solution = None
     for cycle in range(1, cycles + 1):
         start = time.perf_counter()
@@ -132,11 +136,22 @@ def run_pybamm(cycles: int, hold: str) -> None:
         )
 
 
-def run_child(python: str, code: str, cycles: int, hold: str) -> dict:
+def run_child(python: str, code: str, cycles: int, hold: str, points: int) -> dict:
     """One fresh process of ``code``: its per-cycle records, whole wall time, completion."""
     start = time.perf_counter()
     process = subprocess.run(
-        [python, __file__, "--child", code, "--cycles", str(cycles), "--hold", hold],
+        [
+            python,
+            __file__,
+            "--child",
+            code,
+            "--cycles",
+            str(cycles),
+            "--hold",
+            hold,
+            "--points",
+            str(points),
+        ],
         capture_output=True,
         text=True,
     )
@@ -162,20 +177,21 @@ def main() -> None:
     parser.add_argument("--pybamm", default="/tmp/pybamm-venv/bin/python")
     parser.add_argument("--out", default=None)
     parser.add_argument("--hold", default="C/20", help="current that ends the hold")
+    parser.add_argument("--points", type=int, default=20, help="cells per region and particle")
     parser.add_argument("--child", choices=("electrolyx", "pybamm"))
     parser.add_argument("--only", choices=("electrolyx", "pybamm"), default=None)
     args = parser.parse_args()
     if args.child == "electrolyx":
-        return run_electrolyx(args.cycles, args.hold)
+        return run_electrolyx(args.cycles, args.hold, args.points)
     if args.child == "pybamm":
-        return run_pybamm(args.cycles, args.hold)
+        return run_pybamm(args.cycles, args.hold, args.points)
     load = os.getloadavg()
     runs = []
     codes = [args.only] if args.only else ["electrolyx", "pybamm"]
     for _ in range(args.pairs):
         for code in codes:
             python = sys.executable if code == "electrolyx" else args.pybamm
-            run = run_child(python, code, args.cycles, args.hold)
+            run = run_child(python, code, args.cycles, args.hold, args.points)
             runs.append(run)
             per_cycle = [r["wall_s"] for r in run["cycles"] if "wall_s" in r]
             median = sorted(per_cycle)[len(per_cycle) // 2] if per_cycle else float("nan")
@@ -188,6 +204,7 @@ def main() -> None:
     result = {
         "cycles": args.cycles,
         "hold_until": args.hold,
+        "points": args.points,
         "load_before": load,
         "load_after": os.getloadavg(),
         "runs": runs,
