@@ -489,6 +489,9 @@ class ResultWriter:
     def abandon(self) -> None:
         """Remove the temporary folder (used when nothing worth keeping was produced)."""
         self._close_fields()
+        for stream, _, _ in self._tables.values():
+            stream.close()
+        self._tables = {}
         if self.comm.rank == 0 and self.path.exists():
             shutil.rmtree(self.path)
         self.comm.barrier()
