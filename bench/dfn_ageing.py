@@ -5,8 +5,9 @@ Usage: python bench/dfn_ageing.py [--cycles N] [--pairs P] [--hold C/20] [--poin
 
 The experiment (both codes): N times ["Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V",
 "Hold at 4.2 V until C/20"] (1C = 5 A; ``--hold`` changes C/20) at 298.15 K from the set's
-stored (charged) state, with partially reversible lithium plating and reaction-limited SEI with
-its film resistance ("distributed"). electrolyx: its DFN with ``--points`` M cells per electrode
+stored (charged) state, with partially reversible lithium plating and reaction-limited SEI
+(``--sei``: any of PyBaMM's SEI options that electrolyx has) with its film resistance
+("distributed"). electrolyx: its DFN with ``--points`` M cells per electrode
 (default 20), max(4, M/3) in the separator and M radial nodes, TS BDF defaults. PyBaMM: its
 DFN({"lithium plating": "partially reversible", "SEI": "reaction limited", "SEI film
 resistance": "distributed"}) on its OKane2022 set with Chen2020's analytic graphite OCP (as in
@@ -48,7 +49,7 @@ def emit(record: dict) -> None:
     print("CYCLE " + json.dumps(record), flush=True)
 
 
-def run_electrolyx(cycles: int, hold: str, points: int) -> None:
+def run_electrolyx(cycles: int, hold: str, points: int, sei: str) -> None:
     import electrolyx  # noqa: F401  (before dolfinx)
     from electrolyx.experiment import parse_experiment
     from electrolyx.models.dfn import DFN, DFNResolution, SideReactions
@@ -56,7 +57,7 @@ def run_electrolyx(cycles: int, hold: str, points: int) -> None:
 
     cell = okane2022()
     side = SideReactions(
-        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
+        ("lithium-plating", "sei"), "partially-reversible", sei.replace(" ", "-"), cell.degradation
     )
     resolution = DFNResolution(points, max(4, points // 3), points, points, points)
     model = DFN(cell, resolution, side_reactions={"negative": side})
@@ -84,7 +85,7 @@ def run_electrolyx(cycles: int, hold: str, points: int) -> None:
         )
 
 
-def run_pybamm(cycles: int, hold: str, points: int) -> None:
+def run_pybamm(cycles: int, hold: str, points: int, sei: str) -> None:
     import pybamm
 
     parameters = pybamm.ParameterValues("OKane2022")
@@ -96,7 +97,7 @@ def run_pybamm(cycles: int, hold: str, points: int) -> None:
     model = pybamm.lithium_ion.DFN(
         {
             "lithium plating": "partially reversible",
-            "SEI": "reaction limited",
+            "SEI": sei,
             "SEI film resistance": "distributed",
         }
     )
@@ -136,7 +137,7 @@ def run_pybamm(cycles: int, hold: str, points: int) -> None:
         )
 
 
-def run_child(python: str, code: str, cycles: int, hold: str, points: int) -> dict:
+def run_child(python: str, code: str, cycles: int, hold: str, points: int, sei: str) -> dict:
     """One fresh process of ``code``: its per-cycle records, whole wall time, completion."""
     start = time.perf_counter()
     process = subprocess.run(
@@ -151,6 +152,8 @@ def run_child(python: str, code: str, cycles: int, hold: str, points: int) -> di
             hold,
             "--points",
             str(points),
+            "--sei",
+            sei,
         ],
         capture_output=True,
         text=True,
@@ -178,20 +181,21 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--hold", default="C/20", help="current that ends the hold")
     parser.add_argument("--points", type=int, default=20, help="cells per region and particle")
+    parser.add_argument("--sei", default="reaction limited", help="PyBaMM's SEI option")
     parser.add_argument("--child", choices=("electrolyx", "pybamm"))
     parser.add_argument("--only", choices=("electrolyx", "pybamm"), default=None)
     args = parser.parse_args()
     if args.child == "electrolyx":
-        return run_electrolyx(args.cycles, args.hold, args.points)
+        return run_electrolyx(args.cycles, args.hold, args.points, args.sei)
     if args.child == "pybamm":
-        return run_pybamm(args.cycles, args.hold, args.points)
+        return run_pybamm(args.cycles, args.hold, args.points, args.sei)
     load = os.getloadavg()
     runs = []
     codes = [args.only] if args.only else ["electrolyx", "pybamm"]
     for _ in range(args.pairs):
         for code in codes:
             python = sys.executable if code == "electrolyx" else args.pybamm
-            run = run_child(python, code, args.cycles, args.hold, args.points)
+            run = run_child(python, code, args.cycles, args.hold, args.points, args.sei)
             runs.append(run)
             per_cycle = [r["wall_s"] for r in run["cycles"] if "wall_s" in r]
             median = sorted(per_cycle)[len(per_cycle) // 2] if per_cycle else float("nan")
@@ -205,6 +209,7 @@ def main() -> None:
         "cycles": args.cycles,
         "hold_until": args.hold,
         "points": args.points,
+        "sei": args.sei,
         "load_before": load,
         "load_after": os.getloadavg(),
         "runs": runs,
