@@ -350,6 +350,9 @@ class ResultWriter:
                 self._profiles_writer = csv.writer(target)
                 self.profile_rows = count
 
+        #: other streamed tables (``cycles.csv``): file name -> (file, writer, columns)
+        self._tables: dict[str, tuple[Any, csv.DictWriter, list[str]]] = {}
+
     # -- time series -----------------------------------------------------------------------
     def add_timeseries_row(self, row: Mapping[str, float]) -> None:
         """Append one row; the first row fixes the columns (``time_s`` first)."""
@@ -364,6 +367,23 @@ class ResultWriter:
         self._timeseries_writer.writerow({k: _fmt(row[k]) for k in self._timeseries_columns})
         self._timeseries_file.flush()
         self.timeseries_rows += 1
+
+    def add_table_row(self, file_name: str, row: Mapping[str, Any]) -> None:
+        """Append one row to the streamed table ``file_name`` (``cycles.csv``: one per cycle).
+
+        Its first row fixes the columns; text values are written as they are.
+        """
+        if self.comm.rank != 0:
+            return
+        if file_name not in self._tables:
+            columns = list(row)
+            stream = open(self.path / file_name, "w", newline="")
+            writer = csv.DictWriter(stream, fieldnames=columns)
+            writer.writeheader()
+            self._tables[file_name] = (stream, writer, columns)
+        stream, writer, columns = self._tables[file_name]
+        writer.writerow({k: row[k] if isinstance(row[k], str) else _fmt(row[k]) for k in columns})
+        stream.flush()
 
     # -- profiles --------------------------------------------------------------------------
     def set_profiles(self, mesh: dolfinx.mesh.Mesh, profiles: Sequence[Mapping[str, Any]]) -> None:
@@ -458,6 +478,9 @@ class ResultWriter:
                 if f is not None:
                     f.close()
             self._timeseries_file = self._profiles_file = None
+            for stream, _, _ in self._tables.values():
+                stream.close()
+            self._tables = {}
             info = {RESULT_MARKER: 1, **run_info, "files": self._manifest()}
             with open(self.path / "run.json", "w") as f:
                 json.dump(info, f, indent=2, default=_json_default)
@@ -512,6 +535,9 @@ class ResultWriter:
     def abandon(self) -> None:
         """Remove the temporary folder (used when nothing worth keeping was produced)."""
         self._close_fields()
+        for stream, _, _ in self._tables.values():
+            stream.close()
+        self._tables = {}
         if self.comm.rank == 0 and self.path.exists():
             shutil.rmtree(self.path)
         self.comm.barrier()

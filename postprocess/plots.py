@@ -5,6 +5,8 @@
 - ``timeseries_<unit>.png``: every column of ``timeseries.csv`` against time, one figure per unit;
 - ``voltage.png``: voltage against time and against discharge capacity (when both columns exist);
 - ``iv_curve.png``: current against voltage (when a run's time series sweeps the voltage);
+- ``capacity_fade.png``: from ``cycles.csv`` (a repeated protocol), discharge and charge capacity
+  and the lithium lost to SEI and plating against the cycle number;
 - ``profile_<profile>_<unit>.png``: the fields along each profile at every saved time, in
   physical units and, for PNP results with a Debye length, in Debye lengths on a second axis;
 - ``reference_<column>.png``: simulation and reference data, their difference in a second panel;
@@ -41,7 +43,13 @@ from .figure_tools import (
     wide_positive,
 )
 from .reference import reference_figures
-from .results import PostprocessError, Profile, ResultFolder, is_sweep_folder
+from .results import (
+    PostprocessError,
+    Profile,
+    ResultFolder,
+    is_sweep_folder,
+    read_numeric_csv,
+)
 from .sweeps import plot_sweep
 from .units import axis_label, length_scale, quantity_name, split_unit
 
@@ -85,6 +93,7 @@ def plot_results(
     written += _timeseries_figures(timeseries, figures_dir, formats)
     written += _voltage_figure(timeseries, figures_dir, formats)
     written += _iv_figure(timeseries, figures_dir, formats)
+    written += _capacity_fade_figure(result.path, figures_dir, formats)
     profiles = result.profiles()
     written += _profile_figures(profiles, result.debye_length_m, figures_dir, formats)
     if reference is not None:
@@ -148,6 +157,40 @@ def _voltage_figure(
     for ax in axes:
         ax.grid(alpha=0.3)
     return save_figure(fig, figures_dir, "voltage", formats)
+
+
+def _capacity_fade_figure(
+    result_dir: Path, figures_dir: Path, formats: Sequence[str]
+) -> list[Path]:
+    """Capacity and lost lithium per cycle (``cycles.csv``), when there are two cycles."""
+    path = result_dir / "cycles.csv"
+    cycles = read_numeric_csv(path) if path.is_file() else {}
+    number = cycles.get("cycle")
+    if number is None or number.size < 2:
+        return []
+    fig = Figure(figsize=(FIGURE_WIDTH_IN * 1.6, 4.0), layout="constrained")
+    capacity_ax, lithium_ax = fig.subplots(1, 2)
+    for i, column in enumerate(("discharge_capacity_Ah", "charge_capacity_Ah")):
+        if column in cycles:
+            capacity_ax.plot(
+                number, cycles[column], marker=".", color=f"C{i}", label=quantity_name(column)
+            )
+    capacity_ax.set_ylabel("capacity [A h]")
+    capacity_ax.set_title("capacity fade")
+    for i, column in enumerate(
+        ("loss_of_lithium_inventory_percent", "sei_lithium_percent", "plated_lithium_percent")
+    ):
+        if column in cycles:
+            lithium_ax.plot(
+                number, cycles[column], marker=".", color=f"C{i + 2}", label=quantity_name(column)
+            )
+    lithium_ax.set_ylabel("lithium lost [% of the initial inventory]")
+    lithium_ax.set_title("loss of lithium inventory")
+    for ax in (capacity_ax, lithium_ax):
+        ax.set_xlabel("cycle")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    return save_figure(fig, figures_dir, "capacity_fade", formats)
 
 
 def _iv_figure(

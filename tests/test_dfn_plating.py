@@ -80,7 +80,15 @@ def test_plating_current_and_rates_are_the_closed_forms(option):
 
 
 @pytest.mark.parametrize(
-    "option", ["reaction-limited", "reaction-limited-asymmetric", "solvent-diffusion-limited"]
+    "option",
+    [
+        "reaction-limited",
+        "reaction-limited-asymmetric",
+        "solvent-diffusion-limited",
+        "electron-migration-limited",
+        "interstitial-diffusion-limited",
+        "ec-reaction-limited",
+    ],
 )
 def test_sei_current_and_growth_are_the_closed_forms(option):
     domain = mesh.create_unit_interval(MPI.COMM_WORLD, 1)
@@ -99,11 +107,34 @@ def test_sei_current_and_growth_are_the_closed_forms(option):
     terms = SEIGrowth(d, a_s, 298.15, intercalation, option).terms(interface)
     f_rt = FARADAY / (GAS_CONSTANT * T)
     arrhenius = math.exp(d.sei_growth_activation_energy_J_mol / GAS_CONSTANT * (1 / 298.15 - 1 / T))
+    j = _value(intercalation.terms(interface).current_density, domain)
+    eta = delta_phi - d.sei_open_circuit_potential_V - j * thickness * d.sei_resistivity_ohm_m
     if option.startswith("reaction-limited"):
-        j = _value(intercalation.terms(interface).current_density, domain)
-        eta = delta_phi - d.sei_open_circuit_potential_V - j * thickness * d.sei_resistivity_ohm_m
         alpha = 0.5 if option == "reaction-limited" else d.sei_transfer_coefficient
         current = -arrhenius * d.sei_exchange_current_density_A_m2 * math.exp(-alpha * f_rt * eta)
+    elif option == "electron-migration-limited":
+        # Marquis eq. 5.94 (PyBaMM 26.10: eta_0 = delta_phi - U_SEI, only while < 0).
+        eta_0 = delta_phi - d.sei_open_circuit_potential_V
+        current = arrhenius * d.sei_electron_conductivity_S_m * min(eta_0, 0.0) / thickness
+    elif option == "interstitial-diffusion-limited":
+        # Marquis eq. 5.96.
+        current = -arrhenius * (
+            d.sei_interstitial_diffusivity_m2_s
+            * d.interstitial_reference_concentration_mol_m3
+            * FARADAY
+            / thickness
+        )
+        current *= math.exp(-f_rt * delta_phi)
+    elif option == "ec-reaction-limited":
+        # Yang et al. 2017 eqs. 10-11 solved for j: j = -F c0 k / (1 + L k / D_EC).
+        k = d.sei_kinetic_rate_constant_m_s * math.exp(-0.5 * f_rt * eta)
+        current = (
+            -arrhenius
+            * FARADAY
+            * d.ec_initial_concentration_mol_m3
+            * k
+            / (1.0 + thickness * k / d.ec_diffusivity_m2_s)
+        )
     else:
         current = (
             -arrhenius
@@ -199,8 +230,17 @@ def test_fast_charge_with_plating_and_sei_matches_pybamm(shared_tmp_path):
     growth = ours["average_negative_sei_thickness_m"][-1] - 5e-9
     expected = reference["average_sei_thickness_m"][-1] - 5e-9
     assert growth == pytest.approx(expected, rel=2e-2, abs=0.0)
+    # Plating onset (phi_s - phi_e < 0 first): at the separator face, measured at 293.06 s;
+    # PyBaMM's (40 volumes) extrapolated to that face 292.30 s, its last cell centre 298.77 s
+    # (bench/pybamm_plating_onset.py). 1 % covers the mesh error (ours 0.26 % late).
+    solver = json.loads((folder / "run.json").read_text())["solver"]
+    onset = solver["plating_onset"]
+    assert onset["position_m"][0] == pytest.approx(8.52e-5, rel=1e-12)
+    assert onset["time_s"] == pytest.approx(292.30, rel=1e-2)
+    before = ours["time_s"] < onset["time_s"]
+    assert np.all(ours["min_negative_plating_overpotential_V"][before] >= 0.0)
     # Cyclable lithium (electrolyte, particles, plated, dead, SEI): measured 3e-14 relative.
-    inventory = json.loads((folder / "run.json").read_text())["solver"]["lithium_inventory"]
+    inventory = solver["lithium_inventory"]
     assert inventory["max_relative_change"] < 1e-10
     assert inventory["side_reactions_mol"] > 1e-4  # the side reactions did take lithium
 
@@ -264,3 +304,60 @@ def test_degradation_parameters_by_pybamm_name():
     assert "SEI resistivity [Ohm.m]" not in parameter_names(chen2020())
     with pytest.raises(ValueError, match="no degradation parameters.*OKane2022"):
         with_values(chen2020(), {"SEI resistivity [Ohm.m]": 1.0})
+
+
+def test_degradation_section_fills_in_the_negative_electrode():
+    """``[degradation]`` (the issue's spelling) is an alias of the side reactions of
+    ``[negative_electrode]``, which the model reads."""
+    case = load_case(
+        CASE,
+        [
+            'negative_electrode.reactions=["intercalation"]',
+            'degradation.lithium_plating="irreversible"',
+            'degradation.sei="ec-reaction-limited"',
+        ],
+    )
+    negative = case.settings["negative_electrode"]
+    assert negative["reactions"] == ["intercalation", "lithium-plating", "sei"]
+    assert (negative["lithium_plating"], negative["sei"]) == ("irreversible", "ec-reaction-limited")
+    with pytest.raises(CaseError, match="degradation: give the side reactions in .*not both"):
+        load_case(CASE, ['degradation.sei="reaction-limited"'])
+    with pytest.raises(CaseError, match="degradation.lithium_plating = 'partially-reversible'"):
+        load_case(
+            CASE,
+            [
+                'negative_electrode.reactions=["intercalation"]',
+                'degradation.lithium_plating="partially-reversible"',
+            ],
+        )
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["electron-migration-limited", "interstitial-diffusion-limited", "ec-reaction-limited"],
+)
+def test_other_sei_laws_match_pybamm(option):
+    """The 2C charge from 0 % SOC (298.15 K, partially reversible plating, film resistance)
+    with PyBaMM's electron-migration, interstitial-diffusion and EC-reaction limited SEI."""
+    cell = with_initial_state(okane2022(), 0.0)
+    side = SideReactions(
+        ("lithium-plating", "sei"), "partially-reversible", option, cell.degradation
+    )
+    model = DFN(cell, side_reactions={"negative": side})
+    solution = model.discharge(-10.0, 4.2)
+    values = model.outputs.degradation.values()
+    reference = _reference(f"okane2022_2C_298K_sei_{option.replace('-', '_')}.csv")
+    # Measured against PyBaMM's 40-volume mesh (ours 20 cells): end of charge 4.3e-4 early;
+    # SEI lithium -0.086 % (electron migration, L grows by 4.7 pm), -0.13 % (interstitial
+    # diffusion, 2.2 pm), -0.051 % (EC reaction, 26 nm); plated lithium +0.46 %, +0.46 %,
+    # +0.36 %. 2 % covers both codes' mesh error, as for the reaction-limited law above; a
+    # wrong law (a factor or a sign in an exponent) moves the SEI lithium by orders of magnitude.
+    assert solution.time_s[-1] == pytest.approx(reference["time_s"][-1], rel=2e-3)
+    for column in ("sei_lithium_mol", "plated_lithium_mol"):
+        expected = reference[column][-1]
+        assert values[column] == pytest.approx(expected, rel=2e-2, abs=0.0), column
+    growth = values["average_negative_sei_thickness_m"] - cell.degradation.initial_sei_thickness_m
+    expected = reference["average_sei_thickness_m"][-1] - cell.degradation.initial_sei_thickness_m
+    assert growth == pytest.approx(expected, rel=2e-2, abs=0.0)
+    total = np.asarray(solution.lithium_mol) + solution.lithium_in_side_reactions_mol
+    assert np.max(np.abs(total - total[0])) / total[0] < 1e-10

@@ -67,6 +67,12 @@ class DegradationParameters:
         sei_transfer_coefficient: alpha_SEI of the asymmetric reaction-limited law [-]
             (the symmetric law uses 0.5).
         lithium_per_sei: z_SEI, moles of lithium per mole of SEI [-].
+        sei_electron_conductivity_S_m: kappa_SEI of electron-migration-limited growth [S/m].
+        sei_interstitial_diffusivity_m2_s: D_Li of interstitial-diffusion-limited growth [m2/s].
+        interstitial_reference_concentration_mol_m3: c_Li,0 of the same [mol/m3].
+        ec_initial_concentration_mol_m3: c_EC,0 of EC-reaction-limited growth [mol/m3].
+        ec_diffusivity_m2_s: D_EC through the film [m2/s].
+        sei_kinetic_rate_constant_m_s: k_SEI of the EC reduction [m/s].
     """
 
     plating_rate_constant_m_s: float = 1e-9
@@ -87,6 +93,14 @@ class DegradationParameters:
     sei_growth_activation_energy_J_mol: float = 38000.0
     sei_transfer_coefficient: float = 0.5
     lithium_per_sei: float = 1.0
+    # OKane2022's values of the other SEI laws (PyBaMM 26.10's OKane2022.py: Marquis' thesis
+    # for electron migration and interstitial diffusion, Yang et al. 2017 for the EC reaction).
+    sei_electron_conductivity_S_m: float = 8.95e-14
+    sei_interstitial_diffusivity_m2_s: float = 1e-20
+    interstitial_reference_concentration_mol_m3: float = 15.0
+    ec_initial_concentration_mol_m3: float = 4541.0
+    ec_diffusivity_m2_s: float = 2e-18
+    sei_kinetic_rate_constant_m_s: float = 1e-12
 
 
 #: PyBaMM name -> field of :class:`DegradationParameters`.
@@ -108,6 +122,14 @@ DEGRADATION_NAMES: dict[str, str] = {
     "SEI growth activation energy [J.mol-1]": "sei_growth_activation_energy_J_mol",
     "SEI growth transfer coefficient": "sei_transfer_coefficient",
     "Ratio of lithium moles to SEI moles": "lithium_per_sei",
+    "SEI electron conductivity [S.m-1]": "sei_electron_conductivity_S_m",
+    "SEI lithium interstitial diffusivity [m2.s-1]": "sei_interstitial_diffusivity_m2_s",
+    "Lithium interstitial reference concentration [mol.m-3]": (
+        "interstitial_reference_concentration_mol_m3"
+    ),
+    "EC initial concentration in electrolyte [mol.m-3]": "ec_initial_concentration_mol_m3",
+    "EC diffusivity [m2.s-1]": "ec_diffusivity_m2_s",
+    "SEI kinetic rate constant [m.s-1]": "sei_kinetic_rate_constant_m_s",
 }
 
 #: OKane2022's degradation values (O'Kane et al. 2020, 2022, as in PyBaMM's OKane2022 set).

@@ -59,13 +59,20 @@ class NegativeElectrode(InterfaceKinetics):
         "(`irreversible`, all plated lithium is dead), or turns dead at the rate "
         "gamma_0 L_SEI,0 / L_SEI (`partially-reversible`; needs `sei`).",
     )
-    sei: Literal["reaction-limited", "reaction-limited-asymmetric", "solvent-diffusion-limited"] = (
-        Field(
-            "reaction-limited",
-            description='PyBaMM\'s "SEI" option (with `sei` in `reactions`): growth limited '
-            "by the reduction's kinetics (symmetric, or with the set's SEI growth transfer "
-            "coefficient) or by the solvent's diffusion through the film.",
-        )
+    sei: Literal[
+        "reaction-limited",
+        "reaction-limited-asymmetric",
+        "solvent-diffusion-limited",
+        "electron-migration-limited",
+        "interstitial-diffusion-limited",
+        "ec-reaction-limited",
+    ] = Field(
+        "reaction-limited",
+        description='PyBaMM\'s "SEI" option (with `sei` in `reactions`): growth limited '
+        "by the reduction's kinetics (symmetric, or with the set's SEI growth transfer "
+        "coefficient), by the solvent's diffusion through the film, by electrons migrating "
+        "through it, by lithium interstitials diffusing through it, or by the EC reaction "
+        "with EC diffusing through it (Yang et al. 2017).",
     )
 
     sei_film_resistance: Literal["distributed", "none"] = Field(
@@ -114,6 +121,37 @@ class NegativeElectrode(InterfaceKinetics):
         if problems:
             raise case_problems(problems)
         return self
+
+
+class Degradation(SettingsTable):
+    """Lithium plating and SEI growth, as an alias of ``[negative_electrode]``'s side reactions.
+
+    ``[degradation]`` fills in ``reactions``, ``lithium_plating`` and ``sei`` there.
+    """
+
+    lithium_plating: Literal["none", "reversible", "irreversible", "partially-reversible"] = Field(
+        "none",
+        description="Lithium plating on the negative particles: the same as "
+        "`[negative_electrode] reactions` with `lithium-plating` and that option "
+        "(`none`: no plating).",
+    )
+    sei: Literal[
+        "none",
+        "reaction-limited",
+        "reaction-limited-asymmetric",
+        "solvent-diffusion-limited",
+        "electron-migration-limited",
+        "interstitial-diffusion-limited",
+        "ec-reaction-limited",
+    ] = Field(
+        "none",
+        description="SEI growth on the negative particles: the same as "
+        "`[negative_electrode] reactions` with `sei` and that option (`none`: no SEI growth).",
+    )
+    sei_film_resistance: Literal["distributed", "none"] = Field(
+        "distributed",
+        description="As `[negative_electrode] sei_film_resistance`.",
+    )
 
 
 class Parameters(SettingsTable):
@@ -535,6 +573,11 @@ class DFNSettings(SettingsTable):
         description="Kinetics of the intercalation reaction in the negative electrode, and its "
         "side reactions (a full cell only).",
     )
+    degradation: Degradation = Field(
+        default_factory=Degradation,
+        description="Lithium plating and SEI growth (issue 14's spelling; the settings keep "
+        "them in `[negative_electrode]`, which this fills in).",
+    )
     positive_electrode: InterfaceKinetics = Field(
         default_factory=InterfaceKinetics,
         description="Kinetics of the intercalation reaction in the positive electrode.",
@@ -580,6 +623,7 @@ class DFNSettings(SettingsTable):
             problems.append(
                 ("negative_electrode", "{key}: a half cell has no negative electrode (leave out)")
             )
+        problems += _degradation_problems(self)
         problems += _geometry_problems(self.geometry, half)
         if self.thermal.model != "isothermal":
             if self.parameters.temperature is not None:
@@ -631,6 +675,48 @@ class DFNSettings(SettingsTable):
         if problems:
             raise case_problems(problems)
         return self
+
+
+def _degradation_problems(settings: DFNSettings) -> list[tuple[str, str]]:
+    """``[degradation]`` fills in the side reactions of ``[negative_electrode]``.
+
+    One source of truth: the model reads only ``[negative_electrode]``.
+    """
+    table = settings.degradation
+    if table == Degradation():
+        return []
+    if settings.cell.configuration == "half":
+        return [("degradation", "{key}: a half cell has no negative electrode (leave out)")]
+    if table.lithium_plating == "partially-reversible" and table.sei == "none":
+        return [
+            (
+                "degradation.lithium_plating",
+                "{key} = 'partially-reversible' needs sei (dead lithium forms at a rate set by "
+                "the SEI thickness)",
+            )
+        ]
+    reactions = ["intercalation"]
+    update: dict[str, object] = {"sei_film_resistance": table.sei_film_resistance}
+    if table.lithium_plating != "none":
+        reactions.append("lithium-plating")
+        update["lithium_plating"] = table.lithium_plating
+    if table.sei != "none":
+        reactions.append("sei")
+        update["sei"] = table.sei
+    update["reactions"] = reactions
+    negative = settings.negative_electrode
+    filled = negative.model_copy(update=update)
+    # A case resolved before (run.json's case) holds both spellings, agreeing.
+    if negative.reactions != ["intercalation"] and filled != negative:
+        return [
+            (
+                "degradation",
+                f"{{key}}: give the side reactions in [degradation] or in [negative_electrode] "
+                f"reactions = {negative.reactions}, not both",
+            )
+        ]
+    object.__setattr__(settings, "negative_electrode", filled)
+    return []
 
 
 def _mesh_cells(mesh: Mesh, g: Geometry, half: bool) -> int:

@@ -8,6 +8,14 @@ Arrhenius factor A(T) = exp(E_SEI / R (1 / T_ref - 1 / T)) on every law):
     reaction limited:          j_SEI = -A j0,SEI exp(-alpha eta_SEI / V_T)   (alpha = 1/2;
                                        alpha_SEI of the set in "reaction-limited-asymmetric")
     solvent-diffusion limited: j_SEI = -A D_sol c_sol F / L_SEI
+    electron-migration limited: j_SEI = A kappa_SEI min(eta_0, 0) / L_SEI,
+                                       eta_0 = phi_s - phi_e - U_SEI      (Marquis eq. 5.94)
+    interstitial-diffusion limited: j_SEI = -A D_Li c_Li,0 F exp(-(phi_s - phi_e) / V_T) / L_SEI
+                                                                        (Marquis eq. 5.96)
+    EC reaction limited:       j_SEI = -A F c_EC,0 k / (1 + L_SEI k / D_EC),
+                                       k = k_SEI exp(-eta_SEI / (2 V_T))   (Yang et al. 2017,
+                                       eqs. 10-11: EC reduced at the particle, diffusing
+                                       through the film from c_EC,0, quasi-steady)
     dL_SEI/dt = -j_SEI V_SEI / (F z_SEI)
 
 with V_SEI the SEI's molar volume and z_SEI the moles of lithium per mole of SEI. With film
@@ -40,6 +48,9 @@ SEI_GROWTH_OPTIONS = (
     "reaction-limited",
     "reaction-limited-asymmetric",
     "solvent-diffusion-limited",
+    "electron-migration-limited",
+    "interstitial-diffusion-limited",
+    "ec-reaction-limited",
 )
 
 
@@ -98,25 +109,11 @@ class SEIGrowth:
     def terms(self, interface: Interface) -> ReactionTerms:
         """SEI current, the Li+ it takes from the electrolyte and dL_SEI/dt."""
         d = self.degradation
-        thickness = interface.states["sei_thickness"]
         temperature = interface.temperature
         arrhenius = arrhenius_factor(
             d.sei_growth_activation_energy_J_mol, temperature, self.reference_temperature_K
         )
-        if self.option.startswith("reaction-limited"):
-            main = self.main_reaction.terms(interface).current_density
-            eta = (
-                interface.solid_potential
-                - interface.electrolyte_potential
-                - d.sei_open_circuit_potential_V
-                - main * thickness * d.sei_resistivity_ohm_m
-            )
-            alpha = 0.5 if self.option == "reaction-limited" else d.sei_transfer_coefficient
-            exponent = -alpha * eta / thermal_voltage_at(temperature)
-            current = -arrhenius * d.sei_exchange_current_density_A_m2 * ufl.exp(exponent)
-        else:
-            solvent = d.sei_solvent_diffusivity_m2_s * d.bulk_solvent_concentration_mol_m3
-            current = -arrhenius * solvent * FARADAY / thickness
+        current = arrhenius * self._current_density(interface)
         growth = -current * d.sei_partial_molar_volume_m3_mol / (FARADAY * d.lithium_per_sei)
         return ReactionTerms(
             current_density=current,
@@ -124,3 +121,42 @@ class SEIGrowth:
             outputs={"sei_current_density_A_m2": current},
             state_rates={"sei_thickness": growth},
         )
+
+    def _sei_overpotential(self, interface: Interface):
+        """eta_SEI = phi_s - phi_e - U_SEI - j L_SEI rho_SEI (j the intercalation current)."""
+        d = self.degradation
+        main = self.main_reaction.terms(interface).current_density
+        thickness = interface.states["sei_thickness"]
+        return (
+            interface.solid_potential
+            - interface.electrolyte_potential
+            - d.sei_open_circuit_potential_V
+            - main * thickness * d.sei_resistivity_ohm_m
+        )
+
+    def _current_density(self, interface: Interface):
+        """j_SEI / A(T) of the chosen law [A/m2] (< 0: the SEI takes lithium)."""
+        d = self.degradation
+        thickness = interface.states["sei_thickness"]
+        thermal_voltage = thermal_voltage_at(interface.temperature)
+        if self.option.startswith("reaction-limited"):
+            alpha = 0.5 if self.option == "reaction-limited" else d.sei_transfer_coefficient
+            exponent = -alpha * self._sei_overpotential(interface) / thermal_voltage
+            return -d.sei_exchange_current_density_A_m2 * ufl.exp(exponent)
+        if self.option == "solvent-diffusion-limited":
+            solvent = d.sei_solvent_diffusivity_m2_s * d.bulk_solvent_concentration_mol_m3
+            return -solvent * FARADAY / thickness
+        surface_potential = interface.solid_potential - interface.electrolyte_potential
+        if self.option == "electron-migration-limited":
+            # Electrons cross the film only towards the electrolyte (eta_0 < 0).
+            eta = surface_potential - d.sei_open_circuit_potential_V
+            return d.sei_electron_conductivity_S_m * ufl.min_value(eta, 0.0) / thickness
+        if self.option == "interstitial-diffusion-limited":
+            flux = d.sei_interstitial_diffusivity_m2_s
+            flux *= d.interstitial_reference_concentration_mol_m3 * FARADAY
+            return -flux * ufl.exp(-surface_potential / thermal_voltage) / thickness
+        # EC reaction limited: c_EC = c_EC,0 - L j / (F D_EC) at the particle, j = -F c_EC k.
+        rate = d.sei_kinetic_rate_constant_m_s
+        rate *= ufl.exp(-0.5 * self._sei_overpotential(interface) / thermal_voltage)
+        film = thickness / d.ec_diffusivity_m2_s
+        return -FARADAY * d.ec_initial_concentration_mol_m3 * rate / (1.0 + film * rate)

@@ -52,6 +52,7 @@ from . import (
     TabPlacement,
     ThermalModel,
 )
+from .cycles import CycleLog
 from .problem import ELECTROLYTE_LAW_FLOOR
 
 __all__ = ["DFNCase", "read_drive_cycle"]
@@ -544,6 +545,15 @@ class DFNCase(Model):
         depleted_below = (
             ELECTROLYTE_LAW_FLOOR * model.parameters.electrolyte.initial_concentration_mol_m3
         )
+        # A repeated protocol: one row per cycle in cycles.csv, from the timeseries' rows.
+        experiment = self.settings["experiment"]
+        cycles = None
+        if experiment["steps"] and experiment["repeat"] > 1:
+            cycles = CycleLog(
+                len(experiment["steps"]),
+                lambda row: writer.add_table_row("cycles.csv", row),
+                log,
+            )
 
         def observe(kind: str) -> None:
             nonlocal output_time
@@ -585,11 +595,14 @@ class DFNCase(Model):
                     # Heat by source, temperatures, energy balance (thermal models).
                     **model.outputs.thermal.row(),
                     **self._elasticity_columns(),
+                    **model.outputs.degradation.plating_overpotential_minimum(solution.time_s[i]),
                     "step_index": solution.step_index[i],
                 }
                 writer.add_timeseries_row(
                     {key: value for key, value in row.items() if key not in skipped}
                 )
+                if cycles is not None:
+                    cycles.add(row, solution.stop_reason)
             else:
                 self._fill(functions)
                 scalars = {
@@ -612,6 +625,8 @@ class DFNCase(Model):
                     )
             except StepFailure as failure:
                 progress.close("failed")
+                if cycles is not None:
+                    cycles.finish(f"the DFN gave up: {failure}")
                 raise NewtonFailure(
                     "step failure", [], where=str(failure), message=f"the DFN gave up: {failure}"
                 ) from failure
@@ -621,6 +636,8 @@ class DFNCase(Model):
             finally:
                 progress.close()
                 model.observer = None
+        if cycles is not None:
+            cycles.finish(solution.stop_reason)
         timer.seconds["solve"] -= output_time
         timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
         depletion = solution.electrolyte_depletion
@@ -656,6 +673,12 @@ class DFNCase(Model):
                 ),
             },
             "reaction_current_A": model.reaction_current_A(),
+            # First row with phi_s - phi_e < 0 in the negative electrode (plating on only).
+            **(
+                {"plating_onset": model.outputs.degradation.plating_onset}
+                if model.outputs.degradation.has_plating
+                else {}
+            ),
             **self._energy_balance(),
         }
 

@@ -12,6 +12,12 @@ states and currents, :mod:`electrolyx.forms.reactions.lithium_plating` and ``.se
     loss of lithium inventory  100 (plated + SEI + cracks) / (particles + plated + SEI +
                                cracks)  [%]
 
+The plating onset is the first row at which the plating overpotential phi_s - phi_e (with the
+film's eta_film, the expression the plating law uses) is negative at a node of the negative
+electrode: the time where the electrode's minimum crosses zero (linear between that row and
+the one before), the node's position and the value at that row (``plating_onset``), and each
+row's minimum over the electrode (``min_negative_plating_overpotential_V``).
+
 The last is PyBaMM's "Loss of lithium inventory [%]", 100 (1 - n_particles / n_particles,0):
 the side reactions take their lithium from the electrolyte, which the intercalation current
 refills, so the particles lose exactly the lithium the side reactions hold.
@@ -19,9 +25,11 @@ refills, so the particles lose exactly the lithium the side reactions hold.
 
 from __future__ import annotations
 
+import numpy as np
 from dolfinx import fem
 
 from electrolyx.constants import FARADAY
+from electrolyx.nodal_values import NodalValues
 
 from .problem import DFNProblem
 
@@ -43,6 +51,10 @@ class DegradationOutputs:
         self._plating_current = {}
         self._sei_thickness = {}
         self._crack_sei_thickness = {}
+        self._plating_overpotential = None
+        #: The first row with phi_s - phi_e < 0 in the negative electrode (None before).
+        self.plating_onset: dict | None = None
+        self._last_minimum: tuple[float, float] | None = None
         one = fem.Constant(problem.layout.mesh, 1.0)
         for electrode in problem.electrodes:
             measure = problem.dx_vertex(electrode.tag)
@@ -51,6 +63,11 @@ class DegradationOutputs:
             if "lithium_plating" in reactions:
                 current = reactions["lithium_plating"].current_density
                 self._plating_current[electrode.side] = compile_(a_s * current * measure)
+                overpotential = reactions["lithium_plating"].outputs["plating_overpotential_V"]
+                space = fem.functionspace(problem.layout.mesh, ("Lagrange", 1))
+                self._plating_overpotential = NodalValues(
+                    space, {"eta": (overpotential, measure)}, maps
+                )
             name = f"sei_thickness_{electrode.side}"
             if name in problem.unknowns:
                 volume = problem.integral(fem.form(one * measure))
@@ -75,6 +92,11 @@ class DegradationOutputs:
             if name.startswith(prefix)
         )
         return total * problem.layout.area_scale
+
+    @property
+    def has_plating(self) -> bool:
+        """Whether the cell has lithium plating."""
+        return self._plating_overpotential is not None
 
     def side_reaction_lithium_mol(self) -> float:
         """Lithium held by all side reactions beyond their initial state [mol]."""
@@ -111,6 +133,43 @@ class DegradationOutputs:
         lost = plated + sei + cracks
         result["loss_of_lithium_inventory_percent"] = 100.0 * lost / (particles + lost)
         return result
+
+    def plating_overpotential_minimum(self, time_s: float) -> dict[str, float]:
+        """Row column: min of phi_s - phi_e over the negative electrode's nodes [V] (collective).
+
+        The first time it is negative is kept in :attr:`plating_onset` (time, position, value).
+        """
+        if self._plating_overpotential is None:
+            return {}
+        nodal = self._plating_overpotential
+        values = nodal.evaluate()["eta"][: nodal.space.dofmap.index_map.size_local]
+        inside = ~np.isnan(values)
+        local = (np.inf, -1)
+        if inside.any():
+            index = int(np.flatnonzero(inside)[np.argmin(values[inside])])
+            local = (float(values[index]), index)
+        comm = nodal.space.mesh.comm
+        everyone = comm.allgather((local[0], comm.rank))
+        minimum, owner = min(everyone)
+        previous, self._last_minimum = self._last_minimum, (float(time_s), float(minimum))
+        if self.plating_onset is None and minimum < 0.0:
+            # Linear in time between the last row (minimum >= 0) and this one.
+            onset = float(time_s)
+            if previous is not None and previous[1] >= 0.0 and previous[0] < time_s:
+                fraction = previous[1] / (previous[1] - minimum)
+                onset = previous[0] + fraction * (time_s - previous[0])
+            position = None
+            if comm.rank == owner:
+                position = nodal.space.tabulate_dof_coordinates()[local[1]]
+                position = [float(v) for v in position[: nodal.space.mesh.geometry.dim]]
+            position = comm.bcast(position, root=owner)
+            self.plating_onset = {
+                "time_s": onset,
+                "row_time_s": float(time_s),
+                "position_m": position,
+                "plating_overpotential_V": float(minimum),
+            }
+        return {"min_negative_plating_overpotential_V": float(minimum)}
 
     def profile_expressions(self, electrode) -> dict:
         """Profile fields of the electrode's side reactions: name -> UFL expression."""
