@@ -309,6 +309,8 @@ class ResultWriter:
         #: rows written to timeseries.csv and profiles.csv (rank 0; header not counted)
         self.timeseries_rows = 0
         self.profile_rows = 0
+        #: other streamed tables (``cycles.csv``): file name -> (file, writer, columns)
+        self._tables: dict[str, tuple[Any, csv.DictWriter, list[str]]] = {}
 
     def row_counts(self) -> tuple[int, int]:
         """(rows of timeseries.csv, rows of profiles.csv) written so far (rank 0)."""
@@ -349,9 +351,6 @@ class ResultWriter:
                 self._profiles_file = target
                 self._profiles_writer = csv.writer(target)
                 self.profile_rows = count
-
-        #: other streamed tables (``cycles.csv``): file name -> (file, writer, columns)
-        self._tables: dict[str, tuple[Any, csv.DictWriter, list[str]]] = {}
 
     # -- time series -----------------------------------------------------------------------
     def add_timeseries_row(self, row: Mapping[str, float]) -> None:
