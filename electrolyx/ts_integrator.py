@@ -39,7 +39,8 @@ provides and this class arranges:
   stored ones, events fed the stored states, no outputs), after which TS's history holds only
   original states and the next steps repeat the uninterrupted run's arithmetic. A history is
   usable (:meth:`TSIntegrator.checkpointable`) :data:`REPLAY_STEPS` + 1 accepted steps after
-  the start of an :meth:`integrate` call and while no event is being located.
+  the start of an :meth:`integrate` call, while no event is being located and where TSAdapt
+  holds no step cut to land on a landing time (its cache would be lost by a restart).
 
 Settings measured on the DFN (bench/README.md, "Time integration: PETSc TS vs our BDF loop"):
 BDF order 4, rtol 1e-4 on the scaled concentrations, max norm, step growth <= 1.5, first step

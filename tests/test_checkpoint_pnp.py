@@ -60,20 +60,32 @@ def _solver(folder: Path) -> dict:
     return json.loads((folder / "run.json").read_text())["solver"]
 
 
+#: The signal after step 31 (t = 1.04e-7 s), whose proposed next step TSAdapt cut to land on
+#: the output time 1.26e-7 s, keeping the uncut step for after the landing: resumed from
+#: there, the run differed (29 relative; measured with the rule of
+#: TSIntegrator.checkpointable switched off). The checkpoint must wait for step 33.
+AFTER_A_CUT_STEP = 31
+
+
 @pytest.mark.mpi
 @pytest.mark.parametrize(
-    "extra",
-    [[], ["output.checkpoint_every=5"], ["solver.petsc.snes_lag_jacobian=2"]],
-    ids=["on-signal-only", "every-5-steps", "lag-within-a-solve"],
+    ("extra", "after"),
+    [
+        ([], 20),
+        ([], AFTER_A_CUT_STEP),
+        (["output.checkpoint_every=5"], 20),
+        (["solver.petsc.snes_lag_jacobian=2"], 20),
+    ],
+    ids=["on-signal-only", "after-a-cut-step", "every-5-steps", "lag-within-a-solve"],
 )
 def test_a_resumed_pnp_transient_gives_the_uninterrupted_tables(
-    shared_tmp_path, monkeypatch, reference, extra
+    shared_tmp_path, monkeypatch, reference, extra, after
 ):
     comm = MPI.COMM_WORLD
     if extra and "snes_lag" in extra[0]:
         # A lag counts from the start of every Newton solve: nothing is carried across steps.
         reference = _reference(shared_tmp_path, *extra)
-    _interrupt_after(monkeypatch, 20)
+    _interrupt_after(monkeypatch, after)
     with pytest.raises(RunInterrupted):
         run_case(_case(*extra), shared_tmp_path / "results", comm, _quiet)
     monkeypatch.undo()
@@ -84,11 +96,14 @@ def test_a_resumed_pnp_transient_gives_the_uninterrupted_tables(
     checkpoint = json.loads((interrupted / "checkpoint" / "checkpoint.json").read_text())
     state = checkpoint["state"]
     assert state["model"] == "pnp" and checkpoint["ranks"] == comm.size
-    # Inside the march (the replay is needed): after the 20th step, before the end time.
+    # Inside the march (the replay is needed), before the end time.
     assert len(state["history"]["times"]) == 7
     assert 0.0 < state["time_s"] < 2e-6
     rows = (interrupted / "timeseries.csv").read_text().splitlines()
-    assert len(rows) - 1 == checkpoint["rows"]["timeseries"] >= 21  # t = 0 and every step
+    # t = 0 and every step up to the checkpoint (the signal's step or a later one)
+    assert len(rows) - 1 == checkpoint["rows"]["timeseries"] >= after + 1
+    if after == AFTER_A_CUT_STEP:
+        assert checkpoint["rows"]["timeseries"] == after + 3  # steps 31 and 32 not resumable
     code, resumed = run_case(_case(*extra), None, comm, _quiet, resume=interrupted)
     assert code == 0
     assert resumed == shared_tmp_path / "results"

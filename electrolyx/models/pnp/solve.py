@@ -5,7 +5,8 @@ ramped up from zero, halving failed steps. Transient: PETSc TS (the shared
 :class:`electrolyx.ts_integrator.TSIntegrator`, BDF of adaptive step) on dc_k/dt through the
 projected concentrations a_k (:mod:`.problem`), so that the amount of each species changes only
 through the boundaries (to the Newton tolerance). The steps land on the field-output times, so
-that every written state is a solved one (a row at every step).
+that every written state is a solved one (a row at every step). A march can be checkpointed
+and resumed exactly (TS's replay history, docs/checkpoint.md).
 """
 
 from __future__ import annotations
