@@ -32,7 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PYTHON_PRECONDITIONERS", "allowed_summary", "petsc_option_problems"]
+__all__ = [
+    "PYTHON_PRECONDITIONERS",
+    "allowed_summary",
+    "petsc_option_problems",
+    "reuse_across_solves",
+]
 
 #: The Python preconditioners a case may name (``pc_type = "python"``).
 PYTHON_PRECONDITIONERS = ("electrolyx.preconditioners.ElectrochemicalPotentialPC",)
@@ -359,3 +364,33 @@ def petsc_option_problems(options: Mapping[str, Any], where: str = "solver.petsc
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+#: Options that keep a Jacobian, preconditioner or interpolation from one Newton solve (time
+#: step) to the next, by the base name and the values that do: a lag of -1 or -2 (never rebuilt
+#: after the first; a lag n >= 1 counts from the start of every solve, since
+#: ``snes_lag_*_persists`` is not allowed), and the reuse flags set to true.
+_REUSED_ACROSS_SOLVES: dict[str, tuple[Any, ...]] = {
+    "snes_lag_jacobian": (-1, -2),
+    "snes_lag_preconditioner": (-1, -2),
+    "ksp_reuse_preconditioner": (True,),
+    "pc_gamg_reuse_interpolation": (True,),
+}
+
+
+def reuse_across_solves(options: Mapping[str, Any]) -> list[str]:
+    """The options of ``options`` that carry solver state from one Newton solve to the next.
+
+    A run that uses them cannot be resumed exactly from a checkpoint (the resumed run builds
+    afresh what the uninterrupted run kept), see docs/checkpoint.md.
+    """
+    found = []
+    for key, value in options.items():
+        rule = _rule(key) if isinstance(key, str) else None
+        if rule is None:
+            continue
+        base = key[len(rule[0]) :]
+        values = _REUSED_ACROSS_SOLVES.get(base, ())
+        if any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
+            found.append(key)
+    return found

@@ -39,7 +39,8 @@ provides and this class arranges:
   stored ones, events fed the stored states, no outputs), after which TS's history holds only
   original states and the next steps repeat the uninterrupted run's arithmetic. A history is
   usable (:meth:`TSIntegrator.checkpointable`) :data:`REPLAY_STEPS` + 1 accepted steps after
-  the start of an :meth:`integrate` call and while no event is being located.
+  the start of an :meth:`integrate` call, while no event is being located and where TSAdapt
+  holds no step cut to land on a landing time (its cache would be lost by a restart).
 
 Settings measured on the DFN (bench/README.md, "Time integration: PETSc TS vs our BDF loop"):
 BDF order 4, rtol 1e-4 on the scaled concentrations, max norm, step growth <= 1.5, first step
@@ -376,6 +377,10 @@ class TSIntegrator:
         self._steps_in_call = 0
         self._locating = False
         self._next_step_s = 0.0
+        # Landing times and end time of the present integrate call (TS's evaluation times),
+        # and whether TSAdapt holds no cached step at the last accepted step.
+        self._evaluation_points: list[float] = []
+        self._adapt_clear = False
 
     # ----------------------------------------------------------------- state
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -433,13 +438,45 @@ class TSIntegrator:
 
         True at an accepted step at least :data:`REPLAY_STEPS` + 1 steps after the start of
         the :meth:`integrate` call, while no event is being located (no indicator has changed
-        sign since the last accepted step; after a located event, for the rest of the call).
+        sign since the last accepted step; after a located event, for the rest of the call),
+        before the end time and where TSAdapt keeps no step across the next one
+        (:meth:`_adapt_keeps_nothing`).
         """
         return (
             len(self._ring) == REPLAY_STEPS + 1
             and self._steps_in_call > REPLAY_STEPS
             and not self._locating
+            and self._adapt_clear
         )
+
+    def _next_evaluation_point(self, t: float) -> float | None:
+        """The first landing time or end time after t (None: t is at the end)."""
+        later = [p for p in self._evaluation_points if p > t]
+        return later[0] if later else None
+
+    def _adapt_keeps_nothing(self, t: float, next_step: float, last_step: float) -> bool:
+        """Whether TSAdapt holds no step in its cache after the accepted step ending at t.
+
+        With ``TS_EXACTFINALTIME_MATCHSTEP`` TSAdapt cuts a proposed step that would pass the
+        next landing time (or the end time) to end on it, or to half the way there, and keeps
+        the uncut proposal (``dt_eval_times_cached`` in PETSc 3.25's ``TSAdaptChoose``) to
+        restore it after the landing: state carried from step to step that a resumed TS
+        would not have. So a state is resumable only where its proposed next step was not cut
+        (it is neither the distance to the next landing time nor half of it) and t is not
+        within PETSc's closeness tolerance of that landing time (then PETSc counts it as
+        reached). A resumed integration replays with steps proposals kept below a quarter
+        of that distance, so that the replay leaves the cache empty too.
+        """
+        target = self._next_evaluation_point(t)
+        if target is None:
+            return False
+        gap = target - t
+        # PETSc's closeness: |t - target| <= (1e-6 h + 10 eps) max(|t|, |target|), h a step;
+        # tested with 10 times that tolerance and the largest step in play.
+        tolerance = (1e-5 * max(next_step, last_step, gap) + 1e-12) * max(abs(t), abs(target))
+        if gap <= tolerance:
+            return False
+        return all(abs(next_step - cut) > 1e-9 * gap for cut in (gap, 0.5 * gap))
 
     def history(self) -> ReplayHistory:
         """The last accepted steps (valid where :meth:`checkpointable`)."""
@@ -842,6 +879,8 @@ class TSIntegrator:
             """The accepted state into the history of the call."""
             self._steps_in_call += 1
             self._next_step_s = ts.getTimeStep()
+            last_step = t - self._ring[-1][0] if self._ring else self._next_step_s
+            self._adapt_clear = self._adapt_keeps_nothing(t, self._next_step_s, last_step)
             self._ring.append((t, ts.getSolution().getArray(readonly=True).copy()))
             if events and latest_values[0] is not None:
                 accepted_values[0] = latest_values[0]
@@ -867,6 +906,7 @@ class TSIntegrator:
                 return
             # The history now holds original states only: go on as the original run.
             replaying[0] = False
+            ts.setStepLimits(*step_limits)
             self._steps_in_call = replay.steps_in_call
             ts.setTolerances(rtol=vrtol, atol=vatol)
             uncounted["steps"] = ts.getStepNumber()
@@ -918,6 +958,17 @@ class TSIntegrator:
         if replay is not None:
             # Landing times inside the replayed steps were landed on by the original run.
             landings = [t for t in landings if t > resume_time]
+        self._evaluation_points = [*landings, float(t_end)]
+        step_limits = ts.getStepLimits()
+        if replay is not None:
+            # Replay proposals stay below a quarter of the way to the next landing time, so
+            # that TSAdapt cuts none and caches no step (see _adapt_keeps_nothing); the
+            # proposals are replaced by the stored steps anyway.
+            target = self._next_evaluation_point(resume_time)
+            if target is not None:
+                ts.setStepLimits(
+                    step_limits[0], max(0.25 * (target - resume_time), 2 * step_limits[0])
+                )
         if landings:
             # The steps land on these times (MATCHSTEP), the history is kept across them.
             ts.setEvaluationTimes([t0, *landings, t_end])

@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from ..petsc_options import reuse_across_solves
 from .base import SettingsTable, case_problems, unit
 from .common import (
     CaseSection,
+    CheckpointOutput,
     KineticLaw,
     OutputSettings,
     Point,
@@ -316,8 +318,11 @@ class Conductance(SettingsTable):
     )
 
 
-class PNPOutput(OutputSettings):
-    """What the run writes besides run.json and timeseries.csv."""
+class PNPOutput(OutputSettings, CheckpointOutput):
+    """What the run writes besides run.json and timeseries.csv.
+
+    ``checkpoint_every``: transient studies only (a steady solve is not resumed).
+    """
 
     probes: list[Probe] = Field(
         default_factory=list,
@@ -416,6 +421,25 @@ class PNPSettings(SettingsTable):
                         "mesh.first_cell_size",
                         "missing key '{key}': needed for grading "
                         f"{mesh.grading!r} (a number in (0, inf) m)",
+                    )
+                )
+        if self.output.checkpoint_every is not None:
+            if study.type == "steady":
+                problems.append(
+                    (
+                        "output.checkpoint_every",
+                        f"{{key}} = {self.output.checkpoint_every!r}: only a transient study "
+                        "writes checkpoints (remove the key, or set study.type = 'transient')",
+                    )
+                )
+            for key in reuse_across_solves(self.solver.petsc):
+                problems.append(
+                    (
+                        f"solver.petsc.{key}",
+                        f"{{key}} = {self.solver.petsc[key]!r} keeps solver state from one time "
+                        "step to the next, which a resumed run cannot repeat: not allowed with "
+                        "output.checkpoint_every (allowed: a lag >= 1, reuse = false; or remove "
+                        "output.checkpoint_every)",
                     )
                 )
         conductance = self.output.conductance

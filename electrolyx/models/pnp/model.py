@@ -17,11 +17,14 @@ import dolfinx
 import numpy as np
 from dolfinx import fem
 
+from ...checkpoint import RunInterrupted, fingerprint
 from ...errors import CaseError
 from ...mesh_input import mesh_boundary_names
 from ...output import PhaseTimer, ResultWriter
+from ...petsc_options import reuse_across_solves
 from ...progress import Progress
 from ...solver import NewtonSolver, petsc_options_from_case
+from ...ts_integrator import ReplayHistory, TSIntegrator
 from ..base import Model, require_boundaries
 from . import solve
 from .boundaries import CHARGED_KINDS
@@ -176,6 +179,42 @@ class PoissonNernstPlanck(Model):
             )
         return out
 
+    # -- checkpoints (electrolyx.checkpoint) -------------------------------------------------
+    _resume: ReplayHistory | None = None
+
+    def resumable(self) -> bool:
+        """A transient study can be resumed, unless its PETSc options reuse solver state.
+
+        At an accepted step that :meth:`TSIntegrator.checkpointable` allows, the checkpoint
+        holds TS's last accepted states (:class:`ReplayHistory`); the resumed march replays
+        them. Options that keep a Jacobian or preconditioner from one step to the next
+        (:func:`electrolyx.petsc_options.reuse_across_solves`) would make the resumed run
+        differ: such a run stops at once at a signal, without a checkpoint (and
+        ``checkpoint_every`` is refused with them when the case is loaded).
+        """
+        return (
+            self.geometry is not None
+            and self.settings["study"]["type"] == "transient"
+            and not reuse_across_solves(self.settings["solver"]["petsc"])
+        )
+
+    def checkpoint_fingerprint(self) -> str:
+        """Sizes and coordinates of this rank's owned P1 nodes (every unknown is P1 on them)."""
+        space = fem.functionspace(self.mesh, ("Lagrange", 1))
+        return fingerprint([space.tabulate_dof_coordinates()[: space.dofmap.index_map.size_local]])
+
+    def _checkpoint_state(self, integrator: TSIntegrator, t: float) -> tuple[dict, dict]:
+        """(scalars, this rank's arrays) at an accepted step: TS's replay history."""
+        history = integrator.history()
+        scalars = {"model": "pnp", "time_s": float(t), "history": history.scalars()}
+        return scalars, {"history.states": history.states}
+
+    def resume_from(self, scalars: dict[str, Any], arrays: dict[str, Any]) -> None:
+        """Load a checkpoint's history: :meth:`run` continues the march from it."""
+        if scalars.get("model") != "pnp":
+            raise ValueError("not a checkpoint of a PNP transient")
+        self._resume = ReplayHistory.from_scalars(scalars["history"], arrays["history.states"])
+
     # -- problem and integrator ------------------------------------------------------------
     def prepare(self) -> None:
         """Build the function spaces, the scaled weak form, the Newton solver and outputs."""
@@ -204,9 +243,13 @@ class PoissonNernstPlanck(Model):
         on_step: Callable[[float, bool], None],
         log: Callable[[str], None] = lambda _: None,
         on_progress: Callable[[float, int], None] | None = None,
+        checkpoint: Callable[[TSIntegrator, float], bool] | None = None,
+        resume: ReplayHistory | None = None,
     ) -> dict[str, Any]:
         """March from the bulk state to ``end_time`` (see :func:`.solve.solve_transient`)."""
-        return solve.solve_transient(self.problem, self.settings, on_step, log, on_progress)
+        return solve.solve_transient(
+            self.problem, self.settings, on_step, log, on_progress, checkpoint, resume
+        )
 
     # -- outputs ---------------------------------------------------------------------------
     @property
@@ -283,8 +326,21 @@ class PoissonNernstPlanck(Model):
             def on_progress(t: float, newton_iterations: int) -> None:
                 progress.update(t, headline[0], newton_iterations)
 
+            control = self.checkpoint_control
+            checkpoint = None
+            if control is not None:
+
+                def checkpoint(integrator: TSIntegrator, t: float) -> bool:
+                    return control.at_step(
+                        integrator.checkpointable(),
+                        lambda: self._checkpoint_state(integrator, t),
+                    )
+
+            resume, self._resume = self._resume, None
             with timer.phase("solve"), progress:
-                details = self.solve_transient(on_step, log, on_progress)
+                details = self.solve_transient(on_step, log, on_progress, checkpoint, resume)
             timer.seconds["solve"] -= output_time
             timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
+            if details.pop("stopped_at_checkpoint"):
+                raise RunInterrupted(control.signal_number)
         return {**self.solver.statistics.as_dict(), **details}

@@ -5,7 +5,8 @@ ramped up from zero, halving failed steps. Transient: PETSc TS (the shared
 :class:`electrolyx.ts_integrator.TSIntegrator`, BDF of adaptive step) on dc_k/dt through the
 projected concentrations a_k (:mod:`.problem`), so that the amount of each species changes only
 through the boundaries (to the Newton tolerance). The steps land on the field-output times, so
-that every written state is a solved one (a row at every step).
+that every written state is a solved one (a row at every step). A march can be checkpointed
+and resumed exactly (TS's replay history, docs/checkpoint.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...solver import NewtonFailure, NewtonSolver, petsc_options_from_case
-from ...ts_integrator import IntegrationFailure, TSIntegrator
+from ...ts_integrator import IntegrationFailure, ReplayHistory, TSIntegrator
 from .problem import PROJECTED, UNKNOWN, PNPProblem
 
 __all__ = ["BDF_ORDER", "output_times", "solve_steady", "solve_transient"]
@@ -97,6 +98,8 @@ def solve_transient(
     on_step: Callable[[float, bool], None],
     log: Callable[[str], None] = lambda _: None,
     on_progress: Callable[[float, int], None] | None = None,
+    checkpoint: Callable[[TSIntegrator, float], bool] | None = None,
+    resume: ReplayHistory | None = None,
 ) -> dict[str, Any]:
     """March from the uniform bulk state to ``end_time`` (:class:`TSIntegrator`).
 
@@ -113,6 +116,12 @@ def solve_transient(
         log: Messages (rank 0 prints).
         on_progress: Called after every accepted step with (time, Newton iterations so far),
             for the progress line.
+        checkpoint: Called after every accepted step (after ``on_step``) with the integrator
+            and the time, where a checkpoint may read :meth:`TSIntegrator.history` when
+            :meth:`TSIntegrator.checkpointable`; True stops the march there (a signal).
+        resume: The history of a checkpoint: the march continues from it (no t = 0 row, no
+            consistent initialisation; TS replays the stored steps first, see
+            :mod:`electrolyx.ts_integrator`), to the uninterrupted run's steps.
 
     Raises:
         NewtonFailure: when a step is still rejected after ``max_step_cuts`` cuts in a row;
@@ -140,13 +149,15 @@ def solve_transient(
     )
     problem.set_ramp(1.0)
     problem.set_bulk_state()
-    # The t = 0 row: the uniform bulk state before the step of the boundary data (no rates).
-    on_step(0.0, True)
-    held = [(field, 1 + k) for k in range(n_species)] + [projected]
-    try:
-        integrator.make_consistent(0.0, held=held)
-    except IntegrationFailure as failure:
-        raise NewtonFailure("diverged", [], f"initial potential: {failure}") from None
+    if resume is None:
+        # The t = 0 row: the uniform bulk state before the step of the boundary data (no
+        # rates).
+        on_step(0.0, True)
+        held = [(field, 1 + k) for k in range(n_species)] + [projected]
+        try:
+            integrator.make_consistent(0.0, held=held)
+        except IntegrationFailure as failure:
+            raise NewtonFailure("diverged", [], f"initial potential: {failure}") from None
     outputs = [t for t in output_times(study, charging_time) if t > 0.0]
 
     def accepted(t: float) -> None:
@@ -163,14 +174,19 @@ def solve_transient(
             initial_step_s=study["initial_step"] or 1e-3 * charging_time,
             max_step_s=study["max_step"] or end / 20,
             rates_at_steps=True,
+            checkpoint=None if checkpoint is None else lambda t: checkpoint(integrator, t),
+            replay=resume,
         )
     except IntegrationFailure as failure:
         raise NewtonFailure("diverged", [], str(failure)) from None
+    # Totals of the whole march (those of a resumed run include the interrupted run's); the
+    # evaluations include the consistent initialisation's.
     return {
         "integrator": f"PETSc TS BDF{BDF_ORDER}",
-        "accepted_steps": result.steps,
-        "rejected_steps": result.rejected_steps,
+        "accepted_steps": integrator.totals["steps"],
+        "rejected_steps": integrator.totals["rejected_steps"],
         "newton_iterations": integrator.totals["newton_iterations"],
-        "residual_evaluations": result.residual_evaluations,
-        "jacobian_evaluations": result.jacobian_evaluations,
+        "residual_evaluations": integrator.counts["residual"],
+        "jacobian_evaluations": integrator.counts["jacobian"],
+        "stopped_at_checkpoint": result.reason == "checkpoint",
     }
