@@ -201,7 +201,10 @@ class DFNOutputs:
         k = int(np.argmin(values)) if owned else 0
         local = (float(values[k]) if owned else np.inf, self.problem.comm.rank)
         value, rank = self.problem.comm.allreduce(local, op=MPI.MINLOC)
-        position = space.tabulate_dof_coordinates()[k] if owned else None
+        if getattr(self, "_electrolyte_coordinates", None) is None:
+            # (tabulated once: the rows call this at every step)
+            self._electrolyte_coordinates = space.tabulate_dof_coordinates()
+        position = self._electrolyte_coordinates[k] if owned else None
         position = self.problem.comm.bcast(position, root=rank)
         gdim = space.mesh.geometry.dim
         return value, np.asarray(position[:gdim])
