@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import ufl
-from scipy.interpolate import CubicSpline
 
 __all__ = ["CubicSplineTable"]
 
@@ -36,6 +35,8 @@ class CubicSplineTable:
             raise ValueError(f"{key}: a cubic spline needs x and y of the same length >= 4")
         if np.any(np.diff(self.x) <= 0) or not np.all(np.isfinite(self.y)):
             raise ValueError(f"{key}: x must increase and y be finite")
+        from scipy.interpolate import CubicSpline  # 0.6 s to import: only when a set uses a table
+
         self.spline = CubicSpline(self.x, self.y)
         #: coefficients (e_k, c_k, b_k, y_k) of each interval's cubic in d = x - x_k
         self.coefficients = self.spline.c
