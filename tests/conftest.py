@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-import electrolyx  # noqa: F401  (must precede dolfinx/petsc4py imports)
+# The tests' forms (thousands of variants) in a cache of their own, so that they never lengthen
+# the listing FFCx does of a user's run cache (electrolyx.form_cache_directory); subprocesses
+# and mpiexec ranks inherit it.
+os.environ.setdefault(
+    "ELECTROLYX_FORM_CACHE",
+    os.path.join(os.path.expanduser("~"), ".cache", "electrolyx", "test-forms"),
+)
+
+import electrolyx  # noqa: E402, F401  (must precede dolfinx/petsc4py imports)
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "cases"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -68,3 +69,40 @@ def test_the_api_module_imports_nothing_heavy():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dolfinx_first", [False, True])
+def test_forms_compile_into_electrolyx_own_cache(tmp_path, dolfinx_first):
+    """FFCx writes electrolyx's forms under $ELECTROLYX_FORM_CACHE, whichever is imported first.
+
+    FFCx lists its whole cache directory for every form it loads; a cache of electrolyx's own
+    keeps that listing short (electrolyx.form_cache_directory).
+    """
+    imports = (
+        "import dolfinx_solver, dolfinx, electrolyx"
+        if dolfinx_first
+        else ("import electrolyx, dolfinx")
+    )
+    probe = (
+        f"{imports}\n"
+        "import ufl\n"
+        "from mpi4py import MPI\n"
+        "from dolfinx import fem, mesh\n"
+        "domain = mesh.create_unit_interval(MPI.COMM_SELF, 2)\n"
+        "space = fem.functionspace(domain, ('Lagrange', 1))\n"
+        "coefficient = fem.Constant(domain, 0.0)\n"
+        # a form no other test compiles: the constant's value is in the code
+        f"integrand = (coefficient + {1 + dolfinx_first}.2345678) * ufl.TestFunction(space)\n"
+        "fem.form(integrand * ufl.dx)\n"
+    )
+    cache = tmp_path / "forms"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "ELECTROLYX_FORM_CACHE": str(cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    # exactly one form compiled, so exactly one shared library in the new cache
+    assert len(list(cache.glob("libffcx_forms_*.so"))) == 1
