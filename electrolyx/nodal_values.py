@@ -30,6 +30,11 @@ __all__ = ["NodalValues"]
 class NodalValues:
     """Nodal values of named expressions on a scalar P1 space of the parent mesh.
 
+    The expressions that share a measure are assembled together, as the components of one
+    vector form whose last component is the weight int phi_i dx_v: one compiled form per
+    measure rather than two per expression (FFCx compiles each form separately, about 0.2 s
+    apiece on a first run).
+
     Args:
         space: Scalar P1 space of the (parent) mesh.
         expressions: name -> (UFL expression, vertex-quadrature measure).
@@ -43,32 +48,46 @@ class NodalValues:
         entity_maps: Sequence[Any] = (),
     ):
         self.space = space
-        test = ufl.TestFunction(space)
         maps = list(entity_maps) or None
-        self._forms: dict[str, tuple[fem.Form, fem.Form]] = {}
-        weights: dict[ufl.Measure, fem.Form] = {}
-        for name, (expression, measure) in expressions.items():
-            if measure not in weights:
-                weights[measure] = fem.form(test * measure)
-            numerator = fem.form(expression * test * measure, entity_maps=maps)
-            self._forms[name] = (numerator, weights[measure])
-        self._weights = {id(f): f for f in weights.values()}
-
-    def _assemble(self, form: fem.Form) -> np.ndarray:
-        vector = fem.assemble_vector(form)
-        vector.scatter_reverse(dolfinx.la.InsertMode.add)
-        vector.scatter_forward()
-        return vector.array
+        groups: dict[ufl.Measure, list[str]] = {}
+        for name, (_expression, measure) in expressions.items():
+            groups.setdefault(measure, []).append(name)
+        element = space.ufl_element()
+        #: per measure: (form, the names of its components but the last, which is the weight)
+        self._groups: list[tuple[fem.Form, list[str]]] = []
+        for measure, names in groups.items():
+            components = len(names) + 1
+            vector_space = fem.functionspace(
+                space.mesh, (element.family_name, element.degree, (components,))
+            )
+            # The blocked space numbers its nodes as the scalar space does (same element
+            # layout, block size `components`): value k of node i is entry i * components + k.
+            if not np.array_equal(vector_space.dofmap.list, space.dofmap.list):
+                raise RuntimeError("a blocked P1 space did not number its nodes as the scalar one")
+            test = ufl.TestFunction(vector_space)
+            integrand = (
+                sum(expressions[name][0] * test[k] for k, name in enumerate(names))
+                + test[len(names)]
+            )
+            self._groups.append((fem.form(integrand * measure, entity_maps=maps), names))
 
     def evaluate(self, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """Values at the local nodes (ghosts included), NaN off the expression's cells."""
-        weights = {key: self._assemble(form) for key, form in self._weights.items()}
+        wanted = None if names is None else set(names)
         result = {}
-        for name in self._forms if names is None else names:
-            numerator, weight_form = self._forms[name]
-            weight = weights[id(weight_form)]
-            values = np.full(weight.shape, np.nan)
+        for form, group_names in self._groups:
+            if wanted is not None and wanted.isdisjoint(group_names):
+                continue
+            vector = fem.assemble_vector(form)
+            vector.scatter_reverse(dolfinx.la.InsertMode.add)
+            vector.scatter_forward()
+            table = vector.array.reshape(-1, len(group_names) + 1)
+            weight = table[:, -1]
             inside = weight > 0
-            values[inside] = self._assemble(numerator)[inside] / weight[inside]
-            result[name] = values
+            for k, name in enumerate(group_names):
+                values = np.full(weight.shape, np.nan)
+                values[inside] = table[inside, k] / weight[inside]
+                result[name] = values
+        if names is not None:
+            return {name: result[name] for name in names}
         return result

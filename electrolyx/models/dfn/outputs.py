@@ -25,6 +25,7 @@ from electrolyx.forms.particle_diffusion import (
 )
 from electrolyx.forms.reactions import DoubleLayer
 from electrolyx.forms.solid_conduction import solid_current_density
+from electrolyx.jit import forms
 from electrolyx.nodal_values import NodalValues
 
 from .degradation_outputs import DegradationOutputs
@@ -76,28 +77,33 @@ class DFNOutputs:
         layout = problem.layout
         maps = problem.entity_maps
         compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
-        self._lithium = [compile_(f) for f in problem.lithium_forms]
+        one = fem.Constant(layout.mesh, 1.0)
+        ds = problem.ds
+        positive = problem.unknowns[problem.electrode["positive"].potential]
+        terminal = layout.tag(layout.positive_terminal)
+        reaction_names = list(problem.reaction_current)
+        # The integrals read at every output row, compiled as one module (electrolyx.jit).
+        lithium, dissolved, reaction, terminal_potential = forms(
+            [
+                list(problem.lithium_forms),
+                problem.dissolved_form,
+                [source * measure for source, measure in problem.reaction_current.values()],
+                positive.function / problem.terminal_area_m2 * ds(terminal),
+            ],
+            entity_maps=maps,
+        )
+        self._lithium = lithium
         #: Lithium plating and SEI: lithium lost, plating current, SEI thickness.
         self.degradation = DegradationOutputs(problem, self._lithium[1:])
-        dissolved = problem.dissolved_form
-        self._dissolved = None if dissolved is None else compile_(dissolved)
-        self._reaction = {
-            name: compile_(source * measure)
-            for name, (source, measure) in problem.reaction_current.items()
-        }
-        one = fem.Constant(layout.mesh, 1.0)
+        self._dissolved = dissolved
+        self._reaction = dict(zip(reaction_names, reaction, strict=True))
         # Electrode volumes [m3 per m2 in 1D]: the mesh does not move, assembled once.
         self._volumes = {
             e.name: problem.integral(fem.form(one * problem.dx_vertex(e.tag)))
             for e in problem.electrodes
         }
         # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
-        ds = problem.ds
-        positive = problem.unknowns[problem.electrode["positive"].potential]
-        terminal = layout.tag(layout.positive_terminal)
-        self._terminal_potential = compile_(
-            positive.function / problem.terminal_area_m2 * ds(terminal)
-        )
+        self._terminal_potential = terminal_potential
         if problem.counter_electrode is not None:
             counter = ds(layout.tag(LITHIUM))
             area = problem.integral(fem.form(one * counter))

@@ -54,6 +54,7 @@ from electrolyx.forms.heat_sources import (
 )
 from electrolyx.forms.particle_diffusion import particle_surface_concentration
 from electrolyx.forms.solid_conduction import solid_current_density
+from electrolyx.jit import forms
 
 from .geometry import LITHIUM, NEGATIVE, POSITIVE, SEPARATOR
 
@@ -319,10 +320,12 @@ class ThermalOutputs:
         self.problem = problem
         maps = problem.entity_maps
         compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
-        self._heat = {
-            name: compile_(sum(q * m for q, m in pairs)) if pairs else None
-            for name, pairs in sources.items()
-        }
+        # The heat by source, compiled as one module (electrolyx.jit).
+        heat = forms(
+            [sum(q * m for q, m in pairs) if pairs else None for pairs in sources.values()],
+            entity_maps=maps,
+        )
+        self._heat = dict(zip(sources, heat, strict=True))
         self.thermal: CellThermal | None = problem.thermal
         thermal = self.thermal
         if thermal is None:
