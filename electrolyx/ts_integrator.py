@@ -653,6 +653,7 @@ class TSIntegrator:
         snes.solve(None, x)
         iterations = snes.getIterationNumber()
         reason = snes.getConvergedReason()
+        self.totals["linear_iterations"] += snes.getLinearSolveIterations()
         snes.destroy()
         self.totals["newton_iterations"] += iterations
         converged = reason > 0 and np.isfinite(x.norm())

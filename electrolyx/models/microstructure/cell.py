@@ -495,19 +495,22 @@ class ResolvedHalfCell:
             configure_snes=self._configure_field_split if field_split else None,
             timer=self.timer,
         )
-        # Options of the field-split sub-solvers are read when the preconditioner is first set
-        # up (first solve), after the integrator has removed its options from the database:
-        # they stay there under its unique prefix.
-        database = PETSc.Options()
-        for key, value in field_split.items():
-            database[self.integrator.prefix + key] = value
+        self._field_split_options = field_split
         self._first_norm = 0.0
 
     def _configure_field_split(self, snes: PETSc.SNES) -> None:
-        """The rows of each field for a field-split preconditioner."""
+        """The rows of each field and the sub-solvers' options for a field-split preconditioner.
+
+        The sub-solvers read their options when the preconditioner is first set up (first
+        solve), after the integrator has removed its options from the database: they stay
+        there under this Newton solver's (unique) prefix.
+        """
         preconditioner = snes.getKSP().getPC()
         if preconditioner.getType() == PETSc.PC.Type.FIELDSPLIT:
             preconditioner.setFieldSplitIS(*self.field_index_sets())
+            database = PETSc.Options()
+            for key, value in self._field_split_options.items():
+                database[snes.getOptionsPrefix() + key] = value
 
     def _current_mismatch_A(self) -> float:
         """I - I_app of the last residual evaluation [A] (from the row of V; collective)."""
@@ -670,7 +673,11 @@ class ResolvedHalfCell:
         """One implicit-Euler step at constant current; the state is kept only on success.
 
         The collector voltage V is an unknown of the Newton system, with the condition that the
-        interface current equal ``current_A``.
+        interface current equal ``current_A``. One Newton solve of the integrator
+        (:meth:`TSIntegrator.make_consistent` with every field free and the rates of an
+        implicit Euler step from the present state), for benchmarks that time single steps and
+        for rests; a discharge runs its steps in one integration (:func:`.discharge`), whose
+        first step TSBDF's restart precedes by a half step.
 
         Args:
             time_step_s: Step length [s].
@@ -683,24 +690,24 @@ class ResolvedHalfCell:
             NewtonFailure: if Newton fails (the state before the step is restored).
         """
         before = self.unknowns.state()
-        iterations = self.newton_iterations
         self.applied_current_A = current_A
         integrator = self.integrator
-        rejections, integrator.max_step_rejections = integrator.max_step_rejections, 0
+        guess = integrator.x.duplicate()
+        integrator._store(self.u, guess)
+        self.predict_voltage(guess)
+        integrator._load(guess, self.u)
+        guess.destroy()
         try:
-            integrator.integrate(
-                self.time_s,
-                self.time_s + time_step_s,
-                on_step=self.accepted,
-                fixed_step_s=time_step_s,
-                initial_guess=self.predict_voltage,
+            iterations = integrator.make_consistent(
+                self.time_s + time_step_s, held=[], rate_step_s=time_step_s, reference=before
             )
         except IntegrationFailure as failure:
             self.unknowns.set_state(before)
+            integrator.totals["rejected_steps"] += 1
             raise NewtonFailure("diverged", [], str(failure)) from None
-        finally:
-            integrator.max_step_rejections = rejections
-        return self.newton_iterations - iterations
+        integrator.totals["steps"] += 1
+        self.accepted(self.time_s + time_step_s)
+        return iterations
 
     def physical_fields(self) -> dict[str, list[fem.Function]]:
         """SI-valued copies of the unknowns, per phase: electrolyte and particles."""
