@@ -15,13 +15,15 @@ the set's initial stoichiometry with implicit-Euler steps of ``--time-step`` sec
 ``--cutoff`` (default: the set's lower cut-off voltage, 2.5 V) or after ``--steps`` steps,
 with the linear solver ``--linear-solver`` ("iterative": GMRES with a field-split GAMG
 preconditioner, see :data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). Each step is
-one Newton iteration on the unknowns and the collector voltage together (two linear solves per
-Newton iteration); a step whose Newton iteration fails is halved, up to 4 times.
+one implicit-Euler step of the shared PETSc TS integrator: Newton on the unknowns and the
+collector voltage together (one linear solve per Newton iteration); a step whose Newton
+iteration fails is halved, up to 4 times.
 ``--max-minutes`` ends a run early, before a time step.
 
-It reports: unknowns (exact, four fields), mesh generation and set-up times, per time step the
-wall time, Newton and GMRES iterations and the time in residual assembly, Jacobian assembly and
-linear solves (GAMG set-up included), the lithium balance over the run, and memory: the
+It reports: unknowns (exact, four fields and the collector voltage), mesh generation and set-up
+times, per time step the wall time, Newton and GMRES iterations and the time in residual and
+Jacobian assembly (the rest of a step is mostly the linear solves, GAMG set-up included), the
+lithium balance over the run, and memory: the
 high-water mark of the resident set size (VmHWM) of every rank summed over ranks, for the whole
 process and above the resident size just after the mesh was distributed (the solver's own
 share), per unknown. With ``--efficiency`` it combines a 1-rank and a 2-rank result into
@@ -193,11 +195,10 @@ def run(args: argparse.Namespace) -> dict:
                 "newton_iterations_all": cell.newton_iterations - before[0],
                 "linear_iterations": krylov,
                 "phase_s": phases,
-                "residual_history": cell.residual_history,
             }
         )
         if comm.rank == 0:
-            solves = 2 * max(cell.newton_iterations - before[0], 1)
+            solves = max(cell.newton_iterations - before[0], 1)
             print(
                 f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {cell.voltage_V:.9f} V, "
                 f"{seconds:.1f} s, {newton} Newton, {krylov} GMRES "
@@ -276,7 +277,7 @@ def summary(
         "median_step_s_after_first": median("wall_s", later),
         "median_newton_iterations": median("newton_iterations"),
         "median_linear_iterations": median("linear_iterations"),
-        "linear_per_solve": krylov / (2 * newton) if newton else float("nan"),
+        "linear_per_solve": krylov / newton if newton else float("nan"),
         "s_per_newton_iteration": sum(s["wall_s"] for s in steps) / newton
         if newton
         else float("nan"),
@@ -339,7 +340,7 @@ def efficiency(one_rank: dict, two_ranks: dict) -> dict:
 
     def per_solve(steps) -> float:
         return sum(s["linear_iterations"] for s in steps) / (
-            2 * sum(s["newton_iterations_all"] for s in steps)
+            sum(s["newton_iterations_all"] for s in steps)
         )
 
     return {

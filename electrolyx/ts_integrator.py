@@ -295,11 +295,18 @@ class TSIntegrator:
             the step cut by 4 after each Newton failure) before :class:`IntegrationFailure`.
         extrapolate: Newton's initial guess extrapolated from the previous steps (TSBDF's
             ``-ts_bdf_initial_guess_extrapolate``); else the last state.
+        replay_steps: Accepted steps a resumed integration replays (:data:`REPLAY_STEPS` for
+            BDF4; implicit Euler at fixed steps needs 2: the step reads the last state, the
+            extrapolated Newton guess the last two).
+        configure_snes: Called with every new Newton solver (after its options are set), e.g.
+            to give a field-split preconditioner its index sets.
+        timer: A :class:`electrolyx.output.PhaseTimer`: residual and Jacobian assemblies are
+            timed as its phases "residual" and "jacobian".
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
         counts: Residual and Jacobian assemblies so far.
-        totals: Accepted steps, rejected steps and Newton iterations of all calls so far
+        totals: Accepted steps, rejected steps, Newton and linear iterations of all calls so far
             (updated after every accepted step; :meth:`make_consistent` adds its iterations).
         time_s: Time of the state held by the unknowns after the last call.
     """
@@ -327,6 +334,9 @@ class TSIntegrator:
         convergence_test: Callable[[int, float, float, float, float], int] | None = None,
         max_step_rejections: int = 15,
         extrapolate: bool = True,
+        replay_steps: int = REPLAY_STEPS,
+        configure_snes: Callable[[PETSc.SNES], None] | None = None,
+        timer=None,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -353,6 +363,9 @@ class TSIntegrator:
         self.convergence_test = convergence_test
         self.extrapolate = extrapolate
         self.max_step_rejections = max_step_rejections
+        self.replay_steps = replay_steps
+        self.configure_snes = configure_snes
+        self.timer = timer
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
         blocks = _jacobian_forms(residual, self.unknowns, self.rates, self.shift)
@@ -370,11 +383,16 @@ class TSIntegrator:
         self._differential = self._mask(self._differential_fields)
         self.set_bcs(bcs)
         self.counts = {"residual": 0, "jacobian": 0}
-        self.totals = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
+        self.totals = {
+            "steps": 0,
+            "rejected_steps": 0,
+            "newton_iterations": 0,
+            "linear_iterations": 0,
+        }
         self.time_s = 0.0
         self._last_rates: tuple[PETSc.Vec, PETSc.Vec] | None = None
         # The last accepted states of the present integrate call (see ReplayHistory).
-        self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=REPLAY_STEPS + 1)
+        self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=replay_steps + 1)
         self._steps_in_call = 0
         self._locating = False
         self._next_step_s = 0.0
@@ -444,8 +462,8 @@ class TSIntegrator:
         (:meth:`_adapt_keeps_nothing`).
         """
         return (
-            len(self._ring) == REPLAY_STEPS + 1
-            and self._steps_in_call > REPLAY_STEPS
+            len(self._ring) == self.replay_steps + 1
+            and self._steps_in_call > self.replay_steps
             and not self._locating
             and self._adapt_clear
         )
@@ -494,6 +512,13 @@ class TSIntegrator:
 
     # ----------------------------------------------------------- assembly
     def _residual(self, ts, t, x, x_dot, f) -> None:
+        if self.timer is None:
+            self._assemble_residual(t, x, x_dot, f)
+        else:
+            with self.timer.phase("residual"):
+                self._assemble_residual(t, x, x_dot, f)
+
+    def _assemble_residual(self, t, x, x_dot, f) -> None:
         self.counts["residual"] += 1
         if self._last_rates is not None:
             # The state and rates of the last evaluation (a converged Newton solve ends with one).
@@ -511,6 +536,13 @@ class TSIntegrator:
         f.getArray()[:] = b.getArray(readonly=True)
 
     def _jacobian(self, ts, t, x, x_dot, shift, J, P) -> None:
+        if self.timer is None:
+            self._assemble_jacobian(t, x, x_dot, shift, J, P)
+        else:
+            with self.timer.phase("jacobian"):
+                self._assemble_jacobian(t, x, x_dot, shift, J, P)
+
+    def _assemble_jacobian(self, t, x, x_dot, shift, J, P) -> None:
         self.counts["jacobian"] += 1
         self._load(x, self.unknowns)
         self._load(x_dot, self.rates)
@@ -547,6 +579,8 @@ class TSIntegrator:
                 return test(iteration, xnorm, step_norm, fnorm, step())
 
             snes.setConvergenceTest(converged)
+        if self.configure_snes is not None:
+            self.configure_snes(snes)
 
     # ------------------------------------------------------ consistency
     def make_consistent(
@@ -620,6 +654,7 @@ class TSIntegrator:
         snes.solve(None, x)
         iterations = snes.getIterationNumber()
         reason = snes.getConvergedReason()
+        self.totals["linear_iterations"] += snes.getLinearSolveIterations()
         snes.destroy()
         self.totals["newton_iterations"] += iterations
         converged = reason > 0 and np.isfinite(x.norm())
@@ -712,6 +747,9 @@ class TSIntegrator:
         rates_at_steps: bool = False,
         checkpoint: Callable[[float], bool] | None = None,
         replay: ReplayHistory | None = None,
+        fixed_step_s: float | None = None,
+        step_cut: float = 0.25,
+        initial_guess: Callable[[PETSc.Vec], None] | None = None,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -743,6 +781,14 @@ class TSIntegrator:
                 process): ``t0``, ``initial_step_s`` and the present unknowns are ignored; TS
                 restarts from the oldest stored state and replays the stored steps (no
                 outputs, no callbacks), then goes on as the original integration did.
+            fixed_step_s: No error control (TSAdapt "none"): every step tries this step
+                (shortened to end on ``t_end``), cut by ``step_cut`` where Newton fails, and
+                the next step tries it again; events are still located. ``initial_step_s``
+                is ignored.
+            step_cut: Factor on a step whose Newton solve failed.
+            initial_guess: Called with Newton's initial guess (TS's extrapolation, owned
+                entries of the monolithic vector) before every solve; may change it in place
+                (a predictor for an algebraic unknown after a change of control).
 
         Returns:
             Statistics; the unknowns hold the final state.
@@ -754,6 +800,8 @@ class TSIntegrator:
         self._ring.clear()
         self._steps_in_call = 0
         self._locating = False
+        if fixed_step_s is not None:
+            initial_step_s = min(fixed_step_s, t_end - t0)
         if replay is not None:
             # Bit for bit the stored oldest state (no Dirichlet values re-applied).
             t0 = float(replay.times[0])
@@ -778,7 +826,8 @@ class TSIntegrator:
         ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
         options = PETSc.Options()
         keys = {
-            "ts_adapt_type": "basic",
+            "ts_adapt_type": "basic" if fixed_step_s is None else "none",
+            "ts_adapt_scale_solve_failed": step_cut,
             "ts_adapt_wnormtype": self.norm,
             "ts_adapt_clip": f"0.1,{self.max_step_growth}",
             **({"ts_adapt_dt_max": max_step_s} if max_step_s is not None else {}),
@@ -814,9 +863,16 @@ class TSIntegrator:
             ts.setTolerances(rtol=vrtol, atol=vatol)
         snes = ts.getSNES()
         self._configure_snes(snes, self.prefix, step=ts.getTimeStep)
+        if initial_guess is not None:
+            snes.setInitialGuess(lambda snes, x: initial_guess(x))
         totals0 = dict(self.totals)
         # Steps, rejections and Newton iterations of TS not counted (those of a replay).
-        uncounted = {"steps": 0, "rejected_steps": 0, "newton_iterations": 0}
+        uncounted = {
+            "steps": 0,
+            "rejected_steps": 0,
+            "newton_iterations": 0,
+            "linear_iterations": 0,
+        }
         replaying = [replay is not None]
         replayed = [0]
 
@@ -831,6 +887,11 @@ class TSIntegrator:
                 totals0["newton_iterations"]
                 + ts.getSNESIterations()
                 - uncounted["newton_iterations"]
+            )
+            self.totals["linear_iterations"] = (
+                totals0["linear_iterations"]
+                + ts.getKSPIterations()
+                - uncounted["linear_iterations"]
             )
 
         if events:
@@ -913,6 +974,7 @@ class TSIntegrator:
             uncounted["steps"] = ts.getStepNumber()
             uncounted["rejected_steps"] = ts.getStepRejections()
             uncounted["newton_iterations"] = ts.getSNESIterations()
+            uncounted["linear_iterations"] = ts.getKSPIterations()
             totals0.update(replay.totals)
             self.totals.update(replay.totals)
             self.counts.update(replay.counts)
@@ -924,6 +986,9 @@ class TSIntegrator:
                 return
             update_totals()
             t, t_prev = ts.getTime(), ts.getPrevTime()
+            if fixed_step_s is not None and not self._locating and t < t_end:
+                # Back to the fixed step after a cut, shortened to end on t_end.
+                ts.setTimeStep(min(fixed_step_s, t_end - t))
             remember(t)
             while pending and pending[0] <= t * (1 + 1e-14) + 1e-14:
                 t_out = pending.pop(0)

@@ -142,10 +142,11 @@ def test_rest_relaxes_to_open_circuit_potential_of_the_average():
 
 
 def test_full_newton_steps_reach_the_backtracking_solution():
-    # line_search = "basic": the bordered Newton iteration takes full steps. At C/2 from rest it
-    # converges without backtracking, to the same discrete solution: both stop at a scaled
-    # residual below 1e-11 (1e-11 of the 1C current per node, ~1e-12 V), so 1e-9 V is a bound
-    # with margin that still catches a wrong voltage update (a 1 % error in dV is ~1e-4 V).
+    # line_search = "basic": Newton on the fields and the collector voltage takes full steps.
+    # At C/2 from rest it converges without backtracking, to the same discrete solution: both
+    # stop at a scaled residual below 1e-11 (1e-11 of the 1C current per node, ~1e-12 V), so
+    # 1e-9 V is a bound with margin that still catches a wrong voltage update (a 1 % error in
+    # dV is ~1e-4 V).
     voltages = []
     for line_search in ("bt", "basic"):
         cell = _cell(MPI.COMM_SELF, petsc_options={"snes_linesearch_type": line_search})

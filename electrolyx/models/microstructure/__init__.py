@@ -1,9 +1,9 @@
 """Microstructure-resolved half cell: positive-electrode particles of a packing, lithium counter.
 
 Layers, each a module: :mod:`.cell` (the mesh's phases, named unknowns and one residual per law,
-the interface as a reactions list), :mod:`.bordered_newton` (the fields and the collector voltage
-in one Newton system), :mod:`.discharge` (the galvanostatic discharge on the shared integrator),
-:mod:`.case` (the case-file model).
+the interface as a reactions list, the collector voltage a one-dof unknown of the same system),
+:mod:`.discharge` (the galvanostatic discharge on the shared PETSc TS integrator), :mod:`.case`
+(the case-file model).
 """
 
 from .case import MicrostructureHalfCell

@@ -1,8 +1,8 @@
 """The microstructure-resolved half cell as a case-file model (``[case] model = "microstructure"``).
 
 Places the particles (rank 0), meshes them with gmsh, builds :class:`ResolvedHalfCell` with the
-parameter set or BPX file of the case, discharges it on the shared integrator and writes the
-time series and the fields of both phases.
+parameter set or BPX file of the case, discharges it on the shared integrator (PETSc TS) and
+writes the time series and the fields of both phases.
 """
 
 from __future__ import annotations
@@ -34,19 +34,14 @@ from .solver_options import petsc_options
 __all__ = ["MicrostructureHalfCell"]
 
 
-#: What a checkpoint keeps of the cell besides its unknowns (the bordered Newton starts from
-#: the last resistance and current sensitivity).
+#: What a checkpoint keeps of the cell besides its unknowns and the integrator's history.
 _CELL_STATE = (
     "time_s",
     "charge_passed_C",
-    "voltage_V",
-    "current_A",
-    "resistance_ohm",
-    "current_sensitivity",
     "applied_current_A",
-    "newton_iterations",
-    "linear_iterations",
-    "failed_solves",
+    "current_A",
+    "state_voltage_V",
+    "resistance_ohm",
 )
 
 
@@ -142,7 +137,7 @@ class MicrostructureHalfCell(Model):
     _resume: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def resumable(self) -> bool:
-        """Every accepted step of the discharge can be resumed exactly (implicit Euler)."""
+        """The discharge resumes exactly from its integrator's history (replayed steps)."""
         return self.cell is not None
 
     def checkpoint_fingerprint(self) -> str:
@@ -157,16 +152,16 @@ class MicrostructureHalfCell(Model):
     def _state(self, integrator, end_s: float, rows: int) -> tuple[dict, dict]:
         """The discharge's state after an accepted step: (scalars, this rank's arrays)."""
         cell = self.cell
-        scalars, arrays = integrator.snapshot()
+        history = integrator.history()
         state = {name: getattr(cell, name) for name in _CELL_STATE}
-        state["terminal_voltage"] = float(cell.terminal_voltage.value)
+        arrays = {"history.states": history.states}
         for i, function in enumerate(cell.u):
             arrays[f"unknown.{i}"] = function.x.array.copy()
         return {
             "model": "microstructure",
             "time_s": float(cell.time_s),
             "cell": state,
-            "integrator": {**scalars, "end_s": end_s},
+            "integrator": {**history.scalars(), "end_s": end_s},
             "rows": rows,
         }, arrays
 
@@ -174,9 +169,7 @@ class MicrostructureHalfCell(Model):
         """Load a checkpoint's state into the cell; :meth:`run` goes on from it."""
         cell = self.cell
         for name, value in scalars["cell"].items():
-            if name != "terminal_voltage":
-                setattr(cell, name, value)
-        cell.terminal_voltage.value = scalars["cell"]["terminal_voltage"]
+            setattr(cell, name, value)
         for i, function in enumerate(cell.u):
             function.x.array[:] = arrays[f"unknown.{i}"]
         self._resume = (scalars, arrays)
@@ -232,7 +225,9 @@ class MicrostructureHalfCell(Model):
         control = self.checkpoint_control
 
         def checkpoint(integrator, end_s: float) -> bool:
-            return control.at_step(True, lambda: self._state(integrator, end_s, steps[0]))
+            return control.at_step(
+                integrator.checkpointable(), lambda: self._state(integrator, end_s, steps[0])
+            )
 
         with timer.phase("solve"), progress:
             termination = discharge(

@@ -14,19 +14,25 @@ from :mod:`electrolyx.forms`, with bulk (not effective) properties since the por
                         (solid_conduction)
     kinetics            j = j_F(eta) [+ C_dl d(phi_s - phi_e)/dt] (butler_volmer)
 
+    galvanostatic       -int j dA = I_app over all particle surfaces (the collector voltage V)
+
 (n: outward normal of the phase; j > 0 anodic). The interface terms are interior-facet integrals
 whose "+" side is the particle cell. The lithium-metal counter electrode at the separator-side
 face (phi = 0, the potential reference) exchanges j_Li = j0_Li [exp(eta/2V_T) - exp(-eta/2V_T)],
 eta = 0 - phi_e, with the electrolyte. The current collector at x = 0 is a metal: phi_s = V on the
-particles' contact with it, V being the unknown that makes the current equal the applied one
-(one Newton system for the unknowns and V together). Particles that no chain of overlapping
-particles connects to the collector float: their net current is zero (diagnostic
-``particles_connected_to_collector``).
+particles' contact with it, V being the unknown that makes the current equal the applied one.
+V is a global unknown (one dof of a "Real" space) and the solid potential is unknown relative to
+it, phi_s = V + psi with psi = 0 on the contact (a homogeneous Dirichlet condition): the same
+discrete equations as phi_s = V there, in one Newton system for the fields and V together.
+Particles that no chain of overlapping particles connects to the collector float: their net
+current is zero (diagnostic ``particles_connected_to_collector``).
 
 Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage)
 and residuals divided by the 1C current (charge) or the same over F (lithium). Time: implicit
-Euler, which makes the discrete lithium balance exact: the lithium in electrolyte and particles
-grows by exactly the charge passed over F each step (up to the Newton tolerance).
+Euler (the first order of the shared PETSc TS integrator,
+:class:`electrolyx.ts_integrator.TSIntegrator`, at fixed steps), which makes the discrete
+lithium balance exact: the lithium in electrolyte and particles grows by exactly the charge
+passed over F each step (up to the Newton tolerance).
 """
 
 from __future__ import annotations
@@ -38,11 +44,11 @@ from typing import Any
 from mpi4py import MPI
 from petsc4py import PETSc
 
+import basix.ufl
 import dolfinx
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import NonlinearProblem
 
 from ...constants import FARADAY
 from ...constants import thermal_voltage as thermal_voltage_at
@@ -61,14 +67,13 @@ from ...forms.reactions import (
 )
 from ...forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
 from ...forms.solid_diffusion import solid_diffusion_residual
-from ...integrator import BDFTimeDerivative
 from ...meshes.gmsh_tools import physical_tag
 from ...output import PhaseTimer
 from ...parameters.base import CellParameters
 from ...solver import NewtonFailure
 from ...temperature import mean_temperature, temperature_coefficient
+from ...ts_integrator import IntegrationFailure, TSIntegrator, TSTimeDerivative
 from ...unknowns import Unknowns
-from .bordered_newton import bordered_newton
 
 __all__ = [
     "FIELDS",
@@ -81,10 +86,12 @@ FIELDS = (
     "electrolyte_concentration",
     "electrolyte_potential",
     "particle_concentration",
-    "solid_potential",
+    "solid_potential_above_collector",
+    "collector_voltage",
 )
 #: Short names of the fields in PETSc's field-split options (``fieldsplit_c_e_pc_type``).
-FIELD_SPLIT_NAMES = dict(zip(FIELDS, ("c_e", "phi_e", "c_s", "phi_s"), strict=True))
+FIELD_SPLIT_NAMES = dict(zip(FIELDS, ("c_e", "phi_e", "c_s", "phi_s", "V"), strict=True))
+_SOLID, _VOLTAGE = 3, 4  # positions of psi = phi_s - V and of V
 
 _ELECTROLYTE, _PARTICLES = 1, 2  # cell subdomain ids
 _COUNTER, _COLLECTOR = 1, 2  # exterior facet subdomain ids
@@ -248,6 +255,10 @@ class ResolvedHalfCell:
             fem.functionspace(self.electrolyte_mesh, ("Lagrange", 1)),
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
             fem.functionspace(self.particle_mesh, ("Lagrange", 1)),
+            # The collector voltage: one dof for the whole cell.
+            fem.functionspace(
+                self.mesh, basix.ufl.real_element(self.mesh.basix_cell(), dtype=np.float64)
+            ),
         ]
         self.thermal_voltage_ref = thermal_voltage_at(self.parameters.reference_temperature_K)
         self.scales = [
@@ -255,13 +266,13 @@ class ResolvedHalfCell:
             self.thermal_voltage_ref,
             self.electrode.max_concentration_mol_m3,
             self.thermal_voltage_ref,
+            self.thermal_voltage_ref,
         ]
         self.unknowns = Unknowns()
         for name, space, scale in zip(FIELDS, self.spaces, self.scales, strict=True):
             self.unknowns.add(name, space, scale, differential=True)
         self.u = self.unknowns.functions
-        self.time_derivative = BDFTimeDerivative(self.mesh, self.unknowns)
-        self.u_old = self.time_derivative.previous[0]
+        self.time_derivative = TSTimeDerivative(self.unknowns)
 
     def _measures(self) -> None:
         mesh = self.mesh
@@ -289,21 +300,29 @@ class ResolvedHalfCell:
 
     # ---------------------------------------------------------------- forms
     def _physical(self, i, functions=None):
+        """Value of field i [SI] as UFL; i = 3: phi_s = V + psi."""
         functions = self.u if functions is None else functions
+        if i == _SOLID:
+            return self.scales[i] * (functions[_SOLID] + functions[_VOLTAGE])
         return self.scales[i] * functions[i]
 
     def _rate(self, i):
+        """d/dt of field i's value as UFL (i = 3: of phi_s = V + psi)."""
+        if i == _SOLID:
+            rates = self.time_derivative.functions
+            return self.scales[i] * (rates[_SOLID] + rates[_VOLTAGE])
         return self.time_derivative.rate(FIELDS[i])
 
     def _forms(self) -> None:
         mesh, ep = self.mesh, self.electrode
         electrolyte = self.parameters.electrolyte
         dx, ds, dS = self.dx, self.ds, self.dS
-        # The collector is a metal: phi_s = V on the particles' contact with it.
-        self.terminal_voltage = fem.Constant(mesh, 0.0)
+        # The interface current the galvanostatic row asks for, spread over the particle
+        # surfaces: I_app / (depth A_interface) [A/m2].
+        self.applied_current_density = fem.Constant(mesh, 0.0)
         temperature = self.temperature
         thermal_voltage = thermal_voltage_at(temperature)
-        v_ce, v_pe, w_cs, w_ps = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
+        v_ce, v_pe, w_cs, w_ps, r_v = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
         c_e, phi_e = self._physical(0), self._physical(1)
         c_s, phi_s = self._physical(2), self._physical(3)
         transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
@@ -390,23 +409,29 @@ class ResolvedHalfCell:
             )
         )
         charge_as_salt = ufl.replace(charge, {v_pe: v_ce})
-        residual = (1.0 / molar_scale) * (salt + solid_lithium) + (1.0 / current_scale) * (
-            charge + solid_charge - transference_0 * charge_as_salt
+        # Galvanostatic control, the row of V: g = -int j dA - I_app = 0, divided by the 1C
+        # current and by sqrt(N) (N unknowns), so that in Newton's line search (on the squared
+        # residual norm) the current weighs like one residual row per unknown and the first
+        # step from rest, where Butler-Volmer switches on, does not overshoot. Its own
+        # tolerance is checked in the convergence test (:meth:`_newton_verdict`).
+        unknowns = sum(V.dofmap.index_map.size_global for V in self.spaces)
+        self._galvanostatic_weight = 1.0 / (current_scale * np.sqrt(unknowns))
+        galvanostatic = (
+            self._galvanostatic_weight
+            * (-j_total - self.applied_current_density)
+            * r_v("+")
+            * dS(_INTERFACE)
+        )
+        residual = (
+            (1.0 / molar_scale) * (salt + solid_lithium)
+            + (1.0 / current_scale) * (charge + solid_charge - transference_0 * charge_as_salt)
+            + galvanostatic
         )
         self.residual_blocks = ufl.extract_blocks(residual)
 
         def compile_(form):
             return fem.form(form, entity_maps=self.entity_maps)
 
-        # dI/du of the interface current I = -int j dS, for the bordered Newton system.
-        tests = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
-        current = -j_total * dS(_INTERFACE)
-        self.current_derivative_form = compile_(
-            ufl.extract_blocks(
-                sum(ufl.derivative(current, u, t) for u, t in zip(self.u, tests, strict=True))
-            )
-        )
-        self.current_sensitivity = 0.0
         self.diagnostic_forms = {
             "interface": compile_(-j_total * dS(_INTERFACE)),
             "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
@@ -416,9 +441,11 @@ class ResolvedHalfCell:
         }
 
     def _solver(self, options: dict[str, Any]) -> None:
-        potential_space = self.spaces[3]
-        contact = fem.locate_dofs_geometrical(potential_space, lambda x: np.isclose(x[0], 0.0))
-        self.bcs = [fem.dirichletbc(self.terminal_voltage, contact, potential_space)]
+        solid_space = self.spaces[_SOLID]
+        contact = fem.locate_dofs_geometrical(solid_space, lambda x: np.isclose(x[0], 0.0))
+        self._contact_owned = contact[contact < solid_space.dofmap.index_map.size_local]
+        # psi = phi_s - V = 0 on the particles' contact with the collector.
+        self.bcs = [fem.dirichletbc(PETSc.ScalarType(0.0), contact, solid_space)]
         defaults = {
             "snes_type": "newtonls",
             "snes_linesearch_type": "bt",
@@ -440,36 +467,91 @@ class ResolvedHalfCell:
         if options["pc_type"] != "lu":
             options.pop("pc_factor_mat_solver_type", None)
             options.pop("pc_factor_mat_ordering_type", None)
-        prefix = f"microstructure_{id(self)}_"
-        # Options of the field-split sub-solvers are read when the preconditioner is first set
-        # up (first solve), after NonlinearProblem has removed its options from the database:
-        # they stay there under this solver's unique prefix.
-        database = PETSc.Options()
-        for key in [k for k in options if k.startswith("fieldsplit_")]:
-            database[prefix + key] = options.pop(key)
-        self.problem = NonlinearProblem(
+        # Newton's tolerances, for the convergence test (which replaces PETSc's).
+        self._newton_tolerances = {
+            key: float(options[f"snes_{key}"]) for key in ("rtol", "atol", "stol", "max_it")
+        }
+        field_split = {
+            k: options.pop(k) for k in [k for k in options if k.startswith("fieldsplit_")]
+        }
+        if field_split:
+            # The collector voltage's one-dof block: its diagonal entry inverts it.
+            field_split.setdefault("fieldsplit_V_ksp_type", "preonly")
+            field_split.setdefault("fieldsplit_V_pc_type", "jacobi")
+        self.timer = PhaseTimer()  # residual, jacobian
+        self.integrator = TSIntegrator(
             self.residual_blocks,
             self.u,
+            self.time_derivative.functions,
             bcs=self.bcs,
             entity_maps=self.entity_maps,
-            kind="mpi",
-            petsc_options_prefix=prefix,
-            petsc_options=options,
+            order=1,
+            snes_options=options,
+            name="microstructure",
+            convergence_test=self._newton_verdict,
+            # Implicit Euler reads the last state, TSBDF's extrapolated Newton guess the last
+            # two: a resumed discharge replays two steps (bit-identical from there on).
+            replay_steps=2,
+            configure_snes=self._configure_field_split if field_split else None,
+            timer=self.timer,
         )
-        preconditioner = self.problem.solver.getKSP().getPC()
+        self._field_split_options = field_split
+        self._first_norm = 0.0
+
+    def _configure_field_split(self, snes: PETSc.SNES) -> None:
+        """The rows of each field and the sub-solvers' options for a field-split preconditioner.
+
+        The sub-solvers read their options when the preconditioner is first set up (first
+        solve), after the integrator has removed its options from the database: they stay
+        there under this Newton solver's (unique) prefix.
+        """
+        preconditioner = snes.getKSP().getPC()
         if preconditioner.getType() == PETSc.PC.Type.FIELDSPLIT:
             preconditioner.setFieldSplitIS(*self.field_index_sets())
-        self.newton_iterations = 0
-        self.linear_iterations = 0
-        self.failed_solves = 0
-        self.timer = PhaseTimer()  # residual, jacobian, preconditioner_setup, linear_solve
-        self.residual_history: list[float] = []  # scaled residual norms of the last step
+            database = PETSc.Options()
+            for key, value in self._field_split_options.items():
+                database[snes.getOptionsPrefix() + key] = value
+
+    def _current_mismatch_A(self) -> float:
+        """I - I_app of the last residual evaluation [A] (from the row of V; collective)."""
+        integrator = self.integrator
+        offsets = integrator._blocks[0]
+        row = integrator._b.getArray(readonly=True)[offsets[_VOLTAGE] : offsets[_VOLTAGE + 1]]
+        local = float(row.sum())
+        # The row is w (I - I_app) / depth (the forms integrate per unit depth in 2D).
+        return self.comm.allreduce(local, op=MPI.SUM) * self.depth_m / self._galvanostatic_weight
+
+    def _newton_verdict(
+        self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
+    ) -> int:
+        """Newton's convergence test (a ``SNES.ConvergedReason``).
+
+        Converged when the scaled residual is below max(atol, rtol |R_0|) (or the update below
+        stol |x|) and the current condition holds to 1e-12 max(|I_app|, I_1C); at most
+        ``snes_max_it`` iterations.
+        """
+        reason = PETSc.SNES.ConvergedReason
+        tolerances = self._newton_tolerances
+        if not np.isfinite(norm):
+            return reason.DIVERGED_FNORM_NAN
+        if iteration == 0:
+            self._first_norm = norm
+        current_scale = max(abs(self.applied_current_A), self.one_c_current_A)
+        current_holds = abs(self._current_mismatch_A()) <= 1e-12 * current_scale
+        if current_holds:
+            if iteration > 0 and step_norm <= tolerances["stol"] * x_norm:
+                return reason.CONVERGED_SNORM_RELATIVE
+            if norm <= max(tolerances["atol"], tolerances["rtol"] * self._first_norm):
+                return reason.CONVERGED_FNORM_ABS
+        if iteration >= tolerances["max_it"]:
+            return reason.DIVERGED_MAX_IT
+        return reason.ITERATING
 
     def field_index_sets(self) -> list[tuple[str, PETSc.IS]]:
-        """Global rows of each field (c_e, phi_e, c_s, phi_s) in the Jacobian, for fieldsplit.
+        """Global rows of each field (c_e, phi_e, c_s, phi_s, V) in the Jacobian, for fieldsplit.
 
         The monolithic ("mpi") block matrix numbers the owned unknowns of each rank field by
-        field: rank r holds rows [start_r, start_r + n_0 + n_1 + n_2 + n_3).
+        field: rank r holds rows [start_r, start_r + n_0 + ... + n_4).
         """
         owned = [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in self.spaces]
         start = self.comm.exscan(sum(owned)) or 0
@@ -481,23 +563,85 @@ class ResolvedHalfCell:
         ]
 
     # ---------------------------------------------------------------- state
+    @property
+    def applied_current_A(self) -> float:
+        """The current the steps apply [A], positive on discharge."""
+        return self._applied_current_A
+
+    @applied_current_A.setter
+    def applied_current_A(self, value: float) -> None:
+        self._applied_current_A = float(value)
+        self.applied_current_density.value = value / self.interface_area_m2
+
+    @property
+    def voltage_V(self) -> float:
+        """Potential of the current collector vs the lithium counter electrode [V]."""
+        unknown = self.unknowns[FIELDS[_VOLTAGE]]
+        array = unknown.function.x.array
+        owned = unknown.space.dofmap.index_map.size_local
+        local, count = (float(array[0]), 1) if owned > 0 else (0.0, 0)
+        total = self.comm.allreduce(local, op=MPI.SUM)
+        return unknown.scale * total / self.comm.allreduce(count, op=MPI.SUM)
+
+    @property
+    def newton_iterations(self) -> int:
+        """Newton iterations of all steps so far."""
+        return int(self.integrator.totals["newton_iterations"])
+
+    @property
+    def linear_iterations(self) -> int:
+        """Linear-solver iterations of all steps so far (one per Newton iteration with LU)."""
+        return int(self.integrator.totals["linear_iterations"])
+
+    @property
+    def failed_solves(self) -> int:
+        """Steps rejected so far (at fixed steps: Newton failures, the step then cut)."""
+        return int(self.integrator.totals["rejected_steps"])
+
     def reset(self) -> None:
         """Rest: uniform concentrations, phi_e = 0 (lithium at equilibrium), phi_s = U(sto_0)."""
         ep = self.electrode
         ocp = float(ep.open_circuit_potential(self.initial_stoichiometry, self.temperature_K))
-        values = [1.0, 0.0, self.initial_stoichiometry, ocp / self.thermal_voltage_ref]
-        for function, old, value in zip(self.u, self.u_old, values, strict=True):
+        values = [1.0, 0.0, self.initial_stoichiometry, 0.0, ocp / self.thermal_voltage_ref]
+        for function, value in zip(self.u, values, strict=True):
             function.x.array[:] = value
-            old.x.array[:] = value
         self.time_s = 0.0
         self.charge_passed_C = 0.0
-        self.voltage_V = ocp
-        self.current_A = 0.0
-        self.terminal_voltage.value = ocp / self.thermal_voltage_ref
-        self.resistance_ohm: float | None = None
-        #: The current the integrator's steps apply [A], positive on discharge.
         self.applied_current_A = 0.0
-        self._before_step: tuple[float, float, float, float] | None = None
+        #: Current [A] and voltage [V] of the present state (the last accepted step).
+        self.current_A = 0.0
+        self.state_voltage_V = ocp
+        #: -dV/dI across the first step after the last change of current [ohm] (the voltage
+        #: predictor's slope; 0.01 V per 1C at first).
+        self.resistance_ohm = 0.01 / self.one_c_current_A
+
+    def predict_voltage(self, guess: PETSc.Vec) -> None:
+        """Newton's initial guess of V after a change of current (TS's extrapolation else).
+
+        Where the guess is the state n before the change (the first solve at a new current,
+        and its retries), V = V_n - R (I - I_n) with R from the last change, the solid
+        potential phi_s = V + psi kept away from the collector (psi shifted by -dV there): from
+        rest Butler-Volmer is then already in its exponential range at the contact (from V = U
+        at 2C, the full Newton steps overshoot and the line search crawls).
+        """
+        if self.applied_current_A == self.current_A:
+            return
+        offsets = self.integrator._blocks[0]
+        array = guess.getArray()
+        voltage = array[offsets[_VOLTAGE] : offsets[_VOLTAGE + 1]]
+        at_state = bool(np.all(voltage == self.state_voltage_V / self.thermal_voltage_ref))
+        at_state = self.comm.allreduce(at_state and voltage.size > 0, op=MPI.LOR)
+        if not at_state:
+            return
+        change = (
+            -self.resistance_ohm
+            * (self.applied_current_A - self.current_A)
+            / self.thermal_voltage_ref
+        )
+        voltage += change
+        solid = array[offsets[_SOLID] : offsets[_SOLID + 1]]
+        solid -= change
+        solid[self._contact_owned] = 0.0
 
     def state(self) -> HalfCellState:
         """Integral quantities at the current state (collective)."""
@@ -514,16 +658,30 @@ class ResolvedHalfCell:
             / (self.particle_volume_m3 * self.electrode.max_concentration_mol_m3),
         )
 
-    def step(self, time_step_s: float, current_A: float, relative_tolerance: float = 1e-12) -> int:
+    def accepted(self, time_s: float) -> None:
+        """Bookkeeping after an accepted step ending at ``time_s`` at the applied current."""
+        self.charge_passed_C += self.applied_current_A * (time_s - self.time_s)
+        self.time_s = time_s
+        voltage = self.voltage_V
+        change = self.applied_current_A - self.current_A
+        if change != 0 and (self.state_voltage_V - voltage) / change > 0:
+            self.resistance_ohm = (self.state_voltage_V - voltage) / change
+        self.current_A = self.applied_current_A
+        self.state_voltage_V = voltage
+
+    def step(self, time_step_s: float, current_A: float) -> int:
         """One implicit-Euler step at constant current; the state is kept only on success.
 
-        The collector voltage V is an unknown of the Newton system, bordered by the condition
-        that the interface current equal ``current_A`` (see :func:`.bordered_newton`).
+        The collector voltage V is an unknown of the Newton system, with the condition that the
+        interface current equal ``current_A``. One Newton solve of the integrator
+        (:meth:`TSIntegrator.make_consistent` with every field free and the rates of an
+        implicit Euler step from the present state), for benchmarks that time single steps and
+        for rests; a discharge runs its steps in one integration (:func:`.discharge`), whose
+        first step TSBDF's restart precedes by a half step.
 
         Args:
             time_step_s: Step length [s].
             current_A: Applied current [A], positive on discharge.
-            relative_tolerance: The current condition holds to this times max(|I|, I_1C).
 
         Returns:
             Newton iterations of the step.
@@ -531,53 +689,25 @@ class ResolvedHalfCell:
         Raises:
             NewtonFailure: if Newton fails (the state before the step is restored).
         """
-        self.time_derivative.set_step(time_step_s, (1.0, -1.0, 0.0), [self.unknowns.state()])
+        before = self.unknowns.state()
+        self.applied_current_A = current_A
+        integrator = self.integrator
+        guess = integrator.x.duplicate()
+        integrator._store(self.u, guess)
+        self.predict_voltage(guess)
+        integrator._load(guess, self.u)
+        guess.destroy()
         try:
-            iterations = bordered_newton(self, current_A, relative_tolerance)
-        except NewtonFailure:
-            self.failed_solves += 1
-            self.undo(advance=False)
-            raise
-        self._before_step = (self.voltage_V, self.current_A, self.time_s, self.charge_passed_C)
-        self.voltage_V = float(self.terminal_voltage.value) * self.thermal_voltage_ref
-        self.current_A = current_A
-        self.time_s += time_step_s
-        self.charge_passed_C += current_A * time_step_s
+            iterations = integrator.make_consistent(
+                self.time_s + time_step_s, held=[], rate_step_s=time_step_s, reference=before
+            )
+        except IntegrationFailure as failure:
+            self.unknowns.set_state(before)
+            integrator.totals["rejected_steps"] += 1
+            raise NewtonFailure("diverged", [], str(failure)) from None
+        integrator.totals["steps"] += 1
+        self.accepted(self.time_s + time_step_s)
         return iterations
-
-    def newton_solve(self, dt: float) -> tuple[bool, int]:
-        """One bordered Newton solve at :attr:`applied_current_A` (for the integrator).
-
-        Returns:
-            (converged, iterations); on failure the guess is restored.
-        """
-        try:
-            return True, bordered_newton(self, self.applied_current_A, 1e-12)
-        except NewtonFailure as failure:
-            self.failed_solves += 1
-            self.last_failure = failure
-            return False, len(failure.residuals) - 1
-
-    def accepted(self, dt: float) -> None:
-        """Bookkeeping after an accepted step of ``dt`` at :attr:`applied_current_A`."""
-        self.voltage_V = float(self.terminal_voltage.value) * self.thermal_voltage_ref
-        self.current_A = self.applied_current_A
-        self.time_s += dt
-        self.charge_passed_C += self.applied_current_A * dt
-
-    def undo(self, advance: bool = True) -> None:
-        """Return to the state before the last step (one level only).
-
-        Args:
-            advance: Whether that step completed (its time and charge are taken back).
-        """
-        for function, old in zip(self.u, self.u_old, strict=True):
-            function.x.array[:] = old.x.array
-        if advance:
-            assert self._before_step is not None, "no step to undo"
-            self.voltage_V, self.current_A, self.time_s, self.charge_passed_C = self._before_step
-            self._before_step = None
-        self.terminal_voltage.value = self.voltage_V / self.thermal_voltage_ref
 
     def physical_fields(self) -> dict[str, list[fem.Function]]:
         """SI-valued copies of the unknowns, per phase: electrolyte and particles."""
@@ -588,8 +718,9 @@ class ResolvedHalfCell:
             "solid_potential_V",
         ]
         out: list[fem.Function] = []
-        for function, scale, name in zip(self.u, self.scales, names, strict=True):
+        for function, scale, name in zip(self.u, self.scales, names, strict=False):
             copy = fem.Function(function.function_space, name=name)
             copy.x.array[:] = scale * function.x.array
             out.append(copy)
+        out[_SOLID].x.array[:] += self.voltage_V  # phi_s = V + psi
         return {"electrolyte": out[:2], "particles": out[2:]}

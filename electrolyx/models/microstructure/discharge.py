@@ -1,12 +1,11 @@
-"""Galvanostatic discharge of a resolved half cell on the shared time integrator."""
+"""Galvanostatic discharge of a resolved half cell on the shared time integrator (PETSc TS)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...integrator import AdaptiveBDF, StepFailure
 from ...solver import NewtonFailure
-from ...time_stepping import BDFStepController
+from ...ts_integrator import Event, IntegrationFailure, ReplayHistory, TSIntegrator
 from .cell import ResolvedHalfCell
 
 __all__ = ["discharge", "step_with_halving"]
@@ -21,8 +20,8 @@ def step_with_halving(
 ) -> tuple[float, int]:
     """One step of ``cell``, halved up to ``halvings`` times while Newton fails.
 
-    For benchmarks that time single steps (``bench/microstructure_3d.py``); a discharge runs on
-    :class:`electrolyx.integrator.AdaptiveBDF` (:func:`discharge`).
+    For benchmarks that time single steps (``bench/microstructure_3d.py``); a discharge runs
+    the steps in one integration (:func:`discharge`).
 
     Args:
         cell: The half cell.
@@ -58,14 +57,15 @@ def discharge(
     *,
     halvings: int = 8,
     on_row: Callable[[dict[str, float]], None] | None = None,
-    checkpoint: Callable[[AdaptiveBDF, float], bool] | None = None,
+    checkpoint: Callable[[TSIntegrator, float], bool] | None = None,
     resume: tuple[dict, dict] | None = None,
 ) -> str:
     """Galvanostatic discharge until the cut-off voltage (located in time) or the duration.
 
-    Implicit Euler (the first order of :class:`~electrolyx.integrator.AdaptiveBDF`, which keeps
-    the discrete lithium balance exact step by step) at steps of ``time_step_s``, each halved up
-    to ``halvings`` times while Newton fails; the cut-off is located by regula falsi.
+    Implicit Euler (BDF order 1 of :class:`~electrolyx.ts_integrator.TSIntegrator`, which
+    keeps the discrete lithium balance exact step by step) at fixed steps of ``time_step_s``,
+    each halved up to ``halvings`` times while Newton fails (the next step tries the full
+    step again); the cut-off is located in time by TSEvent.
 
     Args:
         cell: The half cell, at its initial state.
@@ -76,9 +76,12 @@ def discharge(
         halvings: How often one step may be halved.
         on_row: Called with every recorded row (t = 0 included).
         checkpoint: Called with the integrator and the end time after every accepted step
-            (rows written) that does not end the discharge; True stops it ("checkpoint").
-        resume: (scalars, arrays) of :meth:`AdaptiveBDF.snapshot` with the end time under
-            ``"end_s"``: the discharge goes on from there (the cell's state already loaded).
+            (rows written); True stops the discharge ("checkpoint"). The integrator's
+            :meth:`~TSIntegrator.history` resumes it where :meth:`~TSIntegrator.checkpointable`.
+        resume: (scalars, arrays): :meth:`ReplayHistory.scalars` with the end time under
+            ``"end_s"`` and this rank's states under ``"history.states"``: the discharge goes
+            on from there (the cell's bookkeeping already loaded), bit for bit as the
+            uninterrupted one.
 
     Returns:
         Why it ended: "cutoff", "time" or "checkpoint".
@@ -101,39 +104,44 @@ def discharge(
             "average_stoichiometry": state.average_stoichiometry,
         }
 
-    controller = BDFStepController(initial_step_s=time_step_s, max_step_s=time_step_s)
-    integrator = AdaptiveBDF(
-        cell, controller, max_order=1, step_cut=0.5, max_step_cuts=halvings, fixed_step=True
-    )
+    integrator = cell.integrator
     cell.applied_current_A = current_A
-    first_step = None
+    replay = None
     if resume is None:
         end_s = cell.time_s + duration_s
-        integrator.restart(cell.time_s)
+        if on_row:
+            on_row(row())
+        if cell.voltage_V <= cutoff_voltage_V:
+            return "cutoff"
     else:
         scalars, arrays = resume
-        integrator.restore(scalars, arrays)
-        end_s, first_step = scalars["end_s"], integrator.next_step_s
-    if checkpoint is not None:
-        integrator.checkpoint = lambda: checkpoint(integrator, end_s)
+        end_s = scalars["end_s"]
+        replay = ReplayHistory.from_scalars(scalars, arrays["history.states"])
 
-    def accepted(dt: float) -> None:
-        cell.accepted(dt)
+    def accepted(t: float) -> None:
+        cell.accepted(t)
         if on_row:
             on_row(row())
 
-    integrator.on_accept = accepted
-    if on_row and resume is None:
-        on_row(row())
-
-    def above_cutoff() -> float:
-        return float(cell.terminal_voltage.value) * cell.thermal_voltage_ref - cutoff_voltage_V
-
+    cutoff = Event(lambda t: cell.voltage_V - cutoff_voltage_V, -1, True, "cutoff")
+    rejections, integrator.max_step_rejections = integrator.max_step_rejections, halvings
     try:
-        termination = integrator.run(end_s, above_cutoff, first_step_s=first_step)
-    except StepFailure as failure:
-        last = getattr(cell, "last_failure", None)
-        raise NewtonFailure(
-            last.reason if last else "diverged", last.residuals if last else [], str(failure)
-        ) from None
-    return "cutoff" if termination == "event" else termination
+        result = integrator.integrate(
+            cell.time_s,
+            end_s,
+            events=[cutoff],
+            on_step=accepted,
+            checkpoint=None if checkpoint is None else lambda t: checkpoint(integrator, end_s),
+            replay=replay,
+            fixed_step_s=time_step_s,
+            step_cut=0.5,
+            initial_guess=cell.predict_voltage,
+            # The cut-off in time to 1e-5 s or |V - V_cut| < 1e-9 V.
+            event_tolerance=1e-9,
+            event_min_step_s=1e-5,
+        )
+    except IntegrationFailure as failure:
+        raise NewtonFailure("diverged", [], str(failure)) from None
+    finally:
+        integrator.max_step_rejections = rejections
+    return {"event": "cutoff", "time": "time", "checkpoint": "checkpoint"}[result.reason]
