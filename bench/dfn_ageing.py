@@ -61,8 +61,10 @@ def run_electrolyx(cycles: int, hold: str, points: int, sei: str) -> None:
     )
     resolution = DFNResolution(points, max(4, points // 3), points, points, points)
     model = DFN(cell, resolution, side_reactions={"negative": side})
-    steps = parse_experiment(cycle_with_hold(hold))
     for cycle in range(1, cycles + 1):
+        # The model numbers protocol steps across calls (a resumed run skips those before its
+        # checkpoint), so each call gets the protocol up to this cycle and runs its last three.
+        steps = parse_experiment(cycle_with_hold(hold) * cycle)
         start = time.perf_counter()
         before = len(model.solution.time_s)
         try:

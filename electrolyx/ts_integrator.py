@@ -99,6 +99,13 @@ REPLAY_STEPS = 6
 #: replaced by the stored state anyway)
 _REPLAY_TOLERANCE = 1e300
 
+#: New TSs one :meth:`TSIntegrator.integrate` call may start to locate an event (see there).
+EVENT_RESTARTS = 3
+
+#: PETSc's PETSC_ERR_PLIB: TSEvent's consistency checks ("Inconsistent time value when
+#: performing 'revisiting'") raise it.
+_PETSC_ERR_PLIB = 77
+
 
 class IntegrationFailure(StepFailure):
     """Newton failed on every retry of a step (or of a consistent initialisation)."""
@@ -165,6 +172,8 @@ class IntegrationResult:
         jacobian_evaluations: Jacobian assemblies.
         wall_time_s: Wall-clock time of the call.
         last_step_s: The step size TS proposed last (a good first step for a next call).
+        restarts: New TSs started to locate an event after PETSc's TSEvent stopped (see
+            :meth:`TSIntegrator.integrate`).
     """
 
     time: float = 0.0
@@ -178,6 +187,7 @@ class IntegrationResult:
     jacobian_evaluations: int = 0
     wall_time_s: float = 0.0
     last_step_s: float = 0.0
+    restarts: int = 0
 
 
 @dataclass
@@ -730,6 +740,61 @@ class TSIntegrator:
         self.matrix = compressed
 
     # ---------------------------------------------------------- integration
+    def _restart_event_location(
+        self,
+        result: IntegrationResult,
+        counts0: dict,
+        start: float,
+        t_end: float,
+        events: Sequence[Event],
+        pending: list[float],
+        on_output,
+        on_step,
+        stop,
+        landing_times: list[float],
+        max_step_s: float | None,
+        event_tolerance: float,
+        event_min_step_s: float,
+        rates_at_steps: bool,
+        checkpoint,
+        restarts: int,
+        stepping: dict,
+    ) -> IntegrationResult:
+        """Go on from the last accepted state with a new TS (see :meth:`integrate`).
+
+        ``stepping``: the call's fixed_step_s, step_cut and initial_guess, kept as they were.
+        """
+        t_restart, state = self._ring[-1]
+        self.x.getArray()[:] = state
+        self._state_at(t_restart, self.x)
+        rest = self.integrate(
+            t_restart,
+            t_end,
+            events=events,
+            output_times=[t for t in pending if t > t_restart],
+            on_output=on_output,
+            on_step=on_step,
+            stop=stop,
+            landing_times=landing_times,
+            initial_step_s=event_min_step_s,
+            max_step_s=max_step_s,
+            event_tolerance=event_tolerance,
+            event_min_step_s=event_min_step_s,
+            rates_at_steps=rates_at_steps,
+            checkpoint=checkpoint,
+            _restarts=restarts,
+            **stepping,
+        )
+        rest.event_times = [*result.event_times, *rest.event_times]
+        rest.steps += result.steps
+        rest.rejected_steps += result.rejected_steps
+        rest.newton_iterations += result.newton_iterations
+        rest.residual_evaluations = self.counts["residual"] - counts0["residual"]
+        rest.jacobian_evaluations = self.counts["jacobian"] - counts0["jacobian"]
+        rest.wall_time_s = _time.perf_counter() - start
+        rest.restarts = max(restarts, rest.restarts)
+        return rest
+
     def integrate(
         self,
         t0: float,
@@ -750,6 +815,7 @@ class TSIntegrator:
         fixed_step_s: float | None = None,
         step_cut: float = 0.25,
         initial_guess: Callable[[PETSc.Vec], None] | None = None,
+        _restarts: int = 0,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -792,6 +858,13 @@ class TSIntegrator:
 
         Returns:
             Statistics; the unknowns hold the final state.
+
+        While TSEvent locates an event and its bracket has shrunk below ``event_min_step_s``,
+        PETSc steps to the bracket's right end once more ("revisiting") and stops with an
+        internal error if that step did not land there (TSAdapt cut it after a failed Newton
+        solve or error test). Then the integration restarts from the last accepted state
+        (within ``event_min_step_s`` of the event) with a new TS, which locates the event
+        afresh (at most :data:`EVENT_RESTARTS` times per call).
         """
         start = _time.perf_counter()
         counts0 = dict(self.counts)
@@ -1039,7 +1112,47 @@ class TSIntegrator:
             # The steps land on these times (MATCHSTEP), the history is kept across them.
             ts.setEvaluationTimes([t0, *landings, t_end])
         ts.setSolution(x)
-        ts.solve(x)
+        try:
+            ts.solve(x)
+        except PETSc.Error as error:
+            if not (
+                error.ierr == _PETSC_ERR_PLIB
+                and events
+                and self._locating
+                and self._ring
+                and replay is None
+                and _restarts < EVENT_RESTARTS
+            ):
+                raise
+            update_totals()
+            result.steps = ts.getStepNumber()
+            result.rejected_steps = ts.getStepRejections()
+            result.newton_iterations = ts.getSNESIterations()
+            ts.destroy()
+            self._free(f, vatol, vrtol, work)
+            return self._restart_event_location(
+                result,
+                counts0,
+                start,
+                t_end,
+                events,
+                pending,
+                on_output,
+                on_step,
+                stop,
+                [t for t in landing_times if t > self._ring[-1][0]],
+                max_step_s,
+                event_tolerance,
+                event_min_step_s,
+                rates_at_steps,
+                checkpoint,
+                _restarts + 1,
+                {
+                    "fixed_step_s": fixed_step_s,
+                    "step_cut": step_cut,
+                    "initial_guess": initial_guess,
+                },
+            )
         reason = ts.getConvergedReason()
         update_totals()
         if reason < 0:

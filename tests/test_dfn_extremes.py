@@ -3,12 +3,13 @@ from empty whose hold fills the graphite surface, against PyBaMM.
 
 Both runs failed in Newton before (the electrolyte concentration, then the graphite surface,
 met round-off just outside their domain, where sqrt(c_e), c_e^1.5 and sqrt(c_max - c_s) have
-no value); the laws now see the concentrations held at floors
-(:data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`,
-:data:`electrolyx.forms.reactions.intercalation.LATTICE_FLOOR`) far below any value they
-change. The whole matrix (three sets, 0.1-5C at 268-318 K, CC-CV from empty, 10C pulses) is
-``bench/dfn_extremes.py``; these are its two hardest Chen2020 runs, through the user's path
-(the shipped case, run.json).
+no value); the electrolyte laws now see the concentration held at a floor
+(:data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`) far below any value it changes,
+and the exchange current takes regularised, odd square roots of c_s and c_max - c_s
+(:mod:`electrolyx.forms.exchange_current`, as PyBaMM), so that a surface past c_max gets a
+current that carries it back. The whole matrix (three sets, 0.1-5C at 268-318 K, CC-CV
+from empty, 10C pulses) is ``bench/dfn_extremes.py``; these are its two hardest Chen2020 runs,
+through the user's path (the shipped case, run.json).
 
 References: tests/data/pybamm/chen2020_3C.csv (PyBaMM 26.10.1.1, 160 volumes, IDAKLU rtol 1e-8)
 and chen2020_cccv_3C.csv (80 volumes); see README.md there.

@@ -67,8 +67,10 @@ def test_temperature_field_gives_the_local_arrhenius_exchange_current():
         c_s, c_max = electrode.initial_concentration_mol_m3, electrode.max_concentration_mol_m3
         for position, value in zip(x[inside], j0[inside], strict=True):
             local_temperature = temperature(np.array([[position]]))[0]
-            # Closed form: j0 = k exp(E_a/R (1/T_ref - 1/T(x))) sqrt(c_e c_s (c_max - c_s)) at
-            # the uniform initial state.
+            # Closed form: j0 = k exp(E_a/R (1/T_ref - 1/T(x))) sqrt(c_e) R(c_s) R(c_max - c_s)
+            # at the uniform initial state, R(y) = sqrt(c_max) (y / c_max) ((y / c_max)^2 +
+            # 1e-6)^(-1/4) the regularised square root (forms/exchange_current.py).
+            filled, empty = c_s / c_max, 1.0 - c_s / c_max
             expected = (
                 electrode.exchange_current_rate_constant
                 * math.exp(
@@ -76,7 +78,13 @@ def test_temperature_field_gives_the_local_arrhenius_exchange_current():
                     / GAS_CONSTANT
                     * (1.0 / electrode.reference_temperature_K - 1.0 / local_temperature)
                 )
-                * math.sqrt(c_e * c_s * (c_max - c_s))
+                * math.sqrt(c_e)
+                * math.sqrt(c_max)
+                * filled
+                * (filled**2 + 1e-6) ** -0.25
+                * math.sqrt(c_max)
+                * empty
+                * (empty**2 + 1e-6) ** -0.25
             )
             # Evaluated at the node from the same UFL expression: round-off, 1e-12 relative.
             assert value == pytest.approx(expected, rel=1e-12)

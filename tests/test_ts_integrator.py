@@ -165,3 +165,47 @@ def test_rates_at_steps_are_the_solved_rates(order):
     # was not at the accepted state, the derivative of TS's interpolant by a second-order
     # difference over 1e-4 of the step (error ~1e-8). Measured 4.9e-10 (BDF2), 9.9e-10 (BDF4).
     assert max(errors) <= 1e-6
+
+
+@pytest.mark.mpi
+def test_event_is_located_when_tsevent_stops_on_a_cut_revisit_step():
+    """PETSc's TSEvent stops with "Inconsistent time value when performing 'revisiting'" when
+    the step to a too-small bracket's right end is cut (here: the first Newton solve of every
+    step shorter than the bracket limit fails, as a NaN residual would); the integrator then
+    restarts from the last accepted state and locates the event afresh."""
+    comm = MPI.COMM_WORLD
+    integrator, u, q, V, q_middle = _problem(
+        comm, scheme="bdf", order=3, relative_tolerance=1e-8, absolute_tolerance=1e-12
+    )
+    integrator.make_consistent(0.0)
+    t_event = np.log(2.0) / _decay_rate()
+    bracket = 1e-4
+    failed = set()
+    residual = integrator._residual
+
+    def failing_residual(ts, t, x, x_dot, f):
+        residual(ts, t, x, x_dot, f)
+        start = ts.getTime()
+        # Near the event only (the first steps, shorter than the bracket limit too, would
+        # shrink for ever).
+        if start > 0.5 * t_event and ts.getTimeStep() <= bracket and start not in failed:
+            failed.add(start)
+            f.getArray()[:] = np.nan
+
+    integrator._residual = failing_residual
+    # No |g| tolerance: the location ends on the bracket limit, through the revisit step.
+    result = integrator.integrate(
+        0.0,
+        20.0,
+        events=[Event(lambda t: q_middle() - 0.25, direction=-1, name="quarter")],
+        event_tolerance=0.0,
+        event_min_step_s=bracket,
+    )
+    assert result.reason == "event" and result.event == "quarter"
+    # TSEvent did stop (else this test would not reach the recovery) and one new TS sufficed.
+    assert result.restarts == 1
+    assert [name for _, name in result.event_times] == ["quarter"]
+    # Located to the bracket limit (1e-4 s) plus BDF3's error at rtol 1e-8 (~5e-7 s, see the
+    # test above): 2e-4 s. dq/dt = -2 D lam_h q ~ -0.5 /s, so q within 1e-4 of 1/4.
+    assert abs(result.time - t_event) < 2e-4
+    assert abs(q_middle() - 0.25) < 1e-4

@@ -1,7 +1,7 @@
 """Lithium intercalation Li+ + e- + Theta <-> Li Theta at the surface of an insertion particle.
 
     x = c_s,surf / c_s,max,   U = U_ref(x) + (T - T_ref) dU/dT(x),
-    j0 = k A(T) c_e^(1/2) c_s,surf^(1/2) (c_s,max - c_s,surf)^(1/2),
+    j0 = k A(T) c_e^(1/2) R(c_s,surf) R(c_s,max - c_s,surf)   (R: a regularised, odd square root),
     eta = phi_s - phi_e - U (+ eta_film under an SEI film),   j = kinetics(j0, eta, R T / F),
 
 and every Li that leaves the particle (N_s = j / F) enters the electrolyte (s_e = j / F).
@@ -21,9 +21,6 @@ from electrolyx.forms.kinetics import Kinetics, overpotential
 from .terms import Interface, ReactionTerms, with_film
 
 __all__ = ["Intercalation"]
-
-#: Fraction of c_s,max that the laws keep the particle surface from an empty or full lattice.
-LATTICE_FLOOR = 1e-9
 
 
 @dataclass(frozen=True)
@@ -46,13 +43,10 @@ class Intercalation:
         material = self.material
         temperature = interface.temperature
         c_max = material.max_concentration_mol_m3
-        # The laws see the surface held inside the lattice, (f, 1 - f) c_max: a full or empty
-        # surface (a constant-voltage hold, the end of a discharge) meets round-off and the
-        # error control just outside it, where sqrt(c_max - c_s) has no value.
-        c_surf = ufl.max_value(
-            ufl.min_value(interface.particle_surface_concentration, (1 - LATTICE_FLOOR) * c_max),
-            LATTICE_FLOOR * c_max,
-        )
+        # A full or empty surface (a constant-voltage hold, the end of a discharge) meets
+        # round-off and the error control just outside (0, c_max): there j0 < 0 (the regularised
+        # square roots of forms/exchange_current.py are odd) and the current carries it back.
+        c_surf = interface.particle_surface_concentration
         ocp = material.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
         j0 = material.exchange_current_density(
             interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl
