@@ -73,6 +73,10 @@ class BoundaryTerms:
     galvanostatic: dict[str, Any] = field(default_factory=dict)
     applied_currents: list[tuple[fem.Constant, float, float]] = field(default_factory=list)
 
+    def kinks(self, end: float) -> list[float]:
+        """Times in (0, end) where an applied current stops rising (steps land on them)."""
+        return [rise for _, _, rise in self.applied_currents if 0.0 < rise < end]
+
     def set_time(self, t: float) -> None:
         """Applied current densities at time t: j (min(1, t / rise time))."""
         for constant, current_density, rise_time in self.applied_currents:

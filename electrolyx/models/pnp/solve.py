@@ -173,7 +173,7 @@ def solve_transient(
             0.0,
             end,
             on_step=accepted,
-            landing_times=outputs,
+            landing_times=sorted({*outputs, *problem.boundaries.kinks(end)}),
             initial_step_s=study["initial_step"] or 1e-3 * charging_time,
             max_step_s=study["max_step"] or end / 20,
             rates_at_steps=True,
