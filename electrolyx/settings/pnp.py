@@ -146,8 +146,29 @@ class ButlerVolmerBoundary(SettingsTable):
     """
 
     kind: Literal["butler_volmer"] = "butler_volmer"
-    potential: float = Field(
-        description="Potential of the metal phi_M.", json_schema_extra=unit("V")
+    potential: float | None = Field(
+        None,
+        description="Potential of the metal phi_M (potentiostatic; give this or "
+        "`current_density`).",
+        json_schema_extra=unit("V"),
+    )
+    current_density: float | None = Field(
+        None,
+        description="Faradaic current density j imposed on the electrode, averaged over it "
+        "(galvanostatic; j > 0 anodic, j < 0 deposition; give this or `potential`). The metal "
+        "potential phi_M is then a global unknown solved with the fields, written as "
+        "electrode_potential_NAME_V; the Stern layer's charging current is not part of the "
+        "balance (docs/pnp.md). Transient studies only.",
+        json_schema_extra=unit("A/m2"),
+    )
+    current_rise_time: float = Field(
+        0.0,
+        ge=0.0,
+        description="With `current_density`: the applied current rises linearly from 0 over "
+        "this time (0: a step at t = 0+). A step makes the Stern layer's charge jump, which the "
+        "electrolyte answers as a dielectric until its ions move (volts across a gap of mm); a "
+        "rise over many Debye charging times forms the double layer on the way.",
+        json_schema_extra=unit("s"),
     )
     species: str = Field(description="Name of the reacting species (a [[species]] name).")
     exchange_current_density: float = Field(
@@ -192,6 +213,28 @@ class ButlerVolmerBoundary(SettingsTable):
 
     @model_validator(mode="after")
     def _kinetic_keys(self) -> ButlerVolmerBoundary:
+        control = [k for k in ("potential", "current_density") if getattr(self, k) is not None]
+        if self.current_rise_time > 0.0 and self.current_density is None:
+            raise case_problems(
+                [
+                    (
+                        "current_rise_time",
+                        f"{{key}} = {self.current_rise_time!r}: only with `current_density` "
+                        "(a potentiostatic electrode has no current to ramp)",
+                    )
+                ]
+            )
+        if len(control) != 1:
+            found = " and ".join(f"{k} = {getattr(self, k)!r}" for k in control) or "neither"
+            raise case_problems(
+                [
+                    (
+                        "potential",
+                        "{key}: give exactly one of `potential` (V, potentiostatic) and "
+                        f"`current_density` (A/m2, galvanostatic); found {found}",
+                    )
+                ]
+            )
         given = [
             key
             for key in ("anodic_transfer_coefficient", "cathodic_transfer_coefficient")
@@ -292,6 +335,11 @@ class Probe(SettingsTable):
 
     name: str = Field(min_length=1, description="Probe name.")
     point: Point = Field(description="Location.", json_schema_extra=unit("m"))
+    concentrations: bool = Field(
+        False,
+        description="Also write the concentration of every species there "
+        "(concentration_SPECIES_NAME_mol_m3).",
+    )
 
 
 class Conductance(SettingsTable):
@@ -326,7 +374,8 @@ class PNPOutput(OutputSettings, CheckpointOutput):
 
     probes: list[Probe] = Field(
         default_factory=list,
-        description="Points where the potential is written to timeseries.csv (potential_NAME_V).",
+        description="Points where the potential (and, if asked, the concentrations) are "
+        "written to timeseries.csv (potential_NAME_V).",
     )
     conductance: Conductance = Field(default_factory=Conductance)
 
@@ -386,15 +435,34 @@ class PNPSettings(SettingsTable):
         """Charged, electroneutral species; a potential reference; consistent boundaries."""
         problems = _species_problems(self.species)
         kinds = {b.kind for b in self.boundaries.values()}
-        if not kinds & {"potential", "reservoir", "stern", "butler_volmer"}:
+        referenced = {
+            b.kind
+            for b in self.boundaries.values()
+            if b.kind != "butler_volmer" or b.potential is not None
+        }
+        if not referenced & {"potential", "reservoir", "stern", "butler_volmer"}:
             problems.append(
                 (
                     "boundaries",
                     "{key}: the potential needs a reference: give at least one boundary of "
-                    "kind 'potential', 'reservoir', 'stern' or 'butler_volmer'",
+                    "kind 'potential', 'reservoir', 'stern' or 'butler_volmer' with a "
+                    "`potential` (a `current_density` electrode floats)",
                 )
             )
         study = self.study
+        galvanostatic = [
+            name
+            for name, b in self.boundaries.items()
+            if b.kind == "butler_volmer" and b.current_density is not None
+        ]
+        if galvanostatic and study.type != "transient":
+            problems.append(
+                (
+                    format_dotted_key(["boundaries", galvanostatic[0], "current_density"]),
+                    "{key}: a current-controlled electrode needs study.type = 'transient' "
+                    "(allowed here: `potential` instead)",
+                )
+            )
         if study.type == "steady" and "reservoir" not in kinds:
             problems.append(
                 (

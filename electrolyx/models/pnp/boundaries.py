@@ -9,7 +9,13 @@ c_ref, fluxes in D_max c_ref / lambda_D):
 * ``stern``: eps grad(psi) . n = C_S lambda_D / eps (psi_M - psi) (Robin);
 * ``butler_volmer``: a Stern layer and the Frumkin-corrected reaction of one species
   (:func:`electrolyx.forms.reactions.frumkin_current_density`), its outward flux
-  N_k . n = -j / (z_k F);
+  N_k . n = -j / (z_k F). The metal potential psi_M is given (``potential``), or, with
+  ``current_density`` (galvanostatic), a global unknown (one dof of a "Real" space, as the DFN's
+  lumped temperature) whose equation is the current balance of the reaction,
+
+      (1 / |b|) int_b (j - j_applied(t)) / j_scale ds = 0   (:func:`galvanostatic_balance`),
+
+  j_applied rising linearly from 0 over ``current_rise_time`` (0: a step);
 * ``blocking`` (and every boundary not listed): no flux, no charge.
 
 Every boundary potential and charge is multiplied by a continuation parameter (the ``ramp``)
@@ -51,6 +57,10 @@ class BoundaryTerms:
         reaction_fluxes: Per species, (N_k . n, ds) pairs of its conservation law.
         reaction_currents: Boundary name -> (j [A/m2], facet tag) of each reacting electrode.
         ramped: (constant, full value) of every quantity the continuation ramps.
+        galvanostatic: Boundary name -> residual form of the current balance of each
+            current-controlled electrode (its row of the metal potential's unknown).
+        applied_currents: (constant, j [A/m2], rise time [s]) of each current-controlled
+            electrode (:meth:`set_time`).
     """
 
     mesh: Any
@@ -60,6 +70,18 @@ class BoundaryTerms:
     reaction_fluxes: list[list[tuple[Any, Any]]] = field(default_factory=list)
     reaction_currents: dict[str, tuple[Any, int]] = field(default_factory=dict)
     ramped: list[tuple[fem.Constant, float]] = field(default_factory=list)
+    galvanostatic: dict[str, Any] = field(default_factory=dict)
+    applied_currents: list[tuple[fem.Constant, float, float]] = field(default_factory=list)
+
+    def kinks(self, end: float) -> list[float]:
+        """Times in (0, end) where an applied current stops rising (steps land on them)."""
+        return [rise for _, _, rise in self.applied_currents if 0.0 < rise < end]
+
+    def set_time(self, t: float) -> None:
+        """Applied current densities at time t: j (min(1, t / rise time))."""
+        for constant, current_density, rise_time in self.applied_currents:
+            fraction = 1.0 if rise_time <= 0.0 else min(1.0, t / rise_time)
+            constant.value = current_density * fraction
 
     def ramp(self, value: float) -> fem.Constant:
         """A constant equal to ``value`` times the continuation parameter."""
@@ -77,6 +99,7 @@ def boundary_terms(
     log_concentrations: list[Any],
     area: Any,
     temperature: fem.Constant,
+    metal_potentials: dict[str, Any] | None = None,
 ) -> BoundaryTerms:
     """The boundary conditions of every ``[boundaries.NAME]`` table.
 
@@ -89,6 +112,8 @@ def boundary_terms(
         log_concentrations: u_k = ln(c_k / c_ref) (UFL).
         area: Scaled facet measure factor (weight lambda_D^(1-d)).
         temperature: T [K] of the kinetic laws.
+        metal_potentials: Boundary name -> (scaled psi_M, its test function) of each
+            current-controlled electrode (the global unknowns).
     """
     mesh = geometry.mesh
     tdim = mesh.topology.dim
@@ -138,7 +163,10 @@ def boundary_terms(
             continue
         tag = geometry.tag(name)
         k = names.index(b["species"])
-        metal = terms.ramp(b["potential"] / scales.thermal_voltage)
+        if b["current_density"] is None:
+            metal = terms.ramp(b["potential"] / scales.thermal_voltage)
+        else:
+            metal, metal_test = metal_potentials[name]
         terms.stern_layers.append((stern_capacitance(b), metal, ds(tag)))
         z = species[k]["charge_number"]
         kinetics = Kinetics(
@@ -161,4 +189,44 @@ def boundary_terms(
         normal_flux = -current * length / (z * FARADAY * scales.diffusivity * scales.concentration)
         terms.reaction_fluxes[k].append((area * normal_flux, ds(tag)))
         terms.reaction_currents[name] = (current, tag)
+        if b["current_density"] is not None:
+            applied = fem.Constant(mesh, 0.0)
+            terms.applied_currents.append(
+                (applied, float(b["current_density"]), float(b["current_rise_time"]))
+            )
+            # 1 / |b| with the 2 pi r of axisymmetric meshes (|b| = 1 for a point in 1D).
+            inverse_measure = fem.Constant(mesh, 1.0 / geometry.boundary_measures()[name])
+            terms.galvanostatic[name] = galvanostatic_balance(
+                current,
+                applied,
+                metal_test,
+                geometry.measure_weight() * inverse_measure,
+                ds(tag),
+                abs(b["current_density"]),
+            )
     return terms
+
+
+def galvanostatic_balance(
+    current_density: Any,
+    applied_current_density: fem.Constant,
+    test: Any,
+    weight: Any,
+    ds: Any,
+    current_scale: float,
+) -> ufl.Form:
+    """The current balance of a current-controlled electrode: its faradaic current is imposed.
+
+        (1 / |b|) int_b (j - j_applied) / j_scale ds = 0,
+
+    the row of the metal potential psi_M (a global unknown: a test function of a "Real"
+    space). ``weight`` carries 1 / |b| and the axisymmetric 2 pi r; ``current_scale`` makes the
+    row O(1). The reacting species' flux is then j_applied / (z F) on average over the face.
+    The charging current of the Stern layer, d sigma_M / dt, is not in the balance (a
+    galvanostat imposes faradaic plus charging current): written with d(psi_M - psi)/dt it is
+    the small difference of two large rates while the electrolyte's field builds up (the
+    metal and the reaction plane move together, at j / (eps / L)), which the step-size control
+    of psi does not resolve. It is small once the double layer is formed: the change of
+    ``surface_charge_C_m2`` per second, against j (cases/pnp-sand-time/README.md measures it).
+    """
+    return weight * (current_density - applied_current_density) / current_scale * test * ds

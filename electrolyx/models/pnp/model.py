@@ -165,7 +165,7 @@ class PoissonNernstPlanck(Model):
             "electroneutrality_verdict": verdict,
         }
         for name, b in self.settings["boundaries"].items():
-            if "potential" in b:
+            if b.get("potential") is not None:
                 out[f"potential_{name}_over_thermal_voltage"] = b["potential"] / s.thermal_voltage
         velocity = self.settings["flow"]["velocity"]
         if velocity is not None:

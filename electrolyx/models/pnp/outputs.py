@@ -114,6 +114,17 @@ class PNPOutputs:
             name: fem.form(weight * current * ds(tag))
             for name, (current, tag) in problem.boundaries.reaction_currents.items()
         }
+        # Metal potential of each current-controlled electrode: (1/|b|) int_b V_T psi_M ds.
+        self._metal_potential_forms = {
+            name: fem.form(
+                weight
+                / self.geometry.boundary_measures()[name]
+                * scales.thermal_voltage
+                * problem.metal_potential(name)
+                * ds(geometry.tag(name))
+            )
+            for name in problem.metal_potential_unknowns
+        }
         # Charge per region: a cell indicator refilled per region.
         self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         self._region_charge_form = fem.form(
@@ -172,6 +183,8 @@ class PNPOutputs:
             row[column] = charge / self.measures[name]
         for name, form in self._reaction_current_forms.items():
             row[f"faradaic_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
+        for name, form in self._metal_potential_forms.items():
+            row[f"electrode_potential_{name}_V"] = self._integral(form)
         currents = {}
         for name in self.geometry.facet_groups():
             currents[name] = self._boundary_integral(self._current_form, name)
@@ -195,6 +208,14 @@ class PNPOutputs:
         values = self.comm.bcast(None if values is None else values[:, 0], root=0)
         probes = self.settings["output"]["probes"]
         row = {f"potential_{p['name']}_V": float(values[i]) for i, p in enumerate(probes)}
+        if any(p["concentrations"] for p in probes):
+            for sp, function in zip(self.problem.species, self.concentrations, strict=True):
+                found = self._probe_sampler.evaluate(function)
+                found = self.comm.bcast(None if found is None else found[:, 0], root=0)
+                for i, p in enumerate(probes):
+                    if p["concentrations"]:
+                        column = f"concentration_{sp['name']}_{p['name']}_mol_m3"
+                        row[column] = float(found[i])
         conductance = self.settings["output"]["conductance"]
         if conductance["boundary"] is not None:
             tdim = 3 if self.geometry.axisymmetric else self.geometry.mesh.topology.dim

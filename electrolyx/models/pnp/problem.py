@@ -22,6 +22,13 @@ is linear in the states). The storage term is written with da_k/dt, which PETSc 
 (:class:`electrolyx.ts_integrator.TSIntegrator`): each species' amount changes only through
 the boundaries, to the Newton tolerance, at any BDF order. A steady solve leaves da_k/dt = 0.
 
+A current-controlled (galvanostatic) ``butler_volmer`` electrode adds its metal potential
+psi_M = F phi_M / (R T) as a global unknown: one dof of a "Real" space (as the DFN's lumped
+temperature), named ``electrode_potential_NAME``, whose row is the electrode's current balance
+(:func:`.boundaries.galvanostatic_balance`: the faradaic current is imposed). It is solved with
+the fields by the same Newton iteration (its Jacobian couples it to the reaction plane's
+unknowns).
+
 The mesh stays in metres: the scaled forms are obtained by
 coefficients multiplied by powers of lambda_D (dx_hat = L^-d dx, ds_hat = L^(1-d) ds, grad_hat
 = L grad), times 2 pi r on axisymmetric meshes.
@@ -101,7 +108,23 @@ class PNPProblem:
         self.projected_space = fem.functionspace(mesh, species_element)
         self.unknowns.add(PROJECTED, self.projected_space, 1.0, differential=True)
         self.projected = self.unknowns[PROJECTED].function
+        #: Boundary name -> unknown name of each current-controlled electrode's psi_M.
+        self.metal_potential_unknowns: dict[str, str] = {}
+        real = basix.ufl.real_element(mesh.basix_cell(), dtype=np.float64)
+        metal_potentials = {}
+        for name, b in settings["boundaries"].items():
+            if b["kind"] == "butler_volmer" and b["current_density"] is not None:
+                unknown = self.unknowns.add(
+                    f"electrode_potential_{name}",
+                    fem.functionspace(mesh, real),
+                    scales.thermal_voltage,
+                    differential=False,
+                )
+                self.metal_potential_unknowns[name] = unknown.name
         self.time_derivative = TSTimeDerivative(self.unknowns)
+        for name, unknown in self.metal_potential_unknowns.items():
+            function = self.unknowns[unknown].function
+            metal_potentials[name] = (function, ufl.TestFunction(function.function_space))
         #: P1 scalar space of the output fields.
         self.output_space = self.space.sub(0).collapse()[0]
         # Positions of each component's dofs in the blocked array.
@@ -127,6 +150,7 @@ class PNPProblem:
             self.log_concentrations,
             self.area,
             self.temperature,
+            metal_potentials,
         )
         self.bcs = self.boundaries.dirichlet
         self.permittivity, self.electrolyte = geometry.region_coefficients()
@@ -142,6 +166,27 @@ class PNPProblem:
         #: Dirichlet conditions of a_k (nodes in no electrolyte cell).
         self.projected_bcs: list[fem.DirichletBC] = []
         self._pin_solid_projections()
+
+    @property
+    def residuals(self) -> list[ufl.Form]:
+        """The residual of each unknown, in block order.
+
+        The fields, the projection, the current balance of each current-controlled electrode.
+        """
+        balances = self.boundaries.galvanostatic
+        return [
+            self.residual,
+            self.projection_residual,
+            *(balances[name] for name in self.metal_potential_unknowns),
+        ]
+
+    def set_time(self, t: float) -> None:
+        """Time-dependent boundary data at time t (the applied currents)."""
+        self.boundaries.set_time(t)
+
+    def metal_potential(self, name: str) -> fem.Function:
+        """The scaled metal potential psi_M of the current-controlled electrode ``name``."""
+        return self.unknowns[self.metal_potential_unknowns[name]].function
 
     def _gauss_law(self) -> ufl.Form:
         """-div(eps grad psi) = rho_e in the scaled variables (ions only in the electrolyte)."""
@@ -250,3 +295,10 @@ class PNPProblem:
         projected = self.projected.x.array.reshape(-1, len(self.species))
         projected[:] = np.exp(self.initial_log_concentration)
         self.projected.x.scatter_forward()
+        # psi_M of a current-controlled electrode starts at its equilibrium (eta = 0); the
+        # consistent initialisation then solves it with the potential.
+        for name in self.metal_potential_unknowns:
+            equilibrium = self.settings["boundaries"][name]["equilibrium_potential"]
+            metal = self.metal_potential(name)
+            metal.x.array[:] = equilibrium / self.scales.thermal_voltage
+            metal.x.scatter_forward()

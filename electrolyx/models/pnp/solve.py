@@ -133,17 +133,20 @@ def solve_transient(
     unknowns = problem.unknowns
     field, projected = unknowns.position(UNKNOWN), unknowns.position(PROJECTED)
     n_species = len(problem.species)
+    # Error control on the fields and on the metal potential of a current-controlled electrode.
+    metals = [unknowns.position(u) for u in problem.metal_potential_unknowns.values()]
     integrator = TSIntegrator(
-        [problem.residual, problem.projection_residual],
+        problem.residuals,
         unknowns.functions,
         problem.time_derivative.functions,
         bcs=[*problem.bcs, *problem.projected_bcs],
-        differential=[field],
+        differential=[field, *metals],
         order=BDF_ORDER,
         relative_tolerance=study["relative_tolerance"],
         absolute_tolerance=study["absolute_tolerance"],
         snes_options=petsc_options_from_case(settings["solver"]),
         max_step_rejections=study["max_step_cuts"],
+        update=problem.set_time,
         comm=problem.comm,
         name="pnp",
     )
@@ -170,7 +173,7 @@ def solve_transient(
             0.0,
             end,
             on_step=accepted,
-            landing_times=outputs,
+            landing_times=sorted({*outputs, *problem.boundaries.kinks(end)}),
             initial_step_s=study["initial_step"] or 1e-3 * charging_time,
             max_step_s=study["max_step"] or end / 20,
             rates_at_steps=True,
