@@ -30,9 +30,14 @@ def reference(name: str) -> dict[str, np.ndarray]:
     return {key: data[key] for key in data.dtype.names}
 
 
-def test_a_3C_discharge_into_electrolyte_depletion_reaches_its_cut_off_as_pybamm():
+@pytest.mark.parametrize("electrolyte_unknown", ["concentration", "log-concentration"])
+def test_a_3C_discharge_into_electrolyte_depletion_reaches_its_cut_off_as_pybamm(
+    electrolyte_unknown,
+):
     solution = ex.Simulation(
-        "dfn-chen2020-1C", experiment=["Discharge at 3C until 2.5 V"], set=QUIET
+        "dfn-chen2020-1C",
+        experiment=["Discharge at 3C until 2.5 V"],
+        set={**QUIET, "time_stepping.electrolyte_unknown": electrolyte_unknown},
     ).solve()
     assert solution.status == "completed"
     assert "2.5 V cut-off" in solution.info["stop_reason"]
@@ -45,6 +50,9 @@ def test_a_3C_discharge_into_electrolyte_depletion_reaches_its_cut_off_as_pybamm
     minimum = solution["minimum_electrolyte_concentration_mol_m3"]
     assert minimum[0] == pytest.approx(1000.0, rel=1e-12)
     assert minimum[solution["time_s"] < depletion["time_s"]].min() >= 1e-3
+    if electrolyte_unknown == "log-concentration":
+        # c_e = c_e0 exp(u): positive at every row, also in the depleted region.
+        assert minimum.min() > 0.0
     ref = reference("chen2020_3C.csv")
     time, voltage = solution["time_s"], solution["voltage_V"]
     # The cut-off 1.37 s after PyBaMM's finest mesh (560.66 s) on the default mesh, 0.41 s
