@@ -31,6 +31,10 @@ differential field on the electrolyte's nodes, nonzero only next to the metal's 
 integrated by the same time steps as the electrolyte and particles, so that the inventory
 electrolyte + particles - dissolved is conserved to round-off under every control.
 
+With ``electrolyte_unknown = "log-concentration"`` u = ln(c_e / c_e0) is an algebraic unknown
+too, tied to c_e at every node (c_e = c_e0 exp(u)); the laws and the salt flux then see
+c_e0 exp(u) > 0, the storage term c_e (:meth:`DFNProblem._electrolyte_law_concentration`).
+
 Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage
 at the reference temperature) and every residual divided by its natural size (charge by the 1C
 current through one column of cells, lithium by the same over F), so that Newton's tolerances
