@@ -373,6 +373,14 @@ class TimeStepping(SettingsTable):
         "and `max_step_growth` apply to TS only; with `bdf2` an unset `max_step` means 60 s.",
     )
 
+    electrolyte_unknown: Literal["concentration", "log-concentration"] = Field(
+        "concentration",
+        description="The electrolyte's unknown. `concentration`: c_e itself (the laws see it "
+        "held at 1e-6 of its initial value; past a depletion the unknown can go a little "
+        "negative). `log-concentration`: u = ln(c_e / c_e0) besides it, tied node by node, the "
+        "laws and the salt flux seeing c_e0 exp(u) > 0: the concentration stays positive "
+        "through a depletion, lithium is still conserved exactly (docs/dfn.md).",
+    )
     relative_tolerance: float = Field(
         1e-4,
         gt=0.0,

@@ -366,6 +366,7 @@ class DFNCase(Model):
             mechanics=self._mechanics(self.settings),
             side_reactions=self._side_reactions(self.settings, self.parameters),
             thermal=self._thermal(self.settings),
+            electrolyte_unknown=stepping["electrolyte_unknown"],
         )
         return self.model.mesh
 
@@ -540,8 +541,10 @@ class DFNCase(Model):
         skipped = {negative_column} if model.half_cell else {dissolved_column}
 
         progress = Progress(log, len(self.steps) + (self.drive_cycle is not None))
-        # Where the laws hold c_e at their floor the electrolyte is depleted: the first row
-        # there is reported (run.json "electrolyte_depletion", and in the stop reason).
+        # Where the concentration falls below the laws' floor, 1e-6 c_e0, the electrolyte is
+        # depleted (with the log-concentration unknown it stays positive but collapses there):
+        # the first row there is reported (run.json "electrolyte_depletion", and in the stop
+        # reason).
         depleted_below = (
             ELECTROLYTE_LAW_FLOOR * model.parameters.electrolyte.initial_concentration_mol_m3
         )

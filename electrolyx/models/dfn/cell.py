@@ -149,6 +149,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
             default none).
         thermal: Thermal model (:class:`ThermalModel`; default isothermal at
             ``temperature_K``): "lumped" or "x-full" make the temperature an unknown.
+        electrolyte_unknown: "concentration" or "log-concentration" (u = ln(c_e / c_e0) an
+            unknown too: the concentration the laws see stays positive; :class:`DFNProblem`).
     """
 
     def __init__(
@@ -172,6 +174,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         mechanics: ParticleMechanics | None = None,
         side_reactions: dict[str, SideReactions] | None = None,
         thermal: ThermalModel | None = None,
+        electrolyte_unknown: str = "concentration",
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
@@ -194,6 +197,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
             mechanics,
             side_reactions,
             thermal,
+            electrolyte_unknown,
         )
         self.integrator_kind = integrator
         if integrator == "ts":
@@ -329,6 +333,8 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         reference_ocp = 0.0
         rest_K = p.ambient_temperature_K if problem.thermal is None else problem.thermal.initial_K
         values = {"electrolyte_concentration": 1.0}
+        if problem.log_electrolyte:
+            values["electrolyte_log_concentration"] = 0.0  # ln(c_e0 / c_e0)
         for electrode in problem.electrodes:
             ep = electrode.params
             sto = ep.initial_concentration_mol_m3 / ep.max_concentration_mol_m3

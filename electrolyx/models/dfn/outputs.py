@@ -200,10 +200,9 @@ class DFNOutputs:
 
         Collective: the same on every rank.
         """
-        unknown = self.problem.unknowns["electrolyte_concentration"]
-        space = unknown.space
+        space = self.problem.unknowns["electrolyte_concentration"].space
         owned = space.dofmap.index_map.size_local
-        values = unknown.physical_array()[:owned]
+        values = self.problem.electrolyte_concentration_array()[:owned]
         k = int(np.argmin(values)) if owned else 0
         local = (float(values[k]) if owned else np.inf, self.problem.comm.rank)
         value, rank = self.problem.comm.allreduce(local, op=MPI.MINLOC)
@@ -328,7 +327,9 @@ class DFNOutputs:
         dxv = problem.dx_vertex
         expressions = {
             "electrolyte_concentration_mol_m3": (
-                problem.value("electrolyte_concentration"),
+                problem.electrolyte_law_concentration
+                if problem.log_electrolyte
+                else problem.value("electrolyte_concentration"),
                 problem.dx_vertex_electrolyte,
             ),
             "electrolyte_potential_V": (

@@ -31,6 +31,10 @@ differential field on the electrolyte's nodes, nonzero only next to the metal's 
 integrated by the same time steps as the electrolyte and particles, so that the inventory
 electrolyte + particles - dissolved is conserved to round-off under every control.
 
+With ``electrolyte_unknown = "log-concentration"`` u = ln(c_e / c_e0) is an algebraic unknown
+too, tied to c_e at every node (c_e = c_e0 exp(u)); the laws and the salt flux then see
+c_e0 exp(u) > 0, the storage term c_e (:meth:`DFNProblem._electrolyte_law_concentration`).
+
 Unknowns are scaled (c_e by its initial value, c_s by c_s,max, potentials by the thermal voltage
 at the reference temperature) and every residual divided by its natural size (charge by the 1C
 current through one column of cells, lithium by the same over F), so that Newton's tolerances
@@ -101,8 +105,12 @@ from .mechanics import ParticleMechanics, add_crack_lengths, crack_growth_residu
 from .thermal import CellThermal, ThermalModel, heat_sources
 
 #: Fraction of the initial electrolyte concentration below which the laws hold c_e (see
-#: _build_forms).
+#: _build_forms), and below which the electrolyte counts as depleted (run.json; with the
+#: log-concentration unknown c_e stays positive and collapses through it).
 ELECTROLYTE_LAW_FLOOR = 1e-6
+
+#: The electrolyte's unknown: its concentration, or its logarithm (positivity-preserving).
+ELECTROLYTE_UNKNOWNS = ("concentration", "log-concentration")
 
 __all__ = [
     "DFNProblem",
@@ -134,6 +142,9 @@ class DFNProblem:
             :class:`SideReactions`), each with its own states as differential unknowns.
         thermal: Thermal model (default isothermal at ``temperature_K``); lumped or x-full add
             the temperature and two energy accumulators to the unknowns (:mod:`.thermal`).
+        electrolyte_unknown: "concentration" (c_e itself; the laws see it held at a floor) or
+            "log-concentration" (u = ln(c_e / c_e0) an unknown too, the laws see c_e0 exp(u) > 0;
+            see :meth:`_electrolyte_law_concentration`).
     """
 
     def __init__(
@@ -149,9 +160,17 @@ class DFNProblem:
         mechanics: ParticleMechanics | None = None,
         side_reactions: dict[str, SideReactions] | None = None,
         thermal: ThermalModel | None = None,
+        electrolyte_unknown: str = "concentration",
     ):
         if integrator not in ("ts", "bdf2"):
             raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")
+        if electrolyte_unknown not in ELECTROLYTE_UNKNOWNS:
+            raise ValueError(
+                f"electrolyte_unknown {electrolyte_unknown!r}: allowed "
+                + ", ".join(ELECTROLYTE_UNKNOWNS)
+            )
+        #: Whether the electrolyte laws see c_e0 exp(u), u = ln(c_e / c_e0) an unknown.
+        self.log_electrolyte = electrolyte_unknown == "log-concentration"
         self.integrator_kind = integrator
         self.layout = layout
         self.mechanics = ParticleMechanics() if mechanics is None else mechanics
@@ -215,6 +234,9 @@ class DFNProblem:
             p.electrolyte.initial_concentration_mol_m3,
             differential=True,
         )
+        if self.log_electrolyte:
+            # u = ln(c_e / c_e0), algebraic: tied to the stored concentration node by node.
+            unknowns.add("electrolyte_log_concentration", electrolyte_space.clone(), 1.0, False)
         unknowns.add("electrolyte_potential", electrolyte_space.clone(), vt, double_layer)
         for electrode in self.electrodes:
             offset = self.potential_offset if electrode.side == "positive" else None
@@ -403,14 +425,10 @@ class DFNProblem:
         temperature = self.temperature
         thermal_voltage = thermal_voltage_at(temperature)
         electrolyte = p.electrolyte
-        # The laws see the concentration held at a floor (the mass balance sees it as it is):
-        # where the electrolyte depletes, round-off and the error control take c_e a little
-        # below zero, where sqrt(c_e) and c_e^1.5 in the laws have no value.
         electrolyte_concentration = self.value("electrolyte_concentration")
-        c_e = ufl.max_value(
-            electrolyte_concentration,
-            ELECTROLYTE_LAW_FLOOR * p.electrolyte.initial_concentration_mol_m3,
-        )
+        c_e = self._electrolyte_law_concentration()
+        #: The electrolyte concentration the laws see [mol/m3] (UFL; outputs use it).
+        self.electrolyte_law_concentration = c_e
         phi_e = self.value("electrolyte_potential")
         transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
         i_e = electrolyte_current_density(
@@ -422,7 +440,7 @@ class DFNProblem:
             thermal_voltage,
         )
         n_e = electrolyte_salt_flux(
-            electrolyte_concentration,
+            c_e if self.log_electrolyte else electrolyte_concentration,
             effective_property(electrolyte.diffusivity(c_e, temperature, mod=ufl), efficiency),
             transference,
             i_e,
@@ -586,6 +604,10 @@ class DFNProblem:
             ),
             **electrode_blocks,
         }
+        if self.log_electrolyte:
+            blocks["electrolyte_log_concentration"] = self._log_concentration_block(
+                tests["electrolyte_log_concentration"]
+            )
         #: Heat source name -> (q, measure) pairs (:func:`.thermal.heat_sources`).
         self.heat_sources = heat_sources(self, i_e)
         if self.thermal is not None:
@@ -620,6 +642,55 @@ class DFNProblem:
                     * (self.value(name) - initial)
                     * dxv(electrode.tag)
                 )
+
+    def _electrolyte_law_concentration(self):
+        """The electrolyte concentration c_e of the laws [mol/m3] (UFL).
+
+        "concentration": the unknown held at a floor, max(c_e, 1e-6 c_e0) (the salt balance's
+        storage and flux see it as it is): where the electrolyte depletes, round-off and the
+        error control take c_e a little below zero, where sqrt(c_e) and c_e^1.5 in the laws
+        have no value.
+
+        "log-concentration": c_e = c_e0 exp(u), positive for every u, in the laws and in the
+        salt flux (-D_eff grad c_e = -D_eff c_e grad u). The balance's storage term keeps the
+        concentration unknown (a P1 field, conserved exactly by any BDF formula, as the PNP
+        model's projected concentrations), tied to u at every node
+        (:meth:`_log_concentration_block`).
+        """
+        c0 = self.parameters.electrolyte.initial_concentration_mol_m3
+        if self.log_electrolyte:
+            return c0 * ufl.exp(self.value("electrolyte_log_concentration"))
+        return ufl.max_value(self.value("electrolyte_concentration"), ELECTROLYTE_LAW_FLOOR * c0)
+
+    def _log_concentration_block(self, test):
+        """The stored concentration is c_e0 exp(u) at every node (lumped: vertex quadrature).
+
+            int (c_e / c_e0 - exp(u)) w dx_vertex = 0   for every P1 w,
+
+        divided by the mean nodal volume of the electrolyte, so the residual is the nodal
+        mismatch relative to c_e0. The nodal values of the stored concentration are then
+        c_e0 exp(u_i) > 0 to Newton's tolerance, and its integral (the electrolyte's lithium)
+        changes only through the sources.
+        """
+        one = fem.Constant(self.layout.mesh, 1.0)
+        volume = self.integral(fem.form(one * self.dx_vertex_electrolyte))
+        space = self.unknowns["electrolyte_log_concentration"].space
+        nodes = space.dofmap.index_map.size_global
+        stored = self.unknowns["electrolyte_concentration"].function
+        log_concentration = self.unknowns["electrolyte_log_concentration"].function
+        return (nodes / volume) * (
+            (stored - ufl.exp(log_concentration)) * test * self.dx_vertex_electrolyte
+        )
+
+    def electrolyte_concentration_array(self) -> np.ndarray:
+        """Nodal electrolyte concentration as the laws see it [mol/m3] (local dofs, ghosts).
+
+        The unknown itself, or c_e0 exp(u) with the log-concentration unknown.
+        """
+        if self.log_electrolyte:
+            c0 = self.parameters.electrolyte.initial_concentration_mol_m3
+            return c0 * np.exp(self.unknowns["electrolyte_log_concentration"].function.x.array)
+        return self.unknowns["electrolyte_concentration"].physical_array()
 
     def crack_sei_thickness(self, electrode):
         """L_cr = n_cr V_SEI / a_cr: thickness of the SEI on the crack faces [m] (UFL)."""
@@ -728,7 +799,12 @@ class DFNProblem:
             bcs=self.bcs,
             entity_maps=self.entity_maps,
             differential=checked,
-            snes_options={"snes_max_it": 12, **self._linear_solver_options()},
+            # snes_stol 0: newton_verdict alone judges convergence. With PETSc's step test
+            # (1e-8) a Newton solve whose first update overflowed (sinh of Butler-Volmer at
+            # ~50 V) ended "converged (SNORM_RELATIVE), 0 iterations" at residual 1.3, and TS
+            # accepted the predictor unchanged: Ecker2015's 3C charge from empty jumped its
+            # graphite surface past c_max (1.0018) at 797.5 s and failed on the next step.
+            snes_options={"snes_max_it": 12, "snes_stol": 0.0, **self._linear_solver_options()},
             comm=self.comm,
             name="dfn",
             convergence_test=self.newton_verdict,
