@@ -57,6 +57,9 @@ class StackElasticity:
             the mesh needs one.
         casing: ``"stack-pressure"`` or ``"fixed"``.
         stack_pressure_Pa: p on the positive collector's face (stack-pressure).
+        linear_solver: ``"direct"`` (MUMPS Cholesky, factored once: the default, robust on
+            the stack's thin layers) or ``"gamg"`` (CG + GAMG with the rigid-body near null
+            space), see :class:`electrolyx.models.elasticity.CellElasticity`.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class StackElasticity:
         materials: Mapping[str, ElasticMaterial],
         casing: str = "stack-pressure",
         stack_pressure_Pa: float = 0.0,
+        linear_solver: str = "direct",
     ):
         if casing not in CASINGS:
             raise ValueError(f"casing {casing!r}: allowed {', '.join(CASINGS)}")
@@ -108,6 +112,7 @@ class StackElasticity:
             fixed=fixed,
             rollers=rollers,
             pressure=pressure,
+            linear_solver=linear_solver,
         )
         #: Nodal averages of the cells' von Mises stress [Pa] (lumped L2 projection).
         self.von_mises = fem.Function(self.scalar_space, name="von_mises_stress_Pa")
