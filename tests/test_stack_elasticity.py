@@ -143,6 +143,30 @@ def test_3d_pouch_under_pressure_and_swelling_matches_the_closed_form(shared_tmp
     assert abs(float(rows[-1]["cell_thickness_change_m"])) > 100 * compression
 
 
+@pytest.mark.mpi
+def test_the_plates_press_the_stack_not_its_tabs():
+    """The casing's faces are the stack's collector faces: the tabs above its height stay free
+    (pressed, a 16 um aluminium tab bends as a cantilever: micrometres under 1 bar). Their
+    areas are the stack's height x 1 m (2D), exactly (a sum of facet lengths)."""
+    import ufl
+    from dolfinx import fem
+
+    from electrolyx.models import model_class
+
+    overrides = [o for o in OVERRIDES if not o.startswith("geometry.tabs")]
+    case = load_case(CASE, overrides)  # with its tabs
+    cell = model_class(case.model)(case.settings, case.directory, MPI.COMM_WORLD)
+    cell.build_mesh()
+    stack = cell._stack_elasticity()
+    mesh = cell.model.mesh
+    ds = ufl.Measure("ds", domain=mesh, subdomain_data=stack.facet_tags)
+    one = fem.Constant(mesh, 1.0)
+    height = case.settings["geometry"]["height"]
+    for marker in (1, 2):
+        area = mesh.comm.allreduce(fem.assemble_scalar(fem.form(one * ds(marker))), op=MPI.SUM)
+        assert area == pytest.approx(height * 1.0, rel=1e-12)
+
+
 def test_elasticity_needs_a_2d_swelling_cell(tmp_path):
     from electrolyx.errors import CaseError
 

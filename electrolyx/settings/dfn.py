@@ -519,7 +519,8 @@ class Elasticity(SettingsTable):
         "plate it slides on, `stack_pressure` on the positive collector's face, the stack held "
         "in its plane by rollers on its edge faces (as far from the edges of a large pouch; "
         'a tab\'s end is free); "fixed": both collector faces bonded to rigid plates (u = 0), '
-        "the edges free.",
+        "the edges free. The collector faces are the stack's: the tabs, above its height, are "
+        "outside the plates.",
     )
     stack_pressure: float = Field(
         0.0,
