@@ -68,6 +68,19 @@ OVERRIDES: dict[str, list[str]] = {
         "mesh.positive_cells=6",
         'experiment.steps=["Discharge at 1C for 300 s"]',
     ],
+    "pouch-3d-swelling": [
+        "geometry.height_cells=4",
+        "geometry.width_cells=2",
+        "mesh.negative_cells=4",
+        "mesh.positive_cells=4",
+        'experiment.steps=["Discharge at 1C for 300 s"]',
+    ],
+    "dfn-sei-on-cracks-cycling": [
+        "mesh.negative_cells=8",
+        "mesh.positive_cells=8",
+        "experiment.repeat=1",
+        'experiment.steps=["Discharge at 1C for 600 s", "Charge at 1C for 300 s"]',
+    ],
     "pouch-3d-tabs": [
         "geometry.height_cells=6",
         "geometry.width_cells=4",

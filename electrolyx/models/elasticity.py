@@ -11,10 +11,22 @@ electrodes' dV/V / 3 from the DFN's particles) as eigenstrain. Boundary conditio
 * ``pressure``: tag -> p [Pa], the traction -p n (stack pressure; p < 0 pulls);
 * ``prescribed``: tag -> a function of x giving u there (tests, imposed motions).
 
-The linear system is solved by conjugate gradients with smoothed-aggregation algebraic
-multigrid (PETSc GAMG) given the rigid-body modes as its near null space
-(``A.setNearNullSpace``: 3 modes in 2D, 6 in 3D), the solver that scales to large 3D meshes
-and runs distributed.
+The linear system is solved (``linear_solver``) either by conjugate gradients with
+smoothed-aggregation algebraic multigrid (``"gamg"``: PETSc GAMG given the rigid-body modes as
+its near null space, ``A.setNearNullSpace``: 3 modes in 2D, 6 in 3D), the solver that scales to
+large 3D meshes of well-shaped cells and runs distributed, or by a sparse Cholesky factorisation
+(``"direct"``: MUMPS, distributed too), factored once (the matrix does not change between
+solves: only the swelling and pressures do) and reused by every solve. The direct one is for
+the thin layers of a cell stack meshed with the in-plane cells of a pouch: hexahedra 100-1000
+times wider than thick, on which GAMG stalls (CG + GAMG reached 1e-4 relative residual in 1000
+iterations on the 3D pouch of cases/pouch-3d-tabs, 15 243 unknowns, where MUMPS' Cholesky
+factors and solves in 0.1 s).
+
+The solver's PETSc options live under a prefix of its own (``elasticity_<id>_``) in the options
+database until the solver is set up (GAMG reads its levels' smoother and coarse-solver options
+while it builds its hierarchy, at set-up) and are removed then, so that no other solver of the
+process (the DFN's Newton and its MUMPS LU, under their own prefixes) reads them or is read by
+this one.
 """
 
 from __future__ import annotations
@@ -39,7 +51,16 @@ from electrolyx.forms.elasticity import (
     von_mises_stress,
 )
 
-__all__ = ["CellElasticity", "ElasticMaterial", "region_field", "rigid_body_modes"]
+__all__ = [
+    "LINEAR_SOLVERS",
+    "CellElasticity",
+    "ElasticMaterial",
+    "region_field",
+    "rigid_body_modes",
+]
+
+#: Values of ``CellElasticity(linear_solver=...)``.
+LINEAR_SOLVERS = ("gamg", "direct")
 
 
 @dataclass(frozen=True)
@@ -121,7 +142,9 @@ class CellElasticity:
         pressure: facet tag -> stack pressure p [Pa] (traction -p n).
         prescribed: facet tag -> callable x -> u(x) of shape (gdim, N).
         degree: Polynomial degree of u (1 or 2).
-        rtol: Relative tolerance of CG on the preconditioned residual.
+        rtol: Relative tolerance of CG on the preconditioned residual (``"gamg"``).
+        linear_solver: ``"gamg"`` (CG + GAMG with the rigid-body near null space) or
+            ``"direct"`` (MUMPS Cholesky, factored once).
     """
 
     def __init__(
@@ -137,7 +160,13 @@ class CellElasticity:
         prescribed: Mapping[int, Callable] | None = None,
         degree: int = 1,
         rtol: float = 1e-12,
+        linear_solver: str = "gamg",
     ):
+        if linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(
+                f"linear_solver {linear_solver!r}: allowed {', '.join(LINEAR_SOLVERS)}"
+            )
+        self.linear_solver = linear_solver
         self.mesh = mesh
         self.comm = mesh.comm
         gdim = mesh.geometry.dim
@@ -197,23 +226,36 @@ class CellElasticity:
         prefix = f"elasticity_{id(self)}_"
         self.solver.setOptionsPrefix(prefix)
         options = PETSc.Options()
-        for key, value in {
-            "ksp_type": "cg",
-            "ksp_rtol": rtol,
-            "ksp_atol": 1e-50,
-            "ksp_max_it": 1000,
-            "pc_type": "gamg",
-            "pc_gamg_type": "agg",
-            "pc_gamg_coarse_eq_limit": 1000,
-            "mg_levels_ksp_type": "chebyshev",
-            "mg_levels_pc_type": "jacobi",
-        }.items():
+        if linear_solver == "gamg":
+            chosen = {
+                "ksp_type": "cg",
+                "ksp_rtol": rtol,
+                "ksp_atol": 1e-50,
+                "ksp_max_it": 1000,
+                "pc_type": "gamg",
+                "pc_gamg_type": "agg",
+                "pc_gamg_coarse_eq_limit": 1000,
+                "mg_levels_ksp_type": "chebyshev",
+                "mg_levels_pc_type": "jacobi",
+            }
+        else:
+            # The matrix is symmetric positive definite (Dirichlet rows and columns zeroed
+            # with a unit diagonal): Cholesky.
+            self._matrix.setOption(PETSc.Mat.Option.SPD, True)
+            chosen = {
+                "ksp_type": "preonly",
+                "pc_type": "cholesky",
+                "pc_factor_mat_solver_type": "mumps",
+            }
+        for key, value in chosen.items():
             options[prefix + key] = value
         self.solver.setOperators(self._matrix)
         self.solver.setFromOptions()
-        for key in list(options.getAll()):
-            if key.startswith(prefix):
-                options.delValue(key)
+        # Set up (GAMG's hierarchy and its levels' solvers; the factorisation) while the
+        # options are in the database: they are read there, then removed.
+        self.solver.setUp()
+        for key in chosen:
+            options.delValue(prefix + key)
 
     def _boundary_conditions(self, facet_tags, fixed, rollers, prescribed):
         mesh, space = self.mesh, self.space
@@ -239,7 +281,7 @@ class CellElasticity:
         """Solve for the displacement with the present swelling and pressures [m].
 
         Raises:
-            RuntimeError: if CG does not converge.
+            RuntimeError: if CG does not converge (or the factorisation fails).
         """
         rhs = self._rhs
         with rhs.localForm() as local:
@@ -251,13 +293,17 @@ class CellElasticity:
         self.solver.solve(rhs, self.displacement.x.petsc_vec)
         reason = self.solver.getConvergedReason()
         if reason <= 0:
-            raise RuntimeError(f"elasticity: CG did not converge (reason {reason})")
+            method = "CG + GAMG" if self.linear_solver == "gamg" else "Cholesky (MUMPS)"
+            raise RuntimeError(
+                f"elasticity: {method} did not converge (reason {reason}, "
+                f"{self.solver.getIterationNumber()} iterations)"
+            )
         self.displacement.x.scatter_forward()
         return self.displacement
 
     @property
     def iterations(self) -> int:
-        """CG iterations of the last solve."""
+        """CG iterations of the last solve (1 for the direct solver)."""
         return self.solver.getIterationNumber()
 
     def stress(self):

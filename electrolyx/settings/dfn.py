@@ -513,8 +513,8 @@ class Elasticity(SettingsTable):
 
     Needs particle mechanics with volume changes in both electrodes (electrolyx.models.elasticity).
     At every row and field output the displacement of the layers is solved with the free
-    swelling strain eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3 as eigenstrain: CG + GAMG with the
-    rigid-body near null space, plane strain in 2D. One way: the stresses do not act back on the
+    swelling strain eps_s [dV/V(x_avg) - dV/V(x_avg,0)] / 3 as eigenstrain (plane strain in
+    2D), by the `linear_solver`. One way: the stresses do not act back on the
     electrochemistry. Outputs: fields `displacement_m` and `von_mises_stress_Pa` (nodal averages
     of the cells' values), timeseries `stack_face_displacement_m` (mean through-stack
     displacement of the positive collector's face) and `max_von_mises_stress_Pa`.
@@ -527,12 +527,21 @@ class Elasticity(SettingsTable):
         "plate it slides on, `stack_pressure` on the positive collector's face, the stack held "
         "in its plane by rollers on its edge faces (as far from the edges of a large pouch; "
         'a tab\'s end is free); "fixed": both collector faces bonded to rigid plates (u = 0), '
-        "the edges free.",
+        "the edges free. The collector faces are the stack's: the tabs, above its height, are "
+        "outside the plates.",
     )
     stack_pressure: float = Field(
         0.0,
         description="Pressure on the positive collector's face (stack-pressure casing).",
         json_schema_extra=unit("Pa"),
+    )
+    linear_solver: Literal["direct", "gamg"] = Field(
+        "direct",
+        description='"direct": sparse Cholesky (MUMPS, distributed), factored once and reused '
+        'at every row; "gamg": conjugate gradients with algebraic multigrid given the '
+        "rigid-body near null space, for large meshes of well-shaped cells (it stalls on a "
+        "pouch's thin layers meshed with its in-plane cells, hundreds of times wider than "
+        "thick).",
     )
     negative_electrode: LayerElasticity = _layer(10e9, 0.3, "Negative electrode")
     separator: LayerElasticity = _layer(0.5e9, 0.35, "Separator")

@@ -449,7 +449,13 @@ class DFNCase(Model):
             name: ElasticMaterial(table[name]["youngs_modulus"], table[name]["poissons_ratio"])
             for name in layers
         }
-        return StackElasticity(self.model, materials, table["casing"], table["stack_pressure"])
+        return StackElasticity(
+            self.model,
+            materials,
+            table["casing"],
+            table["stack_pressure"],
+            linear_solver=table["linear_solver"],
+        )
 
     # -- checkpoints (see electrolyx.models.dfn.checkpointing) ---------------------------------
     def resumable(self) -> bool:

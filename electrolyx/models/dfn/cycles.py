@@ -9,6 +9,8 @@ a cycle comes from the same columns (the same assembled expressions) as the time
     sei_lithium_mol, plated_lithium_mol (plated + dead)  at the cycle's last row
     *_percent               those over the initial lithium inventory, as the timeseries'
                             loss_of_lithium_inventory_percent splits between them
+    crack_sei_lithium_mol, negative_particle_crack_length_m  at the cycle's last row, with SEI
+                            on cracks (the lithium in it; the x-averaged crack length l)
     resistance_ohm          (V_before - V_after) / (I_after - I_before) over the first time step
                             of the cycle's first discharge (an instantaneous-drop measure: the
                             ohmic and kinetic part of the cell's resistance after that step)
@@ -25,6 +27,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["CycleLog"]
+
+#: Columns of a timeseries row kept at each cycle's end when there is SEI on cracks.
+_CRACK_COLUMNS = ("crack_sei_lithium_mol", "negative_particle_crack_length_m")
 
 
 class CycleLog:
@@ -103,6 +108,11 @@ class CycleLog:
             "sei_lithium_percent": sei * share,
             "plated_lithium_percent": plated * share,
             "loss_of_lithium_inventory_percent": lost,
+            **{
+                name: float(last[name])
+                for name in _CRACK_COLUMNS
+                if "crack_sei_lithium_mol" in last and name in last
+            },
             "resistance_ohm": self._resistance,
             "end_reason": end_reason,
         }

@@ -11,6 +11,9 @@ as eigenstrain, and the casing as boundary conditions on the stack's outer faces
   its plane, as far from the edges of a large pouch; a tab's end is free);
 * ``fixed``: u = 0 on both collector faces (bonded between rigid plates).
 
+The collector faces are the stack's, below its height: the faces of the tabs that stick out
+above it are free (outside the plates).
+
 :meth:`update` solves it at the DFN's present state (one way: the stresses do not act back).
 """
 
@@ -57,6 +60,9 @@ class StackElasticity:
             the mesh needs one.
         casing: ``"stack-pressure"`` or ``"fixed"``.
         stack_pressure_Pa: p on the positive collector's face (stack-pressure).
+        linear_solver: ``"direct"`` (MUMPS Cholesky, factored once: the default, robust on
+            the stack's thin layers) or ``"gamg"`` (CG + GAMG with the rigid-body near null
+            space), see :class:`electrolyx.models.elasticity.CellElasticity`.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class StackElasticity:
         materials: Mapping[str, ElasticMaterial],
         casing: str = "stack-pressure",
         stack_pressure_Pa: float = 0.0,
+        linear_solver: str = "direct",
     ):
         if casing not in CASINGS:
             raise ValueError(f"casing {casing!r}: allowed {', '.join(CASINGS)}")
@@ -108,6 +115,7 @@ class StackElasticity:
             fixed=fixed,
             rollers=rollers,
             pressure=pressure,
+            linear_solver=linear_solver,
         )
         #: Nodal averages of the cells' von Mises stress [Pa] (lumped L2 projection).
         self.von_mises = fem.Function(self.scalar_space, name="von_mises_stress_Pa")
@@ -126,7 +134,7 @@ class StackElasticity:
 
     @staticmethod
     def _outer_faces(layout) -> dolfinx.mesh.MeshTags:
-        """Facet tags of the collector faces (1, 2) and edge faces (2k + 1, 2k + 2).
+        """Facet tags of the stack's collector faces (1, 2) and edge faces (2k + 1, 2k + 2).
 
         x = 0 and x = L; x_k = 0 and x_k = the stack's extent (the height; in 3D along y the
         width) of each in-plane direction k.
@@ -135,12 +143,16 @@ class StackElasticity:
         fdim = mesh.topology.dim - 1
         mesh.topology.create_connectivity(fdim, mesh.topology.dim)
         source = layout.mesh_data.facet_tags
-        pieces = [
-            (source.find(layout.tag(NEGATIVE_COLLECTOR)), _X0),
-            (source.find(layout.tag(POSITIVE_COLLECTOR)), _XL),
-        ]
         geometry = layout.geometry
         tolerance = 1e-9 * geometry.height_m
+        # The collector faces under the casing's plates: the stack's, not a tab's (a tab
+        # sticks out beyond the height; pressed, its thin foil would bend as a cantilever).
+        height_axis = mesh.geometry.dim - 1
+        pieces = []
+        for name, marker in ((NEGATIVE_COLLECTOR, _X0), (POSITIVE_COLLECTOR, _XL)):
+            facets = source.find(layout.tag(name))
+            midpoints = dolfinx.mesh.compute_midpoints(mesh, fdim, facets)
+            pieces.append((facets[midpoints[:, height_axis] < geometry.height_m], marker))
         extents = {1: geometry.height_m} if mesh.geometry.dim == 2 else {}
         if mesh.geometry.dim == 3:
             extents = {1: geometry.width_m, 2: geometry.height_m}
