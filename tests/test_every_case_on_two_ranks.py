@@ -75,6 +75,13 @@ OVERRIDES: dict[str, list[str]] = {
         "mesh.positive_cells=4",
         'experiment.steps=["Discharge at 1C for 300 s"]',
     ],
+    "pouch-3d-thermal-3C": [
+        "geometry.height_cells=4",
+        "geometry.width_cells=4",
+        "mesh.negative_cells=4",
+        "mesh.positive_cells=4",
+        'experiment.steps=["Discharge at 3C for 120 s"]',
+    ],
     "edl-gouy-chapman": [],
     "edl-charging": ["study.end_time=2e-6"],
     "nanochannel-conductance": ["sweep.values=[1.0, 1000.0]"],
@@ -158,7 +165,8 @@ def _floors(folder: Path) -> dict[str, float]:
 STRESS_RELATIVE = 1e-6
 # The heat columns of a 2D/3D DFN are differences amplified in the same way: a_s j eta with eta
 # a small difference of potentials, and the ohmic terms squared gradients (2D pouches on 1 and 2
-# ranks: 2.8e-7 of the largest irreversible heat, 8e-8 of the ohmic terms). The smallest nodal
+# ranks: 2.8e-7 of the largest irreversible heat, 8e-8 of the ohmic terms; the heat generated,
+# removed and stored of a thermal model are their integrals). The smallest nodal
 # electrolyte concentration is taken at one node of a mesh partitioned differently (5.7e-8 of
 # its largest value in pouch-2d-cross-section). Both get the stresses' 1e-6 there.
 AMPLIFIED_COLUMNS = (
@@ -170,6 +178,9 @@ AMPLIFIED_COLUMNS = (
     "heat_ohmic_solid_W",
     "heat_ohmic_electrolyte_W",
     "heat_total_W",
+    "heat_generated_J",
+    "heat_removed_J",
+    "heat_stored_J",
     "minimum_electrolyte_concentration_mol_m3",
 )
 
