@@ -759,6 +759,14 @@ class DFNSettings(SettingsTable):
                 )
             if self.time_stepping.integrator != "ts":
                 problems.append(("thermal.model", '{key}: needs time_stepping.integrator = "ts"'))
+            for name in self.thermal.boundaries:
+                if name.endswith("_tab") and not self.geometry.tabs:
+                    problems.append(
+                        (
+                            f"thermal.boundaries.{name}",
+                            "{key}: the cell has no tabs (geometry.tabs)",
+                        )
+                    )
             if half and self.thermal.model != "lumped":
                 problems.append(
                     ("thermal.model", f"{{key}} = {self.thermal.model!r}: not for a half cell")

@@ -421,6 +421,9 @@ class CellThermal:
         for name in BOUNDARIES[self.model.model]:
             if name != EDGES and name in layout.mesh_data.physical_groups:
                 names[name] = layout.tag(name)
+        absent = [name for name, _ in self.model.boundaries if name not in names]
+        if absent:
+            raise ValueError(f"thermal boundaries {absent}: not on this mesh (no tabs?)")
         return ufl.Measure("ds", domain=mesh, subdomain_data=facets), names
 
     # ---------------------------------------------------------------- forms
