@@ -185,6 +185,14 @@ AMPLIFIED_COLUMNS = (
 )
 
 
+# Where the highest temperature is: a node's coordinate, piecewise constant in time with jumps
+# from node to node; interpolated in time across a jump at row times ~1e-7 s apart it differs
+# by the jump times that offset (2e-6 m measured on pouch-3d-thermal-3C). Left out where the
+# rows are interpolated; tests/test_dfn_thermal_pouch.py compares it on rows at the same times
+# (4.7e-8 relative in 2D, 1.2e-8 in 3D).
+JUMPING_COLUMNS = ("max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m")
+
+
 def _floor(title: str, floors: dict[str, float], scale: float = 0.0) -> float:
     stress = title.endswith(AMPLIFIED_COLUMNS)
     if stress and "stress_relative" in floors:
@@ -225,6 +233,8 @@ def _compare_in_time(
     problems = []
     for column, title in enumerate(header):
         if column == time or _number(serial[1][column]) is None:
+            continue
+        if title.startswith(JUMPING_COLUMNS):
             continue
         a = _column(serial[1:], column)
         b = np.interp(t_serial, t_distributed, _column(distributed[1:], column))
