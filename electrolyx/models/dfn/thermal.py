@@ -438,7 +438,7 @@ class CellThermal:
         layout = problem.layout
         mesh = layout.mesh
         thermal = self.thermal
-        h = thermal.total_heat_transfer_coefficient_W_m2_K
+        h = self.heat_transfer_coefficient
         area_scale = layout.area_scale
         tests = {
             name: ufl.TestFunction(problem.unknowns[name].space)
