@@ -58,7 +58,14 @@ table.headline th { min-width: 14rem; }
 
 
 #: Fields rendered before the others when a result has them.
-_RENDERED_FIRST = ("von_mises_stress_Pa", "displacement_m")
+_RENDERED_FIRST = ("temperature_K", "von_mises_stress_Pa", "displacement_m")
+
+
+def _camera(result: ResultFolder, field: str) -> str | None:
+    """The temperature of a 3D pouch face on (its large face, as a thermal camera sees it)."""
+    geometry = result.run.get("geometry") if isinstance(result.run, dict) else None
+    three_d = isinstance(geometry, dict) and geometry.get("dimension") == 3
+    return "yz" if field == "temperature_K" and three_d else None
 
 
 def write_report(
@@ -91,12 +98,14 @@ def write_report(
     rendered: list[Path] = []
     if renders and result.fields_file.is_file():
         names = result.field_names()
-        # The cell elasticity's fields first (a swelling stack's point), then in order.
+        # The temperature and the cell elasticity's fields first (a pouch's or a swelling
+        # stack's point), then in order.
         first = [name for name in _RENDERED_FIRST if name in names]
         names = first + [name for name in names if name not in first]
         for field in names[:max_renders]:
             try:
-                rendered.append(render_field(result.path, field, size=render_size))
+                camera = _camera(result, field)
+                rendered.append(render_field(result.path, field, camera=camera, size=render_size))
             except PostprocessError as error:  # e.g. a field with nothing to show
                 _log.warning("no render of %s: %s", field, error)
     residual_figure = _residual_figure(result.run, figures_dir)

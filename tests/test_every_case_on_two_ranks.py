@@ -88,6 +88,13 @@ OVERRIDES: dict[str, list[str]] = {
         "mesh.positive_cells=4",
         'experiment.steps=["Discharge at 1C for 300 s"]',
     ],
+    "pouch-3d-thermal-3C": [
+        "geometry.height_cells=4",
+        "geometry.width_cells=4",
+        "mesh.negative_cells=4",
+        "mesh.positive_cells=4",
+        'experiment.steps=["Discharge at 3C for 120 s"]',
+    ],
     "edl-gouy-chapman": [],
     "edl-charging": ["study.end_time=2e-6"],
     "nanochannel-conductance": ["sweep.values=[1.0, 1000.0]"],
@@ -180,7 +187,8 @@ def _floors(folder: Path) -> dict[str, float]:
 STRESS_RELATIVE = 1e-6
 # The heat columns of a 2D/3D DFN are differences amplified in the same way: a_s j eta with eta
 # a small difference of potentials, and the ohmic terms squared gradients (2D pouches on 1 and 2
-# ranks: 2.8e-7 of the largest irreversible heat, 8e-8 of the ohmic terms). The smallest nodal
+# ranks: 2.8e-7 of the largest irreversible heat, 8e-8 of the ohmic terms; the heat generated,
+# removed and stored of a thermal model are their integrals). The smallest nodal
 # electrolyte concentration is taken at one node of a mesh partitioned differently (5.7e-8 of
 # its largest value in pouch-2d-cross-section). Both get the stresses' 1e-6 there.
 AMPLIFIED_COLUMNS = (
@@ -192,8 +200,19 @@ AMPLIFIED_COLUMNS = (
     "heat_ohmic_solid_W",
     "heat_ohmic_electrolyte_W",
     "heat_total_W",
+    "heat_generated_J",
+    "heat_removed_J",
+    "heat_stored_J",
     "minimum_electrolyte_concentration_mol_m3",
 )
+
+
+# Where the highest temperature is: a node's coordinate, piecewise constant in time with jumps
+# from node to node; interpolated in time across a jump at row times ~1e-7 s apart it differs
+# by the jump times that offset (2e-6 m measured on pouch-3d-thermal-3C). Left out where the
+# rows are interpolated; tests/test_dfn_thermal_pouch.py compares it on rows at the same times
+# (4.7e-8 relative in 2D, 1.2e-8 in 3D).
+JUMPING_COLUMNS = ("max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m")
 
 
 def _floor(title: str, floors: dict[str, float], scale: float = 0.0) -> float:
@@ -236,6 +255,8 @@ def _compare_in_time(
     problems = []
     for column, title in enumerate(header):
         if column == time or _number(serial[1][column]) is None:
+            continue
+        if title.startswith(JUMPING_COLUMNS):
             continue
         a = _column(serial[1:], column)
         b = np.interp(t_serial, t_distributed, _column(distributed[1:], column))

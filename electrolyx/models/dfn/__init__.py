@@ -27,10 +27,12 @@ from .geometry import (
 )
 from .outputs import NODAL_FIELDS
 from .problem import ParticleMechanics, SideReactions
-from .thermal import ThermalModel
+from .thermal import AmbientSchedule, BoundaryCooling, ThermalModel
 
 __all__ = [
     "DFN",
+    "AmbientSchedule",
+    "BoundaryCooling",
     "NODAL_FIELDS",
     "CellGeometry",
     "CurrentCollectorFoil",

@@ -42,6 +42,8 @@ from ...solver import NewtonFailure
 from ..base import Model
 from . import (
     DFN,
+    AmbientSchedule,
+    BoundaryCooling,
     CellGeometry,
     CurrentCollectorFoil,
     DFNResolution,
@@ -205,8 +207,23 @@ class DFNCase(Model):
     def _thermal(settings: dict[str, Any]) -> ThermalModel:
         """The thermal model of ``[thermal]``."""
         table = settings["thermal"]
+
+        def ambient(cooling: dict[str, Any]):
+            schedule = cooling["ambient_schedule"]
+            if schedule is not None:
+                return AmbientSchedule.from_pairs(schedule)
+            return cooling["ambient_temperature"]
+
+        boundaries = {
+            name: BoundaryCooling(cooling["heat_transfer_coefficient"], ambient(cooling))
+            for name, cooling in table["boundaries"].items()
+        }
         return ThermalModel(
-            table["model"], table["ambient_temperature"], table["initial_temperature"]
+            table["model"],
+            ambient(table),
+            table["initial_temperature"],
+            table["heat_transfer_coefficient"],
+            tuple(boundaries.items()),
         )
 
     @classmethod
@@ -698,9 +715,18 @@ class DFNCase(Model):
             return {}
         generated = energy["heat_generated_J"]
         imbalance = generated - energy["heat_stored_J"] - energy["heat_removed_J"]
-        return {
+        balance = {
             "energy_balance": {
                 **energy,
                 "relative_error": abs(imbalance) / abs(generated) if generated else 0.0,
             }
         }
+        thermal = self.model.problem.thermal
+        if thermal.model.model in ("2d", "3d"):
+            # What the resolved layers of the pair amount to (foils included).
+            in_plane, through = thermal.effective_conductivities_W_m_K()
+            balance["stack_thermal_conductivity_W_m_K"] = {
+                "in_plane": in_plane,
+                "through_plane": through,
+            }
+        return balance

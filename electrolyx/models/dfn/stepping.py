@@ -36,7 +36,12 @@ class ProtocolStepping:
         return abs(self.outputs.terminal_potential()) > RECENTRE_LIMIT
 
     def _apply_control_at(self, t: float) -> None:
-        """A current that follows a function of time takes its value at t (TS's update)."""
+        """A current that follows a function of time takes its value at t (TS's update).
+
+        So does an ambient temperature that follows a schedule.
+        """
+        if self.problem.thermal is not None:
+            self.problem.thermal.update(t)
         if self._control_function is not None:
             self._control_value = self._control_function(t)
             area = self.parameters.electrode_area_m2

@@ -21,6 +21,21 @@ Thermal models (``[thermal] model``; :mod:`electrolyx.forms.heat_conduction`):
   own rho c_p and lambda; the two current collectors are lumped on the end faces (their heat
   capacity rho_cc c_p,cc L_cc per unit area, isothermal across them) and cooled there with h
   (PyBaMM's "x-full" model with its edge and tab cooling off).
+* ``"2d"`` and ``"3d"``: a P1 temperature on the 2D cross-section or the 3D pouch mesh of the
+  DFN (:class:`~electrolyx.models.dfn.geometry.CellGeometry`): every layer resolved with its
+  own rho c_p and lambda, the foils and their tabs with the collectors' (their ohmic heat is a
+  source), so that the stack conducts as a layered medium does, in plane with the
+  thickness-weighted mean lambda_in = sum L_i lambda_i / sum L_i and through the plane with the
+  series value lambda_through = sum L_i / sum (L_i / lambda_i)
+  (:func:`stack_conductivities`). A collector without a resolved foil is lumped on its face
+  as in x-full. Each named boundary has its own heat transfer coefficient and ambient
+  temperature (:data:`BOUNDARIES`): the two large faces, the tabs' end faces (tab cooling) and
+  ``"edges"``, every other outer face (the rim of the stack and the sides of the tabs). The mesh
+  stands for one of the cell's identical layer pairs (``area_scale`` of them side by side, as
+  for the electrochemistry): heats and energies are the whole cell's.
+
+The ambient temperature may follow a schedule (:class:`AmbientSchedule`, (time, T) pairs,
+linear in between): the integrator's time update sets it at every residual evaluation.
 
 The temperature the laws read is the unknown's value: Arrhenius factors of the set (reaction
 rates, diffusivities, conductivities), R T / F of the kinetics and of the electrolyte current,
@@ -41,6 +56,7 @@ from dataclasses import dataclass
 from mpi4py import MPI
 
 import basix.ufl
+import dolfinx.mesh
 import numpy as np
 import ufl
 from dolfinx import fem
@@ -56,15 +72,108 @@ from electrolyx.forms.particle_diffusion import particle_surface_concentration
 from electrolyx.forms.solid_conduction import solid_current_density
 from electrolyx.jit import forms
 
-from .geometry import LITHIUM, NEGATIVE, POSITIVE, SEPARATOR
+from .geometry import (
+    LITHIUM,
+    NEGATIVE,
+    NEGATIVE_COLLECTOR,
+    NEGATIVE_FOIL,
+    NEGATIVE_TAB,
+    POSITIVE,
+    POSITIVE_COLLECTOR,
+    POSITIVE_FOIL,
+    POSITIVE_TAB,
+    SEPARATOR,
+)
 
-__all__ = ["HEAT_SOURCES", "THERMAL_MODELS", "CellThermal", "ThermalModel", "heat_sources"]
+__all__ = [
+    "BOUNDARIES",
+    "EDGES",
+    "HEAT_SOURCES",
+    "THERMAL_MODELS",
+    "AmbientSchedule",
+    "BoundaryCooling",
+    "CellThermal",
+    "ThermalModel",
+    "heat_sources",
+    "stack_conductivities",
+]
 
 #: The thermal models of ``[thermal] model``.
-THERMAL_MODELS = ("isothermal", "lumped", "x-full")
+THERMAL_MODELS = ("isothermal", "lumped", "x-full", "2d", "3d")
+
+#: Facet group of every outer face not named otherwise (2D/3D): the rim, the tabs' sides.
+EDGES = "edges"
+
+#: Named cooled boundaries of each distributed model (tab end faces only where there are tabs).
+BOUNDARIES = {
+    "x-full": (NEGATIVE_COLLECTOR, POSITIVE_COLLECTOR),
+    "2d": (NEGATIVE_COLLECTOR, POSITIVE_COLLECTOR, NEGATIVE_TAB, POSITIVE_TAB, EDGES),
+    "3d": (NEGATIVE_COLLECTOR, POSITIVE_COLLECTOR, NEGATIVE_TAB, POSITIVE_TAB, EDGES),
+}
+
+#: Temperatures closer than this to the highest count as equal for its position [K].
+TIE_K = 1e-9
 
 #: Heat sources by output name (timeseries columns ``heat_<name>_W``).
 HEAT_SOURCES = ("irreversible", "reversible", "ohmic_solid", "ohmic_electrolyte")
+
+
+@dataclass(frozen=True)
+class AmbientSchedule:
+    """An ambient temperature that follows time: linear between (t_k, T_k), held outside.
+
+    Attributes:
+        times_s: Strictly increasing times [s].
+        temperatures_K: The ambient temperature at each time [K] (> 0).
+    """
+
+    times_s: tuple[float, ...]
+    temperatures_K: tuple[float, ...]
+
+    def __post_init__(self):
+        times, temperatures = self.times_s, self.temperatures_K
+        if not times or len(times) != len(temperatures):
+            raise ValueError("an ambient schedule needs one temperature per time, at least one")
+        if any(not b > a for a, b in zip(times, times[1:], strict=False)):
+            raise ValueError(f"ambient schedule times {list(times)}: allowed strictly increasing")
+        if any(not value > 0.0 for value in temperatures):
+            raise ValueError(f"ambient schedule temperatures {list(temperatures)}: allowed > 0")
+
+    @classmethod
+    def from_pairs(cls, pairs) -> AmbientSchedule:
+        """From ``[(t [s], T [K]), ...]``."""
+        return cls(tuple(float(t) for t, _ in pairs), tuple(float(T) for _, T in pairs))
+
+    def __call__(self, time_s: float) -> float:
+        """T_amb(t) [K]."""
+        return float(np.interp(time_s, self.times_s, self.temperatures_K))
+
+
+def _ambient_at(ambient, time_s: float) -> float:
+    """A number, or a schedule's value at ``time_s``."""
+    return ambient(time_s) if isinstance(ambient, AmbientSchedule) else float(ambient)
+
+
+@dataclass(frozen=True)
+class BoundaryCooling:
+    """Cooling of one named boundary: q = h (T - T_amb) [W/m2] leaves through it.
+
+    Attributes:
+        heat_transfer_coefficient_W_m2_K: h (None: the model's).
+        ambient_temperature_K: T_amb, a number or an :class:`AmbientSchedule` (None: the
+            model's).
+    """
+
+    heat_transfer_coefficient_W_m2_K: float | None = None
+    ambient_temperature_K: float | AmbientSchedule | None = None
+
+    def __post_init__(self):
+        h = self.heat_transfer_coefficient_W_m2_K
+        if h is not None and not h >= 0.0:
+            raise ValueError(f"heat transfer coefficient {h!r}: allowed >= 0")
+        ambient = self.ambient_temperature_K
+        if isinstance(ambient, int | float) and not ambient > 0.0:
+            raise ValueError(f"ambient temperature {ambient!r}: allowed > 0")
 
 
 @dataclass(frozen=True)
@@ -73,22 +182,41 @@ class ThermalModel:
 
     Attributes:
         model: One of :data:`THERMAL_MODELS`.
-        ambient_temperature_K: T_amb of the cooling (None: the set's ambient temperature).
+        ambient_temperature_K: T_amb of the cooling, a number or an :class:`AmbientSchedule`
+            (None: the set's ambient temperature).
         initial_temperature_K: T at t = 0 (None: the set's "Initial temperature [K]", else
-            the ambient temperature).
+            the ambient temperature at t = 0).
+        heat_transfer_coefficient_W_m2_K: h of every cooled boundary (None: the set's
+            "Total heat transfer coefficient [W.m-2.K-1]").
+        boundaries: Boundary name (:data:`BOUNDARIES`) -> its own :class:`BoundaryCooling`
+            (x-full, 2d, 3d).
     """
 
     model: str = "isothermal"
-    ambient_temperature_K: float | None = None
+    ambient_temperature_K: float | AmbientSchedule | None = None
     initial_temperature_K: float | None = None
+    heat_transfer_coefficient_W_m2_K: float | None = None
+    boundaries: tuple[tuple[str, BoundaryCooling], ...] = ()
 
     def __post_init__(self):
         if self.model not in THERMAL_MODELS:
             raise ValueError(f"thermal model {self.model!r}: allowed {', '.join(THERMAL_MODELS)}")
         for name in ("ambient_temperature_K", "initial_temperature_K"):
             value = getattr(self, name)
-            if value is not None and not value > 0.0:
+            if isinstance(value, int | float) and not value > 0.0:
                 raise ValueError(f"thermal {name} = {value!r}: allowed > 0")
+        h = self.heat_transfer_coefficient_W_m2_K
+        if h is not None and not h >= 0.0:
+            raise ValueError(f"thermal heat_transfer_coefficient_W_m2_K = {h!r}: allowed >= 0")
+        boundaries = tuple(dict(self.boundaries).items())
+        object.__setattr__(self, "boundaries", boundaries)
+        allowed = BOUNDARIES.get(self.model, ())
+        for name, _ in boundaries:
+            if name not in allowed:
+                raise ValueError(
+                    f"thermal boundary {name!r} of model {self.model!r}: allowed "
+                    + (", ".join(allowed) if allowed else "none (one cooling for the cell)")
+                )
 
     @property
     def active(self) -> bool:
@@ -150,6 +278,20 @@ def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
     return sources
 
 
+def stack_conductivities(layers) -> tuple[float, float]:
+    """In-plane and through-plane conductivity of a layered stack [W/(m K)].
+
+    ``layers``: ``(thickness [m], lambda [W/(m K)])`` of each layer. Parallel (in plane) and
+    series (through the plane) conduction of the layers:
+
+        lambda_in = sum L_i lambda_i / sum L_i,   lambda_through = sum L_i / sum (L_i / lambda_i).
+    """
+    total = sum(thickness for thickness, _ in layers)
+    in_plane = sum(thickness * conductivity for thickness, conductivity in layers) / total
+    through = total / sum(thickness / conductivity for thickness, conductivity in layers)
+    return in_plane, through
+
+
 class CellThermal:
     """Temperature unknowns, energy balance and thermal outputs of a DFN cell.
 
@@ -171,13 +313,18 @@ class CellThermal:
                 + ", ".join(map(repr, missing))
                 + " (give them in [parameters.values])"
             )
-        if layout.geometry is not None:
-            raise ValueError(f"thermal model {model.model!r}: only the 1D cell so far")
-        if problem.counter_electrode is not None and model.model == "x-full":
-            raise ValueError("thermal model 'x-full': not for a half cell (use 'lumped')")
+        dimension = 1 if layout.geometry is None else layout.geometry.dimension
+        wanted = {"2d": 2, "3d": 3}.get(model.model, 1)
+        if dimension != wanted:
+            raise ValueError(
+                f"thermal model {model.model!r}: for a {wanted}D cell (this one is {dimension}D)"
+            )
+        if problem.counter_electrode is not None and model.model != "lumped":
+            raise ValueError(f"thermal model {model.model!r}: not for a half cell (use 'lumped')")
         if problem.integrator_kind != "ts":
             raise ValueError("a thermal model needs integrator = 'ts'")
         self.thermal = thermal
+        #: T_amb of the model: a number [K] or an :class:`AmbientSchedule`.
         self.ambient_K = (
             p.ambient_temperature_K
             if model.ambient_temperature_K is None
@@ -185,10 +332,18 @@ class CellThermal:
         )
         initial = model.initial_temperature_K
         if initial is None:
-            initial = thermal.initial_temperature_K or self.ambient_K
+            initial = thermal.initial_temperature_K or _ambient_at(self.ambient_K, 0.0)
         self.initial_K = float(initial)
         mesh = layout.mesh
-        self.ambient = fem.Constant(mesh, self.ambient_K)
+        #: h of every boundary without its own [W/(m2 K)].
+        self.heat_transfer_coefficient = (
+            thermal.total_heat_transfer_coefficient_W_m2_K
+            if model.heat_transfer_coefficient_W_m2_K is None
+            else model.heat_transfer_coefficient_W_m2_K
+        )
+        self.ambient = fem.Constant(mesh, _ambient_at(self.ambient_K, 0.0))
+        #: (Constant, number or schedule) of every ambient temperature the forms read.
+        self._ambients = [(self.ambient, self.ambient_K)]
         real = fem.functionspace(mesh, basix.ufl.real_element(mesh.basix_cell(), dtype=np.float64))
         self.real_space = real
         # Energies scaled by an hour of 1 W per A of 1C current; rows by that power.
@@ -213,6 +368,64 @@ class CellThermal:
         }
         if problem.counter_electrode is not None:
             del self._layers["negative_electrode"]
+        geometry = layout.geometry
+        #: Collector layer -> its resolved foil region (2D/3D with foils).
+        self._foils = {}
+        for layer, foil, region in (
+            ("negative_current_collector", geometry and geometry.negative_foil, NEGATIVE_FOIL),
+            ("positive_current_collector", geometry and geometry.positive_foil, POSITIVE_FOIL),
+        ):
+            if foil:
+                self._layers[layer] = foil.thickness_m
+                self._foils[layer] = region
+
+    def update(self, time_s: float) -> None:
+        """Ambient temperatures at ``time_s`` (those that follow a schedule)."""
+        for constant, ambient in self._ambients:
+            if isinstance(ambient, AmbientSchedule):
+                constant.value = ambient(time_s)
+
+    def boundary_cooling(self, name: str) -> tuple[float, fem.Constant]:
+        """The heat transfer coefficient [W/(m2 K)] and T_amb constant of boundary ``name``."""
+        own = dict(self.model.boundaries).get(name, BoundaryCooling())
+        h = own.heat_transfer_coefficient_W_m2_K
+        h = self.heat_transfer_coefficient if h is None else h
+        if own.ambient_temperature_K is None:
+            return h, self.ambient
+        constant = fem.Constant(self.problem.layout.mesh, _ambient_at(own.ambient_temperature_K, 0))
+        self._ambients.append((constant, own.ambient_temperature_K))
+        return h, constant
+
+    def effective_conductivities_W_m_K(self) -> tuple[float, float]:
+        """In-plane and through-plane lambda of the layer pair (collectors included)."""
+        thermal = self.thermal
+        return stack_conductivities(
+            [(L, thermal.conductivity_W_m_K(layer)) for layer, L in self._layers.items()]
+        )
+
+    def _boundary_measure(self):
+        """The measure of the facet groups and EDGES (every other exterior facet); name -> tag."""
+        layout = self.problem.layout
+        mesh = layout.mesh
+        tags = layout.mesh_data.facet_tags
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        exterior = dolfinx.mesh.exterior_facet_indices(mesh.topology)
+        edges = np.setdiff1d(exterior, tags.indices)
+        local_max = int(tags.values.max()) if tags.values.size else 0
+        edge_tag = self.problem.comm.allreduce(local_max, op=MPI.MAX) + 1
+        indices = np.concatenate([tags.indices, edges]).astype(np.int32)
+        values = np.concatenate([tags.values, np.full(edges.size, edge_tag)]).astype(np.int32)
+        order = np.argsort(indices)
+        facets = dolfinx.mesh.meshtags(mesh, tdim - 1, indices[order], values[order])
+        names = {EDGES: edge_tag}
+        for name in BOUNDARIES[self.model.model]:
+            if name != EDGES and name in layout.mesh_data.physical_groups:
+                names[name] = layout.tag(name)
+        absent = [name for name, _ in self.model.boundaries if name not in names]
+        if absent:
+            raise ValueError(f"thermal boundaries {absent}: not on this mesh (no tabs?)")
+        return ufl.Measure("ds", domain=mesh, subdomain_data=facets), names
 
     # ---------------------------------------------------------------- forms
     @property
@@ -226,7 +439,7 @@ class CellThermal:
         layout = problem.layout
         mesh = layout.mesh
         thermal = self.thermal
-        h = thermal.total_heat_transfer_coefficient_W_m2_K
+        h = self.heat_transfer_coefficient
         area_scale = layout.area_scale
         tests = {
             name: ufl.TestFunction(problem.unknowns[name].space)
@@ -263,6 +476,7 @@ class CellThermal:
                 SEPARATOR: "separator",
                 POSITIVE: "positive_electrode",
             }
+            regions.update({region: layer for layer, region in self._foils.items()})
             region_terms = [
                 (
                     thermal.volumetric_heat_capacity_J_m3_K(layer),
@@ -271,31 +485,55 @@ class CellThermal:
                 )
                 for name, layer in regions.items()
             ]
+            if layout.geometry is None:
+                ds = problem.ds
+                names = {
+                    layout.negative_terminal: layout.tag(layout.negative_terminal),
+                    layout.positive_terminal: layout.tag(layout.positive_terminal),
+                }
+            else:
+                ds, names = self._boundary_measure()
+            collectors = {
+                NEGATIVE_COLLECTOR: "negative_current_collector",
+                POSITIVE_COLLECTOR: "positive_current_collector",
+            }
             faces = []
-            for terminal, layer in (
-                (layout.negative_terminal, "negative_current_collector"),
-                (layout.positive_terminal, "positive_current_collector"),
-            ):
-                capacity = thermal.volumetric_heat_capacity_J_m3_K(layer) * self._layers[layer]
-                faces.append((h, self.ambient, capacity, problem.ds(layout.tag(terminal))))
+            #: Thickness of the collector lumped on each face [m] (0: none, or resolved).
+            self._face_thickness = []
+            for name, tag in names.items():
+                h, ambient = self.boundary_cooling(name)
+                layer = collectors.get(name)
+                lumped = layer is not None and layer not in self._foils
+                capacity = (
+                    thermal.volumetric_heat_capacity_J_m3_K(layer) * self._layers[layer]
+                    if lumped
+                    else 0.0
+                )
+                if h == 0.0 and capacity == 0.0:
+                    continue  # an adiabatic face with nothing on it
+                faces.append((h, ambient, capacity, ds(tag)))
+                self._face_thickness.append(self._layers[layer] if lumped else 0.0)
             self._faces = faces
             self._regions = region_terms
             temperature_form = heat_equation_residual(
                 T, T_rate, tests["temperature"], region_terms, self._all(sources), faces
             )
-            cooling_form = sum(c * (T - amb) * ds for c, amb, _, ds in faces)
             # d E_rem / dt = area_scale int h (T - T_amb) ds: the faces' cooling [W].
-            removed = area_scale * sum(
-                c * (T - amb) * tests["heat_removed"] * ds for c, amb, _, ds in faces
+            removed = (
+                area_scale
+                * sum(c * (T - amb) * tests["heat_removed"] * ds for c, amb, _, ds in faces)
+                if faces
+                else 0
             )
-            self._cooling_form = cooling_form
         generated = spread * rate("heat_generated") * tests["heat_generated"] * problem.dx
         generated -= area_scale * heat_density
         removed = spread * rate("heat_removed") * tests["heat_removed"] * problem.dx - removed
         scale = 1.0 / self.power_scale_W
-        if self.model.model == "x-full":
-            # Rows of the field per unit area: scaled by the 1C current density times 1 V.
-            temperature_form = (area_scale / self.power_scale_W) * temperature_form
+        if self.model.model != "lumped":
+            # Rows of the field per unit area: scaled by the 1C current density times 1 V (in
+            # 2D/3D per in-plane column of cells, as the charge balances' rows).
+            columns = layout.modelled_area_m2 / layout.in_plane_cell_area_m2
+            temperature_form = (area_scale * columns / self.power_scale_W) * temperature_form
         else:
             temperature_form = scale * temperature_form
         return {
@@ -338,21 +576,25 @@ class ThermalOutputs:
             self._average = compile_(T / volume * problem.dx)
         else:
             # The mean over the stack and its collectors (thickness-weighted, as PyBaMM's
-            # "Volume-averaged cell temperature"), and the stored heat [J per m2].
-            layers = thermal._layers
+            # "Volume-averaged cell temperature"; in 2D/3D the foils and tabs are cells of the
+            # mesh), and the stored heat [J per m2 in 1D, J for the mesh in 2D/3D].
             faces = thermal._faces
-            thicknesses = [
-                layers["negative_current_collector"],
-                layers["positive_current_collector"],
+            weights = [
+                (thickness, ds)
+                for thickness, (_, _, _, ds) in zip(thermal._face_thickness, faces, strict=True)
+                if thickness > 0.0
             ]
-            total = problem.integral(fem.form(one * problem.dx)) + sum(thicknesses)
+            volume = one * problem.dx
+            for thickness, ds in weights:
+                volume += thickness * one * ds
+            total = problem.integral(fem.form(volume))
             average = T * problem.dx
-            for thickness, (_, _, _, ds) in zip(thicknesses, faces, strict=True):
+            for thickness, ds in weights:
                 average += thickness * T * ds
             self._average = compile_((1.0 / total) * average)
             T0 = thermal.initial_K
             stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
-            stored += sum(c * (T - T0) * ds for _, _, c, ds in faces)
+            stored += sum(c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0)
             self._stored = compile_(stored)
             self._space = problem.unknowns["temperature"].space
         unknowns = problem.unknowns
@@ -394,14 +636,21 @@ class ThermalOutputs:
         unknown = problem.unknowns["temperature"]
         owned = self._space.dofmap.index_map.size_local
         values = unknown.physical_array()[:owned]
-        x = self._space.tabulate_dof_coordinates()[:owned, 0]
-        i = int(np.argmax(values)) if owned else 0
-        best = (values[i], x[i]) if owned else (-np.inf, np.nan)
-        high, where = max(problem.comm.allgather(best), key=lambda pair: pair[0])
+        dimension = problem.layout.mesh.geometry.dim
+        points = self._space.tabulate_dof_coordinates()[:owned, :dimension]
+        comm = problem.comm
+        high = comm.allreduce(float(values.max()) if owned else -np.inf, op=MPI.MAX)
+        # Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that
+        # equal temperatures (t = 0) give the same place on any partition.
+        near = points[values >= high - TIE_K]
+        local = min(map(tuple, near)) if len(near) else None
+        where = min(point for point in comm.allgather(local) if point is not None)
+        # Where: x through the stack; in 2D/3D also y (and z) in the plane.
+        names = ["max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m"]
         return {
             "temperature_K": average,
             "max_temperature_K": float(high),
-            "max_temperature_position_m": float(where),
+            **{name: float(value) for name, value in zip(names, where, strict=False)},
         }
 
     def energy_J(self) -> dict[str, float]:
