@@ -19,13 +19,13 @@ from pathlib import Path
 import matplotlib
 
 import electrolyx as ex
+from electrolyx.constants import FARADAY
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 C0, D_PLUS, D_MINUS, CURRENT = 0.47, 1.388534e-10, 3.964334e-10, 0.05
-FARADAY = 96485.33212
 
 
 def main(folder: Path) -> Path:
