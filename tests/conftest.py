@@ -59,7 +59,11 @@ def rank_processes(pid: int) -> list[int]:
                 command = (Path("/proc") / str(child) / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"electrolyx" in command and b"mpiexec" not in command:
+            # A rank runs the `electrolyx` script (argv[0] or, through its #! line, argv[1]).
+            # Matching "electrolyx" anywhere also caught MPICH's hydra_pmi_proxy whenever the
+            # checkout's path holds the word (a clone in .../electrolyx/): signalled, the proxy
+            # made mpiexec end its whole process group, pytest included (exit 15, no traceback).
+            if any(Path(arg.decode()).name == "electrolyx" for arg in command.split(b"\0")[:2]):
                 found.append(child)
     return found or [pid]
 

@@ -274,6 +274,7 @@ def signal_run(command: list[str], signal_number: int, ranks: int, after: str):
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ),
+        start_new_session=True,  # a signal mpiexec passes to its process group stays there
     )
     try:
         for line in process.stdout:

@@ -235,7 +235,13 @@ def test_an_interrupted_run_goes_beside_and_leaves_no_temporary_file(
         command = [str(BIN / "mpiexec"), "-n", str(ranks), *command]
     env = {**os.environ, "TMPDIR": str(scratch)}
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a signal mpiexec passes to its process group stays there
     )
     try:
         for line in process.stdout:
