@@ -3,7 +3,7 @@
 Mass-action kinetics with symmetric (1/2) reaction orders, as in Doyle, Fuller and Newman and in
 PyBaMM's and BPX's parameter sets:
 
-    j0 = k A(T) c_e^(1/2) R(c_s,surf; c_s,max) R(c_s,max - c_s,surf; c_s,max),
+    j0 = k A(T) c_e^(1/2) R(c_s,surf^+; c_s,max) R((c_s,max - c_s,surf)^+; c_s,max),
 
 with k the rate constant at the reference temperature [A m^-2 (m^3/mol)^1.5], A(T) its Arrhenius
 factor (:mod:`electrolyx.forms.arrhenius`) and R the regularised square root
@@ -13,16 +13,20 @@ factor (:mod:`electrolyx.forms.arrhenius`) and R the regularised square root
 (PyBaMM's ``RegPower(x, 1/2, scale=s)`` with its default delta, which its DFN applies to the same
 two factors). R(x; s) = sqrt(x) (1 - delta^2 s^2 / (4 x^2) + ...) for x >> delta s (relative
 change 2.5e-5 at x = 0.1 s, 2.5e-3 at 0.01 s); near an empty or full lattice it is linear,
-R ~ x / sqrt(delta s), with a finite slope; and it is odd. So j0 has a finite derivative as the
-surface fills or empties, and a surface pushed past the lattice by round-off or the error control
-(c_s,surf > c_s,max in a constant-voltage hold, c_s,surf < 0 at the end of a discharge) gets
-j0 < 0: the current reverses and carries the surface back inside, where the unregularised law
-has no value at all. c_e keeps its plain square root (the DFN holds it above its own floor,
+R ~ x / sqrt(delta s), with a finite slope. Its arguments are the positive parts x^+ = max(x, 0):
+a surface pushed past the lattice by round-off or the error control (c_s,surf > c_s,max in a
+constant-voltage hold, c_s,surf < 0 at the end of a discharge) gets j0 = 0, so the reaction
+stops feeding it, and particle diffusion takes it back inside; the unregularised law has no value
+there at all. (R itself is odd, as PyBaMM's RegPower; used on signed arguments it made j0 < 0
+past the lattice, and under an applied current that is a second, unphysical solution: a half cell
+discharged 100 s past its voltage cliff, 4237.6 s against PyBaMM's 4134.3 s.)
+c_e keeps its plain square root (the DFN holds it above its own floor,
 :data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import ufl
 
 __all__ = ["REGULARISATION", "exchange_current_density", "regularised_square_root"]
@@ -58,16 +62,17 @@ def exchange_current_density(
         rate_constant: k at T_ref [A m^-2 (m^3/mol)^1.5].
         arrhenius: A(T) [-] (see :func:`electrolyx.forms.arrhenius.arrhenius_factor`).
         electrolyte_concentration: c_e at the interface [mol/m3].
-        surface_concentration: c_s,surf [mol/m3] (outside (0, c_s,max) j0 < 0).
+        surface_concentration: c_s,surf [mol/m3] (outside (0, c_s,max) j0 = 0).
         maximum_concentration: c_s,max [mol/m3].
         mod: ``ufl`` or ``numpy``.
     """
+    positive = ufl.max_value if mod is ufl else np.maximum
     return (
         rate_constant
         * arrhenius
         * mod.sqrt(electrolyte_concentration)
-        * regularised_square_root(surface_concentration, maximum_concentration)
+        * regularised_square_root(positive(surface_concentration, 0.0), maximum_concentration)
         * regularised_square_root(
-            maximum_concentration - surface_concentration, maximum_concentration
+            positive(maximum_concentration - surface_concentration, 0.0), maximum_concentration
         )
     )

@@ -5,9 +5,9 @@ Both runs failed in Newton before (the electrolyte concentration, then the graph
 met round-off just outside their domain, where sqrt(c_e), c_e^1.5 and sqrt(c_max - c_s) have
 no value); the electrolyte laws now see the concentration held at a floor
 (:data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`) far below any value it changes,
-and the exchange current takes regularised, odd square roots of c_s and c_max - c_s
-(:mod:`electrolyx.forms.exchange_current`, as PyBaMM), so that a surface past c_max gets a
-current that carries it back. The whole matrix (three sets, 0.1-5C at 268-318 K, CC-CV
+and the exchange current takes regularised square roots of the positive parts of c_s and
+c_max - c_s (:mod:`electrolyx.forms.exchange_current`, PyBaMM's RegPower), so that a surface
+past c_max is fed no further. The whole matrix (three sets, 0.1-5C at 268-318 K, CC-CV
 from empty, 10C pulses) is ``bench/dfn_extremes.py``; these are its two hardest Chen2020 runs
 (the 3C discharge also with the log-concentration electrolyte unknown) and Ecker2015's 3C CC-CV
 charge from empty, which failed until Newton's convergence was left to the DFN's own test alone

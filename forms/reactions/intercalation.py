@@ -1,7 +1,7 @@
 """Lithium intercalation Li+ + e- + Theta <-> Li Theta at the surface of an insertion particle.
 
     x = c_s,surf / c_s,max,   U = U_ref(x) + (T - T_ref) dU/dT(x),
-    j0 = k A(T) c_e^(1/2) R(c_s,surf) R(c_s,max - c_s,surf)   (R: a regularised, odd square root),
+    j0 = k A(T) c_e^(1/2) R(c_s,surf^+) R((c_s,max - c_s,surf)^+)   (R: a regularised square root),
     eta = phi_s - phi_e - U (+ eta_film under an SEI film),   j = kinetics(j0, eta, R T / F),
 
 and every Li that leaves the particle (N_s = j / F) enters the electrolyte (s_e = j / F).
@@ -44,8 +44,8 @@ class Intercalation:
         temperature = interface.temperature
         c_max = material.max_concentration_mol_m3
         # A full or empty surface (a constant-voltage hold, the end of a discharge) meets
-        # round-off and the error control just outside (0, c_max): there j0 < 0 (the regularised
-        # square roots of forms/exchange_current.py are odd) and the current carries it back.
+        # round-off and the error control just outside (0, c_max): there j0 = 0 (the regularised
+        # square roots of forms/exchange_current.py take positive parts), so it is fed no further.
         c_surf = interface.particle_surface_concentration
         ocp = material.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
         j0 = material.exchange_current_density(
