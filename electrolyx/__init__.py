@@ -64,8 +64,22 @@ def form_cache_directory() -> str:
     return os.path.join(base, "electrolyx", "forms")
 
 
+#: Seconds a process waits for another process compiling the same form module (FFCx's default,
+#: 10 s, is shorter than one compile of a block system's module on a loaded machine: the 3D
+#: thermal pouch's module took longer, and of two runs that compiled it at once, for example
+#: the serial runs on each rank of ``tests/test_every_case_on_two_ranks.py`` with an empty
+#: cache, one gave up with a TimeoutError while the other went on).
+FORM_COMPILE_WAIT_S = 600
+
+
+def _use_electrolyx_jit_defaults(options: dict) -> None:
+    """Set electrolyx's form cache and compile wait as DOLFINx's default JIT options."""
+    options["cache_dir"] = (form_cache_directory(), options["cache_dir"][1])
+    options["timeout"] = (FORM_COMPILE_WAIT_S, options["timeout"][1])
+
+
 class _UseElectrolyxFormCache:
-    """Make :func:`form_cache_directory` DOLFINx's default JIT cache, as ``dolfinx.jit`` loads."""
+    """Make electrolyx's form cache and compile wait DOLFINx's defaults as ``dolfinx.jit`` loads."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != "dolfinx.jit":
@@ -80,8 +94,7 @@ class _UseElectrolyxFormCache:
 
         def exec_module(module: Any) -> None:
             execute(module)
-            _value, help_text = module.DOLFINX_DEFAULT_JIT_OPTIONS["cache_dir"]
-            module.DOLFINX_DEFAULT_JIT_OPTIONS["cache_dir"] = (form_cache_directory(), help_text)
+            _use_electrolyx_jit_defaults(module.DOLFINX_DEFAULT_JIT_OPTIONS)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -93,8 +106,7 @@ if "dolfinx_solver" not in sys.modules:
     else:
         sys.meta_path.insert(0, _LoadMPIFirst())
 if "dolfinx.jit" in sys.modules:  # a program imported dolfinx first
-    _jit_options = sys.modules["dolfinx.jit"].DOLFINX_DEFAULT_JIT_OPTIONS
-    _jit_options["cache_dir"] = (form_cache_directory(), _jit_options["cache_dir"][1])
+    _use_electrolyx_jit_defaults(sys.modules["dolfinx.jit"].DOLFINX_DEFAULT_JIT_OPTIONS)
 else:
     sys.meta_path.insert(0, _UseElectrolyxFormCache())
 

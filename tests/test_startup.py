@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+import electrolyx
+
 HEAVY = ("dolfinx", "petsc4py", "mpi4py", "matplotlib", "pyvista", "vtk", "gmsh", "pandas")
 
 PROBE = """
@@ -73,7 +75,8 @@ def test_the_api_module_imports_nothing_heavy():
 
 @pytest.mark.parametrize("dolfinx_first", [False, True])
 def test_forms_compile_into_electrolyx_own_cache(tmp_path, dolfinx_first):
-    """FFCx writes electrolyx's forms under $ELECTROLYX_FORM_CACHE, whichever is imported first.
+    """FFCx writes electrolyx's forms under $ELECTROLYX_FORM_CACHE, whichever is imported first,
+    and waits up to electrolyx.FORM_COMPILE_WAIT_S for a module another process compiles.
 
     FFCx lists its whole cache directory for every form it loads; a cache of electrolyx's own
     keeps that listing short (electrolyx.form_cache_directory).
@@ -94,6 +97,8 @@ def test_forms_compile_into_electrolyx_own_cache(tmp_path, dolfinx_first):
         # a form no other test compiles: the constant's value is in the code
         f"integrand = (coefficient + {1 + dolfinx_first}.2345678) * ufl.TestFunction(space)\n"
         "fem.form(integrand * ufl.dx)\n"
+        "import dolfinx.jit\n"
+        "print(dolfinx.jit.get_options()['timeout'])\n"
     )
     cache = tmp_path / "forms"
     result = subprocess.run(
@@ -106,3 +111,6 @@ def test_forms_compile_into_electrolyx_own_cache(tmp_path, dolfinx_first):
     assert result.returncode == 0, result.stderr
     # exactly one form compiled, so exactly one shared library in the new cache
     assert len(list(cache.glob("libffcx_forms_*.so"))) == 1
+    # and a process that finds another compiling the same module waits for it (FFCx's 10 s
+    # default is shorter than one compile of a block system's module under load)
+    assert result.stdout.split() == [str(electrolyx.FORM_COMPILE_WAIT_S)]
