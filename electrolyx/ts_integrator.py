@@ -107,6 +107,14 @@ EVENT_RESTARTS = 3
 _PETSC_ERR_PLIB = 77
 
 
+class _EventLocationStopped(Exception):
+    """PETSc's TSEvent stopped on its "revisiting" step (see :meth:`TSIntegrator.integrate`)."""
+
+    def __init__(self, result: IntegrationResult, pending: list[float], error: PETSc.Error):
+        super().__init__(str(error))
+        self.result, self.pending, self.error = result, pending, error
+
+
 class IntegrationFailure(StepFailure):
     """Newton failed on every retry of a step (or of a consistent initialisation)."""
 
@@ -740,61 +748,6 @@ class TSIntegrator:
         self.matrix = compressed
 
     # ---------------------------------------------------------- integration
-    def _restart_event_location(
-        self,
-        result: IntegrationResult,
-        counts0: dict,
-        start: float,
-        t_end: float,
-        events: Sequence[Event],
-        pending: list[float],
-        on_output,
-        on_step,
-        stop,
-        landing_times: list[float],
-        max_step_s: float | None,
-        event_tolerance: float,
-        event_min_step_s: float,
-        rates_at_steps: bool,
-        checkpoint,
-        restarts: int,
-        stepping: dict,
-    ) -> IntegrationResult:
-        """Go on from the last accepted state with a new TS (see :meth:`integrate`).
-
-        ``stepping``: the call's fixed_step_s, step_cut and initial_guess, kept as they were.
-        """
-        t_restart, state = self._ring[-1]
-        self.x.getArray()[:] = state
-        self._state_at(t_restart, self.x)
-        rest = self.integrate(
-            t_restart,
-            t_end,
-            events=events,
-            output_times=[t for t in pending if t > t_restart],
-            on_output=on_output,
-            on_step=on_step,
-            stop=stop,
-            landing_times=landing_times,
-            initial_step_s=event_min_step_s,
-            max_step_s=max_step_s,
-            event_tolerance=event_tolerance,
-            event_min_step_s=event_min_step_s,
-            rates_at_steps=rates_at_steps,
-            checkpoint=checkpoint,
-            _restarts=restarts,
-            **stepping,
-        )
-        rest.event_times = [*result.event_times, *rest.event_times]
-        rest.steps += result.steps
-        rest.rejected_steps += result.rejected_steps
-        rest.newton_iterations += result.newton_iterations
-        rest.residual_evaluations = self.counts["residual"] - counts0["residual"]
-        rest.jacobian_evaluations = self.counts["jacobian"] - counts0["jacobian"]
-        rest.wall_time_s = _time.perf_counter() - start
-        rest.restarts = max(restarts, rest.restarts)
-        return rest
-
     def integrate(
         self,
         t0: float,
@@ -815,7 +768,6 @@ class TSIntegrator:
         fixed_step_s: float | None = None,
         step_cut: float = 0.25,
         initial_guess: Callable[[PETSc.Vec], None] | None = None,
-        _restarts: int = 0,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -867,6 +819,74 @@ class TSIntegrator:
         afresh (at most :data:`EVENT_RESTARTS` times per call).
         """
         start = _time.perf_counter()
+        stopped_parts: list[IntegrationResult] = []
+        while True:
+            try:
+                result = self._integrate_once(
+                    t0,
+                    t_end,
+                    events,
+                    output_times,
+                    on_output,
+                    on_step,
+                    stop,
+                    landing_times,
+                    initial_step_s,
+                    max_step_s,
+                    event_tolerance,
+                    event_min_step_s,
+                    rates_at_steps,
+                    checkpoint,
+                    replay,
+                    fixed_step_s,
+                    step_cut,
+                    initial_guess,
+                )
+                break
+            except _EventLocationStopped as stopped:
+                if len(stopped_parts) == EVENT_RESTARTS:
+                    raise stopped.error from None
+                stopped_parts.append(stopped.result)
+                # On from the last accepted state, within event_min_step_s of the event.
+                t0, state = self._ring[-1]
+                self.x.getArray()[:] = state
+                self._state_at(t0, self.x)
+                output_times = [t for t in stopped.pending if t > t0]
+                landing_times = [t for t in landing_times if t > t0]
+                initial_step_s = event_min_step_s
+        for part in reversed(stopped_parts):
+            result.event_times = [*part.event_times, *result.event_times]
+            result.steps += part.steps
+            result.rejected_steps += part.rejected_steps
+            result.newton_iterations += part.newton_iterations
+            result.residual_evaluations += part.residual_evaluations
+            result.jacobian_evaluations += part.jacobian_evaluations
+        result.restarts = len(stopped_parts)
+        result.wall_time_s = _time.perf_counter() - start
+        return result
+
+    def _integrate_once(
+        self,
+        t0: float,
+        t_end: float,
+        events: Sequence[Event],
+        output_times: Sequence[float],
+        on_output: Callable[[float], None] | None,
+        on_step: Callable[[float], None] | None,
+        stop: Callable[[float], bool] | None,
+        landing_times: Sequence[float],
+        initial_step_s: float,
+        max_step_s: float | None,
+        event_tolerance: float,
+        event_min_step_s: float,
+        rates_at_steps: bool,
+        checkpoint: Callable[[float], bool] | None,
+        replay: ReplayHistory | None,
+        fixed_step_s: float | None,
+        step_cut: float,
+        initial_guess: Callable[[PETSc.Vec], None] | None,
+    ) -> IntegrationResult:
+        """One TS from t0 (:meth:`integrate` starts another on :class:`_EventLocationStopped`)."""
         counts0 = dict(self.counts)
         result = IntegrationResult()
         x = self.x
@@ -1121,38 +1141,16 @@ class TSIntegrator:
                 and self._locating
                 and self._ring
                 and replay is None
-                and _restarts < EVENT_RESTARTS
             ):
                 raise
             update_totals()
             result.steps = ts.getStepNumber()
             result.rejected_steps = ts.getStepRejections()
             result.newton_iterations = ts.getSNESIterations()
+            self._count_evaluations(result, counts0)
             ts.destroy()
             self._free(f, vatol, vrtol, work)
-            return self._restart_event_location(
-                result,
-                counts0,
-                start,
-                t_end,
-                events,
-                pending,
-                on_output,
-                on_step,
-                stop,
-                [t for t in landing_times if t > self._ring[-1][0]],
-                max_step_s,
-                event_tolerance,
-                event_min_step_s,
-                rates_at_steps,
-                checkpoint,
-                _restarts + 1,
-                {
-                    "fixed_step_s": fixed_step_s,
-                    "step_cut": step_cut,
-                    "initial_guess": initial_guess,
-                },
-            )
+            raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
         update_totals()
         if reason < 0:
@@ -1186,7 +1184,9 @@ class TSIntegrator:
         self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)
         self.time_s = result.time
+        self._count_evaluations(result, counts0)
+        return result
+
+    def _count_evaluations(self, result: IntegrationResult, counts0: dict) -> None:
         result.residual_evaluations = self.counts["residual"] - counts0["residual"]
         result.jacobian_evaluations = self.counts["jacobian"] - counts0["jacobian"]
-        result.wall_time_s = _time.perf_counter() - start
-        return result
