@@ -799,12 +799,11 @@ class DFNProblem:
             bcs=self.bcs,
             entity_maps=self.entity_maps,
             differential=checked,
-            # snes_stol 0: newton_verdict alone judges convergence. With PETSc's step test
-            # (1e-8) a Newton solve whose first update overflowed (sinh of Butler-Volmer at
-            # ~50 V) ended "converged (SNORM_RELATIVE), 0 iterations" at residual 1.3, and TS
-            # accepted the predictor unchanged: Ecker2015's 3C charge from empty jumped its
-            # graphite surface past c_max (1.0018) at 797.5 s and failed on the next step.
-            snes_options={"snes_max_it": 12, "snes_stol": 0.0, **self._linear_solver_options()},
+            # newton_verdict alone judges convergence (the integrator sets PETSc's stol to 0:
+            # with its step test a Newton solve whose first update overflowed ended
+            # "converged" at residual 1.3, and Ecker2015's 3C charge from empty jumped its
+            # graphite surface past c_max at 797.5 s).
+            snes_options={"snes_max_it": 12, **self._linear_solver_options()},
             comm=self.comm,
             name="dfn",
             convergence_test=self.newton_verdict,
