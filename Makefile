@@ -52,9 +52,11 @@ browser:
 test-serial: venv browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests
 
-# One mpiexec per test file with MPI tests: in one process for all of them, mpiexec ended with
-# exit 15 and no traceback, at a different file each time (after the shipped cases on 2 ranks,
-# later after the checkpoint files), each file passing on its own. Exit 5 is "no MPI test here".
+# One mpiexec per test file with MPI tests, so that a file that fails or hangs leaves the others
+# their own processes. (The "exit 15, no traceback" that first led here was a test signalling
+# processes by the word "electrolyx" in their command line: in a clone under .../electrolyx/ it
+# hit MPICH's hydra_pmi_proxy and with it the whole process group; the tests now pick the
+# electrolyx script itself.) Exit 5 is "no MPI test here".
 MPI_FILES = $(shell grep -l "mark.mpi" tests/test_*.py)
 test-mpi: venv
 	@set -e; for file in $(MPI_FILES); do \
