@@ -35,6 +35,7 @@ from mpi4py import MPI
 import numpy as np
 
 from .errors import CaseError
+from .output import json_default
 
 __all__ = [
     "CHECKPOINT_FOLDER",
@@ -66,16 +67,6 @@ def fingerprint(coordinates: Sequence[np.ndarray]) -> str:
         digest.update(np.asarray(array.shape, dtype=np.int64).tobytes())
         digest.update(array.tobytes())
     return digest.hexdigest()
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer | np.floating | np.bool_):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 class CheckpointControl:
@@ -191,7 +182,7 @@ class CheckpointControl:
                 "state": dict(scalars),
             }
             with open(new / "checkpoint.json", "w") as f:
-                json.dump(content, f, indent=1, default=_json_default)
+                json.dump(content, f, indent=1, default=json_default)
                 f.write("\n")
             old = self.folder / f"{CHECKPOINT_FOLDER}.old"
             if final.exists():

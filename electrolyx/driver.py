@@ -45,7 +45,7 @@ from .meshes.gmsh_tools import facet_bounding_boxes
 from .meshes.mesh_file import MeshFileError
 from .models import model_class
 from .models.base import Model
-from .output import PhaseTimer, ResultWriter, _json_default, check_result_target
+from .output import PhaseTimer, ResultWriter, check_result_target, json_default
 from .progress import RunLog
 from .resources import estimate, unknowns_from_settings
 from .settings.common import checkpoint_interval
@@ -174,7 +174,7 @@ def _interruption(error: BaseException) -> KeyboardInterrupt | None:
 
 def _comparable_settings(settings: Any) -> Any:
     """The case settings as JSON values, ``output.checkpoint_every`` left out."""
-    plain = json.loads(json.dumps(settings, default=_json_default))
+    plain = json.loads(json.dumps(settings, default=json_default))
     if isinstance(plain, dict) and isinstance(plain.get("output"), dict):
         plain["output"].pop("checkpoint_every", None)
     return plain
@@ -282,7 +282,7 @@ def run_case(
                 "model": case.model,
                 "case_directory": str(case.directory),
                 "result_folder": str(writer.final),
-                "case": json.loads(json.dumps(case.settings, default=_json_default)),
+                "case": json.loads(json.dumps(case.settings, default=json_default)),
             },
             writer.row_counts,
             model.checkpoint_fingerprint(),

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_C_RATE",
     "MAX_PROTOCOL_STEPS",
     "MAX_SENTENCE_LENGTH",
+    "TIME_UNITS",
     "ExperimentError",
     "Step",
     "parse_experiment",
@@ -46,7 +47,8 @@ MAX_PROTOCOL_STEPS = 100_000
 MAX_C_RATE = 1000.0
 """Highest C-rate of a step (a full discharge in 3.6 s; beyond, no cell model here applies)."""
 
-_TIME_UNITS = {
+#: Time units of protocol sentences and case times -> seconds.
+TIME_UNITS = {
     "s": 1.0,
     "sec": 1.0,
     "second": 1.0,
@@ -199,13 +201,13 @@ class _Reader:
             if word == "for":
                 duration = self.number("duration")
                 unit = self.word()
-                if unit not in _TIME_UNITS:
+                if unit not in TIME_UNITS:
                     raise ExperimentError(
                         f"unknown time unit {unit!r} in {self.text!r}: one of "
-                        + ", ".join(_TIME_UNITS)
+                        + ", ".join(TIME_UNITS)
                     )
                 fields["duration_s"] = self.positive(
-                    duration * _TIME_UNITS[unit], f"{duration:g} {unit}", "duration"
+                    duration * TIME_UNITS[unit], f"{duration:g} {unit}", "duration"
                 )
                 continue
             kind, value = self.take()

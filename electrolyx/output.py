@@ -52,6 +52,7 @@ __all__ = [
     "ResultWriter",
     "check_result_target",
     "is_result_folder",
+    "json_default",
     "prepare_sweep_folder",
 ]
 
@@ -250,8 +251,9 @@ class PhaseTimer:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer | np.floating):
+def json_default(obj: Any) -> Any:
+    """JSON for numpy scalars and arrays and for paths (``json.dump(..., default=)``)."""
+    if isinstance(obj, np.integer | np.floating | np.bool_):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
@@ -482,7 +484,7 @@ class ResultWriter:
             self._tables = {}
             info = {RESULT_MARKER: 1, **run_info, "files": self._manifest()}
             with open(self.path / "run.json", "w") as f:
-                json.dump(info, f, indent=2, default=_json_default)
+                json.dump(info, f, indent=2, default=json_default)
                 f.write("\n")
             folder = self._move_into_place(str(run_info.get("status", "failed")))
         if collective:

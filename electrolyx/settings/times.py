@@ -18,24 +18,11 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from ..experiment import Step
+from ..experiment import TIME_UNITS, Step
 from .base import case_problems
 
 __all__ = ["TIME_UNITS", "ProfileTime", "nominal_duration_s", "resolve_percentages"]
 
-TIME_UNITS = {
-    "s": 1.0,
-    "sec": 1.0,
-    "second": 1.0,
-    "seconds": 1.0,
-    "min": 60.0,
-    "minute": 60.0,
-    "minutes": 60.0,
-    "h": 3600.0,
-    "hr": 3600.0,
-    "hour": 3600.0,
-    "hours": 3600.0,
-}
 """Units of a time given as text, in seconds."""
 
 _TIME_TEXT = re.compile(
