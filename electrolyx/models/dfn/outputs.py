@@ -112,6 +112,8 @@ class DFNOutputs:
         self._nodal: dict[int, NodalValues] = {}
         self._profile_space = fem.functionspace(layout.mesh, ("Lagrange", 1))
         self._collector_forms = None
+        #: Coordinates of the electrolyte's dofs (tabulated at the first row that asks).
+        self._electrolyte_coordinates: np.ndarray | None = None
         #: Whether any electrode's particle stresses are outputs.
         self.mechanics = problem.mechanics.any_swelling
         self._stress: NodalValues | None = None
@@ -206,8 +208,7 @@ class DFNOutputs:
         k = int(np.argmin(values)) if owned else 0
         local = (float(values[k]) if owned else np.inf, self.problem.comm.rank)
         value, rank = self.problem.comm.allreduce(local, op=MPI.MINLOC)
-        if getattr(self, "_electrolyte_coordinates", None) is None:
-            # (tabulated once: the rows call this at every step)
+        if self._electrolyte_coordinates is None:
             self._electrolyte_coordinates = space.tabulate_dof_coordinates()
         position = self._electrolyte_coordinates[k] if owned else None
         position = self.problem.comm.bcast(position, root=rank)
