@@ -12,7 +12,7 @@ DEMO_OUT ?= $(DEMO_CASE)/results
 DEMO_REFERENCE = $(if $(wildcard $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv),--reference $(DEMO_CASE)/pybamm_voltage_vs_capacity.csv)
 PYTEST_ARGS ?=
 
-.PHONY: venv lock demo test lint test-serial test-mpi browser docs clean
+.PHONY: venv lock demo test lint test-serial test-mpi browser docs clean bench-venv bench-quick
 
 # requirements.lock pins every package to the versions tested together (constraints: only what
 # pyproject.toml asks for is installed, at those versions); docker/Dockerfile runs this target.
@@ -40,6 +40,22 @@ demo: venv
 	      "fields for ParaView: $(DEMO_OUT)/fields/fields.pvd; figures: $(DEMO_OUT)/figures/;" \
 	      "report: $(DEMO_OUT)/report.html"
 	@[ -z "$(DEMO_REFERENCE)" ] || echo "Voltage against capacity with PyBaMM overlaid: $(DEMO_OUT)/figures/reference_voltage_V.png"
+
+# PyBaMM for the benchmarks only, in an environment of its own (never a dependency of electrolyx).
+BENCH_VENV := .bench-venv
+$(BENCH_VENV)/.installed:
+	@py=$$(./scripts/find-python.sh) || exit 1; \
+	[ -x $(BENCH_VENV)/bin/python ] || $$py -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet pybamm==26.10.1.1
+	@touch $@
+
+bench-venv: $(BENCH_VENV)/.installed
+
+# Speed regression guard (issue 18): the 1D DFN's whole-process ratio to PyBaMM and the 3D PNP's
+# Newton iteration over one Poisson solve, against the figures in bench/README.md (fails when
+# either is more than 20 % worse). About a minute and a half once both environments exist.
+bench-quick: venv bench-venv
+	$(BIN)/python bench/quick.py --pybamm $(BENCH_VENV)/bin/python
 
 lint: venv
 	$(BIN)/ruff check .

@@ -81,13 +81,9 @@ def rms_to_reference_mV(time_s: np.ndarray, voltage_V: np.ndarray) -> float:
     return 1e3 * float(np.sqrt(np.mean(difference**2)))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pybamm", required=True, help="a Python with pybamm 26.10 installed")
-    parser.add_argument("--pairs", type=int, default=7, help="alternating pairs (>= 5)")
-    parser.add_argument("--case", default="dfn-chen2020-1C")
-    parser.add_argument("--first-run", action="store_true", help="empty form cache every run")
-    args = parser.parse_args()
+def measure(pybamm_python: str, pairs: int, case: str, first_run: bool) -> dict:
+    """Alternating pairs of fresh processes: medians, ratios, load and accuracy (the summary)."""
+    args = argparse.Namespace(pybamm=pybamm_python, pairs=pairs, case=case, first_run=first_run)
     work = Path(tempfile.mkdtemp(prefix="electrolyx-speed-"))
     script = work / "pybamm_dfn.py"
     script.write_text(PYBAMM_SCRIPT)
@@ -142,6 +138,17 @@ def main() -> None:
             for key in ("wall_s", "cpu_s", "peak_MiB")
         }
         summary["codes"][name]["rms_to_finest_mV"] = round(accuracy[name], 4)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pybamm", required=True, help="a Python with pybamm 26.10 installed")
+    parser.add_argument("--pairs", type=int, default=7, help="alternating pairs (>= 5)")
+    parser.add_argument("--case", default="dfn-chen2020-1C")
+    parser.add_argument("--first-run", action="store_true", help="empty form cache every run")
+    args = parser.parse_args()
+    summary = measure(args.pybamm, args.pairs, args.case, args.first_run)
     print("| code | wall s, median (min-max) | CPU s, median | peak MiB | RMS to finest mesh |")
     print("|---|---|---|---|---|")
     for name, s in summary["codes"].items():

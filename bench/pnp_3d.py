@@ -204,8 +204,8 @@ def main() -> None:
             f"# time per Newton iteration grows as unknowns^{slope:.2f} "
             f"(least squares over {len(rows)} sizes; 1 = linear)"
         )
-        if args.json is not None:
-            args.json.write_text(json.dumps(rows, indent=1))
+    if comm.rank == 0 and args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
