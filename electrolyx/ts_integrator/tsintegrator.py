@@ -28,7 +28,7 @@ from .solve import TSSolve
 
 
 class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoints, TSSolve):
-    """PETSc TS for the DAE F(t, u, u_dot) = 0 given as UFL block forms (see module docstring).
+    """PETSc TS for the DAE F(t, u, u_dot) = 0 given as UFL block forms (see the package docstring).
 
     The forms are compiled and the matrix created once; every :meth:`integrate` call creates a
     new TS (a restart: BDF from first order) from the present values of the unknowns.
