@@ -33,9 +33,11 @@ Euler (the first order of the shared PETSc TS integrator,
 :class:`electrolyx.ts_integrator.TSIntegrator`, at fixed steps), which makes the discrete
 lithium balance exact: the lithium in electrolyte and particles grows by exactly the charge
 passed over F each step (up to the Newton tolerance).
-"""
 
-from __future__ import annotations
+:class:`ResolvedHalfCell` holds the geometry (subdomains, spaces, measures) and the state; its
+forms are in :mod:`.cell_forms`, its solver in :mod:`.cell_solver`, the names and positions of
+its unknowns in :mod:`.unknown_fields`.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,50 +54,32 @@ from dolfinx import fem
 
 from ...constants import FARADAY
 from ...constants import thermal_voltage as thermal_voltage_at
-from ...forms.electrolyte_conduction import (
-    electrolyte_charge_conservation_residual,
-    electrolyte_current_density,
-)
-from ...forms.electrolyte_diffusion import electrolyte_diffusion_residual, electrolyte_salt_flux
 from ...forms.kinetics import Kinetics
-from ...forms.reactions import (
-    DoubleLayer,
-    Intercalation,
-    Interface,
-    LithiumMetal,
-    interfacial_balance,
-)
-from ...forms.solid_conduction import solid_charge_conservation_residual, solid_current_density
-from ...forms.solid_diffusion import solid_diffusion_residual
 from ...meshes.gmsh_tools import physical_tag
-from ...output import PhaseTimer
 from ...parameters.base import CellParameters
 from ...solver import NewtonFailure
 from ...temperature import mean_temperature, temperature_coefficient
-from ...ts_integrator import IntegrationFailure, TSIntegrator, TSTimeDerivative
+from ...ts_integrator import IntegrationFailure, TSTimeDerivative
 from ...unknowns import Unknowns
+from .cell_forms import HalfCellForms
+from .cell_solver import HalfCellSolver
+from .unknown_fields import (
+    _COLLECTOR,
+    _COUNTER,
+    _ELECTROLYTE,
+    _INTERFACE,
+    _PARTICLES,
+    _SOLID,
+    _VOLTAGE,
+    FIELDS,
+)
+from .unknown_fields import FIELD_SPLIT_NAMES as FIELD_SPLIT_NAMES
 
 __all__ = [
     "FIELDS",
     "HalfCellState",
     "ResolvedHalfCell",
 ]
-
-#: Names of the unknowns, in block order.
-FIELDS = (
-    "electrolyte_concentration",
-    "electrolyte_potential",
-    "particle_concentration",
-    "solid_potential_above_collector",
-    "collector_voltage",
-)
-#: Short names of the fields in PETSc's field-split options (``fieldsplit_c_e_pc_type``).
-FIELD_SPLIT_NAMES = dict(zip(FIELDS, ("c_e", "phi_e", "c_s", "phi_s", "V"), strict=True))
-_SOLID, _VOLTAGE = 3, 4  # positions of psi = phi_s - V and of V
-
-_ELECTROLYTE, _PARTICLES = 1, 2  # cell subdomain ids
-_COUNTER, _COLLECTOR = 1, 2  # exterior facet subdomain ids
-_INTERFACE = 1  # interior facet subdomain id
 
 
 @dataclass
@@ -125,7 +109,7 @@ def _owned_cells(mesh: dolfinx.mesh.Mesh, cells: np.ndarray) -> np.ndarray:
     return fem.compute_integration_domains(fem.IntegralType.cell, mesh.topology, cells)
 
 
-class ResolvedHalfCell:
+class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
     """Positive-electrode particles, electrolyte and lithium counter electrode on one mesh.
 
     Args:
@@ -297,270 +281,6 @@ class ResolvedHalfCell:
         """Global value of a scalar form, times the depth of a 2D mesh."""
         local = fem.assemble_scalar(compiled)
         return self.comm.allreduce(local, op=MPI.SUM) * self.depth_m
-
-    # ---------------------------------------------------------------- forms
-    def _physical(self, i, functions=None):
-        """Value of field i [SI] as UFL; i = 3: phi_s = V + psi."""
-        functions = self.u if functions is None else functions
-        if i == _SOLID:
-            return self.scales[i] * (functions[_SOLID] + functions[_VOLTAGE])
-        return self.scales[i] * functions[i]
-
-    def _rate(self, i):
-        """d/dt of field i's value as UFL (i = 3: of phi_s = V + psi)."""
-        if i == _SOLID:
-            rates = self.time_derivative.functions
-            return self.scales[i] * (rates[_SOLID] + rates[_VOLTAGE])
-        return self.time_derivative.rate(FIELDS[i])
-
-    def _forms(self) -> None:
-        mesh, ep = self.mesh, self.electrode
-        electrolyte = self.parameters.electrolyte
-        dx, ds, dS = self.dx, self.ds, self.dS
-        # The interface current the galvanostatic row asks for, spread over the particle
-        # surfaces: I_app / (depth A_interface) [A/m2].
-        self.applied_current_density = fem.Constant(mesh, 0.0)
-        temperature = self.temperature
-        thermal_voltage = thermal_voltage_at(temperature)
-        v_ce, v_pe, w_cs, w_ps, r_v = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
-        c_e, phi_e = self._physical(0), self._physical(1)
-        c_s, phi_s = self._physical(2), self._physical(3)
-        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
-        i_e = electrolyte_current_density(
-            c_e,
-            phi_e,
-            electrolyte.conductivity(c_e, temperature, mod=ufl),
-            transference,
-            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
-            thermal_voltage,
-        )
-        n_e = electrolyte_salt_flux(
-            c_e, electrolyte.diffusivity(c_e, temperature, mod=ufl), transference, i_e
-        )
-
-        # The particle surface ("+") against the electrolyte ("-"): the reactions of the
-        # interface, summed (intercalation, and the double layer when asked for).
-        reactions = [Intercalation(ep, self.kinetics)]
-        if self.double_layer and ep.double_layer_capacity_F_m2 > 0:
-            reactions.append(DoubleLayer(ep.double_layer_capacity_F_m2))
-        interface = interfacial_balance(
-            reactions,
-            Interface(
-                solid_potential=phi_s("+"),
-                electrolyte_potential=phi_e("-"),
-                electrolyte_concentration=c_e("-"),
-                temperature=temperature,
-                particle_surface_concentration=c_s("+"),
-                surface_potential_difference_rate=self._rate(3)("+") - self._rate(1)("-"),
-            ),
-        )
-        j_total = interface.current_density
-        j_faradaic = interface.reactions["intercalation"].current_density
-        # The lithium metal at phi = 0 (the reference) exchanges Li+ with the electrolyte.
-        counter = interfacial_balance(
-            [LithiumMetal(fem.Constant(mesh, self.lithium_j0), Kinetics("butler-volmer"))],
-            Interface(0.0, phi_e, c_e, temperature),
-        )
-        j_lithium = counter.current_density
-
-        current_scale = self.one_c_current_A / self.depth_m
-        molar_scale = current_scale / FARADAY
-        salt = electrolyte_diffusion_residual(
-            self._rate(0),
-            v_ce,
-            1.0,
-            n_e,
-            dx(_ELECTROLYTE),
-            [
-                (interface.electrolyte_lithium_source, dS(_INTERFACE), "-"),
-                (counter.electrolyte_lithium_source, ds(_COUNTER)),
-            ],
-        )
-        charge = electrolyte_charge_conservation_residual(
-            i_e,
-            v_pe,
-            dx(_ELECTROLYTE),
-            [(j_total, dS(_INTERFACE), "-"), (j_lithium, ds(_COUNTER))],
-        )
-        solid_lithium = solid_diffusion_residual(
-            c_s,
-            self._rate(2),
-            w_cs,
-            ep.particle_diffusivity(c_s, temperature, mod=ufl),
-            dx(_PARTICLES),
-            [(interface.particle_lithium_outflux, dS(_INTERFACE), "+")],
-        )
-        solid_charge = solid_charge_conservation_residual(
-            solid_current_density(phi_s, ep.conductivity_S_m),
-            w_ps,
-            dx(_PARTICLES),
-            [(j_total, dS(_INTERFACE), "+")],
-        )
-        # The salt rows are combined with t+_0 / F times the charge rows (t+_0: the transference
-        # number at the initial salt concentration): an invertible constant row operation, so
-        # the solution and the Newton directions are unchanged, but the migration flux
-        # t+ i_e / F leaves the salt rows (exactly so for a constant t+), which become
-        # diffusion with interface sources. The c_e block of the Jacobian is then an
-        # M-matrix-like diffusion operator and c_e hardly couples back to phi_e, which the
-        # block preconditioner of the "iterative" solver relies on.
-        transference_0 = float(
-            electrolyte.transference_number(
-                electrolyte.initial_concentration_mol_m3, self.temperature_K
-            )
-        )
-        charge_as_salt = ufl.replace(charge, {v_pe: v_ce})
-        # Galvanostatic control, the row of V: g = -int j dA - I_app = 0, divided by the 1C
-        # current and by sqrt(N) (N unknowns), so that in Newton's line search (on the squared
-        # residual norm) the current weighs like one residual row per unknown and the first
-        # step from rest, where Butler-Volmer switches on, does not overshoot. Its own
-        # tolerance is checked in the convergence test (:meth:`_newton_verdict`).
-        unknowns = sum(V.dofmap.index_map.size_global for V in self.spaces)
-        self._galvanostatic_weight = 1.0 / (current_scale * np.sqrt(unknowns))
-        galvanostatic = (
-            self._galvanostatic_weight
-            * (-j_total - self.applied_current_density)
-            * r_v("+")
-            * dS(_INTERFACE)
-        )
-        residual = (
-            (1.0 / molar_scale) * (salt + solid_lithium)
-            + (1.0 / current_scale) * (charge + solid_charge - transference_0 * charge_as_salt)
-            + galvanostatic
-        )
-        self.residual_blocks = ufl.extract_blocks(residual)
-
-        def compile_(form):
-            return fem.form(form, entity_maps=self.entity_maps)
-
-        self.diagnostic_forms = {
-            "interface": compile_(-j_total * dS(_INTERFACE)),
-            "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
-            "counter": compile_(j_lithium * ds(_COUNTER)),
-            "electrolyte": compile_(c_e * dx(_ELECTROLYTE)),
-            "particles": compile_(c_s * dx(_PARTICLES)),
-        }
-
-    def _solver(self, options: dict[str, Any]) -> None:
-        solid_space = self.spaces[_SOLID]
-        contact = fem.locate_dofs_geometrical(solid_space, lambda x: np.isclose(x[0], 0.0))
-        self._contact_owned = contact[contact < solid_space.dofmap.index_map.size_local]
-        # psi = phi_s - V = 0 on the particles' contact with the collector.
-        self.bcs = [fem.dirichletbc(PETSc.ScalarType(0.0), contact, solid_space)]
-        defaults = {
-            "snes_type": "newtonls",
-            "snes_linesearch_type": "bt",
-            "snes_rtol": 1e-10,
-            "snes_atol": 1e-11,
-            "snes_stol": 1e-14,
-            "snes_max_it": 25,
-            "ksp_type": "preonly",
-            "pc_type": "lu",
-            # MUMPS, except for the double layer in serial, where it fails (INFOG(1) = -9, then
-            # -3) and PETSc's own LU with nested dissection works (slower in 3D).
-            **(
-                {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
-                if self.comm.size == 1 and self.double_layer
-                else {"pc_factor_mat_solver_type": "mumps"}
-            ),
-        }
-        options = {**defaults, **options}
-        if options["pc_type"] != "lu":
-            options.pop("pc_factor_mat_solver_type", None)
-            options.pop("pc_factor_mat_ordering_type", None)
-        # Newton's tolerances, for the convergence test (which replaces PETSc's).
-        self._newton_tolerances = {
-            key: float(options[f"snes_{key}"]) for key in ("rtol", "atol", "stol", "max_it")
-        }
-        field_split = {
-            k: options.pop(k) for k in [k for k in options if k.startswith("fieldsplit_")]
-        }
-        if field_split:
-            # The collector voltage's one-dof block: its diagonal entry inverts it.
-            field_split.setdefault("fieldsplit_V_ksp_type", "preonly")
-            field_split.setdefault("fieldsplit_V_pc_type", "jacobi")
-        self.timer = PhaseTimer()  # residual, jacobian
-        self.integrator = TSIntegrator(
-            self.residual_blocks,
-            self.u,
-            self.time_derivative.functions,
-            bcs=self.bcs,
-            entity_maps=self.entity_maps,
-            order=1,
-            snes_options=options,
-            name="microstructure",
-            convergence_test=self._newton_verdict,
-            # Implicit Euler reads the last state, TSBDF's extrapolated Newton guess the last
-            # two: a resumed discharge replays two steps (bit-identical from there on).
-            replay_steps=2,
-            configure_snes=self._configure_field_split if field_split else None,
-            timer=self.timer,
-        )
-        self._field_split_options = field_split
-        self._first_norm = 0.0
-
-    def _configure_field_split(self, snes: PETSc.SNES) -> None:
-        """The rows of each field and the sub-solvers' options for a field-split preconditioner.
-
-        The sub-solvers read their options when the preconditioner is first set up (first
-        solve), after the integrator has removed its options from the database: they stay
-        there under this Newton solver's (unique) prefix.
-        """
-        preconditioner = snes.getKSP().getPC()
-        if preconditioner.getType() == PETSc.PC.Type.FIELDSPLIT:
-            preconditioner.setFieldSplitIS(*self.field_index_sets())
-            database = PETSc.Options()
-            for key, value in self._field_split_options.items():
-                database[snes.getOptionsPrefix() + key] = value
-
-    def _current_mismatch_A(self) -> float:
-        """I - I_app of the last residual evaluation [A] (from the row of V; collective)."""
-        integrator = self.integrator
-        offsets = integrator._blocks[0]
-        row = integrator._b.getArray(readonly=True)[offsets[_VOLTAGE] : offsets[_VOLTAGE + 1]]
-        local = float(row.sum())
-        # The row is w (I - I_app) / depth (the forms integrate per unit depth in 2D).
-        return self.comm.allreduce(local, op=MPI.SUM) * self.depth_m / self._galvanostatic_weight
-
-    def _newton_verdict(
-        self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
-    ) -> int:
-        """Newton's convergence test (a ``SNES.ConvergedReason``).
-
-        Converged when the scaled residual is below max(atol, rtol |R_0|) (or the update below
-        stol |x|) and the current condition holds to 1e-12 max(|I_app|, I_1C); at most
-        ``snes_max_it`` iterations.
-        """
-        reason = PETSc.SNES.ConvergedReason
-        tolerances = self._newton_tolerances
-        if not np.isfinite(norm):
-            return reason.DIVERGED_FNORM_NAN
-        if iteration == 0:
-            self._first_norm = norm
-        current_scale = max(abs(self.applied_current_A), self.one_c_current_A)
-        current_holds = abs(self._current_mismatch_A()) <= 1e-12 * current_scale
-        if current_holds:
-            if iteration > 0 and step_norm <= tolerances["stol"] * x_norm:
-                return reason.CONVERGED_SNORM_RELATIVE
-            if norm <= max(tolerances["atol"], tolerances["rtol"] * self._first_norm):
-                return reason.CONVERGED_FNORM_ABS
-        if iteration >= tolerances["max_it"]:
-            return reason.DIVERGED_MAX_IT
-        return reason.ITERATING
-
-    def field_index_sets(self) -> list[tuple[str, PETSc.IS]]:
-        """Global rows of each field (c_e, phi_e, c_s, phi_s, V) in the Jacobian, for fieldsplit.
-
-        The monolithic ("mpi") block matrix numbers the owned unknowns of each rank field by
-        field: rank r holds rows [start_r, start_r + n_0 + ... + n_4).
-        """
-        owned = [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in self.spaces]
-        start = self.comm.exscan(sum(owned)) or 0
-        offsets = start + np.concatenate([[0], np.cumsum(owned)])
-        names = [FIELD_SPLIT_NAMES[name] for name in FIELDS]
-        return [
-            (name, PETSc.IS().createStride(n, int(first), 1, comm=self.comm))
-            for name, n, first in zip(names, owned, offsets, strict=False)
-        ]
 
     # ---------------------------------------------------------------- state
     @property

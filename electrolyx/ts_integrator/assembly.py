@@ -1,0 +1,207 @@
+"""The monolithic state and its assembly: what TS's callbacks and Newton's solver need.
+
+States move between the unknowns' functions and one PETSc vector over all fields (owned
+entries, dolfinx's block offsets); the residual and Jacobian are assembled into it and into
+one AIJ matrix; Newton's options and convergence test are set on every new solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import numpy as np
+from dolfinx import fem
+from dolfinx.fem.petsc import assemble_matrix, assemble_vector, set_bc
+
+
+def _snes_reason(reason: int) -> str:
+    """Name of a SNES converged reason (e.g. DIVERGED_MAX_IT)."""
+    names = {v: k for k, v in vars(PETSc.SNES.ConvergedReason).items() if isinstance(v, int)}
+    return names.get(reason, str(reason))
+
+
+class MonolithicAssembly:
+    """States, residual and Jacobian of :class:`TSIntegrator` on the monolithic layout."""
+
+    def _mask(self, items) -> np.ndarray:
+        """Owned entries of fields (an index) or of components of blocked fields (a pair)."""
+        offsets = self._blocks[0]
+        mask = np.zeros(offsets[-1], dtype=bool)
+        for item in items:
+            if isinstance(item, tuple | list):
+                i, component = item
+                block_size = self.spaces[i].dofmap.index_map_bs
+                mask[offsets[i] + component : offsets[i + 1] : block_size] = True
+            else:
+                mask[offsets[item] : offsets[item + 1]] = True
+        return mask
+
+    def _duplicate(self, vector: PETSc.Vec) -> PETSc.Vec:
+        """A new vector of the monolithic layout (with dolfinx's block offsets attached)."""
+        new = vector.duplicate()
+        new.setAttr("_blocks", self._blocks)
+        return new
+
+    def _load(self, vector: PETSc.Vec, functions: Sequence[fem.Function]) -> None:
+        """Owned entries of a monolithic vector into the functions, ghosts scattered."""
+        array = vector.getArray(readonly=True)
+        offsets = self._blocks[0]
+        for i, function in enumerate(functions):
+            function.x.array[: self._owned[i]] = array[offsets[i] : offsets[i + 1]]
+            function.x.scatter_forward()
+
+    def _store(self, functions: Sequence[fem.Function], vector: PETSc.Vec) -> None:
+        """Owned entries of the functions into a monolithic vector."""
+        array = vector.getArray()
+        offsets = self._blocks[0]
+        for i, function in enumerate(functions):
+            array[offsets[i] : offsets[i + 1]] = function.x.array[: self._owned[i]]
+
+    def _set_time(self, t: float) -> None:
+        if self.time_constant is not None:
+            self.time_constant.value = t
+        if self.update is not None:
+            self.update(t)
+
+    def _state_at(self, t: float, vector: PETSc.Vec) -> None:
+        """Load a state and its time (for events and outputs)."""
+        self._load(vector, self.unknowns)
+        self._set_time(t)
+
+    def _residual(self, ts, t, x, x_dot, f) -> None:
+        if self.timer is None:
+            self._assemble_residual(t, x, x_dot, f)
+        else:
+            with self.timer.phase("residual"):
+                self._assemble_residual(t, x, x_dot, f)
+
+    def _assemble_residual(self, t, x, x_dot, f) -> None:
+        self.counts["residual"] += 1
+        if self._last_rates is not None:
+            # The state and rates of the last evaluation (a converged Newton solve ends with one).
+            x.copy(self._last_rates[0])
+            x_dot.copy(self._last_rates[1])
+        self._load(x, self.unknowns)
+        self._load(x_dot, self.rates)
+        self._set_time(t)
+        b = self._b
+        with b.localForm() as local:
+            local.set(0.0)
+        assemble_vector(b, self._F)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
+        f.getArray()[:] = b.getArray(readonly=True)
+
+    def _jacobian(self, ts, t, x, x_dot, shift, J, P) -> None:
+        if self.timer is None:
+            self._assemble_jacobian(t, x, x_dot, shift, J, P)
+        else:
+            with self.timer.phase("jacobian"):
+                self._assemble_jacobian(t, x, x_dot, shift, J, P)
+
+    def _assemble_jacobian(self, t, x, x_dot, shift, J, P) -> None:
+        self.counts["jacobian"] += 1
+        self._load(x, self.unknowns)
+        self._load(x_dot, self.rates)
+        self._set_time(t)
+        self.shift.value = shift
+        P.zeroEntries()
+        assemble_matrix(P, self._J, self.bcs, diag=1.0)
+        P.assemble()
+        if J != P:
+            J.assemble()
+
+    def _configure_snes(
+        self, snes: PETSc.SNES, prefix: str, lagging: bool = True, step=None
+    ) -> None:
+        """Newton options under ``prefix`` (Jacobian lagging only where ``lagging``).
+
+        ``step``: a function returning the time step the convergence test is told.
+        """
+        options = PETSc.Options()
+        snes.setOptionsPrefix(prefix)
+        chosen = {
+            k: v for k, v in self.snes_options.items() if lagging or not k.startswith("snes_lag")
+        }
+        for key, value in chosen.items():
+            options[f"{prefix}{key}"] = value
+        snes.setFromOptions()
+        for key in chosen:
+            del options[f"{prefix}{key}"]
+        if self.convergence_test is not None:
+            # The test alone judges convergence: PETSc's Newton line search declares a step
+            # below stol |x| "converged (SNORM_RELATIVE)" by itself when the line search
+            # failed, whatever the residual (an update that overflowed, as sinh of
+            # Butler-Volmer at ~50 V, ended so at residual 1.3 and TS accepted the predictor).
+            snes.setTolerances(stol=0.0)
+            test = self.convergence_test
+
+            def converged(snes, iteration, norms):
+                xnorm, step_norm, fnorm = norms
+                return test(iteration, xnorm, step_norm, fnorm, step())
+
+            snes.setConvergenceTest(converged)
+        if self.configure_snes is not None:
+            self.configure_snes(snes)
+
+    def _free(self, *vectors: PETSc.Vec) -> None:
+        """Destroy an integration's work vectors (and the cached step rates)."""
+        if self._last_rates is not None:
+            vectors = (*vectors, *self._last_rates)
+            self._last_rates = None
+        for v in vectors:
+            v.destroy()
+
+    def _load_step_rates(self, ts: PETSc.TS) -> None:
+        """The accepted step's BDF rates into the rate functions.
+
+        They are those of the last residual evaluation when it was at the accepted state (the
+        usual case: Newton's convergence test evaluates the residual at its last iterate), else
+        the derivative at the step's end of TS's interpolating polynomial (one-sided second-order
+        difference over 1e-4 of the step: relative error ~1e-8).
+        """
+        state, rates = self._last_rates
+        solution = ts.getSolution()
+        same = np.array_equal(state.getArray(readonly=True), solution.getArray(readonly=True))
+        if not self.comm.allreduce(same, op=MPI.LAND):
+            t, step = ts.getTime(), ts.getTime() - ts.getPrevTime()
+            delta = 1e-4 * step
+            one, two = self._duplicate(solution), self._duplicate(solution)
+            ts.interpolate(t - delta, one)
+            ts.interpolate(t - 2 * delta, two)
+            rates.getArray()[:] = (
+                3 * solution.getArray(readonly=True)
+                - 4 * one.getArray(readonly=True)
+                + two.getArray(readonly=True)
+            ) / (2 * delta)
+            one.destroy()
+            two.destroy()
+        self._load(rates, self.rates)
+
+    def drop_structural_zeros(self) -> None:
+        """Assemble the Jacobian into a matrix without its structural zeros from now on.
+
+        Vertex-quadrature terms couple the unknowns of one node only, but the pattern of a cell
+        integral couples every node of the cell; the entries that are zero at a randomly
+        perturbed state are dropped (:func:`electrolyx.jacobian_pattern.compressed_matrix`).
+        """
+        from ..jacobian_pattern import compressed_matrix
+
+        saved = [u.x.array.copy() for u in (*self.unknowns, *self.rates)]
+        rng = np.random.default_rng(0)
+        for u in (*self.unknowns, *self.rates):
+            u.x.array[:] *= 1.0 + 1e-3 * rng.standard_normal(u.x.array.size)
+            u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
+        self.shift.value = 1.0
+        self.matrix.zeroEntries()
+        assemble_matrix(self.matrix, self._J, self.bcs, diag=1.0)
+        self.matrix.assemble()
+        for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
+            u.x.array[:] = values
+        compressed = compressed_matrix(self.matrix)
+        compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        self.matrix.destroy()
+        self.matrix = compressed

@@ -1,0 +1,104 @@
+"""Consistent initialisation: the algebraic unknowns solved with the differential ones held."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from petsc4py import PETSc
+
+import numpy as np
+from dolfinx.fem.petsc import set_bc
+
+from .assembly import _snes_reason
+from .results import IntegrationFailure
+
+
+class ConsistentInitialisation:
+    """:meth:`make_consistent` of :class:`TSIntegrator`."""
+
+    def make_consistent(
+        self,
+        t: float,
+        held: Sequence[int] | None = None,
+        rate_step_s: float | None = None,
+        reference: Sequence[np.ndarray] | None = None,
+    ) -> int:
+        """Unknowns consistent with the held ones at time t (collective).
+
+        Newton on F(t, u, u_dot) = 0 with the held fields fixed at their reference values
+        (their rows replaced by u_h - u_h(reference), identity rows in the Jacobian), from the
+        present unknowns. Dirichlet values are set first. Without ``rate_step_s`` u_dot = 0: the
+        algebraic rows alone, exact for semi-explicit index-1 DAEs (hold every field whose rows
+        contain time derivatives). With it, u_dot = (u - u_reference) / rate_step_s (one
+        implicit Euler step of that length from the reference): fields with time derivatives
+        that are not held (potentials across a double layer) move as they would in that step.
+
+        Args:
+            t: The time.
+            held: Fields held (default: the differential ones), each an index or a
+                (field, component) pair as in ``differential``.
+            rate_step_s: Length of the implicit Euler step that gives u_dot (None: u_dot = 0).
+            reference: State (one array per field, local values) the held fields keep and the
+                rates start from (default: the present unknowns).
+
+        Returns:
+            Newton iterations used.
+
+        Raises:
+            IntegrationFailure: if Newton does not converge (the unknowns are left as they were).
+        """
+        x0 = self._duplicate(self.x)
+        present = [u.x.array.copy() for u in self.unknowns]
+        if reference is not None:
+            for function, values in zip(self.unknowns, reference, strict=True):
+                function.x.array[:] = values
+        self._store(self.unknowns, x0)
+        for function, values in zip(self.unknowns, present, strict=True):
+            function.x.array[:] = values
+        held_mask = self._mask(self._differential_fields if held is None else held)
+        rate = self._duplicate(x0)
+        start = self.matrix.getOwnershipRange()[0]
+        rows = (np.flatnonzero(held_mask) + start).astype(PETSc.IntType)
+        shift = 0.0 if rate_step_s is None else 1.0 / rate_step_s
+
+        def residual(snes, x, f):
+            rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
+            self._residual(None, t, x, rate, f)
+            array = f.getArray()
+            array[held_mask] = (
+                x.getArray(readonly=True)[held_mask] - x0.getArray(readonly=True)[held_mask]
+            )
+
+        def jacobian(snes, x, J, P):
+            rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
+            self._jacobian(None, t, x, rate, shift, J, P)
+            P.zeroRows(rows, diag=1.0)
+
+        snes = PETSc.SNES().create(self.comm)
+        f = self._duplicate(x0)
+        snes.setFunction(residual, f)
+        snes.setJacobian(jacobian, self.matrix, self.matrix)
+        step = np.inf if rate_step_s is None else rate_step_s
+        self._configure_snes(snes, self.prefix + "init_", lagging=False, step=lambda: step)
+        x = self._duplicate(x0)
+        self._store(self.unknowns, x)
+        x.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
+        set_bc(x, self._bcs_by_block)
+        snes.solve(None, x)
+        iterations = snes.getIterationNumber()
+        reason = snes.getConvergedReason()
+        self.totals["linear_iterations"] += snes.getLinearSolveIterations()
+        snes.destroy()
+        self.totals["newton_iterations"] += iterations
+        converged = reason > 0 and np.isfinite(x.norm())
+        if converged:
+            self._load(x, self.unknowns)
+            self._set_time(t)
+        for v in (x0, rate, f, x):
+            v.destroy()
+        if not converged:
+            raise IntegrationFailure(
+                f"no consistent state at t = {t:.6g} s (Newton: {_snes_reason(reason)})"
+            )
+        self.time_s = t
+        return iterations
