@@ -374,23 +374,25 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         self._resume = None
         self._set_control("current", 0.0)
 
-    def _recentre(self) -> None:
+    def _recentre(self) -> float:
         """Move the positive phi_s unknowns to mean 0 on the terminal (between integrations).
 
         Done when the mean leaves +-0.05 V_T; physical values are unchanged (the offset takes
         the shift). A shift changes the state TS integrates, so it is done only between two
         :meth:`TSIntegrator.integrate` calls (the BDF2 loop shifts its history, every step).
+        Returns the shift taken off the unknowns (0 if none).
         """
         problem = self.problem
         shift = self.outputs.terminal_potential()
         if abs(shift) < 0.05:
-            return
+            return 0.0
         name = problem.electrode["positive"].potential
         problem.unknowns[name].function.x.array[:] -= shift
         if self.integrator_kind == "bdf2":
             self.integrator.shift_history(problem.unknowns.position(name), shift)
         problem.potential_offset.value += shift
         problem.terminal_voltage.value -= shift
+        return shift
 
     def _record(self, current_A: float) -> None:
         s = self.solution
