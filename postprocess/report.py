@@ -58,14 +58,40 @@ table.headline th { min-width: 14rem; }
 
 
 #: Fields rendered before the others when a result has them.
-_RENDERED_FIRST = ("temperature_K", "von_mises_stress_Pa", "displacement_m")
+_RENDERED_FIRST = (
+    "temperature_K",
+    "plated_lithium_concentration_mol_m3",
+    "von_mises_stress_Pa",
+    "displacement_m",
+)
+
+#: Fields of the negative electrode's side reactions shown where plating began.
+_PLATING_FIELDS = ("plated_lithium_concentration_mol_m3", "plating_overpotential_V")
 
 
-def _camera(result: ResultFolder, field: str) -> str | None:
-    """The temperature of a 3D pouch face on (its large face, as a thermal camera sees it)."""
-    geometry = result.run.get("geometry") if isinstance(result.run, dict) else None
-    three_d = isinstance(geometry, dict) and geometry.get("dimension") == 3
-    return "yz" if field == "temperature_K" and three_d else None
+def _view(result: ResultFolder, field: str) -> dict[str, str]:
+    """Camera and slice of a field's render in the report (``render_field`` keywords).
+
+    A 3D pouch's temperature face on (its large face, as a thermal camera sees it); its
+    plated lithium and plating overpotential face on, on the plane through the stack where
+    plating began (run.json ``solver.plating_onset``), just inside the negative electrode.
+    Other fields and 1D/2D results: the default view.
+    """
+    run = result.run if isinstance(result.run, dict) else {}
+    mesh = run.get("mesh")
+    if not (isinstance(mesh, dict) and mesh.get("dimension") == 3):
+        return {}
+    if field == "temperature_K":
+        return {"camera": "yz"}
+    solver = run.get("solver")
+    onset = solver.get("plating_onset") if isinstance(solver, dict) else None
+    if field in _PLATING_FIELDS and isinstance(onset, dict):
+        x = float(onset["position_m"][0])
+        foil = run.get("case", {}).get("geometry", {}).get("negative_foil_thickness", 0.0)
+        # 1 nm inside the electrode's cells: a plane on a layer's face may sample its neighbour
+        inside = x - 1e-9 if x - 1e-9 > foil else x + 1e-9
+        return {"camera": "yz", "slice": f"x={inside!r}"}
+    return {}
 
 
 def write_report(
@@ -98,14 +124,15 @@ def write_report(
     rendered: list[Path] = []
     if renders and result.fields_file.is_file():
         names = result.field_names()
-        # The temperature and the cell elasticity's fields first (a pouch's or a swelling
-        # stack's point), then in order.
+        # The temperature, the plated lithium and the cell elasticity's fields first (a
+        # pouch's or a swelling stack's point), then in order.
         first = [name for name in _RENDERED_FIRST if name in names]
         names = first + [name for name in names if name not in first]
         for field in names[:max_renders]:
             try:
-                camera = _camera(result, field)
-                rendered.append(render_field(result.path, field, camera=camera, size=render_size))
+                rendered.append(
+                    render_field(result.path, field, size=render_size, **_view(result, field))
+                )
             except PostprocessError as error:  # e.g. a field with nothing to show
                 _log.warning("no render of %s: %s", field, error)
     residual_figure = _residual_figure(result.run, figures_dir)

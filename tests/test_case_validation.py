@@ -143,7 +143,7 @@ def test_defaults_are_filled_in():
 
 def test_shipped_cases_are_valid():
     case_files = sorted(CASES.glob("*/case.toml"))
-    assert len(case_files) == 24  # every folder of cases/ (README.md lists them)
+    assert len(case_files) == 25  # every folder of cases/ (README.md lists them)
     for case_file in case_files:
         with open(case_file, "rb") as f:
             model = tomllib.load(f)["case"]["model"]

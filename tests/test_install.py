@@ -55,7 +55,7 @@ def test_the_wheel_carries_every_shipped_case(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     packaged = sorted(n.removeprefix("electrolyx/cases/") for n in names if "/cases/" in n)
     assert packaged == _case_files()
-    assert len(shipped_case_names()) == 24  # all of cases/, each with its case.toml
+    assert len(shipped_case_names()) == 25  # all of cases/, each with its case.toml
     for case in shipped_case_names():
         assert f"electrolyx/cases/{case}/case.toml" in names
     assert "electrolyx/shipped_cases.py" in names

@@ -174,3 +174,31 @@ def test_a_dfn_report_opens_with_its_headline(chromium, tmp_path):
     # The voltage figure has two panels (against time and capacity): 1.6 widths, 4 in high.
     with Image.open(out / "figures" / "voltage.png") as figure:
         assert figure.size == (round(1.6 * FIGURE_WIDTH_IN * DPI), round(4.0 * DPI))
+
+
+def test_report_views_a_pouch_face_on_and_where_plating_began():
+    """A 3D pouch's temperature is rendered face on, and its plated lithium face on on the plane
+    through the stack where plating began (just inside the negative electrode); 1D/2D results
+    and other fields keep the default view."""
+    from types import SimpleNamespace
+
+    from electrolyx.postprocess.report import _view
+
+    onset = {"time_s": 21.09, "position_m": [9.72e-5, 0.06, 0.2]}
+    run = {
+        "mesh": {"dimension": 3},
+        "case": {"geometry": {"negative_foil_thickness": 1.2e-5}},
+        "solver": {"plating_onset": onset},
+    }
+    pouch = SimpleNamespace(run=run)
+    assert _view(pouch, "temperature_K") == {"camera": "yz"}
+    view = _view(pouch, "plated_lithium_concentration_mol_m3")
+    assert view["camera"] == "yz"
+    # 1 nm on the electrode's side of the onset plane (the separator face at 97.2 um)
+    assert view["slice"].startswith("x=") and float(view["slice"][2:]) == pytest.approx(
+        9.72e-5 - 1e-9, rel=1e-12
+    )
+    assert _view(pouch, "electrolyte_potential_V") == {}
+    assert _view(SimpleNamespace(run={**run, "mesh": {"dimension": 2}}), "temperature_K") == {}
+    no_plating = SimpleNamespace(run={**run, "solver": {}})
+    assert _view(no_plating, "plated_lithium_concentration_mol_m3") == {}

@@ -95,6 +95,13 @@ class DFNOutputs:
         self._lithium = lithium
         #: Lithium plating and SEI: lithium lost, plating current, SEI thickness.
         self.degradation = DegradationOutputs(problem, self._lithium[1:])
+        #: The side reactions' maps (plated and dead lithium, plating overpotential and
+        #: current, SEI thickness and current; each where its electrode has it).
+        self._side_reaction_fields = tuple(
+            dict.fromkeys(
+                name for e in problem.electrodes for name in self.degradation.profile_expressions(e)
+            )
+        )
         self._dissolved = dissolved
         self._reaction = dict(zip(reaction_names, reaction, strict=True))
         # Electrode volumes [m3 per m2 in 1D]: the mesh does not move, assembled once.
@@ -158,12 +165,16 @@ class DFNOutputs:
 
     @property
     def nodal_field_names(self) -> tuple[str, ...]:
-        """Names of the whole-cell maps: :data:`NODAL_FIELDS`, and the stresses if asked for."""
+        """Names of the whole-cell maps: :data:`NODAL_FIELDS` and what the model adds.
+
+        The stresses if asked for, the temperature of a thermal model, the side reactions'
+        fields (plated lithium, plating overpotential, SEI, ...).
+        """
         swelling = ("electrode_swelling_strain",) if self._thickness is not None else ()
         temperature = ("temperature_K",) if self.problem.thermal is not None else ()
         cracks = CRACK_FIELDS if self.problem.crack_lengths else ()
         mechanics = MECHANICS_FIELDS + swelling + cracks if self.mechanics else ()
-        return NODAL_FIELDS + mechanics + temperature
+        return NODAL_FIELDS + mechanics + temperature + self._side_reaction_fields
 
     # ------------------------------------------------------------ integrals
     def terminal_potential(self) -> float:
