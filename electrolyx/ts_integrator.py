@@ -74,8 +74,9 @@ from petsc4py import PETSc
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector, set_bc
+from dolfinx.fem.petsc import create_matrix, create_vector, set_bc
 
+from .block_assembly import BlockAssembler
 from .integrator import StepFailure
 from .jit import forms
 
@@ -389,6 +390,7 @@ class TSIntegrator:
         blocks = _jacobian_forms(residual, self.unknowns, self.rates, self.shift)
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
+        self._assembler = BlockAssembler(self._F, self._J)
         self.matrix = create_matrix(self._J, kind="mpi")
         # make_consistent zeroes rows: keep their entries in the pattern for later assemblies.
         self.matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
@@ -424,6 +426,7 @@ class TSIntegrator:
         """Replace the Dirichlet conditions (takes effect at the next integrate call)."""
         self.bcs = list(bcs)
         self._bcs_by_block = fem.bcs_by_block(fem.extract_function_spaces(self._F), self.bcs)
+        self._assembler.set_bcs(self.bcs)
 
     def _mask(self, items) -> np.ndarray:
         """Owned entries of fields (an index) or of components of blocked fields (a pair)."""
@@ -546,9 +549,7 @@ class TSIntegrator:
         self._load(x_dot, self.rates)
         self._set_time(t)
         b = self._b
-        with b.localForm() as local:
-            local.set(0.0)
-        assemble_vector(b, self._F)
+        self._assembler.assemble_vector(b)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
         f.getArray()[:] = b.getArray(readonly=True)
@@ -567,7 +568,7 @@ class TSIntegrator:
         self._set_time(t)
         self.shift.value = shift
         P.zeroEntries()
-        assemble_matrix(P, self._J, self.bcs, diag=1.0)
+        self._assembler.assemble_matrix(P, diag=1.0)
         P.assemble()
         if J != P:
             J.assemble()
@@ -743,12 +744,13 @@ class TSIntegrator:
             u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
         self.shift.value = 1.0
         self.matrix.zeroEntries()
-        assemble_matrix(self.matrix, self._J, self.bcs, diag=1.0)
+        self._assembler.assemble_matrix(self.matrix, diag=1.0)
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
         compressed = compressed_matrix(self.matrix)
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        self._assembler.release()
         self.matrix.destroy()
         self.matrix = compressed
 
