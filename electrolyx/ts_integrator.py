@@ -748,7 +748,7 @@ class TSIntegrator:
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
-        compressed = compressed_matrix(self.matrix)
+        compressed = compressed_matrix(self.matrix, grow=True)
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         self._assembler.release()
         self.matrix.destroy()

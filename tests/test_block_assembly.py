@@ -20,6 +20,7 @@ from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, c
 
 import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.block_assembly import BlockAssembler
+from electrolyx.jacobian_pattern import compressed_matrix
 from electrolyx.jit import forms
 
 
@@ -116,3 +117,49 @@ def test_no_diagonal_without_conditions():
     matrix.assemble()
     for ref, new in zip(_csr(reference), _csr(matrix), strict=True):
         assert np.array_equal(ref, new)  # exact: same kernels, same order
+
+
+def _dense(matrix: PETSc.Mat) -> np.ndarray:
+    """The whole matrix on every rank (small test matrices only)."""
+    offsets, columns, values = matrix.getValuesCSR()
+    start, end = matrix.getOwnershipRange()
+    rows = np.zeros((end - start, matrix.getSize()[1]))
+    for row in range(end - start):
+        rows[row, columns[offsets[row] : offsets[row + 1]]] = values[
+            offsets[row] : offsets[row + 1]
+        ]
+    return np.vstack(matrix.comm.tompi4py().allgather(rows))
+
+
+@pytest.mark.mpi
+def test_compressed_matrix_grows_by_the_nonzeros_outside_its_pattern():
+    """A term switched off where the pattern was found still reaches the Jacobian later.
+
+    With k = 0 the block dF_0/dc (the sinh term) is zero and drops out of the compressed
+    pattern; with k = 0.7 the same assembly into the compressed matrix must give the whole
+    Jacobian, equal entry for entry to dolfinx's full-pattern one (exact: the same values are
+    added, only exact zeros are skipped), with fewer stored entries than the full pattern.
+    """
+    F, J, bcs, _, k = _system(MPI.COMM_WORLD)
+    lean = BlockAssembler(F, J, bcs)
+    full = create_matrix(J, kind="mpi")
+    k.value = 0.0
+    lean.assemble_matrix(full)
+    full.assemble()
+    compressed = compressed_matrix(full, grow=True)
+    compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+    stored_at_k0 = compressed.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    k.value = 0.7
+    reference = create_matrix(J, kind="mpi")
+    assemble_matrix(reference, J, bcs, diag=1.0)
+    reference.assemble()
+    compressed.zeroEntries()
+    lean.assemble_matrix(compressed)
+    compressed.assemble()
+    grown = compressed.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    full_pattern = reference.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    assert stored_at_k0 < grown < full_pattern  # it grew, and still skips structural zeros
+    assert np.array_equal(_dense(compressed), _dense(reference))  # exact, see the docstring
+    lean.release()
+    for matrix in (full, compressed, reference):
+        matrix.destroy()

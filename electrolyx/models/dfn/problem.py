@@ -825,7 +825,7 @@ class DFNProblem:
         return {"pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "rcm"}
 
     def drop_structural_zeros(self) -> None:
-        """Jacobians assembled without the structural zeros of vertex quadrature (2D/3D)."""
+        """Jacobians assembled without the structural zeros of vertex quadrature."""
         if self.integrator_kind == "ts":
             self.integrator.drop_structural_zeros()
         else:
