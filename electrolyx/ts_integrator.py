@@ -728,12 +728,13 @@ class TSIntegrator:
             two.destroy()
         self._load(rates, self.rates)
 
-    def drop_structural_zeros(self) -> None:
+    def drop_structural_zeros(self, grow: bool = False) -> None:
         """Assemble the Jacobian into a matrix without its structural zeros from now on.
 
         Vertex-quadrature terms couple the unknowns of one node only, but the pattern of a cell
         integral couples every node of the cell; the entries that are zero at a randomly
         perturbed state are dropped (:func:`electrolyx.jacobian_pattern.compressed_matrix`).
+        ``grow``: nonzeros met later outside that pattern are added to it (else ignored).
         """
         from .jacobian_pattern import compressed_matrix
 
@@ -748,7 +749,7 @@ class TSIntegrator:
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
-        compressed = compressed_matrix(self.matrix, grow=True)
+        compressed = compressed_matrix(self.matrix, grow=grow)
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         self._assembler.release()
         self.matrix.destroy()
