@@ -10,12 +10,17 @@ from dolfinx.fem.petsc import NonlinearProblem
 __all__ = ["compressed_matrix", "factor_without_structural_zeros"]
 
 
-def compressed_matrix(matrix: PETSc.Mat) -> PETSc.Mat:
+def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
     """A matrix with the pattern of the assembled ``matrix`` minus its (numerical) zeros.
 
     Entries below 1e-14 of their row's largest are left out; the new matrix has the same
     local-to-global maps and ignores insertions outside its pattern (the zeros), so that it
     can be assembled into like the original.
+
+    With ``grow`` it ignores only insertions of exact zeros (off the diagonal): a nonzero
+    outside the pattern (a term that was zero at the state the pattern was found, as a
+    reaction switched off by a conditional) is added to the pattern, so that the Jacobian
+    assembled into it is always the whole Jacobian.
     """
     offsets, columns, values = matrix.getValuesCSR()
     rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
@@ -29,7 +34,11 @@ def compressed_matrix(matrix: PETSc.Mat) -> PETSc.Mat:
         comm=matrix.comm,
     )
     compressed.setLGMap(*matrix.getLGMap())
-    compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    if grow:
+        compressed.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
+        compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
+    else:
+        compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
     return compressed
 
 

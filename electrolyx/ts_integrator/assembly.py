@@ -14,7 +14,7 @@ from petsc4py import PETSc
 
 import numpy as np
 from dolfinx import fem
-from dolfinx.fem.petsc import assemble_matrix, assemble_vector, set_bc
+from dolfinx.fem.petsc import set_bc
 
 
 def _snes_reason(reason: int) -> str:
@@ -88,9 +88,7 @@ class MonolithicAssembly:
         self._load(x_dot, self.rates)
         self._set_time(t)
         b = self._b
-        with b.localForm() as local:
-            local.set(0.0)
-        assemble_vector(b, self._F)
+        self._assembler.assemble_vector(b)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
         f.getArray()[:] = b.getArray(readonly=True)
@@ -109,7 +107,7 @@ class MonolithicAssembly:
         self._set_time(t)
         self.shift.value = shift
         P.zeroEntries()
-        assemble_matrix(P, self._J, self.bcs, diag=1.0)
+        self._assembler.assemble_matrix(P, diag=1.0)
         P.assemble()
         if J != P:
             J.assemble()
@@ -181,12 +179,13 @@ class MonolithicAssembly:
             two.destroy()
         self._load(rates, self.rates)
 
-    def drop_structural_zeros(self) -> None:
+    def drop_structural_zeros(self, grow: bool = False) -> None:
         """Assemble the Jacobian into a matrix without its structural zeros from now on.
 
         Vertex-quadrature terms couple the unknowns of one node only, but the pattern of a cell
         integral couples every node of the cell; the entries that are zero at a randomly
         perturbed state are dropped (:func:`electrolyx.jacobian_pattern.compressed_matrix`).
+        ``grow``: nonzeros met later outside that pattern are added to it (else ignored).
         """
         from ..jacobian_pattern import compressed_matrix
 
@@ -197,11 +196,12 @@ class MonolithicAssembly:
             u.x.array[:] += 1e-3 * rng.standard_normal(u.x.array.size)
         self.shift.value = 1.0
         self.matrix.zeroEntries()
-        assemble_matrix(self.matrix, self._J, self.bcs, diag=1.0)
+        self._assembler.assemble_matrix(self.matrix, diag=1.0)
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
-        compressed = compressed_matrix(self.matrix)
+        compressed = compressed_matrix(self.matrix, grow=grow)
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        self._assembler.release()
         self.matrix.destroy()
         self.matrix = compressed

@@ -18,6 +18,7 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import create_matrix, create_vector
 
+from ..block_assembly import BlockAssembler
 from ..jit import forms
 from .assembly import MonolithicAssembly
 from .consistency import ConsistentInitialisation
@@ -145,6 +146,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         blocks = _jacobian_forms(residual, self.unknowns, self.rates, self.shift)
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
+        self._assembler = BlockAssembler(self._F, self._J)
         self.matrix = create_matrix(self._J, kind="mpi")
         # make_consistent zeroes rows: keep their entries in the pattern for later assemblies.
         self.matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
@@ -180,6 +182,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         """Replace the Dirichlet conditions (takes effect at the next integrate call)."""
         self.bcs = list(bcs)
         self._bcs_by_block = fem.bcs_by_block(fem.extract_function_spaces(self._F), self.bcs)
+        self._assembler.set_bcs(self.bcs)
 
     # ---------------------------------------------------------- integration
     def integrate(

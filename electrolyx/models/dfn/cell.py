@@ -226,8 +226,10 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         #: Called with "row" after every recorded time and "output" at profile times.
         self.observer: Callable[[str], None] | None = None
         self.reset()
-        if geometry is not None:
+        if geometry is not None or self.integrator_kind == "ts":
             # (At the initial state: the pattern is found where every coefficient is defined.)
+            # In 1D too under TS: the radial blocks' cell pattern is 18 times the Jacobian's
+            # nonzeros at the default mesh (64,606 entries, 3,526 nonzero).
             self.problem.drop_structural_zeros()
 
     # ----------------------------------------------------------- the cell's parts

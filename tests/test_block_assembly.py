@@ -1,0 +1,165 @@
+"""BlockAssembler gives dolfinx's blocked assembly bit for bit.
+
+A nonlinear block system of three fields (two scalar P1 fields, one blocked P1 field of 3
+components: the layout of the DFN's potentials and particle concentrations), cell, vertex
+quadrature and boundary facet integrals, an empty Jacobian block and a Dirichlet condition on
+the first field. The residual and Jacobian assembled by :class:`BlockAssembler` are compared
+with ``dolfinx.fem.petsc.assemble_vector`` / ``assemble_matrix`` on the same forms: same
+kernels called in the same order, so the comparison is exact (tolerance 0), at two states
+and after the matrix assembled into changes (the kept local sub-matrices must follow it).
+"""
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import numpy as np
+import pytest
+import ufl
+from dolfinx import fem, mesh
+from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector
+
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
+from electrolyx.block_assembly import BlockAssembler
+from electrolyx.jacobian_pattern import compressed_matrix
+from electrolyx.jit import forms
+
+
+def _system(comm):
+    domain = mesh.create_unit_interval(comm, 12)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    Q = V.clone()
+    W = fem.functionspace(domain, ("Lagrange", 1, (3,)))
+    u, q, c = fem.Function(V), fem.Function(Q), fem.Function(W)
+    rng = np.random.default_rng(7 + comm.rank)
+    for f in (u, q, c):
+        f.x.array[:] = 1.0 + 0.1 * rng.standard_normal(f.x.array.size)
+        f.x.scatter_forward()
+    v, w, z = ufl.TestFunction(V), ufl.TestFunction(Q), ufl.TestFunction(W)
+    dx_vertex = ufl.Measure(
+        "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
+    )
+    k = fem.Constant(domain, 0.7)
+    residual = [
+        (ufl.exp(q) * ufl.inner(ufl.grad(u), ufl.grad(v)) + k * ufl.sinh(u - c[2]) * v) * ufl.dx
+        + u * v * ufl.ds,
+        (q - u**2) * w * dx_vertex,
+        (ufl.inner(c, z) * c[0] - q * z[1] + ufl.inner(ufl.grad(c), ufl.grad(z))) * ufl.dx,
+    ]
+    unknowns = [u, q, c]
+    jacobian = [
+        [
+            ufl.derivative(F, x, ufl.TrialFunction(x.function_space))
+            if x in F.coefficients()
+            else None
+            for x in unknowns
+        ]
+        for F in residual
+    ]
+    assert jacobian[1][2] is None and jacobian[2][0] is None  # empty blocks are covered
+    F, J = forms([residual, jacobian])
+    left = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0.0))
+    bcs = [fem.dirichletbc(0.3, left, V)]
+    return F, J, bcs, unknowns, k
+
+
+def _csr(matrix: PETSc.Mat):
+    offsets, columns, values = matrix.getValuesCSR()
+    return offsets.copy(), columns.copy(), values.copy()
+
+
+@pytest.mark.mpi
+def test_residual_and_jacobian_equal_dolfinx_bit_for_bit():
+    F, J, bcs, unknowns, k = _system(MPI.COMM_WORLD)
+    lean = BlockAssembler(F, J, bcs)
+    spaces = [form.function_spaces[0] for form in F]
+    reference_vector = create_vector(spaces, kind="mpi")
+    lean_vector = create_vector(spaces, kind="mpi")
+    reference_matrix = create_matrix(J, kind="mpi")
+    matrices = [reference_matrix.duplicate(), reference_matrix.duplicate()]
+    for state, matrix in enumerate([matrices[0], matrices[0], matrices[1]]):
+        # the vector is overwritten, not added to: start from garbage
+        with lean_vector.localForm() as local:
+            local.set(np.nan)
+        lean.assemble_vector(lean_vector)
+        with reference_vector.localForm() as local:
+            local.set(0.0)
+        assemble_vector(reference_vector, F)
+        with reference_vector.localForm() as ref, lean_vector.localForm() as new:
+            assert np.array_equal(ref.array_r, new.array_r)  # exact: same kernels, same order
+        reference_matrix.zeroEntries()
+        assemble_matrix(reference_matrix, J, bcs, diag=1.0)
+        reference_matrix.assemble()
+        matrix.zeroEntries()
+        lean.assemble_matrix(matrix, diag=1.0)
+        matrix.assemble()
+        for ref, new in zip(_csr(reference_matrix), _csr(matrix), strict=True):
+            assert np.array_equal(ref, new)  # exact, as above
+        assert reference_matrix.norm() > 1.0  # a real comparison, not of two zero matrices
+        # the next state
+        k.value += 0.5
+        for f in unknowns:
+            f.x.array[:] *= 1.0 + 0.01 * (state + 1)
+    lean.release()
+    for matrix in (*matrices, reference_matrix):
+        matrix.destroy()
+
+
+def test_no_diagonal_without_conditions():
+    """Without Dirichlet conditions nothing is inserted: A is J exactly, as dolfinx has it."""
+    F, J, _, _, _ = _system(MPI.COMM_SELF)
+    lean = BlockAssembler(F, J, [])
+    assert lean._diagonal == []
+    reference = create_matrix(J, kind="mpi")
+    matrix = reference.duplicate()
+    assemble_matrix(reference, J, [], diag=1.0)
+    reference.assemble()
+    lean.assemble_matrix(matrix)
+    matrix.assemble()
+    for ref, new in zip(_csr(reference), _csr(matrix), strict=True):
+        assert np.array_equal(ref, new)  # exact: same kernels, same order
+
+
+def _dense(matrix: PETSc.Mat) -> np.ndarray:
+    """The whole matrix on every rank (small test matrices only)."""
+    offsets, columns, values = matrix.getValuesCSR()
+    start, end = matrix.getOwnershipRange()
+    rows = np.zeros((end - start, matrix.getSize()[1]))
+    for row in range(end - start):
+        rows[row, columns[offsets[row] : offsets[row + 1]]] = values[
+            offsets[row] : offsets[row + 1]
+        ]
+    return np.vstack(matrix.comm.tompi4py().allgather(rows))
+
+
+@pytest.mark.mpi
+def test_compressed_matrix_grows_by_the_nonzeros_outside_its_pattern():
+    """A term switched off where the pattern was found still reaches the Jacobian later.
+
+    With k = 0 the block dF_0/dc (the sinh term) is zero and drops out of the compressed
+    pattern; with k = 0.7 the same assembly into the compressed matrix must give the whole
+    Jacobian, equal entry for entry to dolfinx's full-pattern one (exact: the same values are
+    added, only exact zeros are skipped), with fewer stored entries than the full pattern.
+    """
+    F, J, bcs, _, k = _system(MPI.COMM_WORLD)
+    lean = BlockAssembler(F, J, bcs)
+    full = create_matrix(J, kind="mpi")
+    k.value = 0.0
+    lean.assemble_matrix(full)
+    full.assemble()
+    compressed = compressed_matrix(full, grow=True)
+    compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+    stored_at_k0 = compressed.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    k.value = 0.7
+    reference = create_matrix(J, kind="mpi")
+    assemble_matrix(reference, J, bcs, diag=1.0)
+    reference.assemble()
+    compressed.zeroEntries()
+    lean.assemble_matrix(compressed)
+    compressed.assemble()
+    grown = compressed.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    full_pattern = reference.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    assert stored_at_k0 < grown < full_pattern  # it grew, and still skips structural zeros
+    assert np.array_equal(_dense(compressed), _dense(reference))  # exact, see the docstring
+    lean.release()
+    for matrix in (full, compressed, reference):
+        matrix.destroy()
