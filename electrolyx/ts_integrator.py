@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mpi4py import MPI
@@ -296,6 +296,8 @@ class TSIntegrator:
         relative_tolerance: Local-error tolerance, relative (1e-4: 0.004 mV RMS time error on
             the DFN at 1C).
         absolute_tolerance: Local-error tolerance, absolute (units of the unknowns).
+        field_absolute_tolerances: Field index -> its own absolute tolerance, in place of
+            ``absolute_tolerance`` (e.g. a temperature rise in K).
         norm: "infinity" (max over the differential entries) or "2" (their RMS).
         max_step_growth: Largest ratio of two successive steps. Variable-step BDF of order
             >= 4 loses zero-stability when steps grow fast; the DFN's lithium drifted by 4e-10
@@ -343,6 +345,7 @@ class TSIntegrator:
         order: int | str = 4,
         relative_tolerance: float = 1e-4,
         absolute_tolerance: float = 1e-6,
+        field_absolute_tolerances: Mapping[int, float] | None = None,
         norm: str = "infinity",
         max_step_growth: float | None = None,
         snes_options: dict | None = None,
@@ -366,6 +369,7 @@ class TSIntegrator:
         self.order = order
         self.rtol = relative_tolerance
         self.atol = absolute_tolerance
+        self.field_atol = dict(field_absolute_tolerances or {})
         self.norm = norm
         if max_step_growth is None:
             max_step_growth = 1.5 if scheme == "bdf" and int(order) >= 4 else 10.0
@@ -949,7 +953,10 @@ class TSIntegrator:
             options[f"{self.prefix}{key}"] = value
         # Local-error tolerances: zero on the algebraic entries (left out of the norm).
         vatol, vrtol = x.duplicate(), x.duplicate()
-        vatol.getArray()[:] = np.where(self._differential, self.atol, 0.0)
+        atol = np.full(self._differential.size, self.atol)
+        for index, value in self.field_atol.items():
+            atol[self._mask([index])] = value
+        vatol.getArray()[:] = np.where(self._differential, atol, 0.0)
         vrtol.getArray()[:] = np.where(self._differential, self.rtol, 0.0)
         replay_tolerance = None
         if replay is not None:

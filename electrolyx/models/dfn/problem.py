@@ -792,6 +792,8 @@ class DFNProblem:
             return
         unknowns = self.unknowns
         checked = [i for i in unknowns.differential if unknowns.names[i] not in self.unchecked]
+        if self.thermal is not None:
+            settings["field_absolute_tolerances"] = self.thermal.absolute_tolerances(settings)
         self.integrator = TSIntegrator(
             self.residual_blocks,
             unknowns.functions,
