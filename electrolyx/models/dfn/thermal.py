@@ -283,12 +283,19 @@ class CellThermal:
             #: C = rho_c_p,eff V_cell [J/K] and hA [W/K] of the lumped balance.
             self.heat_capacity_J_K = mean * thermal.cell_volume_m3
             self.cooling_W_K = h * thermal.cell_cooling_surface_area_m2
-            heat = sum(q * tests["temperature"] * m for q, m in self._all(sources))
+            # Q = dE_gen/dt: the heat enters through the accumulator's rate (its row integrates
+            # the sources), so that the temperature's row is not a second dense row of the
+            # heat's derivatives with respect to every field (seven Jacobian blocks assembled
+            # at every Newton iteration). The same equations: E_gen's row is dE_gen/dt = Q.
             balance = lumped_energy_balance(
-                self.heat_capacity_J_K, T, T_rate, 0.0, self.cooling_W_K, self.ambient
+                self.heat_capacity_J_K,
+                T,
+                T_rate,
+                rate("heat_generated"),
+                self.cooling_W_K,
+                self.ambient,
             )
             temperature_form = spread * balance * tests["temperature"] * problem.dx
-            temperature_form -= area_scale * heat
             cooling = self.cooling_W_K * (T - self.ambient)
             removed = spread * cooling * tests["heat_removed"] * problem.dx
             self._stored = None
