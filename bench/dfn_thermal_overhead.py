@@ -1,61 +1,134 @@
-"""Run time of the thermal DFN against the isothermal one (Chen2020, 1C, the shipped mesh).
+"""Run time of the thermal DFN against the isothermal one: the 1D cell and the 3D pouch.
 
-Usage: python bench/dfn_thermal_overhead.py [PAIRS]
+Usage: python bench/dfn_thermal_overhead.py [ROUNDS] [--pouch-seconds S] [--only 1d|pouch]
 
-PAIRS (default 5) rounds of fresh processes, alternating isothermal / lumped / x-full inside
-each round; each process builds the DFN (20/6/20 cells, 20 radial points, forms from the FFCx
-cache) and times only ``discharge(5 A to 2.5 V)`` with a row every 10 s. Prints each run,
-the medians, the overhead of each thermal model over the isothermal median, and the load
-average before and after.
+ROUNDS (default 5) rounds of fresh processes, after one untimed run of each model (forms
+into the cache); inside each round the runs alternate their order (isothermal first in even
+rounds, last in odd ones), so that a change of machine load hits every model alike.
+
+* 1D: Chen2020, 1C (5 A) to 2.5 V, 20/6/20 cells, 20 radial points, a row every 10 s;
+  isothermal / lumped / x-full. Each process builds the DFN (forms from the form cache) and
+  times ``discharge()`` only.
+* Pouch: ``cases/pouch-3d-thermal-3C`` (its mesh, tolerances and cooling), without field
+  output; isothermal (its ``[thermal]`` table removed) against ``model = "3d"``. The whole
+  3C discharge to 2.5 V takes minutes a run on a shared machine, so by default the first
+  ``--pouch-seconds`` (60) of it are run (the experiment "Discharge at 3C for 60 seconds");
+  ``--pouch-seconds 0`` runs the case's own experiment to the cut-off. Timed:
+  ``Simulation.solve()`` (mesh, forms from the cache, stepping, result folder).
+
+Printed per run: wall time and CPU time (user + system of the process) of the timed part,
+steps and Newton iterations; then per model the medians, the overhead of each over the
+isothermal median, wall and CPU, the median of each round's own CPU ratio, and the 1-min
+load average before every run and before and after each set. On
+a shared machine the CPU time is the less disturbed measure: it counts only this process's
+own work, while wall time includes the time other processes hold the cores.
 """
 
+from __future__ import annotations
+
+import argparse
 import os
+import statistics
 import subprocess
 import sys
+from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parent.parent
+POUCH_CASE = ROOT / "cases" / "pouch-3d-thermal-3C"
 
-CHILD = """
-import time, electrolyx
+CHILD_1D = """
+import resource, time, electrolyx
 from electrolyx.models.dfn import DFN, DFNResolution, ThermalModel
 from electrolyx.parameters import chen2020
 cell = DFN(chen2020(), DFNResolution(20, 6, 20, 20, 20, 2.0), thermal=ThermalModel({model!r}),
            row_interval_s=10.0)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 solution = cell.discharge(current_A=5.0, cutoff_voltage_V=2.5)
-print(time.perf_counter() - start, solution.accepted_steps, solution.newton_iterations)
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(wall, cpu, solution.accepted_steps, solution.newton_iterations)
 """
 
-MODELS = ("isothermal", "lumped", "x-full")
+CHILD_POUCH = """
+import time, tomllib, electrolyx
+case = {case!r}
+with open(case + "/case.toml", "rb") as file:
+    document = tomllib.load(file)
+if {model!r} == "isothermal":
+    del document["thermal"]
+if {seconds!r} > 0:
+    document["experiment"]["steps"] = ["Discharge at 3C for {seconds} seconds"]
+document["output"] = dict(fields=False)
+simulation = electrolyx.Simulation(document, directory=case)
+start, cpu = time.perf_counter(), time.process_time()
+solution = simulation.solve()
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+solver = solution.info["solver"]
+print(wall, cpu, solver["time_steps"], solver["newton_iterations"])
+"""
 
 
-def main(pairs: int) -> None:
-    print("load average before:", os.getloadavg())
-    times: dict[str, list[float]] = {m: [] for m in MODELS}
-    for round_ in range(pairs):
-        order = MODELS if round_ % 2 == 0 else MODELS[::-1]
-        for model in order:
-            out = subprocess.run(
-                [sys.executable, "-c", CHILD.format(model=model)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
-            times[model].append(float(out[0]))
+def run_child(code: str) -> tuple[float, float, int, int, float]:
+    """(timed wall s, CPU s, steps, Newton iterations, 1-min load before) of one fresh process."""
+    load = os.getloadavg()[0]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    wall, cpu, steps, newton = out[-4:]
+    return float(wall), float(cpu), int(steps), int(newton), load
+
+
+def bench(name: str, children: dict[str, str], rounds: int) -> None:
+    """Alternating rounds over ``children`` (model -> code); prints runs and medians."""
+    models = list(children)
+    runs: dict[str, list[tuple]] = {model: [] for model in models}
+    for model in models:  # untimed: compiles the forms into the cache if they are not there
+        run_child(children[model])
+    print(f"== {name}: load average before {os.getloadavg()}", flush=True)
+    for round_ in range(rounds):
+        for model in models if round_ % 2 == 0 else models[::-1]:
+            result = run_child(children[model])
+            runs[model].append(result)
+            wall, cpu, steps, newton, load = result
             print(
-                f"round {round_}: {model:10s} {float(out[0]):7.2f} s, "
-                f"steps {out[1]}, Newton {out[2]}",
+                f"round {round_}: {model:10s} wall {wall:7.2f} s, CPU {cpu:7.2f} s, "
+                f"steps {steps}, Newton {newton}, load {load:.2f}",
                 flush=True,
             )
-    base = np.median(times["isothermal"])
-    for model in MODELS:
-        median = np.median(times[model])
+    base_wall = statistics.median(r[0] for r in runs[models[0]])
+    base_cpu = statistics.median(r[1] for r in runs[models[0]])
+    base = runs[models[0]]
+    for model in models:
+        wall = statistics.median(r[0] for r in runs[model])
+        cpu = statistics.median(r[1] for r in runs[model])
+        # The median of the rounds' own ratios: a load that drifts between rounds cancels.
+        paired = statistics.median(r[1] / b[1] for r, b in zip(runs[model], base, strict=True))
+        loads = [r[4] for r in runs[model]]
         print(
-            f"{model:10s} median {median:.2f} s "
-            f"({100 * (median / base - 1):+.1f} % over isothermal)"
+            f"{model:10s} median wall {wall:.2f} s ({100 * (wall / base_wall - 1):+.1f} %), "
+            f"CPU {cpu:.2f} s ({100 * (cpu / base_cpu - 1):+.1f} %; per round "
+            f"{100 * (paired - 1):+.1f} %), steps {runs[model][0][2]}, "
+            f"Newton {runs[model][0][3]}, load {min(loads):.2f}-{max(loads):.2f}"
         )
-    print("load average after:", os.getloadavg())
+    print(f"== {name}: load average after {os.getloadavg()}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=5)
+    parser.add_argument("--pouch-seconds", type=float, default=60.0)
+    parser.add_argument("--only", choices=("1d", "pouch"))
+    args = parser.parse_args()
+    if args.only in (None, "1d"):
+        models = ("isothermal", "lumped", "x-full")
+        bench("1D, 1C", {m: CHILD_1D.format(model=m) for m in models}, args.rounds)
+    if args.only in (None, "pouch"):
+        seconds = int(args.pouch_seconds) if args.pouch_seconds.is_integer() else args.pouch_seconds
+        children = {
+            m: CHILD_POUCH.format(case=str(POUCH_CASE), model=m, seconds=seconds)
+            for m in ("isothermal", "3d")
+        }
+        bench(f"pouch, 3C, {seconds or 'to the cut-off'} s", children, args.rounds)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main()

@@ -105,7 +105,10 @@ class TSSolve:
             options[f"{self.prefix}{key}"] = value
         # Local-error tolerances: zero on the algebraic entries (left out of the norm).
         vatol, vrtol = x.duplicate(), x.duplicate()
-        vatol.getArray()[:] = np.where(self._differential, self.atol, 0.0)
+        atol = np.full(self._differential.size, self.atol)
+        for index, value in self.field_atol.items():
+            atol[self._mask([index])] = value
+        vatol.getArray()[:] = np.where(self._differential, atol, 0.0)
         vrtol.getArray()[:] = np.where(self._differential, self.rtol, 0.0)
         replay_tolerance = None
         if replay is not None:

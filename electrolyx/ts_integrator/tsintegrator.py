@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -53,6 +53,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         relative_tolerance: Local-error tolerance, relative (1e-4: 0.004 mV RMS time error on
             the DFN at 1C).
         absolute_tolerance: Local-error tolerance, absolute (units of the unknowns).
+        field_absolute_tolerances: Field index -> its own absolute tolerance, in place of
+            ``absolute_tolerance`` (e.g. a temperature rise in K).
         norm: "infinity" (max over the differential entries) or "2" (their RMS).
         max_step_growth: Largest ratio of two successive steps. Variable-step BDF of order
             >= 4 loses zero-stability when steps grow fast; the DFN's lithium drifted by 4e-10
@@ -100,6 +102,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         order: int | str = 4,
         relative_tolerance: float = 1e-4,
         absolute_tolerance: float = 1e-6,
+        field_absolute_tolerances: Mapping[int, float] | None = None,
         norm: str = "infinity",
         max_step_growth: float | None = None,
         snes_options: dict | None = None,
@@ -123,6 +126,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.order = order
         self.rtol = relative_tolerance
         self.atol = absolute_tolerance
+        self.field_atol = dict(field_absolute_tolerances or {})
         self.norm = norm
         if max_step_growth is None:
             max_step_growth = 1.5 if scheme == "bdf" and int(order) >= 4 else 10.0
