@@ -24,6 +24,7 @@ def electrolyte_current_density(
     transference_number,
     thermodynamic_factor,
     thermal_voltage,
+    concentration_gradient=None,
 ):
     """Ionic current density of concentrated-solution theory [A/m2].
 
@@ -36,14 +37,21 @@ def electrolyte_current_density(
         transference_number: t+(c_e) [-].
         thermodynamic_factor: chi(c_e) [-].
         thermal_voltage: R T / F [V].
+        concentration_gradient: grad(c_e) [mol/m4]; None: ``ufl.grad(concentration)``. When
+            ``concentration`` is held at a floor, max(c_e, c_floor) (the DFN's
+            :data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`), pass the gradient of
+            c_e itself: the floored value's gradient is cut to zero where c_e crosses the
+            floor, a jump of i_e by 2 kappa_eff V_T (1 - t+) chi |grad c_e| / c_floor.
     """
+    if concentration_gradient is None:
+        concentration_gradient = ufl.grad(concentration)
     return -effective_conductivity * ufl.grad(potential) + (
         2.0
         * effective_conductivity
         * thermal_voltage
         * (1.0 - transference_number)
         * thermodynamic_factor
-        * ufl.grad(concentration)
+        * concentration_gradient
         / concentration
     )
 

@@ -77,6 +77,12 @@ class ResidualBlocks:
             transference,
             electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
             thermal_voltage,
+            # grad(c_e) of the unknown, not of the floored c_e: that one drops to 0 where c_e
+            # crosses the floor, and the residual jumped there (a depleted pouch's Newton
+            # cycled across the jump and its steps fell to 1e-9 s).
+            concentration_gradient=(
+                None if self.log_electrolyte else ufl.grad(electrolyte_concentration)
+            ),
         )
         n_e = electrolyte_salt_flux(
             c_e if self.log_electrolyte else electrolyte_concentration,
