@@ -38,8 +38,12 @@ def _schedule_field(what: str):
     )
 
 
-def _schedule_problems(schedule, key: str) -> list[tuple[str, str]]:
-    """Times strictly increasing from >= 0 and temperatures in (1, 1000) K."""
+def _ambient_problems(table) -> list[tuple[str, str]]:
+    """Problems of a table's ambient_schedule (with the table's ambient_temperature).
+
+    Times strictly increasing from >= 0, temperatures in (1, 1000) K, not both given.
+    """
+    key, schedule = "ambient_schedule", table.ambient_schedule
     if schedule is None:
         return []
     times = [point[0] for point in schedule]
@@ -51,6 +55,8 @@ def _schedule_problems(schedule, key: str) -> list[tuple[str, str]]:
             problems.append(
                 (key, f"{{key}}: T = {temperature!r} K at t = {time!r} s: allowed 1 < T < 1000 K")
             )
+    if table.ambient_temperature is not None:
+        problems.append((key, "{key}: give it or ambient_temperature, not both"))
     return problems
 
 
@@ -70,9 +76,7 @@ class BoundaryCooling(SettingsTable):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = _schedule_problems(self.ambient_schedule, "ambient_schedule")
-        if self.ambient_temperature is not None and self.ambient_schedule is not None:
-            problems.append(("ambient_schedule", "{key}: give it or ambient_temperature, not both"))
+        problems = _ambient_problems(self)
         if problems:
             raise case_problems(problems)
         return self
@@ -137,9 +141,7 @@ class Thermal(SettingsTable):
 
     @model_validator(mode="after")
     def _consistent(self):
-        problems = _schedule_problems(self.ambient_schedule, "ambient_schedule")
-        if self.ambient_temperature is not None and self.ambient_schedule is not None:
-            problems.append(("ambient_schedule", "{key}: give it or ambient_temperature, not both"))
+        problems = _ambient_problems(self)
         allowed = THERMAL_BOUNDARIES.get(self.model, ())
         for name in self.boundaries:
             if name not in allowed:
