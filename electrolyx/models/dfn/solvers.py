@@ -46,8 +46,9 @@ class DFNSolvers:
             return
         unknowns = self.unknowns
         checked = [i for i in unknowns.differential if unknowns.names[i] not in self.unchecked]
-        if self.thermal is not None:
-            settings["field_absolute_tolerances"] = self.thermal.absolute_tolerances(settings)
+        if self.thermal is not None:  # (a copy: the caller's settings stay as given)
+            tolerances = self.thermal.absolute_tolerances(settings)
+            settings = {**settings, "field_absolute_tolerances": tolerances}
         self.integrator = TSIntegrator(
             self.residual_blocks,
             unknowns.functions,
