@@ -95,8 +95,12 @@ class LithiumPlating:
         if self.option == "irreversible":
             current = -plating
         else:
-            # c_Li >= 0 in the exchange current (PyBaMM: max(c_Li, tol)).
-            stripping = rate_constant * ufl.max_value(plated, 0.0)
+            # j0,strip = F k_Li c_Li, linear in c_Li as PyBaMM's (OKane2022): smooth through
+            # c_Li = 0, where a c_Li a round-off below zero strips back towards it. A positive
+            # part max(c_Li, 0) had a kink there, and Newton stalled on it at the first
+            # steps of a charge after an empty-plating discharge (the 22nd cycle of the
+            # 500-cycle ageing run: its Jacobian lacked d j_Li / d c_Li, 2.3e3 per scaled unit).
+            stripping = rate_constant * plated
             current = stripping * ufl.exp(alpha_stripping * eta / thermal_voltage) - plating
         deposit = -self.specific_surface_area_1_m * current / FARADAY
         if self.option == "reversible":
