@@ -10,7 +10,8 @@ compiler run, then gives each its mesh data through DOLFINx's precompiled-form i
 same :class:`dolfinx.fem.Form` objects as ``dolfinx.fem.form`` makes, in the same nesting.
 
 The module is cached like any other form module (electrolyx.form_cache_directory): a warm run
-loads one shared library instead of one per form.
+loads one shared library instead of one per form. The UFL signatures that name it are taken from
+the form cache too when the same forms were compiled before (electrolyx.form_signatures).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import ffcx.codegeneration.jit
 import ufl
 from dolfinx import fem
 from dolfinx.fem.forms import CompiledForm, get_integration_domains
+
+from electrolyx import form_signatures
 
 __all__ = ["forms"]
 
@@ -100,9 +103,11 @@ def forms(nested: Any, entity_maps: Sequence[Any] | None = None) -> Any:
         return fem.form(nested, entity_maps=entity_maps)
     comm = leaves[0].ufl_domain().ufl_cargo().comm
     form_compiler_options = ffcx.get_options({"scalar_type": dolfinx.default_scalar_type})
-    compiled, module = _compile_on_rank_0_first(
-        comm, leaves, form_compiler_options, dolfinx.jit.get_options()
-    )
+    jit_options = dolfinx.jit.get_options()
+    unstored_key = form_signatures.prime(leaves, jit_options["cache_dir"])
+    compiled, module = _compile_on_rank_0_first(comm, leaves, form_compiler_options, jit_options)
+    if unstored_key is not None and comm.rank == 0:
+        form_signatures.store(leaves, jit_options["cache_dir"], unstored_key)
     _MODULES.append(module)
     built = {
         id(ufl_form): _attach(ufl_form, ufcx_form, module, entity_maps)
