@@ -44,14 +44,30 @@ from ufl.corealg.traversal import unique_post_traversal
 __all__ = ["key", "prime", "store"]
 
 #: bump when the serialisation below changes
-_FORMAT = 1
+_FORMAT = 2
 #: terminals whose signature data UFL takes from ``_ufl_signature_data_(renumbering)``
 _DATA_TERMINALS = (ConstantValue, Coefficient, Constant, Argument, GeometricQuantity, Label)
 
 
-def _kind(item) -> str:
-    """The kind UFL numbers an object among (a dolfinx Function among the Coefficients)."""
-    return getattr(item, "_counted_class", type(item)).__name__
+def _renumbering(form: ufl.Form) -> dict | None:
+    """The numbers UFL's signature gives the form's meshes, coefficients and constants.
+
+    UFL's ``Form.terminal_numbering`` numbers the coefficients, and the constants, from 0 in
+    the order of their counts: the order of ``form.coefficients()`` and ``form.constants()``,
+    which the form has computed already (DOLFINx needs them), while ``terminal_numbering``
+    traverses the whole form once more. Its other entries (indices, variables' labels) do not
+    enter the signature through the renumbering: indices are numbered by position, and a label
+    outside it signs with its own count, which the key then holds. None for a coefficient of
+    another kind (a cofunction), numbered by UFL among its own kind.
+    """
+    renumbering = dict(form.domain_numbering())
+    for number, coefficient in enumerate(form.coefficients()):
+        if coefficient._counted_class is not Coefficient:
+            return None
+        renumbering[coefficient] = number
+    for number, constant in enumerate(form.constants()):
+        renumbering[constant] = number
+    return renumbering
 
 
 def key(forms: list[ufl.Form]) -> str | None:
@@ -63,16 +79,12 @@ def key(forms: list[ufl.Form]) -> str | None:
     renumberings = []
     numbering: dict = {}  # every renumbered object of every form -> one number for the list
     for form in forms:
-        renumbering = {**form.domain_numbering(), **form.terminal_numbering()}
-        renumberings.append(renumbering)
-        # UFL numbers each kind of object (meshes, coefficients, constants, ...) from 0 in
-        # an order of its own; in that order, kind by kind (the dict's order is a set's).
-        ordered = sorted((_kind(item), number) for item, number in renumbering.items())
-        if len(set(ordered)) != len(ordered):
+        renumbering = _renumbering(form)
+        if renumbering is None:
             return None
-        by_kind = {(_kind(item), number): item for item, number in renumbering.items()}
-        for kind_and_number in ordered:
-            numbering.setdefault(by_kind[kind_and_number], len(numbering))
+        renumberings.append(renumbering)
+        for item in renumbering:
+            numbering.setdefault(item, len(numbering))
     index_numbering: dict[Index, int] = {}
     node_numbers: dict = {}  # node -> its position in `nodes` (UFL's equality, as UFL traverses)
     nodes: list = []

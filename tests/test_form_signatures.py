@@ -133,3 +133,46 @@ def test_each_forms_own_numbering_is_in_the_key(space):
     one, other = two_forms(True), two_forms(False)
     assert ufl_signatures(one)[1] != ufl_signatures(other)[1]
     assert form_signatures.key(one) != form_signatures.key(other)
+
+
+def test_jit_forms_assemble_as_dolfinx_forms_bit_for_bit(space):
+    """electrolyx.jit.forms attaches coefficients and constants as dolfinx.fem.form does.
+
+    The Jacobian blocks drop some of the residual's coefficients (the compiled form's original
+    coefficient positions then skip them), and the two unknowns are numbered both ways.
+    """
+    for in_order in (True, False):
+        ufl_forms = residual_and_jacobian(space, graphite_ocp_chen2020, in_order)
+        concentration, potential = ufl_forms[1].coefficients()[:: 1 if in_order else -1]
+        test, trial = ufl.TestFunction(space), ufl.TrialFunction(space)
+        # d/d(potential) of a form linear in it: the potential is no coefficient of the result
+        ufl_forms.append(
+            ufl.derivative(concentration * potential * test * ufl.dx, potential, trial)
+        )
+        for number, function in enumerate(ufl_forms[0].coefficients()):
+            function.x.array[:] = np.linspace(0.1, 0.9, function.x.array.size) ** (number + 1)
+        ours = jit.forms(ufl_forms)
+        theirs = fem.form(ufl_forms)
+        for form, own, reference in zip(ufl_forms, ours, theirs, strict=True):
+            if len(form.arguments()) == 1:
+                values = fem.assemble_vector(own).array, fem.assemble_vector(reference).array
+            else:
+                values = (
+                    fem.assemble_matrix(own).to_dense(),
+                    fem.assemble_matrix(reference).to_dense(),
+                )
+            assert np.abs(values[1]).max() > 0.01  # a real comparison, not of zeros
+            np.testing.assert_array_equal(values[0], values[1])  # exact: same kernels and data
+
+
+def test_renumbering_is_ufls_own(space):
+    """The numbers the key takes from coefficients()/constants() are UFL's terminal numbering."""
+    forms = residual_and_jacobian(space, graphite_ocp_chen2020, coefficients_in_order=False)
+    concentration = fem.Function(space)
+    variable = ufl.variable(concentration)  # a label, as TSTimeDerivative.rate_of makes
+    forms.append(ufl.diff(ufl.exp(variable), variable) * ufl.TestFunction(space) * ufl.dx)
+    for form in forms:
+        own = form_signatures._renumbering(form)
+        ufl_numbering = {**form.domain_numbering(), **form.terminal_numbering()}
+        assert own == {item: ufl_numbering[item] for item in own}
+        assert len(own) >= 2  # a mesh and at least one coefficient
