@@ -448,14 +448,14 @@ class ResultWriter:
 
     # -- end -------------------------------------------------------------------------------
     def _close_fields(self) -> None:
-        for f in (self._vtk, self._vtx):
-            if f is not None:
-                f.close()
-        # dolfinx's VTKFile writes its .pvd again when destroyed: destroy it before the rename
-        # (dropping the last reference does; a full collection, 0.05 s with the solver's
-        # objects in memory, only if something still holds one).
-        alive = [weakref.ref(f) for f in (self._vtk, self._vtx) if f is not None]
+        # dolfinx's VTKFile writes its .pvd again when destroyed: destroy it before the rename.
+        # Dropping the last reference does (no loop variable may keep one); a full collection,
+        # 0.05 s with the solver's objects in memory, runs only if something still holds one.
+        files = [f for f in (self._vtk, self._vtx) if f is not None]
+        alive = [weakref.ref(f) for f in files]
         self._vtk = self._vtx = None
+        while files:
+            files.pop().close()
         if any(ref() is not None for ref in alive):
             gc.collect()
 
