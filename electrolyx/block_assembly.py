@@ -115,9 +115,12 @@ class BlockAssembler:
         """The blocks' local sub-matrices of A, kept while A is the matrix assembled into.
 
         A local sub-matrix only translates indices and adds into A (MatCreateLocalRef); these
-        are used for adding values only (their insert mode stays ADD_VALUES).
+        are used for adding values only (their insert mode stays ADD_VALUES). The same matrix
+        is recognised by its handle: PETSc's TS passes its Jacobian to every callback in a new
+        petsc4py object, and the one kept here holds a reference, so that no other matrix can
+        take its address while it is kept.
         """
-        if self._matrix is not A:
+        if self._matrix is None or self._matrix.handle != A.handle:
             self.release()
             sets = self._index_sets
             self._submatrices = [A.getLocalSubMatrix(sets[i], sets[j]) for i, j, _ in self._blocks]

@@ -5,12 +5,13 @@ analysis and code generation, one C compiler run and one CFFI build per form, ab
 of CPU. A block system of n unknowns has up to n + n^2 forms (the 1D DFN's residual and Jacobian
 blocks are 34 forms), so on a first run, before the form cache holds them, most of the wait is
 per-form overhead. :func:`forms` compiles all the forms of a nested list in one module and one C
-compiler run, then gives each its mesh data through DOLFINx's precompiled-form interface
-(``dolfinx.fem.forms.CompiledForm`` and :func:`dolfinx.fem.create_form`): the same kernels and the
-same :class:`dolfinx.fem.Form` objects as ``dolfinx.fem.form`` makes, in the same nesting.
+compiler run, then gives each its mesh data as DOLFINx's precompiled-form interface
+(:func:`dolfinx.fem.create_form`) does, through the same C++ constructor: the same kernels and
+the same :class:`dolfinx.fem.Form` objects as ``dolfinx.fem.form`` makes, in the same nesting.
 
 The module is cached like any other form module (electrolyx.form_cache_directory): a warm run
-loads one shared library instead of one per form.
+loads one shared library instead of one per form. The UFL signatures that name it are taken from
+the form cache too when the same forms were compiled before (electrolyx.form_signatures).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import ffcx
 import ffcx.codegeneration.jit
 import ufl
 from dolfinx import fem
-from dolfinx.fem.forms import CompiledForm, get_integration_domains
+from dolfinx.fem.forms import form_cpp_creator, get_integration_domains
+
+from electrolyx import form_signatures
 
 __all__ = ["forms"]
 
@@ -63,17 +66,37 @@ def _integration_domains(ufl_form: ufl.Form, ufcx_form: Any) -> dict:
 
 
 def _attach(ufl_form: ufl.Form, ufcx_form: Any, module: Any, entity_maps: Any) -> fem.Form:
-    domain = ufl_form.ufl_domain()
-    compiled = CompiledForm(ufl_form, ufcx_form, module, "", dolfinx.default_scalar_type)
-    return fem.create_form(
-        compiled,
-        [argument.ufl_function_space() for argument in ufl_form.arguments()],
-        dolfinx.mesh.Mesh(domain.ufl_cargo(), domain),
-        _integration_domains(ufl_form, ufcx_form),
-        {coefficient: coefficient for coefficient in ufl_form.coefficients()},
-        {constant: constant for constant in ufl_form.constants()},
-        entity_maps,
+    """The DOLFINx form of one compiled form: what ``dolfinx.fem.create_form`` makes.
+
+    ``create_form`` finds the form's coefficients and constants by traversing the whole form
+    twice more (``ufl.algorithms.extract_coefficients`` and ``extract_constants``); they are
+    ``ufl_form.coefficients()`` and ``ufl_form.constants()``, the same lists in the same
+    order (sorted by count), which the form has already computed.
+    """
+    coefficients = ufl_form.coefficients()
+    constants = ufl_form.constants()
+    if ufcx_form.num_constants != len(constants):
+        raise RuntimeError(
+            f"the compiled form has {ufcx_form.num_constants} constants, the UFL form "
+            f"{len(constants)}"
+        )
+    positions = ufcx_form.original_coefficient_positions
+    subdomains = _integration_domains(ufl_form, ufcx_form)
+    for domains in subdomains.values():
+        domains.sort(key=lambda domain: domain[0])
+    cpp_form = form_cpp_creator(dolfinx.default_scalar_type)(
+        module.ffi.cast("uintptr_t", module.ffi.addressof(ufcx_form)),
+        [argument.ufl_function_space()._cpp_object for argument in ufl_form.arguments()],
+        {
+            f"w{i}": coefficients[positions[i]]._cpp_object
+            for i in range(ufcx_form.num_coefficients)
+        },
+        {f"c{i}": constant._cpp_object for i, constant in enumerate(constants)},
+        subdomains,
+        [entity_map._cpp_object for entity_map in entity_maps or ()],
+        ufl_form.ufl_domain().ufl_cargo(),
     )
+    return fem.Form(cpp_form, ufcx_form, "", module)
 
 
 def forms(nested: Any, entity_maps: Sequence[Any] | None = None) -> Any:
@@ -100,9 +123,11 @@ def forms(nested: Any, entity_maps: Sequence[Any] | None = None) -> Any:
         return fem.form(nested, entity_maps=entity_maps)
     comm = leaves[0].ufl_domain().ufl_cargo().comm
     form_compiler_options = ffcx.get_options({"scalar_type": dolfinx.default_scalar_type})
-    compiled, module = _compile_on_rank_0_first(
-        comm, leaves, form_compiler_options, dolfinx.jit.get_options()
-    )
+    jit_options = dolfinx.jit.get_options()
+    unstored_key = form_signatures.prime(leaves, jit_options["cache_dir"])
+    compiled, module = _compile_on_rank_0_first(comm, leaves, form_compiler_options, jit_options)
+    if unstored_key is not None and comm.rank == 0:
+        form_signatures.store(leaves, jit_options["cache_dir"], unstored_key)
     _MODULES.append(module)
     built = {
         id(ufl_form): _attach(ufl_form, ufcx_form, module, entity_maps)

@@ -17,24 +17,44 @@ Nothing here imports dolfinx, PETSc or matplotlib: ``electrolyx check`` starts f
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .base import SettingsTable
-from .dfn import DFNSettings
-from .homogenise import HomogeniseSettings
-from .microstructure import MicrostructureSettings
-from .pnp import PNPSettings
 from .translate import validate_settings
 
 __all__ = ["SETTINGS", "SettingsTable", "resolve_settings", "validate_settings"]
 
-#: model name (``[case] model``) -> its settings model
-SETTINGS: dict[str, type[SettingsTable]] = {
-    "pnp": PNPSettings,
-    "dfn": DFNSettings,
-    "homogenise": HomogeniseSettings,
-    "microstructure": MicrostructureSettings,
+#: model name (``[case] model``) -> (module, class) of its settings model
+_SETTINGS_CLASSES = {
+    "pnp": (".pnp", "PNPSettings"),
+    "dfn": (".dfn", "DFNSettings"),
+    "homogenise": (".homogenise", "HomogeniseSettings"),
+    "microstructure": (".microstructure", "MicrostructureSettings"),
 }
+
+
+class _SettingsByModel(Mapping[str, type[SettingsTable]]):
+    """Model name -> its settings model, each module imported when first asked for.
+
+    pydantic builds a model's validators when its class is created: a DFN run does not pay
+    for the PNP's, the microstructure's and the homogenisation's.
+    """
+
+    def __getitem__(self, model: str) -> type[SettingsTable]:
+        module, name = _SETTINGS_CLASSES[model]
+        return getattr(importlib.import_module(module, __name__), name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_SETTINGS_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_SETTINGS_CLASSES)
+
+
+#: model name (``[case] model``) -> its settings model
+SETTINGS: Mapping[str, type[SettingsTable]] = _SettingsByModel()
 
 
 def resolve_settings(model: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -49,9 +49,26 @@ class MonolithicAssembly:
         """Owned entries of a monolithic vector into the functions, ghosts scattered."""
         array = vector.getArray(readonly=True)
         offsets = self._blocks[0]
-        for i, function in enumerate(functions):
-            function.x.array[: self._owned[i]] = array[offsets[i] : offsets[i + 1]]
-            function.x.scatter_forward()
+        for i, (values, scatter) in enumerate(self._load_targets(functions)):
+            values[: self._owned[i]] = array[offsets[i] : offsets[i + 1]]
+            if scatter is not None:
+                scatter()
+
+    def _load_targets(self, functions: Sequence[fem.Function]) -> list:
+        """Each function's value array and ghost update (none on one rank: no ghosts).
+
+        Kept for the unknowns' and the rates' lists, loaded at every residual and Jacobian
+        (an array is a view of its function's storage, which never moves).
+        """
+        kept = self.__dict__.setdefault("_kept_load_targets", [])
+        for listed, targets in kept:
+            if listed is functions:
+                return targets
+        parallel = self.comm.size > 1
+        targets = [(f.x.array, f.x.scatter_forward if parallel else None) for f in functions]
+        if functions is self.unknowns or functions is self.rates:
+            kept.append((functions, targets))
+        return targets
 
     def _store(self, functions: Sequence[fem.Function], vector: PETSc.Vec) -> None:
         """Owned entries of the functions into a monolithic vector."""

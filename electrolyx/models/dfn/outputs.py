@@ -217,13 +217,16 @@ class DFNOutputs:
         owned = space.dofmap.index_map.size_local
         values = self.problem.electrolyte_concentration_array()[:owned]
         k = int(np.argmin(values)) if owned else 0
-        local = (float(values[k]) if owned else np.inf, self.problem.comm.rank)
-        value, rank = self.problem.comm.allreduce(local, op=MPI.MINLOC)
         if self._electrolyte_coordinates is None:
             self._electrolyte_coordinates = space.tabulate_dof_coordinates()
-        position = self._electrolyte_coordinates[k] if owned else None
-        position = self.problem.comm.bcast(position, root=rank)
         gdim = space.mesh.geometry.dim
+        comm = self.problem.comm
+        if comm.size == 1:
+            return float(values[k]), self._electrolyte_coordinates[k, :gdim].copy()
+        local = (float(values[k]) if owned else np.inf, comm.rank)
+        value, rank = comm.allreduce(local, op=MPI.MINLOC)
+        position = self._electrolyte_coordinates[k] if owned else None
+        position = comm.bcast(position, root=rank)
         return value, np.asarray(position[:gdim])
 
     def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
