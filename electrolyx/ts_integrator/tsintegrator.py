@@ -79,6 +79,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             to give a field-split preconditioner its index sets.
         timer: A :class:`electrolyx.output.PhaseTimer`: residual and Jacobian assemblies are
             timed as its phases "residual" and "jacobian".
+        omitted_jacobian_blocks: (i, j) pairs of Jacobian blocks dF_i/du_j left out (no
+            pattern, no assembly): Newton on an approximate Jacobian, the residual exact (e.g.
+            a weak coupling, to make the Jacobian block triangular for a field split).
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
