@@ -32,8 +32,11 @@ class TSTimeDerivative:
         return ufl.diff(transform(u), u) * self.functions[self.unknowns.position(name)]
 
 
-def _jacobian_forms(residual, unknowns, rates, shift):
+def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset()):
     """UFL blocks dF_i/du_j + shift dF_i/du_dot_j; None where F_i depends on neither.
+
+    ``omitted``: (i, j) pairs left out of the Jacobian (None) whatever F_i depends on: Newton
+    then runs on an approximate Jacobian (the residual stays exact).
 
     Dependence is read from the form's coefficients (cheap; the derivatives stay symbolic and
     are expanded by the form compiler only on a cache miss). Empty blocks get no sparsity and no
@@ -43,7 +46,10 @@ def _jacobian_forms(residual, unknowns, rates, shift):
     for form in residual:
         coefficients = set(form.coefficients())
         row = []
-        for u, u_dot in zip(unknowns, rates, strict=True):
+        for j, (u, u_dot) in enumerate(zip(unknowns, rates, strict=True)):
+            if (len(blocks), j) in omitted:
+                row.append(None)
+                continue
             trial = ufl.TrialFunction(u.function_space)
             block = None
             if u in coefficients:

@@ -79,6 +79,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             to give a field-split preconditioner its index sets.
         timer: A :class:`electrolyx.output.PhaseTimer`: residual and Jacobian assemblies are
             timed as its phases "residual" and "jacobian".
+        omitted_jacobian_blocks: (i, j) pairs of Jacobian blocks dF_i/du_j left out (no
+            pattern, no assembly): Newton on an approximate Jacobian, the residual exact (e.g.
+            a weak coupling, to make the Jacobian block triangular for a field split).
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -115,6 +118,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         replay_steps: int = REPLAY_STEPS,
         configure_snes: Callable[[PETSc.SNES], None] | None = None,
         timer=None,
+        omitted_jacobian_blocks: Sequence[tuple[int, int]] = (),
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -147,7 +151,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.timer = timer
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
-        blocks = _jacobian_forms(residual, self.unknowns, self.rates, self.shift)
+        blocks = _jacobian_forms(
+            residual, self.unknowns, self.rates, self.shift, frozenset(omitted_jacobian_blocks)
+        )
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
         self._assembler = BlockAssembler(self._F, self._J)
