@@ -133,7 +133,8 @@ def solve_transient(
     unknowns = problem.unknowns
     field, projected = unknowns.position(UNKNOWN), unknowns.position(PROJECTED)
     n_species = len(problem.species)
-    # Error control on the fields and on the metal potential of a current-controlled electrode.
+    # Error control on the fields and on the metal potential of a current-controlled electrode
+    # (its faradaic charge Q_F follows from them: dQ_F/dt = j).
     metals = [unknowns.position(u) for u in problem.metal_potential_unknowns.values()]
     integrator = TSIntegrator(
         problem.residuals,
@@ -156,7 +157,10 @@ def solve_transient(
         # The t = 0 row: the uniform bulk state before the step of the boundary data (no
         # rates).
         on_step(0.0, True)
-        held = [(field, 1 + k) for k in range(n_species)] + [projected]
+        # Held: the concentrations and the faradaic charges passed (none yet); the metal's
+        # charge is then that of the bulk state at zero overpotential (the current balance).
+        charges = [unknowns.position(u) for u in problem.faradaic_charge_unknowns.values()]
+        held = [(field, 1 + k) for k in range(n_species)] + [projected, *charges]
         try:
             integrator.make_consistent(0.0, held=held)
         except IntegrationFailure as failure:
