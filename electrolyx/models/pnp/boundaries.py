@@ -128,6 +128,7 @@ class GalvanostaticUnknowns:
         faradaic_charge_rate: dQ_F/dt [A/m2] as TS supplies it (UFL).
         faradaic_charge_test: The test function of Q_F's row.
         charge_scale: Scale of the balance's row [C/m2].
+        current_scale: Scale of Q_F's row [A/m2].
     """
 
     metal_potential: Any
@@ -136,6 +137,7 @@ class GalvanostaticUnknowns:
     faradaic_charge_rate: Any
     faradaic_charge_test: Any
     charge_scale: float
+    current_scale: float
 
 
 def boundary_terms(
@@ -274,7 +276,7 @@ def boundary_terms(
                     unknowns.faradaic_charge_test,
                     mean,
                     ds(tag),
-                    abs(current_density),
+                    unknowns.current_scale,
                 ),
             )
     return terms
@@ -318,6 +320,9 @@ def faradaic_charge_rate(
         (1 / |b|) int_b (dQ_F/dt - j) / j_scale ds = 0,
 
     the row of Q_F (a global unknown), dQ_F/dt the BDF rate TS supplies (the rate of the
-    fields' storage terms). ``current_scale`` makes the row O(1).
+    fields' storage terms). ``current_scale`` is that of the reaction fluxes in the species'
+    rows, so that Newton's tolerance means the same current there and here; it also keeps the
+    round-off of the BDF rate of a large Q_F (ulp(Q_F) / step) below the tolerance at small
+    steps late in a run.
     """
     return weight * (rate - current_density) / current_scale * test * ds

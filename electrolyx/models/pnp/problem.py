@@ -115,7 +115,9 @@ class PNPProblem:
         #: Boundary name -> unknown name of each current-controlled electrode's Q_F.
         self.faradaic_charge_unknowns: dict[str, str] = {}
         real = fem.functionspace(mesh, basix.ufl.real_element(mesh.basix_cell(), dtype=np.float64))
-        # Q_F in units of the diffuse layer's charge eps V_T / lambda_D.
+        # Q_F in units of the diffuse layer's charge eps V_T / lambda_D; its row in units of
+        # the current that moves it per charging time, F D_ref c_ref / lambda_D (the scale of
+        # the reaction fluxes in the species' rows).
         self.charge_scale = scales.permittivity * scales.thermal_voltage / length
         for name, b in settings["boundaries"].items():
             if b["kind"] == "butler_volmer" and b["current_density"] is not None:
@@ -136,6 +138,7 @@ class PNPProblem:
                 faradaic_charge_rate=self.time_derivative.rate(charge),
                 faradaic_charge_test=ufl.TestFunction(real),
                 charge_scale=self.charge_scale,
+                current_scale=self.charge_scale / scales.time,
             )
             for name, charge in self.faradaic_charge_unknowns.items()
         }
