@@ -71,8 +71,6 @@ class BoundaryTerms:
         galvanostatic: Boundary name -> (residual form of the current balance, the row of
             the metal potential's unknown; residual form of dQ_F/dt = j, the row of the
             faradaic charge's unknown) of each current-controlled electrode.
-        metal_charges: Boundary name -> (sigma_M = C_S (phi_M - phi) [C/m2] (UFL), facet
-            tag) of each current-controlled electrode.
         applied_currents: Boundary name -> (current constant [A/m2], charge constant [C/m2],
             j [A/m2], rise time [s]) of each current-controlled electrode (:meth:`set_time`).
     """
@@ -85,7 +83,6 @@ class BoundaryTerms:
     reaction_currents: dict[str, tuple[Any, int]] = field(default_factory=dict)
     ramped: list[tuple[fem.Constant, float]] = field(default_factory=list)
     galvanostatic: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    metal_charges: dict[str, tuple[Any, int]] = field(default_factory=dict)
     applied_currents: dict[str, tuple[fem.Constant, fem.Constant, float, float]] = field(
         default_factory=dict
     )
@@ -255,7 +252,6 @@ def boundary_terms(
             metal_charge = fem.Constant(mesh, b["stern_capacitance"] * scales.thermal_voltage) * (
                 metal - scaled_potential
             )
-            terms.metal_charges[name] = (metal_charge, tag)
             # 1 / |b| with the 2 pi r of axisymmetric meshes (|b| = 1 for a point in 1D).
             inverse_measure = fem.Constant(mesh, 1.0 / geometry.boundary_measures()[name])
             mean = geometry.measure_weight() * inverse_measure
