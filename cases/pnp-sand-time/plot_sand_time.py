@@ -6,7 +6,7 @@ Usage (after ``electrolyx run cases/pnp-sand-time``)::
 
 Left: the salt concentration sqrt(c+ c-) at x = 20 lambda_D against Sand's law
 c0 (1 - sqrt(t / t_Sand)), and the metal potential. Right: the ions and the potential near the
-metal at 240-250 s; the dots mark the edge of the space-charge layer (net charge > 1/2 of the
+metal at 240-260 s; the dots mark the edge of the space-charge layer (net charge > 1/2 of the
 ions' charge). Written to ``RESULTS/figures/sand_time.png``.
 """
 
@@ -53,7 +53,7 @@ def main(folder: Path) -> Path:
     left.legend(loc="lower left", fontsize=8)
     left.set_title(f"t_Sand = {sand:.2f} s (grey line)")
     profile = solution.profiles["space_charge"]
-    for i, time in enumerate([240.0, 246.0, 248.0, 250.0]):
+    for i, time in enumerate([240.0, 246.0, 248.0, 250.0, 255.0, 260.0]):
         state = profile.sel(time=time)
         x = state["x"].to_numpy() * 1e6
         net = state["relative_net_charge"].to_numpy()

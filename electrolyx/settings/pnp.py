@@ -154,26 +154,27 @@ class ButlerVolmerBoundary(SettingsTable):
     )
     current_density: float | None = Field(
         None,
-        description="Faradaic current density j imposed on the electrode, averaged over it "
-        "(galvanostatic; j > 0 anodic, j < 0 deposition; give this or `potential`). The metal "
-        "potential phi_M is then a global unknown solved with the fields, written as "
-        "electrode_potential_NAME_V; the Stern layer's charging current is not part of the "
-        "balance (docs/pnp.md). Transient studies only.",
+        description="Current density i imposed on the electrode, averaged over it "
+        "(galvanostatic; i > 0 anodic, i < 0 deposition; give this or `potential`): the "
+        "faradaic current plus the charging current of the metal's charge (its Stern layer's). "
+        "The metal potential phi_M is then a global unknown solved with the fields, written as "
+        "electrode_potential_NAME_V (docs/pnp.md). Transient studies only.",
         json_schema_extra=unit("A/m2"),
     )
     current_rise_time: float = Field(
         0.0,
         ge=0.0,
         description="With `current_density`: the applied current rises linearly from 0 over "
-        "this time (0: a step at t = 0+). A step makes the Stern layer's charge jump, which the "
-        "electrolyte answers as a dielectric until its ions move (volts across a gap of mm); a "
-        "rise over many Debye charging times forms the double layer on the way.",
+        "this time (0: a step at t = 0+). With a step, the metal's charge starts growing at the "
+        "full current, which the electrolyte answers as a dielectric until its ions move; a rise "
+        "over many Debye charging times forms the double layer on the way.",
         json_schema_extra=unit("s"),
     )
     species: str = Field(description="Name of the reacting species (a [[species]] name).")
     exchange_current_density: float = Field(
-        gt=0.0,
-        description="Exchange current density j0 at the bulk concentration.",
+        ge=0.0,
+        description="Exchange current density j0 at the bulk concentration (0: no reaction, "
+        "a blocking metal behind its Stern layer).",
         json_schema_extra=unit("A/m2"),
     )
     equilibrium_potential: float = Field(

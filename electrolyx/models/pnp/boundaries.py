@@ -11,11 +11,15 @@ c_ref, fluxes in D_max c_ref / lambda_D):
   (:func:`electrolyx.forms.reactions.frumkin_current_density`), its outward flux
   N_k . n = -j / (z_k F). The metal potential psi_M is given (``potential``), or, with
   ``current_density`` (galvanostatic), a global unknown (one dof of a "Real" space, as the DFN's
-  lumped temperature) whose equation is the current balance of the reaction,
+  lumped temperature) whose equation is the electrode's total current balance, faradaic plus
+  charging, i_applied = j + d sigma_M / dt, in its time-integrated form
 
-      (1 / |b|) int_b (j - j_applied(t)) / j_scale ds = 0   (:func:`galvanostatic_balance`),
+      sigma_M(t) - sigma_M(0) + Q_F(t) = int_0^t i_applied dt   (:func:`galvanostatic_balance`),
 
-  j_applied rising linearly from 0 over ``current_rise_time`` (0: a step);
+  sigma_M = C_S (phi_M - phi) the metal's charge (the Stern layer's, as in Gauss's law) and
+  Q_F the faradaic charge passed, a second global unknown with dQ_F/dt = j
+  (:func:`faradaic_charge_rate`, discretised by TS's BDF as the fields' storage terms);
+  i_applied rises linearly from 0 over ``current_rise_time`` (0: a step);
 * ``blocking`` (and every boundary not listed): no flux, no charge.
 
 Every boundary potential and charge is multiplied by a continuation parameter (the ``ramp``)
@@ -39,7 +43,14 @@ from ...forms.reactions import frumkin_current_density
 from .geometry import PNPGeometry
 from .scales import PNPScales
 
-__all__ = ["CHARGED_KINDS", "BoundaryTerms", "boundary_terms"]
+__all__ = [
+    "CHARGED_KINDS",
+    "BoundaryTerms",
+    "GalvanostaticUnknowns",
+    "boundary_terms",
+    "faradaic_charge_rate",
+    "galvanostatic_balance",
+]
 
 #: Boundary kinds that carry a double layer (a surface charge to report).
 CHARGED_KINDS = ("potential", "surface_charge", "stern", "butler_volmer")
@@ -57,10 +68,11 @@ class BoundaryTerms:
         reaction_fluxes: Per species, (N_k . n, ds) pairs of its conservation law.
         reaction_currents: Boundary name -> (j [A/m2], facet tag) of each reacting electrode.
         ramped: (constant, full value) of every quantity the continuation ramps.
-        galvanostatic: Boundary name -> residual form of the current balance of each
-            current-controlled electrode (its row of the metal potential's unknown).
-        applied_currents: (constant, j [A/m2], rise time [s]) of each current-controlled
-            electrode (:meth:`set_time`).
+        galvanostatic: Boundary name -> (residual form of the current balance, the row of
+            the metal potential's unknown; residual form of dQ_F/dt = j, the row of the
+            faradaic charge's unknown) of each current-controlled electrode.
+        applied_currents: Boundary name -> (current constant [A/m2], charge constant [C/m2],
+            j [A/m2], rise time [s]) of each current-controlled electrode (:meth:`set_time`).
     """
 
     mesh: Any
@@ -70,24 +82,59 @@ class BoundaryTerms:
     reaction_fluxes: list[list[tuple[Any, Any]]] = field(default_factory=list)
     reaction_currents: dict[str, tuple[Any, int]] = field(default_factory=dict)
     ramped: list[tuple[fem.Constant, float]] = field(default_factory=list)
-    galvanostatic: dict[str, Any] = field(default_factory=dict)
-    applied_currents: list[tuple[fem.Constant, float, float]] = field(default_factory=list)
+    galvanostatic: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    applied_currents: dict[str, tuple[fem.Constant, fem.Constant, float, float]] = field(
+        default_factory=dict
+    )
 
     def kinks(self, end: float) -> list[float]:
         """Times in (0, end) where an applied current stops rising (steps land on them)."""
-        return [rise for _, _, rise in self.applied_currents if 0.0 < rise < end]
+        return [rise for _, _, _, rise in self.applied_currents.values() if 0.0 < rise < end]
 
     def set_time(self, t: float) -> None:
-        """Applied current densities at time t: j (min(1, t / rise time))."""
-        for constant, current_density, rise_time in self.applied_currents:
-            fraction = 1.0 if rise_time <= 0.0 else min(1.0, t / rise_time)
-            constant.value = current_density * fraction
+        """Applied current densities at time t, j min(1, t / t_rise), and their charges.
+
+        The charge is the exact integral from 0: j t^2 / (2 t_rise) while the current rises,
+        j (t - t_rise / 2) after (j t for a step).
+        """
+        for current, charge, current_density, rise_time in self.applied_currents.values():
+            if rise_time <= 0.0:
+                current.value, charge.value = current_density, current_density * t
+            elif t < rise_time:
+                current.value = current_density * t / rise_time
+                charge.value = current_density * t * t / (2.0 * rise_time)
+            else:
+                current.value = current_density
+                charge.value = current_density * (t - 0.5 * rise_time)
 
     def ramp(self, value: float) -> fem.Constant:
         """A constant equal to ``value`` times the continuation parameter."""
         constant = fem.Constant(self.mesh, value)
         self.ramped.append((constant, value))
         return constant
+
+
+@dataclass
+class GalvanostaticUnknowns:
+    """The global unknowns of a current-controlled electrode (UFL), for :func:`boundary_terms`.
+
+    Attributes:
+        metal_potential: psi_M = phi_M / V_T (a function of a "Real" space).
+        metal_potential_test: Its test function (the row of the current balance).
+        faradaic_charge: Q_F [C/m2], the faradaic charge passed since t = 0 (UFL).
+        faradaic_charge_rate: dQ_F/dt [A/m2] as TS supplies it (UFL).
+        faradaic_charge_test: The test function of Q_F's row.
+        charge_scale: Scale of the balance's row [C/m2].
+        current_scale: Scale of Q_F's row [A/m2].
+    """
+
+    metal_potential: Any
+    metal_potential_test: Any
+    faradaic_charge: Any
+    faradaic_charge_rate: Any
+    faradaic_charge_test: Any
+    charge_scale: float
+    current_scale: float
 
 
 def boundary_terms(
@@ -99,7 +146,7 @@ def boundary_terms(
     log_concentrations: list[Any],
     area: Any,
     temperature: fem.Constant,
-    metal_potentials: dict[str, Any] | None = None,
+    galvanostatic: dict[str, GalvanostaticUnknowns] | None = None,
 ) -> BoundaryTerms:
     """The boundary conditions of every ``[boundaries.NAME]`` table.
 
@@ -112,8 +159,8 @@ def boundary_terms(
         log_concentrations: u_k = ln(c_k / c_ref) (UFL).
         area: Scaled facet measure factor (weight lambda_D^(1-d)).
         temperature: T [K] of the kinetic laws.
-        metal_potentials: Boundary name -> (scaled psi_M, its test function) of each
-            current-controlled electrode (the global unknowns).
+        galvanostatic: Boundary name -> the global unknowns of each current-controlled
+            electrode.
     """
     mesh = geometry.mesh
     tdim = mesh.topology.dim
@@ -166,7 +213,7 @@ def boundary_terms(
         if b["current_density"] is None:
             metal = terms.ramp(b["potential"] / scales.thermal_voltage)
         else:
-            metal, metal_test = metal_potentials[name]
+            metal = galvanostatic[name].metal_potential
         terms.stern_layers.append((stern_capacitance(b), metal, ds(tag)))
         z = species[k]["charge_number"]
         kinetics = Kinetics(
@@ -190,43 +237,88 @@ def boundary_terms(
         terms.reaction_fluxes[k].append((area * normal_flux, ds(tag)))
         terms.reaction_currents[name] = (current, tag)
         if b["current_density"] is not None:
-            applied = fem.Constant(mesh, 0.0)
-            terms.applied_currents.append(
-                (applied, float(b["current_density"]), float(b["current_rise_time"]))
+            unknowns = galvanostatic[name]
+            current_density = float(b["current_density"])
+            applied_current = fem.Constant(mesh, 0.0)
+            applied_charge = fem.Constant(mesh, 0.0)
+            terms.applied_currents[name] = (
+                applied_current,
+                applied_charge,
+                current_density,
+                float(b["current_rise_time"]),
+            )
+            # sigma_M = C_S (phi_M - phi), the Stern term of Gauss's law in SI; at t = 0 the
+            # bulk state at zero overpotential, C_S U.
+            metal_charge = fem.Constant(mesh, b["stern_capacitance"] * scales.thermal_voltage) * (
+                metal - scaled_potential
             )
             # 1 / |b| with the 2 pi r of axisymmetric meshes (|b| = 1 for a point in 1D).
             inverse_measure = fem.Constant(mesh, 1.0 / geometry.boundary_measures()[name])
-            terms.galvanostatic[name] = galvanostatic_balance(
-                current,
-                applied,
-                metal_test,
-                geometry.measure_weight() * inverse_measure,
-                ds(tag),
-                abs(b["current_density"]),
+            mean = geometry.measure_weight() * inverse_measure
+            terms.galvanostatic[name] = (
+                galvanostatic_balance(
+                    metal_charge,
+                    fem.Constant(mesh, b["stern_capacitance"] * b["equilibrium_potential"]),
+                    unknowns.faradaic_charge,
+                    applied_charge,
+                    unknowns.metal_potential_test,
+                    mean,
+                    ds(tag),
+                    unknowns.charge_scale,
+                ),
+                faradaic_charge_rate(
+                    unknowns.faradaic_charge_rate,
+                    current,
+                    unknowns.faradaic_charge_test,
+                    mean,
+                    ds(tag),
+                    unknowns.current_scale,
+                ),
             )
     return terms
 
 
 def galvanostatic_balance(
-    current_density: Any,
-    applied_current_density: fem.Constant,
+    metal_charge: Any,
+    initial_metal_charge: fem.Constant,
+    faradaic_charge: Any,
+    applied_charge: fem.Constant,
     test: Any,
     weight: Any,
     ds: Any,
-    current_scale: float,
+    charge_scale: float,
 ) -> ufl.Form:
-    """The current balance of a current-controlled electrode: its faradaic current is imposed.
+    """The total current balance of a current-controlled electrode, integrated in time.
 
-        (1 / |b|) int_b (j - j_applied) / j_scale ds = 0,
+    The electron current through the metal is the faradaic current plus the charging current
+    of the metal's charge, i_applied = j + d sigma_M / dt. From t = 0:
 
-    the row of the metal potential psi_M (a global unknown: a test function of a "Real"
-    space). ``weight`` carries 1 / |b| and the axisymmetric 2 pi r; ``current_scale`` makes the
-    row O(1). The reacting species' flux is then j_applied / (z F) on average over the face.
-    The charging current of the Stern layer, d sigma_M / dt, is not in the balance (a
-    galvanostat imposes faradaic plus charging current): written with d(psi_M - psi)/dt it is
-    the small difference of two large rates while the electrolyte's field builds up (the
-    metal and the reaction plane move together, at j / (eps / L)), which the step-size control
-    of psi does not resolve. It is small once the double layer is formed: the change of
-    ``surface_charge_C_m2`` per second, against j (cases/pnp-sand-time/README.md measures it).
+        (1 / |b|) int_b (sigma_M - sigma_M(0) + Q_F - Q_applied(t)) / q_scale ds = 0,
+
+    sigma_M = C_S (phi_M - phi) (the Stern layer's charge, which Gauss's law's boundary flux
+    gives), Q_F the faradaic charge passed (:func:`faradaic_charge_rate`) and
+    Q_applied(t) = int_0^t i_applied dt, exact. It is the row of the metal potential psi_M (a
+    global unknown: a test function of a "Real" space). ``weight`` carries 1 / |b| and the
+    axisymmetric 2 pi r; ``charge_scale`` makes the row O(1). The charge is conserved at every
+    step to the Newton tolerance: Q_applied = metal charge change + faradaic charge, whatever
+    the step; its time derivative, taken by the BDF formula that gives dQ_F/dt, is the current
+    balance.
     """
-    return weight * (current_density - applied_current_density) / current_scale * test * ds
+    stored = metal_charge - initial_metal_charge + faradaic_charge - applied_charge
+    return weight * stored / charge_scale * test * ds
+
+
+def faradaic_charge_rate(
+    rate: Any, current_density: Any, test: Any, weight: Any, ds: Any, current_scale: float
+) -> ufl.Form:
+    """The faradaic charge passed through an electrode: dQ_F/dt = (1 / |b|) int_b j ds.
+
+        (1 / |b|) int_b (dQ_F/dt - j) / j_scale ds = 0,
+
+    the row of Q_F (a global unknown), dQ_F/dt the BDF rate TS supplies (the rate of the
+    fields' storage terms). ``current_scale`` is that of the reaction fluxes in the species'
+    rows, so that Newton's tolerance means the same current there and here; it also keeps the
+    round-off of the BDF rate of a large Q_F (ulp(Q_F) / step) below the tolerance at small
+    steps late in a run.
+    """
+    return weight * (rate - current_density) / current_scale * test * ds

@@ -125,6 +125,19 @@ class PNPOutputs:
             )
             for name in problem.metal_potential_unknowns
         }
+        # Of each current-controlled electrode: the faradaic charge passed, int_b Q_F ds, and
+        # the charging current d sigma_M / dt = i_applied - j of its current balance.
+        self._faradaic_charge_forms = {
+            name: fem.form(weight * problem.unknowns[unknown].value() * ds(geometry.tag(name)))
+            for name, unknown in problem.faradaic_charge_unknowns.items()
+        }
+        self._charging_current_forms = {
+            name: fem.form(
+                weight * (applied - problem.boundaries.reaction_currents[name][0]) * ds(tag)
+            )
+            for name, (applied, _, _, _) in problem.boundaries.applied_currents.items()
+            for tag in [geometry.tag(name)]
+        }
         # Charge per region: a cell indicator refilled per region.
         self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
         self._region_charge_form = fem.form(
@@ -185,6 +198,10 @@ class PNPOutputs:
             row[f"faradaic_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
         for name, form in self._metal_potential_forms.items():
             row[f"electrode_potential_{name}_V"] = self._integral(form)
+        for name, form in self._faradaic_charge_forms.items():
+            row[f"faradaic_charge_{name}_{amount_unit('C', tdim)}"] = self._integral(form)
+        for name, form in self._charging_current_forms.items():
+            row[f"charging_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
         currents = {}
         for name in self.geometry.facet_groups():
             currents[name] = self._boundary_integral(self._current_form, name)

@@ -22,12 +22,14 @@ is linear in the states). The storage term is written with da_k/dt, which PETSc 
 (:class:`electrolyx.ts_integrator.TSIntegrator`): each species' amount changes only through
 the boundaries, to the Newton tolerance, at any BDF order. A steady solve leaves da_k/dt = 0.
 
-A current-controlled (galvanostatic) ``butler_volmer`` electrode adds its metal potential
-psi_M = F phi_M / (R T) as a global unknown: one dof of a "Real" space (as the DFN's lumped
-temperature), named ``electrode_potential_NAME``, whose row is the electrode's current balance
-(:func:`.boundaries.galvanostatic_balance`: the faradaic current is imposed). It is solved with
-the fields by the same Newton iteration (its Jacobian couples it to the reaction plane's
-unknowns).
+A current-controlled (galvanostatic) ``butler_volmer`` electrode adds two global unknowns, one
+dof of a "Real" space each (as the DFN's lumped temperature): its metal potential
+psi_M = F phi_M / (R T), named ``electrode_potential_NAME``, whose row is the electrode's total
+current balance, faradaic plus charging, integrated in time
+(:func:`.boundaries.galvanostatic_balance`), and the faradaic charge Q_F passed through it,
+named ``faradaic_charge_NAME``, whose row is dQ_F/dt = j (:func:`.boundaries.faradaic_charge_rate`,
+dQ_F/dt the BDF rate TS supplies). They are solved with the fields by the same Newton iteration
+(the Jacobian couples them to the reaction plane's unknowns).
 
 The mesh stays in metres: the scaled forms are obtained by
 coefficients multiplied by powers of lambda_D (dx_hat = L^-d dx, ds_hat = L^(1-d) ds, grad_hat
@@ -52,7 +54,7 @@ from ...forms import (
 )
 from ...ts_integrator import TSTimeDerivative
 from ...unknowns import Unknowns
-from .boundaries import boundary_terms
+from .boundaries import GalvanostaticUnknowns, boundary_terms
 from .geometry import PNPGeometry
 from .scales import PNPScales
 
@@ -110,21 +112,36 @@ class PNPProblem:
         self.projected = self.unknowns[PROJECTED].function
         #: Boundary name -> unknown name of each current-controlled electrode's psi_M.
         self.metal_potential_unknowns: dict[str, str] = {}
-        real = basix.ufl.real_element(mesh.basix_cell(), dtype=np.float64)
-        metal_potentials = {}
+        #: Boundary name -> unknown name of each current-controlled electrode's Q_F.
+        self.faradaic_charge_unknowns: dict[str, str] = {}
+        real = fem.functionspace(mesh, basix.ufl.real_element(mesh.basix_cell(), dtype=np.float64))
+        # Q_F in units of the diffuse layer's charge eps V_T / lambda_D; its row in units of
+        # the current that moves it per charging time, F D_ref c_ref / lambda_D (the scale of
+        # the reaction fluxes in the species' rows).
+        self.charge_scale = scales.permittivity * scales.thermal_voltage / length
         for name, b in settings["boundaries"].items():
             if b["kind"] == "butler_volmer" and b["current_density"] is not None:
-                unknown = self.unknowns.add(
-                    f"electrode_potential_{name}",
-                    fem.functionspace(mesh, real),
-                    scales.thermal_voltage,
-                    differential=False,
+                potential = self.unknowns.add(
+                    f"electrode_potential_{name}", real, scales.thermal_voltage, False
                 )
-                self.metal_potential_unknowns[name] = unknown.name
+                charge = self.unknowns.add(
+                    f"faradaic_charge_{name}", real, self.charge_scale, differential=True
+                )
+                self.metal_potential_unknowns[name] = potential.name
+                self.faradaic_charge_unknowns[name] = charge.name
         self.time_derivative = TSTimeDerivative(self.unknowns)
-        for name, unknown in self.metal_potential_unknowns.items():
-            function = self.unknowns[unknown].function
-            metal_potentials[name] = (function, ufl.TestFunction(function.function_space))
+        galvanostatic = {
+            name: GalvanostaticUnknowns(
+                metal_potential=self.metal_potential(name),
+                metal_potential_test=ufl.TestFunction(real),
+                faradaic_charge=self.unknowns[charge].value(),
+                faradaic_charge_rate=self.time_derivative.rate(charge),
+                faradaic_charge_test=ufl.TestFunction(real),
+                charge_scale=self.charge_scale,
+                current_scale=self.charge_scale / scales.time,
+            )
+            for name, charge in self.faradaic_charge_unknowns.items()
+        }
         #: P1 scalar space of the output fields.
         self.output_space = self.space.sub(0).collapse()[0]
         # Positions of each component's dofs in the blocked array.
@@ -150,7 +167,7 @@ class PNPProblem:
             self.log_concentrations,
             self.area,
             self.temperature,
-            metal_potentials,
+            galvanostatic,
         )
         self.bcs = self.boundaries.dirichlet
         self.permittivity, self.electrolyte = geometry.region_coefficients()
@@ -171,14 +188,13 @@ class PNPProblem:
     def residuals(self) -> list[ufl.Form]:
         """The residual of each unknown, in block order.
 
-        The fields, the projection, the current balance of each current-controlled electrode.
+        The fields, the projection, then per current-controlled electrode its current balance
+        (the row of psi_M) and dQ_F/dt = j (the row of Q_F).
         """
-        balances = self.boundaries.galvanostatic
-        return [
-            self.residual,
-            self.projection_residual,
-            *(balances[name] for name in self.metal_potential_unknowns),
-        ]
+        rows = [self.residual, self.projection_residual]
+        for name in self.metal_potential_unknowns:
+            rows.extend(self.boundaries.galvanostatic[name])
+        return rows
 
     def set_time(self, t: float) -> None:
         """Time-dependent boundary data at time t (the applied currents)."""
@@ -302,3 +318,6 @@ class PNPProblem:
             metal = self.metal_potential(name)
             metal.x.array[:] = equilibrium / self.scales.thermal_voltage
             metal.x.scatter_forward()
+            charge = self.unknowns[self.faradaic_charge_unknowns[name]].function
+            charge.x.array[:] = 0.0  # no charge has passed at t = 0
+            charge.x.scatter_forward()

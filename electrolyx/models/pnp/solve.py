@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from petsc4py import PETSc
+
 import numpy as np
 
 from ...solver import NewtonFailure, NewtonSolver, petsc_options_from_case
@@ -92,6 +94,65 @@ def output_times(study: dict[str, Any], charging_time: float) -> np.ndarray:
     return np.unique(np.append(np.logspace(math.log10(first), math.log10(end), count), end))
 
 
+class NewtonVerdict:
+    """Newton's convergence test of the transient march (a ``SNES.ConvergedReason``).
+
+    Converged when the scaled residual is below the absolute tolerance *and* the Newton steps
+    have converged: the last one below ``step_tolerance`` (2-norm of the scaled unknowns, psi
+    and ln c in units of V_T and 1), or no longer shrinking (at least halving) and below
+    ``noise``. The residual alone does not tell: the rows of a species are proportional to
+    its concentration, so where it is depleted (the anions in the extended space-charge layer
+    past Sand's time, c- ~ 1e-60..1e-140 c0) any ln c- satisfies them to any absolute
+    tolerance, and a residual test left ln c- there unconverged (or accepted TS's predictor
+    with no iteration at all): noise that the local-error test of ln c- saw, rejecting steps
+    until they were 1e-10 s. Newton's step is scale-free (the LU solve divides those rows by
+    their own size), so it converges there too, down to a floor: past 270 s the step in
+    ln c- stagnates at 1e-5 where c- ~ 1e-83 c0, 350 lambda_D from the metal, while the
+    residual is 3e-12 (the ``noise`` that is accepted, far below TS's local-error tolerance
+    of ln c-, 1e-4 + 1e-4 |ln c-|). Where the residual's round-off floor lies above the
+    tolerance, a step below 1e-12 of the unknowns with a residual below ``floor`` is
+    converged too.
+
+    Args:
+        absolute_tolerance: The case's ``[solver] absolute_tolerance``.
+        step_tolerance: A last Newton step below this is converged.
+        noise: A last Newton step below this that no longer shrinks is converged.
+        floor: Largest residual accepted at a round-off-sized Newton step.
+    """
+
+    def __init__(
+        self,
+        absolute_tolerance: float,
+        step_tolerance: float = 1e-8,
+        noise: float = 1e-3,
+        floor: float = 1e-6,
+    ):
+        self.absolute_tolerance = absolute_tolerance
+        self.step_tolerance = step_tolerance
+        self.noise = noise
+        self.floor = floor
+        self._last_step = np.inf
+
+    def __call__(
+        self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
+    ) -> int:
+        reason = PETSc.SNES.ConvergedReason
+        if not np.isfinite(norm):
+            return reason.DIVERGED_FNORM_NAN
+        last, self._last_step = self._last_step, step_norm
+        if iteration == 0:
+            self._last_step = np.inf
+            return reason.ITERATING  # one Newton step at least: the predictor is not judged
+        if norm < self.absolute_tolerance:
+            if step_norm < self.step_tolerance:
+                return reason.CONVERGED_FNORM_ABS
+            if step_norm < self.noise and step_norm > 0.5 * last:
+                return reason.CONVERGED_SNORM_RELATIVE
+        if step_norm < 1e-12 * x_norm:
+            return reason.CONVERGED_SNORM_RELATIVE if norm < self.floor else reason.DIVERGED_DTOL
+        return reason.ITERATING
+
+
 def solve_transient(
     problem: PNPProblem,
     settings: dict[str, Any],
@@ -133,7 +194,8 @@ def solve_transient(
     unknowns = problem.unknowns
     field, projected = unknowns.position(UNKNOWN), unknowns.position(PROJECTED)
     n_species = len(problem.species)
-    # Error control on the fields and on the metal potential of a current-controlled electrode.
+    # Error control on the fields and on the metal potential of a current-controlled electrode
+    # (its faradaic charge Q_F follows from them: dQ_F/dt = j).
     metals = [unknowns.position(u) for u in problem.metal_potential_unknowns.values()]
     integrator = TSIntegrator(
         problem.residuals,
@@ -144,7 +206,14 @@ def solve_transient(
         order=BDF_ORDER,
         relative_tolerance=study["relative_tolerance"],
         absolute_tolerance=study["absolute_tolerance"],
-        snes_options=petsc_options_from_case(settings["solver"]),
+        # Full Newton steps from TS's predictor (TS cuts a step whose Newton fails): a line
+        # search fails where the residual is at its round-off floor, before NewtonVerdict
+        # could judge the step. ``line_search`` is that of the steady solve.
+        snes_options={
+            **petsc_options_from_case(settings["solver"]),
+            "snes_linesearch_type": "basic",
+        },
+        convergence_test=NewtonVerdict(settings["solver"]["absolute_tolerance"]),
         max_step_rejections=study["max_step_cuts"],
         update=problem.set_time,
         comm=problem.comm,
@@ -156,7 +225,10 @@ def solve_transient(
         # The t = 0 row: the uniform bulk state before the step of the boundary data (no
         # rates).
         on_step(0.0, True)
-        held = [(field, 1 + k) for k in range(n_species)] + [projected]
+        # Held: the concentrations and the faradaic charges passed (none yet); the metal's
+        # charge is then that of the bulk state at zero overpotential (the current balance).
+        charges = [unknowns.position(u) for u in problem.faradaic_charge_unknowns.values()]
+        held = [(field, 1 + k) for k in range(n_species)] + [projected, *charges]
         try:
             integrator.make_consistent(0.0, held=held)
         except IntegrationFailure as failure:
