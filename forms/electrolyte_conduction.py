@@ -25,6 +25,7 @@ def electrolyte_current_density(
     thermodynamic_factor,
     thermal_voltage,
     concentration_gradient=None,
+    log_concentration_gradient=None,
 ):
     """Ionic current density of concentrated-solution theory [A/m2].
 
@@ -42,17 +43,21 @@ def electrolyte_current_density(
             :data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`), pass the gradient of
             c_e itself: the floored value's gradient is cut to zero where c_e crosses the
             floor, a jump of i_e by 2 kappa_eff V_T (1 - t+) chi |grad c_e| / c_floor.
+        log_concentration_gradient: grad(ln c_e) [1/m], in place of grad(c_e) / c_e: with
+            c_e = c_e0 exp(u) (the DFN's log-concentration unknown) grad(u), finite where
+            exp(u) under- or overflows.
     """
-    if concentration_gradient is None:
-        concentration_gradient = ufl.grad(concentration)
+    if log_concentration_gradient is None:
+        if concentration_gradient is None:
+            concentration_gradient = ufl.grad(concentration)
+        log_concentration_gradient = concentration_gradient / concentration
     return -effective_conductivity * ufl.grad(potential) + (
         2.0
         * effective_conductivity
         * thermal_voltage
         * (1.0 - transference_number)
         * thermodynamic_factor
-        * concentration_gradient
-        / concentration
+        * log_concentration_gradient
     )
 
 

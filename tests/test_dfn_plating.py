@@ -206,15 +206,15 @@ def test_fast_charge_with_plating_and_sei_matches_pybamm(shared_tmp_path):
         rows = list(csv.DictReader(stream))
     ours = {key: np.array([float(r[key]) for r in rows]) for key in rows[0]}
     reference = _reference("okane2022_2C_298K.csv")
-    # End of charge at 4.2 V: measured 820.38 s against 820.73 s (4e-4 relative).
+    # End of charge at 4.2 V: measured 820.33 s against 820.73 s (5e-4 relative).
     assert ours["time_s"][-1] == pytest.approx(reference["time_s"][-1], rel=2e-3)
-    # Voltage on PyBaMM's rows (every 5 s): measured 0.60 mV RMS (the steep start included).
+    # Voltage on PyBaMM's rows (every 5 s): measured 0.61 mV RMS (the steep start included).
     inside = reference["time_s"] <= ours["time_s"][-1]
     voltage = np.interp(reference["time_s"][inside], ours["time_s"], ours["voltage_V"])
     rms = np.sqrt(np.mean((voltage - reference["voltage_V"][inside]) ** 2))
     assert rms < 1.5e-3
-    # At the cut-off, each against PyBaMM's value (measured: plated lithium +0.45 %, SEI
-    # lithium -0.25 %; without film resistance +0.50 % and -0.26 %). 2 % covers the mesh
+    # At the cut-off, each against PyBaMM's value (measured: plated lithium +0.47 %, SEI
+    # lithium -0.26 %; without film resistance +0.50 % and -0.26 %). 2 % covers the mesh
     # error of both codes on this mesh (PyBaMM's plated lithium moves by 0.33 % from its 20- to
     # its 40-volume mesh; at 268 K both codes move by several % from 20 to 40).
     for column in (
@@ -226,7 +226,7 @@ def test_fast_charge_with_plating_and_sei_matches_pybamm(shared_tmp_path):
     ):
         expected = reference[column][-1]
         assert ours[column][-1] == pytest.approx(expected, rel=2e-2, abs=0.0), column
-    # SEI growth L - L0 (5 nm to 5.17 nm): measured -0.25 %.
+    # SEI growth L - L0 (5 nm to 5.17 nm): measured -0.26 %.
     growth = ours["average_negative_sei_thickness_m"][-1] - 5e-9
     expected = reference["average_sei_thickness_m"][-1] - 5e-9
     assert growth == pytest.approx(expected, rel=2e-2, abs=0.0)

@@ -149,8 +149,9 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
             default none).
         thermal: Thermal model (:class:`ThermalModel`; default isothermal at
             ``temperature_K``): "lumped" or "x-full" make the temperature an unknown.
-        electrolyte_unknown: "concentration" or "log-concentration" (u = ln(c_e / c_e0) an
-            unknown too: the concentration the laws see stays positive; :class:`DFNProblem`).
+        electrolyte_unknown: "log-concentration" (the default: u = ln(c_e / c_e0) an unknown
+            too, the concentration the laws see stays positive; :class:`DFNProblem`) or
+            "concentration" (c_e alone, held at a floor in the laws).
     """
 
     def __init__(
@@ -174,7 +175,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         mechanics: ParticleMechanics | None = None,
         side_reactions: dict[str, SideReactions] | None = None,
         thermal: ThermalModel | None = None,
-        electrolyte_unknown: str = "concentration",
+        electrolyte_unknown: str = "log-concentration",
     ):
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters

@@ -123,9 +123,9 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
             :class:`SideReactions`), each with its own states as differential unknowns.
         thermal: Thermal model (default isothermal at ``temperature_K``); lumped or x-full add
             the temperature and two energy accumulators to the unknowns (:mod:`.thermal`).
-        electrolyte_unknown: "concentration" (c_e itself; the laws see it held at a floor) or
-            "log-concentration" (u = ln(c_e / c_e0) an unknown too, the laws see c_e0 exp(u) > 0;
-            see :meth:`_electrolyte_law_concentration`).
+        electrolyte_unknown: "log-concentration" (the default: u = ln(c_e / c_e0) an unknown
+            too, the laws see c_e0 exp(u) > 0; see :meth:`_electrolyte_law_concentration`) or
+            "concentration" (c_e itself; the laws see it held at a floor).
     """
 
     def __init__(
@@ -141,7 +141,7 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         mechanics: ParticleMechanics | None = None,
         side_reactions: dict[str, SideReactions] | None = None,
         thermal: ThermalModel | None = None,
-        electrolyte_unknown: str = "concentration",
+        electrolyte_unknown: str = "log-concentration",
     ):
         if integrator not in ("ts", "bdf2"):
             raise ValueError(f"integrator {integrator!r}: allowed ts, bdf2")

@@ -46,6 +46,11 @@ from .geometry import (
 from .mechanics import crack_growth_residual
 from .thermal import heat_sources
 
+#: eps of the log-concentration unknown's tie c_e / c_e0 = exp(u) - eps exp(-u)
+#: (:meth:`ResidualBlocks._log_concentration_block`): the laws' c_e0 exp(u) is 1e-9 c_e0 where
+#: the stored concentration is 0.
+LOG_CONCENTRATION_EPSILON = 1e-18
+
 
 class ResidualBlocks:
     """The residual blocks of :class:`DFNProblem` (``residual_blocks``)."""
@@ -82,6 +87,12 @@ class ResidualBlocks:
             # cycled across the jump and its steps fell to 1e-9 s).
             concentration_gradient=(
                 None if self.log_electrolyte else ufl.grad(electrolyte_concentration)
+            ),
+            # grad(ln c_e) = grad(u) itself with the log-concentration unknown.
+            log_concentration_gradient=(
+                ufl.grad(self.value("electrolyte_log_concentration"))
+                if self.log_electrolyte
+                else None
             ),
         )
         n_e = electrolyte_salt_flux(
@@ -291,12 +302,23 @@ class ResidualBlocks:
     def _log_concentration_block(self, test):
         """The stored concentration is c_e0 exp(u) at every node (lumped: vertex quadrature).
 
-            int (c_e / c_e0 - exp(u)) w dx_vertex = 0   for every P1 w,
+            int (c_e / c_e0 - (exp(u) - eps exp(-u))) w dx_vertex = 0   for every P1 w,
 
         divided by the mean nodal volume of the electrolyte, so the residual is the nodal
-        mismatch relative to c_e0. The nodal values of the stored concentration are then
-        c_e0 exp(u_i) > 0 to Newton's tolerance, and its integral (the electrolyte's lithium)
-        changes only through the sources.
+        mismatch relative to c_e0. The laws' concentration c_e0 exp(u) is then
+        (c_e + sqrt(c_e^2 + 4 eps c_e0^2)) / 2 at every node: c_e itself to eps (c_e0 / c_e)^2
+        relative (1e-6 at c_e = 1e-6 c_e0, the depletion threshold), positive, sqrt(eps) c_e0 =
+        1e-9 c_e0 where the stored concentration is 0, for any c_e (eps =
+        :data:`LOG_CONCENTRATION_EPSILON`). The integral of the stored concentration (the
+        electrolyte's lithium) changes only through the sources.
+
+        Without eps (exp(u) alone) u had no lower bound: where the salt balance takes c_e to
+        round-off about 0 (a depleted region, |c_e| ~ 1e-13 c_e0) u ran off to -34..-44, its
+        column of the Jacobian fell to exp(u) ~ 1e-15 of the others, Newton's updates of u and
+        of the potentials blew up and the 3D pouch at 3C (cases/pouch-3d-thermal-3C) failed on
+        NaN at 556.73 s. With eps the column, exp(u) + eps exp(-u), is at least 2 sqrt(eps) =
+        2e-9, and u is -20.7 where c_e = 0 (below that only where c_e < 0: exp(u) ~ eps c_e0 /
+        |c_e|).
         """
         one = fem.Constant(self.layout.mesh, 1.0)
         volume = self.integral(fem.form(one * self.dx_vertex_electrolyte))
@@ -304,6 +326,5 @@ class ResidualBlocks:
         nodes = space.dofmap.index_map.size_global
         stored = self.unknowns["electrolyte_concentration"].function
         log_concentration = self.unknowns["electrolyte_log_concentration"].function
-        return (nodes / volume) * (
-            (stored - ufl.exp(log_concentration)) * test * self.dx_vertex_electrolyte
-        )
+        law = ufl.exp(log_concentration) - LOG_CONCENTRATION_EPSILON * ufl.exp(-log_concentration)
+        return (nodes / volume) * ((stored - law) * test * self.dx_vertex_electrolyte)

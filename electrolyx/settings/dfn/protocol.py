@@ -73,12 +73,13 @@ class TimeStepping(SettingsTable):
     )
 
     electrolyte_unknown: Literal["concentration", "log-concentration"] = Field(
-        "concentration",
-        description="The electrolyte's unknown. `concentration`: c_e itself (the laws see it "
-        "held at 1e-6 of its initial value; past a depletion the unknown can go a little "
-        "negative). `log-concentration`: u = ln(c_e / c_e0) besides it, tied node by node, the "
-        "laws and the salt flux seeing c_e0 exp(u) > 0: the concentration stays positive "
-        "through a depletion, lithium is still conserved exactly (docs/dfn.md).",
+        "log-concentration",
+        description="The electrolyte's unknown. `log-concentration` (the default): u = "
+        "ln(c_e / c_e0) besides the concentration, tied node by node, the laws and the salt "
+        "flux seeing c_e0 exp(u) > 0: the concentration stays positive through a depletion, "
+        "lithium is still conserved exactly (docs/dfn.md). `concentration`: c_e itself alone "
+        "(the laws see it held at 1e-6 of its initial value; past a depletion the unknown can "
+        "go a little negative).",
     )
     relative_tolerance: float = Field(
         1e-4,
