@@ -156,8 +156,13 @@ class MonolithicAssembly:
 
             def converged(snes, iteration, norms):
                 xnorm, step_norm, fnorm = norms
-                self._judged_snes = snes  # (for storage_round_off, called by the test)
-                return test(iteration, xnorm, step_norm, fnorm, step())
+                # For storage_round_off, called by the test; not kept past it (a reference
+                # would keep the SNES alive after its TS is destroyed).
+                self._judged_snes = snes
+                try:
+                    return test(iteration, xnorm, step_norm, fnorm, step())
+                finally:
+                    self._judged_snes = None
 
             snes.setConvergenceTest(converged)
         if self.configure_snes is not None:
