@@ -206,7 +206,8 @@ def _figures_key(model: str, settings: dict[str, Any]) -> str:
 def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     """The number of unknowns where the settings give it without a mesh, else None.
 
-    The DFN: c_e and phi_e on every vertex through the stack, phi_s on the vertices of each
+    The DFN: c_e and phi_e on every vertex through the stack (and u = ln(c_e / c_e0) with the
+    default log-concentration unknown), phi_s on the vertices of each
     electrode and its foil, c_s on each electrode vertex times its radial points (a half cell
     has no negative electrode; on PETSc TS it has the metal's dissolved lithium on the
     electrolyte's vertices), the crack length on each vertex of a cracking electrode; times the
@@ -231,9 +232,12 @@ def unknowns_from_settings(model: str, settings: dict[str, Any]) -> int | None:
     half = settings["cell"]["configuration"] == "half"
     negative = 0 if half else mesh["negative_cells"]
     separator, positive = mesh["separator_cells"], mesh["positive_cells"]
+    time_stepping = settings.get("time_stepping") or {}
     electrolyte_fields = 2
-    if half and (settings.get("time_stepping") or {}).get("integrator", "ts") == "ts":
-        electrolyte_fields = 3  # on PETSc TS the dissolved lithium is an unknown too
+    if time_stepping.get("electrolyte_unknown", "log-concentration") == "log-concentration":
+        electrolyte_fields += 1  # u = ln(c_e / c_e0) besides c_e (the default)
+    if half and time_stepping.get("integrator", "ts") == "ts":
+        electrolyte_fields += 1  # on PETSc TS the dissolved lithium is an unknown too
     through = electrolyte_fields * (negative + separator + positive + 1)
     foil_cells = geometry.get("foil_cells", 1) if dimension > 1 else 0
     sides = [("positive", positive, mesh["positive_radial_points"])]

@@ -47,9 +47,10 @@ def test_the_1d_dfn_unknowns_from_the_settings_are_exact(case, overrides):
 
 @pytest.mark.parametrize(
     ("case", "built"),
-    # Unknowns of the built meshes: `electrolyx check cases/pouch-2d-cross-section` (40,106)
-    # and bench/README.md for the 3D pouch (55,010).
-    [("pouch-2d-cross-section", 40_106), ("pouch-3d-tabs", 55_010)],
+    # Unknowns of the built models (DFN.unknowns() after `prepare`), with the default
+    # log-concentration unknown: 42,033 and 59,685 (40,106 and 55,010 with the concentration
+    # unknown alone, as bench/README.md's 3D pouch).
+    [("pouch-2d-cross-section", 42_033), ("pouch-3d-tabs", 59_685)],
 )
 def test_the_2d_3d_dfn_unknowns_from_the_settings_leave_out_only_the_tabs(case, built):
     loaded = load_case(CASES / case)
@@ -106,7 +107,7 @@ def test_a_2d_pouch_too_large_is_refused_before_its_mesh(tmp_path, capsys, monke
     )
     assert code == 2
     assert time.perf_counter() - start < 1.0  # 10^4 rows of cells were never meshed
-    assert "estimated memory 107 GB for 9780978 unknowns" in capsys.readouterr().err
+    assert "estimated memory 112 GB for 10251025 unknowns" in capsys.readouterr().err
 
 
 def test_estimate_uses_the_bench_figures():
@@ -133,9 +134,9 @@ def test_a_case_beyond_the_available_memory_is_refused_before_anything_is_built(
     assert code == 2
     assert time.perf_counter() - start < 1.0  # no mesh of 300,000 cells was attempted
     error = capsys.readouterr().err
-    # 2 x 300,001 electrolyte + 2 x 100,001 x 201 particle unknowns = 40,800,404; x 10.9 kB
-    # (plus 185 MB) = 445 GB.
-    assert "estimated memory 445 GB for 40800404 unknowns on 1 rank(s) exceeds the 16 GB" in error
+    # 3 x 300,001 electrolyte (c_e, u = ln c_e / c_e0, phi_e) + 2 x 100,001 x 201 particle
+    # unknowns = 41,100,405; x 10.9 kB (plus 185 MB) = 448 GB.
+    assert "estimated memory 448 GB for 41100405 unknowns on 1 rank(s) exceeds the 16 GB" in error
     assert "--force" in error
     assert list(tmp_path.iterdir()) == []
 
@@ -144,7 +145,7 @@ def test_check_reports_the_estimate_and_refuses_what_cannot_fit(capsys, monkeypa
     monkeypatch.setattr(resources, "available_memory_bytes", lambda: SIXTEEN_GB)
     assert main(["check", str(DFN), *_set(FINEST_1D)]) == 2
     printed = capsys.readouterr()
-    assert "unknowns: 40800404 (from the settings, no mesh built)" in printed.out
+    assert "unknowns: 41100405 (from the settings, no mesh built)" in printed.out
     assert "DOES NOT FIT" in printed.out
     assert main(["check", str(DFN)]) == 0
     assert "memory 196 MB" in capsys.readouterr().out
