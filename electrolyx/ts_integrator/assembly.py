@@ -26,6 +26,9 @@ def _snes_reason(reason: int) -> str:
 class MonolithicAssembly:
     """States, residual and Jacobian of :class:`TSIntegrator` on the monolithic layout."""
 
+    #: the unknowns' and rates' load targets, made at their first load
+    _kept_load_targets: dict | None = None
+
     def _mask(self, items) -> np.ndarray:
         """Owned entries of fields (an index) or of components of blocked fields (a pair)."""
         offsets = self._blocks[0]
@@ -57,18 +60,20 @@ class MonolithicAssembly:
     def _load_targets(self, functions: Sequence[fem.Function]) -> list:
         """Each function's value array and ghost update (none on one rank: no ghosts).
 
-        Kept for the unknowns' and the rates' lists, loaded at every residual and Jacobian
-        (an array is a view of its function's storage, which never moves).
+        Those of the unknowns and the rates, loaded at every residual and Jacobian, are made
+        once (an array is a view of its function's storage, which never moves).
         """
-        kept = self.__dict__.setdefault("_kept_load_targets", [])
-        for listed, targets in kept:
-            if listed is functions:
-                return targets
-        parallel = self.comm.size > 1
-        targets = [(f.x.array, f.x.scatter_forward if parallel else None) for f in functions]
         if functions is self.unknowns or functions is self.rates:
-            kept.append((functions, targets))
-        return targets
+            if self._kept_load_targets is None:
+                self._kept_load_targets = {
+                    id(listed): self._targets_of(listed) for listed in (self.unknowns, self.rates)
+                }
+            return self._kept_load_targets[id(functions)]
+        return self._targets_of(functions)
+
+    def _targets_of(self, functions: Sequence[fem.Function]) -> list:
+        parallel = self.comm.size > 1
+        return [(f.x.array, f.x.scatter_forward if parallel else None) for f in functions]
 
     def _store(self, functions: Sequence[fem.Function], vector: PETSc.Vec) -> None:
         """Owned entries of the functions into a monolithic vector."""

@@ -250,13 +250,19 @@ class DFNSolvers:
             self._initial_norm = norm
             return reason.ITERATING
         if norm < 1e-12 * self._initial_norm:
-            converged = norm < floor or norm < floor + self.integrator.storage_round_off()
+            converged = self._below(norm, floor)
             return reason.CONVERGED_FNORM_RELATIVE if converged else reason.DIVERGED_DTOL
         if step_norm < 1e-14 * x_norm:
-            converged = norm < floor or norm < floor + self.integrator.storage_round_off()
+            converged = self._below(norm, floor)
             return reason.CONVERGED_SNORM_RELATIVE if converged else reason.DIVERGED_DTOL
         if iteration >= 12:
-            stall_floor = 1e-10 + 1e-12 / dt + 10 * self._residual_floor
-            stalled = norm < stall_floor or norm < stall_floor + self.integrator.storage_round_off()
+            stalled = self._below(norm, 1e-10 + 1e-12 / dt + 10 * self._residual_floor)
             return reason.CONVERGED_ITS if stalled else reason.DIVERGED_MAX_IT
         return reason.ITERATING
+
+    def _below(self, norm: float, floor: float) -> bool:
+        """Whether the residual norm is below floor, or below it plus the storage round-off.
+
+        The round-off (:meth:`TSIntegrator.storage_round_off`) is computed only when needed.
+        """
+        return norm < floor or norm < floor + self.integrator.storage_round_off()
