@@ -145,8 +145,12 @@ class NewtonSolver:
         )
         self.snes = self.problem.solver
         self.statistics = SolverStatistics()
+        # The monitor holds the list, not the solver: a callback that refers back to its owner
+        # closes a cycle through the SNES's C side, which the collector cannot always break
+        # (on several ranks petsc4py defers the destruction of a dropped object).
         self._residuals: list[float] = []
-        self.snes.setMonitor(lambda _snes, _it, norm: self._residuals.append(float(norm)))
+        residuals = self._residuals
+        self.snes.setMonitor(lambda _snes, _it, norm: residuals.append(float(norm)))
 
     def solve(self, where: str = "") -> int:
         """Solve from the current iterate; return the number of Newton iterations.
@@ -154,7 +158,7 @@ class NewtonSolver:
         Raises:
             NewtonFailure: when SNES reports divergence (the unknown then holds the last iterate).
         """
-        self._residuals = []
+        self._residuals.clear()
         self.problem.solve()
         reason_code = self.snes.getConvergedReason()
         iterations = self.snes.getIterationNumber()

@@ -313,6 +313,7 @@ class TSSolve:
             result.newton_iterations = ts.getSNESIterations()
             self._count_evaluations(result, counts0)
             ts.destroy()
+            snes.destroy()
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
@@ -321,6 +322,7 @@ class TSSolve:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
             ts.destroy()
+            snes.destroy()
             self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
             self._state_at(t, x)
             self.time_s = t
@@ -344,7 +346,13 @@ class TSSolve:
         result.last_step_s = ts.getTimeStep()
         result.rejected_steps = ts.getStepRejections()
         result.newton_iterations = ts.getSNESIterations()
+        # The SNES is destroyed here, not left to our reference's release: on several ranks
+        # petsc4py defers the destruction of a released object to a collective clean-up, and
+        # until then the SNES's convergence test (which refers to this integrator) kept the
+        # whole model alive, with its meshes' MPI communicators (make test's MPI part ran out
+        # of them after some 300 runs).
         ts.destroy()
+        snes.destroy()
         self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)
         self.time_s = result.time
