@@ -65,8 +65,12 @@ lint: venv
 browser:
 	./scripts/ensure-chromium.sh
 
+# The serial tests on every core (pytest-xdist; a test file stays on one worker, so its
+# module-level fixtures are built once): most of their time is one core compiling forms or
+# solving. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test-serial: venv browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS) tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests
 
 # One mpiexec per test file with MPI tests, so that a file that fails or hangs leaves the others
 # their own processes. (The "exit 15, no traceback" that first led here was a test signalling
