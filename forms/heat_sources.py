@@ -1,11 +1,12 @@
 """Heat generated in a porous-electrode cell, per unit volume, from the laws the cell solves.
 
-    irreversible reaction heat    q_rxn = a_s sum_k j_k eta_k
+    irreversible reaction heat    q_rxn = a_s sum_k j_k eta_k,  eta_k = phi_s - phi_e - U_k
     reversible (entropic) heat    q_rev = a_s j T dU/dT
     ohmic heat in the solid       q_s   = -i_s . grad(phi_s) = sigma_eff |grad(phi_s)|^2
     ohmic heat in the electrolyte q_e   = -i_e . grad(phi_e)
 
-with j_k the current density of reaction k (positive anodic) and eta_k its overpotential, j the
+with j_k the current density of reaction k (positive anodic) and eta_k its overpotential
+against its equilibrium potential U_k (a resistive film's drop included: its ohmic heat), j the
 intercalation current density, U its open-circuit potential, i_s and i_e the solid and
 electrolyte current densities of the charge balances (i_e of concentrated-solution theory, so
 q_e contains the concentration-gradient (diffusion-potential) term:

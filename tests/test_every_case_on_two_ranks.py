@@ -207,6 +207,7 @@ AMPLIFIED_COLUMNS = (
     "_stress_min_Pa",
     "_stress_max_Pa",
     "heat_irreversible_W",
+    "heat_side_reactions_W",
     "heat_reversible_W",
     "heat_ohmic_solid_W",
     "heat_ohmic_electrolyte_W",

@@ -51,8 +51,8 @@ class Intercalation:
         j0 = material.exchange_current_density(
             interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl
         )
-        eta = overpotential(interface.solid_potential, interface.electrolyte_potential, ocp)
-        eta = with_film(eta, interface)  # + eta_film under a resistive film (SEI)
+        driving = overpotential(interface.solid_potential, interface.electrolyte_potential, ocp)
+        eta = with_film(driving, interface)  # + eta_film under a resistive film (SEI)
         current = self.kinetics.current_density(j0, eta, thermal_voltage_at(temperature))
         return ReactionTerms(
             current_density=current,
@@ -64,4 +64,5 @@ class Intercalation:
                 "overpotential_V": eta,
                 "intercalation_current_density_A_m2": current,
             },
+            heat_overpotential=driving,
         )

@@ -44,4 +44,5 @@ class LithiumMetal:
             current_density=current,
             electrolyte_lithium_source=current / FARADAY,
             outputs={"overpotential_V": eta, "lithium_metal_current_density_A_m2": current},
+            heat_overpotential=eta,
         )

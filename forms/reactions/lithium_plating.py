@@ -83,7 +83,8 @@ class LithiumPlating:
         d = self.degradation
         plated = interface.states["plated_lithium_concentration"]
         thermal_voltage = thermal_voltage_at(interface.temperature)
-        eta = with_film(interface.solid_potential - interface.electrolyte_potential, interface)
+        driving = interface.solid_potential - interface.electrolyte_potential  # U_Li = 0
+        eta = with_film(driving, interface)
         alpha_plating = d.plating_transfer_coefficient
         alpha_stripping = 1.0 - alpha_plating
         rate_constant = FARADAY * d.plating_rate_constant_m_s
@@ -130,4 +131,5 @@ class LithiumPlating:
                 "lithium_plating_current_density_A_m2": current,
             },
             state_rates=rates,
+            heat_overpotential=driving,
         )

@@ -120,6 +120,9 @@ class SEIGrowth:
             electrolyte_lithium_source=current / FARADAY,
             outputs={"sei_current_density_A_m2": current},
             state_rates={"sei_thickness": growth},
+            heat_overpotential=interface.solid_potential
+            - interface.electrolyte_potential
+            - d.sei_open_circuit_potential_V,
         )
 
     def _sei_overpotential(self, interface: Interface):

@@ -77,6 +77,12 @@ class ReactionTerms:
         outputs: Named UFL expressions worth writing (overpotential, exchange current, ...),
             keys with their SI unit as suffix.
         state_rates: name -> d(state)/dt of the reaction's own states (:class:`ReactionState`).
+        heat_overpotential: phi_s - phi_e - U_k [V], U_k the reaction's equilibrium potential:
+            the voltage its charge loses as heat, a_s j_k (phi_s - phi_e - U_k) per volume of
+            electrode (Bernardi et al. 1985). Under a resistive film it is the reaction's
+            overpotential less the film's (negative) drop, so the film's ohmic heat
+            j_k (-eta_film) is in it. None: the reaction turns no charge into heat (the
+            double layer's charging current stores it).
     """
 
     current_density: Any
@@ -84,6 +90,7 @@ class ReactionTerms:
     particle_lithium_outflux: Any = 0.0
     outputs: dict[str, Any] = field(default_factory=dict)
     state_rates: dict[str, Any] = field(default_factory=dict)
+    heat_overpotential: Any = None
 
 
 def with_film(overpotential, interface: Interface):

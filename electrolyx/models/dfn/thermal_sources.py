@@ -1,9 +1,14 @@
 """Heat sources of the DFN, from the very expressions its balances use.
 
-    q_rxn = a_s sum_k j_k eta_k,   q_rev = a_s j T dU/dT,
+    q_rxn = a_s j (phi_s - phi_e - U),        q_side = a_s sum_k j_k (phi_s - phi_e - U_k),
+    q_rev = a_s j T dU/dT,
     q_s = -i_s . grad(phi_s),      q_e = -i_e . grad(phi_e)   (i_e with its diffusion term),
 
-and on a half cell's lithium metal j_Li eta_Li per unit area (:mod:`electrolyx.forms.heat_sources`).
+with j the intercalation current density and k the side reactions on the particles (lithium
+plating, U_Li = 0; SEI growth, U_SEI; the SEI on cracks per crack area a_cr); under an SEI film
+each reaction's heat includes its share j_k (-eta_film) of the film's ohmic heat
+(``ReactionTerms.heat_overpotential``); on a half cell's lithium metal j_Li eta_Li per unit area
+(:mod:`electrolyx.forms.heat_sources`).
 The reaction terms use the vertex quadrature of the reaction sources, the ohmic ones the
 quadrature of the charge balances.
 """
@@ -25,8 +30,10 @@ from .geometry import LITHIUM
 
 __all__ = ["HEAT_SOURCES", "heat_sources"]
 
-#: Heat sources by output name (timeseries columns ``heat_<name>_W``).
-HEAT_SOURCES = ("irreversible", "reversible", "ohmic_solid", "ohmic_electrolyte")
+#: Heat sources by output name (timeseries columns ``heat_<name>_W``): "irreversible" is the
+#: intercalation's (and a lithium metal counter electrode's), "side_reactions" that of plating and
+#: SEI growth.
+HEAT_SOURCES = ("irreversible", "side_reactions", "reversible", "ohmic_solid", "ohmic_electrolyte")
 
 
 def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
@@ -44,16 +51,19 @@ def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
         a_s = ep.specific_surface_area_1_m
         measure = problem.dx_vertex(electrode.tag)
         balance = problem.balances[electrode.name]
-        for terms in balance.reactions.values():
-            if "overpotential_V" in terms.outputs:
-                sources["irreversible"].append(
-                    (
-                        irreversible_reaction_heat(
-                            a_s, terms.current_density, terms.outputs["overpotential_V"]
-                        ),
-                        measure,
-                    )
-                )
+        for name, terms in balance.reactions.items():
+            if terms.heat_overpotential is None:
+                continue
+            source = "irreversible" if name == "intercalation" else "side_reactions"
+            heat = irreversible_reaction_heat(a_s, terms.current_density, terms.heat_overpotential)
+            sources[source].append((heat, measure))
+        crack_sei = problem.crack_sei_terms.get(electrode.side)
+        if crack_sei is not None:
+            crack_area = problem.crack_surface_area[electrode.side]
+            heat = irreversible_reaction_heat(
+                crack_area, crack_sei.current_density, crack_sei.heat_overpotential
+            )
+            sources["side_reactions"].append((heat, measure))
         if ep.entropic_change is not None:
             c_surf = particle_surface_concentration(problem.value(electrode.concentration))
             entropic = ep.entropic_change(c_surf / ep.max_concentration_mol_m3, ufl)
@@ -73,9 +83,7 @@ def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
     if LITHIUM in problem.balances:
         terms = problem.balances[LITHIUM].reactions["lithium_metal"]
         counter = problem.ds(problem.layout.tag(LITHIUM))
-        sources["irreversible"].append(
-            (terms.current_density * terms.outputs["overpotential_V"], counter)
-        )
+        sources["irreversible"].append((terms.current_density * terms.heat_overpotential, counter))
     phi_e = problem.value("electrolyte_potential")
     sources["ohmic_electrolyte"].append(
         (electrolyte_ohmic_heat(electrolyte_current, phi_e), problem.dx_electrolyte)
