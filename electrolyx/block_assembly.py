@@ -20,7 +20,7 @@ for bit (tests/test_block_assembly.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from petsc4py import PETSc
 
@@ -127,21 +127,28 @@ class BlockAssembler:
             self._matrix = A
         return self._submatrices
 
-    def assemble_matrix(self, A: PETSc.Mat, diag: float = 1.0) -> None:
+    def assemble_matrix(
+        self, A: PETSc.Mat, diag: float = 1.0, skip_rows: Set[int] = frozenset()
+    ) -> None:
         """Add the Jacobian blocks into A, then ``diag`` on the constrained diagonal.
 
         Like ``dolfinx.fem.petsc.assemble_matrix(A, jacobian, bcs, diag)``: A is not zeroed
         first and not finally assembled (flushed only when a diagonal is inserted).
+        ``skip_rows``: fields whose rows are not assembled (no block J_ij, no diagonal), for a
+        caller that overwrites those rows.
         """
         bcs = self._bcs
-        for (_i, _j, form), submatrix in zip(self._blocks, self._local_submatrices(A), strict=True):
+        for (i, _j, form), submatrix in zip(self._blocks, self._local_submatrices(A), strict=True):
+            if i in skip_rows:
+                continue
             _assemble_matrix(
                 submatrix, form, _pack_constants(form), _pack_coefficients(form), bcs, True
             )
-        if self._diagonal:
+        diagonal = [(i, j) for i, j in self._diagonal if i not in skip_rows]
+        if diagonal:
             # switch from adding to inserting
             A.assemble(PETSc.Mat.AssemblyType.FLUSH)
-            for i, j in self._diagonal:
+            for i, j in diagonal:
                 rows, columns = self._index_sets[i], self._index_sets[j]
                 submatrix = A.getLocalSubMatrix(rows, columns)
                 _insert_diagonal(submatrix, self.spaces[i], bcs, diag)

@@ -115,21 +115,30 @@ class MonolithicAssembly:
         set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
         f.getArray()[:] = b.getArray(readonly=True)
 
-    def _jacobian(self, ts, t, x, x_dot, shift, J, P) -> None:
+    def _jacobian(self, ts, t, x, x_dot, shift, J, P, skip_rows=frozenset()) -> None:
         if self.timer is None:
-            self._assemble_jacobian(t, x, x_dot, shift, J, P)
+            self._assemble_jacobian(t, x, x_dot, shift, J, P, skip_rows)
         else:
             with self.timer.phase("jacobian"):
-                self._assemble_jacobian(t, x, x_dot, shift, J, P)
+                self._assemble_jacobian(t, x, x_dot, shift, J, P, skip_rows)
 
-    def _assemble_jacobian(self, t, x, x_dot, shift, J, P) -> None:
+    def _assemble_jacobian(self, t, x, x_dot, shift, J, P, skip_rows=frozenset()) -> None:
+        """J = dF/du + shift dF/du_dot into P.
+
+        The rows of the fields in ``skip_rows`` are left zero, for a caller that replaces them
+        (:meth:`make_consistent`: its held fields' identity rows), once P has been assembled:
+        its first final assembly drops every preallocated entry nothing was added to, and the
+        later assemblies would then miss them (zeroRows finds no diagonal).
+        """
+        if not P.assembled:
+            skip_rows = frozenset()
         self.counts["jacobian"] += 1
         self._load(x, self.unknowns)
         self._load(x_dot, self.rates)
         self._set_time(t)
         self.shift.value = shift
         P.zeroEntries()
-        self._assembler.assemble_matrix(P, diag=1.0)
+        self._assembler.assemble_matrix(P, diag=1.0, skip_rows=skip_rows)
         P.assemble()
         if J != P:
             J.assemble()

@@ -55,7 +55,11 @@ class ConsistentInitialisation:
         self._store(self.unknowns, x0)
         for function, values in zip(self.unknowns, present, strict=True):
             function.x.array[:] = values
-        held_mask = self._mask(self._differential_fields if held is None else held)
+        held = self._differential_fields if held is None else held
+        held_mask = self._mask(held)
+        # Whole fields held: their rows become identity rows, so their Jacobian blocks (the
+        # particles', the temperature's: the costliest) are not assembled at all.
+        held_fields = frozenset(item for item in held if not isinstance(item, tuple | list))
         rate = self._duplicate(x0)
         start = self.matrix.getOwnershipRange()[0]
         rows = (np.flatnonzero(held_mask) + start).astype(PETSc.IntType)
@@ -71,7 +75,7 @@ class ConsistentInitialisation:
 
         def jacobian(snes, x, J, P):
             rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
-            self._jacobian(None, t, x, rate, shift, J, P)
+            self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
             P.zeroRows(rows, diag=1.0)
 
         snes = PETSc.SNES().create(self.comm)
