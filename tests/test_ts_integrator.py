@@ -247,3 +247,40 @@ def test_omitted_jacobian_block_changes_newton_not_the_solution():
     # the steps are the same (76: the error control sees the same converged states).
     assert approximate.newton_iterations > exact.newton_iterations
     assert approximate.steps == exact.steps
+
+
+@pytest.mark.mpi
+def test_step_jacobian_rows_are_kept_through_a_step():
+    """step_jacobian_rows: at the same (time, shift) the kept field's rows stay as assembled at
+    the step's first Jacobian, the other rows are assembled afresh; a new (time, shift) (the
+    next step) assembles them all. Field 1 (q - u^2: its rows hold dq/du = -2u) kept."""
+    comm = MPI.COMM_WORLD
+    integrator, u, q, V, q_middle = _problem(comm, step_jacobian_rows=(1,))
+    integrator.make_consistent(0.0)
+    A = integrator.matrix
+    x, x_dot = integrator._duplicate(integrator.x), integrator._duplicate(integrator.x)
+    kept = integrator._mask([1])  # owned rows of field 1, in the local CSR's row order
+
+    def jacobian(t: float, scale: float) -> np.ndarray:
+        u.interpolate(lambda p: scale * np.sin(np.pi * p[0]))
+        integrator._store(integrator.unknowns, x)
+        integrator._assemble_jacobian(t, x, x_dot, 10.0, A, A)
+        indptr, _, values = A.getValuesCSR()
+        rows = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+        return values.copy(), rows
+
+    first, rows = jacobian(1.0, 1.0)  # the step's first Newton iteration
+    same_step, _ = jacobian(1.0, 1.5)  # a later iteration of that step, u moved
+    next_step, _ = jacobian(2.0, 1.5)  # the next step, at the same u
+    in_kept = kept[rows]
+    # Kept rows: bit for bit those of the first assembly, though u is 1.5 times larger ...
+    assert np.array_equal(same_step[in_kept], first[in_kept])
+    # ... where a fresh assembly has them 1.5 times as large (-2u, u scaled; entries of the
+    # lumped vertex rule: exactly scaled up to round-off).
+    ratio = next_step[in_kept & (first != 0.0)] / first[in_kept & (first != 0.0)]
+    assert ratio.size > 0 and np.allclose(ratio[ratio != 1.0], 1.5, rtol=1e-12)
+    assert np.any(ratio != 1.0)  # (the q rows' diagonal, dq/dq = 1, stays 1)
+    # Other rows: assembled afresh at every call (the u rows are linear: the same values).
+    assert np.array_equal(same_step[~in_kept], next_step[~in_kept])
+    for v in (x, x_dot):
+        v.destroy()

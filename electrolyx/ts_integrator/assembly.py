@@ -137,7 +137,14 @@ class MonolithicAssembly:
         self._load(x_dot, self.rates)
         self._set_time(t)
         self.shift.value = shift
-        P.zeroEntries()
+        # The step rows (step_jacobian_rows) as assembled at this step's first iteration.
+        key = (t, shift)
+        if self._step_fields and not skip_rows and P.assembled and key == self._step_key:
+            P.zeroRows(self._fresh_rows, diag=0.0)
+            skip_rows = self._step_fields
+        else:
+            P.zeroEntries()
+            self._step_key = key if self._step_fields and not skip_rows else None
         self._assembler.assemble_matrix(P, diag=1.0, skip_rows=skip_rows)
         P.assemble()
         if J != P:

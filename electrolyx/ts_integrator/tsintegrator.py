@@ -82,6 +82,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         omitted_jacobian_blocks: (i, j) pairs of Jacobian blocks dF_i/du_j left out (no
             pattern, no assembly): Newton on an approximate Jacobian, the residual exact (e.g.
             a weak coupling, to make the Jacobian block triangular for a field split).
+        step_jacobian_rows: Fields whose Jacobian rows are assembled once per step, at its
+            first Newton iteration, and kept for the step's later iterations (the same time
+            and shift): a chord method on those rows, the other rows exact, the residual
+            exact (rows of weakly nonlinear fields that cost much to assemble: the
+            temperature's and the energy accumulators' of a thermal model).
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -119,6 +124,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         configure_snes: Callable[[PETSc.SNES], None] | None = None,
         timer=None,
         omitted_jacobian_blocks: Sequence[tuple[int, int]] = (),
+        step_jacobian_rows: Sequence[int] = (),
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -168,6 +174,14 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self._differential_fields = list(fields)
         self._differential = self._mask(self._differential_fields)
         self.set_bcs(bcs)
+        # Rows kept through a step (see step_jacobian_rows): the fields, the global indices
+        # of the other owned rows (zeroed and assembled at every iteration), and the (time,
+        # shift) the kept rows were assembled at (None: assemble them at the next Jacobian).
+        self._step_fields = frozenset(step_jacobian_rows)
+        start = self.matrix.getOwnershipRange()[0]
+        fresh = ~self._mask(sorted(self._step_fields))
+        self._fresh_rows = (np.flatnonzero(fresh) + start).astype(PETSc.IntType)
+        self._step_key: tuple[float, float] | None = None
         self.counts = {"residual": 0, "jacobian": 0}
         self.totals = {
             "steps": 0,
@@ -267,6 +281,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         """
         start = _time.perf_counter()
         stopped_parts: list[IntegrationResult] = []
+        self._step_key = None
         while True:
             try:
                 result = self._integrate_once(
