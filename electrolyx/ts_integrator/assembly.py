@@ -121,6 +121,8 @@ class MonolithicAssembly:
         else:
             with self.timer.phase("jacobian"):
                 self._assemble_jacobian(t, x, x_dot, shift, J, P, skip_rows)
+        if ts is not None and self.on_step_rows is not None:
+            self.on_step_rows(ts.getSNES(), self._step_rows_kept)
 
     def _assemble_jacobian(self, t, x, x_dot, shift, J, P, skip_rows=frozenset()) -> None:
         """J = dF/du + shift dF/du_dot into P.
@@ -139,7 +141,10 @@ class MonolithicAssembly:
         self.shift.value = shift
         # The step rows (step_jacobian_rows) as assembled at this step's first iteration.
         key = (t, shift)
-        if self._step_fields and not skip_rows and P.assembled and key == self._step_key:
+        self._step_rows_kept = bool(
+            self._step_fields and not skip_rows and P.assembled and key == self._step_key
+        )
+        if self._step_rows_kept:
             P.zeroRows(self._fresh_rows, diag=0.0)
             skip_rows = self._step_fields
         else:

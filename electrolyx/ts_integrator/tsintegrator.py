@@ -87,6 +87,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             and shift): a chord method on those rows, the other rows exact, the residual
             exact (rows of weakly nonlinear fields that cost much to assemble: the
             temperature's and the energy accumulators' of a thermal model).
+        on_step_rows: Called after every Jacobian of a step with the Newton solver and
+            whether the step rows were kept (e.g. to reuse a field split's factorisation of
+            those rows).
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -125,6 +128,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         timer=None,
         omitted_jacobian_blocks: Sequence[tuple[int, int]] = (),
         step_jacobian_rows: Sequence[int] = (),
+        on_step_rows: Callable[[PETSc.SNES, bool], None] | None = None,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -182,6 +186,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         fresh = ~self._mask(sorted(self._step_fields))
         self._fresh_rows = (np.flatnonzero(fresh) + start).astype(PETSc.IntType)
         self._step_key: tuple[float, float] | None = None
+        self._step_rows_kept = False
+        self.on_step_rows = on_step_rows
         self.counts = {"residual": 0, "jacobian": 0}
         self.totals = {
             "steps": 0,

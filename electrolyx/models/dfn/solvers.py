@@ -49,6 +49,8 @@ class DFNSolvers:
         if self.thermal is not None:  # (a copy: the caller's settings stay as given)
             tolerances = self.thermal.absolute_tolerances(settings)
             settings = {**settings, "field_absolute_tolerances": tolerances}
+        # The Newton solver whose thermal split reuses its factors now (_reuse_thermal_factor).
+        self._thermal_factor_kept: int | None = None
         self.integrator = TSIntegrator(
             self.residual_blocks,
             unknowns.functions,
@@ -74,6 +76,7 @@ class DFNSolvers:
             convergence_test=self.newton_verdict,
             omitted_jacobian_blocks=self._thermal_split_blocks(),
             step_jacobian_rows=self._thermal_fields() if self._thermal_split() else (),
+            on_step_rows=self._reuse_thermal_factor if self._thermal_split() else None,
             configure_snes=self._configure_thermal_split if self._thermal_split() else None,
             **settings,
         )
@@ -143,6 +146,18 @@ class DFNSolvers:
             database[f"{prefix}fieldsplit_{name}_ksp_type"] = "preonly"
             database[f"{prefix}fieldsplit_{name}_pc_type"] = "lu"
             database[f"{prefix}fieldsplit_{name}_pc_factor_mat_solver_type"] = "mumps"
+
+    def _reuse_thermal_factor(self, snes: PETSc.SNES, kept: bool) -> None:
+        """The thermal split's LU factors kept with its rows (refactorised when they are new).
+
+        Rows are kept only from a step's second Newton iteration on, after a linear solve has
+        set the split up; the flag is reset at the next new rows of the same Newton solver.
+        """
+        if kept == (self._thermal_factor_kept == snes.handle):
+            return
+        split = snes.getKSP().getPC().getFieldSplitSubKSP()
+        split[1].getPC().setReusePreconditioner(kept)
+        self._thermal_factor_kept = snes.handle if kept else None
 
     def _linear_solver_options(self) -> dict:
         """Direct solver: MUMPS when distributed and in 2D/3D, else PETSc's own LU.
