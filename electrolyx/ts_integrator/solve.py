@@ -54,6 +54,10 @@ class TSSolve:
         self._ring.clear()
         self._steps_in_call = 0
         self._locating = False
+        # A new TS and Newton solver: the next Jacobian assembles every row.
+        self._step_key = None
+        if self.on_step_rows is not None:
+            self.on_step_rows(None, False)
         if fixed_step_s is not None:
             initial_step_s = min(fixed_step_s, t_end - t0)
         if replay is not None:

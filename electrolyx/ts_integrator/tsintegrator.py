@@ -89,7 +89,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             temperature's and the energy accumulators' of a thermal model).
         on_step_rows: Called after every Jacobian of a step with the Newton solver and
             whether the step rows were kept (e.g. to reuse a field split's factorisation of
-            those rows).
+            those rows), and with (None, False) before each new Newton solver.
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -287,7 +287,6 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         """
         start = _time.perf_counter()
         stopped_parts: list[IntegrationResult] = []
-        self._step_key = None
         while True:
             try:
                 result = self._integrate_once(

@@ -95,7 +95,7 @@ class DFNSolvers:
         (temperature, heat generated and removed: a third of a Jacobian's assembly, the
         temperature nearly linear within a step) are assembled at each step's first Newton
         iteration only and kept for its others (TSIntegrator's step_jacobian_rows: 221 Newton
-        iterations against 220, the Jacobian 37.5 -> 28.2 ms on average). Not in 1D: there the
+        iterations against 220, a Jacobian 37.5 -> 25-28 ms on average). Not in 1D: there the
         extra iterations cost more than the blocks saved (lumped 549 against 458, x-full 534
         against 456, and more CPU time).
         """
@@ -147,12 +147,16 @@ class DFNSolvers:
             database[f"{prefix}fieldsplit_{name}_pc_type"] = "lu"
             database[f"{prefix}fieldsplit_{name}_pc_factor_mat_solver_type"] = "mumps"
 
-    def _reuse_thermal_factor(self, snes: PETSc.SNES, kept: bool) -> None:
+    def _reuse_thermal_factor(self, snes: PETSc.SNES | None, kept: bool) -> None:
         """The thermal split's LU factors kept with its rows (refactorised when they are new).
 
         Rows are kept only from a step's second Newton iteration on, after a linear solve has
         set the split up; the flag is reset at the next new rows of the same Newton solver.
+        ``snes`` None: a new Newton solver follows (its split is not set up yet).
         """
+        if snes is None:
+            self._thermal_factor_kept = None
+            return
         if kept == (self._thermal_factor_kept == snes.handle):
             return
         split = snes.getKSP().getPC().getFieldSplitSubKSP()
