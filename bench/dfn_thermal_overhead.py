@@ -34,8 +34,10 @@ own work, while wall time includes the time other processes hold the cores.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -120,6 +122,7 @@ def isothermal_twin(case: Path) -> Path:
     """A copy of ``case`` without its ``[thermal]`` tables (per-boundary cooling has no meaning
     for an isothermal model, which refuses it), in a temporary folder."""
     twin = Path(tempfile.mkdtemp(prefix=case.name + "-isothermal-"))
+    atexit.register(shutil.rmtree, twin, ignore_errors=True)
     kept, thermal = [], False
     for line in (case / "case.toml").read_text().splitlines(keepends=True):
         if line.startswith("["):
