@@ -12,6 +12,7 @@ from mpi4py import MPI
 import dolfinx
 import ufl
 from dolfinx import fem
+from ufl.domain import extract_unique_domain
 
 __all__ = ["mean_temperature", "temperature_coefficient"]
 
@@ -30,7 +31,7 @@ def temperature_coefficient(mesh: dolfinx.mesh.Mesh, temperature) -> fem.Constan
         ValueError: for a Constant or Function on another mesh, or a temperature <= 0 K.
     """
     if isinstance(temperature, fem.Constant | fem.Function):
-        if temperature.ufl_domain() != mesh.ufl_domain():
+        if extract_unique_domain(temperature) != mesh.ufl_domain():
             raise ValueError("temperature: a Constant or Function must live on the cell mesh")
         return temperature
     if callable(temperature):
