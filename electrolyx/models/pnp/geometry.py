@@ -88,11 +88,15 @@ class PNPGeometry:
             return 2 * m["channel_half_height"]
         if m["generator"] in ("cylindrical_nanopore", "axisymmetric_nanopore"):
             return 2 * m["pore_radius"]
+        return float(self.bounding_box_sides().min())
+
+    def bounding_box_sides(self) -> np.ndarray:
+        """Sides of the mesh's bounding box (m), one per geometric dimension, on every rank."""
         x = self.mesh.geometry.x
         lo, hi = np.empty(3), np.empty(3)
         self.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
         self.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
-        return float((hi - lo)[: self.mesh.geometry.dim].min())
+        return (hi - lo)[: self.mesh.geometry.dim]
 
     def interior_facet_groups(self) -> set[int]:
         """Tags of facet groups that lie inside the mesh (solid/electrolyte interfaces)."""

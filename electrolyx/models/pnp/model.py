@@ -126,7 +126,7 @@ class PoissonNernstPlanck(Model):
         return self.geometry.smallest_feature()
 
     def diagnostics(self) -> dict[str, Any]:
-        """Debye length, thermal voltage, smallest feature and the electroneutrality verdict.
+        """Debye length, thermal voltage, feature sizes and the electroneutrality verdict.
 
         Before the mesh is built (``electrolyx check`` without ``--mesh``) only the scales
         that need no geometry.
@@ -161,6 +161,7 @@ class PoissonNernstPlanck(Model):
         out: dict[str, Any] = {
             **scales,
             "smallest_feature_m": feature,
+            "largest_extent_m": float(self.geometry.bounding_box_sides().max()),
             "debye_length_over_smallest_feature": ratio,
             "electroneutrality_verdict": verdict,
         }
