@@ -9,6 +9,7 @@ returns ``dolfinx.io.gmsh.MeshData`` with named physical groups for all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,37 @@ def mesh_boundary_names(mesh: dict[str, Any]) -> list[str] | None:
 
 
 def build_mesh(
-    mesh: dict[str, Any], case_dir: Path, comm: MPI.Comm, debye_length: float | None = None
+    mesh: dict[str, Any],
+    case_dir: Path,
+    comm: MPI.Comm,
+    debye_length: float | None = None,
+    log: Callable[[str], None] = lambda _: None,
 ) -> dolfinx.io.gmsh.MeshData:
-    """Create the mesh described by a validated ``[mesh]`` table."""
+    """Create the mesh described by a validated ``[mesh]`` table.
+
+    A gmsh generator's mesh with ``cache = true`` is read from electrolyx's mesh cache
+    (:mod:`electrolyx.mesh_cache`) when the same table and Debye length were meshed before,
+    else generated and cached; ``log`` says which.
+    """
+    if mesh.get("cache"):
+        from .mesh_cache import cached_mesh
+
+        description = {
+            "mesh": {key: value for key, value in mesh.items() if key != "cache"},
+            "debye_length_m": debye_length,
+        }
+        mesh_data, origin = cached_mesh(
+            comm, description, lambda: _generate(mesh, case_dir, comm, debye_length)
+        )
+        log(f"mesh {origin}")
+        return mesh_data
+    return _generate(mesh, case_dir, comm, debye_length)
+
+
+def _generate(
+    mesh: dict[str, Any], case_dir: Path, comm: MPI.Comm, debye_length: float | None
+) -> dolfinx.io.gmsh.MeshData:
+    """The mesh of a ``[mesh]`` table, made by its generator (or read from its file)."""
     generator = mesh["generator"]
     if generator == "interval":
         return graded_interval(

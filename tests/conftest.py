@@ -21,6 +21,11 @@ os.environ.setdefault(
     "ELECTROLYX_FORM_CACHE",
     os.path.join(os.path.expanduser("~"), ".cache", "electrolyx", "test-forms"),
 )
+# Generated meshes likewise (electrolyx.mesh_cache): a user's run never reads a test's mesh.
+os.environ.setdefault(
+    "ELECTROLYX_MESH_CACHE",
+    os.path.join(os.path.expanduser("~"), ".cache", "electrolyx", "test-meshes"),
+)
 
 import electrolyx  # noqa: E402, F401  (must precede dolfinx/petsc4py imports)
 

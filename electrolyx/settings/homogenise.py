@@ -75,6 +75,12 @@ class RandomPackingGeometry(SettingsTable):
     segments_per_circle: int = Field(
         16, ge=6, le=1000, description="Elements per full circle along particle surfaces."
     )
+    cache: bool = Field(
+        True,
+        description="Keep the packing's mesh in electrolyx's mesh cache ($ELECTROLYX_MESH_CACHE, "
+        "else ~/.cache/electrolyx/meshes) and read it from there, distributed over the ranks, "
+        "when the same packing is meshed again (false: mesh every run).",
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> RandomPackingGeometry:

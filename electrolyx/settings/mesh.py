@@ -69,6 +69,12 @@ class _RefinedAtWalls(SettingsTable):
     growth_rate: float = Field(
         0.3, gt=0.0, description="Element size increase per unit distance beyond the wall layer."
     )
+    cache: bool = Field(
+        True,
+        description="Keep the generated mesh in electrolyx's mesh cache ($ELECTROLYX_MESH_CACHE, "
+        "else ~/.cache/electrolyx/meshes) and read it from there, distributed over the ranks, "
+        "when this table with the same Debye length is meshed again (false: mesh every run).",
+    )
 
 
 class SlitNanochannel(_RefinedAtWalls):

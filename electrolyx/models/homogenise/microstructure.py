@@ -16,6 +16,7 @@ from mpi4py import MPI
 import dolfinx
 import numpy as np
 
+from ...mesh_cache import cached_mesh
 from ...meshes.packing import Packing, packing_mesh, random_packing
 
 __all__ = [
@@ -65,13 +66,28 @@ def packed_mesh(
     """
     packing = packing_from_settings(settings) if comm.rank == 0 else None
     packing = comm.bcast(packing, root=0)
-    mesh_data = packing_mesh(
-        comm,
-        packing,
-        element_size=settings["element_size"],
-        segments_per_circle=settings["segments_per_circle"],
-        **mesh_options,
-    )
+
+    def generate() -> dolfinx.io.gmsh.MeshData:
+        return packing_mesh(
+            comm,
+            packing,
+            element_size=settings["element_size"],
+            segments_per_circle=settings["segments_per_circle"],
+            **mesh_options,
+        )
+
+    if not settings.get("cache"):
+        return packing, generate()
+    # The packing follows from the settings (its seed); the ghost mode is applied on reading.
+    description = {
+        "packing": {key: value for key, value in settings.items() if key != "cache"},
+        "mesh_options": {
+            key: value for key, value in mesh_options.items() if key not in ("log", "ghost_mode")
+        },
+    }
+    ghost_mode = dolfinx.mesh.GhostMode[mesh_options.get("ghost_mode", "none")]
+    mesh_data, origin = cached_mesh(comm, description, generate, ghost_mode=ghost_mode)
+    mesh_options.get("log", lambda _: None)(f"mesh {origin}")
     return packing, mesh_data
 
 

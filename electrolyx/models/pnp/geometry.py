@@ -8,6 +8,7 @@ weight 2 pi r (:meth:`PNPGeometry.measure_weight`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,20 @@ class PNPGeometry:
         case_dir: Folder of the case (for a .msh file).
         comm: Communicator of the mesh.
         debye_length: Bulk Debye length [m] (mesh sizes may be given in Debye lengths).
+        log: Where a cached mesh came from (electrolyx.mesh_cache).
     """
 
-    def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm, debye_length):
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        case_dir: Path,
+        comm: MPI.Comm,
+        debye_length,
+        log: Callable[[str], None] = lambda _: None,
+    ):
         self.settings = settings
         self.comm = comm
-        self.mesh_data = build_mesh(settings["mesh"], case_dir, comm, debye_length)
+        self.mesh_data = build_mesh(settings["mesh"], case_dir, comm, debye_length, log)
         require_boundaries(settings["boundaries"], self.facet_groups())
         require_boundaries(settings["regions"], self.cell_groups(), where="regions")
         tdim = self.mesh.topology.dim

@@ -84,7 +84,7 @@ class PoissonNernstPlanck(Model):
     def build_mesh(self) -> dolfinx.mesh.Mesh:
         """Make the mesh by gmsh (or read the .msh file) and distribute it."""
         self.geometry = PNPGeometry(
-            self.settings, self.case_dir, self.comm, self.scales.debye_length
+            self.settings, self.case_dir, self.comm, self.scales.debye_length, self.log
         )
         return self.geometry.mesh
 
