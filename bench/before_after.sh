@@ -3,7 +3,9 @@
 # checkout, fresh processes; timings_s of each run.json are the numbers (bench/README.md, "PNP
 # transients and the half cell on TS").
 #
-#   bench/before_after.sh COMMIT CASE PAIRS
+#   bench/before_after.sh COMMIT CASE PAIRS [RUN ARGUMENTS...]
+#
+# RUN ARGUMENTS go to both sides' `electrolyx run` (e.g. --set overrides).
 #
 # COMMIT's electrolyx, forms, meshes, postprocess and cases are unpacked under
 # /tmp/before-after-COMMIT/site/electrolyx (the layout of the installed package) and put first on
@@ -11,7 +13,8 @@
 # a warm-up (form compilation). Results and a log with the load average go to
 # /tmp/before-after-COMMIT/CASE/.
 set -euo pipefail
-commit=$1; case=$2; pairs=$3
+commit=$1; case=$2; pairs=$3; shift 3
+unset PYTHONDONTWRITEBYTECODE  # both sides with their bytecode written, as installed
 root=$(git rev-parse --show-toplevel)
 base=/tmp/before-after-$commit
 if [ ! -d $base/site/electrolyx ]; then
@@ -33,7 +36,7 @@ for i in $(seq 0 $pairs); do
     fi
     rm -rf $out/$which-$i
     load0=$(cut -d' ' -f1 /proc/loadavg); start=$(date +%s.%N)
-    (cd /tmp && $root/.venv/bin/python -m electrolyx run $dir --out $out/$which-$i --quiet)
+    (cd /tmp && $root/.venv/bin/python -m electrolyx run $dir --out $out/$which-$i --quiet "$@")
     end=$(date +%s.%N)
     echo "$which $i wall=$(echo "$end - $start" | bc) load=$load0/$(cut -d' ' -f1 /proc/loadavg)" \
       "$(date -u +%H:%M:%S)" >> $log

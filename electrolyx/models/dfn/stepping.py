@@ -21,7 +21,12 @@ __all__ = ["RECENTRE_LIMIT", "ProtocolStepping"]
 #: Largest |positive phi_s unknown| at the terminal (in thermal voltages) within one TS
 #: integration of a cell with a resolved foil: beyond it the integration stops, the unknown is
 #: re-centred and a new integration starts (round-off of the stiff foil rows grows with it).
-RECENTRE_LIMIT = 1.0
+#: Each restart begins again at first order from a twentieth of the last step: with 1 V_T
+#: (every 25.7 mV of the voltage) the 2C discharge of cases/pouch-2d-cross-section restarted
+#: 50 times, 433 steps and 1056 Newton iterations; with 4 V_T 219 steps and 714 iterations, the
+#: voltage within 16 uV of it (cubic interpolation of the rows; the time error at rtol 1e-4)
+#: and lithium conserved to 8e-14 as before (1.2e-13).
+RECENTRE_LIMIT = 4.0
 #: First step of such a restarted integration, as a fraction of the last step before it (the
 #: first step after a restart is accepted without an error estimate; with the full last step
 #: the voltage of a foil cell moved by 2.4e-6 V).
