@@ -105,6 +105,7 @@ def main() -> None:
     print(f"{args.case}, 1 vs {args.ranks} ranks, {args.pairs} pairs; {' '.join(run_arguments)}")
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"1-min load before: {os.getloadavg()[0]:.2f}; {stamp}")
+    print(f"result folders under {scratch}")
     runs: list[tuple[dict, dict]] = []
     for pair in range(args.pairs + 1):  # pair 0: untimed warm-up
         order = (1, args.ranks) if pair % 2 == 0 else (args.ranks, 1)
