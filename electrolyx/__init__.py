@@ -55,13 +55,21 @@ def form_cache_directory() -> str:
     (36,000 on the development machine cost 1.9 s of listing per run of the default case).
     A user's own ``cache_dir`` JIT option (dolfinx_jit_options.json) still takes precedence.
     """
+    return cache_directory("forms", "ELECTROLYX_FORM_CACHE")
+
+
+def cache_directory(name: str, variable: str) -> str:
+    """``$variable`` when set, else ``$XDG_CACHE_HOME/electrolyx/<name>`` (``~/.cache`` by default).
+
+    The one rule for every cache electrolyx keeps (forms, meshes).
+    """
     import os
 
-    explicit = os.environ.get("ELECTROLYX_FORM_CACHE")
+    explicit = os.environ.get(variable)
     if explicit:
         return os.path.expanduser(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "electrolyx", "forms")
+    return os.path.join(base, "electrolyx", name)
 
 
 #: Seconds a process waits for another process compiling the same form module (FFCx's default,

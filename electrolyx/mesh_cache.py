@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -35,6 +34,8 @@ import dolfinx
 from dolfinx.io import XDMFFile
 from dolfinx.io import gmsh as gmshio
 
+from . import cache_directory
+
 __all__ = ["cached_mesh", "mesh_cache_directory", "mesh_cache_key"]
 
 #: Changes when the layout of an entry changes.
@@ -43,11 +44,7 @@ FORMAT = 1
 
 def mesh_cache_directory() -> Path:
     """``$ELECTROLYX_MESH_CACHE``, else ``$XDG_CACHE_HOME/electrolyx/meshes``."""
-    explicit = os.environ.get("ELECTROLYX_MESH_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "electrolyx" / "meshes"
+    return Path(cache_directory("meshes", "ELECTROLYX_MESH_CACHE"))
 
 
 def _generator_source_digest() -> str:
