@@ -70,8 +70,9 @@ report(np.array(solution.time_s), np.array(solution.voltage_V), solve_s,
 )
 
 
-def run_child_with_rusage(source: str) -> dict:
-    """Run ``source`` in a fresh interpreter: wall time, peak resident memory, RESULT line."""
+def run_child_with_rusage(source: str, python: str = sys.executable) -> dict:
+    """Run ``source`` in a fresh interpreter (``python``): wall time, CPU time, peak resident
+    memory and its RESULT line."""
     start = time.perf_counter()
     read, write = os.pipe()
     pid = os.fork()
@@ -81,7 +82,8 @@ def run_child_with_rusage(source: str) -> dict:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-c", source])
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        os.execve(python, [python, "-c", source], env)
     os.close(write)
     chunks = []
     while chunk := os.read(read, 65536):
@@ -95,6 +97,7 @@ def run_child_with_rusage(source: str) -> dict:
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result = json.loads(line[len("RESULT ") :])
     result["wall_s"] = wall
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     result["peak_rss_MB"] = usage.ru_maxrss / 1024
     return result
 

@@ -42,6 +42,28 @@ class MonolithicAssembly:
                 mask[offsets[item] : offsets[item + 1]] = True
         return mask
 
+    def owned_rows(self, field: int, dofs: np.ndarray) -> np.ndarray:
+        """Positions in the owned monolithic array of a field's local ``dofs`` (ghosts dropped).
+
+        ``dofs`` are block indices of the field's space (as ``locate_dofs_topological`` gives
+        them); each stands for its ``block size`` rows.
+        """
+        space = self.spaces[field]
+        owned = space.dofmap.index_map.size_local
+        block_size = space.dofmap.index_map_bs
+        dofs = np.asarray(dofs, dtype=np.int64)
+        dofs = dofs[dofs < owned]
+        rows = (block_size * dofs[:, None] + np.arange(block_size)).ravel()
+        return self._blocks[0][field] + rows
+
+    def judged_residual(self) -> np.ndarray:
+        """Owned entries of the residual at the iterate being judged.
+
+        Call it from a convergence test: Newton's residual vector then holds F at its present
+        iterate.
+        """
+        return self._judged_snes.getFunction()[0].getArray(readonly=True)
+
     def _duplicate(self, vector: PETSc.Vec) -> PETSc.Vec:
         """A new vector of the monolithic layout (with dolfinx's block offsets attached)."""
         new = vector.duplicate()

@@ -203,6 +203,20 @@ class ElectrodeDomain:
         maps = [self.conductor.entity_map]
         return maps if self.particles is self.conductor else [*maps, self.particles.entity_map]
 
+    def foil_dofs(self, layout: CellLayout) -> np.ndarray:
+        """Dofs of the electrode's phi_s on its foil's cells, tab included.
+
+        Local, ghosts included; none without a resolved foil.
+        """
+        if self.foil is None:
+            return np.zeros(0, dtype=np.int32)
+        cells = layout.mesh_data.cell_tags.find(layout.tag(self.foil[0]))
+        sub_cells = self.conductor.entity_map.sub_topology_to_topology(cells, True)
+        sub_cells = sub_cells[sub_cells >= 0].astype(np.int32)
+        tdim = self.conductor.mesh.topology.dim
+        self.conductor.mesh.topology.create_connectivity(tdim, tdim)
+        return fem.locate_dofs_topological(self.potential_space, tdim, sub_cells)
+
     def terminal_dofs(self, layout: CellLayout, name: str) -> np.ndarray:
         """Dofs of the electrode's phi_s on the facet group ``name`` (local, ghosts included)."""
         topology = layout.mesh.topology

@@ -78,7 +78,7 @@ from .geometry import (
 from .mechanics import ParticleMechanics, add_crack_lengths
 from .reaction_states import ReactionStates
 from .residual import ResidualBlocks
-from .solvers import DFNSolvers
+from .solvers import NEWTON_ABSOLUTE_TOLERANCE, DFNSolvers
 from .thermal import CellThermal, ThermalModel
 
 #: Fraction of the initial electrolyte concentration below which the laws hold c_e (see
@@ -285,7 +285,7 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         p = self.parameters
         geometry = self.layout.geometry
         one_c_density = p.one_c_current_A() / p.electrode_area_m2
-        floor = 1e-11
+        floor = NEWTON_ABSOLUTE_TOLERANCE
         for foil in (geometry.negative_foil, geometry.positive_foil) if geometry else ():
             if foil is not None:
                 stiffness = foil.conductivity_S_m * self.thermal_voltage_ref * foil.cells
