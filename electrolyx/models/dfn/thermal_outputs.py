@@ -65,7 +65,12 @@ class ThermalOutputs:
             stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
             stored += sum(c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0)
             self._stored = compile_(stored)
-            self._space = problem.unknowns["temperature"].space
+            self._space = space = problem.unknowns["temperature"].space
+            # The owned nodes' coordinates, for where the highest temperature is (the mesh
+            # does not move).
+            owned = space.dofmap.index_map.size_local
+            dimension = problem.layout.mesh.geometry.dim
+            self._points = space.tabulate_dof_coordinates()[:owned, :dimension]
         unknowns = problem.unknowns
         self._generated = unknowns["heat_generated"]
         self._removed = unknowns["heat_removed"]
@@ -103,16 +108,16 @@ class ThermalOutputs:
         if thermal.model.model == "lumped":
             return {"temperature_K": average, "max_temperature_K": average}
         unknown = problem.unknowns["temperature"]
-        owned = self._space.dofmap.index_map.size_local
+        points = self._points
+        owned = len(points)
         values = unknown.physical_array()[:owned]
-        dimension = problem.layout.mesh.geometry.dim
-        points = self._space.tabulate_dof_coordinates()[:owned, :dimension]
         comm = problem.comm
         high = comm.allreduce(float(values.max()) if owned else -np.inf, op=MPI.MAX)
         # Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that
         # equal temperatures (t = 0) give the same place on any partition.
         near = points[values >= high - TIE_K]
-        local = min(map(tuple, near)) if len(near) else None
+        first = np.lexsort(near.T[::-1])[0] if len(near) else None
+        local = None if first is None else tuple(near[first])
         where = min(point for point in comm.allgather(local) if point is not None)
         # Where: x through the stack; in 2D/3D also y (and z) in the plane.
         names = ["max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m"]
