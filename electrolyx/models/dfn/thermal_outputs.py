@@ -65,7 +65,7 @@ class ThermalOutputs:
             stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
             stored += sum(c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0)
             self._stored = compile_(stored)
-            self._space = space = problem.unknowns["temperature"].space
+            space = problem.unknowns["temperature"].space
             # The owned nodes' coordinates, for where the highest temperature is (the mesh
             # does not move).
             owned = space.dofmap.index_map.size_local
