@@ -242,12 +242,8 @@ class MonolithicAssembly:
         hours of cycling stalls Newton at steps of 1e-6 s where a fixed floor of 1e-12 / dt
         no longer covers it (bench/dfn_ageing.py, 22nd cycle).
         """
-        snes = self._judged_snes
-        diagonal = snes.getJacobian()[0].getDiagonal()
-        values = diagonal.getArray(readonly=True) * snes.getSolution().getArray(readonly=True)
-        local = float(np.sum(values[self._differential] ** 2))
-        diagonal.destroy()
-        return float(np.finfo(float).eps * np.sqrt(self.comm.allreduce(local)))
+        values = self.judged_round_off()[self._differential]
+        return float(np.sqrt(self.comm.allreduce(float(np.sum(values**2)))))
 
     def _free(self, *vectors: PETSc.Vec) -> None:
         """Destroy an integration's work vectors (and the cached step rates)."""
