@@ -36,9 +36,30 @@ class _LoadMPIFirst:  # a meta path finder (importlib.abc costs 80 ms to import)
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.partition(".")[0] in _NEEDS_DOLFINX_SOLVER:
             _remove_finder()
+            _one_blas_thread_per_rank()
             import dolfinx_solver  # noqa: F401
 
         return None  # the ordinary finders import the module itself
+
+
+def _one_blas_thread_per_rank() -> None:
+    """One OpenBLAS thread per MPI rank when there are several ranks and the user chose none.
+
+    PETSc's OpenBLAS (dolfinx_solver's, loaded with PETSc just after this) starts a thread per
+    core for MUMPS's dense kernels by default; with a rank per core those threads compete with
+    the other ranks. The 3D pouch on 2 ranks of a 2-core machine, first 3 minutes at 1C: 50.0-51.6
+    s with one thread against 53.8-57.8 s with OpenBLAS's default, at the same 161-162 Newton
+    iterations (bench/README.md). A serial run keeps OpenBLAS's default, and an
+    ``OPENBLAS_NUM_THREADS`` already set is kept.
+    """
+    import os
+
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.size > 1:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def _remove_finder() -> None:
