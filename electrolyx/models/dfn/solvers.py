@@ -312,7 +312,7 @@ class DFNSolvers:
         conduction stiffness times the temperature, and in the 3D pouch at 3C their
         residual stays at 0.6-1.0 times that level, 1e-9..5e-9 once the cell has warmed by
         a few kelvin, and 1e-11 alone made every Newton solve run on to its step-size stop
-        (595 Newton iterations against 530 in the first 300 s). The electrochemistry's
+        (595 Newton iterations against 467 in the first 300 s). The electrochemistry's
         rows' round-off is 1e-15..2e-12 at the pouch's usual steps.
         """
         if not self._any_foil:
