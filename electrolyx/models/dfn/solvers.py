@@ -298,7 +298,7 @@ class DFNSolvers:
         return reason.ITERATING
 
     def _off_foil_converged(self) -> bool:
-        """Whether the rows off the foils are below 1D's absolute tolerance, 1e-11.
+        """Whether the rows off the foils are below 1e-11 (1D's tolerance) plus their round-off.
 
         The tolerance is the foils' round-off level where they are resolved (~1e-7 for
         copper: :meth:`DFNProblem._round_off_floor`), but only the foils' own phi_s rows
@@ -319,14 +319,13 @@ class DFNSolvers:
             return True
         residual = np.array(self.integrator.judged_residual())
         residual[self._foil_rows] = 0.0
-        squares = float(residual @ residual)
-        if float(np.sqrt(self.comm.allreduce(squares, op=MPI.SUM))) < NEWTON_ABSOLUTE_TOLERANCE:
+        norm = float(np.sqrt(self.comm.allreduce(float(residual @ residual), op=MPI.SUM)))
+        if norm < NEWTON_ABSOLUTE_TOLERANCE:
             return True
         round_off = self.integrator.judged_round_off()
         round_off[self._foil_rows] = 0.0
-        squares = np.array([squares, float(round_off @ round_off)])
-        norm, level = np.sqrt(self.comm.allreduce(squares, op=MPI.SUM))
-        return bool(norm < NEWTON_ABSOLUTE_TOLERANCE + level)
+        level = float(np.sqrt(self.comm.allreduce(float(round_off @ round_off), op=MPI.SUM)))
+        return norm < NEWTON_ABSOLUTE_TOLERANCE + level
 
     def _below(self, norm: float, floor: float) -> bool:
         """Whether the residual norm is below floor, or below it plus the storage round-off.
