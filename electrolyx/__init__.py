@@ -60,6 +60,50 @@ def _one_blas_thread_per_rank() -> None:
 
     if MPI.COMM_WORLD.size > 1:
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        _one_thread_in_loaded_openblas()
+
+
+#: OpenBLAS's thread-count setters, by the symbol names its builds export (numpy's and scipy's
+#: wheels bundle builds with a ``scipy_`` prefix and, numpy's, a 64-bit-integer suffix)
+_OPENBLAS_SETTERS = (
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "openblas_set_num_threads",
+)
+
+
+def _one_thread_in_loaded_openblas() -> None:
+    """One thread for the OpenBLAS libraries loaded before ``OPENBLAS_NUM_THREADS`` was set.
+
+    numpy is imported before PETSc (by electrolyx itself, or by the user's script), and its
+    OpenBLAS reads the variable when it loads: on a 2-core machine it keeps a worker thread,
+    which a BLAS call of more than a few thousand entries (a residual's dot product) wakes and
+    which then spins for a while, on the core of the other rank. Through the Python API, the
+    3D pouch's first minute at 1C on 2 ranks took 43 s with that thread against 29 s for
+    ``electrolyx run``. Linux only (the loaded libraries are read from /proc/self/maps).
+    """
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {
+                fields[-1]
+                for fields in (line.split() for line in maps)
+                if len(fields) == 6 and "openblas" in fields[-1].rpartition("/")[2]
+            }
+    except OSError:
+        return
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _OPENBLAS_SETTERS:
+            setter = getattr(library, name, None)
+            if setter is not None:
+                setter(1)
+                break
 
 
 def _remove_finder() -> None:

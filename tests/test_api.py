@@ -270,3 +270,32 @@ def test_one_openblas_thread_per_rank_under_mpi_unless_chosen(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
     ex._one_blas_thread_per_rank()
     assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+@pytest.mark.mpi
+def test_numpys_openblas_gets_one_thread_per_rank_under_mpi(monkeypatch):
+    """numpy's OpenBLAS is loaded before the variable is set (numpy comes first): its thread
+    count is set at run time. It is raised to 2 here first, so that the test can fail on a
+    one-core machine too; under several ranks it must read 1 after, on one rank stay 2. Exact
+    integers, no tolerance."""
+    import ctypes
+    import os
+
+    from mpi4py import MPI
+
+    path = next(
+        line.split()[-1]
+        for line in open("/proc/self/maps")
+        if "scipy_openblas64_" in line.rpartition("/")[2]
+    )
+    library = ctypes.CDLL(path)
+    original = library.scipy_openblas_get_num_threads64_()
+    library.scipy_openblas_set_num_threads64_(2)
+    assert library.scipy_openblas_get_num_threads64_() == 2
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    ex._one_blas_thread_per_rank()
+    expected = 1 if MPI.COMM_WORLD.size > 1 else 2
+    count = library.scipy_openblas_get_num_threads64_()
+    os.environ.pop("OPENBLAS_NUM_THREADS", None)
+    library.scipy_openblas_set_num_threads64_(original)
+    assert count == expected
