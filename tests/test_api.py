@@ -283,11 +283,11 @@ def test_numpys_openblas_gets_one_thread_per_rank_under_mpi(monkeypatch):
 
     from mpi4py import MPI
 
-    path = next(
-        line.split()[-1]
-        for line in open("/proc/self/maps")
-        if "scipy_openblas64_" in line.rpartition("/")[2]
-    )
+    with open("/proc/self/maps") as maps:
+        paths = [line.split()[-1] for line in maps if "scipy_openblas64_" in line]
+    if not paths:
+        pytest.skip("this numpy does not bundle scipy-openblas64 (the lock file's does)")
+    path = paths[0]
     library = ctypes.CDLL(path)
     original = library.scipy_openblas_get_num_threads64_()
     library.scipy_openblas_set_num_threads64_(2)
