@@ -93,11 +93,12 @@ class BlockAssembler:
         ]
 
     # -------------------------------------------------------------- vector
-    def assemble_vector(self, b: PETSc.Vec) -> None:
+    def assemble_vector(self, b: PETSc.Vec, skip: Set[int] = frozenset()) -> None:
         """The residual blocks into b: owned entries, then ghosts (dolfinx's blocked layout).
 
         Like ``dolfinx.fem.petsc.assemble_vector(b, residual)`` on a zeroed b: b is
-        overwritten, ghosts not accumulated.
+        overwritten, ghosts not accumulated. ``skip``: fields whose blocks are left zero (not
+        assembled).
         """
         offsets, ghost_offsets = b.getAttr("_blocks")
         with b.localForm() as local:
@@ -105,7 +106,8 @@ class BlockAssembler:
             for i, form in enumerate(self._residual):
                 work = self._work[i]
                 work.fill(0.0)
-                _assemble_vector(work, form, _pack_constants(form), _pack_coefficients(form))
+                if i not in skip:
+                    _assemble_vector(work, form, _pack_constants(form), _pack_coefficients(form))
                 owned = self._owned[i]
                 array[offsets[i] : offsets[i + 1]] = work[:owned]
                 array[ghost_offsets[i] : ghost_offsets[i + 1]] = work[owned:]

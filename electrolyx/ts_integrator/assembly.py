@@ -147,10 +147,40 @@ class MonolithicAssembly:
         self._load(x_dot, self.rates)
         self._set_time(t)
         b = self._b
-        self._assembler.assemble_vector(b)
+        # The quadrature fields' rows zero: Newton leaves them (see _solve_quadrature_rows).
+        self._assembler.assemble_vector(b, skip=self._quadrature)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
         f.getArray()[:] = b.getArray(readonly=True)
+
+    def _solve_quadrature_rows(self, snes: PETSc.SNES) -> None:
+        """The quadrature fields set so that their rows vanish at Newton's converged iterate.
+
+        Called when Newton's test has found the iterate converged (collective), with the
+        unknowns and rates of its last residual evaluation loaded. A quadrature field's row
+        m (shift q + v) - g(u) is linear in q, with slope m shift: its diagonal in Newton's
+        Jacobian, assembled at this solve's time and shift (at its first iteration; assembled
+        here if Newton took none). The rates of that evaluation (:meth:`_load_step_rates`)
+        follow: shift times q's change.
+        """
+        x = snes.getSolution()
+        if snes.getIterationNumber() == 0:
+            # Converged at the initial guess: no Jacobian of this solve (this shift) yet.
+            J, P = snes.getJacobian()[:2]
+            snes.computeJacobian(x, J, P)
+        b = self._b
+        others = frozenset(range(len(self.spaces))) - self._quadrature
+        self._assembler.assemble_vector(b, skip=others)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        rows = self._quadrature_rows
+        diagonal = snes.getJacobian()[0].getDiagonal()
+        change = -b.getArray(readonly=True)[rows] / diagonal.getArray(readonly=True)[rows]
+        diagonal.destroy()
+        x.getArray()[rows] += change
+        if self._last_rates is not None:
+            state, rates = self._last_rates
+            state.getArray()[rows] += change
+            rates.getArray()[rows] += self.shift.value * change
 
     def _jacobian(self, ts, t, x, x_dot, shift, J, P, skip_rows=frozenset()) -> None:
         if self.timer is None:
@@ -193,11 +223,18 @@ class MonolithicAssembly:
             J.assemble()
 
     def _configure_snes(
-        self, snes: PETSc.SNES, prefix: str, lagging: bool = True, step=None
+        self,
+        snes: PETSc.SNES,
+        prefix: str,
+        lagging: bool = True,
+        step=None,
+        quadrature: bool = False,
     ) -> None:
         """Newton options under ``prefix`` (Jacobian lagging only where ``lagging``).
 
         ``step``: a function returning the time step the convergence test is told.
+        ``quadrature``: the quadrature fields are solved once the test finds Newton converged
+        (a time step's solver; :meth:`_solve_quadrature_rows`).
         """
         options = PETSc.Options()
         snes.setOptionsPrefix(prefix)
@@ -223,7 +260,10 @@ class MonolithicAssembly:
                 # would keep the SNES alive after its TS is destroyed).
                 self._judged_snes = snes
                 try:
-                    return test(iteration, xnorm, step_norm, fnorm, step())
+                    reason = test(iteration, xnorm, step_norm, fnorm, step())
+                    if reason > 0 and quadrature:
+                        self._solve_quadrature_rows(snes)
+                    return reason
                 finally:
                     self._judged_snes = None
 

@@ -123,7 +123,9 @@ class TSSolve:
         else:
             ts.setTolerances(rtol=vrtol, atol=vatol)
         snes = ts.getSNES()
-        self._configure_snes(snes, self.prefix, step=ts.getTimeStep)
+        self._configure_snes(
+            snes, self.prefix, step=ts.getTimeStep, quadrature=bool(self._quadrature)
+        )
         if initial_guess is not None:
             snes.setInitialGuess(lambda snes, x: initial_guess(x))
         totals0 = dict(self.totals)

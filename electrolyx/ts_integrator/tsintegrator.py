@@ -90,6 +90,13 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         on_step_rows: Called after every Jacobian of a step with the Newton solver and
             whether the step rows were kept (e.g. to reuse a field split's factorisation of
             those rows), and with (None, False) before each new Newton solver.
+        quadrature_fields: Running integrals q_i with rows m_i dq_i/dt - g_i(t, u) = 0 that
+            no other row reads (neither q_i nor its rate), e.g. a thermal model's generated
+            and removed energies. Newton iterates without them (their residual rows zero,
+            their Jacobian rows the diagonal m_i shift alone); once it has converged each is
+            set so that its row vanishes at the converged state: q_i -= F_i / (m_i shift), one
+            assembly of their rows per solve instead of one per iteration. BDF integrates them
+            with the same formula as the other fields, so they are what the coupled solve gives.
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -129,6 +136,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         omitted_jacobian_blocks: Sequence[tuple[int, int]] = (),
         step_jacobian_rows: Sequence[int] = (),
         on_step_rows: Callable[[PETSc.SNES, bool], None] | None = None,
+        quadrature_fields: Sequence[int] = (),
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -161,8 +169,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.timer = timer
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
+        self._quadrature = frozenset(quadrature_fields)
+        # A quadrature field's row keeps only its diagonal block (see quadrature_fields).
+        omitted = {*omitted_jacobian_blocks}
+        omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
         blocks = _jacobian_forms(
-            residual, self.unknowns, self.rates, self.shift, frozenset(omitted_jacobian_blocks)
+            residual, self.unknowns, self.rates, self.shift, frozenset(omitted)
         )
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
@@ -177,6 +189,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         fields = range(len(self.spaces)) if differential is None else differential
         self._differential_fields = list(fields)
         self._differential = self._mask(self._differential_fields)
+        self._quadrature_rows = np.flatnonzero(self._mask(sorted(self._quadrature)))
+        if self._quadrature and convergence_test is None:
+            raise ValueError("quadrature_fields are solved after a convergence_test's verdict")
         self.set_bcs(bcs)
         # Rows kept through a step (see step_jacobian_rows): the fields, the global indices
         # of the other owned rows (zeroed and assembled at every iteration), and the (time,

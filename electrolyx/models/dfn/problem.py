@@ -253,6 +253,9 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
             self.conserved.append("lithium_dissolved")
         #: Unknowns integrated but left out of the local-error control (exact bookkeeping).
         self.unchecked = ["lithium_dissolved"]
+        #: Running integrals no other row reads, solved after Newton (the integrator's
+        #: ``quadrature_fields``).
+        self.quadrature: list[str] = []
         thermal = ThermalModel() if thermal is None else thermal
         #: The thermal model's unknowns and balance (None when isothermal).
         self.thermal = CellThermal(thermal, self) if thermal.active else None

@@ -84,6 +84,7 @@ class DFNSolvers:
             step_jacobian_rows=self._thermal_fields() if self._thermal_split() else (),
             on_step_rows=self._reuse_thermal_factor if self._thermal_split() else None,
             configure_snes=self._configure_thermal_split if self._thermal_split() else None,
+            quadrature_fields=[unknowns.position(name) for name in self.quadrature],
             **settings,
         )
         # Positions of the foils' phi_s rows among the owned residual entries (newton_verdict).

@@ -46,7 +46,10 @@ For the energy balance two more one-dof unknowns integrate, with the same time s
     dE_gen/dt = Q,   dE_rem/dt = cooling [W],
 
 so that stored heat = E_gen - E_rem holds to the Newton tolerance (they are left out of the
-local-error control, as the half cell's dissolved lithium is).
+local-error control, as the half cell's dissolved lithium is). No other row reads them (the
+lumped temperature's reads dE_gen/dt), so Newton iterates without them and they are solved
+once it has converged (the integrator's ``quadrature_fields``): their rows are dense, one
+entry per unknown of the cell.
 
 The settings live in :mod:`.thermal_model`, the heat sources in :mod:`.thermal_sources`, the
 outputs in :mod:`.thermal_outputs`; this module re-exports their public names.
@@ -180,6 +183,10 @@ class CellThermal:
         unknowns.add("heat_removed", real.clone(), energy_scale, True)
         problem.conserved += ["temperature", "heat_generated", "heat_removed"]
         problem.unchecked += ["heat_generated", "heat_removed"]
+        # No row reads the energies, but the lumped temperature's reads dE_gen/dt (build).
+        problem.quadrature += ["heat_removed"]
+        if model.model != "lumped":
+            problem.quadrature += ["heat_generated"]
         # Collectors and layers: (rho c_p [J/(m3 K)], thickness [m]).
         self._layers = {
             "negative_current_collector": thermal.negative_current_collector_thickness_m,
@@ -247,7 +254,12 @@ class CellThermal:
         absent = [name for name, _ in self.model.boundaries if name not in names]
         if absent:
             raise ValueError(f"thermal boundaries {absent}: not on this mesh (no tabs?)")
-        return ufl.Measure("ds", domain=mesh, subdomain_data=facets), names
+        # Degree 2, as the cells' dx: exact for h (T - T_amb) v with T and v (bi)linear on
+        # the flat faces; UFL's estimate (8 on hexahedra) took 25 points a face.
+        measure = ufl.Measure(
+            "ds", domain=mesh, subdomain_data=facets, metadata={"quadrature_degree": 2}
+        )
+        return measure, names
 
     # ---------------------------------------------------------------- forms
     @property
