@@ -21,6 +21,10 @@ from electrolyx.ts_integrator import TSIntegrator
 #: round-off level, :meth:`DFNProblem._round_off_floor`).
 NEWTON_ABSOLUTE_TOLERANCE = 1e-11
 
+#: Newton iterations per Jacobian within a solve (PETSc's snes_lag_jacobian; not persisting
+#: across solves, so each solve starts with a fresh Jacobian).
+JACOBIAN_LAG = 5
+
 
 class DFNSolvers:
     """Time integrator, Dirichlet conditions and Newton's test of :class:`DFNProblem`."""
@@ -67,14 +71,16 @@ class DFNSolvers:
             # with its step test a Newton solve whose first update overflowed ended
             # "converged" at residual 1.3, and Ecker2015's 3C charge from empty jumped its
             # graphite surface past c_max at 797.5 s).
-            # The Jacobian (and its LU) at the first of every 3 Newton iterations of a solve,
-            # so at least once per step (its shift changes with the step): 1D cycling CPU
-            # -30 % (bench/README.md, issue 18), the steps the same; in 2D/3D the rows off the
-            # foils are held to 1D's tolerance (newton_verdict), so that the chord iterations
-            # stop no less converged than Newton's.
+            # The Jacobian (and its LU) at the first of every 5 Newton iterations of a solve,
+            # so at least once per step (its shift changes with the step; most solves take
+            # 3-4 iterations, so one Jacobian): against every 3rd iteration, cycling -21 % per
+            # cycle, the 3D pouch -8 % (its 3C thermal run -18 %), 1D discharges ~-2 %
+            # (bench/README.md, issue 18); the capacities of cycling equal to 1e-12. In 2D/3D
+            # the rows off the foils are held to 1D's tolerance (newton_verdict), so that the
+            # chord iterations stop no less converged than Newton's.
             snes_options={
                 "snes_max_it": 12,
-                "snes_lag_jacobian": 3,
+                "snes_lag_jacobian": JACOBIAN_LAG,
                 **self._linear_solver_options(),
             },
             comm=self.comm,
