@@ -113,7 +113,12 @@ def test_parallel_run_matches_serial_run():
     distributed = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_WORLD).discharge(10.0)
     serial = DFN(chen2020(), RESOLUTION, comm=MPI.COMM_SELF).discharge(10.0)
     assert len(distributed.time_s) == len(serial.time_s)
-    assert np.max(np.abs(np.subtract(distributed.time_s, serial.time_s))) < 1e-8
+    # The steps follow error estimates of states converged to Newton's tolerance, not to
+    # round-off (the Jacobian is renewed every 5th iteration: the last iterates of a solve are
+    # chord iterations), and MUMPS and PETSc's LU round differently: the step times drift
+    # apart by 2.4e-8 s over 1700 s (6e-10 s while the Jacobian was renewed every 3rd
+    # iteration), the voltage by 1.2e-11 V (5e-13 V). 1e-6 s is 6e-10 of the discharge.
+    assert np.max(np.abs(np.subtract(distributed.time_s, serial.time_s))) < 1e-6
     assert np.max(np.abs(np.subtract(distributed.voltage_V, serial.voltage_V))) < 1e-8
 
 
