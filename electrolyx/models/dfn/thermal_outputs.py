@@ -71,6 +71,9 @@ class ThermalOutputs:
             owned = space.dofmap.index_map.size_local
             dimension = problem.layout.mesh.geometry.dim
             self._points = space.tabulate_dof_coordinates()[:owned, :dimension]
+            #: The owned nodes by (x, y, z) (where the highest temperature is: the first of
+            #: those within TIE_K of it in this order).
+            self._by_position = np.lexsort(self._points.T[::-1])
         unknowns = problem.unknowns
         self._generated = unknowns["heat_generated"]
         self._removed = unknowns["heat_removed"]
@@ -85,15 +88,18 @@ class ThermalOutputs:
         values["heat_total_W"] = sum(values.values())
         return values
 
-    def _real_value(self, unknown) -> float:
-        """Physical value of a one-dof unknown (owned by one rank)."""
-        array = unknown.function.x.array
-        index_map = unknown.space.dofmap.index_map
-        local = float(array[0]) if index_map.size_local > 0 else 0.0
-        count = 1 if index_map.size_local > 0 else 0
-        comm = self.problem.comm
-        total, owners = comm.allreduce(local, op=MPI.SUM), comm.allreduce(count, op=MPI.SUM)
-        return unknown.scale * (total / owners + unknown.offset_value())
+    def _real_values(self, *unknowns) -> list[float]:
+        """Physical values of one-dof unknowns (each owned by one rank; one reduction)."""
+        local = np.zeros(2 * len(unknowns))
+        for i, unknown in enumerate(unknowns):
+            if unknown.space.dofmap.index_map.size_local > 0:
+                local[2 * i : 2 * i + 2] = unknown.function.x.array[0], 1.0
+        total = np.empty_like(local)
+        self.problem.comm.Allreduce(local, total, op=MPI.SUM)
+        return [
+            unknown.scale * (total[2 * i] / total[2 * i + 1] + unknown.offset_value())
+            for i, unknown in enumerate(unknowns)
+        ]
 
     def temperatures(self) -> dict[str, float]:
         """Volume-averaged and highest temperature [K] and where it is (x [m]) (collective).
@@ -115,10 +121,10 @@ class ThermalOutputs:
         high = comm.allreduce(float(values.max()) if owned else -np.inf, op=MPI.MAX)
         # Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that
         # equal temperatures (t = 0) give the same place on any partition.
-        near = points[values >= high - TIE_K]
-        first = np.lexsort(near.T[::-1])[0] if len(near) else None
-        local = None if first is None else tuple(near[first])
-        where = min(point for point in comm.allgather(local) if point is not None)
+        near = values[self._by_position] >= high - TIE_K
+        local = tuple(points[self._by_position[near.argmax()]]) if near.any() else None
+        candidates = [local] if comm.size == 1 else comm.allgather(local)
+        where = min(point for point in candidates if point is not None)
         # Where: x through the stack; in 2D/3D also y (and z) in the plane.
         names = ["max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m"]
         return {
@@ -133,10 +139,9 @@ class ThermalOutputs:
         if thermal is None:
             return {}
         problem = self.problem
-        generated = self._real_value(self._generated)
-        removed = self._real_value(self._removed)
+        generated, removed = self._real_values(self._generated, self._removed)
         if thermal.model.model == "lumped":
-            T = self._real_value(problem.unknowns["temperature"])
+            (T,) = self._real_values(problem.unknowns["temperature"])
             stored = thermal.heat_capacity_J_K * (T - thermal.initial_K)
         else:
             stored = problem.integral(self._stored) * problem.layout.area_scale
