@@ -73,7 +73,7 @@ class DFNSolvers:
             # graphite surface past c_max at 797.5 s).
             # The Jacobian (and its LU) at the first of every 5 Newton iterations of a solve,
             # so at least once per step (its shift changes with the step; most solves take
-            # 3-4 iterations, so one Jacobian): against every 3rd iteration, cycling -21 % per
+            # 3-4 iterations, so one Jacobian): against every 3rd iteration, cycling -18 % per
             # cycle, the 3D pouch -8 % (its 3C thermal run -14 %), 1D discharges ~-2 %
             # (bench/README.md, issue 18); the capacities of cycling equal to 1e-12. In 2D/3D
             # the rows off the foils are held to 1D's tolerance (newton_verdict), so that the
