@@ -12,7 +12,9 @@ q = exp(-2 D lam_h t), which falls to 1/4 at t* = ln 2 / (D lam_h): a located ev
 """
 
 from mpi4py import MPI
+from petsc4py import PETSc
 
+import basix.ufl
 import numpy as np
 import pytest
 import ufl
@@ -25,23 +27,27 @@ CELLS = 32
 DIFFUSIVITY = 0.1
 
 
-def _problem(comm, **settings):
+def _heat_equation(comm, initial_sine: bool = True):
+    """u_t = D u_xx on (0, 1), u = 0 at both ends: (mesh, V, u, u_dot, residual, bcs)."""
     domain = mesh.create_unit_interval(comm, CELLS)
     V = fem.functionspace(domain, ("Lagrange", 1))
+    u, u_dot, v = fem.Function(V, name="u"), fem.Function(V), ufl.TestFunction(V)
+    residual = (u_dot * v + DIFFUSIVITY * ufl.inner(ufl.grad(u), ufl.grad(v))) * ufl.dx
+    boundary = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0) | np.isclose(x[0], 1))
+    bcs = [fem.dirichletbc(0.0, boundary, V)]
+    if initial_sine:
+        u.interpolate(lambda x: np.sin(np.pi * x[0]))
+    return domain, V, u, u_dot, residual, bcs
+
+
+def _problem(comm, **settings):
+    domain, V, u, u_dot, heat, bcs = _heat_equation(comm)
     Q = V.clone()
-    u, q = fem.Function(V, name="u"), fem.Function(Q, name="q")
-    u_dot, q_dot = fem.Function(V), fem.Function(Q)
-    v, w = ufl.TestFunction(V), ufl.TestFunction(Q)
+    q, q_dot, w = fem.Function(Q, name="q"), fem.Function(Q), ufl.TestFunction(Q)
     dx_vertex = ufl.Measure(
         "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
     )
-    residual = [
-        (u_dot * v + DIFFUSIVITY * ufl.inner(ufl.grad(u), ufl.grad(v))) * ufl.dx,
-        (q - u**2) * w * dx_vertex,
-    ]
-    boundary = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0) | np.isclose(x[0], 1))
-    bcs = [fem.dirichletbc(0.0, boundary, V)]
-    u.interpolate(lambda x: np.sin(np.pi * x[0]))
+    residual = [heat, (q - u**2) * w * dx_vertex]
     q.x.array[:] = 0.0  # inconsistent on purpose: make_consistent must find u^2
     integrator = TSIntegrator(
         residual, [u, q], [u_dot, q_dot], bcs=bcs, differential=[0], name="heat", **settings
@@ -292,33 +298,20 @@ def _running_integral_problem(comm, source: float, **settings):
     p(t) = A (1 - exp(-D lam_h t)) / (D lam_h) + source t, with A = int u_h(x, 0) dx =
     h cot(pi h / 2), the trapezoidal sum of the nodal sine (h sum_i sin(pi i h)).
     """
-    import basix.ufl
-
-    domain = mesh.create_unit_interval(comm, CELLS)
-    V = fem.functionspace(domain, ("Lagrange", 1))
+    domain, V, u, u_dot, heat, bcs = _heat_equation(comm, initial_sine=source == 0.0)
     R = fem.functionspace(domain, basix.ufl.real_element(domain.basix_cell(), dtype=np.float64))
-    u, p = fem.Function(V, name="u"), fem.Function(R, name="p")
-    u_dot, p_dot = fem.Function(V), fem.Function(R)
-    v, r = ufl.TestFunction(V), ufl.TestFunction(R)
-    residual = [
-        (u_dot * v + DIFFUSIVITY * ufl.inner(ufl.grad(u), ufl.grad(v))) * ufl.dx,
-        (p_dot - u - source) * r * ufl.dx,
-    ]
-    boundary = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0) | np.isclose(x[0], 1))
-    bcs = [fem.dirichletbc(0.0, boundary, V)]
-    if source == 0.0:
-        u.interpolate(lambda x: np.sin(np.pi * x[0]))
+    p, p_dot, r = fem.Function(R, name="p"), fem.Function(R), ufl.TestFunction(R)
+    residual = [heat, (p_dot - u - source) * r * ufl.dx]
+    reason = PETSc.SNES.ConvergedReason
 
     def converged(iteration, x_norm, step_norm, norm, dt):
-        from petsc4py import PETSc
-
         # The storage rows' round-off grows like 1/dt (8e-12 at dt = 1e-6 s). The decaying
         # mode is solved by one Newton iteration (its rows are linear); Newton always takes
         # it, so that the runs compared in a test differ only by round-off, not by whether an
         # initial guess happened to fall below the test (p's row raises the norm).
         if norm < 1e-13 * (1.0 + 1.0 / dt) and (iteration > 0 or source != 0.0):
-            return PETSc.SNES.ConvergedReason.CONVERGED_FNORM_ABS
-        return PETSc.SNES.ConvergedReason.ITERATING if iteration < 20 else -1
+            return reason.CONVERGED_FNORM_ABS
+        return reason.ITERATING if iteration < 20 else reason.DIVERGED_MAX_IT
 
     integrator = TSIntegrator(
         residual,

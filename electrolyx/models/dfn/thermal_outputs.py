@@ -123,8 +123,7 @@ class ThermalOutputs:
         # equal temperatures (t = 0) give the same place on any partition.
         near = values[self._by_position] >= high - TIE_K
         local = tuple(points[self._by_position[near.argmax()]]) if near.any() else None
-        candidates = [local] if comm.size == 1 else comm.allgather(local)
-        where = min(point for point in candidates if point is not None)
+        where = min(point for point in comm.allgather(local) if point is not None)
         # Where: x through the stack; in 2D/3D also y (and z) in the plane.
         names = ["max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m"]
         return {
