@@ -326,9 +326,21 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         without its Python layer, summed over the ranks (no reduction on one rank): the output
         rows assemble some ten of these per row.
         """
-        form = compiled._cpp_object
-        local = _assemble_scalar(form, _pack_constants(form), _pack_coefficients(form))
+        local = self.local_integral(compiled)
         return local if self.comm.size == 1 else self.comm.allreduce(local, op=MPI.SUM)
+
+    def local_integral(self, compiled: fem.Form) -> float:
+        """This rank's part of a compiled scalar form (its cells and facets); not collective."""
+        form = compiled._cpp_object
+        return _assemble_scalar(form, _pack_constants(form), _pack_coefficients(form))
+
+    def sum_over_ranks(self, local: list[float]) -> list[float]:
+        """Sums over the ranks of this rank's ``local`` values: one reduction (none on one rank)."""
+        if self.comm.size == 1:
+            return list(local)
+        total = np.empty(len(local))
+        self.comm.Allreduce(np.asarray(local, dtype=float), total, op=MPI.SUM)
+        return total.tolist()
 
     def value(self, name: str):
         """Physical value of the unknown ``name`` (UFL)."""
