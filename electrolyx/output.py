@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 import json
 import math
 import os
@@ -301,11 +302,12 @@ class ResultWriter:
         self.path = Path(created)
         self.replaced: list[str] = []
         self._timeseries_file = None
-        self._timeseries_writer: csv.DictWriter | None = None
+        self._timeseries_writer = None  # a csv.writer once the columns are known
         self._timeseries_columns: list[str] = []
         self._profiles_file = None
         self._profiles_writer = None
         self._samplers: dict[str, tuple[LineSampler, np.ndarray]] = {}
+        self._coordinate_text: dict[str, list[str]] = {}
         self._vtk: dolfinx.io.VTKFile | None = None
         self._vtx: dolfinx.io.VTXWriter | None = None
         self._field_functions: list[dolfinx.fem.Function] = []
@@ -348,7 +350,7 @@ class ResultWriter:
             if name == "timeseries.csv":
                 self._timeseries_file = target
                 self._timeseries_columns = columns
-                self._timeseries_writer = csv.DictWriter(target, fieldnames=columns)
+                self._timeseries_writer = csv.writer(target)
                 self.timeseries_rows = count
             else:
                 self._profiles_file = target
@@ -364,9 +366,10 @@ class ResultWriter:
             columns = ["time_s"] + [k for k in row if k != "time_s"]
             self._timeseries_columns = columns
             self._timeseries_file = open(self.path / "timeseries.csv", "w", newline="")
-            self._timeseries_writer = csv.DictWriter(self._timeseries_file, fieldnames=columns)
-            self._timeseries_writer.writeheader()
-        self._timeseries_writer.writerow({k: _fmt(row[k]) for k in self._timeseries_columns})
+            self._timeseries_writer = csv.writer(self._timeseries_file)
+            self._timeseries_writer.writerow(columns)
+        # The row's values in the file's column order (a missing column is a KeyError).
+        self._timeseries_writer.writerow([_fmt(row[k]) for k in self._timeseries_columns])
         self._timeseries_file.flush()
         self.timeseries_rows += 1
 
@@ -393,15 +396,17 @@ class ResultWriter:
         for profile in profiles:
             points = segment_points(profile["start"], profile["end"], profile["points"])
             self._samplers[profile["name"]] = (LineSampler(mesh, points), points)
+            # The x, y, z columns of each point, as csv.writer writes them.
+            self._coordinate_text[profile["name"]] = [
+                ",".join(_fmt(x) for x in point[:3]) for point in points
+            ]
 
     def write_profiles(self, time_s: float, fields: Mapping[str, dolfinx.fem.Function]) -> None:
         """Sample every named scalar field along every profile and append to profiles.csv."""
         if not self._samplers:
             return
         time_text = _fmt(time_s)
-        for name, (sampler, points) in self._samplers.items():
-            # the points' columns, formatted once per profile
-            coordinates = [[_fmt(x) for x in point[:3]] for point in points]
+        for name, (sampler, _) in self._samplers.items():
             for field_name, function in fields.items():
                 values = sampler.evaluate(function)
                 if self.comm.rank != 0:
@@ -412,14 +417,19 @@ class ResultWriter:
                     self._profiles_writer.writerow(
                         ["time_s", "profile", "field", "x_m", "y_m", "z_m", "value"]
                     )
-                # .tolist() gives Python floats: repr(v) is _fmt(v)
-                rows = [
-                    [time_text, name, field_name, *xyz, repr(v)]
-                    for xyz, v in zip(coordinates, values[:, 0].tolist(), strict=True)
+                # Each line is what csv.writer writes for [time, profile, field, x, y, z, value]:
+                # the first three columns written (quoted where needed) once, the coordinates
+                # once per profile; .tolist() gives Python floats, whose repr is _fmt's.
+                prefix = _csv_line([time_text, name, field_name]).removesuffix("\r\n")
+                lines = [
+                    f"{prefix},{xyz},{v!r}\r\n"
+                    for xyz, v in zip(
+                        self._coordinate_text[name], values[:, 0].tolist(), strict=True
+                    )
                     if not math.isnan(v)
                 ]
-                self._profiles_writer.writerows(rows)
-                self.profile_rows += len(rows)
+                self._profiles_file.write("".join(lines))
+                self.profile_rows += len(lines)
         if self.comm.rank == 0 and self._profiles_file is not None:
             self._profiles_file.flush()
 
@@ -577,6 +587,13 @@ def _discard_result(folder: Path, info: Mapping[str, Any]) -> Path | None:
         except OSError:
             pass
     return folder if folder.exists() else None
+
+
+def _csv_line(values: Sequence[str]) -> str:
+    """One line of ``values`` as :func:`csv.writer` (the default dialect) writes it."""
+    text = io.StringIO()
+    csv.writer(text).writerow(values)
+    return text.getvalue()
 
 
 def _fmt(value: Any) -> str:
