@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .driver import execute, make_logger
 
     comm = _comm()
+    _prepare_exit_handshake(comm)
     case = load_case(args.case, args.set)
     if args.out:
         out = Path(args.out)
@@ -449,13 +451,51 @@ def _interrupted_exit(code: int) -> int:
 
     After an interruption the ranks may stand in different collective calls: the destructors of
     PETSc and ADIOS2 objects would wait for each other forever. The run's folder is already in
-    place (rank 0 moved it), so a parallel run ends here at once.
+    place (rank 0 moved it), so a parallel run ends here, once every rank has got here (at most
+    :data:`EXIT_HANDSHAKE_S` of waiting, see :func:`_exit_handshake`).
     """
     if _comm().size > 1:
         sys.stdout.flush()
         sys.stderr.flush()
+        _exit_handshake(EXIT_HANDSHAKE_S)
         os._exit(code)
     return code
+
+
+#: How long a rank leaving after an interruption waits for the others [s].
+EXIT_HANDSHAKE_S = 5.0
+
+#: On several ranks, the communicator of :func:`_exit_handshake`, made when ``run`` starts
+#: (while every rank is at the same place: duplicating a communicator is collective).
+_exit_comm = None
+
+
+def _prepare_exit_handshake(comm) -> None:
+    """Make the exit handshake's communicator (collective; nothing on one rank)."""
+    global _exit_comm
+    if comm.size > 1 and _exit_comm is None:
+        _exit_comm = comm.Dup()
+
+
+def _exit_handshake(timeout_s: float) -> None:
+    """Wait until every rank is leaving too, or ``timeout_s``, whichever comes first.
+
+    MPICH's mpiexec ends the whole job as soon as one rank exits with a nonzero code, so a rank
+    that left at once could kill rank 0 while it was still printing where the interrupted run's
+    files are, or still writing them: the likely cause of a 2-rank run interrupted in
+    `make test` that exited 143 with nothing on stderr. The ranks meet in a non-blocking
+    barrier on a communicator of their own, which no collective that the interruption left
+    unfinished on another communicator can hold up; a rank that never comes (stuck in such a
+    collective) is waited for ``timeout_s``, after which the others leave as before.
+    """
+    if _exit_comm is None:
+        return
+    request = _exit_comm.Ibarrier()
+    deadline = time.monotonic() + timeout_s
+    while not request.Test():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.005)
 
 
 if __name__ == "__main__":
