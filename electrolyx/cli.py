@@ -480,7 +480,8 @@ def _prepare_exit_handshake(comm) -> None:
 def _exit_handshake(timeout_s: float) -> None:
     """Wait until every rank is leaving too, or ``timeout_s``, whichever comes first.
 
-    MPICH's mpiexec ends the whole job as soon as one rank exits with a nonzero code, so a rank
+    MPICH's mpiexec ends the whole job as soon as one rank leaves without MPI_Finalize (checked:
+    rank 1's ``os._exit``, with code 143 or 0, kills a rank 0 that is still sleeping), so a rank
     that left at once could kill rank 0 while it was still printing where the interrupted run's
     files are, or still writing them: the likely cause of a 2-rank run interrupted in
     `make test` that exited 143 with nothing on stderr. The ranks meet in a non-blocking
