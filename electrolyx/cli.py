@@ -500,4 +500,4 @@ def _exit_handshake(timeout_s: float) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -306,8 +306,8 @@ class ResultWriter:
         self._timeseries_columns: list[str] = []
         self._profiles_file = None
         self._profiles_writer = None
-        self._samplers: dict[str, tuple[LineSampler, np.ndarray]] = {}
-        self._coordinate_text: dict[str, list[str]] = {}
+        #: profile name -> its sampler and each point's x, y, z columns as csv.writer writes them
+        self._samplers: dict[str, tuple[LineSampler, list[str]]] = {}
         self._vtk: dolfinx.io.VTKFile | None = None
         self._vtx: dolfinx.io.VTXWriter | None = None
         self._field_functions: list[dolfinx.fem.Function] = []
@@ -395,18 +395,15 @@ class ResultWriter:
         """Prepare the line segments of ``[[output.profiles]]`` on ``mesh``."""
         for profile in profiles:
             points = segment_points(profile["start"], profile["end"], profile["points"])
-            self._samplers[profile["name"]] = (LineSampler(mesh, points), points)
-            # The x, y, z columns of each point, as csv.writer writes them.
-            self._coordinate_text[profile["name"]] = [
-                ",".join(_fmt(x) for x in point[:3]) for point in points
-            ]
+            coordinates = [",".join(_fmt(x) for x in point[:3]) for point in points]
+            self._samplers[profile["name"]] = (LineSampler(mesh, points), coordinates)
 
     def write_profiles(self, time_s: float, fields: Mapping[str, dolfinx.fem.Function]) -> None:
         """Sample every named scalar field along every profile and append to profiles.csv."""
         if not self._samplers:
             return
         time_text = _fmt(time_s)
-        for name, (sampler, _) in self._samplers.items():
+        for name, (sampler, coordinates) in self._samplers.items():
             for field_name, function in fields.items():
                 values = sampler.evaluate(function)
                 if self.comm.rank != 0:
@@ -423,9 +420,7 @@ class ResultWriter:
                 prefix = _csv_line([time_text, name, field_name]).removesuffix("\r\n")
                 lines = [
                     f"{prefix},{xyz},{v!r}\r\n"
-                    for xyz, v in zip(
-                        self._coordinate_text[name], values[:, 0].tolist(), strict=True
-                    )
+                    for xyz, v in zip(coordinates, values[:, 0].tolist(), strict=True)
                     if not math.isnan(v)
                 ]
                 self._profiles_file.write("".join(lines))

@@ -326,8 +326,7 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         without its Python layer, summed over the ranks (no reduction on one rank): the output
         rows assemble some ten of these per row.
         """
-        local = self.local_integral(compiled)
-        return local if self.comm.size == 1 else self.comm.allreduce(local, op=MPI.SUM)
+        return self.sum_over_ranks([self.local_integral(compiled)])[0]
 
     def local_integral(self, compiled: fem.Form) -> float:
         """This rank's part of a compiled scalar form (its cells and facets); not collective."""
