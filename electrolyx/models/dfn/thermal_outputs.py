@@ -26,25 +26,24 @@ class ThermalOutputs:
     def __init__(self, problem, sources: dict[str, list[tuple]]):
         self.problem = problem
         maps = problem.entity_maps
-        compile_ = lambda form: fem.form(form, entity_maps=maps)  # noqa: E731
-        # The heat by source, compiled as one module (electrolyx.jit).
-        heat = forms(
-            [sum(q * m for q, m in pairs) if pairs else None for pairs in sources.values()],
-            entity_maps=maps,
-        )
-        self._heat = dict(zip(sources, heat, strict=True))
+        heat = [sum(q * m for q, m in pairs) if pairs else None for pairs in sources.values()]
         self.thermal: CellThermal | None = problem.thermal
         thermal = self.thermal
         #: The stored heat's form (2D/3D and x-full; the lumped model's is C (T - T0)).
         self._stored: fem.Form | None = None
         if thermal is None:
+            # The heat by source, compiled as one module (electrolyx.jit).
+            self._heat = dict(zip(sources, forms(heat, entity_maps=maps), strict=True))
             return
         T = thermal.temperature
         mesh = problem.layout.mesh
         one = fem.Constant(mesh, 1.0)
+        # The volume the mean temperature is over (set once it is integrated, below).
+        volume = fem.Constant(mesh, 1.0)
+        stored = None
         if thermal.model.model == "lumped":
-            volume = problem.integral(fem.form(one * problem.dx))
-            self._average = compile_(T / volume * problem.dx)
+            measure = one * problem.dx
+            average = T / volume * problem.dx
         else:
             # The mean over the stack and its collectors (thickness-weighted, as PyBaMM's
             # "Volume-averaged cell temperature"; in 2D/3D the foils and tabs are cells of the
@@ -55,18 +54,23 @@ class ThermalOutputs:
                 for thickness, (_, _, _, ds) in zip(thermal._face_thickness, faces, strict=True)
                 if thickness > 0.0
             ]
-            volume = one * problem.dx
+            measure = one * problem.dx
             for thickness, ds in weights:
-                volume += thickness * one * ds
-            total = problem.integral(fem.form(volume))
+                measure += thickness * one * ds
             average = T * problem.dx
             for thickness, ds in weights:
                 average += thickness * T * ds
-            self._average = compile_((1.0 / total) * average)
+            average = (1.0 / volume) * average
             T0 = thermal.initial_K
             stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
             stored += sum(c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0)
-            self._stored = compile_(stored)
+        # All compiled as one module (electrolyx.jit): one look-up in the form cache.
+        heat, measure, self._average, self._stored = forms(
+            [heat, measure, average, stored], entity_maps=maps
+        )
+        self._heat = dict(zip(sources, heat, strict=True))
+        volume.value = problem.integral(measure)
+        if self._stored is not None:
             space = problem.unknowns["temperature"].space
             # The owned nodes' coordinates, for where the highest temperature is (the mesh
             # does not move).
@@ -82,6 +86,11 @@ class ThermalOutputs:
         self._one_dof = [unknowns["heat_generated"], unknowns["heat_removed"]]
         if thermal.model.model == "lumped":
             self._one_dof.append(unknowns["temperature"])
+        #: Their values' storage (a view that never moves) on the rank that owns each, else None.
+        self._one_dof_values = [
+            unknown.function.x.array if unknown.space.dofmap.index_map.size_local > 0 else None
+            for unknown in self._one_dof
+        ]
 
     def heat_W(self) -> dict[str, float]:
         """Heat generated in the whole cell by source and in total [W] (collective)."""
@@ -121,9 +130,8 @@ class ThermalOutputs:
             local.append(problem.local_integral(self._average))
             if self._stored is not None:
                 local.append(problem.local_integral(self._stored))
-            for unknown in self._one_dof:
-                owner = unknown.space.dofmap.index_map.size_local > 0
-                local += [unknown.function.x.array[0], 1.0] if owner else [0.0, 0.0]
+            for values in self._one_dof_values:
+                local += [0.0, 0.0] if values is None else [float(values[0]), 1.0]
         sums = problem.sum_over_ranks(local)
         scale = problem.layout.area_scale
         heat = {
@@ -149,22 +157,27 @@ class ThermalOutputs:
         return heat, temperatures, energy
 
     def _highest(self) -> dict[str, float]:
-        """The highest nodal temperature [K] and where it is (x, and y, z in 2D/3D) [m]."""
+        """The highest nodal temperature [K] and where it is (x, and y, z in 2D/3D) [m].
+
+        Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that equal
+        temperatures (t = 0) give the same place on any partition. On one rank no reduction
+        (a 1D x-full row: 14 -> 5 us).
+        """
         problem = self.problem
-        points = self._points
-        owned = len(points)
-        values = problem.unknowns["temperature"].physical_array()[:owned]
+        order = self._by_position
+        unknown = problem.unknowns["temperature"]
+        # The owned nodes' temperatures in (x, y, z) order.
+        values = unknown.physical_array()[order] if len(order) else np.zeros(0)
         comm = problem.comm
-        high = comm.allreduce(float(values.max()) if owned else -np.inf, op=MPI.MAX)
-        # Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that
-        # equal temperatures (t = 0) give the same place on any partition.
-        near = values[self._by_position] >= high - TIE_K
+        if comm.size == 1:
+            high = float(values.max())
+        else:
+            high = comm.allreduce(float(values.max()) if len(values) else -np.inf, op=MPI.MAX)
+        near = values >= high - TIE_K
         # (Python floats: numpy scalars would be pickled through their reducers, ~10 us.)
-        local = tuple(points[self._by_position[near.argmax()]].tolist()) if near.any() else None
-        where = min(point for point in comm.allgather(local) if point is not None)
+        local = tuple(self._points[order[near.argmax()]].tolist()) if near.any() else None
+        if comm.size > 1:
+            local = min(point for point in comm.allgather(local) if point is not None)
         # Where: x through the stack; in 2D/3D also y (and z) in the plane.
         names = ["max_temperature_position_m", "max_temperature_y_m", "max_temperature_z_m"]
-        return {
-            "max_temperature_K": float(high),
-            **dict(zip(names, where, strict=False)),
-        }
+        return {"max_temperature_K": high, **dict(zip(names, local, strict=False))}
