@@ -93,17 +93,22 @@ class BlockAssembler:
         ]
 
     # -------------------------------------------------------------- vector
-    def assemble_vector(self, b: PETSc.Vec, skip: Set[int] = frozenset()) -> None:
+    def assemble_vector(
+        self, b: PETSc.Vec, skip: Set[int] = frozenset(), only: Set[int] | None = None
+    ) -> None:
         """The residual blocks into b: owned entries, then ghosts (dolfinx's blocked layout).
 
         Like ``dolfinx.fem.petsc.assemble_vector(b, residual)`` on a zeroed b: b is
         overwritten, ghosts not accumulated. ``skip``: fields whose blocks are left zero (not
-        assembled).
+        assembled). ``only``: the fields whose blocks are written, the others' entries of b
+        left as they were (for a caller that reads only those).
         """
         offsets, ghost_offsets = b.getAttr("_blocks")
+        fields = range(len(self._residual)) if only is None else sorted(only)
         with b.localForm() as local:
             array = local.array_w
-            for i, form in enumerate(self._residual):
+            for i in fields:
+                form = self._residual[i]
                 work = self._work[i]
                 work.fill(0.0)
                 if i not in skip:

@@ -163,3 +163,32 @@ def test_compressed_matrix_grows_by_the_nonzeros_outside_its_pattern():
     lean.release()
     for matrix in (full, compressed, reference):
         matrix.destroy()
+
+
+@pytest.mark.mpi
+def test_only_some_fields_written():
+    """``only``: those fields' entries as the full assembly has them; the others untouched.
+
+    The quadrature fields' solve (electrolyx.ts_integrator) reads only its own rows.
+    """
+    F, J, bcs, _, _ = _system(MPI.COMM_WORLD)
+    lean = BlockAssembler(F, J, bcs)
+    spaces = [form.function_spaces[0] for form in F]
+    full = create_vector(spaces, kind="mpi")
+    partial = create_vector(spaces, kind="mpi")
+    lean.assemble_vector(full)
+    with partial.localForm() as local:
+        local.set(np.nan)
+    lean.assemble_vector(partial, only={1})
+    offsets, ghost_offsets = full.getAttr("_blocks")
+    with full.localForm() as reference, partial.localForm() as written:
+        for i in range(len(F)):
+            owned = (offsets[i], offsets[i + 1])
+            for start, end in (owned, (ghost_offsets[i], ghost_offsets[i + 1])):
+                ref, new = reference.array_r[start:end], written.array_r[start:end]
+                if i == 1:
+                    assert np.array_equal(ref, new)  # exact: the same kernel call
+                else:
+                    assert np.isnan(new).all()  # not written
+        # not a zero block: |q - u^2| ~ 0.1 (the states' spread) times a nodal weight 1/12
+        assert np.abs(reference.array_r[offsets[1] : offsets[2]]).max() > 1e-3

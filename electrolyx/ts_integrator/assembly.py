@@ -169,13 +169,14 @@ class MonolithicAssembly:
             J, P = snes.getJacobian()[:2]
             snes.computeJacobian(x, J, P)
         b = self._b
-        others = frozenset(range(len(self.spaces))) - self._quadrature
-        self._assembler.assemble_vector(b, skip=others)
+        # (Only their blocks: b's other entries are scratch, overwritten by the next residual.)
+        self._assembler.assemble_vector(b, only=self._quadrature)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         rows = self._quadrature_rows
-        diagonal = snes.getJacobian()[0].getDiagonal()
-        change = -b.getArray(readonly=True)[rows] / diagonal.getArray(readonly=True)[rows]
-        diagonal.destroy()
+        J = snes.getJacobian()[0]
+        first = J.getOwnershipRange()[0]
+        diagonal = np.array([J.getValue(first + row, first + row) for row in rows.tolist()])
+        change = -b.getArray(readonly=True)[rows] / diagonal
         x.getArray()[rows] += change
         if self._last_rates is not None:
             state, rates = self._last_rates
