@@ -65,6 +65,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
+from electrolyx.form_sums import sum_forms
 from electrolyx.forms.heat_conduction import heat_equation_residual, lumped_energy_balance
 
 from .geometry import (
@@ -283,7 +284,7 @@ class CellThermal:
         # Spread a global balance [W] evenly over the mesh, so that the Real dof's row is it.
         mesh_volume = problem.integral(fem.form(one * problem.dx))
         spread = 1.0 / mesh_volume
-        heat_density = sum(q * tests["heat_generated"] * m for q, m in self._all(sources))
+        heat_density = sum_forms(q * tests["heat_generated"] * m for q, m in self._all(sources))
         T = self.temperature
         T_rate = rate("temperature")
         if self.model.model == "lumped":
@@ -362,7 +363,7 @@ class CellThermal:
             # d E_rem / dt = area_scale int h (T - T_amb) ds: the faces' cooling [W].
             removed = (
                 area_scale
-                * sum(c * (T - amb) * tests["heat_removed"] * ds for c, amb, _, ds in faces)
+                * sum_forms(c * (T - amb) * tests["heat_removed"] * ds for c, amb, _, ds in faces)
                 if faces
                 else 0
             )

@@ -9,6 +9,7 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx import fem
 
+from electrolyx.form_sums import sum_forms
 from electrolyx.jit import forms
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class ThermalOutputs:
     def __init__(self, problem, sources: dict[str, list[tuple]]):
         self.problem = problem
         maps = problem.entity_maps
-        heat = [sum(q * m for q, m in pairs) if pairs else None for pairs in sources.values()]
+        heat = [sum_forms(q * m for q, m in pairs) if pairs else None for pairs in sources.values()]
         self.thermal: CellThermal | None = problem.thermal
         thermal = self.thermal
         #: The stored heat's form (2D/3D and x-full; the lumped model's is C (T - T0)).
@@ -62,8 +63,10 @@ class ThermalOutputs:
                 average += thickness * T * ds
             average = (1.0 / volume) * average
             T0 = thermal.initial_K
-            stored = sum(c * (T - T0) * dx for c, _, dx in thermal._regions)
-            stored += sum(c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0)
+            stored = sum_forms(
+                [c * (T - T0) * dx for c, _, dx in thermal._regions]
+                + [c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0]
+            )
         # All compiled as one module (electrolyx.jit): one look-up in the form cache.
         heat, measure, self._average, self._stored = forms(
             [heat, measure, average, stored], entity_maps=maps
