@@ -76,6 +76,10 @@ class BlockAssembler:
             for j, block in enumerate(row)
             if block is not None
         ]
+        # Blocks that pack the same data: packed once per Jacobian (see _packing_groups).
+        self._constant_groups, self._coefficient_groups = _packing_groups(
+            [block for row in jacobian for block in row if block is not None]
+        )
         self._matrix: PETSc.Mat | None = None
         self._submatrices: list[PETSc.Mat] = []
         self.set_bcs(bcs)
@@ -145,12 +149,24 @@ class BlockAssembler:
         caller that overwrites those rows.
         """
         bcs = self._bcs
-        for (i, _j, form), submatrix in zip(self._blocks, self._local_submatrices(A), strict=True):
+        constants: dict[int, np.ndarray] = {}
+        coefficients: dict[int, dict] = {}
+        for (i, _j, form), submatrix, constant_group, coefficient_group in zip(
+            self._blocks,
+            self._local_submatrices(A),
+            self._constant_groups,
+            self._coefficient_groups,
+            strict=True,
+        ):
             if i in skip_rows:
                 continue
-            _assemble_matrix(
-                submatrix, form, _pack_constants(form), _pack_coefficients(form), bcs, True
-            )
+            packed_constants = constants.get(constant_group)
+            if packed_constants is None:
+                packed_constants = constants[constant_group] = _pack_constants(form)
+            packed_coefficients = coefficients.get(coefficient_group)
+            if packed_coefficients is None:
+                packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
+            _assemble_matrix(submatrix, form, packed_constants, packed_coefficients, bcs, True)
         diagonal = [(i, j) for i, j in self._diagonal if i not in skip_rows]
         if diagonal:
             # switch from adding to inserting
@@ -174,3 +190,58 @@ class BlockAssembler:
                     submatrix.destroy()
         self._matrix = None
         self._submatrices = []
+
+
+def _packing_groups(forms: Sequence[fem.Form]) -> tuple[list[int], list[int]]:
+    """Group numbers of the forms whose packed constants, and packed coefficients, are equal.
+
+    Packed constants are the values of the form's constants in order: equal for forms with the
+    same constants (the same objects). Packed coefficients are, per integral (type and
+    position), the values on each of its entities of the coefficients its kernel reads (the
+    others are left zero): equal for forms on the same mesh, with the same entity maps (one
+    system's forms), with the same coefficients in the same order and integrals over the same
+    entities that read the same coefficients. The Jacobian blocks of one residual row mostly
+    are such forms (the 1D DFN with an x-full temperature: 46 blocks, 8 coefficient groups),
+    and the packing was a quarter of their assembly's time.
+    """
+    constant_keys: dict[tuple, int] = {}
+    coefficient_keys: dict[tuple, int] = {}
+    constant_groups, coefficient_groups = [], []
+    for form in forms:
+        cpp_form = form._cpp_object
+        # (The objects themselves, held in the keys: compared by identity.)
+        constant_key = tuple(cpp_form.constants)
+        constant_groups.append(constant_keys.setdefault(constant_key, len(constant_keys)))
+        coefficient_key = (
+            cpp_form.mesh,
+            tuple(cpp_form.coefficients),
+            _integrals_read(form),
+            tuple(
+                (integral_type.name, k, cpp_form.domains(integral_type, k).tobytes())
+                for integral_type in sorted(cpp_form.integral_types, key=lambda t: t.name)
+                for k in range(cpp_form.num_integrals(integral_type, 0))
+            ),
+        )
+        coefficient_groups.append(
+            coefficient_keys.setdefault(coefficient_key, len(coefficient_keys))
+        )
+    return constant_groups, coefficient_groups
+
+
+def _integrals_read(form: fem.Form) -> tuple:
+    """Each compiled integral's type, subdomain and which of the form's coefficients it reads."""
+    ufcx_form = form.ufcx_form
+    offsets = [ufcx_form.form_integral_offsets[i] for i in range(len(fem.IntegralType) + 1)]
+    count = ufcx_form.num_coefficients
+    read = []
+    for integral_type in fem.IntegralType:
+        for j in range(offsets[integral_type.value], offsets[integral_type.value + 1]):
+            enabled = ufcx_form.form_integrals[j].enabled_coefficients
+            read.append(
+                (
+                    integral_type.name,
+                    ufcx_form.form_integral_ids[j],
+                    tuple(bool(enabled[i]) for i in range(count)),
+                )
+            )
+    return tuple(read)

@@ -19,7 +19,7 @@ from dolfinx import fem, mesh
 from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector
 
 import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
-from electrolyx.block_assembly import BlockAssembler
+from electrolyx.block_assembly import BlockAssembler, _packing_groups
 from electrolyx.jacobian_pattern import compressed_matrix
 from electrolyx.jit import forms
 
@@ -71,6 +71,11 @@ def _csr(matrix: PETSc.Mat):
 def test_residual_and_jacobian_equal_dolfinx_bit_for_bit():
     F, J, bcs, unknowns, k = _system(MPI.COMM_WORLD)
     lean = BlockAssembler(F, J, bcs)
+    # The comparison covers shared packing: dF_1/dq and dF_2/dq pack the same (no
+    # coefficient, every cell) once; dF_0/dq (u, q) and dF_0/dc (u, c) each their own.
+    blocks = [(i, j) for i, j, _ in lean._blocks]
+    groups = dict(zip(blocks, lean._coefficient_groups, strict=True))
+    assert groups[1, 1] == groups[2, 1] and groups[0, 1] != groups[0, 2]
     spaces = [form.function_spaces[0] for form in F]
     reference_vector = create_vector(spaces, kind="mpi")
     lean_vector = create_vector(spaces, kind="mpi")
@@ -192,3 +197,31 @@ def test_only_some_fields_written():
                     assert np.isnan(new).all()  # not written
         # not a zero block: |q - u^2| ~ 0.1 (the states' spread) times a nodal weight 1/12
         assert np.abs(reference.array_r[offsets[1] : offsets[2]]).max() > 1e-3
+
+
+def test_forms_reading_different_coefficients_do_not_share_their_packing():
+    """Packed coefficients hold only what each integral's kernel reads (the rest zero).
+
+    A and B have the same coefficients (u, q) and integrals over the same cells, but A's
+    integral over region 2 does not read q and B's over region 1 does not: their packings
+    differ, and B assembled with A's would lose q on region 1. A' (A again) shares A's.
+    """
+    domain = mesh.create_unit_interval(MPI.COMM_SELF, 4)
+    cells = np.arange(4, dtype=np.int32)
+    regions = mesh.meshtags(domain, 1, cells, np.array([1, 1, 2, 2], dtype=np.int32))
+    dx = ufl.Measure("dx", domain, subdomain_data=regions)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    u, q = fem.Function(V), fem.Function(V)
+    u.x.array[:], q.x.array[:] = 1.0, 2.0
+    v = ufl.TestFunction(V)
+    A, B, A_again = forms(
+        [
+            (u + q) * v * dx(1) + u * v * dx(2),
+            u * v * dx(1) + (u + q) * v * dx(2),
+            (u + q) * v * dx(1) + u * v * dx(2),
+        ]
+    )
+    constant_groups, coefficient_groups = _packing_groups([A, B, A_again])
+    assert coefficient_groups[0] != coefficient_groups[1]
+    assert coefficient_groups[0] == coefficient_groups[2]
+    assert constant_groups == [0, 0, 0]  # no constants: one (empty) packing
