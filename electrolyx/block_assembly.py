@@ -205,26 +205,38 @@ def _packing_groups(forms: Sequence[fem.Form]) -> tuple[list[int], list[int]]:
     and the packing was a quarter of their assembly's time.
     """
     constant_keys: dict[tuple, int] = {}
-    coefficient_keys: dict[tuple, int] = {}
+    # (mesh, coefficients, integrals read) -> [(each integral's entities, group number)]
+    candidates: dict[tuple, list[tuple[list, int]]] = {}
     constant_groups, coefficient_groups = [], []
+    count = 0
     for form in forms:
         cpp_form = form._cpp_object
         # (The objects themselves, held in the keys: compared by identity.)
         constant_key = tuple(cpp_form.constants)
         constant_groups.append(constant_keys.setdefault(constant_key, len(constant_keys)))
-        coefficient_key = (
-            cpp_form.mesh,
-            tuple(cpp_form.coefficients),
-            _integrals_read(form),
-            tuple(
-                (integral_type.name, k, cpp_form.domains(integral_type, k).tobytes())
-                for integral_type in sorted(cpp_form.integral_types, key=lambda t: t.name)
-                for k in range(cpp_form.num_integrals(integral_type, 0))
+        entities = [
+            cpp_form.domains(integral_type, k)
+            for integral_type in sorted(cpp_form.integral_types, key=lambda t: t.name)
+            for k in range(cpp_form.num_integrals(integral_type, 0))
+        ]
+        key = (cpp_form.mesh, tuple(cpp_form.coefficients), _integrals_read(form))
+        # The entities compared only with those of forms alike in the rest (no copies: a 3D
+        # mesh's lists are large).
+        alike = candidates.setdefault(key, [])
+        group = next(
+            (
+                number
+                for other, number in alike
+                if len(other) == len(entities)
+                and all(np.array_equal(a, b) for a, b in zip(other, entities, strict=True))
             ),
+            None,
         )
-        coefficient_groups.append(
-            coefficient_keys.setdefault(coefficient_key, len(coefficient_keys))
-        )
+        if group is None:
+            group = count
+            count += 1
+            alike.append((entities, group))
+        coefficient_groups.append(group)
     return constant_groups, coefficient_groups
 
 

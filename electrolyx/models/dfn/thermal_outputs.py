@@ -164,7 +164,7 @@ class ThermalOutputs:
 
         Where: of the nodes within TIE_K of the highest, the first by (x, y, z), so that equal
         temperatures (t = 0) give the same place on any partition. On one rank no reduction
-        (a 1D x-full row: 14 -> 5 us).
+        (a 1D x-full row: 14 -> 8 us).
         """
         problem = self.problem
         order = self._by_position
