@@ -12,10 +12,10 @@ hundred dofs) that Python work costs more than the kernels themselves.
 :class:`BlockAssembler` does it once: the index sets, the local sub-matrices the blocks add
 into (kept for as long as the matrix is the same), the work arrays, the list of non-empty
 blocks and the diagonal blocks a Dirichlet condition touches. Per call it packs each form's
-constants and coefficients and calls the same C++ kernels as dolfinx
-(``dolfinx.cpp.fem.assemble_vector``, ``dolfinx.cpp.fem.petsc.assemble_matrix`` and
-``insert_diagonal``), in the same order, so the results are those of dolfinx's functions bit
-for bit (tests/test_block_assembly.py).
+constants and coefficients (once for Jacobian blocks that pack the same, :func:`_packing_groups`)
+and calls the same C++ kernels as dolfinx (``dolfinx.cpp.fem.assemble_vector``,
+``dolfinx.cpp.fem.petsc.assemble_matrix`` and ``insert_diagonal``), in the same order, so the
+results are those of dolfinx's functions bit for bit (tests/test_block_assembly.py).
 """
 
 from __future__ import annotations

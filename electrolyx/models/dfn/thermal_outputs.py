@@ -42,37 +42,44 @@ class ThermalOutputs:
         # The volume the mean temperature is over (set once it is integrated, below).
         volume = fem.Constant(mesh, 1.0)
         stored = None
-        if thermal.model.model == "lumped":
-            measure = one * problem.dx
-            average = T / volume * problem.dx
-        else:
-            # The mean over the stack and its collectors (thickness-weighted, as PyBaMM's
-            # "Volume-averaged cell temperature"; in 2D/3D the foils and tabs are cells of the
-            # mesh), and the stored heat [J per m2 in 1D, J for the mesh in 2D/3D].
-            faces = thermal._faces
-            weights = [
+        lumped = thermal.model.model == "lumped"
+        # The mean over the stack and its collectors (thickness-weighted, as PyBaMM's
+        # "Volume-averaged cell temperature"; in 2D/3D the foils and tabs are cells of the
+        # mesh): each collector lumped on a face weighs with its thickness.
+        weights = (
+            []
+            if lumped
+            else [
                 (thickness, ds)
-                for thickness, (_, _, _, ds) in zip(thermal._face_thickness, faces, strict=True)
+                for thickness, (_, _, _, ds) in zip(
+                    thermal._face_thickness, thermal._faces, strict=True
+                )
                 if thickness > 0.0
             ]
-            measure = one * problem.dx
-            for thickness, ds in weights:
-                measure += thickness * one * ds
-            average = T * problem.dx
-            for thickness, ds in weights:
-                average += thickness * T * ds
-            average = (1.0 / volume) * average
+        )
+
+        def over_the_cell(f):
+            """Integral of f over the cells, plus each lumped face's thickness times f's there."""
+            return sum_forms([f * problem.dx] + [thickness * f * ds for thickness, ds in weights])
+
+        volume_form = over_the_cell(one)
+        if lumped:
+            average = T / volume * problem.dx
+        else:
+            average = (1.0 / volume) * over_the_cell(T)
+            # The stored heat [J per m2 in 1D, J for the mesh in 2D/3D].
+            faces = thermal._faces
             T0 = thermal.initial_K
             stored = sum_forms(
                 [c * (T - T0) * dx for c, _, dx in thermal._regions]
                 + [c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0]
             )
         # All compiled as one module (electrolyx.jit): one look-up in the form cache.
-        heat, measure, self._average, self._stored = forms(
-            [heat, measure, average, stored], entity_maps=maps
+        heat, volume_form, self._average, self._stored = forms(
+            [heat, volume_form, average, stored], entity_maps=maps
         )
         self._heat = dict(zip(sources, heat, strict=True))
-        volume.value = problem.integral(measure)
+        volume.value = problem.integral(volume_form)
         if self._stored is not None:
             space = problem.unknowns["temperature"].space
             # The owned nodes' coordinates, for where the highest temperature is (the mesh
@@ -87,7 +94,7 @@ class ThermalOutputs:
         #: The one-dof unknowns read at each row: generated and removed heat [J] (and the
         #: lumped temperature [K]).
         self._one_dof = [unknowns["heat_generated"], unknowns["heat_removed"]]
-        if thermal.model.model == "lumped":
+        if lumped:
             self._one_dof.append(unknowns["temperature"])
         #: Their values' storage (a view that never moves) on the rank that owns each, else None.
         self._one_dof_values = [
