@@ -80,8 +80,8 @@ class BlockAssembler:
         self._constant_groups, self._coefficient_groups = _packing_groups(
             [block for row in jacobian for block in row if block is not None]
         )
-        self._matrix: PETSc.Mat | None = None
-        self._submatrices: list[PETSc.Mat] = []
+        # matrix handle -> (the matrix, its blocks' local sub-matrices)
+        self._kept: dict[int, tuple[PETSc.Mat, list[PETSc.Mat]]] = {}
         self.set_bcs(bcs)
 
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -123,42 +123,54 @@ class BlockAssembler:
 
     # -------------------------------------------------------------- matrix
     def _local_submatrices(self, A: PETSc.Mat) -> list[PETSc.Mat]:
-        """The blocks' local sub-matrices of A, kept while A is the matrix assembled into.
+        """The blocks' local sub-matrices of A, kept while A is a matrix assembled into.
 
         A local sub-matrix only translates indices and adds into A (MatCreateLocalRef); these
         are used for adding values only (their insert mode stays ADD_VALUES). The same matrix
         is recognised by its handle: PETSc's TS passes its Jacobian to every callback in a new
         petsc4py object, and the one kept here holds a reference, so that no other matrix can
-        take its address while it is kept.
+        take its address while it is kept. (Kept for every matrix assembled into, usually one:
+        the Jacobian, and TSIntegrator's matrix of lagged blocks.)
         """
-        if self._matrix is None or self._matrix.handle != A.handle:
-            self.release()
+        kept = self._kept.get(A.handle)
+        if kept is None:
             sets = self._index_sets
-            self._submatrices = [A.getLocalSubMatrix(sets[i], sets[j]) for i, j, _ in self._blocks]
-            self._matrix = A
-        return self._submatrices
+            submatrices = [A.getLocalSubMatrix(sets[i], sets[j]) for i, j, _ in self._blocks]
+            kept = self._kept[A.handle] = (A, submatrices)
+        return kept[1]
 
     def assemble_matrix(
-        self, A: PETSc.Mat, diag: float = 1.0, skip_rows: Set[int] = frozenset()
+        self,
+        A: PETSc.Mat,
+        diag: float = 1.0,
+        skip_rows: Set[int] = frozenset(),
+        skip_blocks: Set[tuple[int, int]] = frozenset(),
+        only_blocks: Set[tuple[int, int]] | None = None,
     ) -> None:
         """Add the Jacobian blocks into A, then ``diag`` on the constrained diagonal.
 
         Like ``dolfinx.fem.petsc.assemble_matrix(A, jacobian, bcs, diag)``: A is not zeroed
         first and not finally assembled (flushed only when a diagonal is inserted).
         ``skip_rows``: fields whose rows are not assembled (no block J_ij, no diagonal), for a
-        caller that overwrites those rows.
+        caller that overwrites those rows. ``skip_blocks``: blocks (i, j) not assembled (nor
+        their diagonal); ``only_blocks``: the blocks assembled, the others not (for a caller
+        that adds those blocks from elsewhere).
         """
         bcs = self._bcs
+
+        def wanted(i: int, j: int) -> bool:
+            return (i, j) not in skip_blocks and (only_blocks is None or (i, j) in only_blocks)
+
         constants: dict[int, np.ndarray] = {}
         coefficients: dict[int, dict] = {}
-        for (i, _j, form), submatrix, constant_group, coefficient_group in zip(
+        for (i, j, form), submatrix, constant_group, coefficient_group in zip(
             self._blocks,
             self._local_submatrices(A),
             self._constant_groups,
             self._coefficient_groups,
             strict=True,
         ):
-            if i in skip_rows:
+            if i in skip_rows or not wanted(i, j):
                 continue
             packed_constants = constants.get(constant_group)
             if packed_constants is None:
@@ -167,7 +179,7 @@ class BlockAssembler:
             if packed_coefficients is None:
                 packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
             _assemble_matrix(submatrix, form, packed_constants, packed_coefficients, bcs, True)
-        diagonal = [(i, j) for i, j in self._diagonal if i not in skip_rows]
+        diagonal = [(i, j) for i, j in self._diagonal if i not in skip_rows and wanted(i, j)]
         if diagonal:
             # switch from adding to inserting
             A.assemble(PETSc.Mat.AssemblyType.FLUSH)
@@ -178,18 +190,17 @@ class BlockAssembler:
                 A.restoreLocalSubMatrix(rows, columns, submatrix)
 
     def release(self) -> None:
-        """Give back the local sub-matrices of the matrix last assembled into."""
-        if self._matrix is not None:
-            alive = bool(self._matrix.handle)
-            for (i, j, _), submatrix in zip(self._blocks, self._submatrices, strict=True):
+        """Give back the local sub-matrices of the matrices assembled into."""
+        for matrix, submatrices in self._kept.values():
+            alive = bool(matrix.handle)
+            for (i, j, _), submatrix in zip(self._blocks, submatrices, strict=True):
                 if alive:
-                    self._matrix.restoreLocalSubMatrix(
+                    matrix.restoreLocalSubMatrix(
                         self._index_sets[i], self._index_sets[j], submatrix
                     )
                 else:
                     submatrix.destroy()
-        self._matrix = None
-        self._submatrices = []
+        self._kept = {}
 
 
 def _packing_groups(forms: Sequence[fem.Form]) -> tuple[list[int], list[int]]:

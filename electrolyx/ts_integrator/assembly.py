@@ -212,16 +212,53 @@ class MonolithicAssembly:
         self._step_rows_kept = bool(
             self._step_fields and not skip_rows and P.assembled and key == self._step_key
         )
+        lagged = None
         if self._step_rows_kept:
             P.zeroRows(self._fresh_rows, diag=0.0)
             skip_rows = self._step_fields
         else:
             P.zeroEntries()
             self._step_key = key if self._step_fields and not skip_rows else None
-        self._assembler.assemble_matrix(P, diag=1.0, skip_rows=skip_rows)
+            if self._step_key is not None and self._lagged_blocks:
+                lagged = self._lagged_matrix(P)
+        skip_blocks = self._lagged_blocks if lagged is not None else frozenset()
+        self._assembler.assemble_matrix(P, diag=1.0, skip_rows=skip_rows, skip_blocks=skip_blocks)
         P.assemble()
+        if lagged is not None:
+            P.axpy(1.0, lagged, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         if J != P:
             J.assemble()
+
+    def _lagged_matrix(self, P: PETSc.Mat) -> PETSc.Mat | None:
+        """The lagged blocks (coupling_jacobian_lag) at a step's first Jacobian, or None.
+
+        They are kept in a matrix of P's pattern, zero outside those blocks, added to P after
+        P's own blocks: assembled at every ``coupling_jacobian_lag``-th step's first Jacobian
+        and reused in between. None (assemble them into P) while P is not final (its first
+        assembly fixes its pattern) or when its pattern grows. The matrix is made anew for a new
+        P, and assembled anew after new Dirichlet conditions.
+        """
+        if not P.assembled or self._pattern_grows:
+            return None
+        matrix = self._lagged
+        if matrix is None or self._lagged_of != P.handle:
+            if matrix is not None:
+                self._assembler.release()  # (its sub-matrices, and P's: made again at need)
+                matrix.destroy()
+            matrix = self._lagged = P.duplicate(copy=False)
+            # (P's pattern exactly: entries outside it dropped, as P drops them)
+            matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+            self._lagged_of = P.handle
+            self._lagged_age = None
+        if self._lagged_age is None or self._lagged_age + 1 >= self.coupling_jacobian_lag:
+            matrix.zeroEntries()
+            self._assembler.assemble_matrix(matrix, diag=1.0, only_blocks=self._lagged_blocks)
+            matrix.assemble()
+            self._lagged_age = 0
+            self.lagged_assemblies += 1
+        else:
+            self._lagged_age += 1
+        return matrix
 
     def _configure_snes(
         self,
@@ -345,4 +382,9 @@ class MonolithicAssembly:
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         self._assembler.release()
         self.matrix.destroy()
+        # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)
+        self._pattern_grows = grow
+        if self._lagged is not None:
+            self._lagged.destroy()
+            self._lagged = None
         self.matrix = compressed

@@ -87,6 +87,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             and shift): a chord method on those rows, the other rows exact, the residual
             exact (rows of weakly nonlinear fields that cost much to assemble: the
             temperature's and the energy accumulators' of a thermal model).
+        coupling_jacobian_lag: Steps over which the step rows' blocks in the other fields'
+            columns (a thermal model's heat sources' derivatives) are kept: assembled at the
+            first Newton iteration of every ``n``-th step, reused at the steps between (the
+            step rows' own blocks, which hold the shift, still assembled every step). 1: every
+            step. Newton on an approximate Jacobian, the residual exact.
         on_step_rows: Called after every Jacobian of a step with the Newton solver and
             whether the step rows were kept (e.g. to reuse a field split's factorisation of
             those rows), and with (None, False) before each new Newton solver.
@@ -137,6 +142,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         step_jacobian_rows: Sequence[int] = (),
         on_step_rows: Callable[[PETSc.SNES, bool], None] | None = None,
         quadrature_fields: Sequence[int] = (),
+        coupling_jacobian_lag: int = 1,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -202,6 +208,22 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self._fresh_rows = (np.flatnonzero(fresh) + start).astype(PETSc.IntType)
         self._step_key: tuple[float, float] | None = None
         self._step_rows_kept = False
+        # The step rows' blocks in the other fields' columns, assembled every
+        # coupling_jacobian_lag-th step (see _lagged_matrix): the blocks, their matrix, the
+        # handle of the Jacobian it was made for, the steps since its assembly.
+        if coupling_jacobian_lag < 1:
+            raise ValueError(f"coupling_jacobian_lag = {coupling_jacobian_lag}: must be >= 1")
+        self.coupling_jacobian_lag = coupling_jacobian_lag
+        self._lagged_blocks = frozenset(
+            (i, j)
+            for i, j, _ in self._assembler._blocks
+            if coupling_jacobian_lag > 1 and i in self._step_fields and j not in self._step_fields
+        )
+        self._lagged: PETSc.Mat | None = None
+        self._lagged_of: int | None = None
+        self._lagged_age: int | None = None
+        self._pattern_grows = False
+        self.lagged_assemblies = 0
         self.on_step_rows = on_step_rows
         self.counts = {"residual": 0, "jacobian": 0}
         self.totals = {
@@ -228,6 +250,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.bcs = list(bcs)
         self._bcs_by_block = fem.bcs_by_block(fem.extract_function_spaces(self._F), self.bcs)
         self._assembler.set_bcs(self.bcs)
+        self._lagged_age = None  # (lagged blocks assembled anew: their columns' conditions)
 
     # ---------------------------------------------------------- integration
     def integrate(

@@ -25,6 +25,14 @@ NEWTON_ABSOLUTE_TOLERANCE = 1e-11
 #: across solves, so each solve starts with a fresh Jacobian).
 JACOBIAN_LAG = 5
 
+#: Steps over which the temperature's rows' derivatives with respect to the electrochemistry's
+#: unknowns (the heat sources' derivatives, two thirds of the thermal rows' assembly) are kept
+#: in 2D/3D (TSIntegrator's coupling_jacobian_lag; the rows' own blocks, with the step's shift,
+#: assembled every step). The 3C pouch to its cut-off: 761 Newton iterations as with 1, 159
+#: steps against 162; whole process +20.4 % over the isothermal run against +26.1 % with 1
+#: (bench/README.md). 3: 781 iterations; 10: 788; never: 1009.
+THERMAL_COUPLING_LAG = 5
+
 
 class DFNSolvers:
     """Time integrator, Dirichlet conditions and Newton's test of :class:`DFNProblem`."""
@@ -91,6 +99,7 @@ class DFNSolvers:
             on_step_rows=self._reuse_thermal_factor if self._thermal_split() else None,
             configure_snes=self._configure_thermal_split if self._thermal_split() else None,
             quadrature_fields=[unknowns.position(name) for name in self.quadrature],
+            coupling_jacobian_lag=THERMAL_COUPLING_LAG if self._thermal_split() else 1,
             **settings,
         )
         # Positions of the foils' phi_s rows among the owned residual entries (newton_verdict).
@@ -115,7 +124,9 @@ class DFNSolvers:
         (temperature, heat generated and removed: a third of a Jacobian's assembly, the
         temperature nearly linear within a step) are assembled at each step's first Newton
         iteration only and kept for its others (TSIntegrator's step_jacobian_rows: 221 Newton
-        iterations against 220, a Jacobian 37.5 -> 25-28 ms on average). Not in 1D: there the
+        iterations against 220, a Jacobian 37.5 -> 25-28 ms on average); their derivatives
+        with respect to the electrochemistry's unknowns only every THERMAL_COUPLING_LAG-th
+        step (TSIntegrator's coupling_jacobian_lag). Not in 1D: there the
         extra iterations cost more than the blocks saved (lumped 549 against 458, x-full 534
         against 456, and more CPU time).
         """
