@@ -127,6 +127,25 @@ def test_thermal_discharge_against_pybamm_and_energy_balance(model, temperature_
     imbalance = generated - ours["heat_stored_J"][-1] - ours["heat_removed_J"][-1]
     assert generated > 2000.0  # J: about 0.7 W for an hour
     assert abs(imbalance) / generated < 1e-6
+    # The heat removed now [W]: its integral over the rows (trapezoids, 10 s apart) is the
+    # removed heat the time stepper integrated (measured 9e-7 lumped, 4e-6 x-full on the
+    # shipped case's mesh: the trapezoids' error); 1e-4. Lumped: h A (T - T_amb) of the set.
+    removed_now = ours["heat_removed_W"]
+    integral = np.sum(0.5 * (removed_now[1:] + removed_now[:-1]) * np.diff(ours["time_s"]))
+    assert integral == pytest.approx(ours["heat_removed_J"][-1], rel=1e-4)
+    if model == "lumped":
+        thermal = chen2020().thermal
+        cooling = thermal.total_heat_transfer_coefficient_W_m2_K * (
+            thermal.cell_cooling_surface_area_m2
+        )
+        expected = cooling * (ours["temperature_K"] - 298.15)
+        assert np.allclose(removed_now, expected, rtol=1e-12, atol=1e-12 * expected.max())
+    else:
+        faces = (
+            ours["heat_removed_negative_current_collector_W"]
+            + (ours["heat_removed_positive_current_collector_W"])
+        )
+        assert np.allclose(faces, removed_now, rtol=1e-12, atol=1e-12 * removed_now.max())
     reference = np.genfromtxt(DATA / f"chen2020_thermal_{model}_1C.csv", delimiter=",", names=True)
     # On the reference's times (1 s apart), our rows interpolated by a cubic spline, as
     # bench/dfn_mesh_refinement.py and bench/dfn_thermal_vs_pybamm.py measure.

@@ -312,6 +312,8 @@ class CellThermal:
             cooling = self.cooling_W_K * (T - self.ambient)
             removed = spread * cooling * tests["heat_removed"] * problem.dx
             self._stored = None
+            #: The heat removed [W, whole cell] per cooled boundary: the removed heat's rate.
+            self.cooling_W: dict[str, ufl.Form] = {"cell": spread * cooling * problem.dx}
         else:
             regions = {
                 NEGATIVE: "negative_electrode",
@@ -340,6 +342,7 @@ class CellThermal:
                 POSITIVE_COLLECTOR: "positive_current_collector",
             }
             faces = []
+            face_names = []
             #: Thickness of the collector lumped on each face [m] (0: none, or resolved).
             self._face_thickness = []
             for name, tag in names.items():
@@ -354,6 +357,7 @@ class CellThermal:
                 if h == 0.0 and capacity == 0.0:
                     continue  # an adiabatic face with nothing on it
                 faces.append((h, ambient, capacity, ds(tag)))
+                face_names.append(name)
                 self._face_thickness.append(self._layers[layer] if lumped else 0.0)
             self._faces = faces
             self._regions = region_terms
@@ -367,6 +371,12 @@ class CellThermal:
                 if faces
                 else 0
             )
+            # The same for each boundary with h > 0 [W, whole cell] (outputs).
+            self.cooling_W = {
+                name: area_scale * c * (T - amb) * ds
+                for name, (c, amb, _, ds) in zip(face_names, faces, strict=True)
+                if c != 0.0
+            }
         generated = spread * rate("heat_generated") * tests["heat_generated"] * problem.dx
         generated -= area_scale * heat_density
         removed = spread * rate("heat_removed") * tests["heat_removed"] * problem.dx - removed

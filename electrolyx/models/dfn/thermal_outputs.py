@@ -75,10 +75,13 @@ class ThermalOutputs:
                 + [c * (T - T0) * ds for _, _, c, ds in faces if c != 0.0]
             )
         # All compiled as one module (electrolyx.jit): one look-up in the form cache.
-        heat, volume_form, self._average, self._stored = forms(
-            [heat, volume_form, average, stored], entity_maps=maps
+        heat, volume_form, self._average, self._stored, cooling = forms(
+            [heat, volume_form, average, stored, list(thermal.cooling_W.values())],
+            entity_maps=maps,
         )
         self._heat = dict(zip(sources, heat, strict=True))
+        #: The heat removed through each cooled boundary [W, whole cell] (lumped: "cell").
+        self._cooling = dict(zip(thermal.cooling_W, cooling, strict=True))
         volume.value = problem.integral(volume_form)
         if self._stored is not None:
             space = problem.unknowns["temperature"].space
@@ -117,13 +120,24 @@ class ThermalOutputs:
         """Heat generated, removed and stored since t = 0 [J] (whole cell; collective)."""
         return self._evaluate()[2]
 
+    def cooling_W(self) -> dict[str, float]:
+        """Heat removed now [W], in all and through each cooled boundary (collective).
+
+        ``heat_removed_W`` (the rate of ``heat_removed_J``) and, with named boundaries (x-full,
+        2d, 3d), ``heat_removed_<boundary>_W`` of each boundary with h > 0: area_scale int h
+        (T - T_amb) ds, the terms of the removed heat's row (negative where heat flows in).
+        """
+        return self._evaluate()[3]
+
     def row(self) -> dict[str, float]:
         """The time-series columns: heat by source, temperatures, energies (collective)."""
-        heat, temperatures, energy = self._evaluate()
-        return {**heat, **temperatures, **energy}
+        heat, temperatures, energy, cooling = self._evaluate()
+        return {**heat, **cooling, **temperatures, **energy}
 
-    def _evaluate(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-        """Heat by source [W], temperatures [K] (and where) and energies [J] (collective).
+    def _evaluate(self) -> tuple[dict[str, float], ...]:
+        """Heat by source [W], temperatures [K] (and where), energies [J] and cooling [W].
+
+        Collective; the last three empty without a thermal model.
 
         Every integral is assembled on each rank's cells and facets, and all of them are
         summed over the ranks in one reduction (none on one rank), together with the one-dof
@@ -140,6 +154,7 @@ class ThermalOutputs:
             local.append(problem.local_integral(self._average))
             if self._stored is not None:
                 local.append(problem.local_integral(self._stored))
+            local += [problem.local_integral(form) for form in self._cooling.values()]
             for values in self._one_dof_values:
                 local += [0.0, 0.0] if values is None else [float(values[0]), 1.0]
         sums = problem.sum_over_ranks(local)
@@ -150,10 +165,15 @@ class ThermalOutputs:
         }
         heat["heat_total_W"] = sum(heat.values())
         if thermal is None:
-            return heat, {}, {}
+            return heat, {}, {}, {}
         sums = sums[len(self._heat) :]
         average = sums.pop(0)
         stored = None if self._stored is None else sums.pop(0) * scale
+        through = [sums.pop(0) for _ in self._cooling]
+        cooling = {"heat_removed_W": sum(through)}
+        if thermal.model.model != "lumped":
+            for name, value in zip(self._cooling, through, strict=True):
+                cooling[f"heat_removed_{name}_W"] = value
         generated, removed, *temperature = (
             unknown.scale * (sums[2 * i] / sums[2 * i + 1] + unknown.offset_value())
             for i, unknown in enumerate(self._one_dof)
@@ -164,7 +184,7 @@ class ThermalOutputs:
         else:
             temperatures = {"temperature_K": average, **self._highest()}
         energy = {"heat_generated_J": generated, "heat_removed_J": removed, "heat_stored_J": stored}
-        return heat, temperatures, energy
+        return heat, temperatures, energy, cooling
 
     def _highest(self) -> dict[str, float]:
         """The highest nodal temperature [K] and where it is (x, and y, z in 2D/3D) [m].
