@@ -170,7 +170,7 @@ class ThermalOutputs:
         average = sums.pop(0)
         stored = None if self._stored is None else sums.pop(0) * scale
         through = [sums.pop(0) for _ in self._cooling]
-        cooling = {"heat_removed_W": sum(through)}
+        cooling = {"heat_removed_W": float(sum(through))}
         if thermal.model.model != "lumped":
             for name, value in zip(self._cooling, through, strict=True):
                 cooling[f"heat_removed_{name}_W"] = value
