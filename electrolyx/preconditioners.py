@@ -91,9 +91,13 @@ class ElectrochemicalPotentialPC:
                 f"operator rows {start}..{end} on this rank are not whole blocks of {bs} "
                 f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
             )
+        # MatCreateSubMatrix on BAIJ widens a strided index set to whole blocks: the blocks
+        # are taken from an AIJ copy, made for this set-up only (the operator stays BAIJ).
+        copy = None
         if "baij" in matrix.getType():
-            # MatCreateSubMatrix on BAIJ widens a strided index set to whole blocks.
-            raise ValueError("ElectrochemicalPotentialPC needs an AIJ operator, not BAIJ")
+            copy = matrix.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())  # (a new matrix: not in place)
+        if copy is not None:
+            matrix = copy
         comm = matrix.getComm()
         first = self._fields is None
         if first:
@@ -125,6 +129,8 @@ class ElectrochemicalPotentialPC:
             for ksp, block in zip(self._transport_ksps, self._blocks, strict=True):
                 ksp.setOperators(block)
             self._potential_ksp.setOperators(self._screened)
+        if copy is not None:
+            copy.destroy()
         for ksp in (*self._transport_ksps, self._potential_ksp):
             ksp.setUp()
 

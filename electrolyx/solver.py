@@ -121,6 +121,7 @@ class NewtonSolver:
         name: Base of the PETSc options prefix (made unique per instance).
         jacobian: Jacobian form(s); derived automatically when ``None``.
         entity_maps: Entity maps for mixed-domain forms.
+        matrix_kind: PETSc matrix type of the Jacobian (dolfinx's ``kind``; None: AIJ).
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class NewtonSolver:
         name: str = "electrolyx",
         jacobian: Any = None,
         entity_maps: Sequence[Any] | None = None,
+        matrix_kind: str | None = None,
     ):
         self.prefix = f"{name}_{next(_prefix_counter)}_"
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
@@ -139,6 +141,7 @@ class NewtonSolver:
             unknown,
             bcs=list(bcs),
             J=jacobian,
+            kind=matrix_kind,
             petsc_options_prefix=self.prefix,
             petsc_options=dict(options),
             entity_maps=entity_maps,
