@@ -45,8 +45,10 @@ class ElectrochemicalPotentialPC:
 
     A petsc4py python-context for ``PC.Type.PYTHON``. The operator must be the interleaved
     (potential, species 1..N) Jacobian with 1 + N values per vertex, owned vertices contiguous
-    on each rank (dolfinx's blocked P1 space). Inner solvers take their options from the
-    prefixes ``<pc prefix>transport_`` (all species) and ``<pc prefix>potential_``.
+    on each rank (dolfinx's blocked P1 space), stored as AIJ or by its nodal blocks (BAIJ: the
+    blocks are then extracted from an AIJ copy made for each set-up). Inner solvers take their
+    options from the prefixes ``<pc prefix>transport_`` (all species) and
+    ``<pc prefix>potential_``.
     """
 
     def __init__(self) -> None:
