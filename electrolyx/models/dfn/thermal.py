@@ -364,17 +364,18 @@ class CellThermal:
             temperature_form = heat_equation_residual(
                 T, T_rate, tests["temperature"], region_terms, self._all(sources), faces
             )
-            # d E_rem / dt = area_scale int h (T - T_amb) ds: the faces' cooling [W].
+            # Each face's heat flux h (T - T_amb) [W/m2]; d E_rem / dt = area_scale int h
+            # (T - T_amb) ds, the faces' cooling [W], and the same per boundary with h > 0
+            # (outputs).
+            fluxes = [(c, c * (T - amb), ds) for c, amb, _, ds in faces]
             removed = (
-                area_scale
-                * sum_forms(c * (T - amb) * tests["heat_removed"] * ds for c, amb, _, ds in faces)
+                area_scale * sum_forms(flux * tests["heat_removed"] * ds for _, flux, ds in fluxes)
                 if faces
                 else 0
             )
-            # The same for each boundary with h > 0 [W, whole cell] (outputs).
             self.cooling_W = {
-                name: area_scale * c * (T - amb) * ds
-                for name, (c, amb, _, ds) in zip(face_names, faces, strict=True)
+                name: area_scale * flux * ds
+                for name, (c, flux, ds) in zip(face_names, fluxes, strict=True)
                 if c != 0.0
             }
         generated = spread * rate("heat_generated") * tests["heat_generated"] * problem.dx

@@ -82,6 +82,10 @@ class ThermalOutputs:
         self._heat = dict(zip(sources, heat, strict=True))
         #: The heat removed through each cooled boundary [W, whole cell] (lumped: "cell").
         self._cooling = dict(zip(thermal.cooling_W, cooling, strict=True))
+        #: Their columns (none for the lumped model's one cooling, which is heat_removed_W).
+        self._cooling_columns = (
+            [] if lumped else [f"heat_removed_{name}_W" for name in thermal.cooling_W]
+        )
         volume.value = problem.integral(volume_form)
         if self._stored is not None:
             space = problem.unknowns["temperature"].space
@@ -171,9 +175,7 @@ class ThermalOutputs:
         stored = None if self._stored is None else sums.pop(0) * scale
         through = [sums.pop(0) for _ in self._cooling]
         cooling = {"heat_removed_W": float(sum(through))}
-        if thermal.model.model != "lumped":
-            for name, value in zip(self._cooling, through, strict=True):
-                cooling[f"heat_removed_{name}_W"] = value
+        cooling.update(zip(self._cooling_columns, through, strict=False))
         generated, removed, *temperature = (
             unknown.scale * (sums[2 * i] / sums[2 * i + 1] + unknown.offset_value())
             for i, unknown in enumerate(self._one_dof)
