@@ -97,9 +97,8 @@ class ElectrochemicalPotentialPC:
         # are taken from an AIJ copy, made for this set-up only (the operator stays BAIJ).
         copy = None
         if "baij" in matrix.getType():
-            copy = matrix.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())  # (a new matrix: not in place)
-        if copy is not None:
-            matrix = copy
+            # (into a new matrix: petsc4py's convert without one converts the operator in place)
+            matrix = copy = matrix.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())
         comm = matrix.getComm()
         first = self._fields is None
         if first:
