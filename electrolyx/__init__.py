@@ -173,6 +173,25 @@ class _UseElectrolyxFormCache:
         return spec
 
 
+def _ucx_without_memory_hooks() -> None:
+    """UCX without its memory hooks (``UCX_MEM_EVENTS=no``) unless the user chose, or MPI is loaded.
+
+    The MPICH wheel's libmpi loads UCX, whose memory-event hooks patch the process's allocation
+    functions as MPI loads: 40 ms of every process (importing mpi4py.MPI took 60-61 ms, without
+    the hooks 19 ms; a whole run of the default case 0.93 -> 0.88 s, bench/README.md). The hooks
+    keep UCX's cache of memory registered with an RDMA network card valid; without them UCX
+    registers a large message's buffer when it sends it. Between the ranks of one machine
+    (shared memory) they do nothing: 2 ranks exchanged 32 MB messages as fast without them. On a
+    cluster with InfiniBand, ``UCX_MEM_EVENTS=yes`` set in the job's environment keeps UCX's
+    default.
+    """
+    import os
+
+    if "mpi4py.MPI" not in sys.modules:
+        os.environ.setdefault("UCX_MEM_EVENTS", "no")
+
+
+_ucx_without_memory_hooks()
 if "dolfinx_solver" not in sys.modules:
     if any(name in sys.modules for name in _NEEDS_DOLFINX_SOLVER):
         import dolfinx_solver  # noqa: F401  (fails clearly if the order is already wrong)

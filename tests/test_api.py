@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -259,7 +260,6 @@ def test_one_openblas_thread_per_rank_under_mpi_unless_chosen(monkeypatch):
     """Several ranks: OPENBLAS_NUM_THREADS=1 (PETSc's OpenBLAS would start a thread per core in
     every rank: the 3D pouch on 2 ranks of 2 cores 7-10 % slower, bench/README.md); one rank:
     OpenBLAS's default; a value the user set is kept. Exact strings, no tolerance."""
-    import os
 
     from mpi4py import MPI
 
@@ -279,7 +279,6 @@ def test_numpys_openblas_gets_one_thread_per_rank_under_mpi(monkeypatch):
     one-core machine too; under several ranks it must read 1 after, on one rank stay 2. Exact
     integers, no tolerance."""
     import ctypes
-    import os
 
     from mpi4py import MPI
 
@@ -299,3 +298,32 @@ def test_numpys_openblas_gets_one_thread_per_rank_under_mpi(monkeypatch):
     os.environ.pop("OPENBLAS_NUM_THREADS", None)
     library.scipy_openblas_set_num_threads64_(original)
     assert count == expected
+
+
+def test_ucx_memory_hooks_off_unless_chosen_or_mpi_loaded():
+    """Importing electrolyx before MPI sets UCX_MEM_EVENTS=no (UCX's memory hooks cost every
+    process 40 ms as MPI loads, bench/README.md), keeps a value the user set, and sets nothing
+    once mpi4py.MPI is loaded (UCX has read its settings). The first two are checked in fresh
+    processes that then load MPI. Exact strings."""
+    probe = (
+        "import os, sys\n"
+        "import electrolyx\n"
+        "print(os.environ.get('UCX_MEM_EVENTS'))\n"
+        "from mpi4py import MPI\n"
+    )
+    for chosen, expected in ((None, "no"), ("yes", "yes")):
+        env = {k: v for k, v in os.environ.items() if k != "UCX_MEM_EVENTS"}
+        if chosen is not None:
+            env["UCX_MEM_EVENTS"] = chosen
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+        )
+        assert result.stdout.split() == [expected]
+    # In this process mpi4py.MPI is loaded already: nothing is set.
+    saved = os.environ.pop("UCX_MEM_EVENTS", None)
+    try:
+        ex._ucx_without_memory_hooks()
+        assert "UCX_MEM_EVENTS" not in os.environ
+    finally:
+        if saved is not None:
+            os.environ["UCX_MEM_EVENTS"] = saved
