@@ -192,10 +192,21 @@ class DFNOutputs:
             raise ValueError("a full cell has no lithium counter electrode")
         return self.problem.integral(self._counter_overpotential)
 
-    def lithium_mol(self) -> float:
-        """Lithium in the electrolyte and all particles [mol]."""
-        per_area = sum(self.problem.integral(f) for f in self._lithium)
-        return per_area * self.problem.layout.area_scale
+    def lithium_integrals(self) -> list[float]:
+        """Lithium of the electrolyte, then of each electrode's particles: int c dx [mol/m2 in 1D].
+
+        Collective: all of them summed over the ranks in one reduction.
+        """
+        problem = self.problem
+        return problem.sum_over_ranks([problem.local_integral(f) for f in self._lithium])
+
+    def lithium_mol(self, integrals: list[float] | None = None) -> float:
+        """Lithium in the electrolyte and all particles [mol].
+
+        From ``integrals`` (:meth:`lithium_integrals` at the present state) when given.
+        """
+        integrals = self.lithium_integrals() if integrals is None else integrals
+        return sum(integrals) * self.problem.layout.area_scale
 
     def lithium_dissolved_mol(self) -> float:
         """Half cell: lithium dissolved from the metal since t = 0 (full cell: 0) [mol]."""
@@ -229,17 +240,21 @@ class DFNOutputs:
         position = comm.bcast(position, root=rank)
         return value, np.asarray(position[:gdim])
 
-    def average_particle_concentration_mol_m3(self) -> tuple[float, float]:
+    def average_particle_concentration_mol_m3(
+        self, integrals: list[float] | None = None
+    ) -> tuple[float, float]:
         """Electrode-averaged particle concentrations (negative, positive) [mol/m3].
 
-        The negative one is NaN in a half cell.
+        The negative one is NaN in a half cell. From ``integrals`` (:meth:`lithium_integrals`
+        at the present state) when given.
         """
         problem = self.problem
+        integrals = self.lithium_integrals() if integrals is None else integrals
         values = [] if "negative" in problem.electrode else [float("nan")]
-        for electrode, form in zip(problem.electrodes, self._lithium[1:], strict=True):
+        for electrode, particles in zip(problem.electrodes, integrals[1:], strict=True):
             eps_s = electrode.params.active_material_volume_fraction
             volume = self._volumes[electrode.name]
-            values.append(problem.integral(form) / (eps_s * volume))
+            values.append(particles / (eps_s * volume))
         return values[0], values[1]
 
     def particle_stresses_Pa(self) -> dict[str, float]:
