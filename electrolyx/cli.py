@@ -443,7 +443,13 @@ def console_main() -> int:
     Only the console script does this: :func:`main` called in a longer-lived process (tests,
     notebooks) leaves the interpreter as it was.
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`electrolyx cases | head -3`): no traceback
+        # for that, and nothing more goes to the closed pipe (also not at the exit's flush).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
     gc.freeze()  # where the interpreter's exit still runs: no search for cycles
     return _exit_finalised(code)
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CASES, run_cli
+from conftest import BIN, CASES, run_cli
 from PIL import Image
 
 from electrolyx import __version__
@@ -240,3 +240,18 @@ def test_the_console_script_exits_without_the_interpreters_teardown():
         lines = result.stdout.splitlines()
         assert lines[-3:] == ["atexit False False", "PETSc finalised", "MPI finalised"]
         assert "teardown" not in lines and "after" not in lines
+
+
+def test_a_closed_output_pipe_ends_the_command_without_a_traceback():
+    """`electrolyx cases | head -1`: once the reader has gone, the command stops writing and
+    exits with 1 (Python's advice for a broken pipe), with nothing on stderr. The pipe is
+    closed before the first line is written, so the first write fails for certain."""
+    process = subprocess.Popen(
+        [str(BIN / "electrolyx"), "cases"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert stderr == b""
