@@ -246,8 +246,10 @@ class MonolithicAssembly:
                 self._assembler.release()  # (its sub-matrices, and P's: made again at need)
                 matrix.destroy()
             matrix = self._lagged = P.duplicate(copy=False)
-            # (P's pattern exactly: entries outside it dropped, as P drops them)
+            # (P's pattern exactly: entries outside it dropped, as P drops them, and zeros
+            # skipped, see jacobian_pattern.compressed_matrix)
             matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+            matrix.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
             self._lagged_of = P.handle
             self._lagged_age = None
         if self._lagged_age is None or self._lagged_age + 1 >= self.coupling_jacobian_lag:
