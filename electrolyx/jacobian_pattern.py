@@ -19,10 +19,10 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
 
     It skips every exact zero added off the diagonal before looking for its place in the
     pattern (PETSc's MAT_IGNORE_ZERO_ENTRIES): adding a zero changes no value, and most of
-    what the element matrices of vertex-quadrature terms add are zeros (the particles' 20 x 20
-    radial blocks of both nodes of a 1D cell). The 3D pouch with tabs (cases/pouch-3d-tabs),
-    10 minutes at 1C: the same tables byte for byte, solve 63.8 -> 57.4 s (one run each,
-    bench/README.md).
+    what the element matrices of vertex-quadrature terms add are zeros (a particle's radial
+    unknowns couple only within their node, but a cell's element matrix couples those of all
+    its nodes). The 3D pouch with tabs (cases/pouch-3d-tabs), 10 minutes at 1C: the same tables
+    byte for byte, solve 63.3 -> 57.0 s (medians of 5 alternating pairs, bench/README.md).
 
     With ``grow`` a nonzero outside the pattern (a term that was zero at the state the pattern
     was found, as a reaction switched off by a conditional) is added to the pattern, so that
