@@ -504,8 +504,7 @@ def _interrupted_exit(code: int) -> int:
     :data:`EXIT_HANDSHAKE_S` of waiting, see :func:`_exit_handshake`).
     """
     if _comm().size > 1:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush_standard_streams()
         _exit_handshake(EXIT_HANDSHAKE_S)
         os._exit(code)
     return code
