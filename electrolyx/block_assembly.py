@@ -16,6 +16,13 @@ constants and coefficients (once for Jacobian blocks that pack the same, :func:`
 and calls the same C++ kernels as dolfinx (``dolfinx.cpp.fem.assemble_vector``,
 ``dolfinx.cpp.fem.petsc.assemble_matrix`` and ``insert_diagonal``), in the same order, so the
 results are those of dolfinx's functions bit for bit (tests/test_block_assembly.py).
+
+It also creates the system's blocked matrix and vectors and sets the Dirichlet values in a
+blocked vector (:meth:`BlockAssembler.create_matrix`, :meth:`~BlockAssembler.create_vector`,
+:meth:`~BlockAssembler.set_bc`), as ``dolfinx.fem.petsc``'s functions of those names do, from
+``dolfinx.cpp`` and ``dolfinx.la.petsc``: importing ``dolfinx.fem.petsc`` parses C declarations
+with pycparser (for its CFFI helpers), 20 ms of the default DFN case's 0.9 s, which a model
+assembled only through this class does not pay.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from collections.abc import Sequence, Set
 
 from petsc4py import PETSc
 
+import dolfinx.la.petsc
 import numpy as np
 from dolfinx import cpp as _cpp
 from dolfinx import fem
@@ -55,7 +63,11 @@ class BlockAssembler:
         self._residual = [form._cpp_object for form in residual]
         self.spaces = [form.function_spaces[0] for form in residual]
         maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in self.spaces]
+        self._maps = maps
         self._owned = [index_map.size_local * bs for index_map, bs in maps]
+        # each field's owned entries in a blocked vector's owned array
+        starts = np.concatenate(([0], np.cumsum(self._owned))).tolist()
+        self._owned_ranges = list(zip(starts[:-1], starts[1:], strict=True))
         ghosts = [index_map.num_ghosts * bs for index_map, bs in maps]
         self._work = [
             np.zeros(n + g, dtype=PETSc.ScalarType)
@@ -70,6 +82,9 @@ class BlockAssembler:
                 ):
                     raise ValueError(f"Jacobian block ({i}, {j}) is not on the residual's spaces")
         self._index_sets = _cpp.la.petsc.create_index_sets(maps)
+        self._jacobian = [
+            [None if block is None else block._cpp_object for block in row] for row in jacobian
+        ]
         self._blocks = [
             (i, j, block._cpp_object)
             for i, row in enumerate(jacobian)
@@ -87,6 +102,8 @@ class BlockAssembler:
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
         """Dirichlet conditions: rows and columns zeroed in J_ij, ``diag`` on their diagonal."""
         self._bcs = [bc._cpp_object for bc in bcs]
+        # each field's conditions (dolfinx.fem.bcs_by_block), for set_bc
+        self._bcs_by_block = fem.bcs_by_block(self.spaces, list(bcs))
         # dolfinx inserts the diagonal into every block whose rows and columns are one space;
         # insert_diagonal sets only the dofs of the conditions on that space: skip the others.
         self._diagonal = [
@@ -95,6 +112,36 @@ class BlockAssembler:
             if self.spaces[i] is self.spaces[j]
             and any(self.spaces[i].contains(bc.function_space) for bc in self._bcs)
         ]
+
+    # -------------------------------------------------- matrix and vectors
+    def create_matrix(self, kind: str | None = None) -> PETSc.Mat:
+        """One matrix of type ``kind`` with the pattern of all the Jacobian blocks.
+
+        ``dolfinx.fem.petsc.create_matrix(jacobian, kind)`` (a single, not nested, matrix).
+        """
+        return _cpp.fem.petsc.create_matrix_block(self._jacobian, kind)
+
+    def create_vector(self, kind: str | None = None) -> PETSc.Vec:
+        """A blocked vector of the residual's layout, its block offsets attached (``_blocks``).
+
+        ``dolfinx.fem.petsc.create_vector(spaces, kind)``.
+        """
+        return dolfinx.la.petsc.create_vector(self._maps, kind=kind)
+
+    def set_bc(self, b: PETSc.Vec, x0: PETSc.Vec | None = None, alpha: float = 1.0) -> None:
+        """Owned constrained entries of the blocked vector b to ``alpha (g - x0)``.
+
+        ``dolfinx.fem.petsc.set_bc(b, bcs_by_block, x0, alpha)`` for a blocked vector of this
+        layout: g is the condition's value, x0 (a vector of the same layout) zero if None.
+        """
+        if not self._bcs:
+            return
+        b_array = b.getArray(readonly=False)
+        x_array = None if x0 is None else x0.getArray(readonly=True)
+        for (start, end), bcs in zip(self._owned_ranges, self._bcs_by_block, strict=True):
+            x_part = None if x_array is None else x_array[start:end]
+            for bc in bcs:
+                bc.set(b_array[start:end], x_part, alpha)
 
     # -------------------------------------------------------------- vector
     def assemble_vector(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from petsc4py import PETSc
 
 import numpy as np
-from dolfinx.fem.petsc import NonlinearProblem
+
+if TYPE_CHECKING:  # (not imported at run time: see electrolyx.block_assembly)
+    from dolfinx.fem.petsc import NonlinearProblem
 
 __all__ = ["compressed_matrix", "factor_without_structural_zeros"]
 

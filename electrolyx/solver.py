@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from petsc4py import PETSc
 
-import dolfinx.fem.petsc
+if TYPE_CHECKING:
+    import dolfinx.fem
 
 from .errors import CaseError
 from .petsc_options import petsc_option_problems
@@ -135,6 +136,11 @@ class NewtonSolver:
         entity_maps: Sequence[Any] | None = None,
         matrix_kind: str | None = None,
     ):
+        # Imported here: importing electrolyx.solver (for NewtonFailure, by every model) stays
+        # free of dolfinx.fem.petsc's import (C declarations parsed, see
+        # electrolyx.block_assembly).
+        import dolfinx.fem.petsc
+
         self.prefix = f"{name}_{next(_prefix_counter)}_"
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,

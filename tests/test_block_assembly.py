@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 import ufl
 from dolfinx import fem, mesh
-from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector
+from dolfinx.fem.petsc import (
+    assemble_matrix,
+    assemble_vector,
+    create_matrix,
+    create_vector,
+    set_bc,
+)
 
 import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
 from electrolyx.block_assembly import BlockAssembler, _packing_groups
@@ -107,6 +113,46 @@ def test_residual_and_jacobian_equal_dolfinx_bit_for_bit():
     lean.release()
     for matrix in (*matrices, reference_matrix):
         matrix.destroy()
+
+
+@pytest.mark.mpi
+def test_matrix_vectors_and_dirichlet_values_as_dolfinx_makes_them():
+    """create_matrix, create_vector and set_bc give dolfinx.fem.petsc's, exactly."""
+    F, J, bcs, _, _ = _system(MPI.COMM_WORLD)
+    lean = BlockAssembler(F, J, bcs)
+    spaces = [form.function_spaces[0] for form in F]
+    reference_matrix, matrix = create_matrix(J, kind="mpi"), lean.create_matrix("mpi")
+    assert matrix.getType() == reference_matrix.getType()
+    assert matrix.getSizes() == reference_matrix.getSizes()
+    assert matrix.getOwnershipRange() == reference_matrix.getOwnershipRange()
+    # the same preallocated pattern: assembled, both hold the same entries
+    assemble_matrix(reference_matrix, J, bcs)
+    reference_matrix.assemble()
+    lean.assemble_matrix(matrix)
+    matrix.assemble()
+    for ref, new in zip(_csr(reference_matrix), _csr(matrix), strict=True):
+        assert np.array_equal(ref, new)  # exact: same kernels, same order
+    reference, vector = create_vector(spaces, kind="mpi"), lean.create_vector("mpi")
+    assert vector.getSizes() == reference.getSizes()
+    assert np.array_equal(
+        np.concatenate(vector.getAttr("_blocks")), np.concatenate(reference.getAttr("_blocks"))
+    )
+    rng = np.random.default_rng(3 + MPI.COMM_WORLD.rank)
+    x0 = vector.duplicate()
+    x0.getArray()[:] = rng.standard_normal(x0.getLocalSize())
+    for alpha, start in ((-1.0, x0), (1.0, None)):
+        filled = rng.standard_normal(vector.getLocalSize())
+        reference.getArray()[:] = filled
+        vector.getArray()[:] = filled
+        set_bc(reference, fem.bcs_by_block(spaces, bcs), x0=start, alpha=alpha)
+        lean.set_bc(vector, x0=start, alpha=alpha)
+        assert np.array_equal(vector.getArray(), reference.getArray())  # exact: same values
+    # the condition's dof changed on the rank that owns it (a real comparison)
+    changed = np.count_nonzero(reference.getArray() != filled)
+    assert MPI.COMM_WORLD.allreduce(changed) == 1
+    lean.release()
+    for m in (matrix, reference_matrix, vector, reference, x0):
+        m.destroy()
 
 
 def test_no_diagonal_without_conditions():

@@ -114,3 +114,24 @@ def test_forms_compile_into_electrolyx_own_cache(tmp_path, dolfinx_first):
     # and a process that finds another compiling the same module waits for it (FFCx's 10 s
     # default is shorter than one compile of a block system's module under load)
     assert result.stdout.split() == [str(electrolyx.FORM_COMPILE_WAIT_S)]
+
+
+def test_a_dfn_run_does_without_dolfinx_fem_petsc(tmp_path):
+    """The TS integrator's DFN creates its matrix and vectors and sets Dirichlet values through
+    electrolyx.block_assembly: importing dolfinx.fem.petsc (pycparser parsing its CFFI
+    declarations) was 20 ms of the default case's 0.9 s (bench/README.md)."""
+    probe = (
+        "import sys\n"
+        "from electrolyx.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(code, 'dolfinx.fem.petsc' in sys.modules, 'dolfinx' in sys.modules)\n"
+    )
+    argv = ["run", "dfn-chen2020-1C", "--quiet", "--out", str(tmp_path / "run")]
+    argv += ["--set", 'experiment.steps=["Discharge at 1C for 1 minute"]']
+    argv += ["--set", "output.fields=false"]
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    # the run succeeded and used dolfinx, without loading dolfinx.fem.petsc
+    assert result.stdout.split()[-3:] == ["0", "False", "True"]

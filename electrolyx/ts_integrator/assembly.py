@@ -14,7 +14,6 @@ from petsc4py import PETSc
 
 import numpy as np
 from dolfinx import fem
-from dolfinx.fem.petsc import set_bc
 
 
 def _snes_reason(reason: int) -> str:
@@ -150,7 +149,7 @@ class MonolithicAssembly:
         # The quadrature fields' rows zero: Newton leaves them (see _solve_quadrature_rows).
         self._assembler.assemble_vector(b, skip=self._quadrature)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        set_bc(b, self._bcs_by_block, x0=x, alpha=-1.0)
+        self._assembler.set_bc(b, x0=x, alpha=-1.0)
         f.getArray()[:] = b.getArray(readonly=True)
 
     def _solve_quadrature_rows(self, snes: PETSc.SNES) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from petsc4py import PETSc
 
 import numpy as np
-from dolfinx.fem.petsc import set_bc
 
 from .assembly import _snes_reason
 from .results import IntegrationFailure
@@ -87,7 +86,7 @@ class ConsistentInitialisation:
         x = self._duplicate(x0)
         self._store(self.unknowns, x)
         x.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
-        set_bc(x, self._bcs_by_block)
+        self._assembler.set_bc(x)
         snes.solve(None, x)
         iterations = snes.getIterationNumber()
         reason = snes.getConvergedReason()

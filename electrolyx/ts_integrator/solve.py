@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from petsc4py import PETSc
 
 import numpy as np
-from dolfinx.fem.petsc import set_bc
 
 from .assembly import _snes_reason
 from .history import _REPLAY_TOLERANCE, ReplayHistory
@@ -67,7 +66,7 @@ class TSSolve:
             x.getArray()[:] = replay.states[0]
         else:
             self._store(self.unknowns, x)
-            set_bc(x, self._bcs_by_block)
+            self._assembler.set_bc(x)
         ts = PETSc.TS().create(self.comm)
         ts.setOptionsPrefix(self.prefix)
         ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)

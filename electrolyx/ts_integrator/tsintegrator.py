@@ -16,7 +16,6 @@ from petsc4py import PETSc
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import create_matrix, create_vector
 
 from ..block_assembly import BlockAssembler
 from ..jit import forms
@@ -185,11 +184,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
         self._assembler = BlockAssembler(self._F, self._J)
-        self.matrix = create_matrix(self._J, kind="mpi")
+        self.matrix = self._assembler.create_matrix("mpi")
         # make_consistent zeroes rows: keep their entries in the pattern for later assemblies.
         self.matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-        self._b = create_vector(self.spaces, kind="mpi")
-        self.x = create_vector(self.spaces, kind="mpi")
+        self._b = self._assembler.create_vector("mpi")
+        self.x = self._assembler.create_vector("mpi")
         self._blocks = self._b.getAttr("_blocks")
         self._owned = [(V.dofmap.index_map.size_local * V.dofmap.index_map_bs) for V in self.spaces]
         fields = range(len(self.spaces)) if differential is None else differential
@@ -248,7 +247,6 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
         """Replace the Dirichlet conditions (takes effect at the next integrate call)."""
         self.bcs = list(bcs)
-        self._bcs_by_block = fem.bcs_by_block(fem.extract_function_spaces(self._F), self.bcs)
         self._assembler.set_bcs(self.bcs)
         self._lagged_age = None  # (lagged blocks assembled anew: their columns' conditions)
 

@@ -7,15 +7,19 @@ control and judges Newton's convergence on the scaled residual.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mpi4py import MPI
 from petsc4py import PETSc
 
 import numpy as np
 from dolfinx import fem
-from dolfinx.fem.petsc import NonlinearProblem
 
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.ts_integrator import TSIntegrator
+
+if TYPE_CHECKING:
+    from dolfinx.fem.petsc import NonlinearProblem
 
 #: Newton's absolute tolerance on the scaled residual (the foils' rows excepted: their
 #: round-off level, :meth:`DFNProblem._round_off_floor`).
@@ -243,6 +247,10 @@ class DFNSolvers:
 
     def _nonlinear_problem(self, bcs, name: str) -> NonlinearProblem:
         """A Newton problem of the BDF2 loop (one per set of Dirichlet conditions)."""
+        # Imported here: the TS integrator's runs do without dolfinx.fem.petsc (its import
+        # parses C declarations, see electrolyx.block_assembly).
+        from dolfinx.fem.petsc import NonlinearProblem
+
         return NonlinearProblem(
             self.residual_blocks,
             self.unknowns.functions,
