@@ -125,6 +125,8 @@ class DFNCase(CaseInputs, Model):
             thermal=self._thermal(self.settings),
             electrolyte_unknown=stepping["electrolyte_unknown"],
         )
+        # The profiles go to profiles.csv (run), not into the model's solution as well.
+        self.model.record_profiles = False
         return self.model.mesh
 
     @property
