@@ -6,6 +6,7 @@ import csv
 import gc
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -240,6 +241,42 @@ def test_the_console_script_exits_without_the_interpreters_teardown():
         lines = result.stdout.splitlines()
         assert lines[-3:] == ["atexit False False", "PETSc finalised", "MPI finalised"]
         assert "teardown" not in lines and "after" not in lines
+
+
+def test_the_console_script_runs_without_pydantic_plugins():
+    """pydantic does not look for plugins in the console script's process (5-7 ms a command),
+    unless the user set PYDANTIC_DISABLE_PLUGINS; main() in another process leaves them on."""
+    probe = (
+        "import atexit, os, sys\n"
+        "from electrolyx.cli import console_main, main\n"
+        "import pydantic.plugin._loader as loader\n"
+        "def show():\n"
+        "    print(os.environ.get('PYDANTIC_DISABLE_PLUGINS'), loader._plugins is None)\n"
+        "if sys.argv[1] == 'main':\n"
+        "    main(sys.argv[2:])\n"
+        "    show()\n"
+        "else:\n"
+        "    atexit.register(show)\n"
+        "    sys.argv = ['electrolyx', *sys.argv[2:]]\n"
+        "    console_main()\n"
+    )
+    check = ["check", "dfn-chen2020-1C"]
+    environment = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    answers = []
+    for how, value in (("console", None), ("console", "logfire"), ("main", None)):
+        env = (
+            dict(environment)
+            if value is None
+            else {**environment, "PYDANTIC_DISABLE_PLUGINS": value}
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", probe, how, *check], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 0, result.stderr
+        answers.append(result.stdout.splitlines()[-1])
+    # the settings were validated (a model built) with no search for plugins; a user's value
+    # kept; in-process main() searched as pydantic does by default
+    assert answers == ["__all__ True", "logfire False", "None False"]
 
 
 def test_a_closed_output_pipe_ends_the_command_without_a_traceback():
