@@ -84,14 +84,20 @@ class DegradationOutputs:
         """Whether the cell has side reactions that hold lithium."""
         return bool(self._lithium)
 
-    def _mol(self, prefix: str) -> float:
+    def _mol(self, prefix: str, lithium: dict[str, float] | None = None) -> float:
+        """Lithium of the states whose names start with ``prefix`` [mol] (collective).
+
+        From ``lithium`` (each state's integral, summed over the ranks) when given.
+        """
+        if lithium is None:
+            lithium = dict(zip(self._lithium, self._integrals(self._lithium.values()), strict=True))
+        total = sum(value for name, value in lithium.items() if name.startswith(prefix))
+        return total * self.problem.layout.area_scale
+
+    def _integrals(self, forms) -> list[float]:
+        """The integrals of ``forms``, summed over the ranks in one reduction (collective)."""
         problem = self.problem
-        total = sum(
-            problem.integral(form)
-            for name, form in self._lithium.items()
-            if name.startswith(prefix)
-        )
-        return total * problem.layout.area_scale
+        return problem.sum_over_ranks([problem.local_integral(form) for form in forms])
 
     @property
     def has_plating(self) -> bool:
@@ -108,28 +114,41 @@ class DegradationOutputs:
         """Timeseries columns of the side reactions (empty without side reactions)."""
         if not self.active:
             return {}
-        problem = self.problem
-        scale = problem.layout.area_scale
-        plated = self._mol("plated_lithium_concentration") + self._mol("dead_lithium_concentration")
-        sei = self._mol("sei_thickness")
-        cracks = self._mol("crack_sei_concentration")
-        particles = sum(problem.integral(form) for form in self._particles) * scale
+        scale = self.problem.layout.area_scale
+        # Every integral of the row once, summed over the ranks in one reduction.
+        forms = {
+            **{("lithium", name): form for name, form in self._lithium.items()},
+            **{("particles", k): form for k, form in enumerate(self._particles)},
+            **{("plating", side): form for side, form in self._plating_current.items()},
+            **{("sei", side): form for side, form in self._sei_thickness.items()},
+            **{("crack_sei", side): form for side, form in self._crack_sei_thickness.items()},
+        }
+        totals = dict(zip(forms, self._integrals(forms.values()), strict=True))
+
+        def of(group: str) -> dict:
+            return {key: value for (kind, key), value in totals.items() if kind == group}
+
+        lithium, plating = of("lithium"), of("plating")
+        sei_thickness, crack_thickness = of("sei"), of("crack_sei")
+        dead = self._mol("dead_lithium_concentration", lithium)
+        plated = self._mol("plated_lithium_concentration", lithium) + dead
+        sei = self._mol("sei_thickness", lithium)
+        cracks = self._mol("crack_sei_concentration", lithium)
+        particles = sum(of("particles").values()) * scale
         result: dict[str, float] = {}
-        if self._plating_current:
+        if plating:
             result["plated_lithium_mol"] = plated
             result["plated_lithium_Ah"] = plated * FARADAY / 3600.0
-            result["dead_lithium_mol"] = self._mol("dead_lithium_concentration")
-            result["plating_current_A"] = (
-                sum(problem.integral(form) for form in self._plating_current.values()) * scale
-            )
-        if self._sei_thickness:
+            result["dead_lithium_mol"] = dead
+            result["plating_current_A"] = sum(plating.values()) * scale
+        if sei_thickness:
             result["sei_lithium_mol"] = sei
-            for side, form in self._sei_thickness.items():
-                result[f"average_{side}_sei_thickness_m"] = problem.integral(form)
-        if self._crack_sei_thickness:
+            for side, value in sei_thickness.items():
+                result[f"average_{side}_sei_thickness_m"] = value
+        if crack_thickness:
             result["crack_sei_lithium_mol"] = cracks
-            for side, form in self._crack_sei_thickness.items():
-                result[f"average_{side}_crack_sei_thickness_m"] = problem.integral(form)
+            for side, value in crack_thickness.items():
+                result[f"average_{side}_crack_sei_thickness_m"] = value
         lost = plated + sei + cracks
         result["loss_of_lithium_inventory_percent"] = 100.0 * lost / (particles + lost)
         return result
