@@ -6,7 +6,11 @@ bench/README.md). A cached mesh is read from XDMF/HDF5 by every rank, each its o
 partitioned in parallel: no rank holds the whole mesh and gmsh is not started.
 
 An entry is a folder ``<key>/`` holding ``mesh.xdmf`` and ``mesh.h5`` (the mesh, its cell and
-facet tags) and ``groups.json`` (the named physical groups). The key is a SHA-256 of
+facet tags) and ``groups.json`` (the named physical groups) (:func:`cached_mesh`), or for a small
+mesh that one rank distributes, a file ``<key>.npz`` of gmsh's own arrays
+(:func:`cached_arrays`, :class:`electrolyx.meshes.gmsh_arrays.GmshMesh`: the 1D DFN's interval,
+whose mesh and numbering are then exactly those gmsh's model gives; XDMF would store a 1D mesh
+as 2D). The key is a SHA-256 of
 everything the mesh depends on: the generator's settings and the lengths derived from the
 physics (e.g. the Debye length), the source of electrolyx's mesh generators and the gmsh and
 DOLFINx versions; changing any of them makes a new entry. An entry is written into a
@@ -20,9 +24,12 @@ The cache lives in ``$ELECTROLYX_MESH_CACHE`` when set, else ``$XDG_CACHE_HOME/e
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
+import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -35,8 +42,9 @@ from dolfinx.io import XDMFFile
 from dolfinx.io import gmsh as gmshio
 
 from . import cache_directory
+from .meshes.gmsh_arrays import GmshMesh
 
-__all__ = ["cached_mesh", "mesh_cache_directory", "mesh_cache_key"]
+__all__ = ["cached_arrays", "cached_mesh", "mesh_cache_directory", "mesh_cache_key"]
 
 #: Changes when the layout of an entry changes.
 FORMAT = 1
@@ -60,13 +68,13 @@ def _generator_source_digest() -> str:
 
 def mesh_cache_key(description: dict[str, Any]) -> str:
     """Key of the mesh that ``description`` (JSON-serialisable settings) generates."""
-    import gmsh
-
     record = {
         "format": FORMAT,
         "description": description,
         "generators": _generator_source_digest(),
-        "gmsh": gmsh.__version__,
+        # gmsh's installed version, read without loading gmsh (a read from the cache never
+        # starts gmsh; 0.5 ms once dolfinx_solver has listed the distributions)
+        "gmsh": importlib.metadata.version("gmsh"),
         "dolfinx": dolfinx.__version__,
     }
     text = json.dumps(record, sort_keys=True, default=repr)
@@ -107,6 +115,44 @@ def cached_mesh(
     except OSError as error:
         return mesh_data, f"generated (not cached: {error})"
     return mesh_data, f"generated, cached in {entry}"
+
+
+def cached_arrays(
+    description: dict[str, Any],
+    generate: Callable[[], GmshMesh],
+    directory: Path | None = None,
+) -> tuple[GmshMesh, str]:
+    """The gmsh arrays of ``description``: read from the cache, or generated and then cached.
+
+    Not collective: one rank calls it (the rank that distributes the mesh,
+    :func:`electrolyx.meshes.gmsh_arrays.distribute_arrays`). The entry is written to a
+    temporary file and renamed; an entry that cannot be read (another format) is replaced.
+
+    Returns:
+        The arrays and where they came from, worded as :func:`cached_mesh`'s.
+    """
+    directory = mesh_cache_directory() if directory is None else Path(directory)
+    entry = directory / f"{mesh_cache_key(description)}.npz"
+    try:
+        return GmshMesh.load(entry), f"read from the cache {entry}"
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass  # unreadable: made again below
+    arrays = generate()
+    temporary = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{entry.stem}.", suffix=".npz", dir=directory)
+        os.close(handle)
+        os.chmod(temporary, 0o644)  # (mkstemp's 0600: readable as the other entries)
+        arrays.save(temporary)
+        os.replace(temporary, entry)
+    except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        return arrays, f"generated (not cached: {error})"
+    return arrays, f"generated, cached in {entry}"
 
 
 def _read(comm: MPI.Comm, entry: Path, ghost_mode: dolfinx.mesh.GhostMode) -> gmshio.MeshData:

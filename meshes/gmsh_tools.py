@@ -10,6 +10,10 @@ recognise as a mesh as a ``.geo`` script (whatever its extension), and ``.geo`` 
 shell commands (``SystemCall``); a file that does not start with ``$MeshFormat`` never reaches
 gmsh.
 
+gmsh (a 30 MB shared library, ~12 ms to load) is imported by the functions that call it, not
+with this module: a run whose meshes come from the mesh cache (the 1D DFN's, usually) never
+loads it.
+
 Callers never use bare integer tags: :func:`physical_tag` and :func:`tagged_entities` look groups
 up by name, :func:`facet_bounding_boxes` gives the extent of every named boundary (for rendering,
 probes and checks).
@@ -21,13 +25,16 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mpi4py import MPI
 
-import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 from dolfinx.mesh import entities_to_geometry
+
+if TYPE_CHECKING:
+    import gmsh
 
 __all__ = [
     "MshFileError",
@@ -66,6 +73,8 @@ def merge_msh_file(path: str | Path) -> None:
             f"{path}: not a gmsh mesh file (an MSH file starts with $MeshFormat; scripts "
             "(.geo) and other formats are not read)"
         )
+    import gmsh
+
     gmsh.merge(str(path))
 
 
@@ -79,6 +88,8 @@ def gmsh_options(options: Mapping[str, float]) -> Iterator[None]:
     Args:
         options: Option name (e.g. ``"Mesh.MeshSizeFromPoints"``) to value.
     """
+    import gmsh
+
     previous = {name: gmsh.option.getNumber(name) for name in options}
     try:
         for name, value in options.items():
@@ -148,6 +159,8 @@ def _scoped_model(name: str) -> Iterator[type[gmsh.model]]:
 
     A caller's gmsh session is left as found: its current model is current again afterwards.
     """
+    import gmsh
+
     started_here = not gmsh.isInitialized()
     if started_here:
         gmsh.initialize(interruptible=False)

@@ -1,8 +1,9 @@
 """1D mesh of consecutive layers (e.g. negative electrode | separator | positive electrode).
 
 Each layer is one gmsh line with a uniform transfinite subdivision and its own named cell group;
-the two outer end points are named too. The mesh is built on one rank and distributed by
-:func:`electrolyx.meshes.gmsh_tools.distribute_gmsh_model`.
+the two outer end points are named too. gmsh builds the mesh on one rank
+(:func:`layered_interval_arrays`, the arrays that can be kept in a file: the 1D DFN's mesh cache)
+and :func:`electrolyx.meshes.gmsh_arrays.distribute_arrays` distributes it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from mpi4py import MPI
 
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_tools import distribute_gmsh_model
+from .gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays, model_arrays
 
-__all__ = ["Layer", "layered_interval"]
+__all__ = ["Layer", "layered_interval", "layered_interval_arrays"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,21 @@ def layered_interval(
     Returns:
         Mesh data with cell tags named after the layers and point tags at both ends.
     """
-    if not layers:
-        raise ValueError("a layered interval needs at least one layer")
-    for layer in layers:
-        if layer.cells < 1 or layer.thickness_m <= 0:
-            raise ValueError(f"layer {layer.name!r} needs cells >= 1 and thickness > 0")
+    _check(layers)
+    arrays = arrays_on_rank(
+        comm,
+        lambda: layered_interval_arrays(layers, left_name, right_name),
+        "layered_interval",
+        rank,
+    )
+    return distribute_arrays(comm, arrays, gdim=1, rank=rank)
+
+
+def layered_interval_arrays(
+    layers: Sequence[Layer], left_name: str = "left", right_name: str = "right"
+) -> GmshMesh:
+    """The gmsh mesh of :func:`layered_interval`, as arrays (built by gmsh in this process)."""
+    _check(layers)
 
     def build(model) -> None:
         x = 0.0
@@ -74,4 +85,13 @@ def layered_interval(
         model.addPhysicalGroup(0, [points[-1]], name=right_name)
         model.mesh.generate(1)
 
-    return distribute_gmsh_model(comm, build, gdim=1, name="layered_interval", rank=rank)
+    return model_arrays(build, name="layered_interval")
+
+
+def _check(layers: Sequence[Layer]) -> None:
+    """ValueError unless there is a layer and every layer has cells and a thickness."""
+    if not layers:
+        raise ValueError("a layered interval needs at least one layer")
+    for layer in layers:
+        if layer.cells < 1 or layer.thickness_m <= 0:
+            raise ValueError(f"layer {layer.name!r} needs cells >= 1 and thickness > 0")

@@ -20,14 +20,17 @@ if they start with ``$MeshFormat`` (gmsh would run anything else as a ``.geo`` s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mpi4py import MPI
 
-import gmsh
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
 from .gmsh_tools import MshFileError, distribute_gmsh_model, gmsh_options, merge_msh_file
+
+if TYPE_CHECKING:
+    import gmsh
 
 __all__ = ["MeshFileError", "mesh_file_problem", "read_mesh_file"]
 
@@ -173,6 +176,8 @@ def mesh_file_problem(path: Path, cell_data: str | None = None) -> tuple[str | N
 
 def _msh_problem(path: Path) -> tuple[str | None, int]:
     """:func:`mesh_file_problem` of a gmsh .msh file."""
+    import gmsh  # (loaded when used: gmsh_tools)
+
     started = not gmsh.isInitialized()
     if started:
         gmsh.initialize(interruptible=False)
