@@ -61,6 +61,7 @@ from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
 from electrolyx.forms.kinetics import Kinetics
 from electrolyx.integrator import BDFTimeDerivative
+from electrolyx.jit import forms
 from electrolyx.parameters.base import CellParameters
 from electrolyx.temperature import temperature_coefficient
 from electrolyx.ts_integrator import TSTimeDerivative
@@ -317,7 +318,8 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         )
         one = fem.Constant(mesh, 1.0)
         terminal = self.layout.tag(self.layout.positive_terminal)
-        self.terminal_area_m2 = self.integral(fem.form(one * self.ds(terminal)))
+        # (electrolyx.jit: an exterior-facet form without numpy.ma, see integration_domains)
+        self.terminal_area_m2 = self.integral(forms(one * self.ds(terminal)))
 
     def integral(self, compiled: fem.Form) -> float:
         """Global value of a compiled scalar form.
