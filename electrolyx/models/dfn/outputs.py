@@ -105,9 +105,10 @@ class DFNOutputs:
         self._dissolved = dissolved
         self._reaction = dict(zip(reaction_names, reaction, strict=True))
         # Electrode volumes [m3 per m2 in 1D]: the mesh does not move, assembled once.
+        volumes = forms([one * problem.dx_vertex(e.tag) for e in problem.electrodes])
         self._volumes = {
-            e.name: problem.integral(fem.form(one * problem.dx_vertex(e.tag)))
-            for e in problem.electrodes
+            e.name: problem.integral(volume)
+            for e, volume in zip(problem.electrodes, volumes, strict=True)
         }
         # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
         self._terminal_potential = terminal_potential

@@ -318,8 +318,11 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         )
         one = fem.Constant(mesh, 1.0)
         terminal = self.layout.tag(self.layout.positive_terminal)
-        # (electrolyx.jit: an exterior-facet form without numpy.ma, see integration_domains)
-        self.terminal_area_m2 = self.integral(forms(one * self.ds(terminal)))
+        # One module for both (electrolyx.jit: its exterior-facet form without numpy.ma).
+        area, volume = forms([one * self.ds(terminal), one * self.dx_vertex_electrolyte])
+        self.terminal_area_m2 = self.integral(area)
+        #: the electrolyte's volume [m3; in 1D per m2 of electrode]
+        self.electrolyte_volume_m3 = self.integral(volume)
 
     def integral(self, compiled: fem.Form) -> float:
         """Global value of a compiled scalar form.

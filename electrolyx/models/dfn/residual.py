@@ -9,7 +9,6 @@ electrode, the thermal balance) and the forms of the lithium inventory.
 from __future__ import annotations
 
 import ufl
-from dolfinx import fem
 
 from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
@@ -320,8 +319,7 @@ class ResidualBlocks:
         2e-9, and u is -20.7 where c_e = 0 (below that only where c_e < 0: exp(u) ~ eps c_e0 /
         |c_e|).
         """
-        one = fem.Constant(self.layout.mesh, 1.0)
-        volume = self.integral(fem.form(one * self.dx_vertex_electrolyte))
+        volume = self.electrolyte_volume_m3
         space = self.unknowns["electrolyte_log_concentration"].space
         nodes = space.dofmap.index_map.size_global
         stored = self.unknowns["electrolyte_concentration"].function
