@@ -29,7 +29,7 @@ from petsc4py import PETSc
 
 import dolfinx
 
-from . import __version__
+from . import __version__, collector
 from .case import Case
 from .checkpoint import (
     CHECKPOINT_FOLDER,
@@ -242,6 +242,7 @@ def run_case(
         if not needs.fits and not force:
             raise CaseError([needs.refusal()])
     model = prepare(case, comm, timer, log)
+    collector.resume()  # (paused by the console script while the run started)
     stats = mesh_statistics(model.mesh, model.unknowns())
     needs = estimate(case.model, case.settings, stats["unknowns"], comm)
     if not needs.fits and not force:
