@@ -13,6 +13,9 @@ no element of poor shape in the through-thickness direction.
 Physical groups: one cell group per layer (a tab belongs to the group of its layer), the outer
 faces x = 0 and x = total thickness (``left_name``, ``right_name``) and each tab's end face
 (the tab's name).
+
+gmsh builds the mesh on one rank (:func:`pouch_cell_arrays`, the arrays a DFN cell keeps in the
+mesh cache) and :func:`electrolyx.meshes.gmsh_arrays.distribute_arrays` distributes it.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_tools import distribute_gmsh_model
+from .gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays, model_arrays
 from .layered_interval import Layer
 
-__all__ = ["Tab", "pouch_cell_mesh"]
+__all__ = ["Tab", "pouch_cell_arrays", "pouch_cell_mesh"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,29 @@ def pouch_cell_mesh(
         Mesh data with a cell group per layer and facet groups for both outer faces and each
         tab's end.
     """
+    _check(layers, height_m, height_cells, width_m, width_cells, tabs)
+    arrays = arrays_on_rank(
+        comm,
+        lambda: pouch_cell_arrays(
+            layers, height_m, height_cells, width_m, width_cells, tabs, left_name, right_name
+        ),
+        "pouch_cell",
+        rank,
+    )
+    return distribute_arrays(comm, arrays, gdim=2 if width_m is None else 3, rank=rank)
+
+
+def pouch_cell_arrays(
+    layers: Sequence[Layer],
+    height_m: float,
+    height_cells: int,
+    width_m: float | None = None,
+    width_cells: int = 1,
+    tabs: Sequence[Tab] = (),
+    left_name: str = "left",
+    right_name: str = "right",
+) -> GmshMesh:
+    """The gmsh mesh of :func:`pouch_cell_mesh`, as arrays (built by gmsh in this process)."""
     _check(layers, height_m, height_cells, width_m, width_cells, tabs)
     three_d = width_m is not None
     height_axis = 2 if three_d else 1  # coordinate along the height
@@ -207,6 +233,4 @@ def pouch_cell_mesh(
             model.addPhysicalGroup(dim - 1, facets, name=name)
         model.mesh.generate(dim)
 
-    return distribute_gmsh_model(
-        comm, build, gdim=3 if three_d else 2, name="pouch_cell", rank=rank
-    )
+    return model_arrays(build, name="pouch_cell")

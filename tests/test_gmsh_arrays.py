@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 
 from electrolyx.mesh_cache import cached_arrays
-from electrolyx.meshes.gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays
+from electrolyx.meshes.gmsh_arrays import (
+    GmshMesh,
+    arrays_on_rank,
+    distribute_arrays,
+    model_arrays,
+)
 from electrolyx.meshes.gmsh_tools import distribute_gmsh_model
 from electrolyx.meshes.layered_interval import Layer, layered_interval, layered_interval_arrays
 
@@ -46,17 +51,62 @@ def _build(model) -> None:
     model.mesh.generate(1)
 
 
-def _assert_identical(expected, actual) -> None:
+def _build_box(dim: int):
+    """A transfinite quadrilateral (2D) or hexahedral (3D) box of two cell groups, two faces
+    named: as the pouch cell's mesh is built (gmsh's node order differs from DOLFINx's for
+    these cells, unlike an interval's)."""
+
+    def build(model) -> None:
+        occ = model.occ
+        if dim == 2:
+            pieces = [occ.addRectangle(0, 0, 0, 1, 2), occ.addRectangle(1, 0, 0, 0.5, 2)]
+        else:
+            pieces = [occ.addBox(0, 0, 0, 1, 2, 1), occ.addBox(1, 0, 0, 0.5, 2, 1)]
+        _, children = occ.fragment([(dim, tag) for tag in pieces], [])
+        occ.synchronize()
+        for _, curve in model.getEntities(1):
+            model.mesh.setTransfiniteCurve(curve, 4)
+        for _, surface in model.getEntities(2):
+            model.mesh.setTransfiniteSurface(surface)
+            model.mesh.setRecombine(2, surface)
+        for _, volume in model.getEntities(3):
+            model.mesh.setTransfiniteVolume(volume)
+        for name, child in zip(("left_part", "right_part"), children, strict=True):
+            model.addPhysicalGroup(dim, [tag for _, tag in child], name=name)
+        left, right = [], []
+        for _, facet in model.getEntities(dim - 1):
+            x = model.occ.getCenterOfMass(dim - 1, facet)[0]
+            (left if abs(x) < 1e-12 else right if abs(x - 1.5) < 1e-12 else []).append(facet)
+        model.addPhysicalGroup(dim - 1, left, name="left")
+        model.addPhysicalGroup(dim - 1, right, name="right")
+        model.mesh.generate(dim)
+
+    return build
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("dim", [2, 3])
+def test_quadrilaterals_and_hexahedra_distribute_as_model_to_mesh_does(dim):
+    comm = MPI.COMM_WORLD
+    expected = distribute_gmsh_model(comm, _build_box(dim), gdim=dim, name="reference")
+    arrays = arrays_on_rank(comm, lambda: model_arrays(_build_box(dim), "box"), "box")
+    _assert_identical(expected, distribute_arrays(comm, arrays, gdim=dim), dim)
+
+
+def _assert_identical(expected, actual, dim: int = 1) -> None:
     """The same mesh with the same local numbering, coordinates and tags, bit for bit."""
     a, b = expected.mesh, actual.mesh
     assert a.ufl_domain().ufl_coordinate_element() == b.ufl_domain().ufl_coordinate_element()
-    assert a.geometry.dim == b.geometry.dim == 1
+    assert a.geometry.dim == b.geometry.dim == dim
     assert np.array_equal(a.geometry.x, b.geometry.x)
     assert np.array_equal(a.geometry.dofmaps[0], b.geometry.dofmaps[0])
     assert np.array_equal(a.geometry.input_global_indices, b.geometry.input_global_indices)
-    for dim in (0, 1):
-        assert a.topology.index_map(dim).size_local == b.topology.index_map(dim).size_local
-        assert np.array_equal(a.topology.index_map(dim).ghosts, b.topology.index_map(dim).ghosts)
+    for d in (0, dim):
+        assert a.topology.index_map(d).size_local == b.topology.index_map(d).size_local
+        assert np.array_equal(a.topology.index_map(d).ghosts, b.topology.index_map(d).ghosts)
+    assert np.array_equal(
+        a.topology.connectivity(dim, 0).array, b.topology.connectivity(dim, 0).array
+    )
     for key in ("cell_tags", "facet_tags"):
         tags_a, tags_b = getattr(expected, key), getattr(actual, key)
         assert tags_a.dim == tags_b.dim and tags_a.name == tags_b.name == key

@@ -8,7 +8,8 @@ the electrolyte-filled regions and how much of the cell's electrode area the mes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mpi4py import MPI
@@ -20,7 +21,7 @@ from electrolyx.mesh_cache import cached_arrays
 from electrolyx.meshes.gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays
 from electrolyx.meshes.gmsh_tools import physical_tag
 from electrolyx.meshes.layered_interval import Layer, layered_interval_arrays
-from electrolyx.meshes.pouch import Tab, pouch_cell_mesh
+from electrolyx.meshes.pouch import Tab, pouch_cell_arrays
 from electrolyx.parameters.base import CellParameters
 
 __all__ = [
@@ -166,16 +167,23 @@ class CellGeometry:
             if tab is not None:
                 span = (tab.start_m, tab.end_m) if self.width_m is not None else (0.0, 0.0)
                 tabs.append(Tab(tab_name, name, *span, self.tab_length_m, self.tab_cells))
-        return pouch_cell_mesh(
+        arguments = (layers, self.height_m, self.height_cells, self.width_m, self.width_cells)
+        description = {
+            "generator": "pouch_cell",
+            "layers": [[layer.name, layer.thickness_m, layer.cells] for layer in layers],
+            "height_m": self.height_m,
+            "height_cells": self.height_cells,
+            "width_m": self.width_m,
+            "width_cells": self.width_cells,
+            "tabs": [dataclasses.asdict(tab) for tab in tabs],
+            "left_name": left_name,
+            "right_name": POSITIVE_COLLECTOR,
+        }
+        return _cached_mesh(
             comm,
-            layers,
-            self.height_m,
-            self.height_cells,
-            self.width_m,
-            self.width_cells,
-            tabs,
-            left_name=left_name,
-            right_name=POSITIVE_COLLECTOR,
+            description,
+            lambda: pouch_cell_arrays(*arguments, tabs, left_name, POSITIVE_COLLECTOR),
+            gdim=2 if self.width_m is None else 3,
         )
 
 
@@ -213,31 +221,22 @@ class Submesh:
         )
 
 
-def _cell_interval(
-    comm: MPI.Comm, layers: Sequence[Layer], left_name: str, right_name: str
+def _cached_mesh(
+    comm: MPI.Comm, description: dict, make: Callable[[], GmshMesh], gdim: int
 ) -> dolfinx.io.gmsh.MeshData:
-    """The 1D cell's gmsh interval, generated once and then cached.
+    """A cell's gmsh mesh (``make()``: its arrays), generated once and then cached.
 
-    The mesh of :func:`~electrolyx.meshes.layered_interval.layered_interval`: rank 0 reads
-    gmsh's arrays from the mesh cache (:func:`electrolyx.mesh_cache.cached_arrays`) or has gmsh
-    make them, and distributes the mesh: the same mesh, numbering and tags either
+    Rank 0 reads gmsh's arrays from the mesh cache (:func:`electrolyx.mesh_cache.cached_arrays`)
+    or has gmsh make them, and distributes the mesh: the same mesh, numbering and tags either
     way. A run that reads them does not load or start gmsh: 22 ms of the default case's
-    ~0.8 s (bench/README.md, "The 1D mesh from the cache").
+    ~0.8 s, ~0.1 s of a pouch cell's (bench/README.md, "The 1D mesh from the cache").
     """
-    description = {
-        "generator": "layered_interval",
-        "layers": [[layer.name, layer.thickness_m, layer.cells] for layer in layers],
-        "left_name": left_name,
-        "right_name": right_name,
-    }
 
     def cached() -> GmshMesh:
-        return cached_arrays(
-            description, lambda: layered_interval_arrays(layers, left_name, right_name)
-        )[0]
+        return cached_arrays(description, make)[0]
 
-    arrays = arrays_on_rank(comm, cached, "layered_interval")
-    return distribute_arrays(comm, arrays, gdim=1)
+    arrays = arrays_on_rank(comm, cached, str(description["generator"]))
+    return distribute_arrays(comm, arrays, gdim=gdim)
 
 
 class CellLayout:
@@ -284,7 +283,18 @@ class CellLayout:
         left_name = LITHIUM if half_cell else NEGATIVE_COLLECTOR
         self.foils: dict[str, tuple[str, float]] = {}
         if geometry is None:
-            self.mesh_data = _cell_interval(comm, layers, left_name, POSITIVE_COLLECTOR)
+            description = {
+                "generator": "layered_interval",
+                "layers": [[layer.name, layer.thickness_m, layer.cells] for layer in layers],
+                "left_name": left_name,
+                "right_name": POSITIVE_COLLECTOR,
+            }
+            self.mesh_data = _cached_mesh(
+                comm,
+                description,
+                lambda: layered_interval_arrays(layers, left_name, POSITIVE_COLLECTOR),
+                gdim=1,
+            )
             # Per unit electrode area: the 1D mesh stands for 1 m2.
             self.modelled_area_m2 = self.in_plane_cell_area_m2 = 1.0
             self.negative_terminal, self.positive_terminal = left_name, POSITIVE_COLLECTOR
