@@ -64,14 +64,14 @@ class BlockAssembler:
         self.spaces = [form.function_spaces[0] for form in residual]
         maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in self.spaces]
         self._maps = maps
-        self._owned = [index_map.size_local * bs for index_map, bs in maps]
+        #: each field's owned entries of a blocked vector (its block size included)
+        self.owned = [index_map.size_local * bs for index_map, bs in maps]
         # each field's owned entries in a blocked vector's owned array
-        starts = np.concatenate(([0], np.cumsum(self._owned))).tolist()
+        starts = np.concatenate(([0], np.cumsum(self.owned))).tolist()
         self._owned_ranges = list(zip(starts[:-1], starts[1:], strict=True))
         ghosts = [index_map.num_ghosts * bs for index_map, bs in maps]
         self._work = [
-            np.zeros(n + g, dtype=PETSc.ScalarType)
-            for n, g in zip(self._owned, ghosts, strict=True)
+            np.zeros(n + g, dtype=PETSc.ScalarType) for n, g in zip(self.owned, ghosts, strict=True)
         ]
         # rows and columns of one space each: the blocks' local index sets, as dolfinx makes them
         for i, row in enumerate(jacobian):
@@ -164,7 +164,7 @@ class BlockAssembler:
                 work.fill(0.0)
                 if i not in skip:
                     _assemble_vector(work, form, _pack_constants(form), _pack_coefficients(form))
-                owned = self._owned[i]
+                owned = self.owned[i]
                 array[offsets[i] : offsets[i + 1]] = work[:owned]
                 array[ghost_offsets[i] : ghost_offsets[i + 1]] = work[owned:]
 

@@ -190,7 +190,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self._b = self._assembler.create_vector("mpi")
         self.x = self._assembler.create_vector("mpi")
         self._blocks = self._b.getAttr("_blocks")
-        self._owned = [(V.dofmap.index_map.size_local * V.dofmap.index_map_bs) for V in self.spaces]
+        self._owned = self._assembler.owned
         fields = range(len(self.spaces)) if differential is None else differential
         self._differential_fields = list(fields)
         self._differential = self._mask(self._differential_fields)
