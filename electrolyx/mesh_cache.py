@@ -6,11 +6,11 @@ bench/README.md). A cached mesh is read from XDMF/HDF5 by every rank, each its o
 partitioned in parallel: no rank holds the whole mesh and gmsh is not started.
 
 An entry is a folder ``<key>/`` holding ``mesh.xdmf`` and ``mesh.h5`` (the mesh, its cell and
-facet tags) and ``groups.json`` (the named physical groups) (:func:`cached_mesh`), or for a small
-mesh that one rank distributes, a file ``<key>.npz`` of gmsh's own arrays
-(:func:`cached_arrays`, :class:`electrolyx.meshes.gmsh_arrays.GmshMesh`: the 1D DFN's interval,
-whose mesh and numbering are then exactly those gmsh's model gives; XDMF would store a 1D mesh
-as 2D). The key is a SHA-256 of
+facet tags) and ``groups.json`` (the named physical groups) (:func:`cached_mesh`), or for a mesh
+that one rank distributes, a file ``<key>.npz`` of gmsh's own arrays (:func:`cached_arrays`,
+:class:`electrolyx.meshes.gmsh_arrays.GmshMesh`: the DFN's 1D interval and pouch stacks, whose
+mesh and numbering are then exactly those gmsh's model gives; XDMF would also store a 1D mesh
+with 2D coordinates). The key is a SHA-256 of
 everything the mesh depends on: the generator's settings and the lengths derived from the
 physics (e.g. the Debye length), the source of electrolyx's mesh generators and the gmsh and
 DOLFINx versions; changing any of them makes a new entry. An entry is written into a

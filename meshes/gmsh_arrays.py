@@ -10,8 +10,9 @@ makes (``create_mesh``, ``distribute_entity_data``, ``meshtags_from_entities``) 
 inputs: the mesh, its numbering and its tags are those ``model_to_mesh`` gives for the model, so
 a mesh read back from a file solves to the same numbers bit for bit.
 
-For meshes of one cell type whose cells and facets are tagged (the 1D cell's layered interval,
-:func:`electrolyx.meshes.layered_interval.layered_interval`). Loading gmsh costs ~12 ms and
+For meshes of one cell type whose cells and facets are tagged (a DFN cell's layered interval
+and pouch stack: :func:`electrolyx.meshes.layered_interval.layered_interval`,
+:func:`electrolyx.meshes.pouch.pouch_cell_mesh`). Loading gmsh costs ~12 ms and
 starting it and meshing a 1D interval ~10 ms more (the default DFN case's whole run is ~0.8 s);
 a mesh from a file needs neither.
 """
@@ -122,6 +123,9 @@ def model_arrays(build: Callable[[type[gmsh.model]], None], name: str) -> GmshMe
             groups and the mesh.
         name: Prefix of the (temporary) gmsh model name.
 
+    Groups of entities below the facets' dimension are not kept (``model_to_mesh``'s ridge and
+    peak tags).
+
     Raises:
         ValueError: if the mesh has more than one element type in a dimension, or untagged
             cells.
@@ -137,8 +141,8 @@ def model_arrays(build: Callable[[type[gmsh.model]], None], name: str) -> GmshMe
                 raise ValueError(f"gmsh model {name!r}: two element types of dimension {dimension}")
             by_dimension[dimension] = (int(element_type), topology)
         tdim = max(by_dimension)
-        untagged = sum(len(tags) for tags in model.mesh.getElements(dim=tdim)[1])
-        if untagged != len(by_dimension[tdim][1]["cell_data"]):
+        elements = sum(len(tags) for tags in model.mesh.getElements(dim=tdim)[1])
+        if elements != len(by_dimension[tdim][1]["cell_data"]):
             raise ValueError(f"gmsh model {name!r}: every cell must be in one physical group")
     cell_type, cells = by_dimension[tdim]
     facet_type, facets = by_dimension.get(tdim - 1, (None, None))

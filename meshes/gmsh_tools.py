@@ -11,7 +11,7 @@ shell commands (``SystemCall``); a file that does not start with ``$MeshFormat``
 gmsh.
 
 gmsh (a 30 MB shared library, ~12 ms to load) is imported by the functions that call it, not
-with this module: a run whose meshes come from the mesh cache (the 1D DFN's, usually) never
+with this module: a run whose mesh comes from the mesh cache (a DFN cell's, usually) never
 loads it.
 
 Callers never use bare integer tags: :func:`physical_tag` and :func:`tagged_entities` look groups
