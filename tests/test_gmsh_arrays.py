@@ -1,9 +1,9 @@
 """gmsh meshes as arrays (electrolyx.meshes.gmsh_arrays) and their cache (mesh_cache.cached_arrays).
 
 The arrays, distributed by distribute_arrays, must give exactly the mesh that dolfinx's
-model_to_mesh gives for the gmsh model they were read from (same numbering, same tags): the
-1D DFN reads its interval from the cache, and its results must not depend on whether gmsh made
-the mesh in this run or an earlier one.
+model_to_mesh gives for the gmsh model they were read from (same numbering, same tags): a
+DFN cell reads its mesh (1D interval, 2D/3D pouch stack) from the cache, and its results must
+not depend on whether gmsh made the mesh in this run or an earlier one.
 """
 
 from __future__ import annotations
