@@ -409,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``electrolyx`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if args.func is not _cmd_run:
+        # The console script paused the collector for a run's start-up only (a plot or a
+        # report makes cyclic garbage all along: matplotlib's figures).
+        collector.resume()
     try:
         return args.func(args)
     except CaseError as error:

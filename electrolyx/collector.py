@@ -7,7 +7,8 @@ age: 55 collections and ~20 ms of the default DFN case's ~0.8 s, nearly all befo
 time step, finding next to nothing (bench/README.md, "The cycle collector paused at
 start-up"). The console script pauses it (:func:`pause`) until the model is built
 (:func:`resume`, from :func:`electrolyx.driver.run_case`), then moves everything made so far
-out of its reach (``gc.freeze``) and lets it run as usual for the rest of the run.
+out of its reach (``gc.freeze``) and lets it run as usual for the rest of the run. Every other
+command resumes it as soon as its arguments are read (:func:`electrolyx.cli.main`).
 
 A process that only calls :func:`electrolyx.cli.main` or the Python API is left as it is:
 :func:`resume` does nothing where :func:`pause` did not pause the collector.

@@ -304,18 +304,23 @@ def test_the_console_script_pauses_the_cycle_collector_until_the_model_is_built(
         "    console_main()\n"
     )
     answers = []
-    for how in ("console", "main"):
-        run = ["run", "dfn-chen2020-1C", "--quiet", "--out", str(tmp_path / how)]
-        run += ["--set", 'experiment.steps=["Discharge at 1C for 1 minute"]']
-        run += ["--set", "output.fields=false"]
+    run = ["run", "dfn-chen2020-1C", "--quiet", "--out", str(tmp_path / "run")]
+    run += ["--set", 'experiment.steps=["Discharge at 1C for 1 minute"]']
+    run += ["--set", "output.fields=false", "--overwrite"]
+    check = ["check", "dfn-chen2020-1C"]
+    for how, command in (("console", run), ("main", run), ("console", check)):
         result = subprocess.run(
-            [sys.executable, "-c", probe, how, *run], capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", probe, how, *command],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, result.stderr
         answers.append(result.stdout.splitlines()[-1])
     # console script: off while the model was built, on again after it, the start-up frozen
-    # (the freeze before its exit, too); main(): on throughout, nothing frozen
-    assert answers == ["[False] True True", "[True] True False"]
+    # (the freeze before its exit, too); main(): on throughout, nothing frozen; another
+    # command (no model built): on again once its arguments were read
+    assert answers == ["[False] True True", "[True] True False", "[] True True"]
 
 
 def test_a_closed_output_pipe_ends_the_command_without_a_traceback():
