@@ -135,10 +135,8 @@ def cached_arrays(
     entry = directory / f"{mesh_cache_key(description)}.npz"
     try:
         return GmshMesh.load(entry), f"read from the cache {entry}"
-    except FileNotFoundError:
-        pass
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        pass  # unreadable: made again below
+        pass  # none yet, or unreadable: made below
     arrays = generate()
     temporary = None
     try:

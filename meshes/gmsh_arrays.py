@@ -35,7 +35,7 @@ from dolfinx.io import gmsh as gmshio
 from dolfinx.io.utils import distribute_entity_data
 from dolfinx.mesh import create_mesh, meshtags_from_entities
 
-from .gmsh_tools import _scoped_model
+from .gmsh_tools import _scoped_model, on_rank
 
 if TYPE_CHECKING:
     import gmsh
@@ -164,20 +164,9 @@ def arrays_on_rank(
     """``make()`` on rank ``rank`` (None elsewhere); its failure raised on every rank (collective).
 
     The rank's own exception there, a RuntimeError naming it on the others (which would
-    otherwise wait in :func:`distribute_arrays` for ever).
+    otherwise wait in :func:`distribute_arrays` for ever): :func:`gmsh_tools.on_rank`.
     """
-    arrays, failure = None, None
-    if comm.rank == rank:
-        try:
-            arrays = make()
-        except Exception as error:  # reported on every rank below, then re-raised here
-            failure = f"{type(error).__name__}: {error}"
-            comm.bcast(failure, root=rank)
-            raise
-    failure = comm.bcast(failure, root=rank)
-    if failure is not None:
-        raise RuntimeError(f"gmsh mesh {name!r} failed on rank {rank}: {failure}")
-    return arrays
+    return on_rank(comm, rank, name, make)
 
 
 def distribute_arrays(

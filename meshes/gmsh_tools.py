@@ -25,7 +25,7 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mpi4py import MPI
 
@@ -42,6 +42,7 @@ __all__ = [
     "facet_bounding_boxes",
     "gmsh_options",
     "merge_msh_file",
+    "on_rank",
     "physical_tag",
     "size_field_options",
     "tagged_entities",
@@ -211,20 +212,30 @@ def distribute_gmsh_model(
         RuntimeError: on every rank, if building the model failed on rank ``rank``.
     """
     if comm.rank != rank:
-        failure = comm.bcast(None, root=rank)
-        if failure is not None:
-            raise RuntimeError(f"gmsh model {name!r} failed on rank {rank}: {failure}")
+        on_rank(comm, rank, name, None)
         return gmshio.model_to_mesh(None, comm, rank, gdim=gdim, partitioner=partitioner)
     with _scoped_model(name) as model:
-        failure = None
-        try:
-            build(model)
-        except Exception as error:  # reported on every rank below, then re-raised here
-            failure = f"{type(error).__name__}: {error}"
-            comm.bcast(failure, root=rank)
-            raise
-        comm.bcast(failure, root=rank)
+        on_rank(comm, rank, name, lambda: build(model))
         return gmshio.model_to_mesh(model, comm, rank, gdim=gdim, partitioner=partitioner)
+
+
+def on_rank(comm: MPI.Comm, rank: int, name: str, work: Callable[[], Any] | None) -> Any:
+    """``work()`` on rank ``rank`` (None elsewhere), its failure raised on every rank (collective).
+
+    There the exception itself; on the other ranks a RuntimeError naming it, so that none of
+    them waits for ever in the collective step that follows (the mesh's distribution).
+    """
+    result, failure = None, None
+    if comm.rank == rank:
+        try:
+            result = work()
+        except Exception as error:  # reported on every rank below, then re-raised here
+            comm.bcast(f"{type(error).__name__}: {error}", root=rank)
+            raise
+    failure = comm.bcast(failure, root=rank)
+    if failure is not None:
+        raise RuntimeError(f"gmsh model {name!r} failed on rank {rank}: {failure}")
+    return result
 
 
 def physical_tag(mesh_data: gmshio.MeshData, name: str) -> int:
