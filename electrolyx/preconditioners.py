@@ -33,9 +33,12 @@ screened Poisson operator). Case-file use, in ``[solver.petsc]``::
 
 from __future__ import annotations
 
+from mpi4py import MPI
 from petsc4py import PETSc
 
 import numpy as np
+
+from .heap import release_free_heap
 
 __all__ = ["ElectrochemicalPotentialPC"]
 
@@ -46,10 +49,14 @@ class ElectrochemicalPotentialPC:
     A petsc4py python-context for ``PC.Type.PYTHON``. The operator must be the interleaved
     (potential, species 1..N) Jacobian with 1 + N values per vertex, owned vertices contiguous
     on each rank (dolfinx's blocked P1 space), stored as AIJ or by its nodal blocks (BAIJ: the
-    blocks are then extracted from an AIJ copy made for each set-up). Inner solvers take their
+    blocks are then read from its rows a slab at a time). Inner solvers take their
     options from the prefixes ``<pc prefix>transport_`` (all species) and
     ``<pc prefix>potential_``.
     """
+
+    #: Vertices per slab read from a BAIJ operator at a set-up. The transient: ~4 kB per vertex
+    #: with two species (the slab as BAIJ, its values and columns, the values by field), 16 MiB.
+    slab_nodes = 4096
 
     def __init__(self) -> None:
         self.charge_numbers: np.ndarray | None = None
@@ -81,7 +88,7 @@ class ElectrochemicalPotentialPC:
         return ksp
 
     def setUp(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
-        """Extract the blocks of the (new) Jacobian, assemble S and set up the inner solvers."""
+        """Take the blocks of the (new) Jacobian, assemble S and set up the inner solvers."""
         if self.charge_numbers is None:
             self.setFromOptions(pc)
         _, matrix = pc.getOperators()
@@ -93,12 +100,30 @@ class ElectrochemicalPotentialPC:
                 f"operator rows {start}..{end} on this rank are not whole blocks of {bs} "
                 f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
             )
-        # MatCreateSubMatrix on BAIJ widens a strided index set to whole blocks: the blocks
-        # are taken from an AIJ copy, made for this set-up only (the operator stays BAIJ).
-        copy = None
+        first = not self._blocks
         if "baij" in matrix.getType():
-            # (into a new matrix: petsc4py's convert without one converts the operator in place)
-            matrix = copy = matrix.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())
+            self._read_nodal_blocks(matrix)
+        else:
+            self._extract_blocks(matrix)
+        if first:
+            self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
+            self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
+            self._work = self._screened.createVecs()
+            self._species_rhs = [b.createVecs() for b in self._blocks]
+        else:
+            for ksp, block in zip(self._transport_ksps, self._blocks, strict=True):
+                ksp.setOperators(block)
+            self._potential_ksp.setOperators(self._screened)
+        for ksp in (*self._transport_ksps, self._potential_ksp):
+            ksp.setUp()
+        # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak of
+        # the next residual assembly (bench/README.md).
+        release_free_heap()
+
+    def _extract_blocks(self, matrix: PETSc.Mat) -> None:
+        """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``."""
+        bs = 1 + len(self.charge_numbers)
+        start, end = matrix.getOwnershipRange()
         comm = matrix.getComm()
         first = self._fields is None
         if first:
@@ -121,19 +146,84 @@ class ElectrochemicalPotentialPC:
         )
         for z, coupling in zip(self.charge_numbers, self._couplings, strict=True):
             self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.UNKNOWN_NONZERO_PATTERN)
+
+    def _read_nodal_blocks(self, matrix: PETSc.Mat) -> None:
+        """The blocks of a BAIJ operator, read a slab of ``slab_nodes`` vertices at a time.
+
+        ``MatCreateSubMatrix`` on BAIJ widens a strided index set to whole nodal blocks, and an
+        AIJ copy of the whole operator to extract from would be the solve's largest transient
+        (bench/README.md). Each slab of whole block rows is taken as BAIJ and read as values
+        (``MatGetRow``: each point row holds its nodal blocks' columns in order, ``bs`` values
+        each), from which the scalar blocks' entries are strided views: block (f, g) of a
+        vertex row is every ``bs``-th value of point row f, from the g-th. All blocks have the
+        vertex graph's pattern; S = A_psi,psi - sum_k z_k A_psi,k entry by entry.
+        """
+        bs = 1 + len(self.charge_numbers)
+        comm = matrix.getComm()
+        start, end = matrix.getOwnershipRange()
+        nodes = (end - start) // bs
+        columns = PETSc.IS().createStride(end - start, start, 1, comm=comm)
+        columns.setBlockSize(bs)
+        # MatCreateSubMatrix is collective: every rank takes the same number of slabs.
+        slab = max(1, self.slab_nodes)
+        slabs = comm.tompi4py().allreduce(-(-nodes // slab), op=MPI.MAX)
+        first = not self._blocks
+        # the pattern and values of the whole blocks, gathered on the first set-up only
+        pieces: list[tuple[np.ndarray, ...]] = []
+        for s in range(slabs):
+            low, high = min(nodes, s * slab), min(nodes, (s + 1) * slab)
+            rows = PETSc.IS().createStride((high - low) * bs, start + low * bs, 1, comm=comm)
+            rows.setBlockSize(bs)
+            part = matrix.createSubMatrix(rows, columns)
+            indptr, point_columns, values = part.getValuesCSR()
+            part.destroy()
+            rows.destroy()
+            counts = np.diff(indptr)
+            field = np.repeat(np.tile(np.arange(bs, dtype=np.int8), high - low), counts)
+            by_field = [values[field == f].reshape(-1, bs) for f in range(bs)]
+            # (copies: strided views would keep the slab's values alive)
+            species = [by_field[1 + k][:, 1 + k].copy() for k in range(len(self.charge_numbers))]
+            couplings = [by_field[0][:, 1 + k].copy() for k in range(len(self.charge_numbers))]
+            screened = by_field[0][:, 0].copy()
+            for z, coupling in zip(self.charge_numbers, couplings, strict=True):
+                screened += -z * coupling
+            node_indptr = np.zeros(high - low + 1, dtype=indptr.dtype)
+            np.cumsum(counts[::bs] // bs, out=node_indptr[1:])
+            node_columns = point_columns[field == 0][::bs] // bs
+            if first:
+                pieces.append((node_indptr, node_columns, *species, *couplings, screened))
+                continue
+            slab_rows = np.arange(start // bs + low, start // bs + high, dtype=indptr.dtype)
+            targets = [*self._blocks, *self._couplings, self._screened]
+            for target, block_values in zip(targets, [*species, *couplings, screened], strict=True):
+                target.setValuesIJV(node_indptr, node_columns, block_values, rowmap=slab_rows)
+        columns.destroy()
         if first:
-            self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
-            self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
-            self._work = self._screened.createVecs()
-            self._species_rhs = [b.createVecs() for b in self._blocks]
+            self._create_blocks(comm, nodes, pieces)
         else:
-            for ksp, block in zip(self._transport_ksps, self._blocks, strict=True):
-                ksp.setOperators(block)
-            self._potential_ksp.setOperators(self._screened)
-        if copy is not None:
-            copy.destroy()
-        for ksp in (*self._transport_ksps, self._potential_ksp):
-            ksp.setUp()
+            for target in (*self._blocks, *self._couplings, self._screened):
+                target.assemble()
+
+    def _create_blocks(
+        self, comm: PETSc.Comm, nodes: int, pieces: list[tuple[np.ndarray, ...]]
+    ) -> None:
+        """The scalar blocks as AIJ matrices from the slabs' patterns and values."""
+        offsets = np.cumsum([0] + [piece[0][-1] for piece in pieces[:-1]])
+        indptr = np.concatenate(
+            [[0]] + [piece[0][1:] + offset for piece, offset in zip(pieces, offsets, strict=True)]
+        ).astype(pieces[0][0].dtype)
+        node_columns = np.concatenate([piece[1] for piece in pieces])
+        n = len(self.charge_numbers)
+        matrices = []
+        for b in range(2 * n + 1):
+            values = np.concatenate([piece[2 + b] for piece in pieces])
+            block = PETSc.Mat().createAIJ(
+                ((nodes, None), (nodes, None)), csr=(indptr, node_columns, values), comm=comm
+            )
+            block.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATION_ERR, True)
+            block.assemble()
+            matrices.append(block)
+        self._blocks, self._couplings, self._screened = matrices[:n], matrices[n:-1], matrices[-1]
 
     def apply(self, pc: PETSc.PC, x: PETSc.Vec, y: PETSc.Vec) -> None:
         """Apply P^-1 to x: species solves, screened-Poisson solve, back to (psi, u_k)."""

@@ -223,8 +223,8 @@ class PoissonNernstPlanck(Model):
         options = petsc_options_from_case(self.settings["solver"])
         # With the electrochemical-potential preconditioner the Jacobian is stored by its
         # (1 + N) x (1 + N) nodal blocks (BAIJ): assembled in half the time of AIJ, which
-        # inserts value by value (bench/README.md); the preconditioner takes its scalar blocks
-        # from an AIJ copy. Other preconditioners (ILU, LU) keep AIJ.
+        # inserts value by value (bench/README.md); the preconditioner reads its scalar blocks
+        # from it a slab of rows at a time. Other preconditioners (ILU, LU) keep AIJ.
         python_pc = str(options.get("pc_python_type", ""))
         blocked = python_pc.endswith("ElectrochemicalPotentialPC")
         self.solver = NewtonSolver(
