@@ -29,6 +29,7 @@ that the steady solver raises from 0 to 1 when Newton fails from the bulk state.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +142,7 @@ def boundary_terms(
     settings: dict[str, Any],
     geometry: PNPGeometry,
     scales: PNPScales,
-    space: fem.FunctionSpace,
+    components: Sequence[fem.FunctionSpace],
     scaled_potential: Any,
     log_concentrations: list[Any],
     area: Any,
@@ -154,7 +155,8 @@ def boundary_terms(
         settings: The resolved case settings.
         geometry: Mesh and named boundaries.
         scales: Reference scales.
-        space: Blocked space (psi, u_1, ..., u_N).
+        components: The blocked space's subspaces psi, u_1, ..., u_N (made once by the
+            caller: each holds its own dofmap).
         scaled_potential: psi (UFL).
         log_concentrations: u_k = ln(c_k / c_ref) (UFL).
         area: Scaled facet measure factor (weight lambda_D^(1-d)).
@@ -183,15 +185,15 @@ def boundary_terms(
         tag = geometry.tag(name)
         kind = b["kind"]
         if kind in ("potential", "reservoir"):
-            dofs = fem.locate_dofs_topological(space.sub(0), tdim - 1, facets)
+            dofs = fem.locate_dofs_topological(components[0], tdim - 1, facets)
             value = terms.ramp(b["potential"] / scales.thermal_voltage)
-            terms.dirichlet.append(fem.dirichletbc(value, dofs, space.sub(0)))
+            terms.dirichlet.append(fem.dirichletbc(value, dofs, components[0]))
         if kind == "reservoir":
             given = b["concentrations"] or bulk
             for k in range(len(species)):
-                dofs = fem.locate_dofs_topological(space.sub(1 + k), tdim - 1, facets)
+                dofs = fem.locate_dofs_topological(components[1 + k], tdim - 1, facets)
                 value = fem.Constant(mesh, math.log(given[k] / scales.concentration))
-                terms.dirichlet.append(fem.dirichletbc(value, dofs, space.sub(1 + k)))
+                terms.dirichlet.append(fem.dirichletbc(value, dofs, components[1 + k]))
         elif kind == "surface_charge":
             sigma_hat = (
                 b["surface_charge_density"]
