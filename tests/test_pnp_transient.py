@@ -12,6 +12,8 @@ import csv
 import json
 import math
 
+from mpi4py import MPI
+
 import numpy as np
 import pytest
 from conftest import CASES, run_cli
@@ -126,3 +128,40 @@ def test_transient_on_two_ranks_gives_the_serial_answer():
     assert parallel.shape == serial.shape
     assert np.all(np.abs(parallel[:, 0] - serial[:, 0]) <= 1e-9 * serial[:, 0])
     assert np.abs(parallel[:, 1] - serial[:, 1]).max() <= 1e-9 * 2.9e-4
+
+
+def test_a_march_makes_no_steady_solver_and_the_steady_forms_read_no_rates():
+    """A transient model builds no steady Newton solver (nor its Jacobian); the steady solver's
+    residual is the march's with every rate zero, without the rates as coefficients, and its
+    root is the one of the residual that carries them (zero)."""
+    from electrolyx.solver import NewtonSolver, petsc_options_from_case
+
+    march = load_case(CASES / "edl-charging", ["output.fields=false"])
+    model = PoissonNernstPlanck(march.settings, march.directory, MPI.COMM_WORLD)
+    model.build_mesh()
+    model.prepare()
+    assert model.solver is None
+    rates = set(model.problem.time_derivative.functions)
+    assert rates & set(model.problem.residual.coefficients())  # d a_k/dt
+    assert not rates & set(model.problem.steady_residual.coefficients())
+
+    steady = load_case(CASES / "nanochannel-conductance", ["output.fields=false"])
+    results = []
+    for with_rates in (False, True):
+        model = PoissonNernstPlanck(steady.settings, steady.directory, MPI.COMM_WORLD)
+        model.build_mesh()
+        model.prepare()
+        if with_rates:  # the steady solver as built before: the residual with its rates
+            model.solver = NewtonSolver(
+                model.problem.residual,
+                model.problem.solution,
+                model.problem.bcs,
+                petsc_options_from_case(steady.settings["solver"]),
+                name="pnp_rates",
+            )
+        model.solve()
+        results.append(model.update_outputs())
+    # The storage terms are rate x weight = 0 exactly: the same residual, the same root up to
+    # the kernels' summation order (measured: equal to the last digit).
+    for key, value in results[0].items():
+        assert value == pytest.approx(results[1][key], rel=1e-12, abs=1e-300), key

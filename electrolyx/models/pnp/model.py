@@ -23,7 +23,7 @@ from ...mesh_input import mesh_boundary_names
 from ...output import PhaseTimer, ResultWriter
 from ...petsc_options import reuse_across_solves
 from ...progress import Progress
-from ...solver import NewtonSolver, petsc_options_from_case
+from ...solver import NewtonSolver, SolverStatistics, petsc_options_from_case
 from ...ts_integrator import ReplayHistory, TSIntegrator
 from ..base import Model, require_boundaries
 from . import solve
@@ -218,8 +218,21 @@ class PoissonNernstPlanck(Model):
 
     # -- problem and integrator ------------------------------------------------------------
     def prepare(self) -> None:
-        """Build the function spaces, the scaled weak form, the Newton solver and outputs."""
+        """Build the function spaces, the scaled weak forms and the outputs.
+
+        For a steady study also the Newton solver; a transient march has its own (see
+        :meth:`solve_transient`), and a transient run makes no steady solver (its Jacobian).
+        """
         self.problem = PNPProblem(self.settings, self.geometry, self.scales)
+        self.solver = None
+        if self.settings["study"]["type"] == "steady":
+            self._steady_solver()
+        self.outputs = PNPOutputs(self.problem)
+
+    def _steady_solver(self) -> NewtonSolver:
+        """The steady problem's Newton solver, made at the first need."""
+        if self.solver is not None:
+            return self.solver
         options = petsc_options_from_case(self.settings["solver"])
         # With the electrochemical-potential preconditioner the Jacobian is stored by its
         # (1 + N) x (1 + N) nodal blocks (BAIJ): assembled in half the time of AIJ, which
@@ -228,14 +241,14 @@ class PoissonNernstPlanck(Model):
         python_pc = str(options.get("pc_python_type", ""))
         blocked = python_pc.endswith("ElectrochemicalPotentialPC")
         self.solver = NewtonSolver(
-            self.problem.residual,
+            self.problem.steady_residual,
             self.problem.solution,
             self.problem.bcs,
             options,
             name="pnp",
             matrix_kind="baij" if blocked else None,
         )
-        self.outputs = PNPOutputs(self.problem)
+        return self.solver
 
     def solve(self, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
         """Solve the steady problem (after :meth:`prepare`); return continuation details.
@@ -244,7 +257,7 @@ class PoissonNernstPlanck(Model):
             NewtonFailure: if neither Newton nor continuation converged.
         """
         max_halvings = self.settings["solver"]["continuation_steps"]
-        return solve.solve_steady(self.problem, self.solver, max_halvings, log)
+        return solve.solve_steady(self.problem, self._steady_solver(), max_halvings, log)
 
     def output_times(self) -> np.ndarray:
         """Times at which fields and profiles are written in a transient study."""
@@ -355,4 +368,6 @@ class PoissonNernstPlanck(Model):
             timer.seconds["output"] = timer.seconds.get("output", 0.0) + output_time
             if details.pop("stopped_at_checkpoint"):
                 raise RunInterrupted(control.signal_number)
-        return {**self.solver.statistics.as_dict(), **details}
+        # (a transient march reports its own counts over the steady solver's zeros)
+        statistics = SolverStatistics() if self.solver is None else self.solver.statistics
+        return {**statistics.as_dict(), **details}
