@@ -33,7 +33,6 @@ screened Poisson operator). Case-file use, in ``[solver.petsc]``::
 
 from __future__ import annotations
 
-from mpi4py import MPI
 from petsc4py import PETSc
 
 import numpy as np
@@ -54,9 +53,11 @@ class ElectrochemicalPotentialPC:
     ``<pc prefix>potential_``.
     """
 
-    #: Vertices per slab read from a BAIJ operator at a set-up. The transient: ~4 kB per vertex
-    #: with two species (the slab as BAIJ, its values and columns, the values by field), 16 MiB.
-    slab_nodes = 4096
+    #: Slabs a BAIJ operator is read in at a set-up, on every rank: each a collective
+    #: MatCreateSubMatrix, whose cost grows with the global size. The transient is one slab's
+    #: rows as BAIJ and as values with their columns and positions (~7 kB per vertex with two
+    #: species, measured): with 16, below the next residual assembly's (bench/README.md).
+    slabs = 16
 
     def __init__(self) -> None:
         self.charge_numbers: np.ndarray | None = None
@@ -148,29 +149,30 @@ class ElectrochemicalPotentialPC:
             self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.UNKNOWN_NONZERO_PATTERN)
 
     def _read_nodal_blocks(self, matrix: PETSc.Mat) -> None:
-        """The blocks of a BAIJ operator, read a slab of ``slab_nodes`` vertices at a time.
+        """The blocks of a BAIJ operator, read a slab of vertices at a time (``slabs``).
 
         ``MatCreateSubMatrix`` on BAIJ widens a strided index set to whole nodal blocks, and an
-        AIJ copy of the whole operator to extract from would be the solve's largest transient
+        AIJ copy of the whole operator to extract from was the solve's largest transient
         (bench/README.md). Each slab of whole block rows is taken as BAIJ and read as values
         (``MatGetRow``: each point row holds its nodal blocks' columns in order, ``bs`` values
-        each), from which the scalar blocks' entries are strided views: block (f, g) of a
-        vertex row is every ``bs``-th value of point row f, from the g-th. All blocks have the
-        vertex graph's pattern; S = A_psi,psi - sum_k z_k A_psi,k entry by entry.
+        each): the entry (f, g) of a vertex row's k-th block is point row f's value bs k + g.
+        All blocks have the vertex graph's pattern (the operator's nodal blocks); S =
+        A_psi,psi - sum_k z_k A_psi,k entry by entry (equal to ``_extract_blocks``'s MatAXPY
+        sum: tests/test_nanopore.py).
         """
         bs = 1 + len(self.charge_numbers)
+        n = len(self.charge_numbers)
         comm = matrix.getComm()
         start, end = matrix.getOwnershipRange()
         nodes = (end - start) // bs
         columns = PETSc.IS().createStride(end - start, start, 1, comm=comm)
         columns.setBlockSize(bs)
-        # MatCreateSubMatrix is collective: every rank takes the same number of slabs.
-        slab = max(1, self.slab_nodes)
-        slabs = comm.tompi4py().allreduce(-(-nodes // slab), op=MPI.MAX)
+        # The same number of slabs on every rank (MatCreateSubMatrix is collective).
+        slab = max(1, -(-nodes // self.slabs))
         first = not self._blocks
         # the pattern and values of the whole blocks, gathered on the first set-up only
         pieces: list[tuple[np.ndarray, ...]] = []
-        for s in range(slabs):
+        for s in range(self.slabs):
             low, high = min(nodes, s * slab), min(nodes, (s + 1) * slab)
             rows = PETSc.IS().createStride((high - low) * bs, start + low * bs, 1, comm=comm)
             rows.setBlockSize(bs)
@@ -178,18 +180,22 @@ class ElectrochemicalPotentialPC:
             indptr, point_columns, values = part.getValuesCSR()
             part.destroy()
             rows.destroy()
-            counts = np.diff(indptr)
-            field = np.repeat(np.tile(np.arange(bs, dtype=np.int8), high - low), counts)
-            by_field = [values[field == f].reshape(-1, bs) for f in range(bs)]
-            # (copies: strided views would keep the slab's values alive)
-            species = [by_field[1 + k][:, 1 + k].copy() for k in range(len(self.charge_numbers))]
-            couplings = [by_field[0][:, 1 + k].copy() for k in range(len(self.charge_numbers))]
-            screened = by_field[0][:, 0].copy()
+            # Vertex row i holds blocks_per_row[i] nodal blocks; its k-th block's values in
+            # point row f are the bs values from indptr[bs i + f] + bs k on, column g's the g-th.
+            blocks_per_row = np.diff(indptr[::bs]) // (bs * bs)
+            node_indptr = np.zeros(high - low + 1, dtype=indptr.dtype)
+            np.cumsum(blocks_per_row, out=node_indptr[1:])
+            within_row = bs * (
+                np.arange(node_indptr[-1]) - np.repeat(node_indptr[:-1], blocks_per_row)
+            )
+            # each block's first value in point row f
+            starts = [np.repeat(indptr[f:-1:bs], blocks_per_row) + within_row for f in range(bs)]
+            species = [values[starts[1 + k] + 1 + k] for k in range(n)]
+            couplings = [values[starts[0] + 1 + k] for k in range(n)]
+            screened = values[starts[0]]
             for z, coupling in zip(self.charge_numbers, couplings, strict=True):
                 screened += -z * coupling
-            node_indptr = np.zeros(high - low + 1, dtype=indptr.dtype)
-            np.cumsum(counts[::bs] // bs, out=node_indptr[1:])
-            node_columns = point_columns[field == 0][::bs] // bs
+            node_columns = point_columns[starts[0]] // bs
             if first:
                 pieces.append((node_indptr, node_columns, *species, *couplings, screened))
                 continue
