@@ -3,6 +3,7 @@
 Usage (serial or under mpiexec)::
 
     python bench/pnp_3d.py [--size-factors 1.6 1.25 0.9] [--repeats 1] [--poisson-repeats 3]
+        [--set KEY=VALUE ...]
 
 For each mesh size (``mesh.size_factor`` of the case; smaller is finer) it builds the mesh,
 solves the steady PNP problem from the bulk state with the case's iterative solver, and on the
@@ -17,7 +18,8 @@ repeats (wall clock, the slowest rank).
 
 The mesh comes from electrolyx's mesh cache when an earlier run of the same size made it (read
 from XDMF by every rank: no rank holds gmsh's model), else gmsh makes it on rank 0 and it is
-cached; ``--no-mesh-cache`` always meshes.
+cached; ``--no-mesh-cache`` always meshes. ``--set`` overrides a setting of the case, as
+``electrolyx run --set`` does (e.g. ``solver.petsc.transport_pc_gamg_threshold=0.05``).
 """
 
 from __future__ import annotations
@@ -105,7 +107,13 @@ def poisson_solve_time(model: PoissonNernstPlanck, rtol: float) -> tuple[float, 
     return seconds, iterations
 
 
-def run_size(size_factor: float, repeats: int, poisson_repeats: int, cache: bool = True) -> dict:
+def run_size(
+    size_factor: float,
+    repeats: int,
+    poisson_repeats: int,
+    cache: bool = True,
+    settings: tuple[str, ...] = (),
+) -> dict:
     """Mesh, PNP solves and Poisson solves at one ``mesh.size_factor``.
 
     With ``cache`` the mesh comes from electrolyx's mesh cache when an earlier run made it
@@ -114,6 +122,7 @@ def run_size(size_factor: float, repeats: int, poisson_repeats: int, cache: bool
     comm = MPI.COMM_WORLD
     overrides = [f"mesh.size_factor={size_factor!r}", "output.fields=false", "output.profiles=[]"]
     overrides.append(f"mesh.cache={str(cache).lower()}")
+    overrides.extend(settings)
     case = load_case(CASE, overrides)
     start = time.perf_counter()
     model = PoissonNernstPlanck(case.settings, case.directory, comm)
@@ -183,6 +192,13 @@ def main() -> None:
     parser.add_argument(
         "--no-mesh-cache", action="store_true", help="mesh with gmsh even when the cache has it"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting of the case, as `electrolyx run --set` (repeatable)",
+    )
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     rows = []
@@ -206,7 +222,9 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for size_factor in args.size_factors:
-        r = run_size(size_factor, args.repeats, args.poisson_repeats, not args.no_mesh_cache)
+        r = run_size(
+            size_factor, args.repeats, args.poisson_repeats, not args.no_mesh_cache, tuple(args.set)
+        )
         rows.append(r)
         if comm.rank == 0:
             print(
