@@ -220,8 +220,8 @@ class PoissonNernstPlanck(Model):
     def prepare(self) -> None:
         """Build the function spaces, the scaled weak forms and the outputs.
 
-        For a steady study also the Newton solver; a transient march has its own (see
-        :meth:`solve_transient`), and a transient run makes no steady solver (its Jacobian).
+        For a steady study also the steady Newton solver (with its Jacobian); a transient
+        march builds its own integrator (:meth:`solve_transient`).
         """
         self.problem = PNPProblem(self.settings, self.geometry, self.scales)
         self.solver = None
