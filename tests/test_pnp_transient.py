@@ -130,6 +130,7 @@ def test_transient_on_two_ranks_gives_the_serial_answer():
     assert np.abs(parallel[:, 1] - serial[:, 1]).max() <= 1e-9 * 2.9e-4
 
 
+@pytest.mark.mpi
 def test_a_march_makes_no_steady_solver_and_the_steady_forms_read_no_rates():
     """A transient model builds no steady Newton solver (nor its Jacobian); the steady solver's
     residual is the march's with every rate zero, without the rates as coefficients, and its
