@@ -33,6 +33,7 @@ screened Poisson operator). Case-file use, in ``[solver.petsc]``::
 
 from __future__ import annotations
 
+from mpi4py import MPI
 from petsc4py import PETSc
 
 import numpy as np
@@ -48,9 +49,9 @@ class ElectrochemicalPotentialPC:
     A petsc4py python-context for ``PC.Type.PYTHON``. The operator must be the interleaved
     (potential, species 1..N) Jacobian with 1 + N values per vertex, owned vertices contiguous
     on each rank (dolfinx's blocked P1 space), stored as AIJ or by its nodal blocks (BAIJ: the
-    blocks are then read from its rows a slab at a time). Inner solvers take their
-    options from the prefixes ``<pc prefix>transport_`` (all species) and
-    ``<pc prefix>potential_``.
+    blocks are then read from its rows a slab at a time, or on small meshes from an AIJ copy).
+    Inner solvers take their options from the prefixes ``<pc prefix>transport_`` (all
+    species) and ``<pc prefix>potential_``.
     """
 
     #: Slabs a BAIJ operator is read in at a set-up, on every rank: each a collective
@@ -58,6 +59,10 @@ class ElectrochemicalPotentialPC:
     #: rows as BAIJ and as values with their columns and positions (~7 kB per vertex with two
     #: species, measured): with 16, below the next residual assembly's (bench/README.md).
     slabs = 16
+    #: Up to this many vertices on every rank a BAIJ operator is read whole, from an AIJ copy:
+    #: on small meshes the slabs' calls and the heap's trimming cost 8 % of a Newton iteration
+    #: (46 k unknowns on 2 ranks), and the copy's memory is small beside the libraries'.
+    read_whole_up_to = 32768
 
     def __init__(self) -> None:
         self.charge_numbers: np.ndarray | None = None
@@ -102,8 +107,17 @@ class ElectrochemicalPotentialPC:
                 f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
             )
         first = not self._blocks
+        in_slabs = False
         if "baij" in matrix.getType():
+            vertices = matrix.getComm().tompi4py().allreduce((end - start) // bs, op=MPI.MAX)
+            in_slabs = vertices > self.read_whole_up_to
+        if in_slabs:
             self._read_nodal_blocks(matrix)
+        elif "baij" in matrix.getType():
+            # (into a new matrix: petsc4py's convert without one converts the operator in place)
+            copy = matrix.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())
+            self._extract_blocks(copy)
+            copy.destroy()
         else:
             self._extract_blocks(matrix)
         if first:
@@ -117,9 +131,10 @@ class ElectrochemicalPotentialPC:
             self._potential_ksp.setOperators(self._screened)
         for ksp in (*self._transport_ksps, self._potential_ksp):
             ksp.setUp()
-        # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak of
-        # the next residual assembly (bench/README.md).
-        release_free_heap()
+        if in_slabs:
+            # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak
+            # of the next residual assembly (bench/README.md).
+            release_free_heap()
 
     def _extract_blocks(self, matrix: PETSc.Mat) -> None:
         """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``."""

@@ -86,8 +86,10 @@ def test_preconditioner_reads_a_blocked_operator_as_its_aij_copy():
     contexts, pcs = [], []
     for operator in (blocked, plain):
         context = ElectrochemicalPotentialPC()
-        # 8,106 vertices (3,966 and 4,140 on 2 ranks) in 10 slabs of up to 811 (397, 414)
+        # 8,106 vertices (3,966 and 4,140 on 2 ranks), read in 10 slabs of up to 811 (397,
+        # 414), not whole
         context.slabs = 10
+        context.read_whole_up_to = 0
         pc = PETSc.PC().create(operator.getComm())
         pc.setOptionsPrefix("ebaij_")
         pc.setType(PETSc.PC.Type.PYTHON)
