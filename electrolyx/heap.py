@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Callable
 
 __all__ = ["release_free_heap"]
 
-_TRIM: list[Callable[[int], int] | None] = []
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
 
 
 def release_free_heap() -> None:
@@ -19,11 +26,6 @@ def release_free_heap() -> None:
     set-up reading the Jacobian a slab at a time, GAMG's set-up) add to that allocation's peak.
     A few milliseconds; a no-op where the C library has no ``malloc_trim``.
     """
-    if not _TRIM:
-        try:
-            _TRIM.append(getattr(ctypes.CDLL(None), "malloc_trim", None))
-        except OSError:
-            _TRIM.append(None)
-    trim = _TRIM[0]
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)

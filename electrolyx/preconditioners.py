@@ -71,6 +71,7 @@ class ElectrochemicalPotentialPC:
         self._couplings: list[PETSc.Mat] = []
         self._screened: PETSc.Mat | None = None
         self._transport_ksps: list[PETSc.KSP] = []
+        self._in_slabs = False
         self._potential_ksp: PETSc.KSP | None = None
 
     def setFromOptions(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
@@ -107,10 +108,13 @@ class ElectrochemicalPotentialPC:
                 f"(1 + {n_species} species from pc_electrochemical_charge_numbers)"
             )
         first = not self._blocks
-        in_slabs = False
-        if "baij" in matrix.getType():
-            vertices = matrix.getComm().tompi4py().allreduce((end - start) // bs, op=MPI.MAX)
-            in_slabs = vertices > self.read_whole_up_to
+        if first:  # (the operator's type and layout stay those of the first set-up)
+            in_slabs = "baij" in matrix.getType()
+            if in_slabs:
+                vertices = matrix.getComm().tompi4py().allreduce((end - start) // bs, op=MPI.MAX)
+                in_slabs = vertices > self.read_whole_up_to
+            self._in_slabs = in_slabs
+        in_slabs = self._in_slabs
         if in_slabs:
             self._read_nodal_blocks(matrix)
         elif "baij" in matrix.getType():
