@@ -35,12 +35,12 @@ from dolfinx.io import gmsh as gmshio
 from dolfinx.io.utils import distribute_entity_data
 from dolfinx.mesh import create_mesh, meshtags_from_entities
 
-from .gmsh_tools import _scoped_model, on_rank
+from .gmsh_tools import _scoped_model
 
 if TYPE_CHECKING:
     import gmsh
 
-__all__ = ["GmshMesh", "arrays_on_rank", "distribute_arrays", "model_arrays"]
+__all__ = ["GmshMesh", "distribute_arrays", "model_arrays"]
 
 #: Changes when the arrays kept in a file change.
 FORMAT = 1
@@ -156,17 +156,6 @@ def model_arrays(build: Callable[[type[gmsh.model]], None], name: str) -> GmshMe
         facet_tags=np.asarray(facets["cell_data"] if facets else [], dtype=np.int32),
         physical_groups={group: (int(g.dim), int(g.tag)) for group, g in groups.items()},
     )
-
-
-def arrays_on_rank(
-    comm: MPI.Comm, make: Callable[[], GmshMesh], name: str, rank: int = 0
-) -> GmshMesh | None:
-    """``make()`` on rank ``rank`` (None elsewhere); its failure raised on every rank (collective).
-
-    The rank's own exception there, a RuntimeError naming it on the others (which would
-    otherwise wait in :func:`distribute_arrays` for ever): :func:`gmsh_tools.on_rank`.
-    """
-    return on_rank(comm, rank, name, make)
 
 
 def distribute_arrays(

@@ -15,7 +15,8 @@ from mpi4py import MPI
 
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays, model_arrays
+from .gmsh_arrays import GmshMesh, distribute_arrays, model_arrays
+from .gmsh_tools import on_rank
 
 __all__ = ["Layer", "layered_interval", "layered_interval_arrays"]
 
@@ -55,11 +56,11 @@ def layered_interval(
         Mesh data with cell tags named after the layers and point tags at both ends.
     """
     _check(layers)
-    arrays = arrays_on_rank(
+    arrays = on_rank(
         comm,
-        lambda: layered_interval_arrays(layers, left_name, right_name),
-        "layered_interval",
         rank,
+        "layered_interval",
+        lambda: layered_interval_arrays(layers, left_name, right_name),
     )
     return distribute_arrays(comm, arrays, gdim=1, rank=rank)
 

@@ -28,7 +28,8 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx.io import gmsh as gmshio
 
-from .gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays, model_arrays
+from .gmsh_arrays import GmshMesh, distribute_arrays, model_arrays
+from .gmsh_tools import on_rank
 from .layered_interval import Layer
 
 __all__ = ["Tab", "pouch_cell_arrays", "pouch_cell_mesh"]
@@ -118,13 +119,13 @@ def pouch_cell_mesh(
         tab's end.
     """
     _check(layers, height_m, height_cells, width_m, width_cells, tabs)
-    arrays = arrays_on_rank(
+    arrays = on_rank(
         comm,
+        rank,
+        "pouch_cell",
         lambda: pouch_cell_arrays(
             layers, height_m, height_cells, width_m, width_cells, tabs, left_name, right_name
         ),
-        "pouch_cell",
-        rank,
     )
     return distribute_arrays(comm, arrays, gdim=2 if width_m is None else 3, rank=rank)
 

@@ -18,13 +18,8 @@ import numpy as np
 import pytest
 
 from electrolyx.mesh_cache import cached_arrays
-from electrolyx.meshes.gmsh_arrays import (
-    GmshMesh,
-    arrays_on_rank,
-    distribute_arrays,
-    model_arrays,
-)
-from electrolyx.meshes.gmsh_tools import distribute_gmsh_model
+from electrolyx.meshes.gmsh_arrays import GmshMesh, distribute_arrays, model_arrays
+from electrolyx.meshes.gmsh_tools import distribute_gmsh_model, on_rank
 from electrolyx.meshes.layered_interval import Layer, layered_interval, layered_interval_arrays
 
 # The default DFN mesh's layers (20/6/20 cells).
@@ -89,7 +84,7 @@ def _build_box(dim: int):
 def test_quadrilaterals_and_hexahedra_distribute_as_model_to_mesh_does(dim):
     comm = MPI.COMM_WORLD
     expected = distribute_gmsh_model(comm, _build_box(dim), gdim=dim, name="reference")
-    arrays = arrays_on_rank(comm, lambda: model_arrays(_build_box(dim), "box"), "box")
+    arrays = on_rank(comm, 0, "box", lambda: model_arrays(_build_box(dim), "box"))
     _assert_identical(expected, distribute_arrays(comm, arrays, gdim=dim), dim)
 
 
@@ -172,4 +167,4 @@ def test_a_failure_on_the_building_rank_is_raised_on_every_rank():
 
     expected = ValueError if comm.rank == 0 else RuntimeError
     with pytest.raises(expected, match="no mesh today"):
-        arrays_on_rank(comm, fail, "failing")
+        on_rank(comm, 0, "failing", fail)

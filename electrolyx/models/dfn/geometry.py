@@ -18,8 +18,8 @@ import dolfinx
 import numpy as np
 
 from electrolyx.mesh_cache import cached_arrays
-from electrolyx.meshes.gmsh_arrays import GmshMesh, arrays_on_rank, distribute_arrays
-from electrolyx.meshes.gmsh_tools import physical_tag
+from electrolyx.meshes.gmsh_arrays import GmshMesh, distribute_arrays
+from electrolyx.meshes.gmsh_tools import on_rank, physical_tag
 from electrolyx.meshes.layered_interval import Layer, layered_interval_arrays
 from electrolyx.meshes.pouch import Tab, pouch_cell_arrays
 from electrolyx.parameters.base import CellParameters
@@ -235,7 +235,7 @@ def _cached_mesh(
     def cached() -> GmshMesh:
         return cached_arrays(description, make)[0]
 
-    arrays = arrays_on_rank(comm, cached, str(description["generator"]))
+    arrays = on_rank(comm, 0, str(description["generator"]), cached)
     return distribute_arrays(comm, arrays, gdim=gdim)
 
 
