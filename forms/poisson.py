@@ -65,7 +65,9 @@ def gauss_law_residual(
         permittivity: eps (may vary in space, e.g. per subdomain).
         charge_density: rho_e where it is nonzero (restrict it with the measure ``dx``).
         dx: Cell measure of the whole domain where phi is solved.
-        surface_charges: (sigma, ds) pairs, sigma = eps grad(phi) . n on that boundary.
+        surface_charges: (sigma, ds) pairs, sigma = eps grad(phi) . n on that boundary; on an
+            inside facet group (a ``dS`` measure: a charged electrolyte | dielectric interface)
+            sigma = the jump of eps grad(phi) . n across it.
         stern_layers: (C_S, phi_M, ds) triples, Robin eps grad(phi) . n = C_S (phi_M - phi).
 
     Returns:
@@ -74,7 +76,10 @@ def gauss_law_residual(
     residual = ufl.inner(permittivity * ufl.grad(potential), ufl.grad(test)) * dx
     residual -= charge_density * test * dx
     for sigma, ds in surface_charges:
-        residual -= sigma * test * ds
+        if ds.integral_type() == "interior_facet":
+            residual -= (sigma * test)("+") * ds  # continuous: either side's trace
+        else:
+            residual -= sigma * test * ds
     for capacitance, metal_potential, ds in stern_layers:
         residual -= capacitance * (metal_potential - potential) * test * ds
     return residual

@@ -122,6 +122,65 @@ class PNPGeometry:
                 interior.add(self.tag(name))
         return interior
 
+    def current_far_sides(self) -> dict[str, str | None]:
+        """Of each facet group inside the mesh, the region a positive current through it enters.
+
+        The current through an inside group is the flux out of every cell but the far side's
+        (:class:`electrolyx.models.pnp.outputs.PNPOutputs`). Between two electrolyte regions
+        the far side is the larger (by measure): at the openings of a channel or a pore the
+        current is positive out of the channel or pore, as an outer boundary's is out of the
+        domain. At an electrolyte | solid interface it is the solid, which no ion enters (the
+        current is zero to round-off). ``None`` where no side is defined: a group with the
+        same region on both sides of a facet, or between more than two electrolyte regions.
+        """
+        mesh = self.mesh
+        tdim = mesh.topology.dim
+        facet_cells = mesh.topology.connectivity(tdim - 1, tdim)
+        num_cells = mesh.topology.index_map(tdim).size_local
+        num_cells += mesh.topology.index_map(tdim).num_ghosts
+        region_tag = np.full(num_cells, -1, dtype=np.int64)
+        tags = self.mesh_data.cell_tags
+        region_tag[tags.indices] = tags.values
+        names = {self.tag(name): name for name in self.cell_groups()}
+        solids = set(self.settings["regions"])
+        inside = self.interior_facet_groups()
+        far_sides: dict[str, str | None] = {}
+        measures: dict[str, float] = {}
+        for name in self.facet_groups():
+            if self.tag(name) not in inside:
+                continue
+            adjacent: set[int] = set()
+            one_region_across = False
+            for facet in self.facets(name):
+                regions = region_tag[facet_cells.links(facet)]
+                adjacent.update(regions.tolist())
+                one_region_across |= len(regions) == 2 and regions[0] == regions[1]
+            adjacent = set().union(*self.comm.allgather(adjacent))
+            one_region_across = self.comm.allreduce(one_region_across, op=MPI.LOR)
+            regions = {names[t] for t in adjacent if t in names}
+            electrolyte = sorted(regions - solids)
+            if one_region_across or not 1 <= len(electrolyte) <= 2:
+                far_sides[name] = None
+            elif len(electrolyte) == 1:
+                solid = sorted(regions & solids)
+                far_sides[name] = solid[0] if len(solid) == 1 else None
+            else:
+                measures = measures or self.region_measures()
+                far_sides[name] = max(electrolyte, key=lambda region: measures[region])
+        return far_sides
+
+    def region_measures(self) -> dict[str, float]:
+        """Area or volume of each region (with the weight 2 pi r on axisymmetric meshes)."""
+        indicator = fem.Function(fem.functionspace(self.mesh, ("DG", 0)))
+        form = fem.form(self.measure_weight() * indicator * ufl.dx(domain=self.mesh))
+        measures = {}
+        for name in self.cell_groups():
+            indicator.x.array[:] = 0.0
+            indicator.x.array[self.cells(name)] = 1.0
+            local = fem.assemble_scalar(form)
+            measures[name] = self.comm.allreduce(local, op=MPI.SUM)
+        return measures
+
     def region_coefficients(self) -> tuple[fem.Function, fem.Function]:
         """Relative permittivity (over the electrolyte's) and electrolyte indicator, per cell."""
         cells = fem.functionspace(self.mesh, ("DG", 0))

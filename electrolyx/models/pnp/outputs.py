@@ -27,6 +27,7 @@ import ufl
 from dolfinx import fem
 
 from ...constants import FARADAY
+from ...errors import CaseError
 from ...sampling import LineSampler
 from .boundaries import CHARGED_KINDS
 from .problem import PNPProblem
@@ -100,10 +101,17 @@ class PNPOutputs:
             )
         )
         flux_scale = FARADAY * scales.diffusivity * scales.concentration * length ** (tdim - 2)
+        # The current through an inside facet group is the flux out of every cell but those on
+        # its far side (chi spans both sides: over all cells the integral is the sum of the
+        # nodal residuals there, ~0); side = 0 on those cells, 1 elsewhere and for an outer
+        # boundary.
+        self._current_far_sides = geometry.current_far_sides()
+        self._current_side = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+        side = self._current_side
         self._current_form = fem.form(
             flux_scale
             * sum(
-                z * (ufl.inner(flux, ufl.grad(chi)) * dx - rate * chi * dx)
+                z * side * (ufl.inner(flux, ufl.grad(chi)) - rate * chi) * dx
                 for z, flux, rate in zip(
                     problem.charge_numbers, problem.fluxes, problem.storage_rates, strict=True
                 )
@@ -152,6 +160,15 @@ class PNPOutputs:
         probes = self.settings["output"]["probes"]
         conductance = self.settings["output"]["conductance"]
         points = [p["point"] for p in probes]
+        if self._current_far_sides.get(conductance["boundary"], "") is None:
+            raise CaseError(
+                [
+                    f"output.conductance.boundary = {conductance['boundary']!r}: an inside facet "
+                    "group with no side to measure its current out of (the same region on both "
+                    "sides, or more than two regions); allowed: an outer boundary or an opening "
+                    "between two regions"
+                ]
+            )
         if conductance["boundary"] is not None:
             points += [conductance["probe_start"], conductance["probe_end"]]
         padded = np.zeros((len(points), 3))
@@ -167,19 +184,52 @@ class PNPOutputs:
     def _integral(self, form: fem.Form) -> float:
         return self.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
-    def _boundary_integral(self, form: fem.Form, name: str) -> float:
-        """Assemble ``form`` with the indicator of boundary ``name`` (summed over ranks)."""
+    def _boundary_nodes(self, name: str) -> np.ndarray:
+        """Local indices of the output space's nodes on boundary ``name``."""
         if name not in self._boundary_dofs:
             self._boundary_dofs[name] = fem.locate_dofs_topological(
                 self.problem.output_space,
                 self.geometry.mesh.topology.dim - 1,
                 self.geometry.facets(name),
             )
+        return self._boundary_dofs[name]
+
+    def _boundary_integral(self, form: fem.Form, nodes: np.ndarray) -> float:
+        """Assemble ``form`` with the indicator of ``nodes`` (summed over ranks)."""
         chi = self._indicator
         chi.x.array[:] = 0.0
-        chi.x.array[self._boundary_dofs[name]] = 1.0
+        chi.x.array[nodes] = 1.0
         chi.x.scatter_forward()
         return self._integral(form)
+
+    def _current_nodes(self, name: str) -> np.ndarray:
+        """The nodes of boundary ``name`` whose flux is its current.
+
+        A node it shares with a reservoir (fixed concentrations) gives its flux to the
+        reservoir: there the consistent flux is the reservoir's (a blocking wall's current
+        is zero by the model; with those nodes a wall next to a reservoir end took 5e-4 of
+        the device current in the 3D nanopore).
+        """
+        nodes = self._boundary_nodes(name)
+        boundaries = self.settings["boundaries"]
+        if boundaries.get(name, {}).get("kind") == "reservoir":
+            return nodes
+        for other, b in boundaries.items():
+            if b["kind"] == "reservoir":
+                nodes = np.setdiff1d(nodes, self._boundary_nodes(other), assume_unique=True)
+        return nodes
+
+    def _set_current_side(self, name: str) -> bool:
+        """Leave the far side of boundary ``name`` out of its current; False if it has none."""
+        side = self._current_side.x.array
+        side[:] = 1.0
+        if name not in self._current_far_sides:
+            return True  # an outer boundary: the current out of the domain
+        region = self._current_far_sides[name]
+        if region is None:
+            return False
+        side[self.geometry.cells(region)] = 0.0
+        return True
 
     def update(self) -> dict[str, float]:
         """Interpolate the fields from the solution; return the timeseries columns."""
@@ -192,7 +242,7 @@ class PNPOutputs:
         charged = [n for n, b in boundaries.items() if b["kind"] in CHARGED_KINDS]
         for name in charged:
             column = "surface_charge_C_m2" if len(charged) == 1 else f"surface_charge_{name}_C_m2"
-            charge = self._boundary_integral(self._surface_charge_form, name)
+            charge = self._boundary_integral(self._surface_charge_form, self._boundary_nodes(name))
             row[column] = charge / self.measures[name]
         for name, form in self._reaction_current_forms.items():
             row[f"faradaic_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
@@ -204,7 +254,9 @@ class PNPOutputs:
             row[f"charging_current_{name}_{amount_unit('A', tdim)}"] = self._integral(form)
         currents = {}
         for name in self.geometry.facet_groups():
-            currents[name] = self._boundary_integral(self._current_form, name)
+            if not self._set_current_side(name):
+                continue
+            currents[name] = self._boundary_integral(self._current_form, self._current_nodes(name))
             row[f"ionic_current_{name}_{amount_unit('A', tdim)}"] = currents[name]
         for name in self.geometry.cell_groups():
             indicator = self._region_indicator
