@@ -78,16 +78,18 @@ FIGURES: dict[str, ResourceFigures] = {
         "bench/README.md: 3D pouch (55,010 unknowns, 345 Newton iterations in 167 s on 2 "
         "ranks) and P3D memory (10.9 kB per unknown)",
     ),
-    # 3D nanopore, 2 ranks, GMRES + block preconditioner: 5.1-5.4 kB per unknown for whole
-    # processes (including ~130 MB of libraries per rank), 24.25 s per Newton iteration at
-    # 1,085,046 unknowns, 4 Newton iterations per solve.
+    # 3D nanopore, 2 ranks, GMRES + block preconditioner, whole processes: 2854 B per unknown
+    # at 1,085,046 unknowns and 2743 at 2,041,497, i.e. 2.62 kB per unknown + 128 MB per rank
+    # (libraries, mesh input); rounded up to 2.7 kB + 130 MB (1-3 % above both, and above the
+    # 3250 B per unknown at 436,437). 6.65 s per Newton iteration at 1,085,046 unknowns on 2
+    # ranks, 4 Newton iterations per solve.
     "pnp": ResourceFigures(
-        5.4e3,
-        185 * _MB,
-        44.7e-6,
+        2.7e3,
+        130 * _MB,
+        12.3e-6,
         4.0,
-        "bench/README.md, PNP 3D nanopore: 5.1-5.4 kB per unknown, 24.25 s per Newton "
-        "iteration at 1,085,046 unknowns on 2 ranks",
+        "bench/README.md, the steady 3D PNP's peak memory: 2854 and 2743 B per unknown at "
+        "1,085,046 and 2,041,497 unknowns, 6.65 s per Newton iteration at 1,085,046 on 2 ranks",
     ),
     # 1 M-unknown half cell, 2 ranks: 6.5 kB per unknown peak, 52.8 s per Newton iteration,
     # 3.5-8 minutes per 300 s step (4 to 9 iterations).
@@ -102,9 +104,9 @@ FIGURES: dict[str, ResourceFigures] = {
     # No benchmark of its own: the cell problems are linear solves with the same kind of
     # iterative solver as the PNP case, whose figures stand in.
     "homogenise": ResourceFigures(
-        5.4e3,
-        185 * _MB,
-        44.7e-6,
+        2.7e3,
+        130 * _MB,
+        12.3e-6,
         1.0,
         "bench/README.md, PNP 3D nanopore figures (homogenise has no benchmark of its own; one "
         "linear solve per direction)",
