@@ -88,6 +88,7 @@ class PNPOutputs:
         # Boundary fluxes by the consistent method; chi is refilled per boundary.
         self._indicator = fem.Function(space)
         self._boundary_dofs: dict[str, np.ndarray] = {}
+        self._current_dofs: dict[str, np.ndarray] = {}
         chi = self._indicator
         charge_scale = scales.permittivity * scales.thermal_voltage * length ** (tdim - 2)
         self._surface_charge_form = fem.form(
@@ -210,13 +211,15 @@ class PNPOutputs:
         is zero by the model; with those nodes a wall next to a reservoir end took 5e-4 of
         the device current in the 3D nanopore).
         """
+        if name in self._current_dofs:
+            return self._current_dofs[name]
         nodes = self._boundary_nodes(name)
         boundaries = self.settings["boundaries"]
-        if boundaries.get(name, {}).get("kind") == "reservoir":
-            return nodes
-        for other, b in boundaries.items():
-            if b["kind"] == "reservoir":
-                nodes = np.setdiff1d(nodes, self._boundary_nodes(other), assume_unique=True)
+        if boundaries.get(name, {}).get("kind") != "reservoir":
+            for other, b in boundaries.items():
+                if b["kind"] == "reservoir":
+                    nodes = np.setdiff1d(nodes, self._boundary_nodes(other), assume_unique=True)
+        self._current_dofs[name] = nodes
         return nodes
 
     def _set_current_side(self, name: str) -> bool:
