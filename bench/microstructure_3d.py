@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> dict:
         if comm.rank == 0:
             solves = max(cell.newton_iterations - before[0], 1)
             print(
-                f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {cell.voltage_V:.9f} V, "
+                f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {steps[-1]['voltage_V']:.9f} V, "
                 f"{seconds:.1f} s, {newton} Newton, {krylov} GMRES "
                 f"({krylov / solves:.1f} per linear solve); "
                 + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
