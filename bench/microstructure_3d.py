@@ -18,7 +18,8 @@ preconditioner, see :data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). 
 one implicit-Euler step of the shared PETSc TS integrator: Newton on the unknowns and the
 collector voltage together (one linear solve per Newton iteration); a step whose Newton
 iteration fails is halved, up to 4 times.
-``--max-minutes`` ends a run early, before a time step.
+``--max-minutes`` ends a run early, before a time step. ``--petsc KEY=VALUE`` (repeatable) sets
+a PETSc option over the linear solver's, e.g. ``--petsc ksp_gmres_restart=30``.
 
 It reports: unknowns (exact, four fields and the collector voltage), mesh generation and set-up
 times, per time step the wall time, Newton and GMRES iterations and the time in residual and
@@ -129,7 +130,8 @@ def run(args: argparse.Namespace) -> dict:
     peak_memory_reset()
 
     start = time.perf_counter()
-    cell = ResolvedHalfCell(mesh_data, chen2020(), petsc_options=solver_options(args.linear_solver))
+    options = {**solver_options(args.linear_solver), **dict(args.petsc)}
+    cell = ResolvedHalfCell(mesh_data, chen2020(), petsc_options=options)
     setup_seconds = wall(comm, start)
     unknowns = sum(V.dofmap.index_map.size_global for V in cell.spaces)
     current = cell.one_c_current_A
@@ -372,6 +374,14 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="appended to the result file's name")
     parser.add_argument("--linear-solver", default="iterative", choices=("iterative", "mumps"))
     parser.add_argument("--out", type=Path, default=OUTPUT, help="mesh cache and results")
+    parser.add_argument(
+        "--petsc",
+        type=lambda text: tuple(text.split("=", 1)),
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a PETSc option over the linear solver's (repeatable), e.g. ksp_gmres_restart=30",
+    )
     parser.add_argument(
         "--efficiency", type=Path, nargs=2, metavar=("ONE_RANK", "TWO_RANKS"), default=None
     )
