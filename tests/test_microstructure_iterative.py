@@ -96,8 +96,10 @@ def test_iterative_matches_direct():
     # 1e-8 V is the agreement the issue asks of any two runs of the same discrete problem.
     np.testing.assert_allclose(voltages[1], voltages[0], rtol=0, atol=1e-8)
     assert voltages[0][0] - voltages[0][-1] > 0.05  # the voltage moved: a real comparison
-    # The preconditioner works: well under the 2000-iteration cap per Newton iteration.
-    assert iterative.linear_iterations < 300 * iterative.newton_iterations
+    # The preconditioner works: measured 25 GMRES iterations per Newton iteration (V- and
+    # W-cycles alike on a mesh this small; the W-cycle's gain is on fine meshes, see
+    # bench/README.md), far under the 2000-iteration cap; bound 50.
+    assert iterative.linear_iterations < 50 * iterative.newton_iterations
     # LU: one "iteration" for the one solve of each Newton iteration (fields and collector
     # voltage in one system).
     assert direct.linear_iterations == direct.newton_iterations

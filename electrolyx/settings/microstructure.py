@@ -127,7 +127,7 @@ class MicrostructureSolver(SolverSettings):
         "mumps",
         description="Linear solver preset for each Newton step. `iterative`: GMRES "
         "preconditioned by a symmetric multiplicative field split over c_e, phi_e, c_s, "
-        "phi_s with one GAMG V-cycle per field (large 3D packings, MPI).",
+        "phi_s with one GAMG W-cycle per field (large 3D packings, MPI).",
     )
     line_search: Literal["bt", "basic"] = Field(
         "bt",

@@ -10,7 +10,7 @@ __all__ = ["ITERATIVE_SOLVER", "petsc_options"]
 
 #: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
 #: preconditioned by one symmetric block Gauss-Seidel sweep (forward then backward) over the four
-#: fields c_e, phi_e, c_s, phi_s, each diagonal block approximated by one GAMG V-cycle. The
+#: fields c_e, phi_e, c_s, phi_s, each diagonal block approximated by one GAMG W-cycle. The
 #: backward sweep also carries the couplings above the block diagonal (the electrolyte rows'
 #: dependence on the particle unknowns through Butler-Volmer, phi_e in the salt rows): against
 #: the forward sweep alone it cut GMRES from 115-160 to 33-40 iterations per solve on 21 k
@@ -20,8 +20,12 @@ __all__ = ["ITERATIVE_SOLVER", "petsc_options"]
 #: coarse spaces hold the potential of every particle cluster and of the electrolyte separately
 #: (with threshold 0 GMRES stalls on these nearly free shifts). Plain (unsmoothed) aggregation:
 #: smoothed aggregation needed fewer GMRES iterations but its Galerkin coarse operators filled
-#: in (set-up 20x slower, ~20 GB at 1 M unknowns). ksp_rtol 1e-8 keeps the Newton iterations
-#: and the voltage those of the direct solver.
+#: in (set-up 20x slower, ~20 GB at 1 M unknowns). Plain aggregation's V-cycle weakens as the
+#: mesh is refined (GMRES 34-45 iterations per solve at 21 k unknowns, 90-150 at 139 k, 113-152 at
+#: 1 M): a W-cycle (each coarser level visited twice per visit of the finer) keeps it at 29-32
+#: at 139 k, on 1 and 2 ranks, in half the time per Newton iteration, and takes the first 300 s
+#: step the V-cycle failed (bench/README.md, microstructure). ksp_rtol 1e-8 keeps the Newton
+#: iterations and the voltage those of the direct solver.
 ITERATIVE_SOLVER: dict[str, Any] = {
     "ksp_type": "gmres",
     "ksp_gmres_restart": 100,
@@ -37,6 +41,7 @@ ITERATIVE_SOLVER: dict[str, Any] = {
             ("pc_type", "gamg"),
             ("pc_gamg_threshold", 0.05),
             ("pc_gamg_agg_nsmooths", 0),
+            ("pc_mg_cycle_type", "w"),
         )
     },
 }
