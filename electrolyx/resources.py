@@ -91,14 +91,15 @@ FIGURES: dict[str, ResourceFigures] = {
         "bench/README.md, the steady 3D PNP's peak memory: 2854 and 2743 B per unknown at "
         "1,085,046 and 2,041,497 unknowns, 6.65 s per Newton iteration at 1,085,046 on 2 ranks",
     ),
-    # 1 M-unknown half cell, 2 ranks: 6.5 kB per unknown peak, 52.8 s per Newton iteration,
-    # 3.5-8 minutes per 300 s step (4 to 9 iterations).
+    # 1 M-unknown half cell, 2 ranks: 6.5 kB per unknown peak; 21.5 s per Newton iteration with
+    # the W-cycle (bench/README.md, "A W-cycle per field": the first 300 s step in 194 s, 9
+    # iterations); 4 to 9 iterations a 300 s step.
     "microstructure": ResourceFigures(
         6.5e3,
         185 * _MB,
-        104.4e-6,
+        42.5e-6,
         6.0,
-        "bench/README.md, microstructure 1 M-unknown half cell: 6.5 kB per unknown, 52.8 s "
+        "bench/README.md, microstructure 1 M-unknown half cell: 6.5 kB per unknown, 21.5 s "
         "per Newton iteration on 2 ranks",
     ),
     # No benchmark of its own: the cell problems are linear solves with the same kind of
