@@ -19,7 +19,9 @@ one implicit-Euler step of the shared PETSc TS integrator: Newton on the unknown
 collector voltage together (one linear solve per Newton iteration); a step whose Newton
 iteration fails is halved, up to 4 times.
 ``--max-minutes`` ends a run early, before a time step. ``--petsc KEY=VALUE`` (repeatable) sets
-a PETSc option over the linear solver's, e.g. ``--petsc ksp_gmres_restart=30``.
+a PETSc option over the linear solver's, e.g. ``--petsc ksp_gmres_restart=30``. ``--poisson``
+also times one scalar Poisson solve (CG + GAMG) on the whole mesh, the yardstick of issue 18's
+"a Newton iteration <= 3 Poisson solves".
 
 It reports: unknowns (exact, four fields and the collector voltage), mesh generation and set-up
 times, per time step the wall time, Newton and GMRES iterations and the time in residual and
@@ -49,7 +51,11 @@ import electrolyx  # noqa: F401  (loads the MPI/PETSc libraries before petsc4py,
 from mpi4py import MPI
 from petsc4py import PETSc
 
+import dolfinx
+import dolfinx.fem.petsc
 import numpy as np
+import ufl
+from dolfinx import fem
 
 from electrolyx.constants import FARADAY
 from electrolyx.meshes.packing import packing_mesh, random_packing
@@ -125,6 +131,14 @@ def run(args: argparse.Namespace) -> dict:
         mesh_file=mesh_file,
     )
     mesh_seconds = wall(comm, start)
+    poisson = poisson_solve(mesh_data.mesh) if args.poisson else None
+    if poisson is not None and comm.rank == 0:
+        print(
+            f"# Poisson on the whole mesh: {poisson['vertices']:,} vertices, CG + GAMG to 1e-8 "
+            f"in {poisson['iterations']} iterations, {poisson['seconds']:.3f} s (set-up and "
+            "solve, median of 3)",
+            flush=True,
+        )
     rss_after_mesh = comm.allreduce(memory_kib("VmRSS"), op=MPI.SUM)
     peak_after_mesh = comm.allreduce(memory_kib("VmHWM"), op=MPI.SUM)
     peak_memory_reset()
@@ -154,6 +168,7 @@ def run(args: argparse.Namespace) -> dict:
         "peak_after_mesh_kib": peak_after_mesh,
         "initial_lithium_mol": rest.lithium_electrolyte_mol + rest.lithium_particles_mol,
         "initial_stoichiometry": rest.average_stoichiometry,
+        "poisson": poisson,
     }
     steps: list[dict] = []
     termination = "steps"
@@ -218,6 +233,56 @@ def run(args: argparse.Namespace) -> dict:
     return summary(args, comm, cell, setup, steps, termination)
 
 
+def poisson_solve(mesh) -> dict:
+    """One scalar Poisson solve on the whole mesh, the yardstick of a Newton iteration.
+
+    -div grad u = 1, u = 0 at x = 0 and at the far end, P1, CG + GAMG (PETSc's defaults) to a
+    relative residual of 1e-8; wall time of a fresh solver's set-up and solve, median of 3.
+    """
+    comm = mesh.comm
+    space = fem.functionspace(mesh, ("Lagrange", 1))
+    u, v = ufl.TrialFunction(space), ufl.TestFunction(space)
+    dx = ufl.dx(domain=mesh)
+    bilinear = fem.form(ufl.inner(ufl.grad(u), ufl.grad(v)) * dx)
+    linear = fem.form(fem.Constant(mesh, 1.0) * v * dx)
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    x = mesh.geometry.x[:, 0]
+    ends = comm.allreduce(x.min(), op=MPI.MIN), comm.allreduce(x.max(), op=MPI.MAX)
+    facets = dolfinx.mesh.locate_entities_boundary(
+        mesh, tdim - 1, lambda p: np.isclose(p[0], ends[0]) | np.isclose(p[0], ends[1])
+    )
+    bc = fem.dirichletbc(0.0, fem.locate_dofs_topological(space, tdim - 1, facets), space)
+    A = dolfinx.fem.petsc.assemble_matrix(bilinear, bcs=[bc])
+    A.assemble()
+    b = dolfinx.fem.petsc.assemble_vector(linear)
+    dolfinx.fem.petsc.apply_lifting(b, [bilinear], [[bc]])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    dolfinx.fem.petsc.set_bc(b, [bc])
+    seconds, iterations = [], 0
+    for _ in range(3):
+        ksp = PETSc.KSP().create(comm)
+        ksp.setOperators(A)
+        ksp.setType("cg")
+        ksp.getPC().setType("gamg")
+        ksp.setTolerances(rtol=1e-8)
+        solution = b.duplicate()
+        comm.barrier()
+        start = time.perf_counter()
+        ksp.solve(b, solution)
+        seconds.append(wall(comm, start))
+        iterations = ksp.getIterationNumber()
+        ksp.destroy()
+        solution.destroy()
+    A.destroy()
+    b.destroy()
+    return {
+        "vertices": space.dofmap.index_map.size_global,
+        "iterations": iterations,
+        "seconds": float(np.median(seconds)),
+    }
+
+
 def write(args: argparse.Namespace, comm: MPI.Comm, result: dict) -> Path:
     """Write a result as OUT/result_<ranks>ranks.json (rank 0)."""
     result["machine"] = machine()
@@ -269,6 +334,7 @@ def summary(
         "unknowns_per_field": [V.dofmap.index_map.size_global for V in cell.spaces],
         "vertices": mesh.topology.index_map(0).size_global,
         "tetrahedra": mesh.topology.index_map(3).size_global,
+        "poisson": setup["poisson"],
         "mesh_s": setup["mesh_s"],
         "mesh_cached": setup["mesh_cached"],
         "setup_s": setup["setup_s"],
@@ -374,6 +440,11 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="appended to the result file's name")
     parser.add_argument("--linear-solver", default="iterative", choices=("iterative", "mumps"))
     parser.add_argument("--out", type=Path, default=OUTPUT, help="mesh cache and results")
+    parser.add_argument(
+        "--poisson",
+        action="store_true",
+        help="also time one scalar Poisson solve (CG + GAMG) on the whole mesh",
+    )
     parser.add_argument(
         "--petsc",
         type=lambda text: tuple(text.split("=", 1)),
