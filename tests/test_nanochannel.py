@@ -61,6 +61,15 @@ def test_conductance_at_low_concentration_is_the_surface_plateau():
     assert row["conductance_S_m"] / plateau == pytest.approx(1.0, abs=0.05)
 
 
+SHORT_CHANNEL = [
+    "mesh.channel_length=4.0e-7",
+    "output.conductance.probe_start=[-1.0e-7, 0.0]",
+    "output.conductance.probe_end=[1.0e-7, 0.0]",
+    "output.probes=[]",
+]
+DIELECTRIC_WALLS = ["mesh.dielectric_walls=true", "regions.solid={relative_permittivity=4.0}"]
+
+
 @pytest.mark.mpi
 def test_two_ranks_give_the_serial_answer_in_2d():
     """Under mpiexec -n 2 the distributed solve equals a serial solve on each rank (1e-9)."""
@@ -75,15 +84,6 @@ def test_two_ranks_give_the_serial_answer_in_2d():
     values = [LineSampler(m.mesh, points).evaluate(m.potential) for m in (parallel, serial)]
     if MPI.COMM_WORLD.rank == 0:
         assert np.abs(values[0] - values[1]).max() <= 1e-9 * np.abs(values[1]).max()
-
-
-SHORT_CHANNEL = [
-    "mesh.channel_length=4.0e-7",
-    "output.conductance.probe_start=[-1.0e-7, 0.0]",
-    "output.conductance.probe_end=[1.0e-7, 0.0]",
-    "output.probes=[]",
-]
-DIELECTRIC_WALLS = ["mesh.dielectric_walls=true", "regions.solid={relative_permittivity=4.0}"]
 
 
 @pytest.mark.mpi

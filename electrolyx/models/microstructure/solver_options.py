@@ -21,11 +21,12 @@ __all__ = ["ITERATIVE_SOLVER", "petsc_options"]
 #: (with threshold 0 GMRES stalls on these nearly free shifts). Plain (unsmoothed) aggregation:
 #: smoothed aggregation needed fewer GMRES iterations but its Galerkin coarse operators filled
 #: in (set-up 20x slower, ~20 GB at 1 M unknowns). Plain aggregation's V-cycle weakens as the
-#: mesh is refined (GMRES 34-45 iterations per solve at 21 k unknowns, 90-150 at 139 k, 113-152 at
-#: 1 M): a W-cycle (each coarser level visited twice per visit of the finer) keeps it at 29-32
-#: at 139 k, on 1 and 2 ranks, in half the time per Newton iteration, and takes the first 300 s
-#: step the V-cycle failed (bench/README.md, microstructure). ksp_rtol 1e-8 keeps the Newton
-#: iterations and the voltage those of the direct solver.
+#: mesh is refined (GMRES 34-45 iterations per solve at 21 k unknowns, 90-150 at 139 k, 113-163
+#: at 1 M): a W-cycle (each coarser level visited twice per visit of the finer) keeps it at
+#: 29-32 at 139 k on 1 and 2 ranks and 43 at 1 M, with 1.6-1.7x less time per Newton
+#: iteration, and takes the first 300 s step the V-cycle failed at 139 k (bench/README.md,
+#: microstructure). ksp_rtol 1e-8 keeps the Newton iterations and the voltage those of the
+#: direct solver.
 ITERATIVE_SOLVER: dict[str, Any] = {
     "ksp_type": "gmres",
     "ksp_gmres_restart": 100,
