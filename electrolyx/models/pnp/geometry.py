@@ -7,6 +7,7 @@ weight 2 pi r (:meth:`PNPGeometry.measure_weight`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -107,20 +108,33 @@ class PNPGeometry:
         self.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
         return (hi - lo)[: self.mesh.geometry.dim]
 
-    def interior_facet_groups(self) -> set[int]:
-        """Tags of facet groups that lie inside the mesh (solid/electrolyte interfaces)."""
+    @functools.cached_property
+    def _interior_facet_groups(self) -> frozenset[int]:
         mesh = self.mesh
         tdim = mesh.topology.dim
-        exterior = set(dolfinx.mesh.exterior_facet_indices(mesh.topology).tolist())
+        exterior = dolfinx.mesh.exterior_facet_indices(mesh.topology)
         num_owned = mesh.topology.index_map(tdim - 1).size_local
         interior = set()
         for name in self.facet_groups():
             facets = self.facets(name)
             owned = facets[facets < num_owned]
-            local = any(int(f) not in exterior for f in owned)
+            local = bool(np.any(~np.isin(owned, exterior)))
             if self.comm.allreduce(local, op=MPI.LOR):
                 interior.add(self.tag(name))
-        return interior
+        return frozenset(interior)
+
+    def interior_facet_groups(self) -> frozenset[int]:
+        """Tags of facet groups that lie inside the mesh (solid/electrolyte interfaces).
+
+        Found once (collective at the first call): the boundary terms, the measures and the
+        outputs' current sides all ask.
+        """
+        return self._interior_facet_groups
+
+    @functools.cached_property
+    def cell_space(self) -> fem.FunctionSpace:
+        """The piecewise-constant (DG0) space of the mesh, shared by the per-cell indicators."""
+        return fem.functionspace(self.mesh, ("DG", 0))
 
     def current_far_sides(self) -> dict[str, str | None]:
         """Of each facet group inside the mesh, the region a positive current through it enters.
@@ -171,7 +185,7 @@ class PNPGeometry:
 
     def region_measures(self) -> dict[str, float]:
         """Area or volume of each region (with the weight 2 pi r on axisymmetric meshes)."""
-        indicator = fem.Function(fem.functionspace(self.mesh, ("DG", 0)))
+        indicator = fem.Function(self.cell_space)
         form = fem.form(self.measure_weight() * indicator * ufl.dx(domain=self.mesh))
         measures = {}
         for name in self.cell_groups():
@@ -183,7 +197,7 @@ class PNPGeometry:
 
     def region_coefficients(self) -> tuple[fem.Function, fem.Function]:
         """Relative permittivity (over the electrolyte's) and electrolyte indicator, per cell."""
-        cells = fem.functionspace(self.mesh, ("DG", 0))
+        cells = self.cell_space
         permittivity = fem.Function(cells, name="relative_permittivity_ratio")
         electrolyte = fem.Function(cells, name="electrolyte_indicator")
         permittivity.x.array[:] = 1.0

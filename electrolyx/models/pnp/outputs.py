@@ -107,7 +107,7 @@ class PNPOutputs:
         # nodal residuals there, ~0); side = 0 on those cells, 1 elsewhere and for an outer
         # boundary.
         self._current_far_sides = geometry.current_far_sides()
-        self._current_side = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+        self._current_side = fem.Function(geometry.cell_space)
         side = self._current_side
         self._current_form = fem.form(
             flux_scale
@@ -148,7 +148,7 @@ class PNPOutputs:
             for tag in [geometry.tag(name)]
         }
         # Charge per region: a cell indicator refilled per region.
-        self._region_indicator = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+        self._region_indicator = fem.Function(geometry.cell_space)
         self._region_charge_form = fem.form(
             weight * FARADAY * c_ref * problem.electrolyte * net * self._region_indicator * dx
         )
