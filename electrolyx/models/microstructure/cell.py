@@ -419,7 +419,11 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
         guess.destroy()
         try:
             iterations = integrator.make_consistent(
-                self.time_s + time_step_s, held=[], rate_step_s=time_step_s, reference=before
+                self.time_s + time_step_s,
+                held=[],
+                rate_step_s=time_step_s,
+                reference=before,
+                lagging=True,  # (a time step: the Jacobian renewed as in discharge's steps)
             )
         except IntegrationFailure as failure:
             self.unknowns.set_state(before)

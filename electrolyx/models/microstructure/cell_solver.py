@@ -19,6 +19,7 @@ from dolfinx import fem
 
 from ...output import PhaseTimer
 from ...ts_integrator import TSIntegrator
+from .solver_options import JACOBIAN_LAG
 from .unknown_fields import (
     _SOLID,
     _VOLTAGE,
@@ -43,6 +44,7 @@ class HalfCellSolver:
             "snes_atol": 1e-11,
             "snes_stol": 1e-14,
             "snes_max_it": 25,
+            "snes_lag_jacobian": JACOBIAN_LAG,
             "ksp_type": "preonly",
             "pc_type": "lu",
             # MUMPS, except for the double layer in serial, where it fails (INFOG(1) = -9, then

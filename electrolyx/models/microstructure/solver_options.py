@@ -6,7 +6,16 @@ from typing import Any
 
 from ...solver import petsc_options_from_case
 
-__all__ = ["ITERATIVE_SOLVER", "petsc_options"]
+__all__ = ["ITERATIVE_SOLVER", "JACOBIAN_LAG", "petsc_options"]
+
+#: Newton iterations per Jacobian (and preconditioner or factorisation) within a time step's
+#: Newton solve (PETSc's ``snes_lag_jacobian``; each solve starts with a fresh one). Assembling
+#: the 25 Jacobian blocks was more than half of a Newton iteration of the "iterative" solver
+#: (1.7 s of 3.0 s at 139 k unknowns): with 3, a step costs 0.6-0.7 of the time, the voltages
+#: of every step equal to the 9 digits printed, the Newton iterations per step 5-9 -> 5-11
+#: (bench/README.md, microstructure, "The Jacobian every third Newton iteration"). 2 and 5 gave
+#: less: 2 saves fewer assemblies, 5 adds too many iterations where Newton starts far off.
+JACOBIAN_LAG = 3
 
 #: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
 #: preconditioned by one symmetric block Gauss-Seidel sweep (forward then backward) over the four
