@@ -24,9 +24,9 @@ also times one scalar Poisson solve (CG + GAMG) on the whole mesh, the yardstick
 "a Newton iteration <= 3 Poisson solves".
 
 It reports: unknowns (exact, four fields and the collector voltage), mesh generation and set-up
-times, per time step the wall time, Newton and GMRES iterations and the time in residual and
-Jacobian assembly (the rest of a step is mostly the linear solves, GAMG set-up included), the
-lithium balance over the run, and memory: the
+times, per time step the wall time, Newton and GMRES iterations, Jacobian assemblies and the
+time in residual and Jacobian assembly (the rest of a step is mostly the linear solves, GAMG
+set-up included), the lithium balance over the run, and memory: the
 high-water mark of the resident set size (VmHWM) of every rank summed over ranks, for the whole
 process and above the resident size just after the mesh was distributed (the solver's own
 share), per unknown. With ``--efficiency`` it combines a 1-rank and a 2-rank result into
@@ -179,7 +179,12 @@ def run(args: argparse.Namespace) -> dict:
         if comm.allreduce(time.perf_counter() > deadline, op=MPI.LOR):
             termination = "--max-minutes used up"
             break
-        before = (cell.newton_iterations, cell.linear_iterations, dict(cell.timer.seconds))
+        before = (
+            cell.newton_iterations,
+            cell.linear_iterations,
+            dict(cell.timer.seconds),
+            cell.integrator.counts["jacobian"],
+        )
         comm.barrier()
         start = time.perf_counter()
         try:
@@ -209,6 +214,7 @@ def run(args: argparse.Namespace) -> dict:
                 "newton_iterations": newton,
                 "newton_iterations_all": cell.newton_iterations - before[0],
                 "linear_iterations": krylov,
+                "jacobians": cell.integrator.counts["jacobian"] - before[3],
                 "phase_s": phases,
             }
         )
@@ -216,7 +222,8 @@ def run(args: argparse.Namespace) -> dict:
             solves = max(cell.newton_iterations - before[0], 1)
             print(
                 f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {steps[-1]['voltage_V']:.9f} V, "
-                f"{seconds:.1f} s, {newton} Newton, {krylov} GMRES "
+                f"{seconds:.1f} s, {newton} Newton ({steps[-1]['jacobians']} Jacobians), "
+                f"{krylov} GMRES "
                 f"({krylov / solves:.1f} per linear solve); "
                 + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
                 flush=True,
