@@ -146,8 +146,8 @@ def test_full_newton_steps_reach_the_backtracking_solution():
     # At C/2 from rest it converges without backtracking, to the same discrete solution: both
     # stop at a scaled residual below 1e-11 (1e-11 of the 1C current per node, ~1e-12 V), so
     # 1e-9 V is a bound with margin that still catches a wrong voltage update (a 1 % error in
-    # dV is ~1e-4 V). Newton's own Jacobian at every iteration (the model's default renews it
-    # every third): full steps along a lagged Jacobian's direction overshoot in one of these
+    # dV is ~1e-4 V). A fresh Jacobian at every iteration (the model's default reuses one for
+    # up to three): full steps along a reused Jacobian's direction overshoot in one of these
     # 30 s steps, which TS then halves, so the rows would not fall at the same times.
     voltages = []
     for line_search in ("bt", "basic"):

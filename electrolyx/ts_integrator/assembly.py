@@ -183,6 +183,11 @@ class MonolithicAssembly:
             rates.getArray()[rows] += self.shift.value * change
 
     def _jacobian(self, ts, t, x, x_dot, shift, J, P, skip_rows=frozenset()) -> None:
+        if self._keep_jacobian:
+            # Reused (jacobian_reuse): P untouched, so the preconditioner is not set up anew.
+            self._jacobian_uses += 1
+            return
+        self._jacobian_uses = 1
         if self.timer is None:
             self._assemble_jacobian(t, x, x_dot, shift, J, P, skip_rows)
         else:
@@ -292,6 +297,13 @@ class MonolithicAssembly:
             # Butler-Volmer at ~50 V, ended so at residual 1.3 and TS accepted the predictor).
             snes.setTolerances(stol=0.0)
             test = self.convergence_test
+            reuse = self.jacobian_reuse if lagging else 1
+            if reuse > 1:
+                # A line search without decrease along a reused Jacobian's direction does
+                # not end the solve (see _reuse_verdict).
+                snes.setMaxNonlinearStepFailures(10**6)
+                self._line_search = snes.getLineSearch().getType()
+            self._keep_jacobian = False
 
             def converged(snes, iteration, norms):
                 xnorm, step_norm, fnorm = norms
@@ -302,6 +314,8 @@ class MonolithicAssembly:
                     reason = test(iteration, xnorm, step_norm, fnorm, step())
                     if reason > 0 and quadrature:
                         self._solve_quadrature_rows(snes)
+                    if reuse > 1:
+                        reason = self._reuse_verdict(reason, iteration, fnorm, reuse)
                     return reason
                 finally:
                     self._judged_snes = None
@@ -309,6 +323,33 @@ class MonolithicAssembly:
             snes.setConvergenceTest(converged)
         if self.configure_snes is not None:
             self.configure_snes(snes)
+
+    def _reuse_verdict(self, reason: int, iteration: int, norm: float, reuse: int) -> int:
+        """Whether Newton's next iteration reuses the Jacobian (``jacobian_reuse``).
+
+        Called after the convergence test's ``reason`` for an iteration with its residual norm.
+        A fresh Jacobian at each solve's first iteration; reused while it has served fewer than
+        ``reuse`` iterations and the last one cut the norm by at least half. A line search that
+        found no decrease leaves the iterate and its norm as they were: along a reused
+        Jacobian's direction the next iteration takes a fresh one; along a fresh one it ends
+        the solve (DIVERGED_LINE_SEARCH), as PETSc's Newton would have.
+        """
+        if reason != PETSc.SNES.ConvergedReason.ITERATING:
+            self._keep_jacobian = False
+            return reason
+        if iteration == 0:
+            self._keep_jacobian = False
+        else:
+            # (Full steps, "basic", have no line search to fail: a norm that grows is not one.)
+            stalled = norm >= self._last_norm and self._line_search != "basic"
+            if stalled and self._jacobian_uses == 1:
+                self._keep_jacobian = False
+                return PETSc.SNES.ConvergedReason.DIVERGED_LINE_SEARCH
+            self._keep_jacobian = (
+                not stalled and norm <= 0.5 * self._last_norm and self._jacobian_uses < reuse
+            )
+        self._last_norm = norm
+        return reason
 
     def storage_round_off(self) -> float:
         """The round-off eps ||diag(J) x|| of the differential rows, at the iterate being judged.

@@ -40,10 +40,9 @@ class ConsistentInitialisation:
             rate_step_s: Length of the implicit Euler step that gives u_dot (None: u_dot = 0).
             reference: State (one array per field, local values) the held fields keep and the
                 rates start from (default: the present unknowns).
-            lagging: Newton renews its Jacobian as the options' ``snes_lag_jacobian`` says
-                (default: at every iteration, whatever the options), for a caller that solves
-                time steps this way; if that Newton solve fails it is tried once more from the
-                same guess with a Jacobian at every iteration.
+            lagging: Newton reuses its Jacobian as the integrator's ``jacobian_reuse`` and
+                the options' ``snes_lag_jacobian`` say (default: a Jacobian at every
+                iteration, whatever they say), for a caller that solves time steps this way.
 
         Returns:
             Newton iterations used.
@@ -78,45 +77,35 @@ class ConsistentInitialisation:
             )
 
         def jacobian(snes, x, J, P):
+            if self._keep_jacobian:  # (reused: jacobian_reuse; P left untouched)
+                self._jacobian(None, t, x, None, shift, J, P)
+                return
             rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
             self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
             P.zeroRows(rows, diag=1.0)
 
-        step = np.inf if rate_step_s is None else rate_step_s
-        guess = self._duplicate(x0)
-        self._store(self.unknowns, guess)
-        guess.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
-        self._assembler.set_bc(guess)
+        snes = PETSc.SNES().create(self.comm)
         f = self._duplicate(x0)
+        snes.setFunction(residual, f)
+        snes.setJacobian(jacobian, self.matrix, self.matrix)
+        step = np.inf if rate_step_s is None else rate_step_s
+        self._configure_snes(snes, self.prefix + "init_", lagging=lagging, step=lambda: step)
         x = self._duplicate(x0)
-        # A lagged Jacobian's direction can fail the line search where a fresh one would not
-        # (a rest after a load, full Newton steps): then once more from the same guess, with
-        # the Jacobian at every iteration.
-        lags = (
-            [True, False]
-            if lagging and int(self.snes_options.get("snes_lag_jacobian", 1)) > 1
-            else [False]
-        )
-        iterations = 0
-        for lag in lags:
-            snes = PETSc.SNES().create(self.comm)
-            snes.setFunction(residual, f)
-            snes.setJacobian(jacobian, self.matrix, self.matrix)
-            self._configure_snes(snes, self.prefix + "init_", lagging=lag, step=lambda: step)
-            guess.copy(x)
-            snes.solve(None, x)
-            iterations += snes.getIterationNumber()
-            reason = snes.getConvergedReason()
-            self.totals["linear_iterations"] += snes.getLinearSolveIterations()
-            snes.destroy()
-            converged = reason > 0 and np.isfinite(x.norm())
-            if converged:
-                break
+        self._store(self.unknowns, x)
+        x.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
+        self._assembler.set_bc(x)
+        snes.solve(None, x)
+        iterations = snes.getIterationNumber()
+        reason = snes.getConvergedReason()
+        self.totals["linear_iterations"] += snes.getLinearSolveIterations()
+        snes.destroy()
+        self._keep_jacobian = False
         self.totals["newton_iterations"] += iterations
+        converged = reason > 0 and np.isfinite(x.norm())
         if converged:
             self._load(x, self.unknowns)
             self._set_time(t)
-        for v in (x0, rate, f, x, guess):
+        for v in (x0, rate, f, x):
             v.destroy()
         if not converged:
             raise IntegrationFailure(

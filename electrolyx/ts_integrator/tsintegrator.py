@@ -101,6 +101,14 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             set so that its row vanishes at the converged state: q_i -= F_i / (m_i shift), one
             assembly of their rows per solve instead of one per iteration. BDF integrates them
             with the same formula as the other fields, so they are what the coupled solve gives.
+        jacobian_reuse: Newton iterations one Jacobian (and the preconditioner or factorisation
+            made from it) may serve within a solve; renewed sooner after an iteration that cut
+            the residual norm by less than half, and after a line search that found no
+            decrease (which then does not end the solve: it does so only along a fresh
+            Jacobian's direction). Each solve starts with a fresh Jacobian. 1: at every
+            iteration. Needs a ``convergence_test``; not with ``quadrature_fields``. (PETSc's
+            ``snes_lag_jacobian`` renews on a fixed schedule and ends the solve at a failed line
+            search.)
 
     Attributes:
         matrix: The monolithic Jacobian (AIJ).
@@ -142,6 +150,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         on_step_rows: Callable[[PETSc.SNES, bool], None] | None = None,
         quadrature_fields: Sequence[int] = (),
         coupling_jacobian_lag: int = 1,
+        jacobian_reuse: int = 1,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -197,6 +206,16 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self._quadrature_rows = np.flatnonzero(self._mask(sorted(self._quadrature)))
         if self._quadrature and convergence_test is None:
             raise ValueError("quadrature_fields are solved after a convergence_test's verdict")
+        if jacobian_reuse < 1:
+            raise ValueError(f"jacobian_reuse = {jacobian_reuse}: must be >= 1")
+        if jacobian_reuse > 1 and (convergence_test is None or self._quadrature):
+            raise ValueError("jacobian_reuse > 1 needs a convergence_test and no quadrature_fields")
+        self.jacobian_reuse = jacobian_reuse
+        # Within a Newton solve with jacobian_reuse > 1: whether the next Jacobian request
+        # keeps the present one, the iterations it has served, the last residual norm.
+        self._keep_jacobian = False
+        self._jacobian_uses = 0
+        self._last_norm = np.inf
         self.set_bcs(bcs)
         # Rows kept through a step (see step_jacobian_rows): the fields, the global indices
         # of the other owned rows (zeroed and assembled at every iteration), and the (time,

@@ -44,7 +44,6 @@ class HalfCellSolver:
             "snes_atol": 1e-11,
             "snes_stol": 1e-14,
             "snes_max_it": 25,
-            "snes_lag_jacobian": JACOBIAN_LAG,
             "ksp_type": "preonly",
             "pc_type": "lu",
             # MUMPS, except for the double layer in serial, where it fails (INFOG(1) = -9, then
@@ -59,6 +58,10 @@ class HalfCellSolver:
         if options["pc_type"] != "lu":
             options.pop("pc_factor_mat_solver_type", None)
             options.pop("pc_factor_mat_ordering_type", None)
+        # The most Newton iterations a Jacobian serves (TSIntegrator's jacobian_reuse, which
+        # renews it sooner where Newton slows down; -1: no limit), not PETSc's fixed schedule.
+        lag = int(options.pop("snes_lag_jacobian", JACOBIAN_LAG))
+        jacobian_reuse = lag if lag >= 1 else 10**6
         # Newton's tolerances, for the convergence test (which replaces PETSc's).
         self._newton_tolerances = {
             key: float(options[f"snes_{key}"]) for key in ("rtol", "atol", "stol", "max_it")
@@ -86,6 +89,7 @@ class HalfCellSolver:
             replay_steps=2,
             configure_snes=self._configure_field_split if field_split else None,
             timer=self.timer,
+            jacobian_reuse=jacobian_reuse,
         )
         self._field_split_options = field_split
         self._first_norm = 0.0

@@ -8,13 +8,15 @@ from ...solver import petsc_options_from_case
 
 __all__ = ["ITERATIVE_SOLVER", "JACOBIAN_LAG", "petsc_options"]
 
-#: Newton iterations per Jacobian (and preconditioner or factorisation) within a time step's
-#: Newton solve (PETSc's ``snes_lag_jacobian``; each solve starts with a fresh one). Assembling
-#: the 25 Jacobian blocks was more than half of a Newton iteration of the "iterative" solver
-#: (1.7 s of 3.0 s at 139 k unknowns): with 3, a step costs 0.6-0.7 of the time, the voltages
-#: of every step equal to the 9 digits printed, the Newton iterations per step 5-9 -> 5-11
-#: (bench/README.md, microstructure, "The Jacobian every third Newton iteration"). 2 and 5 gave
-#: less: 2 saves fewer assemblies, 5 adds too many iterations where Newton starts far off.
+#: The most Newton iterations one Jacobian (and the preconditioner or factorisation made from
+#: it) serves within a time step's Newton solve (TSIntegrator's ``jacobian_reuse``: each solve
+#: starts with a fresh one, and one is made sooner where an iteration cut the residual by less
+#: than half or its line search found no decrease; ``[solver.petsc] snes_lag_jacobian``
+#: overrides it). Assembling the 25 Jacobian blocks was more than half of a Newton iteration of
+#: the "iterative" solver (1.7 s of 2.9 s at 139 k unknowns); with 3 the steps take ~0.6 of the
+#: time with the same voltages to the 9 digits printed (bench/README.md, microstructure, "A
+#: Jacobian for up to three Newton iterations"). Tried at a fixed schedule (PETSc's
+#: snes_lag_jacobian) on a 21 k-unknown discharge: 2 and 5 saved less than 3.
 JACOBIAN_LAG = 3
 
 #: PETSc options of the "iterative" linear solver (``linear_solver = "iterative"``): GMRES
