@@ -456,3 +456,12 @@ def test_quadrature_field_when_newton_converges_at_its_initial_guess():
     assert result.reason == "time" and result.newton_iterations == 0
     # BDF's rates of a linear p are exact; what remains is the round-off of ~10 steps.
     assert abs(p_value() - 2.0) < 1e-13
+
+
+def test_jacobian_reuse_needs_a_convergence_test():
+    # The reuse is decided after each iteration's convergence verdict (a reused Jacobian's
+    # failed line search must not end the solve); without a test of our own there is none.
+    with pytest.raises(ValueError, match="jacobian_reuse > 1 needs a convergence_test"):
+        _problem(MPI.COMM_SELF, jacobian_reuse=3)
+    with pytest.raises(ValueError, match="jacobian_reuse = 0: must be >= 1"):
+        _problem(MPI.COMM_SELF, jacobian_reuse=0)

@@ -13,8 +13,8 @@ __all__ = ["ITERATIVE_SOLVER", "JACOBIAN_LAG", "petsc_options"]
 #: starts with a fresh one, and one is made sooner where an iteration cut the residual by less
 #: than half or its line search found no decrease; ``[solver.petsc] snes_lag_jacobian``
 #: overrides it). Assembling the 25 Jacobian blocks was more than half of a Newton iteration of
-#: the "iterative" solver (1.7 s of 2.9 s at 139 k unknowns); with 3 the steps take ~0.6 of the
-#: time with the same voltages to the 9 digits printed (bench/README.md, microstructure, "A
+#: the "iterative" solver (1.7 s of 2.9 s at 139 k unknowns); with 3 the steps take 0.62-0.66 of
+#: the time with the same voltages to the 9 digits printed (bench/README.md, microstructure, "A
 #: Jacobian for up to three Newton iterations"). Tried at a fixed schedule (PETSc's
 #: snes_lag_jacobian) on a 21 k-unknown discharge: 2 and 5 saved less than 3.
 JACOBIAN_LAG = 3
