@@ -298,11 +298,11 @@ class MonolithicAssembly:
             snes.setTolerances(stol=0.0)
             test = self.convergence_test
             reuse = self.jacobian_reuse if lagging else 1
-            if reuse > 1:
-                # A line search without decrease along a reused Jacobian's direction does
-                # not end the solve (see _reuse_verdict).
+            self._line_search = snes.getLineSearch().getType()
+            if reuse > 1 and self._line_search == "bt":
+                # A backtracking search without decrease along a reused Jacobian's direction
+                # does not end the solve (see _reuse_verdict).
                 snes.setMaxNonlinearStepFailures(10**6)
-                self._line_search = snes.getLineSearch().getType()
             self._keep_jacobian = False
 
             def converged(snes, iteration, norms):
@@ -310,6 +310,8 @@ class MonolithicAssembly:
                 # For storage_round_off, called by the test; not kept past it (a reference
                 # would keep the SNES alive after its TS is destroyed).
                 self._judged_snes = snes
+                if iteration == 0:
+                    self._keep_jacobian = False  # (a solve's first Jacobian is always made)
                 try:
                     reason = test(iteration, xnorm, step_norm, fnorm, step())
                     if reason > 0 and quadrature:
@@ -329,10 +331,10 @@ class MonolithicAssembly:
 
         Called after the convergence test's ``reason`` for an iteration with its residual norm.
         A fresh Jacobian at each solve's first iteration; reused while it has served fewer than
-        ``reuse`` iterations and the last one cut the norm by at least half. A line search that
-        found no decrease leaves the iterate and its norm as they were: along a reused
-        Jacobian's direction the next iteration takes a fresh one; along a fresh one it ends
-        the solve (DIVERGED_LINE_SEARCH), as PETSc's Newton would have.
+        ``reuse`` iterations and the last one cut the norm by at least half. A backtracking line
+        search that found no decrease leaves the iterate and its norm as they were: along a
+        reused Jacobian's direction the next iteration takes a fresh one; along a fresh one it
+        ends the solve (DIVERGED_LINE_SEARCH), as PETSc's Newton would have.
         """
         if reason != PETSc.SNES.ConvergedReason.ITERATING:
             self._keep_jacobian = False
@@ -340,8 +342,9 @@ class MonolithicAssembly:
         if iteration == 0:
             self._keep_jacobian = False
         else:
-            # (Full steps, "basic", have no line search to fail: a norm that grows is not one.)
-            stalled = norm >= self._last_norm and self._line_search != "basic"
+            # (Only a backtracking search fails without moving; "basic" takes full steps, and
+            # the other searches may accept a larger norm: their failures end the solve.)
+            stalled = norm >= self._last_norm and self._line_search == "bt"
             if stalled and self._jacobian_uses == 1:
                 self._keep_jacobian = False
                 return PETSc.SNES.ConvergedReason.DIVERGED_LINE_SEARCH

@@ -103,9 +103,9 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             with the same formula as the other fields, so they are what the coupled solve gives.
         jacobian_reuse: Newton iterations one Jacobian (and the preconditioner or factorisation
             made from it) may serve within a solve; renewed sooner after an iteration that cut
-            the residual norm by less than half, and after a line search that found no
-            decrease (which then does not end the solve: it does so only along a fresh
-            Jacobian's direction). Each solve starts with a fresh Jacobian. 1: at every
+            the residual norm by less than half, and after a backtracking ("bt") line search
+            that found no decrease (which then does not end the solve: it does so only along a
+            fresh Jacobian's direction). Each solve starts with a fresh Jacobian. 1: at every
             iteration. Needs a ``convergence_test``; not with ``quadrature_fields``. (PETSc's
             ``snes_lag_jacobian`` renews on a fixed schedule and ends the solve at a failed line
             search.)
