@@ -116,7 +116,7 @@ def test_iterative_on_two_ranks_matches_serial():
 
 
 @pytest.mark.parametrize("linear_solver", ["direct", "iterative"])
-def test_jacobian_every_third_newton_iteration_gives_the_same_voltages(linear_solver):
+def test_reused_jacobian_gives_the_same_voltages(linear_solver):
     # JACOBIAN_LAG = 3 (the model's default: TSIntegrator's jacobian_reuse) against a
     # Jacobian at every Newton iteration:
     # two 300 s steps of a discharge (TS) and one more through ResolvedHalfCell.step (the

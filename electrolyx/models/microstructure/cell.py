@@ -423,7 +423,7 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
                 held=[],
                 rate_step_s=time_step_s,
                 reference=before,
-                lagging=True,  # (a time step: the Jacobian renewed as in discharge's steps)
+                lagging=True,  # (a time step: the Jacobian reused as in a discharge's steps)
             )
         except IntegrationFailure as failure:
             self.unknowns.set_state(before)
