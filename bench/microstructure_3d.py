@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> dict:
             }
         )
         if comm.rank == 0:
-            solves = max(cell.newton_iterations - before[0], 1)
+            solves = max(steps[-1]["newton_iterations_all"], 1)
             print(
                 f"step {len(steps)}: t = {cell.time_s:.0f} s, V = {steps[-1]['voltage_V']:.9f} V, "
                 f"{seconds:.1f} s, {newton} Newton ({steps[-1]['jacobians']} Jacobians), "

@@ -298,12 +298,11 @@ class MonolithicAssembly:
             snes.setTolerances(stol=0.0)
             test = self.convergence_test
             reuse = self.jacobian_reuse if lagging else 1
-            self._line_search = snes.getLineSearch().getType()
-            if reuse > 1 and self._line_search == "bt":
+            backtracking = snes.getLineSearch().getType() == "bt"
+            if reuse > 1 and backtracking:
                 # A backtracking search without decrease along a reused Jacobian's direction
                 # does not end the solve (see _reuse_verdict).
                 snes.setMaxNonlinearStepFailures(10**6)
-            self._keep_jacobian = False
 
             def converged(snes, iteration, norms):
                 xnorm, step_norm, fnorm = norms
@@ -317,7 +316,7 @@ class MonolithicAssembly:
                     if reason > 0 and quadrature:
                         self._solve_quadrature_rows(snes)
                     if reuse > 1:
-                        reason = self._reuse_verdict(reason, iteration, fnorm, reuse)
+                        reason = self._reuse_verdict(reason, iteration, fnorm, reuse, backtracking)
                     return reason
                 finally:
                     self._judged_snes = None
@@ -326,7 +325,9 @@ class MonolithicAssembly:
         if self.configure_snes is not None:
             self.configure_snes(snes)
 
-    def _reuse_verdict(self, reason: int, iteration: int, norm: float, reuse: int) -> int:
+    def _reuse_verdict(
+        self, reason: int, iteration: int, norm: float, reuse: int, backtracking: bool
+    ) -> int:
         """Whether Newton's next iteration reuses the Jacobian (``jacobian_reuse``).
 
         Called after the convergence test's ``reason`` for an iteration with its residual norm.
@@ -339,12 +340,10 @@ class MonolithicAssembly:
         if reason != PETSc.SNES.ConvergedReason.ITERATING:
             self._keep_jacobian = False
             return reason
-        if iteration == 0:
-            self._keep_jacobian = False
-        else:
+        if iteration > 0:  # (at iteration 0 the caller has asked for a fresh Jacobian)
             # (Only a backtracking search fails without moving; "basic" takes full steps, and
             # the other searches may accept a larger norm: their failures end the solve.)
-            stalled = norm >= self._last_norm and self._line_search == "bt"
+            stalled = backtracking and norm >= self._last_norm
             if stalled and self._jacobian_uses == 1:
                 self._keep_jacobian = False
                 return PETSc.SNES.ConvergedReason.DIVERGED_LINE_SEARCH

@@ -77,12 +77,11 @@ class ConsistentInitialisation:
             )
 
         def jacobian(snes, x, J, P):
-            if self._keep_jacobian:  # (reused: jacobian_reuse; P left untouched)
-                self._jacobian(None, t, x, None, shift, J, P)
-                return
+            reused = self._keep_jacobian  # (jacobian_reuse: P left as it is)
             rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
             self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
-            P.zeroRows(rows, diag=1.0)
+            if not reused:
+                P.zeroRows(rows, diag=1.0)
 
         snes = PETSc.SNES().create(self.comm)
         f = self._duplicate(x0)
@@ -99,7 +98,6 @@ class ConsistentInitialisation:
         reason = snes.getConvergedReason()
         self.totals["linear_iterations"] += snes.getLinearSolveIterations()
         snes.destroy()
-        self._keep_jacobian = False
         self.totals["newton_iterations"] += iterations
         converged = reason > 0 and np.isfinite(x.norm())
         if converged:
