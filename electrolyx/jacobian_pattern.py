@@ -19,7 +19,9 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
 
     Entries below 1e-14 of their row's largest are left out; the new matrix has the same
     local-to-global maps and ignores insertions outside its pattern (the zeros), so that it
-    can be assembled into like the original.
+    can be assembled into like the original. A nested matrix (MATNEST) gives a nested matrix
+    of its blocks so compressed (a block's row judged by its own largest entry; rows may be
+    empty).
 
     It skips every exact zero added off the diagonal before looking for its place in the
     pattern (PETSc's MAT_IGNORE_ZERO_ENTRIES): adding a zero changes no value, and most of
@@ -32,12 +34,30 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
     was found, as a reaction switched off by a conditional) is added to the pattern, so that
     the Jacobian assembled into it is always the whole Jacobian; without, it is dropped.
     """
+    if matrix.getType() == PETSc.Mat.Type.NEST:
+        rows, columns = matrix.getNestSize()
+        blocks: list[list[PETSc.Mat | None]] = [[None] * columns for _ in range(rows)]
+        for i in range(rows):
+            for j in range(columns):
+                block = matrix.getNestSubMatrix(i, j)
+                if block.handle:  # (an empty block is a null matrix)
+                    blocks[i][j] = compressed_matrix(block, grow)
+        nested = PETSc.Mat().createNest(blocks, comm=matrix.comm)
+        for block in (block for row in blocks for block in row if block is not None):
+            block.destroy()  # (the nested matrix holds its own reference)
+        return nested
     offsets, columns, values = matrix.getValuesCSR()
-    rows = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    row_max = np.maximum.reduceat(np.abs(values), offsets[:-1]) if values.size else values
+    row_count = offsets.size - 1
+    rows = np.repeat(np.arange(row_count), np.diff(offsets))
+    # each row's largest magnitude (zero for an empty row: a block's rows may be empty)
+    row_max = np.zeros(row_count)
+    nonempty = np.diff(offsets) > 0
+    if values.size:
+        # (each segment from a non-empty row's start to the next one's: that row's entries)
+        row_max[nonempty] = np.maximum.reduceat(np.abs(values), offsets[:-1][nonempty])
     keep = np.abs(values) > 1e-14 * row_max[rows]
-    compressed_offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, offsets[:-1]))])
-    compressed_offsets = compressed_offsets.astype(offsets.dtype)
+    kept_per_row = np.bincount(rows[keep], minlength=row_count)
+    compressed_offsets = np.concatenate([[0], np.cumsum(kept_per_row)]).astype(offsets.dtype)
     compressed = PETSc.Mat().createAIJ(
         matrix.getSizes(),
         csr=(compressed_offsets, columns[keep], values[keep]),

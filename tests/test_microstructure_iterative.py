@@ -145,3 +145,49 @@ def test_reused_jacobian_gives_the_same_voltages(linear_solver):
     # discharge measured 5 Jacobians for 13-14 Newton iterations, the step 3 for 6-7.
     assert jacobians[0][0] <= newton[0][0] / 2
     assert jacobians[0][1] < newton[0][1]
+
+
+def test_iterative_solver_splits_the_nested_jacobian():
+    """The iterative preset's Jacobian is one matrix per block (MATNEST) without structural
+    zeros; its field split works on the blocks themselves. A direct solver's is one AIJ."""
+    assert _cell(MPI.COMM_SELF).integrator.matrix.getType() != "nest"
+    cell = _cell(MPI.COMM_SELF, ITERATIVE_SOLVER)
+    integrator = cell.integrator
+    assert integrator.matrix.getType() == "nest"
+    solvers, operators = [], []
+    configure, verdict = integrator.configure_snes, integrator.convergence_test
+
+    def configured(snes):
+        configure(snes)
+        solvers.append(snes)
+
+    def judged(iteration, *norms):
+        # (during the solve: the solver is destroyed after it)
+        if iteration == 1:
+            split = solvers[-1].getKSP().getPC().getFieldSplitSubKSP()
+            operators.append([ksp.getOperators()[0].handle for ksp in split])
+        return verdict(iteration, *norms)
+
+    integrator.configure_snes, integrator.convergence_test = configured, judged
+    cell.step(300.0, cell.one_c_current_A)
+    matrix = integrator.matrix
+    diagonal = [matrix.getNestSubMatrix(i, i).handle for i in range(5)]
+    assert operators == [diagonal]  # the split's operators are the blocks: no copies
+
+    def stored(nested) -> int:
+        rows, columns = nested.getNestSize()
+        return sum(
+            int(nested.getNestSubMatrix(i, j).getInfo()["nz_used"])
+            for i in range(rows)
+            for j in range(columns)
+        )
+
+    # The particle-surface blocks' structural zeros left out: measured 140,783 of the
+    # pattern's 223,823 entries (37 % fewer); bound 80 %.
+    assembler = integrator._assembler
+    full = assembler.create_matrix("nest")
+    assembler.assemble_matrix(full)
+    full.assemble()
+    assert stored(matrix) < 0.8 * stored(full)
+    assembler.release()
+    full.destroy()

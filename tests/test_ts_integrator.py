@@ -465,3 +465,110 @@ def test_jacobian_reuse_needs_a_convergence_test():
         _problem(MPI.COMM_SELF, jacobian_reuse=3)
     with pytest.raises(ValueError, match="jacobian_reuse = 0: must be >= 1"):
         _problem(MPI.COMM_SELF, jacobian_reuse=0)
+
+
+def _field_split(integrator: TSIntegrator):
+    """configure_snes for a field split over u and q, each block solved exactly (LU)."""
+
+    def configure(snes: PETSc.SNES) -> None:
+        offsets = integrator._blocks[0]
+        start = integrator.matrix.getOwnershipRange()[0]
+        sets = [
+            PETSc.IS().createStride(
+                int(offsets[i + 1] - offsets[i]), start + int(offsets[i]), 1, comm=integrator.comm
+            )
+            for i in range(2)
+        ]
+        pc = snes.getKSP().getPC()
+        pc.setFieldSplitIS(("u", sets[0]), ("q", sets[1]))
+        database = PETSc.Options()
+        for field in ("u", "q"):
+            database[f"{snes.getOptionsPrefix()}fieldsplit_{field}_ksp_type"] = "preonly"
+            database[f"{snes.getOptionsPrefix()}fieldsplit_{field}_pc_type"] = "lu"
+
+    return configure
+
+
+@pytest.mark.mpi
+def test_nested_jacobian_gives_the_single_matrix_solution():
+    """matrix_type "nest": the Jacobian as one matrix per block, for a field split. The same
+    consistent state (make_consistent zeroes the held field's rows block by block: a nested
+    matrix has no zeroRows) and the same event as with one AIJ matrix, the field split's
+    blocks the nested matrix's own (no copies), and fewer entries without structural zeros."""
+    comm = MPI.COMM_WORLD
+    rate = _decay_rate()
+    t_event = np.log(2.0) / rate
+    options = {
+        "ksp_type": "gmres",
+        "ksp_rtol": 1e-14,
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+        "snes_rtol": 1e-14,
+        "snes_atol": 1e-14,
+    }
+    results = {}
+    for matrix_type in ("aij", "nest"):
+        integrator, u, q, V, q_middle = _problem(
+            comm,
+            relative_tolerance=1e-10,
+            absolute_tolerance=1e-13,
+            snes_options=options,
+            matrix_type=matrix_type,
+        )
+        configure = _field_split(integrator)
+        solvers = []  # (the Newton solvers made, to read their field split during a step)
+
+        def configured(snes, configure=configure, solvers=solvers):
+            configure(snes)
+            solvers.append(snes)
+
+        integrator.configure_snes = configured
+        assert (integrator.matrix.getType() == "nest") == (matrix_type == "nest")
+        integrator.make_consistent(0.0)
+        # q = u^2 at the nodes: one Newton iteration on the algebraic row, exact to round-off
+        # (as in test_decaying_mode_event_and_outputs), u held.
+        assert np.max(np.abs(q.x.array - u.x.array**2)) < 1e-14
+        # Its Jacobian's rows of u are identity rows (zeroed, 1 on the diagonal).
+        x, y = integrator._duplicate(integrator.x), integrator._duplicate(integrator.x)
+        x.setRandom()
+        integrator.matrix.mult(x, y)
+        held = integrator._mask([0])
+        assert np.array_equal(y.getArray()[held], x.getArray()[held])
+        x.destroy()
+        y.destroy()
+        blocks = []
+
+        def split_operators(t, solvers=solvers, blocks=blocks):
+            pc = solvers[-1].getKSP().getPC()
+            blocks.append([k.getOperators()[0].handle for k in pc.getFieldSplitSubKSP()])
+
+        result = integrator.integrate(
+            0.0,
+            20.0,
+            events=[Event(lambda t: q_middle() - 0.25, direction=-1, name="quarter")],  # noqa: B023
+            event_min_step_s=1e-12,
+            on_step=split_operators,
+        )
+        # The event as in test_decaying_mode_event_and_outputs (|t - t*| < 1e-8 s).
+        assert result.reason == "event" and abs(result.time - t_event) < 1e-8
+        results[matrix_type] = (result, u.x.array.copy(), blocks, integrator)
+    (aij, u_aij, _, _), (nest, u_nest, nest_blocks, integrator) = results.values()
+    # Linear solves to 1e-14 against LU's round-off: the same steps and Newton iterations, the
+    # states equal to round-off (tolerance 1e-12, 1e4 times the unit round-off of u ~ 1).
+    assert nest.steps == aij.steps and nest.newton_iterations == aij.newton_iterations
+    assert np.max(np.abs(u_nest - u_aij)) < 1e-12
+    # The split's operators are the nested matrix's diagonal blocks themselves.
+    matrix = integrator.matrix
+    diagonal = [matrix.getNestSubMatrix(i, i).handle for i in range(2)]
+    assert all(handles == diagonal for handles in nest_blocks)
+    _, _, aij_blocks, _ = results["aij"]
+    assert all(handles != diagonal for handles in aij_blocks)  # (copies there)
+
+
+def test_nested_jacobian_refuses_what_changes_a_single_matrix():
+    # Step rows, lagged coupling blocks and quadrature fields zero rows of, add into and read
+    # entries of one AIJ matrix by its global rows: not written for a nested one.
+    with pytest.raises(ValueError, match='matrix_type = "nest" is not for step_jacobian_rows'):
+        _problem(MPI.COMM_SELF, matrix_type="nest", step_jacobian_rows=(1,))
+    with pytest.raises(ValueError, match='matrix_type = "dense": must be "aij" or "nest"'):
+        _problem(MPI.COMM_SELF, matrix_type="dense")

@@ -233,6 +233,31 @@ class MonolithicAssembly:
         if J != P:
             J.assemble()
 
+    def _zero_rows(self, P: PETSc.Mat, rows: np.ndarray, diag: float) -> None:
+        """``P.zeroRows(rows, diag)`` (global rows of the monolithic layout), for a nested P too.
+
+        A nested matrix has no zeroRows of its own: each field's rows are zeroed in each of
+        its blocks, ``diag`` on the diagonal blocks' diagonal (collective: every block on
+        every rank, with or without rows).
+        """
+        if P.getType() != PETSc.Mat.Type.NEST:
+            P.zeroRows(rows, diag=diag)
+            return
+        offsets = self._blocks[0]
+        positions = np.asarray(rows, dtype=np.int64) - P.getOwnershipRange()[0]
+        field_of = np.searchsorted(offsets, positions, side="right") - 1
+        block_rows, columns = P.getNestSize()
+        for i in range(block_rows):
+            local = positions[field_of == i] - offsets[i]
+            for j in range(columns):
+                block = P.getNestSubMatrix(i, j)
+                if block.handle:
+                    first = block.getOwnershipRange()[0]
+                    block.zeroRows(
+                        (local + first).astype(PETSc.IntType), diag=diag if i == j else 0.0
+                    )
+                block.destroy()
+
     def _lagged_matrix(self, P: PETSc.Mat) -> PETSc.Mat | None:
         """The lagged blocks (coupling_jacobian_lag) at a step's first Jacobian, or None.
 
@@ -424,6 +449,10 @@ class MonolithicAssembly:
             u.x.array[:] = values
         compressed = compressed_matrix(self.matrix, grow=grow)
         compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        if compressed.getType() == PETSc.Mat.Type.NEST:  # (the option reaches no block)
+            for _, _, block in self._assembler._nest_blocks(compressed):
+                block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+                block.destroy()
         self._assembler.release()
         self.matrix.destroy()
         # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)

@@ -81,7 +81,7 @@ class ConsistentInitialisation:
             rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
             self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
             if not reused:
-                P.zeroRows(rows, diag=1.0)
+                self._zero_rows(P, rows, diag=1.0)
 
         snes = PETSc.SNES().create(self.comm)
         f = self._duplicate(x0)

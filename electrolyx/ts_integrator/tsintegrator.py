@@ -109,9 +109,15 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             iteration. Needs a ``convergence_test``; not with ``quadrature_fields``. (PETSc's
             ``snes_lag_jacobian`` renews on a fixed schedule and ends the solve at a failed line
             search.)
+        matrix_type: "aij": the Jacobian as one AIJ matrix (for any preconditioner, direct
+            solvers included); "nest": one AIJ matrix per block in a nested matrix (MATNEST),
+            for a field split over the fields, which then uses the blocks themselves instead
+            of copies, and without the transient of a whole-system sparsity pattern
+            (:meth:`electrolyx.block_assembly.BlockAssembler.create_matrix`). Not with
+            ``step_jacobian_rows``, ``coupling_jacobian_lag`` or ``quadrature_fields``.
 
     Attributes:
-        matrix: The monolithic Jacobian (AIJ).
+        matrix: The Jacobian (AIJ, or nested as ``matrix_type`` says).
         counts: Residual and Jacobian assemblies so far.
         totals: Accepted steps, rejected steps, Newton and linear iterations of all calls so far
             (updated after every accepted step; :meth:`make_consistent` adds its iterations).
@@ -151,6 +157,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         quadrature_fields: Sequence[int] = (),
         coupling_jacobian_lag: int = 1,
         jacobian_reuse: int = 1,
+        matrix_type: str = "aij",
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -193,7 +200,17 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
         self._assembler = BlockAssembler(self._F, self._J)
-        self.matrix = self._assembler.create_matrix("mpi")
+        if matrix_type not in ("aij", "nest"):
+            raise ValueError(f'matrix_type = "{matrix_type}": must be "aij" or "nest"')
+        if matrix_type == "nest" and (
+            step_jacobian_rows or coupling_jacobian_lag > 1 or quadrature_fields
+        ):
+            raise ValueError(
+                'matrix_type = "nest" is not for step_jacobian_rows, coupling_jacobian_lag '
+                "or quadrature_fields (they change rows and entries of a single matrix)"
+            )
+        self.matrix_type = matrix_type
+        self.matrix = self._assembler.create_matrix("mpi" if matrix_type == "aij" else "nest")
         # make_consistent zeroes rows: keep their entries in the pattern for later assemblies.
         self.matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         self._b = self._assembler.create_vector("mpi")

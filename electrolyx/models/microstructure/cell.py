@@ -181,6 +181,7 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
         self.time_s = 0.0
         self.charge_passed_C = 0.0
         self.reset()
+        self._drop_structural_zeros()
 
     # ---------------------------------------------------------------- geometry
     def _subdomains(self) -> None:
