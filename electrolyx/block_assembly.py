@@ -36,7 +36,7 @@ import numpy as np
 from dolfinx import cpp as _cpp
 from dolfinx import fem
 
-__all__ = ["BlockAssembler"]
+__all__ = ["BlockAssembler", "keep_nonzero_pattern"]
 
 _pack_constants = _cpp.fem.pack_constants
 _pack_coefficients = _cpp.fem.pack_coefficients
@@ -95,8 +95,8 @@ class BlockAssembler:
         self._constant_groups, self._coefficient_groups = _packing_groups(
             [block for row in jacobian for block in row if block is not None]
         )
-        # matrix handle -> (the matrix, its blocks' local sub-matrices)
-        self._kept: dict[int, tuple[PETSc.Mat, list[PETSc.Mat]]] = {}
+        # matrix handle -> (the matrix, its blocks' local sub-matrices or blocks, nested)
+        self._kept: dict[int, tuple[PETSc.Mat, list[PETSc.Mat], bool]] = {}
         self.set_bcs(bcs)
 
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -126,16 +126,8 @@ class BlockAssembler:
         same vectors and a field split finds its blocks by the same index sets, without copies.
         """
         if kind == PETSc.Mat.Type.NEST:
-            matrix = _cpp.fem.petsc.create_matrix_nest(self._jacobian, None)
-            for _, _, block in self._nest_blocks(matrix):
-                # (a nested matrix passes this option to no block)
-                block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-            return matrix
+            return _cpp.fem.petsc.create_matrix_nest(self._jacobian, None)
         return _cpp.fem.petsc.create_matrix_block(self._jacobian, kind)
-
-    def _nest_blocks(self, A: PETSc.Mat) -> list[tuple[int, int, PETSc.Mat]]:
-        """The blocks (i, j, J_ij's matrix) of a nested matrix, in the order of the forms."""
-        return [(i, j, A.getNestSubMatrix(i, j)) for i, j, _ in self._blocks]
 
     def create_vector(self, kind: str | None = None) -> PETSc.Vec:
         """A blocked vector of the residual's layout, its block offsets attached (``_blocks``).
@@ -198,13 +190,14 @@ class BlockAssembler:
         """
         kept = self._kept.get(A.handle)
         if kept is None:
-            if A.getType() == PETSc.Mat.Type.NEST:
+            nested = A.getType() == PETSc.Mat.Type.NEST
+            if nested:
                 # The blocks themselves, each with its field's local-to-global maps.
-                submatrices = [block for _, _, block in self._nest_blocks(A)]
+                submatrices = [A.getNestSubMatrix(i, j) for i, j, _ in self._blocks]
             else:
                 sets = self._index_sets
                 submatrices = [A.getLocalSubMatrix(sets[i], sets[j]) for i, j, _ in self._blocks]
-            kept = self._kept[A.handle] = (A, submatrices)
+            kept = self._kept[A.handle] = (A, submatrices, nested)
         return kept[1]
 
     def assemble_matrix(
@@ -263,9 +256,9 @@ class BlockAssembler:
 
     def release(self) -> None:
         """Give back the local sub-matrices of the matrices assembled into."""
-        for matrix, submatrices in self._kept.values():
+        for matrix, submatrices, nested in self._kept.values():
             alive = bool(matrix.handle)
-            if submatrices and submatrices[0].getType() != PETSc.Mat.Type.LOCALREF:
+            if nested:
                 # A nested matrix's own blocks: only the references taken here go.
                 for submatrix in submatrices:
                     submatrix.destroy()
@@ -278,6 +271,22 @@ class BlockAssembler:
                 else:
                     submatrix.destroy()
         self._kept = {}
+
+
+def keep_nonzero_pattern(matrix: PETSc.Mat) -> None:
+    """MAT_KEEP_NONZERO_PATTERN on ``matrix``, and on each block of a nested one.
+
+    Rows zeroed (``make_consistent``'s held rows) keep their entries in the pattern for later
+    assemblies. PETSc's nested matrix passes the option on to no block.
+    """
+    matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+    if matrix.getType() == PETSc.Mat.Type.NEST:
+        rows, columns = matrix.getNestSize()
+        for i in range(rows):
+            for j in range(columns):
+                block = matrix.getNestSubMatrix(i, j)
+                if block.handle:
+                    block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
 
 
 def _packing_groups(forms: Sequence[fem.Form]) -> tuple[list[int], list[int]]:

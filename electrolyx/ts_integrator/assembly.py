@@ -15,6 +15,8 @@ from petsc4py import PETSc
 import numpy as np
 from dolfinx import fem
 
+from ..block_assembly import keep_nonzero_pattern
+
 
 def _snes_reason(reason: int) -> str:
     """Name of a SNES converged reason (e.g. DIVERGED_MAX_IT)."""
@@ -448,11 +450,7 @@ class MonolithicAssembly:
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
         compressed = compressed_matrix(self.matrix, grow=grow)
-        compressed.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-        if compressed.getType() == PETSc.Mat.Type.NEST:  # (the option reaches no block)
-            for _, _, block in self._assembler._nest_blocks(compressed):
-                block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-                block.destroy()
+        keep_nonzero_pattern(compressed)
         self._assembler.release()
         self.matrix.destroy()
         # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)

@@ -80,7 +80,7 @@ class ConsistentInitialisation:
             reused = self._keep_jacobian  # (jacobian_reuse: P left as it is)
             rate.getArray()[:] = shift * (x.getArray(readonly=True) - x0.getArray(readonly=True))
             self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
-            if not reused:
+            if held and not reused:  # (held, the same on every rank: none, nothing to zero)
                 self._zero_rows(P, rows, diag=1.0)
 
         snes = PETSc.SNES().create(self.comm)

@@ -17,7 +17,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from ..block_assembly import BlockAssembler
+from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
 from .assembly import MonolithicAssembly
 from .consistency import ConsistentInitialisation
@@ -211,8 +211,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             )
         self.matrix_type = matrix_type
         self.matrix = self._assembler.create_matrix("mpi" if matrix_type == "aij" else "nest")
-        # make_consistent zeroes rows: keep their entries in the pattern for later assemblies.
-        self.matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        keep_nonzero_pattern(self.matrix)
         self._b = self._assembler.create_vector("mpi")
         self.x = self._assembler.create_vector("mpi")
         self._blocks = self._b.getAttr("_blocks")
