@@ -17,6 +17,10 @@ and calls the same C++ kernels as dolfinx (``dolfinx.cpp.fem.assemble_vector``,
 ``dolfinx.cpp.fem.petsc.assemble_matrix`` and ``insert_diagonal``), in the same order, so the
 results are those of dolfinx's functions bit for bit (tests/test_block_assembly.py).
 
+In a serial run on a 1D mesh it goes further (``compiled``, the default): one C call per
+residual or Jacobian over every block (:mod:`electrolyx.compiled_assembly`), the same results
+bit for bit.
+
 It also creates the system's blocked matrix and vectors and sets the Dirichlet values in a
 blocked vector (:meth:`BlockAssembler.create_matrix`, :meth:`~BlockAssembler.create_vector`,
 :meth:`~BlockAssembler.set_bc`), as ``dolfinx.fem.petsc``'s functions of those names do, from
@@ -28,6 +32,7 @@ assembled only through this class does not pay.
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
+from typing import Any
 
 from petsc4py import PETSc
 
@@ -52,6 +57,9 @@ class BlockAssembler:
         residual: One linear form per field (the layout of the blocked vector).
         jacobian: The bilinear forms J_ij, None where empty (every row and column has one).
         bcs: Dirichlet conditions (see :meth:`set_bcs`).
+        compiled: In a serial run on a 1D mesh, assemble through one compiled loop per call
+            (:class:`electrolyx.compiled_assembly.CompiledAssembly`, the same results) where
+            the system allows it.
     """
 
     def __init__(
@@ -59,7 +67,16 @@ class BlockAssembler:
         residual: Sequence[fem.Form],
         jacobian: Sequence[Sequence[fem.Form | None]],
         bcs: Sequence[fem.DirichletBC] = (),
+        compiled: bool = True,
     ):
+        #: the residual's forms, and the non-empty Jacobian blocks as (i, j, form)
+        self.residual_forms = list(residual)
+        self.jacobian_forms = [
+            (i, j, block)
+            for i, row in enumerate(jacobian)
+            for j, block in enumerate(row)
+            if block is not None
+        ]
         self._residual = [form._cpp_object for form in residual]
         self.spaces = [form.function_spaces[0] for form in residual]
         maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in self.spaces]
@@ -97,6 +114,8 @@ class BlockAssembler:
         )
         # matrix handle -> (the matrix, its blocks' local sub-matrices or blocks, nested)
         self._kept: dict[int, tuple[PETSc.Mat, list[PETSc.Mat], bool]] = {}
+        # the compiled loop: None until first needed, False where not used
+        self._compiled: Any = None if compiled else False
         self.set_bcs(bcs)
 
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -112,6 +131,17 @@ class BlockAssembler:
             if self.spaces[i] is self.spaces[j]
             and any(self.spaces[i].contains(bc.function_space) for bc in self._bcs)
         ]
+        if self._compiled:
+            self._compiled.set_bcs()  # (its matrices' tables follow the conditions)
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled loop (CompiledAssembly) this assembles through, or None."""
+        if self._compiled is None:
+            from .compiled_assembly import compiled_assembly
+
+            self._compiled = compiled_assembly(self) or False
+        return self._compiled or None
 
     # -------------------------------------------------- matrix and vectors
     def create_matrix(self, kind: str | None = None) -> PETSc.Mat:
@@ -162,6 +192,10 @@ class BlockAssembler:
         assembled). ``only``: the fields whose blocks are written, the others' entries of b
         left as they were (for a caller that reads only those).
         """
+        compiled = self.compiled
+        if compiled is not None:
+            compiled.assemble_vector(b, skip, only)
+            return
         offsets, ghost_offsets = b.getAttr("_blocks")
         fields = range(len(self._residual)) if only is None else sorted(only)
         with b.localForm() as local:
@@ -217,6 +251,10 @@ class BlockAssembler:
         their diagonal); ``only_blocks``: the blocks assembled, the others not (for a caller
         that adds those blocks from elsewhere).
         """
+        compiled = self.compiled
+        if compiled is not None and compiled.supports(A):
+            compiled.assemble_matrix(A, diag, skip_rows, skip_blocks, only_blocks)
+            return
         bcs = self._bcs
 
         def wanted(i: int, j: int) -> bool:
@@ -256,6 +294,8 @@ class BlockAssembler:
 
     def release(self) -> None:
         """Give back the local sub-matrices of the matrices assembled into."""
+        if self._compiled:
+            self._compiled.release()
         for matrix, submatrices, nested in self._kept.values():
             alive = bool(matrix.handle)
             if nested:

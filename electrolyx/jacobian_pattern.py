@@ -65,6 +65,8 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
     )
     compressed.setLGMap(*matrix.getLGMap())
     compressed.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
+    # (for electrolyx.compiled_assembly, which adds the entries outside it itself)
+    compressed.setAttr("_pattern_grows", grow)
     if grow:
         compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     else:

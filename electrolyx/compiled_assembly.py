@@ -1,0 +1,760 @@
+"""A 1D block system's residual and Jacobian assembled by one compiled loop per call.
+
+:class:`~electrolyx.block_assembly.BlockAssembler` calls DOLFINx's C++ assembler once per
+block, and before it packs that block's constants and coefficients: on the 1D DFN with plating
+and SEI (11 fields, 64 Jacobian blocks of 20-47 cells each) a Jacobian took 0.67 ms and a
+residual 0.13 ms, most of it per-call work (packing into new arrays, the calls through
+nanobind, index translation through local sub-matrices), not the kernels. A cycle of the
+ageing experiment makes ~1600 residuals and ~370 Jacobians (bench/README.md).
+
+:class:`CompiledAssembly` finds once, for every block's integrals, what does not change
+between the calls: each entity's coordinates, where each packed coefficient and constant is
+read from (an address in the coefficient functions' and constants' own value arrays) and where
+each entry of the element tensor is added (a position in the residual vector's array, or in
+the Jacobian's compressed-row value array; none for a Dirichlet row or column). A call then is
+one C function over every block, integral and entity: gather the coefficients, call FFCx's
+kernel (the same function pointer DOLFINx calls), add the element tensor at its positions. In
+the same order as DOLFINx's assembler, so the sums, and the results, are the same bit for bit
+(tests/test_compiled_assembly.py).
+
+Where each packed value comes from is read off DOLFINx's own packing: every coefficient
+function's values and every constant's are set, for one call of ``pack_coefficients`` and
+``pack_constants``, to numbers that encode their array and position, and set back afterwards.
+A packed value that is not such a number (a transformed one, as for elements whose dofs DOLFINx
+transforms) makes the system unsupported, and :func:`compiled_assembly` says so (None).
+
+Only for a serial run on a 1D mesh (the DFN's cell direction): there are no ghosts, no facet
+permutations and the tables are small. Elsewhere :class:`BlockAssembler` assembles as before.
+The C helper is compiled once (C compiler via CFFI, as FFCx compiles forms) into the form cache
+and loaded from there afterwards.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import tempfile
+from collections.abc import Sequence, Set
+from pathlib import Path
+from typing import Any
+
+from petsc4py import PETSc
+
+import numpy as np
+from dolfinx import cpp as _cpp
+from dolfinx import fem
+
+__all__ = ["CompiledAssembly", "compiled_assembly"]
+
+_C_DECLARATIONS = """
+typedef struct {
+    uintptr_t kernel;
+    int32_t entities;
+    int32_t tensor_size;
+    int32_t coefficient_size;
+    int32_t constant_size;
+    int32_t coordinate_size;
+    int32_t local_index_size;
+    const double* coordinates;
+    const int32_t* local_index;
+    const uintptr_t* coefficient_addresses;
+    const uintptr_t* constant_addresses;
+    const int32_t* positions;
+} electrolyx_task;
+
+int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
+                            double* out, double* overflow, double* element,
+                            double* coefficients, double* constants);
+"""
+
+_C_SOURCE = (
+    """
+#include <stdint.h>
+#include <string.h>
+
+typedef void (*electrolyx_kernel)(double*, const double*, const double*, const double*,
+                                  const int*, const uint8_t*, void*);
+"""
+    + _C_DECLARATIONS.split("int32_t electrolyx_assemble")[0]
+    + """
+/* Each task's entities in turn: gather the packed coefficients (a null address: zero), call
+   the kernel on a zeroed element tensor, add its entries at their positions: p >= 0 into
+   out[p], p = -1 dropped, p <= -2 a nonzero into overflow slot -2 - p (its value, and a 1
+   marking it met: as PETSc, which inserts every nonzero added, even where they sum to 0).
+   Returns how many nonzeros went into overflow. */
+int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
+                            double* out, double* overflow, double* element,
+                            double* coefficients, double* constants)
+{
+    static const uint8_t permutation[2] = {0, 0};
+    int32_t overflowed = 0;
+    for (int32_t t = 0; t < count; ++t)
+    {
+        const electrolyx_task* task = tasks + which[t];
+        electrolyx_kernel kernel = (electrolyx_kernel)task->kernel;
+        for (int32_t k = 0; k < task->constant_size; ++k)
+        {
+            const double* source = (const double*)task->constant_addresses[k];
+            constants[k] = source ? *source : 0.0;
+        }
+        for (int32_t e = 0; e < task->entities; ++e)
+        {
+            const uintptr_t* addresses = task->coefficient_addresses
+                                         + (int64_t)e * task->coefficient_size;
+            for (int32_t k = 0; k < task->coefficient_size; ++k)
+            {
+                const double* source = (const double*)addresses[k];
+                coefficients[k] = source ? *source : 0.0;
+            }
+            memset(element, 0, sizeof(double) * task->tensor_size);
+            kernel(element, coefficients, constants,
+                   task->coordinates + (int64_t)e * task->coordinate_size,
+                   task->local_index + (int64_t)e * task->local_index_size, permutation, NULL);
+            const int32_t* positions = task->positions + (int64_t)e * task->tensor_size;
+            for (int32_t k = 0; k < task->tensor_size; ++k)
+            {
+                const int32_t p = positions[k];
+                if (p >= 0)
+                    out[p] += element[k];
+                else if (p <= -2 && element[k] != 0.0)
+                {
+                    overflow[2 * (-2 - p)] += element[k];
+                    overflow[2 * (-2 - p) + 1] = 1.0;
+                    ++overflowed;
+                }
+            }
+        }
+    }
+    return overflowed;
+}
+"""
+)
+
+#: the loaded helper module (compiled once per process at most)
+_HELPER: Any = None
+
+
+def _helper() -> Any:
+    """The compiled C helper, built into the form cache at its first use and loaded after."""
+    global _HELPER
+    if _HELPER is not None:
+        return _HELPER
+    import cffi
+
+    from electrolyx import form_cache_directory
+
+    digest = hashlib.sha256((_C_DECLARATIONS + _C_SOURCE).encode()).hexdigest()[:16]
+    name = f"electrolyx_assembly_{digest}"
+    directory = Path(form_cache_directory())
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    library = directory / f"{name}{suffix}"
+    if not library.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        ffi = cffi.FFI()
+        ffi.cdef(_C_DECLARATIONS)
+        ffi.set_source(name, _C_SOURCE, extra_compile_args=["-O2"])
+        # Built in a folder of its own, then moved into place in one step: processes that
+        # build it at once each move a complete library.
+        with tempfile.TemporaryDirectory(dir=directory) as build:
+            built = ffi.compile(tmpdir=build)
+            os.replace(built, library)
+    spec = importlib.util.spec_from_file_location(name, library)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _HELPER = module
+    return module
+
+
+class _Unsupported(Exception):
+    """The system has something the compiled loop does not handle."""
+
+
+#: PETSc's access to a serial AIJ matrix's value array (not in petsc4py)
+_AIJ_ARRAY: tuple[Any, Any] | None = None
+
+
+def _aij_array_functions() -> tuple[Any, Any]:
+    global _AIJ_ARRAY
+    if _AIJ_ARRAY is None:
+        import dolfinx_solver
+
+        directory = Path(dolfinx_solver.__file__).parent / "lib"
+        library = ctypes.CDLL(str(next(directory.glob("libpetsc.so*"))))
+        get, restore = library.MatSeqAIJGetArray, library.MatSeqAIJRestoreArray
+        for function in (get, restore):
+            function.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+            function.restype = ctypes.c_int
+        _AIJ_ARRAY = (get, restore)
+    return _AIJ_ARRAY
+
+
+class CompiledAssembly:
+    """The residual and Jacobian of a :class:`BlockAssembler`'s system by one C loop per call.
+
+    Build it with :func:`compiled_assembly` (None where the system is not supported). Its
+    results are those of the assembler's own :meth:`~BlockAssembler.assemble_vector` and
+    :meth:`~BlockAssembler.assemble_matrix`, for a matrix it :meth:`supports`.
+    """
+
+    def __init__(self, assembler: Any):
+        if assembler.spaces[0].mesh.comm.size != 1:
+            raise _Unsupported("a parallel run")
+        forms = [*assembler.residual_forms, *(form for _, _, form in assembler.jacobian_forms)]
+        for form in forms:
+            # (In 1D a facet is a vertex: its quadrature permutation is always 0.)
+            if form.mesh.topology.dim != 1:
+                raise _Unsupported("a mesh that is not 1D")
+            if not hasattr(form.module, "ffi"):
+                raise _Unsupported("kernels of several modules")
+        self._helper = _helper()
+        self._assembler = assembler
+        self._offsets = np.concatenate(([0], np.cumsum(assembler.owned))).astype(np.int64)
+        self._sources = _Sources([form._cpp_object for form in forms])
+        self._cells = _CellMaps()
+        # Residual: one task per (field, integral), positions in the owned vector array.
+        self._vector_tasks: list[list[int]] = []
+        tasks: list[dict] = []
+        for i, form in enumerate(assembler.residual_forms):
+            field_tasks = []
+            space = assembler.spaces[i]
+            for integral in _integrals(form):
+                rows = self._cells.dofs(form, space, integral)
+                positions = self._offsets[i] + _unrolled(rows, space.dofmap.index_map_bs)
+                field_tasks.append(len(tasks))
+                tasks.append(self._task(form, integral, positions))
+            self._vector_tasks.append(field_tasks)
+        # (the arrays the C table points into, kept with it)
+        self._vector_table, self._vector_arrays = self._table(tasks), tasks
+        # Jacobian: each block's integrals with their row and column dofs; the positions
+        # depend on the matrix's pattern (found per matrix, _matrix_tables).
+        self._block_integrals = [
+            [
+                (
+                    integral,
+                    self._cells.dofs(form, assembler.spaces[i], integral),
+                    self._cells.dofs(form, assembler.spaces[j], integral),
+                )
+                for integral in _integrals(form)
+            ]
+            for i, j, form in assembler.jacobian_forms
+        ]
+        self._work: dict[str, np.ndarray] = {}
+        self._grow_work(tasks)
+        # (matrix handle, constraints) -> (matrix, its tables) or (matrix, None) if unsupported
+        self._matrices: dict[tuple, tuple[PETSc.Mat, _MatrixTables | None]] = {}
+        self._constrained: tuple | None = None
+        self._current: _MatrixTables | None = None
+        self._vector_selection: dict[tuple, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ tables
+    def _task(self, form: Any, integral: dict, positions: np.ndarray) -> dict:
+        """One integral's arrays for the C loop (positions: (entities, tensor size))."""
+        cpp_form = form._cpp_object
+        cells, local_index = _entity_cells(integral)
+        geometry = cpp_form.mesh.geometry
+        coordinates = geometry.x[geometry.dofmaps[0][cells.reshape(-1)]]
+        coordinates = np.ascontiguousarray(coordinates.reshape(cells.shape[0], -1))
+        entities = cells.shape[0]
+        coefficients = self._sources.coefficients(cpp_form, (integral["type"], integral["index"]))
+        if coefficients.size == 0:
+            coefficients = np.zeros((entities, 0), dtype=np.uint64)
+        if integral["type"] == fem.IntegralType.interior_facet:
+            # (packed one row per side: the kernel reads a facet's two rows as one)
+            coefficients = coefficients.reshape(entities, -1)
+        if coefficients.shape[0] != entities:
+            raise _Unsupported("packed coefficients not one row per entity")
+        constants = self._sources.constants(cpp_form)
+        positions = np.ascontiguousarray(positions.reshape(entities, -1), dtype=np.int32)
+        return {
+            "kernel": integral["kernel"],
+            "entities": entities,
+            "tensor_size": positions.shape[1],
+            "coefficient_size": coefficients.shape[1],
+            "constant_size": constants.size,
+            "coordinate_size": coordinates.shape[1],
+            "local_index_size": local_index.shape[1],
+            "coordinates": coordinates,
+            "local_index": np.ascontiguousarray(local_index, dtype=np.int32),
+            "coefficient_addresses": np.ascontiguousarray(coefficients, dtype=np.uint64),
+            "constant_addresses": np.ascontiguousarray(constants, dtype=np.uint64),
+            "positions": positions,
+        }
+
+    def _table(self, tasks: list[dict]) -> Any:
+        """The C array of tasks; it points into their arrays: keep them with it."""
+        ffi = self._helper.ffi
+        table = ffi.new("electrolyx_task[]", max(len(tasks), 1))
+        for k, task in enumerate(tasks):
+            entry = table[k]
+            for key in _TASK_SIZES:
+                setattr(entry, key, task[key])
+            for key, kind in _TASK_ARRAYS:
+                setattr(entry, key, ffi.cast(kind, task[key].ctypes.data))
+        return table
+
+    def _grow_work(self, tasks: list[dict]) -> None:
+        """Work arrays large enough for every task's element tensor and packed data."""
+        for name, key in (
+            ("element", "tensor_size"),
+            ("coefficients", "coefficient_size"),
+            ("constants", "constant_size"),
+        ):
+            size = max([1, *(task[key] for task in tasks)])
+            if name not in self._work or self._work[name].size < size:
+                self._work[name] = np.zeros(size)
+
+    def _run(self, table: Any, which: np.ndarray, out: Any, overflow: np.ndarray | None) -> int:
+        """The tasks ``which`` of ``table`` into ``out`` (an address); nonzeros overflowed."""
+        if which.size == 0:
+            return 0
+        ffi = self._helper.ffi
+        work = self._work
+        return self._helper.lib.electrolyx_assemble(
+            which.size,
+            table,
+            ffi.cast("int32_t*", which.ctypes.data),
+            ffi.cast("double*", out),
+            ffi.cast("double*", 0 if overflow is None else overflow.ctypes.data),
+            ffi.cast("double*", work["element"].ctypes.data),
+            ffi.cast("double*", work["coefficients"].ctypes.data),
+            ffi.cast("double*", work["constants"].ctypes.data),
+        )
+
+    # ------------------------------------------------------------------ vector
+    def assemble_vector(
+        self, b: PETSc.Vec, skip: Set[int] = frozenset(), only: Set[int] | None = None
+    ) -> None:
+        """:meth:`BlockAssembler.assemble_vector` (serial: b has no ghosts), by one C call."""
+        key = (frozenset(skip), None if only is None else frozenset(only))
+        fields = range(len(self._vector_tasks)) if only is None else sorted(only)
+        which = self._vector_selection.get(key)
+        if which is None:
+            tasks = [k for i in fields if i not in skip for k in self._vector_tasks[i]]
+            which = self._vector_selection[key] = np.array(tasks, dtype=np.int32)
+        array = b.getArray(readonly=False)
+        if only is None:
+            array[:] = 0.0
+        else:
+            offsets = self._offsets
+            for i in fields:
+                array[offsets[i] : offsets[i + 1]] = 0.0
+        self._run(self._vector_table, which, array.ctypes.data, None)
+
+    # ------------------------------------------------------------------ matrix
+    def set_bcs(self) -> None:
+        """The assembler's Dirichlet conditions changed: the matrices' tables follow them."""
+        self._constrained = None
+
+    def _constraints(self) -> tuple[list[np.ndarray] | None, tuple | None]:
+        """Each field's constrained rows, and a key for them (None, None: unsupported)."""
+        if self._constrained is None:
+            try:
+                constrained = _constrained_dofs(self._assembler)
+            except _Unsupported:
+                self._constrained = (None, None)
+            else:
+                key = tuple(tuple(dofs.tolist()) for dofs in constrained)
+                self._constrained = (constrained, key)
+        return self._constrained
+
+    def supports(self, A: PETSc.Mat) -> bool:
+        """Whether this assembles into A: a serial AIJ matrix, assembled (its pattern final).
+
+        The tables of each matrix and set of Dirichlet conditions are kept (a cycling run
+        switches between current and voltage control many times).
+        """
+        if A.getType() != PETSc.Mat.Type.SEQAIJ or not A.assembled:
+            # (Not assembled yet: its compressed rows are not final.)
+            return False
+        constrained = self._constraints()[1]
+        if constrained is None:
+            return False
+        key = (A.handle, constrained)
+        kept = self._matrices.get(key)
+        if kept is not None and kept[1] is not None and kept[1].nonzeros != _nonzeros(A):
+            kept = None  # (its pattern changed: found again)
+        if kept is None:
+            try:
+                tables = self._matrix_tables(A)
+            except _Unsupported:
+                tables = None
+            kept = self._matrices[key] = (A, tables)
+        self._current = kept[1]
+        return kept[1] is not None
+
+    def _matrix_tables(self, A: PETSc.Mat) -> _MatrixTables:
+        """Where A keeps each block's element entries (or their overflow), and its diagonal."""
+        row_pointers, columns, _ = A.getValuesCSR()
+        size = A.getSize()[1]
+        counts = np.diff(row_pointers)
+        keys = np.repeat(np.arange(counts.size, dtype=np.int64), counts) * size + columns
+        if keys.size and np.any(np.diff(keys) <= 0):
+            raise _Unsupported("unsorted compressed rows")
+        assembler = self._assembler
+        constrained = self._constraints()[0]
+        offsets = self._offsets
+        entries = []  # (task, rows, columns, kept) per integral
+        for (i, j, form), found in zip(
+            assembler.jacobian_forms, self._block_integrals, strict=True
+        ):
+            for integral, row_dofs, column_dofs in found:
+                rows = offsets[i] + _unrolled(row_dofs, assembler.spaces[i].dofmap.index_map_bs)
+                cols = offsets[j] + _unrolled(column_dofs, assembler.spaces[j].dofmap.index_map_bs)
+                rows, cols = (
+                    np.repeat(rows, cols.shape[1], axis=1),
+                    np.tile(cols, (1, rows.shape[1])),
+                )
+                kept = ~_marked(constrained[i], offsets[i + 1] - offsets[i])[rows - offsets[i]]
+                kept &= ~_marked(constrained[j], offsets[j + 1] - offsets[j])[cols - offsets[j]]
+                entries.append((i, j, form, integral, rows, cols, kept))
+        # Entries outside A's pattern (a compressed one's zeros) go to overflow slots, one per
+        # distinct (row, column).
+        located = [_locate(keys, rows * size + cols) for *_, rows, cols, _ in entries]
+        overflow_keys = _sorted_unique(
+            np.concatenate(
+                [np.zeros(0, np.int64)]
+                + [
+                    (rows * size + cols)[kept & (found < 0)]
+                    for (*_, rows, cols, kept), found in zip(entries, located, strict=True)
+                ]
+            )
+        )
+        tasks, per_block = [], []
+        for (i, j, form, integral, rows, cols, kept), found in zip(entries, located, strict=True):
+            slots = -2 - np.searchsorted(overflow_keys, rows * size + cols)
+            positions = np.where(kept, np.where(found >= 0, found, slots), -1)
+            if not per_block or per_block[-1][0] != (i, j):
+                per_block.append(((i, j), []))
+            per_block[-1][1].append(len(tasks))
+            tasks.append(self._task(form, integral, positions))
+        self._grow_work(tasks)
+        diagonal = []
+        for i, j in assembler._diagonal:
+            rows = offsets[i] + constrained[i]
+            found = _locate(keys, rows * size + rows)
+            if np.any(found < 0):
+                raise _Unsupported("a constrained diagonal outside the pattern")
+            diagonal.append(((i, j), found))
+        return _MatrixTables(
+            table=self._table(tasks),
+            arrays=tasks,  # (the arrays the table points into, kept with it)
+            blocks=per_block,
+            diagonal=diagonal,
+            overflow_rows=(overflow_keys // size).astype(np.int32),
+            overflow_columns=(overflow_keys % size).astype(np.int32),
+            overflow=np.zeros(2 * max(overflow_keys.size, 1)),  # (value, met) per slot
+            nonzeros=keys.size,
+            grows=bool(A.getAttr("_pattern_grows")),
+        )
+
+    def assemble_matrix(
+        self,
+        A: PETSc.Mat,
+        diag: float = 1.0,
+        skip_rows: Set[int] = frozenset(),
+        skip_blocks: Set[tuple[int, int]] = frozenset(),
+        only_blocks: Set[tuple[int, int]] | None = None,
+    ) -> None:
+        """:meth:`BlockAssembler.assemble_matrix` into A, just found supported (:meth:`supports`).
+
+        Entries outside A's pattern: added to it where A grows (a compressed pattern with
+        ``grow``) and nonzero, else dropped, as PETSc's insertion would.
+        """
+        tables = self._current
+        which, diagonal = tables.selection(skip_rows, skip_blocks, only_blocks)
+        get, restore = _aij_array_functions()
+        pointer = ctypes.c_void_p()
+        if get(A.handle, ctypes.byref(pointer)):
+            raise RuntimeError("MatSeqAIJGetArray failed")
+        try:
+            overflow = tables.overflow
+            overflowed = self._run(tables.table, which, pointer.value, overflow)
+            if diagonal.size:
+                values = np.ctypeslib.as_array(
+                    ctypes.cast(pointer, ctypes.POINTER(ctypes.c_double)), shape=(tables.nonzeros,)
+                )
+                values[diagonal] = diag
+        finally:
+            restore(A.handle, ctypes.byref(pointer))
+        if overflowed:
+            new = np.flatnonzero(overflow[1 : 2 * tables.overflow_rows.size : 2])
+            if tables.grows and new.size:
+                # New nonzeros: into A's pattern (the tables are found again at the next call).
+                # A slot whose nonzeros summed to 0 is stored as 0, as PETSc's insertion of
+                # those nonzeros stores it: by adding 1 and -1 (a 0 added is ignored).
+                add = PETSc.InsertMode.ADD_VALUES
+                for k in new.tolist():
+                    row, column = int(tables.overflow_rows[k]), int(tables.overflow_columns[k])
+                    value = overflow[2 * k]
+                    if value == 0.0:
+                        A.setValue(row, column, 1.0, addv=add)
+                        value = -1.0
+                    A.setValue(row, column, value, addv=add)
+                self._matrices = {k: v for k, v in self._matrices.items() if k[0] != A.handle}
+            overflow.fill(0.0)
+
+    def release(self) -> None:
+        """Forget the tables of the matrices assembled into."""
+        self._matrices = {}
+
+
+class _MatrixTables:
+    """One matrix's task table, its blocks' tasks, Dirichlet diagonal and overflow slots."""
+
+    def __init__(self, **items: Any):
+        self.__dict__.update(items)
+        self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def selection(self, skip_rows, skip_blocks, only_blocks) -> tuple[np.ndarray, np.ndarray]:
+        """The tasks and diagonal positions of the blocks assembled by a call."""
+        key = (
+            frozenset(skip_rows),
+            frozenset(skip_blocks),
+            None if only_blocks is None else frozenset(only_blocks),
+        )
+        selected = self._selections.get(key)
+        if selected is None:
+
+            def wanted(i: int, j: int) -> bool:
+                return (
+                    i not in skip_rows
+                    and (i, j) not in skip_blocks
+                    and (only_blocks is None or (i, j) in only_blocks)
+                )
+
+            which = [k for (i, j), tasks in self.blocks if wanted(i, j) for k in tasks]
+            diagonal = [found for (i, j), found in self.diagonal if wanted(i, j)]
+            selected = self._selections[key] = (
+                np.array(which, dtype=np.int32),
+                np.concatenate(diagonal).astype(np.int64) if diagonal else np.zeros(0, np.int64),
+            )
+        return selected
+
+
+def compiled_assembly(assembler: Any) -> CompiledAssembly | None:
+    """A :class:`CompiledAssembly` of the assembler's system, or None where unsupported."""
+    try:
+        return CompiledAssembly(assembler)
+    except _Unsupported:
+        return None
+
+
+# ---------------------------------------------------------------------- helpers
+_TASK_SIZES = (
+    "kernel",
+    "entities",
+    "tensor_size",
+    "coefficient_size",
+    "constant_size",
+    "coordinate_size",
+    "local_index_size",
+)
+_TASK_ARRAYS = (
+    ("coordinates", "double*"),
+    ("local_index", "int32_t*"),
+    ("coefficient_addresses", "uintptr_t*"),
+    ("constant_addresses", "uintptr_t*"),
+    ("positions", "int32_t*"),
+)
+
+
+def _nonzeros(A: PETSc.Mat) -> int:
+    return int(A.getInfo(PETSc.Mat.InfoType.LOCAL)["nz_used"])
+
+
+def _locate(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions of ``wanted`` in the sorted ``keys`` (-1 where absent)."""
+    if keys.size == 0:
+        return np.full(wanted.shape, -1, dtype=np.int64)
+    found = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    return np.where(keys[found] == wanted, found, -1)
+
+
+def _marked(indices: np.ndarray, size: int) -> np.ndarray:
+    """A boolean array of ``size``, True at ``indices``."""
+    mask = np.zeros(size, dtype=bool)
+    mask[indices] = True
+    return mask
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``numpy.unique`` of integers (which imports numpy.ma, 6-10 ms a run: electrolyx.jit)."""
+    values = np.sort(values)
+    if values.size:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
+
+
+def _unrolled(dofs: np.ndarray, block: int) -> np.ndarray:
+    """Block dofs (entities, n) -> unrolled rows (entities, n * block), node by node."""
+    dofs = np.asarray(dofs, dtype=np.int64)
+    return (block * dofs[:, :, None] + np.arange(block)).reshape(dofs.shape[0], -1)
+
+
+class _Sources:
+    """Where each packed coefficient and constant of the forms is read from.
+
+    Per form and integral (keyed as ``pack_coefficients`` keys them), an array (entities,
+    packed size) of the memory addresses of the values DOLFINx packs (0: a zero it leaves), and
+    the addresses of the form's packed constants. Found by packing once with every value set
+    to a number that encodes its array and position (the values are set back afterwards).
+    """
+
+    def __init__(self, forms: Sequence[Any]):
+        arrays: dict[int, np.ndarray] = {}
+        for form in forms:
+            for coefficient in form.coefficients:
+                array = coefficient.x.array
+                arrays.setdefault(array.ctypes.data, array)
+            for constant in form.constants:
+                array = constant.value
+                arrays.setdefault(array.ctypes.data, array)
+        self._arrays = list(arrays.values())
+        for array in self._arrays:
+            if array.dtype != np.float64 or not array.flags.c_contiguous:
+                raise _Unsupported("a coefficient that is not a contiguous float64 array")
+        self._bases = np.array([a.ctypes.data for a in self._arrays], dtype=np.uint64)
+        self._packed: dict[int, tuple[dict, np.ndarray]] = {}
+        saved = [a.copy() for a in self._arrays]
+        try:
+            # Value k of array n is (n + 1) 2^32 + k (exact in float64); 0 stays "none".
+            for n, array in enumerate(self._arrays):
+                array.reshape(-1)[:] = (n + 1) * 2.0**32 + np.arange(array.size)
+            for form in forms:
+                if id(form) not in self._packed:
+                    coefficients = {
+                        key: self._decode(values)
+                        for key, values in _cpp.fem.pack_coefficients(form).items()
+                    }
+                    constants = self._decode(_cpp.fem.pack_constants(form))
+                    self._packed[id(form)] = (coefficients, constants)
+        finally:
+            for array, values in zip(self._arrays, saved, strict=True):
+                array[...] = values
+        self._forms = list(forms)  # (ids stay theirs)
+
+    def _decode(self, packed: np.ndarray) -> np.ndarray:
+        packed = np.asarray(packed, dtype=np.float64)
+        codes = packed.astype(np.int64)
+        number, position = codes >> 32, codes & 0xFFFFFFFF
+        read = number > 0
+        sizes = np.array([0, *(a.size for a in self._arrays)])
+        if (
+            not np.array_equal(codes, packed)
+            or np.any(codes < 0)
+            or np.any(number > len(self._arrays))
+            or np.any(position[read] >= sizes[number[read]])
+        ):
+            raise _Unsupported("a packed value that is not one array entry")
+        addresses = np.zeros(packed.shape, dtype=np.uint64)
+        addresses[read] = self._bases[number[read] - 1] + 8 * position[read].astype(np.uint64)
+        return addresses
+
+    def coefficients(self, form: Any, key: tuple) -> np.ndarray:
+        packed = self._packed[id(form)][0]
+        return packed.get(key, np.zeros((0, 0), dtype=np.uint64))
+
+    def constants(self, form: Any) -> np.ndarray:
+        return self._packed[id(form)][1]
+
+
+_TYPES = (fem.IntegralType.cell, fem.IntegralType.exterior_facet, fem.IntegralType.interior_facet)
+
+
+def _integrals(form: fem.Form) -> list[dict]:
+    """The form's integrals in DOLFINx's assembly order, each with its kernel and entities."""
+    cpp_form = form._cpp_object
+    ufcx_form = form.ufcx_form
+    for integral_type in cpp_form.integral_types:
+        if integral_type not in _TYPES:
+            raise _Unsupported(f"a {integral_type.name} integral")
+    offsets = ufcx_form.form_integral_offsets
+    found = []
+    for integral_type in _TYPES:
+        if integral_type not in cpp_form.integral_types:
+            continue
+        count = cpp_form.num_integrals(integral_type, 0)
+        start = offsets[integral_type.value]
+        if offsets[integral_type.value + 1] - start != count:
+            raise _Unsupported("an integral with several kernels")
+        for k in range(count):
+            kernel = ufcx_form.form_integrals[start + k].tabulate_tensor_float64
+            found.append(
+                {
+                    "type": integral_type,
+                    "index": k,
+                    "kernel": int(form.module.ffi.cast("uintptr_t", kernel)),
+                    "entities": np.asarray(cpp_form.domains(integral_type, k), dtype=np.int32),
+                }
+            )
+    return found
+
+
+def _entity_cells(integral: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (entities, 1 or 2) of the integration mesh and local facets (entities, 0 to 2)."""
+    entities = integral["entities"]
+    kind = integral["type"]
+    if kind == fem.IntegralType.cell:
+        return entities.reshape(-1, 1), np.zeros((entities.size, 0), dtype=np.int32)
+    if kind == fem.IntegralType.exterior_facet:
+        pairs = entities.reshape(-1, 2)
+        return pairs[:, :1], pairs[:, 1:]
+    quads = entities.reshape(-1, 4)
+    return quads[:, [0, 2]], quads[:, [1, 3]]
+
+
+class _CellMaps:
+    """Cells of one 1D mesh as cells of another (a submesh or its parent), by their vertices.
+
+    A submesh's geometry is a copy of its parent's, so a cell of one is the cell of the other
+    with the same end points, bit for bit.
+    """
+
+    def __init__(self):
+        self._maps: dict[tuple[int, int], tuple[np.ndarray, Any, Any]] = {}
+
+    @staticmethod
+    def _ends(mesh: Any) -> np.ndarray:
+        x = mesh.geometry.x[:, 0][mesh.geometry.dofmaps[0]]
+        return np.sort(x, axis=1)[:, [0, -1]]
+
+    def _map(self, source: Any, target: Any) -> np.ndarray:
+        key = (id(source), id(target))
+        kept = self._maps.get(key)
+        if kept is None:
+            target_cells = {tuple(ends): c for c, ends in enumerate(self._ends(target).tolist())}
+            found = np.array(
+                [target_cells.get(tuple(ends), -1) for ends in self._ends(source).tolist()],
+                dtype=np.int64,
+            )
+            # (the meshes kept with their map, so that their ids stay theirs)
+            kept = self._maps[key] = (found, source, target)
+        return kept[0]
+
+    def dofs(self, form: fem.Form, space: fem.FunctionSpace, integral: dict) -> np.ndarray:
+        """The space's block dofs on each entity's cell(s): (entities, dofs per entity)."""
+        cells, _ = _entity_cells(integral)
+        target = getattr(space.mesh, "_cpp_object", space.mesh)
+        mapped = self._map(form._cpp_object.mesh, target)[cells.reshape(-1)]
+        if np.any(mapped < 0):
+            raise _Unsupported("an integral over cells outside an argument's mesh")
+        return space.dofmap.map()[mapped].reshape(cells.shape[0], -1)
+
+
+def _constrained_dofs(assembler: Any) -> list[np.ndarray]:
+    """Each field's Dirichlet rows (local dofs), for conditions on a whole unblocked space."""
+    constrained = [np.zeros(0, dtype=np.int64) for _ in assembler.spaces]
+    for bc in assembler._bcs:
+        owner = [i for i, space in enumerate(assembler.spaces) if space.contains(bc.function_space)]
+        if len(owner) != 1:
+            raise _Unsupported("a Dirichlet condition on no or several fields")
+        space = assembler.spaces[owner[0]]
+        whole = bc.function_space.contains(space)  # (and space contains it: the same space)
+        if space.dofmap.index_map_bs != 1 or not whole:
+            raise _Unsupported("a Dirichlet condition on a sub-space or a blocked space")
+        dofs = np.asarray(bc.dof_indices()[0], dtype=np.int64)
+        constrained[owner[0]] = _sorted_unique(np.concatenate([constrained[owner[0]], dofs]))
+    return constrained

@@ -1,0 +1,257 @@
+"""The compiled assembly loop gives DOLFINx's blocked assembly bit for bit.
+
+:class:`electrolyx.compiled_assembly.CompiledAssembly` calls the same FFCx kernels as DOLFINx,
+on the same entities in the same order, with coefficients read from where DOLFINx packs them
+and element entries added at the positions DOLFINx's insertion would: every sum is formed in
+the same order, so the comparisons are exact (tolerance 0). A wrong address, position, entity
+map or Dirichlet row would show as a difference of the size of the entries themselves.
+"""
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+import numpy as np
+import pytest
+import ufl
+from dolfinx import fem, mesh
+from dolfinx.fem.petsc import assemble_matrix, assemble_vector, create_matrix, create_vector
+
+import electrolyx  # noqa: F401  (loads MPI/PETSc libraries first)
+from electrolyx.block_assembly import BlockAssembler
+from electrolyx.jacobian_pattern import compressed_matrix
+from electrolyx.jit import forms
+
+
+def _system(comm, cells: int = 12):
+    """Three fields on an interval and a fourth on its left half (a submesh, as the DFN's
+    electrodes): cell, vertex-quadrature, boundary and interior-facet integrals, a blocked
+    field, an integral over the parent mesh of a submesh field, a Dirichlet condition."""
+    domain = mesh.create_unit_interval(comm, cells)
+    tdim = domain.topology.dim
+    left_cells = mesh.locate_entities(domain, tdim, lambda x: x[0] <= 0.5 + 1e-12)
+    tags = mesh.meshtags(domain, tdim, left_cells, np.full(left_cells.size, 1, dtype=np.int32))
+    left, entity_map, _, _ = mesh.create_submesh(domain, tdim, left_cells)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    Q = V.clone()
+    W = fem.functionspace(domain, ("Lagrange", 1, (3,)))
+    S = fem.functionspace(left, ("Lagrange", 1))
+    u, q, c, s = fem.Function(V), fem.Function(Q), fem.Function(W), fem.Function(S)
+    rng = np.random.default_rng(11 + comm.rank)
+    for f in (u, q, c, s):
+        f.x.array[:] = 1.0 + 0.1 * rng.standard_normal(f.x.array.size)
+        f.x.scatter_forward()
+    v, w, z, y = (ufl.TestFunction(X) for X in (V, Q, W, S))
+    dx = ufl.Measure("dx", domain=domain, subdomain_data=tags)
+    ds = ufl.Measure("ds", domain=domain)
+    # interior facets of the left half (the submesh's, away from its end)
+    left_facets = mesh.locate_entities(
+        domain, tdim - 1, lambda x: (x[0] > 1e-12) & (x[0] < 0.5 - 1e-12)
+    )
+    facet_tags = mesh.meshtags(
+        domain, tdim - 1, left_facets, np.full(left_facets.size, 1, dtype=np.int32)
+    )
+    dS = ufl.Measure("dS", domain=domain, subdomain_data=facet_tags)
+    dx_vertex = ufl.Measure(
+        "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
+    )
+    k = fem.Constant(domain, 0.7)
+    residual = [
+        (ufl.exp(q) * ufl.inner(ufl.grad(u), ufl.grad(v)) + k * ufl.sinh(u - c[2]) * v) * ufl.dx
+        + u * v * ds
+        + s * u * v * dx(1)
+        + ufl.jump(u) * ufl.jump(v) * dS,
+        (q - u**2) * w * dx_vertex,
+        (ufl.inner(c, z) * c[0] - q * z[1] + ufl.inner(ufl.grad(c), ufl.grad(z))) * ufl.dx,
+        (ufl.exp(s - u) - k * s) * y * dx(1) + ufl.avg(q) * ufl.jump(q) * ufl.avg(y) * dS(1),
+    ]
+    unknowns = [u, q, c, s]
+    jacobian = [
+        [
+            ufl.derivative(F, x, ufl.TrialFunction(x.function_space))
+            if x in F.coefficients()
+            else None
+            for x in unknowns
+        ]
+        for F in residual
+    ]
+    F, J = forms([residual, jacobian], entity_maps=[entity_map])
+    boundary = fem.locate_dofs_geometrical(V, lambda x: np.isclose(x[0], 0.0))
+    bcs = [fem.dirichletbc(0.3, boundary, V)]
+    return F, J, bcs, unknowns, k
+
+
+def _dolfinx_matrix(J, bcs, pattern: PETSc.Mat) -> PETSc.Mat:
+    reference = pattern.duplicate()
+    reference.zeroEntries()
+    assemble_matrix(reference, J, bcs, diag=1.0)
+    reference.assemble()
+    return reference
+
+
+def _csr(matrix: PETSc.Mat):
+    offsets, columns, values = matrix.getValuesCSR()
+    return offsets.copy(), columns.copy(), values.copy()
+
+
+def test_compiled_loop_equals_dolfinx_bit_for_bit():
+    F, J, bcs, unknowns, k = _system(MPI.COMM_SELF)
+    compiled = BlockAssembler(F, J, bcs)
+    assert compiled.compiled is not None  # serial, 1D: the compiled loop is used
+    spaces = [form.function_spaces[0] for form in F]
+    matrix = create_matrix(J, kind="mpi")
+    # (its first assembly finds the pattern through DOLFINx: an unassembled matrix's
+    # compressed rows are not final)
+    compiled.assemble_matrix(matrix, diag=1.0)
+    matrix.assemble()
+    reference_vector, vector = create_vector(spaces, kind="mpi"), create_vector(spaces, "mpi")
+    for state in range(3):
+        with vector.localForm() as local:
+            local.set(np.nan)  # overwritten, not added to
+        compiled.assemble_vector(vector)
+        reference_vector.set(0.0)
+        assemble_vector(reference_vector, F)
+        assert np.array_equal(vector.getArray(), reference_vector.getArray())  # exact
+        assert np.abs(reference_vector.getArray()).max() > 0.1  # not a comparison of zeros
+        matrix.zeroEntries()
+        compiled.assemble_matrix(matrix, diag=1.0)
+        matrix.assemble()
+        assert compiled.compiled.supports(matrix)
+        reference = _dolfinx_matrix(J, bcs, matrix)
+        for ref, new in zip(_csr(reference), _csr(matrix), strict=True):
+            assert np.array_equal(ref, new)  # exact
+        reference.destroy()
+        k.value += 0.5
+        for f in unknowns:
+            f.x.array[:] *= 1.0 + 0.02 * (state + 1)
+    # Without the condition (the DFN switches its terminal condition on and off), and back.
+    for conditions in ([], bcs):
+        compiled.set_bcs(conditions)
+        matrix.zeroEntries()
+        compiled.assemble_matrix(matrix, diag=1.0)
+        matrix.assemble()
+        reference = _dolfinx_matrix(J, conditions, matrix)
+        assert np.array_equal(_csr(reference)[2], _csr(matrix)[2])  # exact
+        reference.destroy()
+    compiled.release()
+    for item in (matrix, vector, reference_vector):
+        item.destroy()
+
+
+def test_compiled_loop_skips_and_selects_as_the_block_assembler():
+    """``skip``/``only`` of the residual, ``skip_rows``/``skip_blocks``/``only_blocks`` of the
+    Jacobian: the compiled loop and DOLFINx's per-block calls write the same entries."""
+    F, J, bcs, _, _ = _system(MPI.COMM_SELF)
+    compiled, per_block = BlockAssembler(F, J, bcs), BlockAssembler(F, J, bcs, compiled=False)
+    assert compiled.compiled is not None and per_block.compiled is None
+    for options in ({"skip": {0}}, {"only": {1, 3}}, {"skip": {2}, "only": {2, 3}}):
+        vectors = [compiled.create_vector("mpi") for _ in range(2)]
+        for assembler, vector in zip((compiled, per_block), vectors, strict=True):
+            vector.set(np.nan)
+            assembler.assemble_vector(vector, **options)
+        one, two = (v.getArray() for v in vectors)
+        assert np.array_equal(np.isnan(one), np.isnan(two))
+        assert np.array_equal(one[~np.isnan(one)], two[~np.isnan(two)])  # exact
+    pattern = compiled.create_matrix("mpi")
+    per_block.assemble_matrix(pattern)
+    pattern.assemble()
+    for options in (
+        {"skip_rows": {0}},
+        {"skip_blocks": {(0, 3), (3, 3)}},
+        {"only_blocks": {(0, 0), (3, 1)}},
+    ):
+        matrices = [pattern.duplicate() for _ in range(2)]
+        for assembler, matrix in zip((compiled, per_block), matrices, strict=True):
+            matrix.zeroEntries()
+            assembler.assemble_matrix(matrix, diag=1.0, **options)
+            matrix.assemble()
+        assert compiled.compiled.supports(matrices[0])
+        values = [_csr(matrix)[2] for matrix in matrices]
+        assert np.array_equal(values[0], values[1])  # exact
+        assert np.abs(values[0]).max() > 0.1
+        for matrix in matrices:
+            matrix.destroy()
+    pattern.destroy()
+
+
+@pytest.mark.parametrize("grow", [True, False])
+def test_compressed_pattern_grows_or_drops_as_petsc_inserts(grow):
+    """Into a compressed matrix (the DFN's): entries outside its pattern that are nonzero are
+    added to it where it grows (and dropped where not), as PETSc's insertion does; the next
+    assembly finds the grown pattern. With k = 0 the sinh term's block is out of the pattern."""
+    F, J, bcs, _, k = _system(MPI.COMM_SELF)
+    compiled, per_block = BlockAssembler(F, J, bcs), BlockAssembler(F, J, bcs, compiled=False)
+    full = compiled.create_matrix("mpi")
+    k.value = 0.0
+    per_block.assemble_matrix(full)
+    full.assemble()
+    matrices = [compressed_matrix(full, grow=grow) for _ in range(2)]
+    k.value = 0.7
+    for _ in range(2):  # (the second assembly: into the grown pattern)
+        for assembler, matrix in zip((compiled, per_block), matrices, strict=True):
+            matrix.zeroEntries()
+            assembler.assemble_matrix(matrix, diag=1.0)
+            matrix.assemble()
+        assert compiled.compiled.supports(matrices[0])
+        for ref, new in zip(_csr(matrices[1]), _csr(matrices[0]), strict=True):
+            assert np.array_equal(ref, new)  # exact: the same pattern and values
+    stored = matrices[0].getInfo()["nz_used"]
+    before = compressed_matrix(full, grow=grow).getInfo()["nz_used"]
+    assert (stored > before) == grow
+    for matrix in (*matrices, full):
+        matrix.destroy()
+
+
+def test_not_used_where_unsupported():
+    """A 2D mesh: the per-block calls (the compiled loop is for 1D meshes)."""
+    domain = mesh.create_unit_square(MPI.COMM_SELF, 3, 3)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    u = fem.Function(V)
+    v = ufl.TestFunction(V)
+    residual = (ufl.inner(ufl.grad(u), ufl.grad(v)) + u**2 * v) * ufl.dx
+    F, J = forms([[residual], [[ufl.derivative(residual, u)]]])
+    assert BlockAssembler(F, J).compiled is None
+
+
+@pytest.mark.mpi
+def test_not_used_on_several_ranks():
+    """Distributed: the per-block calls (ghosts, and the matrix is not one serial AIJ)."""
+    F, J, bcs, _, _ = _system(MPI.COMM_WORLD)
+    assembler = BlockAssembler(F, J, bcs)
+    assert (assembler.compiled is None) == (MPI.COMM_WORLD.size > 1)
+
+
+def test_the_ageing_dfn_assembles_through_the_compiled_loop():
+    """The cycling benchmark's model (plating and SEI, 11 fields, 64 Jacobian blocks, a
+    compressed Jacobian), under current and voltage control: the same residual and Jacobian
+    as the per-block calls, exactly."""
+    from electrolyx.experiment import parse_experiment
+    from electrolyx.models.dfn import DFN, DFNResolution, SideReactions
+    from electrolyx.parameters import okane2022
+
+    cell = okane2022()
+    side = SideReactions(
+        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
+    )
+    model = DFN(cell, DFNResolution(8, 4, 8, 8, 8), side_reactions={"negative": side})
+    integrator = model.integrator
+    assembler = integrator._assembler
+    assert assembler.compiled is not None
+    per_block = BlockAssembler(assembler.residual_forms, integrator._J, compiled=False)
+    for protocol in (["Discharge at 1C for 5 minutes"], ["Hold at 3.7 V for 1 minute"]):
+        model.run_experiment(parse_experiment(protocol))
+        per_block.set_bcs(integrator.bcs)
+        vectors = [assembler.create_vector("mpi") for _ in range(2)]
+        assembler.assemble_vector(vectors[0])
+        per_block.assemble_vector(vectors[1])
+        assert np.array_equal(vectors[0].getArray(), vectors[1].getArray())  # exact
+        matrix = integrator.matrix
+        copy = matrix.duplicate()
+        for assembler_, target in ((assembler, matrix), (per_block, copy)):
+            target.zeroEntries()
+            assembler_.assemble_matrix(target, diag=1.0)
+            target.assemble()
+        assert assembler.compiled.supports(matrix)
+        for ref, new in zip(_csr(copy), _csr(matrix), strict=True):
+            assert np.array_equal(ref, new)  # exact
+        copy.destroy()
+    assert len(integrator.bcs) == 1  # the last comparison had the terminal condition
