@@ -37,6 +37,7 @@ import importlib.machinery
 import importlib.util
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
@@ -133,15 +134,27 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
 """
 )
 
-#: the loaded helper module (compiled once per process at most)
+#: the loaded helper module (compiled once per process at most), or why it is not there
 _HELPER: Any = None
+_HELPER_FAILURE: str | None = None
 
 
 def _helper() -> Any:
     """The compiled C helper, built into the form cache at its first use and loaded after."""
-    global _HELPER
-    if _HELPER is not None:
-        return _HELPER
+    global _HELPER, _HELPER_FAILURE
+    if _HELPER is None:
+        if _HELPER_FAILURE is not None:
+            raise _HelperUnavailable(_HELPER_FAILURE)
+        try:
+            _aij_array_functions()
+            _HELPER = _build_helper()
+        except Exception as error:  # (whatever the compiler or loader raised: reported)
+            _HELPER_FAILURE = f"{type(error).__name__}: {error}"
+            raise _HelperUnavailable(_HELPER_FAILURE) from error
+    return _HELPER
+
+
+def _build_helper() -> Any:
     import cffi
 
     from electrolyx import form_cache_directory
@@ -164,12 +177,15 @@ def _helper() -> Any:
     spec = importlib.util.spec_from_file_location(name, library)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    _HELPER = module
     return module
 
 
 class _Unsupported(Exception):
     """The system has something the compiled loop does not handle."""
+
+
+class _HelperUnavailable(Exception):
+    """The C helper could not be built or loaded."""
 
 
 #: PETSc's access to a serial AIJ matrix's value array (not in petsc4py)
@@ -179,10 +195,8 @@ _AIJ_ARRAY: tuple[Any, Any] | None = None
 def _aij_array_functions() -> tuple[Any, Any]:
     global _AIJ_ARRAY
     if _AIJ_ARRAY is None:
-        import dolfinx_solver
-
-        directory = Path(dolfinx_solver.__file__).parent / "lib"
-        library = ctypes.CDLL(str(next(directory.glob("libpetsc.so*"))))
+        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
+        library = ctypes.CDLL(PETSc.__file__)
         get, restore = library.MatSeqAIJGetArray, library.MatSeqAIJRestoreArray
         for function in (get, restore):
             function.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
@@ -535,10 +549,22 @@ class _MatrixTables:
 
 
 def compiled_assembly(assembler: Any) -> CompiledAssembly | None:
-    """A :class:`CompiledAssembly` of the assembler's system, or None where unsupported."""
+    """A :class:`CompiledAssembly` of the assembler's system, or None where unsupported.
+
+    Also None, with a warning, where the C helper cannot be built or loaded (no C compiler, a
+    form cache that cannot be written, no PETSc symbols): the per-block calls then assemble
+    the same system.
+    """
     try:
         return CompiledAssembly(assembler)
     except _Unsupported:
+        return None
+    except _HelperUnavailable as error:
+        warnings.warn(
+            f"the compiled assembly loop is not available ({error}); assembling block by block",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
 
 

@@ -212,6 +212,28 @@ def test_not_used_where_unsupported():
     assert BlockAssembler(F, J).compiled is None
 
 
+def test_without_its_c_helper_the_blocks_are_assembled_one_by_one(monkeypatch):
+    """No C compiler (or no writable form cache): a warning that names why, and the per-block
+    calls, whose results are DOLFINx's."""
+    import electrolyx.compiled_assembly as compiled_assembly
+
+    def no_compiler():
+        raise OSError("cc: not found")
+
+    monkeypatch.setattr(compiled_assembly, "_HELPER", None)
+    monkeypatch.setattr(compiled_assembly, "_HELPER_FAILURE", None)
+    monkeypatch.setattr(compiled_assembly, "_build_helper", no_compiler)
+    F, J, bcs, _, _ = _system(MPI.COMM_SELF)
+    assembler = BlockAssembler(F, J, bcs)
+    with pytest.warns(RuntimeWarning, match="cc: not found"):
+        assert assembler.compiled is None
+    spaces = [form.function_spaces[0] for form in F]
+    vector, reference = create_vector(spaces, "mpi"), create_vector(spaces, "mpi")
+    assembler.assemble_vector(vector)
+    assemble_vector(reference, F)
+    assert np.array_equal(vector.getArray(), reference.getArray())  # exact: same kernels
+
+
 @pytest.mark.mpi
 def test_not_used_on_several_ranks():
     """Distributed: the per-block calls (ghosts, and the matrix is not one serial AIJ)."""
