@@ -2,9 +2,9 @@
 
 :class:`~electrolyx.block_assembly.BlockAssembler` calls DOLFINx's C++ assembler once per
 block, and before it packs that block's constants and coefficients: on the 1D DFN with plating
-and SEI (11 fields, 64 Jacobian blocks of 20-47 cells each) a Jacobian took 0.67 ms and a
-residual 0.13 ms, most of it per-call work (packing into new arrays, the calls through
-nanobind, index translation through local sub-matrices), not the kernels. A cycle of the
+and SEI (11 fields, 64 Jacobian blocks of 20-47 cells each) a Jacobian took 0.63 ms and a
+residual 0.13 ms, about half of it per-call work (packing into new arrays, the calls through
+nanobind, index translation through local sub-matrices), the rest the kernels. A cycle of the
 ageing experiment makes ~1600 residuals and ~370 Jacobians (bench/README.md).
 
 :class:`CompiledAssembly` finds once, for every block's integrals, what does not change
@@ -410,7 +410,7 @@ class CompiledAssembly:
         assembler = self._assembler
         constrained = self._constraints()[0]
         offsets = self._offsets
-        entries = []  # (task, rows, columns, kept) per integral
+        entries = []  # (i, j, form, integral, rows, columns, kept) per integral
         for (i, j, form), found in zip(
             assembler.jacobian_forms, self._block_integrals, strict=True
         ):
