@@ -1,7 +1,7 @@
 """Cycle ageing, electrolyx and PyBaMM side by side: OKane2022, 1C/1C CC-CV with SEI and plating.
 
 Usage: python bench/dfn_ageing.py [--cycles N] [--pairs P] [--hold C/20] [--points 20]
-       [--pybamm PYTHON] [--only electrolyx|pybamm] [--out OUT.json]
+       [--pybamm-points M] [--pybamm PYTHON] [--only electrolyx|pybamm] [--out OUT.json]
 
 The experiment (both codes): N times ["Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V",
 "Hold at 4.2 V until C/20"] (1C = 5 A; ``--hold`` changes C/20) at 298.15 K from the set's
@@ -183,6 +183,13 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--hold", default="C/20", help="current that ends the hold")
     parser.add_argument("--points", type=int, default=20, help="cells per region and particle")
+    parser.add_argument(
+        "--pybamm-points",
+        type=int,
+        default=None,
+        help="PyBaMM's volumes per region and particle, where not --points (a comparison at "
+        "equal accuracy: each code on the mesh that gives it the same error)",
+    )
     parser.add_argument("--sei", default="reaction limited", help="PyBaMM's SEI option")
     parser.add_argument("--child", choices=("electrolyx", "pybamm"))
     parser.add_argument("--only", choices=("electrolyx", "pybamm"), default=None)
@@ -191,13 +198,15 @@ def main() -> None:
         return run_electrolyx(args.cycles, args.hold, args.points, args.sei)
     if args.child == "pybamm":
         return run_pybamm(args.cycles, args.hold, args.points, args.sei)
+    pybamm_points = args.points if args.pybamm_points is None else args.pybamm_points
     load = os.getloadavg()
     runs = []
     codes = [args.only] if args.only else ["electrolyx", "pybamm"]
     for _ in range(args.pairs):
         for code in codes:
             python = sys.executable if code == "electrolyx" else args.pybamm
-            run = run_child(python, code, args.cycles, args.hold, args.points, args.sei)
+            points = args.points if code == "electrolyx" else pybamm_points
+            run = run_child(python, code, args.cycles, args.hold, points, args.sei)
             runs.append(run)
             per_cycle = [r["wall_s"] for r in run["cycles"] if "wall_s" in r]
             median = sorted(per_cycle)[len(per_cycle) // 2] if per_cycle else float("nan")
@@ -211,6 +220,7 @@ def main() -> None:
         "cycles": args.cycles,
         "hold_until": args.hold,
         "points": args.points,
+        "pybamm_points": pybamm_points,
         "sei": args.sei,
         "load_before": load,
         "load_after": os.getloadavg(),
