@@ -31,7 +31,7 @@ assembled only through this class does not pay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Iterator, Sequence, Set
 from typing import Any
 
 from petsc4py import PETSc
@@ -41,7 +41,7 @@ import numpy as np
 from dolfinx import cpp as _cpp
 from dolfinx import fem
 
-__all__ = ["BlockAssembler", "keep_nonzero_pattern"]
+__all__ = ["BlockAssembler", "keep_nonzero_pattern", "nested_blocks"]
 
 _pack_constants = _cpp.fem.pack_constants
 _pack_coefficients = _cpp.fem.pack_coefficients
@@ -252,8 +252,9 @@ class BlockAssembler:
         that adds those blocks from elsewhere).
         """
         compiled = self.compiled
-        if compiled is not None and compiled.supports(A):
-            compiled.assemble_matrix(A, diag, skip_rows, skip_blocks, only_blocks)
+        if compiled is not None and compiled.assemble_matrix(
+            A, diag, skip_rows, skip_blocks, only_blocks
+        ):
             return
         bcs = self._bcs
 
@@ -321,12 +322,21 @@ def keep_nonzero_pattern(matrix: PETSc.Mat) -> None:
     """
     matrix.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
     if matrix.getType() == PETSc.Mat.Type.NEST:
-        rows, columns = matrix.getNestSize()
-        for i in range(rows):
-            for j in range(columns):
-                block = matrix.getNestSubMatrix(i, j)
-                if block.handle:
-                    block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        for _, _, block in nested_blocks(matrix):
+            block.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+
+
+def nested_blocks(matrix: PETSc.Mat) -> Iterator[tuple[int, int, PETSc.Mat]]:
+    """A nested matrix's blocks (i, j, block) in row order, the empty (null) ones left out.
+
+    The same on every rank: a loop over them may make collective calls.
+    """
+    rows, columns = matrix.getNestSize()
+    for i in range(rows):
+        for j in range(columns):
+            block = matrix.getNestSubMatrix(i, j)
+            if block.handle:
+                yield i, j, block
 
 
 def _packing_groups(forms: Sequence[fem.Form]) -> tuple[list[int], list[int]]:

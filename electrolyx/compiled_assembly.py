@@ -260,7 +260,6 @@ class CompiledAssembly:
         # (matrix handle, constraints) -> (matrix, its tables) or (matrix, None) if unsupported
         self._matrices: dict[tuple, tuple[PETSc.Mat, _MatrixTables | None]] = {}
         self._constrained: tuple | None = None
-        self._current: _MatrixTables | None = None
         self._vector_selection: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------------ tables
@@ -375,29 +374,32 @@ class CompiledAssembly:
         return self._constrained
 
     def supports(self, A: PETSc.Mat) -> bool:
-        """Whether this assembles into A: a serial AIJ matrix, assembled (its pattern final).
+        """Whether this assembles into A: a serial AIJ matrix, assembled (its pattern final)."""
+        return self._tables(A) is not None
 
-        The tables of each matrix and set of Dirichlet conditions are kept (a cycling run
-        switches between current and voltage control many times).
+    def _tables(self, A: PETSc.Mat) -> _MatrixTables | None:
+        """A's tables for the present Dirichlet conditions (None: A is not supported).
+
+        Kept per matrix and set of conditions (a cycling run switches between current and
+        voltage control many times); found again where A's pattern has changed.
         """
         if A.getType() != PETSc.Mat.Type.SEQAIJ or not A.assembled:
             # (Not assembled yet: its compressed rows are not final.)
-            return False
+            return None
         constrained = self._constraints()[1]
         if constrained is None:
-            return False
+            return None
         key = (A.handle, constrained)
         kept = self._matrices.get(key)
         if kept is not None and kept[1] is not None and kept[1].nonzeros != _nonzeros(A):
-            kept = None  # (its pattern changed: found again)
+            kept = None
         if kept is None:
             try:
                 tables = self._matrix_tables(A)
             except _Unsupported:
                 tables = None
             kept = self._matrices[key] = (A, tables)
-        self._current = kept[1]
-        return kept[1] is not None
+        return kept[1]
 
     def _matrix_tables(self, A: PETSc.Mat) -> _MatrixTables:
         """Where A keeps each block's element entries (or their overflow), and its diagonal."""
@@ -471,13 +473,16 @@ class CompiledAssembly:
         skip_rows: Set[int] = frozenset(),
         skip_blocks: Set[tuple[int, int]] = frozenset(),
         only_blocks: Set[tuple[int, int]] | None = None,
-    ) -> None:
-        """:meth:`BlockAssembler.assemble_matrix` into A, just found supported (:meth:`supports`).
+    ) -> bool:
+        """:meth:`BlockAssembler.assemble_matrix` into A, or False where A is not supported.
 
-        Entries outside A's pattern: added to it where A grows (a compressed pattern with
-        ``grow``) and nonzero, else dropped, as PETSc's insertion would.
+        Nothing is done to an unsupported A (:meth:`supports`). Entries outside A's pattern:
+        added to it where A grows (a compressed pattern with ``grow``) and nonzero, else
+        dropped, as PETSc's insertion would.
         """
-        tables = self._current
+        tables = self._tables(A)
+        if tables is None:
+            return False
         which, diagonal = tables.selection(skip_rows, skip_blocks, only_blocks)
         get, restore = _aij_array_functions()
         pointer = ctypes.c_void_p()
@@ -509,6 +514,7 @@ class CompiledAssembly:
                     A.setValue(row, column, value, addv=add)
                 self._matrices = {k: v for k, v in self._matrices.items() if k[0] != A.handle}
             overflow.fill(0.0)
+        return True
 
     def release(self) -> None:
         """Forget the tables of the matrices assembled into."""

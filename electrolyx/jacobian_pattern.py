@@ -8,6 +8,8 @@ from petsc4py import PETSc
 
 import numpy as np
 
+from .block_assembly import nested_blocks
+
 if TYPE_CHECKING:  # (not imported at run time: see electrolyx.block_assembly)
     from dolfinx.fem.petsc import NonlinearProblem
 
@@ -37,11 +39,8 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
     if matrix.getType() == PETSc.Mat.Type.NEST:
         rows, columns = matrix.getNestSize()
         blocks: list[list[PETSc.Mat | None]] = [[None] * columns for _ in range(rows)]
-        for i in range(rows):
-            for j in range(columns):
-                block = matrix.getNestSubMatrix(i, j)
-                if block.handle:  # (an empty block is a null matrix)
-                    blocks[i][j] = compressed_matrix(block, grow)
+        for i, j, block in nested_blocks(matrix):
+            blocks[i][j] = compressed_matrix(block, grow)
         nested = PETSc.Mat().createNest(blocks, comm=matrix.comm)
         for block in (block for row in blocks for block in row if block is not None):
             block.destroy()  # (the nested matrix holds its own reference)

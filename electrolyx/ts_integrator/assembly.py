@@ -15,7 +15,7 @@ from petsc4py import PETSc
 import numpy as np
 from dolfinx import fem
 
-from ..block_assembly import keep_nonzero_pattern
+from ..block_assembly import keep_nonzero_pattern, nested_blocks
 
 
 def _snes_reason(reason: int) -> str:
@@ -248,17 +248,9 @@ class MonolithicAssembly:
         offsets = self._blocks[0]
         positions = np.asarray(rows, dtype=np.int64) - P.getOwnershipRange()[0]
         field_of = np.searchsorted(offsets, positions, side="right") - 1
-        block_rows, columns = P.getNestSize()
-        for i in range(block_rows):
-            local = positions[field_of == i] - offsets[i]
-            for j in range(columns):
-                block = P.getNestSubMatrix(i, j)
-                if block.handle:
-                    first = block.getOwnershipRange()[0]
-                    block.zeroRows(
-                        (local + first).astype(PETSc.IntType), diag=diag if i == j else 0.0
-                    )
-                block.destroy()
+        for i, j, block in nested_blocks(P):
+            local = positions[field_of == i] - offsets[i] + block.getOwnershipRange()[0]
+            block.zeroRows(local.astype(PETSc.IntType), diag=diag if i == j else 0.0)
 
     def _lagged_matrix(self, P: PETSc.Mat) -> PETSc.Mat | None:
         """The lagged blocks (coupling_jacobian_lag) at a step's first Jacobian, or None.
