@@ -42,10 +42,14 @@ def regularised_square_root(value, scale):
         value: x (any sign).
         scale: s > 0, the size of x where R is sqrt(x) to delta^2 / 4 relative.
 
-    Plain arithmetic: UFL expressions and numpy arrays alike.
+    UFL expressions and numpy arrays alike. The power -1/4 is taken as two square roots: a
+    ``pow`` call in FFCx's C code, with another (-5/4) for each derivative, was a ninth of the
+    cycling model's Jacobian; ``sqrt`` is one instruction (bench/README.md, "Cheaper
+    transcendental functions").
     """
     ratio = value / scale
-    return scale**0.5 * ratio * (ratio * ratio + REGULARISATION**2) ** -0.25
+    root = ufl.sqrt if isinstance(ratio, ufl.core.expr.Expr) else np.sqrt
+    return scale**0.5 * ratio / root(root(ratio * ratio + REGULARISATION**2))
 
 
 def exchange_current_density(
@@ -64,9 +68,9 @@ def exchange_current_density(
         electrolyte_concentration: c_e at the interface [mol/m3].
         surface_concentration: c_s,surf [mol/m3] (outside (0, c_s,max) j0 = 0).
         maximum_concentration: c_s,max [mol/m3].
-        mod: ``ufl`` or ``numpy``.
+        mod: ``numpy``, or the math module of weak forms (:mod:`electrolyx.forms.ufl_math`).
     """
-    positive = ufl.max_value if mod is ufl else np.maximum
+    positive = np.maximum if mod is np else ufl.max_value
     return (
         rate_constant
         * arrhenius

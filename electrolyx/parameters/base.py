@@ -6,8 +6,9 @@ functions of concentration and temperature; it contains no law. The laws live in
 density, Arrhenius factor, effective transport) and the methods here only apply them to the
 set's values, so that numpy (initial state, diagnostics) and UFL (weak forms, outputs) evaluate
 the same expression. Every material function takes its arguments in SI units plus ``mod``, the
-math module it evaluates with: ``numpy`` for arrays, ``ufl`` inside weak forms. Functions
-therefore use only ``mod.exp``, ``mod.tanh``, ``mod.sqrt`` and arithmetic, which both modules
+math module it evaluates with: ``numpy`` for arrays, ``ufl`` or :mod:`electrolyx.forms.ufl_math`
+(UFL's, with a cheaper tanh; the DFN's and microstructure's weak forms use it) inside weak forms.
+Functions therefore use only ``mod.exp``, ``mod.tanh``, ``mod.sqrt`` and arithmetic, which all
 provide.
 """
 

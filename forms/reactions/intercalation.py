@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import ufl
-
 from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
+from electrolyx.forms import ufl_math
 from electrolyx.forms.kinetics import Kinetics, overpotential
 
 from .terms import Interface, ReactionTerms, with_film
@@ -47,9 +46,9 @@ class Intercalation:
         # round-off and the error control just outside (0, c_max): there j0 = 0 (the regularised
         # square roots of forms/exchange_current.py take positive parts), so it is fed no further.
         c_surf = interface.particle_surface_concentration
-        ocp = material.open_circuit_potential(c_surf / c_max, temperature, mod=ufl)
+        ocp = material.open_circuit_potential(c_surf / c_max, temperature, mod=ufl_math)
         j0 = material.exchange_current_density(
-            interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl
+            interface.electrolyte_concentration, c_surf, c_max, temperature, mod=ufl_math
         )
         driving = overpotential(interface.solid_potential, interface.electrolyte_potential, ocp)
         eta = with_film(driving, interface)  # + eta_film under a resistive film (SEI)

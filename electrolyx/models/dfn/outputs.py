@@ -14,6 +14,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
+from electrolyx.forms import ufl_math
 from electrolyx.forms.mechanics import (
     crack_roughness_ratio,
     particle_centre_radial_stress,
@@ -330,7 +331,7 @@ class DFNOutputs:
         c_s = self.problem.value(electrode.concentration)
         average = particle_average_concentration(c_s, electrode.grid)
         initial = float(ep.volume_change(ep.initial_concentration_mol_m3 / c_max))
-        swelling = ep.volume_change(average / c_max, mod=ufl) - initial
+        swelling = ep.volume_change(average / c_max, mod=ufl_math) - initial
         return ep.active_material_volume_fraction * swelling / 3.0
 
     @property

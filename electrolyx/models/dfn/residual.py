@@ -12,6 +12,7 @@ import ufl
 
 from electrolyx.constants import FARADAY
 from electrolyx.constants import thermal_voltage as thermal_voltage_at
+from electrolyx.forms import ufl_math
 from electrolyx.forms.effective_transport import effective_property
 from electrolyx.forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
@@ -73,13 +74,14 @@ class ResidualBlocks:
         #: The electrolyte concentration the laws see [mol/m3] (UFL; outputs use it).
         self.electrolyte_law_concentration = c_e
         phi_e = self.value("electrolyte_potential")
-        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
+        transference = electrolyte.transference_number(c_e, temperature, mod=ufl_math)
+        conductivity = electrolyte.conductivity(c_e, temperature, mod=ufl_math)
         i_e = electrolyte_current_density(
             c_e,
             phi_e,
-            effective_property(electrolyte.conductivity(c_e, temperature, mod=ufl), efficiency),
+            effective_property(conductivity, efficiency),
             transference,
-            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
+            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl_math),
             thermal_voltage,
             # grad(c_e) of the unknown, not of the floored c_e: that one drops to 0 where c_e
             # crosses the floor, and the residual jumped there (a depleted pouch's Newton
@@ -96,7 +98,7 @@ class ResidualBlocks:
         )
         n_e = electrolyte_salt_flux(
             c_e if self.log_electrolyte else electrolyte_concentration,
-            effective_property(electrolyte.diffusivity(c_e, temperature, mod=ufl), efficiency),
+            effective_property(electrolyte.diffusivity(c_e, temperature, mod=ufl_math), efficiency),
             transference,
             i_e,
         )
@@ -174,7 +176,7 @@ class ResidualBlocks:
             molar_sources.append((volumetric_lithium, measure))
 
             def diffusivity(c, ep=ep):
-                return ep.particle_diffusivity(c, temperature, mod=ufl)
+                return ep.particle_diffusivity(c, temperature, mod=ufl_math)
 
             if self.mechanics.stress_induced_diffusion:
                 diffusivity = stress_enhanced_diffusivity(

@@ -15,8 +15,7 @@ quadrature of the charge balances.
 
 from __future__ import annotations
 
-import ufl
-
+from electrolyx.forms import ufl_math
 from electrolyx.forms.heat_sources import (
     electrolyte_ohmic_heat,
     irreversible_reaction_heat,
@@ -66,7 +65,7 @@ def heat_sources(problem, electrolyte_current) -> dict[str, list[tuple]]:
             sources["side_reactions"].append((heat, measure))
         if ep.entropic_change is not None:
             c_surf = particle_surface_concentration(problem.value(electrode.concentration))
-            entropic = ep.entropic_change(c_surf / ep.max_concentration_mol_m3, ufl)
+            entropic = ep.entropic_change(c_surf / ep.max_concentration_mol_m3, ufl_math)
             current = balance.reactions["intercalation"].current_density
             sources["reversible"].append(
                 (reversible_reaction_heat(a_s, current, temperature, entropic), measure)

@@ -13,6 +13,7 @@ from dolfinx import fem
 
 from ...constants import FARADAY
 from ...constants import thermal_voltage as thermal_voltage_at
+from ...forms import ufl_math
 from ...forms.electrolyte_conduction import (
     electrolyte_charge_conservation_residual,
     electrolyte_current_density,
@@ -68,17 +69,17 @@ class HalfCellForms:
         v_ce, v_pe, w_cs, w_ps, r_v = ufl.TestFunctions(ufl.MixedFunctionSpace(*self.spaces))
         c_e, phi_e = self._physical(0), self._physical(1)
         c_s, phi_s = self._physical(2), self._physical(3)
-        transference = electrolyte.transference_number(c_e, temperature, mod=ufl)
+        transference = electrolyte.transference_number(c_e, temperature, mod=ufl_math)
         i_e = electrolyte_current_density(
             c_e,
             phi_e,
-            electrolyte.conductivity(c_e, temperature, mod=ufl),
+            electrolyte.conductivity(c_e, temperature, mod=ufl_math),
             transference,
-            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl),
+            electrolyte.thermodynamic_factor(c_e, temperature, mod=ufl_math),
             thermal_voltage,
         )
         n_e = electrolyte_salt_flux(
-            c_e, electrolyte.diffusivity(c_e, temperature, mod=ufl), transference, i_e
+            c_e, electrolyte.diffusivity(c_e, temperature, mod=ufl_math), transference, i_e
         )
 
         # The particle surface ("+") against the electrolyte ("-"): the reactions of the
@@ -129,7 +130,7 @@ class HalfCellForms:
             c_s,
             self._rate(2),
             w_cs,
-            ep.particle_diffusivity(c_s, temperature, mod=ufl),
+            ep.particle_diffusivity(c_s, temperature, mod=ufl_math),
             dx(_PARTICLES),
             [(interface.particle_lithium_outflux, dS(_INTERFACE), "+")],
         )
