@@ -41,7 +41,7 @@ import numpy as np
 from dolfinx import cpp as _cpp
 from dolfinx import fem
 
-__all__ = ["BlockAssembler", "keep_nonzero_pattern", "nested_blocks"]
+__all__ = ["BlockAssembler", "assembled_block", "keep_nonzero_pattern", "nested_blocks"]
 
 _pack_constants = _cpp.fem.pack_constants
 _pack_coefficients = _cpp.fem.pack_coefficients
@@ -259,7 +259,7 @@ class BlockAssembler:
         bcs = self._bcs
 
         def wanted(i: int, j: int) -> bool:
-            return (i, j) not in skip_blocks and (only_blocks is None or (i, j) in only_blocks)
+            return assembled_block(i, j, skip_rows, skip_blocks, only_blocks)
 
         constants: dict[int, np.ndarray] = {}
         coefficients: dict[int, dict] = {}
@@ -270,7 +270,7 @@ class BlockAssembler:
             self._coefficient_groups,
             strict=True,
         ):
-            if i in skip_rows or not wanted(i, j):
+            if not wanted(i, j):
                 continue
             packed_constants = constants.get(constant_group)
             if packed_constants is None:
@@ -279,7 +279,7 @@ class BlockAssembler:
             if packed_coefficients is None:
                 packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
             _assemble_matrix(submatrix, form, packed_constants, packed_coefficients, bcs, True)
-        diagonal = [(i, j) for i, j in self._diagonal if i not in skip_rows and wanted(i, j)]
+        diagonal = [(i, j) for i, j in self._diagonal if wanted(i, j)]
         if diagonal:
             # switch from adding to inserting
             A.assemble(PETSc.Mat.AssemblyType.FLUSH)
@@ -312,6 +312,24 @@ class BlockAssembler:
                 else:
                     submatrix.destroy()
         self._kept = {}
+
+
+def assembled_block(
+    i: int,
+    j: int,
+    skip_rows: Set[int],
+    skip_blocks: Set[tuple[int, int]],
+    only_blocks: Set[tuple[int, int]] | None,
+) -> bool:
+    """Whether a Jacobian call with these selections assembles block (i, j) (and its diagonal).
+
+    The selections of :meth:`BlockAssembler.assemble_matrix`, for it and the compiled loop.
+    """
+    return (
+        i not in skip_rows
+        and (i, j) not in skip_blocks
+        and (only_blocks is None or (i, j) in only_blocks)
+    )
 
 
 def keep_nonzero_pattern(matrix: PETSc.Mat) -> None:

@@ -48,6 +48,8 @@ import numpy as np
 from dolfinx import cpp as _cpp
 from dolfinx import fem
 
+from .block_assembly import assembled_block
+
 __all__ = ["CompiledAssembly", "compiled_assembly"]
 
 _C_DECLARATIONS = """
@@ -539,11 +541,7 @@ class _MatrixTables:
         if selected is None:
 
             def wanted(i: int, j: int) -> bool:
-                return (
-                    i not in skip_rows
-                    and (i, j) not in skip_blocks
-                    and (only_blocks is None or (i, j) in only_blocks)
-                )
+                return assembled_block(i, j, skip_rows, skip_blocks, only_blocks)
 
             which = [k for (i, j), tasks in self.blocks if wanted(i, j) for k in tasks]
             diagonal = [found for (i, j), found in self.diagonal if wanted(i, j)]

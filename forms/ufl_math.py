@@ -18,6 +18,7 @@ is 1 in double precision and its derivative 0 (below 1e-147); for y -> -inf, e -
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import ufl
@@ -31,8 +32,6 @@ TANH_CAP = 170.0
 def tanh(value: Any) -> Any:
     """The hyperbolic tangent through one exponential (of a number: ``math.tanh``)."""
     if not isinstance(value, ufl.core.expr.Expr):
-        import math
-
         return math.tanh(value)
     return 1.0 - 2.0 / (ufl.exp(2.0 * ufl.min_value(value, TANH_CAP)) + 1.0)
 
