@@ -60,6 +60,10 @@ class BlockAssembler:
         compiled: In a serial run on a 1D mesh, assemble through one compiled loop per call
             (:class:`electrolyx.compiled_assembly.CompiledAssembly`, the same results) where
             the system allows it.
+        nodal: (vector form, function) pairs: before each Jacobian the form is assembled into
+            the function's values (zeroed first; ghosts added to their owners, then updated),
+            for Jacobian blocks that read them (TSIntegrator's ``nodal_terms``).
+        nodal_residual: The same, before each residual, for residual blocks that read them.
     """
 
     def __init__(
@@ -68,9 +72,14 @@ class BlockAssembler:
         jacobian: Sequence[Sequence[fem.Form | None]],
         bcs: Sequence[fem.DirichletBC] = (),
         compiled: bool = True,
+        nodal: Sequence[tuple[fem.Form, fem.Function]] = (),
+        nodal_residual: Sequence[tuple[fem.Form, fem.Function]] = (),
     ):
         #: the residual's forms, and the non-empty Jacobian blocks as (i, j, form)
         self.residual_forms = list(residual)
+        #: (vector form, function) filled before each Jacobian, and before each residual
+        self.nodal = list(nodal)
+        self.nodal_residual = list(nodal_residual)
         self.jacobian_forms = [
             (i, j, block)
             for i, row in enumerate(jacobian)
@@ -196,6 +205,7 @@ class BlockAssembler:
         if compiled is not None:
             compiled.assemble_vector(b, skip, only)
             return
+        self.evaluate_nodal(self.nodal_residual)
         offsets, ghost_offsets = b.getAttr("_blocks")
         fields = range(len(self._residual)) if only is None else sorted(only)
         with b.localForm() as local:
@@ -256,6 +266,7 @@ class BlockAssembler:
             A, diag, skip_rows, skip_blocks, only_blocks
         ):
             return
+        self.evaluate_nodal(self.nodal)
         bcs = self._bcs
 
         def wanted(i: int, j: int) -> bool:
@@ -292,6 +303,20 @@ class BlockAssembler:
                 submatrix = A.getLocalSubMatrix(rows, columns)
                 _insert_diagonal(submatrix, self.spaces[i], bcs, diag)
                 A.restoreLocalSubMatrix(rows, columns, submatrix)
+
+    @staticmethod
+    def evaluate_nodal(nodal: Sequence[tuple[fem.Form, fem.Function]]) -> None:
+        """Each (form, function)'s form assembled into its function (owned and ghost values)."""
+        for form, function in nodal:
+            cpp_form = form._cpp_object
+            values = function.x
+            values.array[:] = 0.0
+            _assemble_vector(
+                values.array, cpp_form, _pack_constants(cpp_form), _pack_coefficients(cpp_form)
+            )
+            if form.mesh.comm.size > 1:
+                values.scatter_reverse(dolfinx.la.InsertMode.add)
+                values.scatter_forward()
 
     def release(self) -> None:
         """Give back the local sub-matrices of the matrices assembled into."""

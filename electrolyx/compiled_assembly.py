@@ -218,7 +218,12 @@ class CompiledAssembly:
     def __init__(self, assembler: Any):
         if assembler.spaces[0].mesh.comm.size != 1:
             raise _Unsupported("a parallel run")
-        forms = [*assembler.residual_forms, *(form for _, _, form in assembler.jacobian_forms)]
+        forms = [
+            *assembler.residual_forms,
+            *(form for _, _, form in assembler.jacobian_forms),
+            *(form for form, _ in assembler.nodal),
+            *(form for form, _ in assembler.nodal_residual),
+        ]
         for form in forms:
             # (In 1D a facet is a vertex: its quadrature permutation is always 0.)
             if form.mesh.topology.dim != 1:
@@ -257,14 +262,48 @@ class CompiledAssembly:
             ]
             for i, j, form in assembler.jacobian_forms
         ]
+        # Nodal values (BlockAssembler's ``nodal`` and ``nodal_residual``): per function, a
+        # table of its form's integrals, positions in the function's own array.
+        nodal_all: list[dict] = []
+        self._nodal, self._nodal_residual = (
+            self._nodal_tables(pairs, nodal_all)
+            for pairs in (assembler.nodal, assembler.nodal_residual)
+        )
         self._work: dict[str, np.ndarray] = {}
-        self._grow_work(tasks)
+        self._grow_work([*tasks, *nodal_all])
         # (matrix handle, constraints) -> (matrix, its tables) or (matrix, None) if unsupported
         self._matrices: dict[tuple, tuple[PETSc.Mat, _MatrixTables | None]] = {}
         self._constrained: tuple | None = None
         self._vector_selection: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------------ tables
+    def _nodal_tables(self, pairs, collected: list[dict]) -> list[tuple]:
+        """Per (form, function): its task table, tasks, their indices and the function's array.
+
+        The tasks are also appended to ``collected``.
+        """
+        tables = []
+        for form, function in pairs:
+            space = form.function_spaces[0]
+            tasks = [
+                self._task(
+                    form,
+                    integral,
+                    _unrolled(self._cells.dofs(form, space, integral), space.dofmap.index_map_bs),
+                )
+                for integral in _integrals(form)
+            ]
+            collected.extend(tasks)
+            which = np.arange(len(tasks), dtype=np.int32)
+            tables.append((self._table(tasks), tasks, which, function.x.array))
+        return tables
+
+    def _evaluate_nodal(self, tables: list[tuple]) -> None:
+        """Each nodal table's form into its function's array (zeroed first)."""
+        for table, _, which, values in tables:
+            values[:] = 0.0
+            self._run(table, which, values.ctypes.data, None)
+
     def _task(self, form: Any, integral: dict, positions: np.ndarray) -> dict:
         """One integral's arrays for the C loop (positions: (entities, tensor size))."""
         cpp_form = form._cpp_object
@@ -349,6 +388,7 @@ class CompiledAssembly:
         if which is None:
             tasks = [k for i in fields if i not in skip for k in self._vector_tasks[i]]
             which = self._vector_selection[key] = np.array(tasks, dtype=np.int32)
+        self._evaluate_nodal(self._nodal_residual)
         array = b.getArray(readonly=False)
         if only is None:
             array[:] = 0.0
@@ -485,6 +525,7 @@ class CompiledAssembly:
         tables = self._tables(A)
         if tables is None:
             return False
+        self._evaluate_nodal(self._nodal)
         which, diagonal = tables.selection(skip_rows, skip_blocks, only_blocks)
         get, restore = _aij_array_functions()
         pointer = ctypes.c_void_p()

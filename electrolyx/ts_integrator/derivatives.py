@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import ufl
 from dolfinx import fem
+from ufl.algorithms import extract_coefficients
 
 
 class TSTimeDerivative:
@@ -32,7 +34,148 @@ class TSTimeDerivative:
         return ufl.diff(transform(u), u) * self.functions[self.unknowns.position(name)]
 
 
-def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset()):
+@dataclass(frozen=True)
+class NodalTerm:
+    """A scalar expression of the residual evaluated once per node, with its derivatives.
+
+    Where the residual integrates an expression f(u_1, ..., u_n) of the unknowns with vertex
+    quadrature (a reaction's current density: lumped, one value per node), every residual
+    block it enters evaluates f's costly parts again (the open-circuit potential's
+    exponentials, the exchange current's roots, Butler-Volmer's exponentials), and every
+    Jacobian block of those rows differentiates them again, on every cell of the block. With a
+    NodalTerm the residual's blocks read f from one P1 function, and the Jacobian's blocks f
+    and its partial derivatives df/du_k (df/du_k[m] for a vector unknown's components) from
+    another, each filled at the nodes by one vector form before each residual or Jacobian:
+
+        g_i = sum_cells f(x_i) w_i(x_i) W_i^-1 |cell| / (d + 1),   W_i = int w_i dx_vertex,
+
+    that is f, and each partial, at node i (vertex quadrature: each cell's share of a node is
+    |cell| / (d + 1)). In the residual's integrals over ``measure`` (vertex quadrature, the
+    same cells) f is replaced by the function; the Jacobian's blocks are the derivatives of
+    that residual, UFL's ``coefficient_derivatives`` giving the function's derivatives. The
+    same residual and Jacobian to round-off, not an approximation. Integrals of f over other
+    measures keep f.
+
+    Attributes:
+        expression: f (UFL, scalar), a subexpression of the residual's forms.
+        space: A scalar P1 space on the mesh whose vertices carry f (f's nodes).
+        measure: The vertex-quadrature measure of f's cells (the residual's integrals of f).
+        components: vector unknown -> the components f reads (e.g. a particle's surface
+            concentration, the last of its radial nodes); a vector unknown not given here:
+            every component. A component f reads that is left out is missing from the
+            Jacobian (Newton converges slower; the residual is exact).
+    """
+
+    expression: object
+    space: fem.FunctionSpace
+    measure: ufl.Measure
+    components: dict = field(default_factory=dict)
+
+
+class _NodalValues:
+    """A :class:`NodalTerm`'s function [f, df/du_k ...] per node, and the form that fills it.
+
+    The partial derivatives stay symbolic (UFL's derivative, expanded by the form compiler on
+    a cache miss only): expanding them here cost ~0.1 s of every run's set-up.
+    """
+
+    def __init__(self, term: NodalTerm, unknowns: Sequence[fem.Function]):
+        expression = term.expression
+        found = set(extract_coefficients(expression))
+        components = [expression]
+        #: unknown position -> its derivative's component(s) in the values: an int for a
+        #: scalar unknown, {m: component} for a vector unknown's components m f reads
+        self.derivatives: dict[int, object] = {}
+        for k, u in enumerate(unknowns):
+            if u not in found:
+                continue
+            shape = u.ufl_shape
+            if shape == ():
+                # (d/ds f(u + s) at s = 0: the partial derivative itself)
+                self.derivatives[k] = len(components)
+                components.append(ufl.derivative(expression, u, ufl.as_ufl(1.0)))
+                continue
+            if len(shape) != 1:
+                raise ValueError("a nodal term of a tensor-valued unknown")
+            which = {}
+            for m in term.components.get(u, range(shape[0])):
+                unit = ufl.as_vector([1.0 if n == m else 0.0 for n in range(shape[0])])
+                which[m] = len(components)
+                components.append(ufl.derivative(expression, u, unit))
+            self.derivatives[k] = which
+        self.values = fem.Function(
+            fem.functionspace(term.space.mesh, ("Lagrange", 1, (len(components),))),
+            name="nodal_term",
+        )
+        self.unknowns = list(unknowns)
+        #: f alone at each node, for the residual
+        self.value = fem.Function(term.space, name="nodal_term_value")
+        #: 1 / W_i at each node (set by the owner, from ``weight_form``)
+        self.inverse_weight = fem.Function(term.space)
+        test = ufl.TestFunction(self.values.function_space)
+        #: the form that fills ``values`` (assembled into its array, ghosts added)
+        self.form = ufl.inner(self.inverse_weight * ufl.as_vector(components), test) * term.measure
+        #: the form that fills ``value``
+        self.value_form = self.inverse_weight * expression * ufl.TestFunction(term.space)
+        self.value_form *= term.measure
+        #: W_i (a vector form on ``space``)
+        self.weight_form = ufl.TestFunction(term.space) * term.measure
+        self.expression = expression
+        measure = term.measure
+        #: the integrals f is replaced in: (type, domain, subdomain, metadata) of ``measure``
+        self._where = (
+            measure.integral_type(),
+            measure.ufl_domain(),
+            measure.subdomain_id(),
+            measure.metadata(),
+        )
+
+    def replaced(self, form, residual: bool = False):
+        """``form`` with f replaced by its nodal values where it integrates over the measure.
+
+        In the integrals over the term's measure (vertex quadrature over its cells); the others
+        keep f. By ``value`` for the residual, else by the first component of ``values``.
+        """
+        if self._where[3].get("quadrature_rule") != "vertex":
+            raise ValueError(
+                f"a nodal term's measure has metadata {self._where[3]}: it must integrate "
+                'with vertex quadrature (metadata "quadrature_rule": "vertex")'
+            )
+        mapping = {self.expression: self.value if residual else self.values[0]}
+        integrals = []
+        for integral in form.integrals():
+            where = (
+                integral.integral_type(),
+                integral.ufl_domain(),
+                integral.subdomain_id(),
+                integral.metadata(),
+            )
+            if where == self._where:
+                integral = integral.reconstruct(
+                    integrand=ufl.replace(integral.integrand(), mapping)
+                )
+            integrals.append(integral)
+        return ufl.Form(integrals)
+
+    def derivative(self, k: int):
+        """d(values)/du_k (shape (components,) + u_k's shape), or None where f has no u_k.
+
+        Only the first component (f) has a derivative: the Jacobian never differentiates the
+        partials.
+        """
+        which = self.derivatives.get(k)
+        if which is None:
+            return None
+        size = self.values.ufl_shape[0]
+        zero = ufl.as_ufl(0.0)
+        if isinstance(which, int):
+            return ufl.as_vector([self.values[which] if n == 0 else zero for n in range(size)])
+        length = self.unknowns[k].ufl_shape[0]
+        first = [self.values[which[m]] if m in which else zero for m in range(length)]
+        return ufl.as_matrix([first if n == 0 else [zero] * length for n in range(size)])
+
+
+def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset(), nodal=()):
     """UFL blocks dF_i/du_j + shift dF_i/du_dot_j; None where F_i depends on neither.
 
     ``omitted``: (i, j) pairs left out of the Jacobian (None) whatever F_i depends on: Newton
@@ -41,10 +184,16 @@ def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset()):
     Dependence is read from the form's coefficients (cheap; the derivatives stay symbolic and
     are expanded by the form compiler only on a cache miss). Empty blocks get no sparsity and no
     assembly calls.
+
+    ``nodal``: :class:`_NodalValues` of the residual's nodal terms: the blocks differentiate
+    the residual with each term's expression replaced by its values.
     """
     blocks = []
     for form in residual:
+        for term in nodal:
+            form = term.replaced(form)
         coefficients = set(form.coefficients())
+        read = [term for term in nodal if term.values in coefficients]
         row = []
         for j, (u, u_dot) in enumerate(zip(unknowns, rates, strict=True)):
             if (len(blocks), j) in omitted:
@@ -52,8 +201,11 @@ def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset()):
                 continue
             trial = ufl.TrialFunction(u.function_space)
             block = None
-            if u in coefficients:
-                block = ufl.derivative(form, u, trial)
+            chained = {
+                term.values: term.derivative(j) for term in read if term.derivative(j) is not None
+            }
+            if u in coefficients or chained:
+                block = ufl.derivative(form, u, trial, coefficient_derivatives=chained or None)
             if u_dot in coefficients:
                 term = shift * ufl.derivative(form, u_dot, trial)
                 block = term if block is None else block + term

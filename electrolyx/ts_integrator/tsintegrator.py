@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from mpi4py import MPI
 from petsc4py import PETSc
 
+import dolfinx.la
 import numpy as np
 import ufl
 from dolfinx import fem
@@ -21,7 +22,7 @@ from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
 from .assembly import MonolithicAssembly
 from .consistency import ConsistentInitialisation
-from .derivatives import _jacobian_forms
+from .derivatives import NodalTerm, _jacobian_forms, _NodalValues
 from .history import REPLAY_STEPS, ReplayCheckpoints, ReplayHistory
 from .results import EVENT_RESTARTS, Event, IntegrationResult, _EventLocationStopped
 from .solve import TSSolve
@@ -115,6 +116,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             of copies, and without the transient of a whole-system sparsity pattern
             (:meth:`electrolyx.block_assembly.BlockAssembler.create_matrix`). Not with
             ``step_jacobian_rows``, ``coupling_jacobian_lag`` or ``quadrature_fields``.
+        nodal_terms: Expressions of the residual that its integrals evaluate with vertex
+            quadrature (:class:`~electrolyx.ts_integrator.derivatives.NodalTerm`, e.g. a
+            reaction's current density): the residual reads each from a function filled at
+            the nodes before each residual, the Jacobian each and its partial derivatives from
+            one filled before each Jacobian, instead of every block evaluating them again.
+            The same residual and Jacobian to round-off.
 
     Attributes:
         matrix: The Jacobian (AIJ, or nested as ``matrix_type`` says).
@@ -158,6 +165,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         coupling_jacobian_lag: int = 1,
         jacobian_reuse: int = 1,
         matrix_type: str = "aij",
+        nodal_terms: Sequence[NodalTerm] = (),
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -194,12 +202,37 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # A quadrature field's row keeps only its diagonal block (see quadrature_fields).
         omitted = {*omitted_jacobian_blocks}
         omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
+        nodal = [_NodalValues(term, self.unknowns) for term in nodal_terms]
         blocks = _jacobian_forms(
-            residual, self.unknowns, self.rates, self.shift, frozenset(omitted)
+            residual, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
+        shared = list(residual)
+        for term in nodal:
+            shared = [term.replaced(form, residual=True) for form in shared]
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
-        self._F, self._J = forms([list(residual), blocks], entity_maps=entity_maps)
-        self._assembler = BlockAssembler(self._F, self._J)
+        self._F, self._J, nodal_forms, value_forms, weight_forms = forms(
+            [
+                shared,
+                blocks,
+                [term.form for term in nodal],
+                [term.value_form for term in nodal],
+                [term.weight_form for term in nodal],
+            ],
+            entity_maps=entity_maps,
+        )
+        for term, weight_form in zip(nodal, weight_forms, strict=True):
+            weights = fem.assemble_vector(weight_form)
+            weights.scatter_reverse(dolfinx.la.InsertMode.add)
+            weights.scatter_forward()
+            term.inverse_weight.x.array[:] = 1.0 / weights.array
+        self._assembler = BlockAssembler(
+            self._F,
+            self._J,
+            nodal=[(form, term.values) for form, term in zip(nodal_forms, nodal, strict=True)],
+            nodal_residual=[
+                (form, term.value) for form, term in zip(value_forms, nodal, strict=True)
+            ],
+        )
         if matrix_type not in ("aij", "nest"):
             raise ValueError(f'matrix_type = "{matrix_type}": must be "aij" or "nest"')
         if matrix_type == "nest" and (

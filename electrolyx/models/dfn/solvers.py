@@ -17,6 +17,7 @@ from dolfinx import fem
 
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
 from electrolyx.ts_integrator import TSIntegrator
+from electrolyx.ts_integrator.derivatives import NodalTerm
 
 if TYPE_CHECKING:
     from dolfinx.fem.petsc import NonlinearProblem
@@ -104,6 +105,7 @@ class DFNSolvers:
             configure_snes=self._configure_thermal_split if self._thermal_split() else None,
             quadrature_fields=[unknowns.position(name) for name in self.quadrature],
             coupling_jacobian_lag=THERMAL_COUPLING_LAG if self._thermal_split() else 1,
+            nodal_terms=self._nodal_terms(),
             **settings,
         )
         # Positions of the foils' phi_s rows among the owned residual entries (newton_verdict).
@@ -140,6 +142,32 @@ class DFNSolvers:
         """Block positions of the thermal unknowns (temperature, both energy accumulators)."""
         names = ("temperature", "heat_generated", "heat_removed")
         return [self.unknowns.position(name) for name in names]
+
+    def _nodal_terms(self) -> list[NodalTerm]:
+        """Each electrode's intercalation current density, read by the Jacobian at its nodes.
+
+        j (its open-circuit potential, exchange current and Butler-Volmer exponentials) enters
+        the rows of c_e, phi_e, phi_s, c_s and the reactions' states (and the heat sources),
+        always with vertex quadrature: the Jacobian reads j and its partial derivatives from
+        one function filled at the electrode's nodes before each Jacobian (TSIntegrator's
+        ``nodal_terms``) instead of every block evaluating them again. The same Jacobian to
+        round-off.
+        """
+        terms = []
+        for electrode in self.electrodes:
+            reactions = self.balances[electrode.name].reactions
+            if "intercalation" not in reactions:
+                continue
+            terms.append(
+                NodalTerm(
+                    reactions["intercalation"].current_density,
+                    fem.functionspace(electrode.particles.mesh, ("Lagrange", 1)),
+                    self.dx_vertex(electrode.tag),
+                    # (j reads c_s at the surface only: the last radial node)
+                    {self.unknowns[electrode.concentration].function: [electrode.grid.size - 1]},
+                )
+            )
+        return terms
 
     def _thermal_split_blocks(self) -> list[tuple[int, int]]:
         """Jacobian blocks left out: d(electrochemistry)/d(thermal unknowns) (see above)."""
