@@ -115,6 +115,20 @@ def test_nodal_term_measure_needs_vertex_quadrature():
         TSIntegrator(residual, [u], [u_dot], name="gauss", nodal_terms=[NodalTerm(f, V, ufl.dx)])
 
 
+def test_nodal_term_may_not_read_rates():
+    """Its partial derivatives are by the unknowns only: shift dF/du_dot would be missing."""
+    domain = mesh.create_unit_interval(MPI.COMM_SELF, 4)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    u, u_dot, v = fem.Function(V), fem.Function(V), ufl.TestFunction(V)
+    dx_vertex = ufl.Measure(
+        "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
+    )
+    f = ufl.exp(u) * u_dot
+    residual = [(u_dot + f) * v * dx_vertex]
+    with pytest.raises(ValueError, match="reads the unknowns' rates"):
+        TSIntegrator(residual, [u], [u_dot], name="rates", nodal_terms=[NodalTerm(f, V, dx_vertex)])
+
+
 def _dfn_jacobian(monkeypatch, nodal: bool):
     """The default DFN's residual and Jacobian at a perturbed initial state (1D, serial)."""
     from electrolyx.models.dfn import DFN, DFNResolution

@@ -79,9 +79,17 @@ class _NodalValues:
     a cache miss only): expanding them here cost ~0.1 s of every run's set-up.
     """
 
-    def __init__(self, term: NodalTerm, unknowns: Sequence[fem.Function]):
+    def __init__(
+        self,
+        term: NodalTerm,
+        unknowns: Sequence[fem.Function],
+        rates: Sequence[fem.Function] = (),
+    ):
         expression = term.expression
         found = set(extract_coefficients(expression))
+        if found.intersection(rates):
+            # (Its derivatives by the rates, shift x dF/du_dot, are not among the partials.)
+            raise ValueError("a nodal term that reads the unknowns' rates (d/dt)")
         components = [expression]
         #: unknown position -> its derivative's component(s) in the values: an int for a
         #: scalar unknown, {m: component} for a vector unknown's components m f reads
@@ -130,32 +138,13 @@ class _NodalValues:
             measure.metadata(),
         )
 
-    def replaced(self, form, residual: bool = False):
-        """``form`` with f replaced by its nodal values where it integrates over the measure.
-
-        In the integrals over the term's measure (vertex quadrature over its cells); the others
-        keep f. By ``value`` for the residual, else by the first component of ``values``.
-        """
+    def check_measure(self) -> None:
+        """Raise ValueError unless the term's measure integrates with vertex quadrature."""
         if self._where[3].get("quadrature_rule") != "vertex":
             raise ValueError(
                 f"a nodal term's measure has metadata {self._where[3]}: it must integrate "
                 'with vertex quadrature (metadata "quadrature_rule": "vertex")'
             )
-        mapping = {self.expression: self.value if residual else self.values[0]}
-        integrals = []
-        for integral in form.integrals():
-            where = (
-                integral.integral_type(),
-                integral.ufl_domain(),
-                integral.subdomain_id(),
-                integral.metadata(),
-            )
-            if where == self._where:
-                integral = integral.reconstruct(
-                    integrand=ufl.replace(integral.integrand(), mapping)
-                )
-            integrals.append(integral)
-        return ufl.Form(integrals)
 
     def derivative(self, k: int):
         """d(values)/du_k (shape (components,) + u_k's shape), or None where f has no u_k.
@@ -175,6 +164,37 @@ class _NodalValues:
         return ufl.as_matrix([first if n == 0 else [zero] * length for n in range(size)])
 
 
+def _with_nodal_values(form, nodal: Sequence[_NodalValues], residual: bool = False):
+    """``form`` with each nodal term's f replaced by its nodal values.
+
+    Where f integrates over the term's measure (vertex quadrature over its cells); the other
+    integrals keep f. By ``value`` for the residual, else by the first component of
+    ``values``. All terms at once: a term whose f contains another's (a side reaction's
+    current that reads the intercalation's) is replaced whole.
+    """
+    if not nodal:
+        return form
+    for term in nodal:
+        term.check_measure()
+    integrals = []
+    for integral in form.integrals():
+        where = (
+            integral.integral_type(),
+            integral.ufl_domain(),
+            integral.subdomain_id(),
+            integral.metadata(),
+        )
+        mapping = {
+            term.expression: term.value if residual else term.values[0]
+            for term in nodal
+            if term._where == where
+        }
+        if mapping:
+            integral = integral.reconstruct(integrand=ufl.replace(integral.integrand(), mapping))
+        integrals.append(integral)
+    return ufl.Form(integrals)
+
+
 def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset(), nodal=()):
     """UFL blocks dF_i/du_j + shift dF_i/du_dot_j; None where F_i depends on neither.
 
@@ -190,8 +210,7 @@ def _jacobian_forms(residual, unknowns, rates, shift, omitted=frozenset(), nodal
     """
     blocks = []
     for form in residual:
-        for term in nodal:
-            form = term.replaced(form)
+        form = _with_nodal_values(form, nodal)
         coefficients = set(form.coefficients())
         read = [term for term in nodal if term.values in coefficients]
         row = []

@@ -22,7 +22,7 @@ from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
 from .assembly import MonolithicAssembly
 from .consistency import ConsistentInitialisation
-from .derivatives import NodalTerm, _jacobian_forms, _NodalValues
+from .derivatives import NodalTerm, _jacobian_forms, _NodalValues, _with_nodal_values
 from .history import REPLAY_STEPS, ReplayCheckpoints, ReplayHistory
 from .results import EVENT_RESTARTS, Event, IntegrationResult, _EventLocationStopped
 from .solve import TSSolve
@@ -202,13 +202,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # A quadrature field's row keeps only its diagonal block (see quadrature_fields).
         omitted = {*omitted_jacobian_blocks}
         omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
-        nodal = [_NodalValues(term, self.unknowns) for term in nodal_terms]
+        nodal = [_NodalValues(term, self.unknowns, self.rates) for term in nodal_terms]
         blocks = _jacobian_forms(
             residual, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
-        shared = list(residual)
-        for term in nodal:
-            shared = [term.replaced(form, residual=True) for form in shared]
+        shared = [_with_nodal_values(form, nodal, residual=True) for form in residual]
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J, nodal_forms, value_forms, weight_forms = forms(
             [

@@ -144,14 +144,17 @@ class DFNSolvers:
         return [self.unknowns.position(name) for name in names]
 
     def _nodal_terms(self) -> list[NodalTerm]:
-        """Each electrode's intercalation current density, read by the Jacobian at its nodes.
+        """Each electrode's intercalation current density, evaluated once per node.
 
         j (its open-circuit potential, exchange current and Butler-Volmer exponentials) enters
-        the rows of c_e, phi_e, phi_s, c_s and the reactions' states (and the heat sources),
-        always with vertex quadrature: the Jacobian reads j and its partial derivatives from
-        one function filled at the electrode's nodes before each Jacobian (TSIntegrator's
-        ``nodal_terms``) instead of every block evaluating them again. The same Jacobian to
-        round-off.
+        the rows of c_e, phi_e, phi_s, c_s, the reactions' states and the heat sources, always
+        with vertex quadrature: the residual reads it from a function filled at the
+        electrode's nodes, the Jacobian j and its partial derivatives from another
+        (TSIntegrator's ``nodal_terms``), instead of every block evaluating them again. The
+        same residual and Jacobian to round-off. The side reactions' currents are cheaper (one
+        or two exponentials): as nodal terms too they made the cycling model's residual slower,
+        55 -> 60 us with plating's, 66 us with the SEI's as well, and its Jacobian no faster
+        (bench/README.md).
         """
         terms = []
         for electrode in self.electrodes:
