@@ -60,9 +60,11 @@ class BlockAssembler:
         compiled: In a serial run on a 1D mesh, assemble through one compiled loop per call
             (:class:`electrolyx.compiled_assembly.CompiledAssembly`, the same results) where
             the system allows it.
-        nodal: (vector form, function) pairs: before each Jacobian the form is assembled into
-            the function's values (zeroed first; ghosts added to their owners, then updated),
-            for Jacobian blocks that read them (TSIntegrator's ``nodal_terms``).
+        nodal: (vector form, function, copy) triples: before each Jacobian the form is
+            assembled into the function's values (zeroed first; ghosts added to their owners,
+            then updated), for Jacobian blocks that read them (TSIntegrator's
+            ``nodal_terms``); ``copy`` (None, or a scalar function on the same mesh) then gets
+            the function's first component.
         nodal_residual: The same, before each residual, for residual blocks that read them.
     """
 
@@ -72,12 +74,12 @@ class BlockAssembler:
         jacobian: Sequence[Sequence[fem.Form | None]],
         bcs: Sequence[fem.DirichletBC] = (),
         compiled: bool = True,
-        nodal: Sequence[tuple[fem.Form, fem.Function]] = (),
-        nodal_residual: Sequence[tuple[fem.Form, fem.Function]] = (),
+        nodal: Sequence[tuple[fem.Form, fem.Function, fem.Function | None]] = (),
+        nodal_residual: Sequence[tuple[fem.Form, fem.Function, fem.Function | None]] = (),
     ):
         #: the residual's forms, and the non-empty Jacobian blocks as (i, j, form)
         self.residual_forms = list(residual)
-        #: (vector form, function) filled before each Jacobian, and before each residual
+        #: (vector form, function, copy) filled before each Jacobian, and before each residual
         self.nodal = list(nodal)
         self.nodal_residual = list(nodal_residual)
         self.jacobian_forms = [
@@ -305,9 +307,12 @@ class BlockAssembler:
                 A.restoreLocalSubMatrix(rows, columns, submatrix)
 
     @staticmethod
-    def evaluate_nodal(nodal: Sequence[tuple[fem.Form, fem.Function]]) -> None:
-        """Each (form, function)'s form assembled into its function (owned and ghost values)."""
-        for form, function in nodal:
+    def evaluate_nodal(nodal: Sequence[tuple]) -> None:
+        """Each (form, function, copy)'s form assembled into its function, ghosts included.
+
+        The function's first component is then copied into ``copy`` (where not None).
+        """
+        for form, function, copy in nodal:
             cpp_form = form._cpp_object
             values = function.x
             values.array[:] = 0.0
@@ -317,6 +322,8 @@ class BlockAssembler:
             if form.mesh.comm.size > 1:
                 values.scatter_reverse(dolfinx.la.InsertMode.add)
                 values.scatter_forward()
+            if copy is not None:
+                copy.x.array[:] = values.array[:: values.block_size]
 
     def release(self) -> None:
         """Give back the local sub-matrices of the matrices assembled into."""

@@ -66,6 +66,10 @@ typedef struct {
     const uintptr_t* coefficient_addresses;
     const uintptr_t* constant_addresses;
     const int32_t* positions;
+    double* out;
+    int32_t zero_size;
+    const double* copy_from;
+    int32_t copy_stride;
 } electrolyx_task;
 
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
@@ -87,7 +91,9 @@ typedef void (*electrolyx_kernel)(double*, const double*, const double*, const d
    the kernel on a zeroed element tensor, add its entries at their positions: p >= 0 into
    out[p], p = -1 dropped, p <= -2 a nonzero into overflow slot -2 - p (its value, and a 1
    marking it met: as PETSc, which inserts every nonzero added, even where they sum to 0).
-   Returns how many nonzeros went into overflow. */
+   A task with its own out adds there instead (zeroing its first zero_size entries first); one
+   with copy_from (and no kernel) copies copy_from[e * copy_stride] into its out[e] for its
+   entities e. Returns how many nonzeros went into overflow. */
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
                             double* out, double* overflow, double* element,
                             double* coefficients, double* constants)
@@ -97,6 +103,15 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
     for (int32_t t = 0; t < count; ++t)
     {
         const electrolyx_task* task = tasks + which[t];
+        double* target = task->out ? task->out : out;
+        if (task->zero_size > 0)
+            memset(target, 0, sizeof(double) * task->zero_size);
+        if (task->copy_from)
+        {
+            for (int32_t e = 0; e < task->entities; ++e)
+                target[e] = task->copy_from[(int64_t)e * task->copy_stride];
+            continue;
+        }
         electrolyx_kernel kernel = (electrolyx_kernel)task->kernel;
         for (int32_t k = 0; k < task->constant_size; ++k)
         {
@@ -121,7 +136,7 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
             {
                 const int32_t p = positions[k];
                 if (p >= 0)
-                    out[p] += element[k];
+                    target[p] += element[k];
                 else if (p <= -2 && element[k] != 0.0)
                 {
                     overflow[2 * (-2 - p)] += element[k];
@@ -221,8 +236,8 @@ class CompiledAssembly:
         forms = [
             *assembler.residual_forms,
             *(form for _, _, form in assembler.jacobian_forms),
-            *(form for form, _ in assembler.nodal),
-            *(form for form, _ in assembler.nodal_residual),
+            *(form for form, *_ in assembler.nodal),
+            *(form for form, *_ in assembler.nodal_residual),
         ]
         for form in forms:
             # (In 1D a facet is a vertex: its quadrature permutation is always 0.)
@@ -235,9 +250,14 @@ class CompiledAssembly:
         self._offsets = np.concatenate(([0], np.cumsum(assembler.owned))).astype(np.int64)
         self._sources = _Sources([form._cpp_object for form in forms])
         self._cells = _CellMaps()
-        # Residual: one task per (field, integral), positions in the owned vector array.
+        # Nodal values (BlockAssembler's ``nodal`` and ``nodal_residual``): tasks that fill
+        # their functions (each into its own array), run first in every Jacobian and residual.
+        self._nodal_tasks = self._nodal_tasks_of(assembler.nodal)
+        # Residual: the nodal values' tasks, then one task per (field, integral), positions in
+        # the owned vector array.
         self._vector_tasks: list[list[int]] = []
-        tasks: list[dict] = []
+        tasks: list[dict] = self._nodal_tasks_of(assembler.nodal_residual)
+        self._vector_first = list(range(len(tasks)))
         for i, form in enumerate(assembler.residual_forms):
             field_tasks = []
             space = assembler.spaces[i]
@@ -262,47 +282,50 @@ class CompiledAssembly:
             ]
             for i, j, form in assembler.jacobian_forms
         ]
-        # Nodal values (BlockAssembler's ``nodal`` and ``nodal_residual``): per function, a
-        # table of its form's integrals, positions in the function's own array.
-        nodal_all: list[dict] = []
-        self._nodal, self._nodal_residual = (
-            self._nodal_tables(pairs, nodal_all)
-            for pairs in (assembler.nodal, assembler.nodal_residual)
-        )
         self._work: dict[str, np.ndarray] = {}
-        self._grow_work([*tasks, *nodal_all])
+        self._work_pointers: tuple = ()
+        self._grow_work([*tasks, *self._nodal_tasks])
         # (matrix handle, constraints) -> (matrix, its tables) or (matrix, None) if unsupported
         self._matrices: dict[tuple, tuple[PETSc.Mat, _MatrixTables | None]] = {}
         self._constrained: tuple | None = None
-        self._vector_selection: dict[tuple, np.ndarray] = {}
+        self._vector_selection: dict[tuple, tuple[np.ndarray, Any]] = {}
 
     # ------------------------------------------------------------------ tables
-    def _nodal_tables(self, pairs, collected: list[dict]) -> list[tuple]:
-        """Per (form, function): its task table, tasks, their indices and the function's array.
+    def _nodal_tasks_of(self, nodal: Sequence[tuple]) -> list[dict]:
+        """Tasks that fill each (form, function, copy)'s function, each into its own array.
 
-        The tasks are also appended to ``collected``.
+        The first of a function's tasks zeroes its array; where ``copy`` is not None a last task
+        copies the function's first component into it (see BlockAssembler's ``nodal``).
         """
-        tables = []
-        for form, function in pairs:
+        tasks = []
+        for form, function, copy in nodal:
             space = form.function_spaces[0]
-            tasks = [
-                self._task(
-                    form,
-                    integral,
-                    _unrolled(self._cells.dofs(form, space, integral), space.dofmap.index_map_bs),
+            values = function.x.array
+            first = len(tasks)
+            for integral in _integrals(form):
+                rows = self._cells.dofs(form, space, integral)
+                task = self._task(form, integral, _unrolled(rows, space.dofmap.index_map_bs))
+                task["out"] = values.ctypes.data
+                tasks.append(task)
+            if len(tasks) > first:
+                tasks[first]["zero_size"] = values.size
+            if copy is not None:
+                target = copy.x.array
+                block = function.x.block_size
+                if values.size != block * target.size:
+                    raise _Unsupported("a nodal copy of another size")
+                empty = np.zeros((target.size, 0))
+                tasks.append(
+                    {
+                        **_EMPTY_TASK,
+                        "entities": target.size,
+                        "coordinates": empty,
+                        "out": target.ctypes.data,
+                        "copy_from": values.ctypes.data,
+                        "copy_stride": block,
+                    }
                 )
-                for integral in _integrals(form)
-            ]
-            collected.extend(tasks)
-            which = np.arange(len(tasks), dtype=np.int32)
-            tables.append((self._table(tasks), tasks, which, function.x.array))
-        return tables
-
-    def _evaluate_nodal(self, tables: list[tuple]) -> None:
-        """Each nodal table's form into its function's array (zeroed first)."""
-        for table, _, which, values in tables:
-            values[:] = 0.0
-            self._run(table, which, values.ctypes.data, None)
+        return tasks
 
     def _task(self, form: Any, integral: dict, positions: np.ndarray) -> dict:
         """One integral's arrays for the C loop (positions: (entities, tensor size))."""
@@ -335,6 +358,10 @@ class CompiledAssembly:
             "coefficient_addresses": np.ascontiguousarray(coefficients, dtype=np.uint64),
             "constant_addresses": np.ascontiguousarray(constants, dtype=np.uint64),
             "positions": positions,
+            "out": 0,
+            "zero_size": 0,
+            "copy_from": 0,
+            "copy_stride": 0,
         }
 
     def _table(self, tasks: list[dict]) -> Any:
@@ -347,6 +374,8 @@ class CompiledAssembly:
                 setattr(entry, key, task[key])
             for key, kind in _TASK_ARRAYS:
                 setattr(entry, key, ffi.cast(kind, task[key].ctypes.data))
+            for key in ("out", "copy_from"):
+                setattr(entry, key, ffi.cast("double*", task[key]))
         return table
 
     def _grow_work(self, tasks: list[dict]) -> None:
@@ -359,22 +388,35 @@ class CompiledAssembly:
             size = max([1, *(task[key] for task in tasks)])
             if name not in self._work or self._work[name].size < size:
                 self._work[name] = np.zeros(size)
+        ffi = self._helper.ffi
+        # (cast once: the C call's own pointer arguments, a few us each per call otherwise)
+        self._work_pointers = tuple(
+            ffi.cast("double*", self._work[name].ctypes.data)
+            for name in ("element", "coefficients", "constants")
+        )
 
-    def _run(self, table: Any, which: np.ndarray, out: Any, overflow: np.ndarray | None) -> int:
+    def _selected(self, which: Sequence[int]) -> tuple[np.ndarray, Any]:
+        """Task indices as the C call takes them: the array, and its pointer (cast once)."""
+        array = np.asarray(which, dtype=np.int32)
+        return array, self._helper.ffi.cast("int32_t*", array.ctypes.data)
+
+    def _run(
+        self, table: Any, which: tuple[np.ndarray, Any], out: int, overflow: np.ndarray | None
+    ) -> int:
         """The tasks ``which`` of ``table`` into ``out`` (an address); nonzeros overflowed."""
-        if which.size == 0:
+        if which[0].size == 0:
             return 0
         ffi = self._helper.ffi
-        work = self._work
+        element, coefficients, constants = self._work_pointers
         return self._helper.lib.electrolyx_assemble(
-            which.size,
+            which[0].size,
             table,
-            ffi.cast("int32_t*", which.ctypes.data),
+            which[1],
             ffi.cast("double*", out),
             ffi.cast("double*", 0 if overflow is None else overflow.ctypes.data),
-            ffi.cast("double*", work["element"].ctypes.data),
-            ffi.cast("double*", work["coefficients"].ctypes.data),
-            ffi.cast("double*", work["constants"].ctypes.data),
+            element,
+            coefficients,
+            constants,
         )
 
     # ------------------------------------------------------------------ vector
@@ -387,8 +429,7 @@ class CompiledAssembly:
         which = self._vector_selection.get(key)
         if which is None:
             tasks = [k for i in fields if i not in skip for k in self._vector_tasks[i]]
-            which = self._vector_selection[key] = np.array(tasks, dtype=np.int32)
-        self._evaluate_nodal(self._nodal_residual)
+            which = self._vector_selection[key] = self._selected(self._vector_first + tasks)
         array = b.getArray(readonly=False)
         if only is None:
             array[:] = 0.0
@@ -480,7 +521,8 @@ class CompiledAssembly:
                 ]
             )
         )
-        tasks, per_block = [], []
+        # The nodal values' tasks first (each into its own array), in every selection.
+        tasks, per_block = list(self._nodal_tasks), []
         for (i, j, form, integral, rows, cols, kept), found in zip(entries, located, strict=True):
             slots = -2 - np.searchsorted(overflow_keys, rows * size + cols)
             positions = np.where(kept, np.where(found >= 0, found, slots), -1)
@@ -497,6 +539,8 @@ class CompiledAssembly:
                 raise _Unsupported("a constrained diagonal outside the pattern")
             diagonal.append(((i, j), found))
         return _MatrixTables(
+            first=list(range(len(self._nodal_tasks))),
+            selected=self._selected,
             table=self._table(tasks),
             arrays=tasks,  # (the arrays the table points into, kept with it)
             blocks=per_block,
@@ -525,7 +569,6 @@ class CompiledAssembly:
         tables = self._tables(A)
         if tables is None:
             return False
-        self._evaluate_nodal(self._nodal)
         which, diagonal = tables.selection(skip_rows, skip_blocks, only_blocks)
         get, restore = _aij_array_functions()
         pointer = ctypes.c_void_p()
@@ -571,8 +614,11 @@ class _MatrixTables:
         self.__dict__.update(items)
         self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
-    def selection(self, skip_rows, skip_blocks, only_blocks) -> tuple[np.ndarray, np.ndarray]:
-        """The tasks and diagonal positions of the blocks assembled by a call."""
+    def selection(self, skip_rows, skip_blocks, only_blocks) -> tuple[tuple, np.ndarray]:
+        """The tasks and diagonal positions of the blocks assembled by a call.
+
+        The tasks as (array, pointer), the nodal values' first.
+        """
         key = (
             frozenset(skip_rows),
             frozenset(skip_blocks),
@@ -587,7 +633,7 @@ class _MatrixTables:
             which = [k for (i, j), tasks in self.blocks if wanted(i, j) for k in tasks]
             diagonal = [found for (i, j), found in self.diagonal if wanted(i, j)]
             selected = self._selections[key] = (
-                np.array(which, dtype=np.int32),
+                self.selected(self.first + which),
                 np.concatenate(diagonal).astype(np.int64) if diagonal else np.zeros(0, np.int64),
             )
         return selected
@@ -622,7 +668,27 @@ _TASK_SIZES = (
     "constant_size",
     "coordinate_size",
     "local_index_size",
+    "zero_size",
+    "copy_stride",
 )
+#: a task that calls no kernel (a copy's), before its own entries
+_EMPTY_TASK = {
+    "kernel": 0,
+    "tensor_size": 0,
+    "coefficient_size": 0,
+    "constant_size": 0,
+    "coordinate_size": 0,
+    "local_index_size": 0,
+    "local_index": np.zeros(0, dtype=np.int32),
+    "coefficient_addresses": np.zeros(0, dtype=np.uint64),
+    "constant_addresses": np.zeros(0, dtype=np.uint64),
+    "positions": np.zeros(0, dtype=np.int32),
+    "out": 0,
+    "zero_size": 0,
+    "copy_from": 0,
+    "copy_stride": 0,
+}
+
 _TASK_ARRAYS = (
     ("coordinates", "double*"),
     ("local_index", "int32_t*"),

@@ -203,10 +203,10 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         omitted = {*omitted_jacobian_blocks}
         omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
         nodal = [_NodalValues(term, self.unknowns, self.rates) for term in nodal_terms]
+        shared = [_with_nodal_values(form, nodal) for form in residual]
         blocks = _jacobian_forms(
-            residual, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
+            shared, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
-        shared = [_with_nodal_values(form, nodal, residual=True) for form in residual]
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J, nodal_forms, value_forms, weight_forms = forms(
             [
@@ -226,9 +226,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self._assembler = BlockAssembler(
             self._F,
             self._J,
-            nodal=[(form, term.values) for form, term in zip(nodal_forms, nodal, strict=True)],
+            nodal=[
+                (form, term.values, term.value)
+                for form, term in zip(nodal_forms, nodal, strict=True)
+            ],
             nodal_residual=[
-                (form, term.value) for form, term in zip(value_forms, nodal, strict=True)
+                (form, term.value, None) for form, term in zip(value_forms, nodal, strict=True)
             ],
         )
         if matrix_type not in ("aij", "nest"):
