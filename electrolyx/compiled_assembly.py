@@ -75,6 +75,9 @@ typedef struct {
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
                             double* out, double* overflow, double* element,
                             double* coefficients, double* constants);
+
+void electrolyx_load(int32_t count, double* const* targets, const int64_t* starts,
+                     const int32_t* sizes, const double* source);
 """
 
 _C_SOURCE = (
@@ -147,6 +150,14 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
         }
     }
     return overflowed;
+}
+
+/* A blocked vector's segments into their arrays: sizes[i] values from source + starts[i]. */
+void electrolyx_load(int32_t count, double* const* targets, const int64_t* starts,
+                     const int32_t* sizes, const double* source)
+{
+    for (int32_t i = 0; i < count; ++i)
+        memcpy(targets[i], source + starts[i], sizeof(double) * sizes[i]);
 }
 """
 )
@@ -418,6 +429,30 @@ class CompiledAssembly:
             coefficients,
             constants,
         )
+
+    def loader(self, functions: Sequence[fem.Function]) -> Any:
+        """A function that copies a blocked vector's owned array into ``functions``.
+
+        One function per field, its segment into the first entries of the function's array,
+        by one C call.
+        """
+        ffi = self._helper.ffi
+        arrays = [function.x.array for function in functions]
+        targets = ffi.new("double*[]", [ffi.cast("double*", a.ctypes.data) for a in arrays])
+        starts = np.ascontiguousarray(self._offsets[:-1], dtype=np.int64)
+        sizes = np.ascontiguousarray(np.diff(self._offsets), dtype=np.int32)
+        if any(a.size < n for a, n in zip(arrays, sizes.tolist(), strict=True)):
+            raise ValueError("a function smaller than its field")
+        count = len(arrays)
+        starts_pointer = ffi.cast("int64_t*", starts.ctypes.data)
+        sizes_pointer = ffi.cast("int32_t*", sizes.ctypes.data)
+        load = self._helper.lib.electrolyx_load
+        cast = ffi.cast
+
+        def copy(array: np.ndarray, kept=(arrays, targets, starts, sizes)) -> None:
+            load(count, targets, starts_pointer, sizes_pointer, cast("double*", array.ctypes.data))
+
+        return copy
 
     # ------------------------------------------------------------------ vector
     def assemble_vector(

@@ -7,7 +7,7 @@ one AIJ matrix; Newton's options and convergence test are set on every new solve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -89,22 +89,34 @@ class MonolithicAssembly:
     def _load(self, vector: PETSc.Vec, functions: Sequence[fem.Function]) -> None:
         """Owned entries of a monolithic vector into the functions, ghosts scattered."""
         array = vector.getArray(readonly=True)
+        targets = self._load_targets(functions)
+        if callable(targets):
+            targets(array)  # (the compiled loop's copy: serial, no ghosts)
+            return
         offsets = self._blocks[0]
-        for i, (values, scatter) in enumerate(self._load_targets(functions)):
+        for i, (values, scatter) in enumerate(targets):
             values[: self._owned[i]] = array[offsets[i] : offsets[i + 1]]
             if scatter is not None:
                 scatter()
 
-    def _load_targets(self, functions: Sequence[fem.Function]) -> list:
+    def _load_targets(self, functions: Sequence[fem.Function]) -> list | Callable:
         """Each function's value array and ghost update (none on one rank: no ghosts).
 
         Those of the unknowns and the rates, loaded at every residual and Jacobian, are made
-        once (an array is a view of its function's storage, which never moves).
+        once (an array is a view of its function's storage, which never moves); where the
+        compiled loop assembles (serial 1D), they are loaded by one C call instead (11 fields:
+        4.3 us per load in Python, 4640 loads per cycle of the ageing bench).
         """
         if functions is self.unknowns or functions is self.rates:
             if self._kept_load_targets is None:
+                compiled = self._assembler.compiled
                 self._kept_load_targets = {
-                    id(listed): self._targets_of(listed) for listed in (self.unknowns, self.rates)
+                    id(listed): (
+                        compiled.loader(listed)
+                        if compiled is not None
+                        else self._targets_of(listed)
+                    )
+                    for listed in (self.unknowns, self.rates)
                 }
             return self._kept_load_targets[id(functions)]
         return self._targets_of(functions)
