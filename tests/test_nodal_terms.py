@@ -130,31 +130,40 @@ def test_nodal_term_may_not_read_rates():
 
 
 def _dfn_jacobian(monkeypatch, nodal: bool):
-    """The default DFN's residual and Jacobian at a perturbed initial state (1D, serial)."""
-    from electrolyx.models.dfn import DFN, DFNResolution
-    from electrolyx.models.dfn.solvers import DFNSolvers
-    from electrolyx.parameters import chen2020
+    """The cycling DFN's residual and Jacobian at a perturbed initial state (1D, serial).
 
+    OKane2022 with partially reversible lithium plating and reaction-limited SEI on the
+    negative electrode: nodal terms of the intercalation (both electrodes), plating and SEI
+    currents, the SEI's reading the intercalation's.
+    """
+    from electrolyx.models.dfn import DFN, DFNResolution, SideReactions
+    from electrolyx.models.dfn.solvers import DFNSolvers
+    from electrolyx.parameters import okane2022
+
+    cell = okane2022()
+    side = SideReactions(
+        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
+    )
     with monkeypatch.context() as patch:
         if not nodal:
             patch.setattr(DFNSolvers, "_nodal_terms", lambda self: [])
-        model = DFN(chen2020(), DFNResolution(10, 4, 10, 8, 8))
+        model = DFN(cell, DFNResolution(8, 4, 8, 8, 8), side_reactions={"negative": side})
     integrator = model.integrator
-    assert bool(integrator._assembler.nodal) == nodal
+    assert len(integrator._assembler.nodal) == (4 if nodal else 0)
     rng = np.random.default_rng(3)
     for function in integrator.unknowns:
         function.x.array[:] *= 1.0 + 1e-2 * rng.standard_normal(function.x.array.size)
     return _assembled(integrator, integrator.unknowns)
 
 
-def test_dfn_intercalation_as_nodal_terms_keeps_its_jacobian(monkeypatch):
-    """The DFN's nodal terms (each electrode's intercalation current, reading c_s at the
-    surface only) give its Jacobian: a derivative left out (another radial node declared,
-    say) would be off by the reaction's slope."""
+def test_dfn_reactions_as_nodal_terms_keep_its_residual_and_jacobian(monkeypatch):
+    """The DFN's nodal terms (each electrode's reaction currents, reading c_s at the surface
+    only) give its residual and Jacobian: a derivative left out (another radial node
+    declared, say) would be off by the reaction's slope."""
     residual, jacobian = _dfn_jacobian(monkeypatch, nodal=False)
     nodal_residual, nodal_jacobian = _dfn_jacobian(monkeypatch, nodal=True)
-    # Scaled rows; at this perturbed state |F| <= 315 and |J| <= 2.7e4. Measured 3.5e-18 and
-    # 1.4e-14 absolute. With the next-to-surface node declared instead of the surface one the
-    # Jacobian was 21 off.
+    # Scaled rows; at this perturbed state |F| <= 1.2e4 and |J| <= 1.4e4. Measured 3.5e-18 and
+    # 7.1e-15 absolute. With the next-to-surface node declared instead of the surface one the
+    # Jacobian was 27 off.
     assert np.max(np.abs(nodal_residual - residual)) <= 1e-12 * max(1.0, np.max(np.abs(residual)))
     assert np.max(np.abs(nodal_jacobian - jacobian)) <= 1e-14 * np.max(np.abs(jacobian))
