@@ -23,6 +23,11 @@ function's values and every constant's are set, for one call of ``pack_coefficie
 A packed value that is not such a number (a transformed one, as for elements whose dofs DOLFINx
 transforms) makes the system unsupported, and :func:`compiled_assembly` says so (None).
 
+The nodal terms' values (:class:`~electrolyx.block_assembly.BlockAssembler`'s ``nodal`` and
+``nodal_residual``) are tasks of the same call, run first, each added into its function's own
+array; and :meth:`CompiledAssembly.loader` copies TS's state into the unknowns' functions by one
+C call.
+
 Only for a serial run on a 1D mesh (the DFN's cell direction): there are no ghosts, no facet
 permutations and the tables are small. Elsewhere :class:`BlockAssembler` assembles as before.
 The C helper is compiled once (C compiler via CFFI, as FFCx compiles forms) into the form cache

@@ -43,9 +43,10 @@ class NodalTerm:
     block it enters evaluates f's costly parts again (the open-circuit potential's
     exponentials, the exchange current's roots, Butler-Volmer's exponentials), and every
     Jacobian block of those rows differentiates them again, on every cell of the block. With a
-    NodalTerm the residual's blocks read f from one P1 function, and the Jacobian's blocks f
-    and its partial derivatives df/du_k (df/du_k[m] for a vector unknown's components) from
-    another, each filled at the nodes by one vector form before each residual or Jacobian:
+    NodalTerm the residual's blocks read f from one P1 function, filled at the nodes by one
+    vector form before each residual; before each Jacobian another fills a second function with
+    f and its partial derivatives df/du_k (df/du_k[m] for a vector unknown's components), f
+    is copied from it into the first, and the Jacobian's blocks read both:
 
         g_i = sum_cells f(x_i) w_i(x_i) W_i^-1 |cell| / (d + 1),   W_i = int w_i dx_vertex,
 

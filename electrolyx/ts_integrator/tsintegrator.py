@@ -222,7 +222,10 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             weights = fem.assemble_vector(weight_form)
             weights.scatter_reverse(dolfinx.la.InsertMode.add)
             weights.scatter_forward()
-            term.inverse_weight.x.array[:] = 1.0 / weights.array
+            # (nodes outside the measure's cells, weight 0, are never read: left 0)
+            inverse = term.inverse_weight.x.array
+            inverse[:] = 0.0
+            np.divide(1.0, weights.array, out=inverse, where=weights.array != 0.0)
         self._assembler = BlockAssembler(
             self._F,
             self._J,
