@@ -75,6 +75,9 @@ typedef struct {
     int32_t zero_size;
     const double* copy_from;
     int32_t copy_stride;
+    const int32_t* kept;
+    int32_t kept_size;
+    int32_t watched;
 } electrolyx_task;
 
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
@@ -101,7 +104,10 @@ typedef void (*electrolyx_kernel)(double*, const double*, const double*, const d
    marking it met: as PETSc, which inserts every nonzero added, even where they sum to 0).
    A task with its own out adds there instead (zeroing its first zero_size entries first); one
    with copy_from (and no kernel) copies copy_from[e * copy_stride] into its out[e] for its
-   entities e. Returns how many nonzeros went into overflow. */
+   entities e. A task with kept_size >= 0 adds only its kept entries k (those with p >= 0 at
+   some entity, in increasing k: the same sums in the same order) and, where it has entries
+   outside the pattern (watched), looks for a nonzero among them by one branch-free pass
+   before taking the entry-by-entry path. Returns how many nonzeros went into overflow. */
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
                             double* out, double* overflow, double* element,
                             double* coefficients, double* constants)
@@ -140,8 +146,27 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
                    task->coordinates + (int64_t)e * task->coordinate_size,
                    task->local_index + (int64_t)e * task->local_index_size, permutation, NULL);
             const int32_t* positions = task->positions + (int64_t)e * task->tensor_size;
+            if (task->kept_size >= 0)
+            {
+                for (int32_t i = 0; i < task->kept_size; ++i)
+                {
+                    const int32_t k = task->kept[i];
+                    const int32_t p = positions[k];
+                    if (p >= 0)
+                        target[p] += element[k];
+                }
+                if (!task->watched)
+                    continue;
+                int32_t nonzero = 0;
+                for (int32_t k = 0; k < task->tensor_size; ++k)
+                    nonzero |= (positions[k] <= -2) & (element[k] != 0.0);
+                if (!nonzero)
+                    continue;
+            }
             for (int32_t k = 0; k < task->tensor_size; ++k)
             {
+                if (task->kept_size >= 0 && positions[k] >= 0)
+                    continue; /* (added above) */
                 const int32_t p = positions[k];
                 if (p >= 0)
                     target[p] += element[k];
@@ -201,7 +226,7 @@ def _build_helper() -> Any:
         directory.mkdir(parents=True, exist_ok=True)
         ffi = cffi.FFI()
         ffi.cdef(_C_DECLARATIONS)
-        ffi.set_source(name, _C_SOURCE, extra_compile_args=["-O2"])
+        ffi.set_source(name, _C_SOURCE, extra_compile_args=["-O3"])
         # Built in a folder of its own, then moved into place in one step: processes that
         # build it at once each move a complete library.
         with tempfile.TemporaryDirectory(dir=directory) as build:
@@ -378,6 +403,7 @@ class CompiledAssembly:
             "zero_size": 0,
             "copy_from": 0,
             "copy_stride": 0,
+            **_kept_entries(positions),
         }
 
     def _table(self, tasks: list[dict]) -> Any:
@@ -710,6 +736,8 @@ _TASK_SIZES = (
     "local_index_size",
     "zero_size",
     "copy_stride",
+    "kept_size",
+    "watched",
 )
 #: a task that calls no kernel (a copy's), before its own entries
 _EMPTY_TASK = {
@@ -727,7 +755,27 @@ _EMPTY_TASK = {
     "zero_size": 0,
     "copy_from": 0,
     "copy_stride": 0,
+    "kept": np.zeros(0, dtype=np.int32),
+    "kept_size": -1,
+    "watched": 0,
 }
+
+
+def _kept_entries(positions: np.ndarray) -> dict:
+    """A task's kept element entries and whether it has any outside the pattern, for the C loop.
+
+    Kept: the entries k with p >= 0 at some entity, increasing; watched: whether any entry lies
+    outside the pattern (p <= -2), where a nonzero has to be found. Most of a compressed
+    Jacobian's element entries are its structural zeros (the 1D cycling model: 9,693 of 95,692
+    entries kept, 85,896 outside the pattern).
+    """
+    kept = np.flatnonzero((positions >= 0).any(axis=0)).astype(np.int32)
+    return {
+        "kept": np.ascontiguousarray(kept),
+        "kept_size": kept.size,
+        "watched": int(bool((positions <= -2).any())),
+    }
+
 
 _TASK_ARRAYS = (
     ("coordinates", "double*"),
@@ -735,6 +783,7 @@ _TASK_ARRAYS = (
     ("coefficient_addresses", "uintptr_t*"),
     ("constant_addresses", "uintptr_t*"),
     ("positions", "int32_t*"),
+    ("kept", "int32_t*"),
 )
 
 
