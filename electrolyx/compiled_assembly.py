@@ -78,6 +78,8 @@ typedef struct {
     const int32_t* kept;
     int32_t kept_size;
     int32_t watched;
+    const double* gathered;
+    int32_t gather_only;
 } electrolyx_task;
 
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
@@ -107,7 +109,10 @@ typedef void (*electrolyx_kernel)(double*, const double*, const double*, const d
    entities e. A task with kept_size >= 0 adds only its kept entries k (those with p >= 0 at
    some entity, in increasing k: the same sums in the same order) and, where it has entries
    outside the pattern (watched), looks for a nonzero among them by one branch-free pass
-   before taking the entry-by-entry path. Returns how many nonzeros went into overflow. */
+   before taking the entry-by-entry path. A gather_only task gathers its entities'
+   coefficients into its out (entities x coefficient_size), for the tasks whose kernels read
+   them from there (gathered: the same values, gathered once for all of them). Returns how
+   many nonzeros went into overflow. */
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
                             double* out, double* overflow, double* element,
                             double* coefficients, double* constants)
@@ -126,6 +131,16 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
                 target[e] = task->copy_from[(int64_t)e * task->copy_stride];
             continue;
         }
+        if (task->gather_only)
+        {
+            const int64_t size = (int64_t)task->entities * task->coefficient_size;
+            for (int64_t k = 0; k < size; ++k)
+            {
+                const double* source = (const double*)task->coefficient_addresses[k];
+                target[k] = source ? *source : 0.0;
+            }
+            continue;
+        }
         electrolyx_kernel kernel = (electrolyx_kernel)task->kernel;
         for (int32_t k = 0; k < task->constant_size; ++k)
         {
@@ -134,15 +149,21 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
         }
         for (int32_t e = 0; e < task->entities; ++e)
         {
-            const uintptr_t* addresses = task->coefficient_addresses
-                                         + (int64_t)e * task->coefficient_size;
-            for (int32_t k = 0; k < task->coefficient_size; ++k)
+            const double* w = coefficients;
+            if (task->gathered)
+                w = task->gathered + (int64_t)e * task->coefficient_size;
+            else
             {
-                const double* source = (const double*)addresses[k];
-                coefficients[k] = source ? *source : 0.0;
+                const uintptr_t* addresses = task->coefficient_addresses
+                                             + (int64_t)e * task->coefficient_size;
+                for (int32_t k = 0; k < task->coefficient_size; ++k)
+                {
+                    const double* source = (const double*)addresses[k];
+                    coefficients[k] = source ? *source : 0.0;
+                }
             }
             memset(element, 0, sizeof(double) * task->tensor_size);
-            kernel(element, coefficients, constants,
+            kernel(element, w, constants,
                    task->coordinates + (int64_t)e * task->coordinate_size,
                    task->local_index + (int64_t)e * task->local_index_size, permutation, NULL);
             const int32_t* positions = task->positions + (int64_t)e * task->tensor_size;
@@ -309,6 +330,10 @@ class CompiledAssembly:
                 tasks.append(self._task(form, integral, positions))
             self._vector_tasks.append(field_tasks)
         # (the arrays the C table points into, kept with it)
+        # Shared gathers (appended, run after the nodal values, before the fields' tasks).
+        gathers = _shared_gathers(tasks)
+        self._vector_first += list(range(len(tasks), len(tasks) + len(gathers)))
+        tasks += gathers
         self._vector_table, self._vector_arrays = self._table(tasks), tasks
         # Jacobian: each block's integrals with their row and column dofs; the positions
         # depend on the matrix's pattern (found per matrix, _matrix_tables).
@@ -404,6 +429,8 @@ class CompiledAssembly:
             "copy_from": 0,
             "copy_stride": 0,
             **_kept_entries(positions),
+            "gathered": 0,
+            "gather_only": 0,
         }
 
     def _table(self, tasks: list[dict]) -> Any:
@@ -416,7 +443,7 @@ class CompiledAssembly:
                 setattr(entry, key, task[key])
             for key, kind in _TASK_ARRAYS:
                 setattr(entry, key, ffi.cast(kind, task[key].ctypes.data))
-            for key in ("out", "copy_from"):
+            for key in ("out", "copy_from", "gathered"):
                 setattr(entry, key, ffi.cast("double*", task[key]))
         return table
 
@@ -596,6 +623,11 @@ class CompiledAssembly:
                 per_block.append(((i, j), []))
             per_block[-1][1].append(len(tasks))
             tasks.append(self._task(form, integral, positions))
+        # Shared gathers (appended, run after the nodal values, before the blocks' tasks).
+        gathers = _shared_gathers(tasks)
+        first = list(range(len(self._nodal_tasks)))
+        first += list(range(len(tasks), len(tasks) + len(gathers)))
+        tasks += gathers
         self._grow_work(tasks)
         diagonal = []
         for i, j in assembler._diagonal:
@@ -605,7 +637,7 @@ class CompiledAssembly:
                 raise _Unsupported("a constrained diagonal outside the pattern")
             diagonal.append(((i, j), found))
         return _MatrixTables(
-            first=list(range(len(self._nodal_tasks))),
+            first=first,
             selected=self._selected,
             table=self._table(tasks),
             arrays=tasks,  # (the arrays the table points into, kept with it)
@@ -738,6 +770,7 @@ _TASK_SIZES = (
     "copy_stride",
     "kept_size",
     "watched",
+    "gather_only",
 )
 #: a task that calls no kernel (a copy's), before its own entries
 _EMPTY_TASK = {
@@ -758,7 +791,48 @@ _EMPTY_TASK = {
     "kept": np.zeros(0, dtype=np.int32),
     "kept_size": -1,
     "watched": 0,
+    "gathered": 0,
+    "gather_only": 0,
 }
+
+
+def _shared_gathers(tasks: Sequence[dict]) -> list[dict]:
+    """Gather tasks for the kernel tasks that pack the same coefficients on the same entities.
+
+    The Jacobian blocks of one row mostly read the same coefficients from the same addresses
+    (BlockAssembler's packing groups): such tasks get one gather task (run before them, into a
+    buffer it keeps) and read their coefficients from its buffer instead of gathering them
+    each. Tasks with an output array of their own (the nodal values') are left as they are.
+    Returns the gather tasks; the tasks they serve are changed in place (``gathered``).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for task in tasks:
+        if not task["kernel"] or task["out"] or task["coefficient_size"] == 0:
+            continue
+        addresses = task["coefficient_addresses"]
+        groups.setdefault((addresses.shape, addresses.tobytes()), []).append(task)
+    gathers = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        addresses = members[0]["coefficient_addresses"]
+        entities, size = addresses.shape
+        buffer = np.zeros((entities, size))
+        for task in members:
+            task["gathered"] = buffer.ctypes.data
+        gathers.append(
+            {
+                **_EMPTY_TASK,
+                "entities": entities,
+                "coefficient_size": size,
+                "coefficient_addresses": addresses,
+                "coordinates": np.zeros((entities, 0)),
+                "out": buffer.ctypes.data,
+                "gather_only": 1,
+                "buffer": buffer,  # (kept with the table)
+            }
+        )
+    return gathers
 
 
 def _kept_entries(positions: np.ndarray) -> dict:
