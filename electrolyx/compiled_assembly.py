@@ -106,10 +106,10 @@ typedef void (*electrolyx_kernel)(double*, const double*, const double*, const d
    marking it met: as PETSc, which inserts every nonzero added, even where they sum to 0).
    A task with its own out adds there instead (zeroing its first zero_size entries first); one
    with copy_from (and no kernel) copies copy_from[e * copy_stride] into its out[e] for its
-   entities e. A task with kept_size >= 0 adds only its kept entries k (those with p >= 0 at
-   some entity, in increasing k: the same sums in the same order) and, where it has entries
-   outside the pattern (watched), looks for a nonzero among them by one branch-free pass
-   before taking the entry-by-entry path. A gather_only task gathers its entities'
+   entities e. A kernel task adds only its kept entries k (those with p >= 0 at some entity,
+   in increasing k: the same sums in the same order) and, where it has entries outside the
+   pattern (watched), looks for a nonzero among them by one branch-free pass before adding
+   them to overflow one by one. A gather_only task gathers its entities'
    coefficients into its out (entities x coefficient_size), for the tasks whose kernels read
    them from there (gathered: the same values, gathered once for all of them). Returns how
    many nonzeros went into overflow. */
@@ -167,31 +167,24 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
                    task->coordinates + (int64_t)e * task->coordinate_size,
                    task->local_index + (int64_t)e * task->local_index_size, permutation, NULL);
             const int32_t* positions = task->positions + (int64_t)e * task->tensor_size;
-            if (task->kept_size >= 0)
+            for (int32_t i = 0; i < task->kept_size; ++i)
             {
-                for (int32_t i = 0; i < task->kept_size; ++i)
-                {
-                    const int32_t k = task->kept[i];
-                    const int32_t p = positions[k];
-                    if (p >= 0)
-                        target[p] += element[k];
-                }
-                if (!task->watched)
-                    continue;
-                int32_t nonzero = 0;
-                for (int32_t k = 0; k < task->tensor_size; ++k)
-                    nonzero |= (positions[k] <= -2) & (element[k] != 0.0);
-                if (!nonzero)
-                    continue;
-            }
-            for (int32_t k = 0; k < task->tensor_size; ++k)
-            {
-                if (task->kept_size >= 0 && positions[k] >= 0)
-                    continue; /* (added above) */
+                const int32_t k = task->kept[i];
                 const int32_t p = positions[k];
                 if (p >= 0)
                     target[p] += element[k];
-                else if (p <= -2 && element[k] != 0.0)
+            }
+            if (!task->watched)
+                continue;
+            int32_t nonzero = 0;
+            for (int32_t k = 0; k < task->tensor_size; ++k)
+                nonzero |= (positions[k] <= -2) & (element[k] != 0.0);
+            if (!nonzero)
+                continue;
+            for (int32_t k = 0; k < task->tensor_size; ++k)
+            {
+                const int32_t p = positions[k];
+                if (p <= -2 && element[k] != 0.0)
                 {
                     overflow[2 * (-2 - p)] += element[k];
                     overflow[2 * (-2 - p) + 1] = 1.0;
@@ -330,10 +323,7 @@ class CompiledAssembly:
                 tasks.append(self._task(form, integral, positions))
             self._vector_tasks.append(field_tasks)
         # (the arrays the C table points into, kept with it)
-        # Shared gathers (appended, run after the nodal values, before the fields' tasks).
-        gathers = _shared_gathers(tasks)
-        self._vector_first += list(range(len(tasks), len(tasks) + len(gathers)))
-        tasks += gathers
+        self._vector_first += _append_shared_gathers(tasks)
         self._vector_table, self._vector_arrays = self._table(tasks), tasks
         # Jacobian: each block's integrals with their row and column dofs; the positions
         # depend on the matrix's pattern (found per matrix, _matrix_tables).
@@ -623,11 +613,7 @@ class CompiledAssembly:
                 per_block.append(((i, j), []))
             per_block[-1][1].append(len(tasks))
             tasks.append(self._task(form, integral, positions))
-        # Shared gathers (appended, run after the nodal values, before the blocks' tasks).
-        gathers = _shared_gathers(tasks)
-        first = list(range(len(self._nodal_tasks)))
-        first += list(range(len(tasks), len(tasks) + len(gathers)))
-        tasks += gathers
+        first = list(range(len(self._nodal_tasks))) + _append_shared_gathers(tasks)
         self._grow_work(tasks)
         diagonal = []
         for i, j in assembler._diagonal:
@@ -789,21 +775,23 @@ _EMPTY_TASK = {
     "copy_from": 0,
     "copy_stride": 0,
     "kept": np.zeros(0, dtype=np.int32),
-    "kept_size": -1,
+    "kept_size": 0,
     "watched": 0,
     "gathered": 0,
     "gather_only": 0,
 }
 
 
-def _shared_gathers(tasks: Sequence[dict]) -> list[dict]:
+def _append_shared_gathers(tasks: list[dict]) -> list[int]:
     """Gather tasks for the kernel tasks that pack the same coefficients on the same entities.
 
     The Jacobian blocks of one row mostly read the same coefficients from the same addresses
-    (BlockAssembler's packing groups): such tasks get one gather task (run before them, into a
-    buffer it keeps) and read their coefficients from its buffer instead of gathering them
-    each. Tasks with an output array of their own (the nodal values') are left as they are.
-    Returns the gather tasks; the tasks they serve are changed in place (``gathered``).
+    (BlockAssembler's packing groups): such tasks get one gather task (into a buffer it keeps)
+    and read their coefficients from its buffer instead of gathering them each. Tasks with an
+    output array of their own (the nodal values') are left as they are. The gather tasks are
+    appended to ``tasks`` and their indices returned: a call runs them after the nodal values
+    (whose functions they may read) and before the tasks they serve, which are changed in
+    place (``gathered``).
     """
     groups: dict[tuple, list[dict]] = {}
     for task in tasks:
@@ -832,7 +820,9 @@ def _shared_gathers(tasks: Sequence[dict]) -> list[dict]:
                 "buffer": buffer,  # (kept with the table)
             }
         )
-    return gathers
+    start = len(tasks)
+    tasks += gathers
+    return list(range(start, len(tasks)))
 
 
 def _kept_entries(positions: np.ndarray) -> dict:

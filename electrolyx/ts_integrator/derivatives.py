@@ -51,11 +51,12 @@ class NodalTerm:
         g_i = sum_cells f(x_i) w_i(x_i) W_i^-1 |cell| / (d + 1),   W_i = int w_i dx_vertex,
 
     that is f, and each partial, at node i (vertex quadrature: each cell's share of a node is
-    |cell| / (d + 1)). In the residual's integrals over ``measure`` (vertex quadrature, the
-    same cells) f is replaced by the function; the Jacobian's blocks are the derivatives of
-    that residual, UFL's ``coefficient_derivatives`` giving the function's derivatives. The
-    same residual and Jacobian to round-off, not an approximation. Integrals of f over other
-    measures keep f.
+    |cell| / (d + 1)): the lumped projection of :mod:`electrolyx.nodal_values` (the outputs'),
+    with the weights inverted once instead of at every call. In the residual's integrals over
+    ``measure`` (vertex quadrature, the same cells) f is replaced by the function; the
+    Jacobian's blocks are the derivatives of that residual, UFL's ``coefficient_derivatives``
+    giving the function's derivatives. The same residual and Jacobian to round-off, not an
+    approximation. Integrals of f over other measures keep f.
 
     Attributes:
         expression: f (UFL, scalar), a subexpression of the residual's forms.
@@ -139,12 +140,9 @@ class _NodalValues:
             measure.subdomain_id(),
             measure.metadata(),
         )
-
-    def check_measure(self) -> None:
-        """Raise ValueError unless the term's measure integrates with vertex quadrature."""
-        if self._where[3].get("quadrature_rule") != "vertex":
+        if measure.metadata().get("quadrature_rule") != "vertex":
             raise ValueError(
-                f"a nodal term's measure has metadata {self._where[3]}: it must integrate "
+                f"a nodal term's measure has metadata {measure.metadata()}: it must integrate "
                 'with vertex quadrature (metadata "quadrature_rule": "vertex")'
             )
 
@@ -168,8 +166,6 @@ def _with_nodal_values(form, nodal: Sequence[_NodalValues]):
     """
     if not nodal:
         return form
-    for term in nodal:
-        term.check_measure()
     integrals = []
     for integral in form.integrals():
         where = (
