@@ -43,6 +43,7 @@ import importlib.util
 import os
 import tempfile
 import warnings
+import weakref
 from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,39 @@ from dolfinx import fem
 
 from .block_assembly import assembled_block
 
-__all__ = ["CompiledAssembly", "compiled_assembly"]
+__all__ = ["CompiledAssembly", "ResidualFunction", "UnsupportedResidual", "compiled_assembly"]
 
-_C_DECLARATIONS = """
+_C_RESIDUAL = """
+typedef struct {
+    uintptr_t vec_get_array_read;
+    uintptr_t vec_restore_array_read;
+    uintptr_t vec_get_array;
+    uintptr_t vec_restore_array;
+    uintptr_t vec_copy;
+    int32_t fields;
+    double* const* unknowns;
+    double* const* rates;
+    const int64_t* starts;
+    const int32_t* sizes;
+    int64_t size;
+    uintptr_t last_state;
+    uintptr_t last_rates;
+    double* time;
+    int32_t count;
+    const electrolyx_task* tasks;
+    const int32_t* which;
+    double* element;
+    double* coefficients;
+    double* constants;
+    int32_t constrained;
+    const int64_t* rows;
+    const double* const* values;
+    int64_t calls;
+} electrolyx_residual;
+"""
+
+_C_DECLARATIONS = (
+    """
 typedef struct {
     uintptr_t kernel;
     int32_t entities;
@@ -88,7 +119,13 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
 
 void electrolyx_load(int32_t count, double* const* targets, const int64_t* starts,
                      const int32_t* sizes, const double* source);
+
 """
+    + _C_RESIDUAL
+    + """
+int electrolyx_ifunction(void* ts, double t, void* x, void* x_dot, void* f, void* context);
+"""
+)
 
 _C_SOURCE = (
     """
@@ -202,6 +239,68 @@ void electrolyx_load(int32_t count, double* const* targets, const int64_t* start
 {
     for (int32_t i = 0; i < count; ++i)
         memcpy(targets[i], source + starts[i], sizeof(double) * sizes[i]);
+}
+
+"""
+    + _C_RESIDUAL
+    + """
+typedef int (*electrolyx_vec_read)(void*, const double**);
+typedef int (*electrolyx_vec_write)(void*, double**);
+typedef int (*electrolyx_vec_copy)(void*, void*);
+
+/* PETSc TS's residual F(t, x, x_dot) (a TSIFunctionFn): what TSIntegrator's residual callback
+   does, in C. The state and rates kept as the last evaluation's (last_state, last_rates: Vecs,
+   or 0), both loaded into their functions, the time into its constant (time: or NULL); F
+   zeroed and the residual tasks added into it; each constrained row set as dolfinx's set_bc
+   with x0 = x and alpha = -1: F[row] = -1 (g - x[row]), g read from its constant or function
+   at every call. A PETSc error code: 0, or that of the Vec call that failed. */
+int electrolyx_ifunction(void* ts, double t, void* x, void* x_dot, void* f, void* context)
+{
+    electrolyx_residual* c = (electrolyx_residual*)context;
+    electrolyx_vec_read get_read = (electrolyx_vec_read)c->vec_get_array_read;
+    electrolyx_vec_read restore_read = (electrolyx_vec_read)c->vec_restore_array_read;
+    electrolyx_vec_write get_write = (electrolyx_vec_write)c->vec_get_array;
+    electrolyx_vec_write restore_write = (electrolyx_vec_write)c->vec_restore_array;
+    int error = 0;
+    (void)ts;
+    c->calls += 1;
+    if (c->last_state)
+    {
+        electrolyx_vec_copy copy = (electrolyx_vec_copy)c->vec_copy;
+        if ((error = copy(x, (void*)c->last_state)))
+            return error;
+        if ((error = copy(x_dot, (void*)c->last_rates)))
+            return error;
+    }
+    const double* state = NULL;
+    const double* rates = NULL;
+    double* out = NULL;
+    if ((error = get_read(x, &state)))
+        return error;
+    if ((error = get_read(x_dot, &rates)))
+    {
+        restore_read(x, &state);
+        return error;
+    }
+    electrolyx_load(c->fields, c->unknowns, c->starts, c->sizes, state);
+    electrolyx_load(c->fields, c->rates, c->starts, c->sizes, rates);
+    if (c->time)
+        *c->time = t;
+    if (!(error = get_write(f, &out)))
+    {
+        memset(out, 0, sizeof(double) * c->size);
+        electrolyx_assemble(c->count, c->tasks, c->which, out, NULL, c->element,
+                            c->coefficients, c->constants);
+        const double alpha = -1.0;
+        for (int32_t i = 0; i < c->constrained; ++i)
+            out[c->rows[i]] = alpha * (*c->values[i] - state[c->rows[i]]);
+        error = restore_write(f, &out);
+    }
+    const int rates_restored = restore_read(x_dot, &rates);
+    const int state_restored = restore_read(x, &state);
+    if (error)
+        return error;
+    return rates_restored ? rates_restored : state_restored;
 }
 """
 )
@@ -340,6 +439,8 @@ class CompiledAssembly:
         ]
         self._work: dict[str, np.ndarray] = {}
         self._work_pointers: tuple = ()
+        # the C residuals made (residual_function) that are still in use
+        self._residual_functions: weakref.WeakSet = weakref.WeakSet()
         self._grow_work([*tasks, *self._nodal_tasks])
         # (matrix handle, constraints) -> (matrix, its tables) or (matrix, None) if unsupported
         self._matrices: dict[tuple, tuple[PETSc.Mat, _MatrixTables | None]] = {}
@@ -453,6 +554,8 @@ class CompiledAssembly:
             ffi.cast("double*", self._work[name].ctypes.data)
             for name in ("element", "coefficients", "constants")
         )
+        for residual in self._residual_functions:  # (they point to the new arrays too)
+            residual.point_to_work(*self._work_pointers)
 
     def _selected(self, which: Sequence[int]) -> tuple[np.ndarray, Any]:
         """Task indices as the C call takes them: the array, and its pointer (cast once)."""
@@ -507,12 +610,8 @@ class CompiledAssembly:
         self, b: PETSc.Vec, skip: Set[int] = frozenset(), only: Set[int] | None = None
     ) -> None:
         """:meth:`BlockAssembler.assemble_vector` (serial: b has no ghosts), by one C call."""
-        key = (frozenset(skip), None if only is None else frozenset(only))
         fields = range(len(self._vector_tasks)) if only is None else sorted(only)
-        which = self._vector_selection.get(key)
-        if which is None:
-            tasks = [k for i in fields if i not in skip for k in self._vector_tasks[i]]
-            which = self._vector_selection[key] = self._selected(self._vector_first + tasks)
+        which = self._vector_selection_of(skip, only)
         array = b.getArray(readonly=False)
         if only is None:
             array[:] = 0.0
@@ -521,6 +620,120 @@ class CompiledAssembly:
             for i in fields:
                 array[offsets[i] : offsets[i + 1]] = 0.0
         self._run(self._vector_table, which, array.ctypes.data, None)
+
+    def residual_function(
+        self,
+        unknowns: Sequence[fem.Function],
+        rates: Sequence[fem.Function],
+        skip: Set[int] = frozenset(),
+        last: tuple[PETSc.Vec, PETSc.Vec] | None = None,
+        time: fem.Constant | None = None,
+    ) -> ResidualFunction:
+        """TS's residual F(t, x, x_dot) as a C function (a TSIFunctionFn) and its context.
+
+        What TSIntegrator's residual callback does for a serial 1D system, without Python in
+        the call: x and x_dot copied into ``last`` (where given) and loaded into ``unknowns``
+        and ``rates``, t into ``time``'s value, the residual assembled (the fields in ``skip``
+        left zero) straight into F, and the Dirichlet rows set to x - g (dolfinx's set_bc with
+        x0 = x, alpha = -1), g read at every call. Raises :class:`UnsupportedResidual` for
+        conditions whose values it cannot read (a function on another space, a vector).
+        """
+        ffi = self._helper.ffi
+        library = ctypes.CDLL(PETSc.__file__)
+        keep: list[Any] = []
+
+        def address(name: str) -> int:
+            return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+
+        def pointers(functions: Sequence[fem.Function]) -> Any:
+            arrays = [function.x.array for function in functions]
+            sizes = np.diff(self._offsets)
+            if any(a.size < n for a, n in zip(arrays, sizes.tolist(), strict=True)):
+                raise ValueError("a function smaller than its field")
+            keep.append(arrays)
+            table = ffi.new("double*[]", [ffi.cast("double*", a.ctypes.data) for a in arrays])
+            keep.append(table)
+            return table
+
+        rows, values = self._condition_values()
+        starts = np.ascontiguousarray(self._offsets[:-1], dtype=np.int64)
+        sizes = np.ascontiguousarray(np.diff(self._offsets), dtype=np.int32)
+        which = self._vector_selection_of(skip, None)
+        value_table = ffi.new("double*[]", max(len(values), 1))
+        for k, (array, position) in enumerate(values):
+            value_table[k] = ffi.cast("double*", array.ctypes.data) + position
+        keep += [starts, sizes, which, rows, values, value_table]
+        context = ffi.new("electrolyx_residual*")
+        context.vec_get_array_read = address("VecGetArrayRead")
+        context.vec_restore_array_read = address("VecRestoreArrayRead")
+        context.vec_get_array = address("VecGetArray")
+        context.vec_restore_array = address("VecRestoreArray")
+        context.vec_copy = address("VecCopy")
+        context.fields = len(self._vector_tasks)
+        context.unknowns = pointers(unknowns)
+        context.rates = pointers(rates)
+        context.starts = ffi.cast("int64_t*", starts.ctypes.data)
+        context.sizes = ffi.cast("int32_t*", sizes.ctypes.data)
+        context.size = int(self._offsets[-1])
+        context.last_state = 0 if last is None else last[0].handle
+        context.last_rates = 0 if last is None else last[1].handle
+        if time is not None:
+            if time.value.size != 1:
+                raise UnsupportedResidual("a time constant that is not a scalar")
+            keep.append(time)
+        context.time = ffi.cast("double*", 0 if time is None else time.value.ctypes.data)
+        context.count = which[0].size
+        context.tasks = self._vector_table
+        context.which = which[1]
+        context.constrained = rows.size
+        context.rows = ffi.cast("int64_t*", rows.ctypes.data)
+        context.values = value_table
+        function = ffi.cast("uintptr_t", ffi.addressof(self._helper.lib, "electrolyx_ifunction"))
+        residual = ResidualFunction(
+            int(function), int(ffi.cast("uintptr_t", context)), context, keep
+        )
+        # (its work arrays: the compiled loop's, which grow with the matrices' tables)
+        residual.point_to_work(*self._work_pointers)
+        self._residual_functions.add(residual)
+        return residual
+
+    def _condition_values(self) -> tuple[np.ndarray, list[tuple[np.ndarray, int]]]:
+        """The constrained rows of the monolithic vector, each with where its value is read.
+
+        As ``BlockAssembler.set_bc`` visits them (field by field, each field's conditions in
+        turn), so that a row two conditions constrain takes the last one's value, as there.
+        """
+        assembler = self._assembler
+        rows, values = [], []
+        for i, bcs in enumerate(assembler._bcs_by_block):
+            for bc in bcs:
+                dofs = np.asarray(bc.dof_indices()[0], dtype=np.int64)
+                g = bc.g
+                if isinstance(g, _cpp.fem.Constant_float64):
+                    if g.value.size != 1:
+                        raise UnsupportedResidual("a condition whose value is not a scalar")
+                    values += [(g.value, 0)] * dofs.size
+                elif isinstance(g, _cpp.fem.Function_float64):
+                    space = g.function_space
+                    if not (
+                        space.contains(bc.function_space) and bc.function_space.contains(space)
+                    ):
+                        raise UnsupportedResidual("a condition's function on another space")
+                    values += [(g.x.array, int(dof)) for dof in dofs.tolist()]
+                else:
+                    raise UnsupportedResidual("a condition whose value is not read in place")
+                rows.append(self._offsets[i] + dofs)
+        return np.concatenate([np.zeros(0, np.int64), *rows]), values
+
+    def _vector_selection_of(self, skip: Set[int], only: Set[int] | None) -> tuple[np.ndarray, Any]:
+        """The residual tasks of the fields assembled (nodal values first), cast once."""
+        key = (frozenset(skip), None if only is None else frozenset(only))
+        which = self._vector_selection.get(key)
+        if which is None:
+            fields = range(len(self._vector_tasks)) if only is None else sorted(only)
+            tasks = [k for i in fields if i not in skip for k in self._vector_tasks[i]]
+            which = self._vector_selection[key] = self._selected(self._vector_first + tasks)
+        return which
 
     # ------------------------------------------------------------------ matrix
     def set_bcs(self) -> None:
@@ -689,6 +902,37 @@ class CompiledAssembly:
     def release(self) -> None:
         """Forget the tables of the matrices assembled into."""
         self._matrices = {}
+
+
+class UnsupportedResidual(Exception):
+    """The residual has something :meth:`CompiledAssembly.residual_function` does not handle."""
+
+
+class ResidualFunction:
+    """A C residual for PETSc's TS (:meth:`CompiledAssembly.residual_function`).
+
+    ``function``: the address of the C function; ``context``: its context (pass it as the
+    context pointer); :meth:`take_calls`: the calls made since the last time it was asked.
+    Keep this object while TS may call the function (the context points into its arrays).
+    """
+
+    def __init__(self, function: int, context: int, struct: Any, keep: list[Any]):
+        self.function = function
+        self.context = context
+        self._struct = struct
+        self._keep = keep
+
+    def point_to_work(self, element: Any, coefficients: Any, constants: Any) -> None:
+        """The work arrays the C function uses (the compiled loop's present ones)."""
+        self._struct.element = element
+        self._struct.coefficients = coefficients
+        self._struct.constants = constants
+
+    def take_calls(self) -> int:
+        """The calls made since the last time this was asked."""
+        calls = int(self._struct.calls)
+        self._struct.calls = 0
+        return calls
 
 
 class _MatrixTables:

@@ -299,3 +299,102 @@ def test_the_ageing_dfn_assembles_through_the_compiled_loop():
             assert np.array_equal(ref, new)  # exact
         copy.destroy()
     assert len(integrator.bcs) == 1  # the last comparison had the terminal condition
+
+
+def _ageing_dfn(points: int = 8):
+    from electrolyx.models.dfn import DFN, DFNResolution, SideReactions
+    from electrolyx.parameters import okane2022
+
+    cell = okane2022()
+    side = SideReactions(
+        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
+    )
+    return DFN(
+        cell, DFNResolution(points, 4, points, points, points), side_reactions={"negative": side}
+    )
+
+
+def test_the_c_residual_equals_the_python_callback():
+    """TS's residual as a C function (CompiledAssembly.residual_function) gives what
+    TSIntegrator's Python callback gives, exactly, at a perturbed state under current and
+    voltage control: the residual, the state and rates kept as the last evaluation's, the
+    unknowns loaded; and it counts its calls."""
+    from cffi import FFI
+
+    from electrolyx.experiment import parse_experiment
+
+    model = _ageing_dfn()
+    integrator = model.integrator
+    compiled = integrator._assembler.compiled
+    signature = "int(*)(void*, double, void*, void*, void*, void*)"
+    rng = np.random.default_rng(3)
+    for protocol in (["Discharge at 1C for 5 minutes"], ["Hold at 3.7 V for 1 minute"]):
+        model.run_experiment(parse_experiment(protocol))
+        x, x_dot = integrator.x.duplicate(), integrator.x.duplicate()
+        x.getArray()[:] = integrator.x.getArray() * (1 + 1e-3 * rng.standard_normal(x.size))
+        x_dot.getArray()[:] = 1e-4 * rng.standard_normal(x.size)
+        kept = [x.duplicate() for _ in range(4)]
+        results = [x.duplicate() for _ in range(2)]
+        integrator._last_rates = (kept[0], kept[1])
+        integrator._residual(None, 100.0, x, x_dot, results[0])
+        python_unknowns = [u.x.array.copy() for u in integrator.unknowns]
+        for u in integrator.unknowns:
+            u.x.array[:] = np.nan
+        residual = compiled.residual_function(
+            integrator.unknowns, integrator.rates, last=(kept[2], kept[3])
+        )
+        ffi = FFI()
+        function = ffi.cast(signature, residual.function)
+        handles = [ffi.cast("void*", v) for v in (x.handle, x_dot.handle, results[1].handle)]
+        assert function(ffi.NULL, 100.0, *handles, ffi.cast("void*", residual.context)) == 0
+        assert residual.take_calls() == 1 and residual.take_calls() == 0
+        integrator._last_rates = None
+        assert np.array_equal(results[0].getArray(), results[1].getArray())  # exact
+        assert np.all(np.isfinite(results[1].getArray()))
+        for u, values in zip(integrator.unknowns, python_unknowns, strict=True):
+            assert np.array_equal(u.x.array, values)
+        assert np.array_equal(kept[2].getArray(), x.getArray())
+        assert np.array_equal(kept[3].getArray(), x_dot.getArray())
+        for vector in (x, x_dot, *kept, *results):
+            vector.destroy()
+    assert len(integrator.bcs) == 1  # the last comparison had the terminal condition
+
+
+def test_integrations_with_the_c_residual_are_those_with_the_python_callback(monkeypatch):
+    """A discharge, a voltage hold and a charge with TS calling the C residual, and with its
+    Python callback: the same steps, evaluations and voltages, bit for bit."""
+    from electrolyx.experiment import parse_experiment
+    from electrolyx.ts_integrator import TSIntegrator
+
+    protocol = parse_experiment(
+        [
+            "Discharge at 1C for 5 minutes",
+            "Hold at 3.7 V for 1 minute",
+            "Charge at 1C for 2 minutes",
+        ]
+    )
+    python_calls = []
+    residual = TSIntegrator._residual
+
+    def counted(self, *args):
+        python_calls.append(1)
+        residual(self, *args)
+
+    monkeypatch.setattr(TSIntegrator, "_residual", counted)
+    runs = []
+    for c_residual in (True, False):
+        model = _ageing_dfn()
+        integrator = model.integrator
+        if not c_residual:
+            integrator._compiled_residual = lambda ts, f, integrator=integrator: setattr(
+                integrator, "_c_residual", None
+            )
+        python_calls.clear()
+        solution = model.run_experiment(protocol)
+        runs.append((np.array(solution.voltage_V), dict(integrator.counts), len(python_calls)))
+    (voltage, counts, python_calls), (voltage_python, counts_python, all_calls) = runs
+    # TS called the C function only (the Python callback: the consistent initial potentials')
+    assert all_calls == counts_python["residual"] > 100
+    assert python_calls < 0.2 * all_calls
+    assert counts == counts_python
+    assert np.array_equal(voltage, voltage_python)  # exact

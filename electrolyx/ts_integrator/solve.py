@@ -243,6 +243,7 @@ class TSSolve:
             counts0.update(replay.counts)
 
         def poststep(ts):
+            self._count_compiled_residuals()
             if replaying[0]:
                 replay_step(ts)
                 return
@@ -301,9 +302,12 @@ class TSSolve:
             # The steps land on these times (MATCHSTEP), the history is kept across them.
             ts.setEvaluationTimes([t0, *landings, t_end])
         ts.setSolution(x)
+        self._compiled_residual(ts, f)
         try:
             ts.solve(x)
         except PETSc.Error as error:
+            self._count_compiled_residuals()
+            self._c_residual = None
             if not (
                 error.ierr == _PETSC_ERR_PLIB
                 and events
@@ -322,6 +326,8 @@ class TSSolve:
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
+        self._count_compiled_residuals()
+        self._c_residual = None
         update_totals()
         if reason < 0:
             t, dt = ts.getTime(), ts.getTimeStep()

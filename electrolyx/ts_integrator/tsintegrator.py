@@ -305,6 +305,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         }
         self.time_s = 0.0
         self._last_rates: tuple[PETSc.Vec, PETSc.Vec] | None = None
+        # TS's residual as a C function, while an integration uses it (_compiled_residual)
+        self._c_residual = None
         # The last accepted states of the present integrate call (see ReplayHistory).
         self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=replay_steps + 1)
         self._steps_in_call = 0

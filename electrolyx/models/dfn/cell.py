@@ -210,7 +210,11 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
                 max_step_growth=max_step_growth,
             )
             self.integrator = self.problem.integrator
-            self.integrator.update = self._apply_control_at
+            # (Set again with each control: called at every residual only where something
+            # follows the time, so that the residual can otherwise run without Python.)
+            self.integrator.update = (
+                self._apply_control_at if self.problem.thermal is not None else None
+            )
         else:
             self.problem.build_solvers()
             self.integrator = self._bdf_build(
@@ -449,6 +453,9 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
             )
         problem.use_voltage_control(mode == "voltage")
         self._mode, self._control_value = mode, value
+        if self.integrator_kind == "ts":
+            timed = self._control_function is not None or problem.thermal is not None
+            self.integrator.update = self._apply_control_at if timed else None
 
     def current_A(self) -> float:
         """Cell current, positive on discharge [A].
