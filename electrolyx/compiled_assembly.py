@@ -44,7 +44,7 @@ import os
 import tempfile
 import warnings
 import weakref
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,13 @@ from dolfinx import fem
 
 from .block_assembly import assembled_block
 
-__all__ = ["CompiledAssembly", "ResidualFunction", "UnsupportedResidual", "compiled_assembly"]
+__all__ = [
+    "CompiledAssembly",
+    "ResidualFunction",
+    "UnsupportedResidual",
+    "UnsupportedScalars",
+    "compiled_assembly",
+]
 
 _C_RESIDUAL = """
 typedef struct {
@@ -111,6 +117,7 @@ typedef struct {
     int32_t watched;
     const double* gathered;
     int32_t gather_only;
+    int32_t in_place;
 } electrolyx_task;
 
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
@@ -148,8 +155,9 @@ typedef void (*electrolyx_kernel)(double*, const double*, const double*, const d
    pattern (watched), looks for a nonzero among them by one branch-free pass before adding
    them to overflow one by one. A gather_only task gathers its entities'
    coefficients into its out (entities x coefficient_size), for the tasks whose kernels read
-   them from there (gathered: the same values, gathered once for all of them). Returns how
-   many nonzeros went into overflow. */
+   them from there (gathered: the same values, gathered once for all of them). An in_place
+   task's kernel adds straight into its out (a scalar form's value: as DOLFINx's
+   assemble_scalar, entity after entity). Returns how many nonzeros went into overflow. */
 int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const int32_t* which,
                             double* out, double* overflow, double* element,
                             double* coefficients, double* constants)
@@ -198,6 +206,13 @@ int32_t electrolyx_assemble(int32_t count, const electrolyx_task* tasks, const i
                     const double* source = (const double*)addresses[k];
                     coefficients[k] = source ? *source : 0.0;
                 }
+            }
+            if (task->in_place)
+            {
+                kernel(target, w, constants,
+                       task->coordinates + (int64_t)e * task->coordinate_size,
+                       task->local_index + (int64_t)e * task->local_index_size, permutation, NULL);
+                continue;
             }
             memset(element, 0, sizeof(double) * task->tensor_size);
             kernel(element, w, constants,
@@ -484,15 +499,21 @@ class CompiledAssembly:
                 )
         return tasks
 
-    def _task(self, form: Any, integral: dict, positions: np.ndarray) -> dict:
-        """One integral's arrays for the C loop (positions: (entities, tensor size))."""
+    def _task(
+        self, form: Any, integral: dict, positions: np.ndarray, sources: _Sources | None = None
+    ) -> dict:
+        """One integral's arrays for the C loop (positions: (entities, tensor size)).
+
+        ``sources``: where the form's packed data are read (default: the system's forms').
+        """
+        sources = self._sources if sources is None else sources
         cpp_form = form._cpp_object
         cells, local_index = _entity_cells(integral)
         geometry = cpp_form.mesh.geometry
         coordinates = geometry.x[geometry.dofmaps[0][cells.reshape(-1)]]
         coordinates = np.ascontiguousarray(coordinates.reshape(cells.shape[0], -1))
         entities = cells.shape[0]
-        coefficients = self._sources.coefficients(cpp_form, (integral["type"], integral["index"]))
+        coefficients = sources.coefficients(cpp_form, (integral["type"], integral["index"]))
         if coefficients.size == 0:
             coefficients = np.zeros((entities, 0), dtype=np.uint64)
         if integral["type"] == fem.IntegralType.interior_facet:
@@ -500,7 +521,7 @@ class CompiledAssembly:
             coefficients = coefficients.reshape(entities, -1)
         if coefficients.shape[0] != entities:
             raise _Unsupported("packed coefficients not one row per entity")
-        constants = self._sources.constants(cpp_form)
+        constants = sources.constants(cpp_form)
         positions = np.ascontiguousarray(positions.reshape(entities, -1), dtype=np.int32)
         return {
             "kernel": integral["kernel"],
@@ -522,6 +543,7 @@ class CompiledAssembly:
             **_kept_entries(positions),
             "gathered": 0,
             "gather_only": 0,
+            "in_place": 0,
         }
 
     def _table(self, tasks: list[dict]) -> Any:
@@ -735,6 +757,48 @@ class CompiledAssembly:
             which = self._vector_selection[key] = self._selected(self._vector_first + tasks)
         return which
 
+    # ------------------------------------------------------------------ scalars
+    def scalar_function(self, forms: Sequence[fem.Form]) -> Callable[[], list[float]]:
+        """A function returning each scalar form's value, all by one C call.
+
+        What ``dolfinx.fem.assemble_scalar`` gives for each (serial), bit for bit: the same
+        kernels on the same entities in the same order, each adding into its form's value in
+        place, as DOLFINx's loop does. For the outputs read at every step (a cycle of the
+        ageing bench reads ~2,800). Raises :class:`UnsupportedScalars` for a form that is not
+        a scalar form on a 1D mesh with one kernel module.
+        """
+        for form in forms:
+            if form.rank != 0 or form.mesh.topology.dim != 1 or not hasattr(form.module, "ffi"):
+                raise UnsupportedScalars("a form that is not a 1D scalar form of one module")
+        try:
+            sources = _Sources([form._cpp_object for form in forms])
+            values = np.zeros(max(len(forms), 1))
+            tasks = []
+            for k, form in enumerate(forms):
+                for integral in _integrals(form):
+                    entities = _entity_cells(integral)[0].shape[0]
+                    positions = np.zeros((entities, 1), dtype=np.int32)
+                    task = self._task(form, integral, positions, sources)
+                    task["in_place"] = 1
+                    task["out"] = values.ctypes.data + values.itemsize * k
+                    tasks.append(task)
+        except _Unsupported as error:
+            raise UnsupportedScalars(str(error)) from error
+        self._grow_work(tasks)
+        table = self._table(tasks)
+        which = self._selected(range(len(tasks)))
+        count, ffi = len(forms), self._helper.ffi
+        assemble = self._helper.lib.electrolyx_assemble
+        out = ffi.cast("double*", values.ctypes.data)
+
+        def evaluate(kept=(tasks, sources, forms, which)) -> list[float]:
+            values.fill(0.0)
+            # (the work arrays read at each call: they grow with the matrices' tables)
+            assemble(which[0].size, table, which[1], out, ffi.NULL, *self._work_pointers)
+            return values[:count].tolist()
+
+        return evaluate
+
     # ------------------------------------------------------------------ matrix
     def set_bcs(self) -> None:
         """The assembler's Dirichlet conditions changed: the matrices' tables follow them."""
@@ -904,6 +968,10 @@ class CompiledAssembly:
         self._matrices = {}
 
 
+class UnsupportedScalars(Exception):
+    """Forms :meth:`CompiledAssembly.scalar_function` does not assemble."""
+
+
 class UnsupportedResidual(Exception):
     """The residual has something :meth:`CompiledAssembly.residual_function` does not handle."""
 
@@ -1001,6 +1069,7 @@ _TASK_SIZES = (
     "kept_size",
     "watched",
     "gather_only",
+    "in_place",
 )
 #: a task that calls no kernel (a copy's), before its own entries
 _EMPTY_TASK = {
@@ -1023,6 +1092,7 @@ _EMPTY_TASK = {
     "watched": 0,
     "gathered": 0,
     "gather_only": 0,
+    "in_place": 0,
 }
 
 

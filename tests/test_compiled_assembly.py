@@ -398,3 +398,40 @@ def test_integrations_with_the_c_residual_are_those_with_the_python_callback(mon
     assert python_calls < 0.2 * all_calls
     assert counts == counts_python
     assert np.array_equal(voltage, voltage_python)  # exact
+
+
+def test_scalar_forms_by_one_call_equal_dolfinx_bit_for_bit():
+    """CompiledAssembly.scalar_function: each scalar form's value as dolfinx's assemble_scalar
+    gives it (cell, vertex-quadrature, boundary and interior-facet integrals, a subdomain, a
+    submesh's function over the parent mesh), exactly; and again after the functions change."""
+    F, J, bcs, unknowns, k = _system(MPI.COMM_SELF)
+    compiled = BlockAssembler(F, J, bcs).compiled
+    u, q, c, s = unknowns
+    domain = u.function_space.mesh
+    tdim = domain.topology.dim
+    left_cells = mesh.locate_entities(domain, tdim, lambda x: x[0] <= 0.5 + 1e-12)
+    tags = mesh.meshtags(domain, tdim, left_cells, np.full(left_cells.size, 1, dtype=np.int32))
+    # (s lives on the submesh of these cells: its entity map, found again by its vertices)
+    left, entity_map, _, _ = mesh.create_submesh(domain, tdim, left_cells)
+    s_here = fem.Function(fem.functionspace(left, ("Lagrange", 1)))
+    dx = ufl.Measure("dx", domain=domain, subdomain_data=tags)
+    dx_vertex = ufl.Measure(
+        "dx", domain=domain, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}
+    )
+    scalars = forms(
+        [
+            ufl.exp(q) * ufl.inner(ufl.grad(u), ufl.grad(u)) * ufl.dx + k * u * ufl.ds,
+            (q - u**2) * dx_vertex,
+            ufl.jump(u) ** 2 * ufl.dS + c[1] * c[2] * ufl.dx,
+            s_here * u * dx(1),
+        ],
+        entity_maps=[entity_map],
+    )
+    evaluate = compiled.scalar_function(scalars)
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        s_here.x.array[:] = rng.standard_normal(s_here.x.array.size)
+        u.x.array[:] *= 1.0 + 0.1 * rng.standard_normal(u.x.array.size)
+        expected = [fem.assemble_scalar(form) for form in scalars]
+        assert evaluate() == expected  # exact
+    assert all(value != 0.0 for value in expected)

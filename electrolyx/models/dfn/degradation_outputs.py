@@ -97,7 +97,7 @@ class DegradationOutputs:
     def _integrals(self, forms) -> list[float]:
         """The integrals of ``forms``, summed over the ranks in one reduction (collective)."""
         problem = self.problem
-        return problem.sum_over_ranks([problem.local_integral(form) for form in forms])
+        return problem.sum_over_ranks(problem.local_integrals(forms))
 
     @property
     def has_plating(self) -> bool:

@@ -200,7 +200,7 @@ class DFNOutputs:
         Collective: all of them summed over the ranks in one reduction.
         """
         problem = self.problem
-        return problem.sum_over_ranks([problem.local_integral(f) for f in self._lithium])
+        return problem.sum_over_ranks(problem.local_integrals(self._lithium))
 
     def lithium_mol(self, integrals: list[float] | None = None) -> float:
         """Lithium in the electrolyte and all particles [mol].
@@ -219,7 +219,9 @@ class DFNOutputs:
     def reaction_current_A(self) -> dict[str, float]:
         """Integral of a_s j over each electrode (j_Li over the metal), whole cell [A]."""
         scale = self.problem.layout.area_scale
-        return {name: self.problem.integral(f) * scale for name, f in self._reaction.items()}
+        problem = self.problem
+        values = problem.sum_over_ranks(problem.local_integrals(self._reaction.values()))
+        return {name: value * scale for name, value in zip(self._reaction, values, strict=True)}
 
     def minimum_electrolyte_concentration(self) -> tuple[float, np.ndarray]:
         """Smallest nodal electrolyte concentration [mol/m3] and its node's position [m].
