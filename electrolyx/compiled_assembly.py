@@ -58,6 +58,7 @@ from .block_assembly import assembled_block
 
 __all__ = [
     "CompiledAssembly",
+    "JacobianFunction",
     "ResidualFunction",
     "UnsupportedResidual",
     "UnsupportedScalars",
@@ -91,6 +92,28 @@ typedef struct {
     const double* const* values;
     int64_t calls;
 } electrolyx_residual;
+"""
+
+_C_JACOBIAN = """
+typedef struct {
+    electrolyx_residual* residual;
+    uintptr_t matrix;
+    uintptr_t mat_get_array;
+    uintptr_t mat_restore_array;
+    uintptr_t mat_assembly_begin;
+    uintptr_t mat_assembly_end;
+    double* shift;
+    int32_t count;
+    const electrolyx_task* tasks;
+    const int32_t* which;
+    double* overflow;
+    int64_t nonzeros;
+    int32_t diagonal_size;
+    const int64_t* diagonal;
+    double diag;
+    int32_t overflowed;
+    int64_t calls;
+} electrolyx_jacobian;
 """
 
 _C_DECLARATIONS = (
@@ -129,8 +152,14 @@ void electrolyx_load(int32_t count, double* const* targets, const int64_t* start
 
 """
     + _C_RESIDUAL
+    + _C_JACOBIAN
     + """
 int electrolyx_ifunction(void* ts, double t, void* x, void* x_dot, void* f, void* context);
+
+int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift, void* J,
+                         void* P, void* context);
+
+extern "Python" int electrolyx_jacobian_overflow(void* context);
 """
 )
 
@@ -258,7 +287,10 @@ void electrolyx_load(int32_t count, double* const* targets, const int64_t* start
 
 """
     + _C_RESIDUAL
+    + _C_JACOBIAN
     + """
+static int electrolyx_jacobian_overflow(void* context);
+
 typedef int (*electrolyx_vec_read)(void*, const double**);
 typedef int (*electrolyx_vec_write)(void*, double**);
 typedef int (*electrolyx_vec_copy)(void*, void*);
@@ -317,6 +349,71 @@ int electrolyx_ifunction(void* ts, double t, void* x, void* x_dot, void* f, void
         return error;
     return rates_restored ? rates_restored : state_restored;
 }
+
+typedef int (*electrolyx_mat_array)(void*, double**);
+typedef int (*electrolyx_mat_assembly)(void*, int);
+
+/* PETSc TS's Jacobian dF/dx + shift dF/dx_dot into P (a TSIJacobianFn), for the serial AIJ
+   matrix whose tables the context holds: what TSIntegrator's Jacobian callback does, in C.
+   The state and rates loaded (the residual context's loads), the time and shift set, P's
+   values zeroed, the Jacobian tasks added into them, diag on the constrained diagonal;
+   nonzeros met outside P's pattern (overflowed) handed to Python
+   (electrolyx_jacobian_overflow: added to the pattern, or dropped), then P (and J where it
+   is another matrix) assembled. */
+int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift, void* J,
+                         void* P, void* context)
+{
+    electrolyx_jacobian* c = (electrolyx_jacobian*)context;
+    electrolyx_residual* r = c->residual;
+    electrolyx_vec_read get_read = (electrolyx_vec_read)r->vec_get_array_read;
+    electrolyx_vec_read restore_read = (electrolyx_vec_read)r->vec_restore_array_read;
+    electrolyx_mat_array get_values = (electrolyx_mat_array)c->mat_get_array;
+    electrolyx_mat_array restore_values = (electrolyx_mat_array)c->mat_restore_array;
+    electrolyx_mat_assembly begin = (electrolyx_mat_assembly)c->mat_assembly_begin;
+    electrolyx_mat_assembly end = (electrolyx_mat_assembly)c->mat_assembly_end;
+    const int final_assembly = 0; /* MAT_FINAL_ASSEMBLY */
+    const int wrong_argument = 62; /* PETSC_ERR_ARG_WRONG: not the matrix of the tables */
+    int error = 0;
+    (void)ts;
+    if ((uintptr_t)P != c->matrix)
+        return wrong_argument;
+    c->calls += 1;
+    const double* state = NULL;
+    const double* rates = NULL;
+    if ((error = get_read(x, &state)))
+        return error;
+    if ((error = get_read(x_dot, &rates)))
+    {
+        restore_read(x, &state);
+        return error;
+    }
+    electrolyx_load(r->fields, r->unknowns, r->starts, r->sizes, state);
+    electrolyx_load(r->fields, r->rates, r->starts, r->sizes, rates);
+    const int rates_restored = restore_read(x_dot, &rates);
+    const int state_restored = restore_read(x, &state);
+    if (rates_restored || state_restored)
+        return rates_restored ? rates_restored : state_restored;
+    if (r->time)
+        *r->time = t;
+    *c->shift = shift;
+    double* values = NULL;
+    if ((error = get_values(P, &values)))
+        return error;
+    memset(values, 0, sizeof(double) * c->nonzeros);
+    c->overflowed = electrolyx_assemble(c->count, c->tasks, c->which, values, c->overflow,
+                                        r->element, r->coefficients, r->constants);
+    for (int32_t i = 0; i < c->diagonal_size; ++i)
+        values[c->diagonal[i]] = c->diag;
+    if ((error = restore_values(P, &values)))
+        return error;
+    if (c->overflowed && (error = electrolyx_jacobian_overflow(context)))
+        return error;
+    if ((error = begin(P, final_assembly)) || (error = end(P, final_assembly)))
+        return error;
+    if (J != P && ((error = begin(J, final_assembly)) || (error = end(J, final_assembly))))
+        return error;
+    return 0;
+}
 """
 )
 
@@ -363,6 +460,8 @@ def _build_helper() -> Any:
     spec = importlib.util.spec_from_file_location(name, library)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # (an exception in it: printed, and PETSC_ERR_LIB returned to PETSc)
+    module.ffi.def_extern(name="electrolyx_jacobian_overflow", error=76)(_jacobian_overflow)
     return module
 
 
@@ -946,22 +1045,68 @@ class CompiledAssembly:
         finally:
             restore(A.handle, ctypes.byref(pointer))
         if overflowed:
-            new = np.flatnonzero(overflow[1 : 2 * tables.overflow_rows.size : 2])
-            if tables.grows and new.size:
-                # New nonzeros: into A's pattern (the tables are found again at the next call).
-                # A slot whose nonzeros summed to 0 is stored as 0, as PETSc's insertion of
-                # those nonzeros stores it: by adding 1 and -1 (a 0 added is ignored).
-                add = PETSc.InsertMode.ADD_VALUES
-                for k in new.tolist():
-                    row, column = int(tables.overflow_rows[k]), int(tables.overflow_columns[k])
-                    value = overflow[2 * k]
-                    if value == 0.0:
-                        A.setValue(row, column, 1.0, addv=add)
-                        value = -1.0
-                    A.setValue(row, column, value, addv=add)
-                self._matrices = {k: v for k, v in self._matrices.items() if k[0] != A.handle}
-            overflow.fill(0.0)
+            self._add_overflow(A, tables)
         return True
+
+    def _add_overflow(self, A: PETSc.Mat, tables: _MatrixTables) -> bool:
+        """The nonzeros a call put in overflow: into A's pattern where it grows, else dropped.
+
+        Returns whether A's pattern grew (its tables are then found again at the next call).
+        """
+        overflow = tables.overflow
+        new = np.flatnonzero(overflow[1 : 2 * tables.overflow_rows.size : 2])
+        grown = tables.grows and new.size > 0
+        if grown:
+            # A slot whose nonzeros summed to 0 is stored as 0, as PETSc's insertion of
+            # those nonzeros stores it: by adding 1 and -1 (a 0 added is ignored).
+            add = PETSc.InsertMode.ADD_VALUES
+            for k in new.tolist():
+                row, column = int(tables.overflow_rows[k]), int(tables.overflow_columns[k])
+                value = overflow[2 * k]
+                if value == 0.0:
+                    A.setValue(row, column, 1.0, addv=add)
+                    value = -1.0
+                A.setValue(row, column, value, addv=add)
+            self._matrices = {k: v for k, v in self._matrices.items() if k[0] != A.handle}
+        overflow.fill(0.0)
+        return grown
+
+    def jacobian_function(
+        self, residual: ResidualFunction, A: PETSc.Mat, shift: fem.Constant, diag: float = 1.0
+    ) -> JacobianFunction:
+        """TS's Jacobian into A as a C function (a TSIJacobianFn) and its context.
+
+        What TSIntegrator's Jacobian callback does for a serial 1D system whose Jacobian is
+        A, without Python in the call: x and x_dot loaded as ``residual`` (its C residual)
+        loads them, the time set as there, the shift into ``shift``'s value, A's values
+        zeroed, every block assembled, ``diag`` on the constrained diagonal, A assembled.
+        Nonzeros outside A's pattern are handled as :meth:`assemble_matrix` handles them, by a
+        call back into Python. Raises :class:`UnsupportedResidual` where A is not supported.
+        """
+        if self._tables(A) is None or shift.value.size != 1:
+            raise UnsupportedResidual("a matrix the compiled loop does not assemble into")
+        ffi = self._helper.ffi
+        library = ctypes.CDLL(PETSc.__file__)
+
+        def address(name: str) -> int:
+            return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+
+        context = ffi.new("electrolyx_jacobian*")
+        context.residual = residual._struct
+        context.matrix = A.handle
+        context.mat_get_array = address("MatSeqAIJGetArray")
+        context.mat_restore_array = address("MatSeqAIJRestoreArray")
+        context.mat_assembly_begin = address("MatAssemblyBegin")
+        context.mat_assembly_end = address("MatAssemblyEnd")
+        context.shift = ffi.cast("double*", shift.value.ctypes.data)
+        context.diag = diag
+        function = ffi.cast("uintptr_t", ffi.addressof(self._helper.lib, "electrolyx_ijacobian"))
+        jacobian = JacobianFunction(
+            self, int(function), int(ffi.cast("uintptr_t", context)), context, A, residual, shift
+        )
+        jacobian.point_to_tables()
+        _JACOBIANS[jacobian.context] = jacobian
+        return jacobian
 
     def release(self) -> None:
         """Forget the tables of the matrices assembled into."""
@@ -1001,6 +1146,69 @@ class ResidualFunction:
         calls = int(self._struct.calls)
         self._struct.calls = 0
         return calls
+
+
+class JacobianFunction:
+    """A C Jacobian for PETSc's TS (:meth:`CompiledAssembly.jacobian_function`).
+
+    ``function``: the address of the C function; ``context``: its context; :meth:`take_calls`:
+    the calls made since the last time it was asked. Keep this object while TS may call the
+    function (the context points into its tables).
+    """
+
+    def __init__(self, compiled, function, context, struct, matrix, residual, shift):
+        self.function = function
+        self.context = context
+        self._struct = struct
+        self._compiled = compiled
+        self._matrix = matrix
+        self._keep = (residual, shift)
+        self._tables: _MatrixTables | None = None
+
+    def point_to_tables(self) -> None:
+        """The context reads the matrix's present tables (found again where they changed)."""
+        tables = self._compiled._tables(self._matrix)
+        if tables is None:
+            raise RuntimeError("the Jacobian's matrix is no longer supported by its tables")
+        (which, which_pointer), diagonal = tables.selection(frozenset(), frozenset(), None)
+        struct, ffi = self._struct, self._compiled._helper.ffi
+        struct.count = which.size
+        struct.tasks = tables.table
+        struct.which = which_pointer
+        struct.overflow = ffi.cast("double*", tables.overflow.ctypes.data)
+        struct.nonzeros = tables.nonzeros
+        struct.diagonal_size = diagonal.size
+        struct.diagonal = ffi.cast("int64_t*", diagonal.ctypes.data)
+        self._tables = tables  # (and with it the arrays the context points into)
+
+    def overflowed(self) -> None:
+        """The last call's nonzeros outside the pattern (called back from C)."""
+        if self._compiled._add_overflow(self._matrix, self._tables):
+            self._matrix.assemble()
+            self.point_to_tables()
+
+    def take_calls(self) -> int:
+        """The calls made since the last time this was asked."""
+        calls = int(self._struct.calls)
+        self._struct.calls = 0
+        return calls
+
+    def release(self) -> None:
+        """No more calls (TS is done with it)."""
+        _JACOBIANS.pop(self.context, None)
+
+
+#: the C Jacobians that TS may call, by their context's address (for the overflow call back)
+_JACOBIANS: dict[int, JacobianFunction] = {}
+
+
+def _jacobian_overflow(context: Any) -> int:
+    """The C Jacobian of this context met nonzeros outside its pattern (called from C).
+
+    Returns 0; where handling them raises, cffi prints the error and C gets PETSC_ERR_LIB.
+    """
+    _JACOBIANS[int(_helper().ffi.cast("uintptr_t", context))].overflowed()
+    return 0
 
 
 class _MatrixTables:

@@ -201,6 +201,54 @@ def test_compressed_pattern_grows_or_drops_as_petsc_inserts(grow):
         matrix.destroy()
 
 
+@pytest.mark.parametrize("grow", [True, False])
+def test_the_c_jacobian_grows_or_drops_as_the_python_assembly(grow):
+    """TS's Jacobian as a C function (CompiledAssembly.jacobian_function) into a compressed
+    matrix: the per-block assembly's matrix exactly, the entries met outside the pattern
+    added to it where it grows (handed back to Python) or dropped; the state loaded from TS's
+    vector, the shift set, the calls counted."""
+    from cffi import FFI
+
+    F, J, bcs, unknowns, k = _system(MPI.COMM_SELF)
+    compiled, per_block = BlockAssembler(F, J, bcs), BlockAssembler(F, J, bcs, compiled=False)
+    full = compiled.create_matrix("mpi")
+    k.value = 0.0
+    per_block.assemble_matrix(full)
+    full.assemble()
+    matrices = [compressed_matrix(full, grow=grow) for _ in range(2)]
+    k.value = 0.7
+    rates = [fem.Function(u.function_space) for u in unknowns]
+    shift = fem.Constant(unknowns[0].function_space.mesh, 0.0)
+    residual = compiled.compiled.residual_function(unknowns, rates)
+    jacobian = compiled.compiled.jacobian_function(residual, matrices[0], shift)
+    x, x_dot = compiled.create_vector("mpi"), compiled.create_vector("mpi")
+    offsets = compiled.compiled._offsets
+    for i, u in enumerate(unknowns):
+        x.getArray()[offsets[i] : offsets[i + 1]] = u.x.array[: offsets[i + 1] - offsets[i]]
+        u.x.array[:] = np.nan  # (loaded again from x by the C function)
+    ffi = FFI()
+    function = ffi.cast(
+        "int(*)(void*, double, void*, void*, double, void*, void*, void*)", jacobian.function
+    )
+    matrix = ffi.cast("void*", matrices[0].handle)
+    handles = [ffi.cast("void*", v.handle) for v in (x, x_dot)]
+    for _ in range(2):  # (the second assembly: into the grown pattern)
+        context = ffi.cast("void*", jacobian.context)
+        assert function(ffi.NULL, 0.0, *handles, 2.5, matrix, matrix, context) == 0
+        matrices[1].zeroEntries()
+        per_block.assemble_matrix(matrices[1], diag=1.0)
+        matrices[1].assemble()
+        for ref, new in zip(_csr(matrices[1]), _csr(matrices[0]), strict=True):
+            assert np.array_equal(ref, new)  # exact: the same pattern and values
+    assert shift.value == 2.5 and jacobian.take_calls() == 2
+    stored = matrices[0].getInfo()["nz_used"]
+    before = compressed_matrix(full, grow=grow).getInfo()["nz_used"]
+    assert (stored > before) == grow
+    jacobian.release()
+    for matrix in (*matrices, full, x, x_dot):
+        matrix.destroy()
+
+
 def test_not_used_where_unsupported():
     """A 2D mesh: the per-block calls (the compiled loop is for 1D meshes)."""
     domain = mesh.create_unit_square(MPI.COMM_SELF, 3, 3)

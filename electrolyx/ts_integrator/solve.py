@@ -303,11 +303,11 @@ class TSSolve:
             ts.setEvaluationTimes([t0, *landings, t_end])
         ts.setSolution(x)
         self._compiled_residual(ts, f)
+        self._compiled_jacobian(ts)
         try:
             ts.solve(x)
         except PETSc.Error as error:
-            self._count_compiled_residuals()
-            self._c_residual = None
+            self._release_compiled_callbacks()
             if not (
                 error.ierr == _PETSC_ERR_PLIB
                 and events
@@ -326,8 +326,7 @@ class TSSolve:
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
-        self._count_compiled_residuals()
-        self._c_residual = None
+        self._release_compiled_callbacks()
         update_totals()
         if reason < 0:
             t, dt = ts.getTime(), ts.getTimeStep()

@@ -305,8 +305,10 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         }
         self.time_s = 0.0
         self._last_rates: tuple[PETSc.Vec, PETSc.Vec] | None = None
-        # TS's residual as a C function, while an integration uses it (_compiled_residual)
+        # TS's residual and Jacobian as C functions, while an integration uses them
+        # (_compiled_residual, _compiled_jacobian)
         self._c_residual = None
+        self._c_jacobian = None
         # The last accepted states of the present integrate call (see ReplayHistory).
         self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=replay_steps + 1)
         self._steps_in_call = 0
