@@ -473,6 +473,22 @@ class _HelperUnavailable(Exception):
     """The C helper could not be built or loaded."""
 
 
+#: addresses of PETSc's functions, by name (_petsc_address)
+_PETSC_ADDRESSES: dict[str, int] = {}
+
+
+def _petsc_address(name: str) -> int:
+    """The address of PETSc's C function ``name`` (for the C residual and Jacobian)."""
+    address = _PETSC_ADDRESSES.get(name)
+    if address is None:
+        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
+        library = ctypes.CDLL(PETSc.__file__)
+        address = _PETSC_ADDRESSES[name] = ctypes.cast(
+            getattr(library, name), ctypes.c_void_p
+        ).value
+    return address
+
+
 #: PETSc's access to a serial AIJ matrix's value array (not in petsc4py)
 _AIJ_ARRAY: tuple[Any, Any] | None = None
 
@@ -760,11 +776,8 @@ class CompiledAssembly:
         conditions whose values it cannot read (a function on another space, a vector).
         """
         ffi = self._helper.ffi
-        library = ctypes.CDLL(PETSc.__file__)
+        address = _petsc_address
         keep: list[Any] = []
-
-        def address(name: str) -> int:
-            return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
 
         def pointers(functions: Sequence[fem.Function]) -> Any:
             arrays = [function.x.array for function in functions]
@@ -1086,11 +1099,7 @@ class CompiledAssembly:
         if self._tables(A) is None or shift.value.size != 1:
             raise UnsupportedResidual("a matrix the compiled loop does not assemble into")
         ffi = self._helper.ffi
-        library = ctypes.CDLL(PETSc.__file__)
-
-        def address(name: str) -> int:
-            return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-
+        address = _petsc_address
         context = ffi.new("electrolyx_jacobian*")
         context.residual = residual._struct
         context.matrix = A.handle

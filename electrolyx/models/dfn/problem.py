@@ -347,10 +347,10 @@ class DFNProblem(ReactionStates, ResidualBlocks, DFNSolvers):
         reading (:meth:`CompiledAssembly.scalar_function`: dolfinx's values bit for bit, ~1 us
         a form instead of ~3 us): the output rows read some ten at every step.
         """
-        forms = tuple(forms)
-        key = tuple(id(form) for form in forms)
+        key = tuple(map(id, forms))
         function = self._scalar_functions.get(key)
         if function is None:
+            forms = tuple(forms)
             assembler = getattr(getattr(self, "integrator", None), "_assembler", None)
             function = self._scalar_function(forms, assembler)
             if assembler is not None:  # (before the integrator is built: not kept)
