@@ -169,20 +169,17 @@ class TSSolve:
                     work.getArray()[:] = replay.states[k]
                     t, u = float(replay.times[k]), work
                 self._state_at(t, u)
-                for k, event in enumerate(events):
-                    values[k] = event.indicator(t)
-                latest = np.array(values, dtype=float)
+                latest = [float(event.indicator(t)) for event in events]
+                values[:] = latest
                 if latest_values[0] is None:
                     accepted_values[0] = latest
-                else:
+                elif any(
+                    abs(value) <= event_tolerance or _sign(value) != _sign(before)
+                    for value, before in zip(latest, accepted_values[0], strict=True)
+                ):
                     # A sign change (or a zero) since the last accepted step: TSEvent locates
                     # it with trial steps from now on, which a replay would not repeat.
-                    before = accepted_values[0]
-                    crossed = (np.abs(latest) <= event_tolerance) | (
-                        np.sign(latest) != np.sign(before)
-                    )
-                    if np.any(crossed):
-                        self._locating = True
+                    self._locating = True
                 latest_values[0] = latest
 
             def postevent(ts, fired, t, u, forward):
@@ -372,3 +369,8 @@ class TSSolve:
     def _count_evaluations(self, result: IntegrationResult, counts0: dict) -> None:
         result.residual_evaluations = self.counts["residual"] - counts0["residual"]
         result.jacobian_evaluations = self.counts["jacobian"] - counts0["jacobian"]
+
+
+def _sign(value: float) -> float:
+    """The sign of one number as numpy.sign gives it: -1, 0 or 1, and NaN for NaN."""
+    return value if value != value else float((value > 0) - (value < 0))

@@ -120,6 +120,8 @@ class DFNOutputs:
             self._counter_overpotential = compile_(eta / area * counter)
         self._nodal: dict[int, NodalValues] = {}
         self._profile_space = fem.functionspace(layout.mesh, ("Lagrange", 1))
+        # its owned nodes' x and whether each is on the profile's line (_gather)
+        self._profile_nodes: tuple[np.ndarray, np.ndarray] | None = None
         self._collector_forms = None
         #: Coordinates of the electrolyte's dofs (tabulated at the first row that asks).
         self._electrolyte_coordinates: np.ndarray | None = None
@@ -499,18 +501,27 @@ class DFNOutputs:
         space = self._profile_space
         layout = self.problem.layout
         owned = space.dofmap.index_map.size_local
-        coordinates = space.tabulate_dof_coordinates()[:owned]
+        if self._profile_nodes is None:
+            # The owned nodes' coordinates, and those on the profile's line (2D/3D): the mesh
+            # does not move (tabulated once, not at each of the ~20 fields of each profile).
+            coordinates = space.tabulate_dof_coordinates()[:owned]
+            on_line = np.ones(owned, dtype=bool)
+            if layout.geometry is not None:
+                gdim = layout.mesh.geometry.dim
+                tolerance = 1e-9 * layout.geometry.height_m
+                on_line = np.all(
+                    np.abs(coordinates[:, 1:gdim] - layout.profile_point) < tolerance, axis=1
+                )
+            self._profile_nodes = (coordinates[:, 0].copy(), on_line)
+        x, on_line = self._profile_nodes
         values = values[:owned]
-        keep = ~np.isnan(values)
-        if layout.geometry is not None:
-            gdim = layout.mesh.geometry.dim
-            tolerance = 1e-9 * layout.geometry.height_m
-            keep &= np.all(
-                np.abs(coordinates[:, 1:gdim] - layout.profile_point) < tolerance, axis=1
-            )
+        keep = on_line & ~np.isnan(values)
         comm = self.problem.comm
-        xs = np.concatenate(comm.allgather(coordinates[keep, 0]))
-        vs = np.concatenate(comm.allgather(values[keep]))
+        if comm.size == 1:
+            xs, vs = x[keep], values[keep]
+        else:
+            xs = np.concatenate(comm.allgather(x[keep]))
+            vs = np.concatenate(comm.allgather(values[keep]))
         order = np.argsort(xs, kind="stable")
         return xs[order], vs[order]
 
