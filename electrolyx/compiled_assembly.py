@@ -58,6 +58,7 @@ from .block_assembly import assembled_block
 
 __all__ = [
     "CompiledAssembly",
+    "ConvergenceScreen",
     "JacobianFunction",
     "ResidualFunction",
     "UnsupportedResidual",
@@ -160,6 +161,21 @@ int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift,
                          void* P, void* context);
 
 extern "Python" int electrolyx_jacobian_overflow(void* context);
+
+typedef struct {
+    double absolute;
+    double relative;
+    double step;
+    int32_t max_iterations;
+    double initial;
+    int64_t asked;
+} electrolyx_screen;
+
+int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double step_norm,
+                           double norm, int32_t* reason, void* context);
+
+extern "Python" int32_t electrolyx_screen_verdict(void* context, int32_t iteration,
+                                                  double x_norm, double step_norm, double norm);
 """
 )
 
@@ -290,6 +306,17 @@ void electrolyx_load(int32_t count, double* const* targets, const int64_t* start
     + _C_JACOBIAN
     + """
 static int electrolyx_jacobian_overflow(void* context);
+static int32_t electrolyx_screen_verdict(void* context, int32_t iteration, double x_norm,
+                                         double step_norm, double norm);
+
+typedef struct {
+    double absolute;
+    double relative;
+    double step;
+    int32_t max_iterations;
+    double initial;
+    int64_t asked;
+} electrolyx_screen;
 
 typedef int (*electrolyx_vec_read)(void*, const double**);
 typedef int (*electrolyx_vec_write)(void*, double**);
@@ -414,6 +441,35 @@ int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift,
         return error;
     return 0;
 }
+
+/* Newton's convergence test (a SNESConvergenceTestFn) that answers the usual iteration
+   itself and asks Python's test (electrolyx_screen_verdict) for the others: converged
+   (CONVERGED_FNORM_ABS, 2) below the absolute tolerance; otherwise Python's verdict at a
+   solve's first iteration, for a norm that is not finite, after a relative decrease below
+   relative, an update below step |x|, or at max_iterations; else still iterating (0). */
+int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double step_norm,
+                           double norm, int32_t* reason, void* context)
+{
+    electrolyx_screen* c = (electrolyx_screen*)context;
+    (void)snes;
+    const int finite = norm == norm && norm - norm == 0.0;
+    if (finite && norm < c->absolute)
+    {
+        *reason = 2;
+        return 0;
+    }
+    if (iteration == 0)
+        c->initial = norm;
+    if (!finite || iteration == 0 || norm < c->relative * c->initial
+        || step_norm < c->step * x_norm || iteration >= c->max_iterations)
+    {
+        c->asked += 1;
+        *reason = electrolyx_screen_verdict(context, iteration, x_norm, step_norm, norm);
+        return 0;
+    }
+    *reason = 0;
+    return 0;
+}
 """
 )
 
@@ -462,6 +518,8 @@ def _build_helper() -> Any:
     spec.loader.exec_module(module)
     # (an exception in it: printed, and PETSC_ERR_LIB returned to PETSc)
     module.ffi.def_extern(name="electrolyx_jacobian_overflow", error=76)(_jacobian_overflow)
+    # (an exception in it: printed, and DIVERGED_FUNCTION_DOMAIN, -1, as Newton's verdict)
+    module.ffi.def_extern(name="electrolyx_screen_verdict", error=-1)(_screen_verdict)
     return module
 
 
@@ -1205,6 +1263,52 @@ class JacobianFunction:
     def release(self) -> None:
         """No more calls (TS is done with it)."""
         _JACOBIANS.pop(self.context, None)
+
+
+class ConvergenceScreen:
+    """Newton's convergence test in C for the usual iterations (:func:`convergence_screen`).
+
+    For a test that says "converged" whenever the residual norm is below ``absolute`` and
+    "iterating" whenever no iteration-0, non-finite, relative (norm below ``relative`` times
+    the first), step (update below ``step`` |x|) or ``max_iterations`` case arises: those
+    are asked of ``verdict`` (the Python test, called as ``verdict(iteration, x_norm,
+    step_norm, norm)``), the others answered in C. ``function`` and ``context``: the C test
+    and its context (SNESSetConvergenceTest's).
+    """
+
+    def __init__(self, absolute, relative, step, max_iterations, verdict):
+        helper = _helper()
+        ffi = helper.ffi
+        self._struct = ffi.new("electrolyx_screen*")
+        self._struct.absolute = absolute
+        self._struct.relative = relative
+        self._struct.step = step
+        self._struct.max_iterations = max_iterations
+        self.verdict = verdict
+        self.function = int(
+            ffi.cast("uintptr_t", ffi.addressof(helper.lib, "electrolyx_snes_screen"))
+        )
+        self.context = int(ffi.cast("uintptr_t", self._struct))
+        _SCREENS[self.context] = self
+
+    @property
+    def asked(self) -> int:
+        """How many iterations the Python test was asked about."""
+        return int(self._struct.asked)
+
+    def release(self) -> None:
+        """No more calls (its Newton solver is done)."""
+        _SCREENS.pop(self.context, None)
+
+
+#: the convergence screens a Newton solver may call, by their context's address
+_SCREENS: dict[int, ConvergenceScreen] = {}
+
+
+def _screen_verdict(context: Any, iteration: int, x_norm: float, step_norm: float, norm: float):
+    """The Python test's verdict for an iteration the C screen does not answer."""
+    screen = _SCREENS[int(_helper().ffi.cast("uintptr_t", context))]
+    return int(screen.verdict(iteration, x_norm, step_norm, norm))
 
 
 #: the C Jacobians that TS may call, by their context's address (for the overflow call back)

@@ -483,3 +483,43 @@ def test_scalar_forms_by_one_call_equal_dolfinx_bit_for_bit():
         expected = [fem.assemble_scalar(form) for form in scalars]
         assert evaluate() == expected  # exact
     assert all(value != 0.0 for value in expected)
+
+
+def test_newtons_test_screened_in_c_gives_the_same_integration():
+    """Newton's convergence test answered in C for the usual iterations (the DFN's
+    convergence_screen) and asked of Python otherwise: the same steps, evaluations and
+    voltages as with the Python test at every iteration, bit for bit, with Python asked
+    about a minority of the iterations (each solve's first, and its last)."""
+    from electrolyx.experiment import parse_experiment
+
+    protocol = parse_experiment(["Discharge at 1C for 5 minutes", "Hold at 3.7 V for 1 minute"])
+    runs = []
+    for screened in (True, False):
+        model = _ageing_dfn()
+        integrator = model.integrator
+        assert integrator.convergence_screen is not None  # (1D: no foils)
+        if not screened:
+            integrator.convergence_screen = None
+        asked = []
+        test = integrator.convergence_test
+
+        def counted(*args, test=test, asked=asked):
+            asked.append(args[0])
+            return test(*args)
+
+        integrator.convergence_test = counted
+        solution = model.run_experiment(protocol)
+        runs.append(
+            (
+                np.array(solution.voltage_V),
+                dict(integrator.counts),
+                dict(integrator.totals),
+                len(asked),
+            )
+        )
+    (voltage, counts, totals, asked), (voltage_python, counts_python, totals_python, every) = runs
+    assert every >= totals_python["newton_iterations"] > 100
+    # (one of three here: each solve's first iteration; those in between answered in C)
+    assert asked < 0.4 * every
+    assert counts == counts_python and totals == totals_python
+    assert np.array_equal(voltage, voltage_python)  # exact

@@ -97,6 +97,7 @@ class ConsistentInitialisation:
         iterations = snes.getIterationNumber()
         reason = snes.getConvergedReason()
         self.totals["linear_iterations"] += snes.getLinearSolveIterations()
+        self._release_screen(snes)
         snes.destroy()
         self.totals["newton_iterations"] += iterations
         converged = reason > 0 and np.isfinite(x.norm())

@@ -319,6 +319,7 @@ class TSSolve:
             result.newton_iterations = ts.getSNESIterations()
             self._count_evaluations(result, counts0)
             ts.destroy()
+            self._release_screen(snes)
             snes.destroy()
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
@@ -329,6 +330,7 @@ class TSSolve:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
             ts.destroy()
+            self._release_screen(snes)
             snes.destroy()
             self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
             self._state_at(t, x)
@@ -359,6 +361,7 @@ class TSSolve:
         # whole model alive, with its meshes' MPI communicators (make test's MPI part ran out
         # of them after some 300 runs).
         ts.destroy()
+        self._release_screen(snes)
         snes.destroy()
         self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)

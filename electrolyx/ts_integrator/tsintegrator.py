@@ -309,6 +309,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # (_compiled_residual, _compiled_jacobian)
         self._c_residual = None
         self._c_jacobian = None
+        # Newton's convergence test screened in C (_install_screen): (absolute tolerance,
+        # relative decrease, step, iterations) of a convergence_test that answers "converged"
+        # below the first and "iterating" unless one of the others is met (None: not used);
+        # the screens of the Newton solvers in use
+        self.convergence_screen: tuple[float, float, float, int] | None = None
+        self._screens: dict = {}
         # The last accepted states of the present integrate call (see ReplayHistory).
         self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=replay_steps + 1)
         self._steps_in_call = 0

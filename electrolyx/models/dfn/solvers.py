@@ -116,6 +116,11 @@ class DFNSolvers:
         ]
         self._foil_rows = np.concatenate([np.zeros(0, dtype=np.int64), *rows])
         self._any_foil = bool(self.comm.allreduce(self._foil_rows.size, op=MPI.SUM))
+        if not self._any_foil:
+            # newton_verdict's usual answers, given in C where the integrator can: converged
+            # below the residual floor, iterating unless a relative decrease of 1e-12, a step
+            # below 1e-14 |x|, or 12 iterations (or iteration 0, or no finite norm) ask it
+            self.integrator.convergence_screen = (self._residual_floor, 1e-12, 1e-14, 12)
 
     # ------------------------------------------------------- thermal split
     def _thermal_split(self) -> bool:
