@@ -211,10 +211,11 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
             )
             self.integrator = self.problem.integrator
             # (Set again with each control: called at every residual only where something
-            # follows the time, so that the residual can otherwise run without Python.)
-            self.integrator.update = (
-                self._apply_control_at if self.problem.thermal is not None else None
-            )
+            # follows the time, a current or an ambient temperature, so that the residual can
+            # otherwise run without Python.)
+            thermal = self.problem.thermal
+            timed = thermal is not None and thermal.follows_time
+            self.integrator.update = self._apply_control_at if timed else None
         else:
             self.problem.build_solvers()
             self.integrator = self._bdf_build(
@@ -454,7 +455,9 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         problem.use_voltage_control(mode == "voltage")
         self._mode, self._control_value = mode, value
         if self.integrator_kind == "ts":
-            timed = self._control_function is not None or problem.thermal is not None
+            timed = self._control_function is not None or (
+                problem.thermal is not None and problem.thermal.follows_time
+            )
             self.integrator.update = self._apply_control_at if timed else None
 
     def current_A(self) -> float:

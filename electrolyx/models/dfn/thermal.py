@@ -209,6 +209,11 @@ class CellThermal:
                 self._layers[layer] = foil.thickness_m
                 self._foils[layer] = region
 
+    @property
+    def follows_time(self) -> bool:
+        """Whether an ambient temperature follows a schedule (:meth:`update` changes one)."""
+        return any(isinstance(ambient, AmbientSchedule) for _, ambient in self._ambients)
+
     def update(self, time_s: float) -> None:
         """Ambient temperatures at ``time_s`` (those that follow a schedule)."""
         for constant, ambient in self._ambients:
