@@ -28,6 +28,13 @@ The nodal terms' values (:class:`~electrolyx.block_assembly.BlockAssembler`'s ``
 array; and :meth:`CompiledAssembly.loader` copies TS's state into the unknowns' functions by one
 C call.
 
+The same helper gives PETSc's TS its residual and Jacobian as C functions
+(:meth:`CompiledAssembly.residual_function`, :meth:`CompiledAssembly.jacobian_function`: the
+loads, the time, the assembly and the Dirichlet rows without Python in TS's calls), a C
+screen of Newton's convergence test (:class:`ConvergenceScreen`), and the scalar outputs read
+together by one call (:meth:`CompiledAssembly.scalar_function`); TSIntegrator sets them where
+nothing needs Python at each call (docs/time-integration.md).
+
 Only for a serial run on a 1D mesh (the DFN's cell direction): there are no ghosts, no facet
 permutations and the tables are small. Elsewhere :class:`BlockAssembler` assembles as before.
 The C helper is compiled once (C compiler via CFFI, as FFCx compiles forms) into the form cache
@@ -117,6 +124,17 @@ typedef struct {
 } electrolyx_jacobian;
 """
 
+_C_SCREEN = """
+typedef struct {
+    double absolute;
+    double relative;
+    double step;
+    int32_t max_iterations;
+    double initial;
+    int64_t asked;
+} electrolyx_screen;
+"""
+
 _C_DECLARATIONS = (
     """
 typedef struct {
@@ -162,15 +180,9 @@ int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift,
 
 extern "Python" int electrolyx_jacobian_overflow(void* context);
 
-typedef struct {
-    double absolute;
-    double relative;
-    double step;
-    int32_t max_iterations;
-    double initial;
-    int64_t asked;
-} electrolyx_screen;
-
+"""
+    + _C_SCREEN
+    + """
 int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double step_norm,
                            double norm, int32_t* reason, void* context);
 
@@ -309,15 +321,9 @@ static int electrolyx_jacobian_overflow(void* context);
 static int32_t electrolyx_screen_verdict(void* context, int32_t iteration, double x_norm,
                                          double step_norm, double norm);
 
-typedef struct {
-    double absolute;
-    double relative;
-    double step;
-    int32_t max_iterations;
-    double initial;
-    int64_t asked;
-} electrolyx_screen;
-
+"""
+    + _C_SCREEN
+    + """
 typedef int (*electrolyx_vec_read)(void*, const double**);
 typedef int (*electrolyx_vec_write)(void*, double**);
 typedef int (*electrolyx_vec_copy)(void*, void*);

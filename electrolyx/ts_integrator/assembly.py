@@ -17,53 +17,26 @@ from dolfinx import fem
 
 from ..block_assembly import keep_nonzero_pattern, nested_blocks
 
-_TS_SET_IFUNCTION = None
+#: PETSc's C functions called through ctypes, by name (_petsc_function)
+_PETSC_FUNCTIONS: dict = {}
 
 
-def _ts_set_ifunction():
-    """PETSc's TSSetIFunction (ts, r, function, context: addresses), through ctypes."""
-    global _TS_SET_IFUNCTION
-    if _TS_SET_IFUNCTION is None:
+def _petsc_function(name: str, arguments: int):
+    """PETSc's C function ``name`` through ctypes: ``arguments`` addresses in, an error code out.
+
+    For TSSetIFunction, TSSetIJacobian and SNESSetConvergenceTest, which petsc4py sets only
+    with Python callbacks.
+    """
+    function = _PETSC_FUNCTIONS.get(name)
+    if function is None:
         import ctypes
 
         # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
-        function = ctypes.CDLL(PETSc.__file__).TSSetIFunction
-        function.argtypes = [ctypes.c_void_p] * 4
+        function = getattr(ctypes.CDLL(PETSc.__file__), name)
+        function.argtypes = [ctypes.c_void_p] * arguments
         function.restype = ctypes.c_int
-        _TS_SET_IFUNCTION = function
-    return _TS_SET_IFUNCTION
-
-
-_SNES_SET_CONVERGENCE_TEST = None
-
-
-def _snes_set_convergence_test():
-    """PETSc's SNESSetConvergenceTest (snes, function, context, destroy), through ctypes."""
-    global _SNES_SET_CONVERGENCE_TEST
-    if _SNES_SET_CONVERGENCE_TEST is None:
-        import ctypes
-
-        function = ctypes.CDLL(PETSc.__file__).SNESSetConvergenceTest
-        function.argtypes = [ctypes.c_void_p] * 4
-        function.restype = ctypes.c_int
-        _SNES_SET_CONVERGENCE_TEST = function
-    return _SNES_SET_CONVERGENCE_TEST
-
-
-_TS_SET_IJACOBIAN = None
-
-
-def _ts_set_ijacobian():
-    """PETSc's TSSetIJacobian (ts, A, P, function, context: addresses), through ctypes."""
-    global _TS_SET_IJACOBIAN
-    if _TS_SET_IJACOBIAN is None:
-        import ctypes
-
-        function = ctypes.CDLL(PETSc.__file__).TSSetIJacobian
-        function.argtypes = [ctypes.c_void_p] * 5
-        function.restype = ctypes.c_int
-        _TS_SET_IJACOBIAN = function
-    return _TS_SET_IJACOBIAN
+        _PETSC_FUNCTIONS[name] = function
+    return function
 
 
 def _snes_reason(reason: int) -> str:
@@ -196,10 +169,10 @@ class MonolithicAssembly:
 
         Where the compiled loop assembles (serial 1D), with no ``update`` to call at each
         time, no timer and conditions whose values it reads in place: the same residual
-        without Python in TS's calls (about 19 us of a 40 us call on the cycling DFN; the
-        Jacobian stays :meth:`_jacobian`). Its calls are added to ``counts`` by
-        :meth:`_count_compiled_residuals`. Otherwise, and where ``_residual`` is replaced on
-        the instance, TS calls :meth:`_residual`.
+        without Python in TS's calls (about 15 us of a 40 us call on the cycling DFN; the
+        Jacobian: :meth:`_compiled_jacobian`). Its calls are added to ``counts`` by
+        :meth:`_count_compiled_calls`. Otherwise, and where ``_residual`` is replaced on the
+        instance, TS calls :meth:`_residual`.
         """
         from ..compiled_assembly import UnsupportedResidual
 
@@ -219,7 +192,8 @@ class MonolithicAssembly:
             )
         except UnsupportedResidual:
             return
-        error = _ts_set_ifunction()(ts.handle, f.handle, residual.function, residual.context)
+        set_function = _petsc_function("TSSetIFunction", 4)
+        error = set_function(ts.handle, f.handle, residual.function, residual.context)
         if error:
             raise RuntimeError(f"TSSetIFunction failed (PETSc error {error})")
         self._c_residual = residual
@@ -248,15 +222,15 @@ class MonolithicAssembly:
             )
         except UnsupportedResidual:
             return
-        error = _ts_set_ijacobian()(
-            ts.handle, self.matrix.handle, self.matrix.handle, jacobian.function, jacobian.context
-        )
+        handle = self.matrix.handle
+        set_jacobian = _petsc_function("TSSetIJacobian", 5)
+        error = set_jacobian(ts.handle, handle, handle, jacobian.function, jacobian.context)
         if error:
             jacobian.release()
             raise RuntimeError(f"TSSetIJacobian failed (PETSc error {error})")
         self._c_jacobian = jacobian
 
-    def _count_compiled_residuals(self) -> None:
+    def _count_compiled_calls(self) -> None:
         """The C residual's and Jacobian's calls since the last count, into ``counts``."""
         if self._c_residual is not None:
             self.counts["residual"] += self._c_residual.take_calls()
@@ -265,7 +239,7 @@ class MonolithicAssembly:
 
     def _release_compiled_callbacks(self) -> None:
         """Their last calls counted; TS is done with them."""
-        self._count_compiled_residuals()
+        self._count_compiled_calls()
         if self._c_jacobian is not None:
             self._c_jacobian.release()
         self._c_residual = self._c_jacobian = None
@@ -502,7 +476,8 @@ class MonolithicAssembly:
             return converged(snes, iteration, (x_norm, step_norm, norm))
 
         screen = ConvergenceScreen(*self.convergence_screen, verdict)
-        error = _snes_set_convergence_test()(snes.handle, screen.function, screen.context, None)
+        set_test = _petsc_function("SNESSetConvergenceTest", 4)
+        error = set_test(snes.handle, screen.function, screen.context, None)
         if error:
             screen.release()
             raise RuntimeError(f"SNESSetConvergenceTest failed (PETSc error {error})")

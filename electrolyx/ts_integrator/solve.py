@@ -240,7 +240,7 @@ class TSSolve:
             counts0.update(replay.counts)
 
         def poststep(ts):
-            self._count_compiled_residuals()
+            self._count_compiled_calls()
             if replaying[0]:
                 replay_step(ts)
                 return
