@@ -245,8 +245,8 @@ def test_the_c_jacobian_grows_or_drops_as_the_python_assembly(grow):
     before = compressed_matrix(full, grow=grow).getInfo()["nz_used"]
     assert (stored > before) == grow
     jacobian.release()
-    for matrix in (*matrices, full, x, x_dot):
-        matrix.destroy()
+    for petsc_object in (*matrices, full, x, x_dot):
+        petsc_object.destroy()
 
 
 def test_not_used_where_unsupported():
