@@ -44,6 +44,7 @@ and loaded from there afterwards.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -537,37 +538,42 @@ class _HelperUnavailable(Exception):
     """The C helper could not be built or loaded."""
 
 
-#: addresses of PETSc's functions, by name (_petsc_address)
-_PETSC_ADDRESSES: dict[str, int] = {}
+#: PETSc's C functions through ctypes, by name and argument types (petsc_function)
+_PETSC_FUNCTIONS: dict[tuple, Any] = {}
+
+
+def petsc_function(name: str, argtypes: Sequence[Any] = ()) -> Any:
+    """PETSc's C function ``name`` through ctypes (an error code out), kept per process.
+
+    For what petsc4py does not offer: a serial AIJ matrix's value array, and setting TS's
+    residual and Jacobian and Newton's test as C functions. ``argtypes``: ctypes' types of the
+    arguments (default: none set). Its address: ``ctypes.cast(function, ctypes.c_void_p)``.
+    """
+    key = (name, tuple(argtypes))
+    function = _PETSC_FUNCTIONS.get(key)
+    if function is None:
+        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
+        function = getattr(ctypes.CDLL(PETSc.__file__), name)
+        if argtypes:
+            function.argtypes = list(argtypes)
+        function.restype = ctypes.c_int
+        _PETSC_FUNCTIONS[key] = function
+    return function
 
 
 def _petsc_address(name: str) -> int:
     """The address of PETSc's C function ``name`` (for the C residual and Jacobian)."""
-    address = _PETSC_ADDRESSES.get(name)
-    if address is None:
-        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
-        library = ctypes.CDLL(PETSc.__file__)
-        address = _PETSC_ADDRESSES[name] = ctypes.cast(
-            getattr(library, name), ctypes.c_void_p
-        ).value
-    return address
+    return ctypes.cast(petsc_function(name), ctypes.c_void_p).value
 
 
-#: PETSc's access to a serial AIJ matrix's value array (not in petsc4py)
-_AIJ_ARRAY: tuple[Any, Any] | None = None
-
-
+@functools.cache
 def _aij_array_functions() -> tuple[Any, Any]:
-    global _AIJ_ARRAY
-    if _AIJ_ARRAY is None:
-        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
-        library = ctypes.CDLL(PETSc.__file__)
-        get, restore = library.MatSeqAIJGetArray, library.MatSeqAIJRestoreArray
-        for function in (get, restore):
-            function.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-            function.restype = ctypes.c_int
-        _AIJ_ARRAY = (get, restore)
-    return _AIJ_ARRAY
+    """PETSc's MatSeqAIJGetArray and MatSeqAIJRestoreArray (matrix, pointer to the array)."""
+    argtypes = (ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
+    return (
+        petsc_function("MatSeqAIJGetArray", argtypes),
+        petsc_function("MatSeqAIJRestoreArray", argtypes),
+    )
 
 
 class CompiledAssembly:
@@ -596,6 +602,14 @@ class CompiledAssembly:
         self._helper = _helper()
         self._assembler = assembler
         self._offsets = np.concatenate(([0], np.cumsum(assembler.owned))).astype(np.int64)
+        # each field's start and size in the blocked vector, as arrays and their C pointers
+        starts = np.ascontiguousarray(self._offsets[:-1], dtype=np.int64)
+        sizes = np.ascontiguousarray(np.diff(self._offsets), dtype=np.int32)
+        ffi = self._helper.ffi
+        self._segments = (
+            (starts, ffi.cast("int64_t*", starts.ctypes.data)),
+            (sizes, ffi.cast("int32_t*", sizes.ctypes.data)),
+        )
         self._sources = _Sources([form._cpp_object for form in forms])
         self._cells = _CellMaps()
         # Nodal values (BlockAssembler's ``nodal`` and ``nodal_residual``): tasks that fill
@@ -789,22 +803,24 @@ class CompiledAssembly:
         by one C call.
         """
         ffi = self._helper.ffi
-        arrays = [function.x.array for function in functions]
-        targets = ffi.new("double*[]", [ffi.cast("double*", a.ctypes.data) for a in arrays])
-        starts = np.ascontiguousarray(self._offsets[:-1], dtype=np.int64)
-        sizes = np.ascontiguousarray(np.diff(self._offsets), dtype=np.int32)
-        if any(a.size < n for a, n in zip(arrays, sizes.tolist(), strict=True)):
-            raise ValueError("a function smaller than its field")
+        arrays, targets = self._field_pointers(functions)
         count = len(arrays)
-        starts_pointer = ffi.cast("int64_t*", starts.ctypes.data)
-        sizes_pointer = ffi.cast("int32_t*", sizes.ctypes.data)
+        starts, sizes = self._segments
         load = self._helper.lib.electrolyx_load
         cast = ffi.cast
 
-        def copy(array: np.ndarray, kept=(arrays, targets, starts, sizes)) -> None:
-            load(count, targets, starts_pointer, sizes_pointer, cast("double*", array.ctypes.data))
+        def copy(array: np.ndarray, kept=(arrays, targets)) -> None:
+            load(count, targets, starts[1], sizes[1], cast("double*", array.ctypes.data))
 
         return copy
+
+    def _field_pointers(self, functions: Sequence[fem.Function]) -> tuple[list, Any]:
+        """The functions' value arrays and a C table of their addresses (keep both)."""
+        ffi = self._helper.ffi
+        arrays = [function.x.array for function in functions]
+        if any(a.size < n for a, n in zip(arrays, np.diff(self._offsets).tolist(), strict=True)):
+            raise ValueError("a function smaller than its field")
+        return arrays, ffi.new("double*[]", [ffi.cast("double*", a.ctypes.data) for a in arrays])
 
     # ------------------------------------------------------------------ vector
     def assemble_vector(
@@ -841,26 +857,14 @@ class CompiledAssembly:
         """
         ffi = self._helper.ffi
         address = _petsc_address
-        keep: list[Any] = []
-
-        def pointers(functions: Sequence[fem.Function]) -> Any:
-            arrays = [function.x.array for function in functions]
-            sizes = np.diff(self._offsets)
-            if any(a.size < n for a, n in zip(arrays, sizes.tolist(), strict=True)):
-                raise ValueError("a function smaller than its field")
-            keep.append(arrays)
-            table = ffi.new("double*[]", [ffi.cast("double*", a.ctypes.data) for a in arrays])
-            keep.append(table)
-            return table
-
+        unknown_pointers = self._field_pointers(unknowns)
+        rate_pointers = self._field_pointers(rates)
         rows, values = self._condition_values()
-        starts = np.ascontiguousarray(self._offsets[:-1], dtype=np.int64)
-        sizes = np.ascontiguousarray(np.diff(self._offsets), dtype=np.int32)
         which = self._vector_selection_of(skip, None)
         value_table = ffi.new("double*[]", max(len(values), 1))
         for k, (array, position) in enumerate(values):
             value_table[k] = ffi.cast("double*", array.ctypes.data) + position
-        keep += [starts, sizes, which, rows, values, value_table]
+        keep: list[Any] = [unknown_pointers, rate_pointers, which, rows, values, value_table]
         context = ffi.new("electrolyx_residual*")
         context.vec_get_array_read = address("VecGetArrayRead")
         context.vec_restore_array_read = address("VecRestoreArrayRead")
@@ -868,10 +872,10 @@ class CompiledAssembly:
         context.vec_restore_array = address("VecRestoreArray")
         context.vec_copy = address("VecCopy")
         context.fields = len(self._vector_tasks)
-        context.unknowns = pointers(unknowns)
-        context.rates = pointers(rates)
-        context.starts = ffi.cast("int64_t*", starts.ctypes.data)
-        context.sizes = ffi.cast("int32_t*", sizes.ctypes.data)
+        context.unknowns = unknown_pointers[1]
+        context.rates = rate_pointers[1]
+        context.starts = self._segments[0][1]
+        context.sizes = self._segments[1][1]
         context.size = int(self._offsets[-1])
         context.last_state = 0 if last is None else last[0].handle
         context.last_rates = 0 if last is None else last[1].handle
@@ -887,9 +891,7 @@ class CompiledAssembly:
         context.rows = ffi.cast("int64_t*", rows.ctypes.data)
         context.values = value_table
         function = ffi.cast("uintptr_t", ffi.addressof(self._helper.lib, "electrolyx_ifunction"))
-        residual = ResidualFunction(
-            int(function), int(ffi.cast("uintptr_t", context)), context, keep
-        )
+        residual = ResidualFunction(int(function), context, keep)
         # (its work arrays: the compiled loop's, which grow with the matrices' tables)
         residual.point_to_work(*self._work_pointers)
         self._residual_functions.add(residual)
@@ -1174,9 +1176,7 @@ class CompiledAssembly:
         context.shift = ffi.cast("double*", shift.value.ctypes.data)
         context.diag = diag
         function = ffi.cast("uintptr_t", ffi.addressof(self._helper.lib, "electrolyx_ijacobian"))
-        jacobian = JacobianFunction(
-            self, int(function), int(ffi.cast("uintptr_t", context)), context, A, residual, shift
-        )
+        jacobian = JacobianFunction(self, int(function), context, A, residual, shift)
         jacobian.point_to_tables()
         _JACOBIANS[jacobian.context] = jacobian
         return jacobian
@@ -1194,25 +1194,18 @@ class UnsupportedResidual(Exception):
     """The residual has something :meth:`CompiledAssembly.residual_function` does not handle."""
 
 
-class ResidualFunction:
-    """A C residual for PETSc's TS (:meth:`CompiledAssembly.residual_function`).
+class _CFunction:
+    """A C function for PETSc and its context: their addresses, and the calls it counts.
 
-    ``function``: the address of the C function; ``context``: its context (pass it as the
-    context pointer); :meth:`take_calls`: the calls made since the last time it was asked.
-    Keep this object while TS may call the function (the context points into its arrays).
+    ``function``: the address of the C function; ``context``: that of its context (pass it as
+    the context pointer); ``struct``: the context itself, whose ``calls`` the C function
+    counts. Keep this object while PETSc may call the function.
     """
 
-    def __init__(self, function: int, context: int, struct: Any, keep: list[Any]):
+    def __init__(self, function: int, struct: Any):
         self.function = function
-        self.context = context
         self._struct = struct
-        self._keep = keep
-
-    def point_to_work(self, element: Any, coefficients: Any, constants: Any) -> None:
-        """The work arrays the C function uses (the compiled loop's present ones)."""
-        self._struct.element = element
-        self._struct.coefficients = coefficients
-        self._struct.constants = constants
+        self.context = int(_helper().ffi.cast("uintptr_t", struct))
 
     def take_calls(self) -> int:
         """The calls made since the last time this was asked."""
@@ -1221,18 +1214,31 @@ class ResidualFunction:
         return calls
 
 
-class JacobianFunction:
-    """A C Jacobian for PETSc's TS (:meth:`CompiledAssembly.jacobian_function`).
+class ResidualFunction(_CFunction):
+    """A C residual for PETSc's TS (:meth:`CompiledAssembly.residual_function`).
 
-    ``function``: the address of the C function; ``context``: its context; :meth:`take_calls`:
-    the calls made since the last time it was asked. Keep this object while TS may call the
-    function (the context points into its tables).
+    Keep it while TS may call the function: its context points into the arrays it keeps.
     """
 
-    def __init__(self, compiled, function, context, struct, matrix, residual, shift):
-        self.function = function
-        self.context = context
-        self._struct = struct
+    def __init__(self, function: int, struct: Any, keep: list[Any]):
+        super().__init__(function, struct)
+        self._keep = keep
+
+    def point_to_work(self, element: Any, coefficients: Any, constants: Any) -> None:
+        """The work arrays the C function uses (the compiled loop's present ones)."""
+        self._struct.element = element
+        self._struct.coefficients = coefficients
+        self._struct.constants = constants
+
+
+class JacobianFunction(_CFunction):
+    """A C Jacobian for PETSc's TS (:meth:`CompiledAssembly.jacobian_function`).
+
+    Keep it while TS may call the function: its context points into the matrix's tables.
+    """
+
+    def __init__(self, compiled, function, struct, matrix, residual, shift):
+        super().__init__(function, struct)
         self._compiled = compiled
         self._matrix = matrix
         self._keep = (residual, shift)
@@ -1259,12 +1265,6 @@ class JacobianFunction:
         if self._compiled._add_overflow(self._matrix, self._tables):
             self._matrix.assemble()
             self.point_to_tables()
-
-    def take_calls(self) -> int:
-        """The calls made since the last time this was asked."""
-        calls = int(self._struct.calls)
-        self._struct.calls = 0
-        return calls
 
     def release(self) -> None:
         """No more calls (TS is done with it)."""

@@ -17,26 +17,18 @@ from dolfinx import fem
 
 from ..block_assembly import keep_nonzero_pattern, nested_blocks
 
-#: PETSc's C functions called through ctypes, by name (_petsc_function)
-_PETSC_FUNCTIONS: dict = {}
-
 
 def _petsc_function(name: str, arguments: int):
     """PETSc's C function ``name`` through ctypes: ``arguments`` addresses in, an error code out.
 
     For TSSetIFunction, TSSetIJacobian and SNESSetConvergenceTest, which petsc4py sets only
-    with Python callbacks.
+    with Python callbacks (:func:`electrolyx.compiled_assembly.petsc_function`).
     """
-    function = _PETSC_FUNCTIONS.get(name)
-    if function is None:
-        import ctypes
+    import ctypes
 
-        # (petsc4py's extension module: its symbol lookup reaches the PETSc library it links)
-        function = getattr(ctypes.CDLL(PETSc.__file__), name)
-        function.argtypes = [ctypes.c_void_p] * arguments
-        function.restype = ctypes.c_int
-        _PETSC_FUNCTIONS[name] = function
-    return function
+    from ..compiled_assembly import petsc_function
+
+    return petsc_function(name, [ctypes.c_void_p] * arguments)
 
 
 def _snes_reason(reason: int) -> str:

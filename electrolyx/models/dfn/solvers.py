@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 #: round-off level, :meth:`DFNProblem._round_off_floor`).
 NEWTON_ABSOLUTE_TOLERANCE = 1e-11
 
+#: Newton's other stops (newton_verdict, each then checked against the residual floor): a
+#: relative decrease of the residual norm, an update below this fraction of |x|, and the
+#: iterations allowed.
+NEWTON_RELATIVE_DECREASE = 1e-12
+NEWTON_STEP_FRACTION = 1e-14
+NEWTON_MAX_ITERATIONS = 12
+
 #: Newton iterations per Jacobian within a solve (PETSc's snes_lag_jacobian; not persisting
 #: across solves, so each solve starts with a fresh Jacobian).
 JACOBIAN_LAG = 5
@@ -93,7 +100,7 @@ class DFNSolvers:
             # the rows off the foils are held to 1D's tolerance (newton_verdict), so that the
             # chord iterations stop no less converged than Newton's.
             snes_options={
-                "snes_max_it": 12,
+                "snes_max_it": NEWTON_MAX_ITERATIONS,
                 "snes_lag_jacobian": JACOBIAN_LAG,
                 **self._linear_solver_options(),
             },
@@ -118,9 +125,14 @@ class DFNSolvers:
         self._any_foil = bool(self.comm.allreduce(self._foil_rows.size, op=MPI.SUM))
         if not self._any_foil:
             # newton_verdict's usual answers, given in C where the integrator can: converged
-            # below the residual floor, iterating unless a relative decrease of 1e-12, a step
-            # below 1e-14 |x|, or 12 iterations (or iteration 0, or no finite norm) ask it
-            self.integrator.convergence_screen = (self._residual_floor, 1e-12, 1e-14, 12)
+            # below the residual floor, iterating until one of its other stops (or iteration
+            # 0, or a norm that is not finite) asks it
+            self.integrator.convergence_screen = (
+                self._residual_floor,
+                NEWTON_RELATIVE_DECREASE,
+                NEWTON_STEP_FRACTION,
+                NEWTON_MAX_ITERATIONS,
+            )
 
     # ------------------------------------------------------- thermal split
     def _thermal_split(self) -> bool:
@@ -349,13 +361,13 @@ class DFNSolvers:
         if iteration == 0:
             self._initial_norm = norm
             return reason.ITERATING
-        if norm < 1e-12 * self._initial_norm:
+        if norm < NEWTON_RELATIVE_DECREASE * self._initial_norm:
             converged = self._below(norm, floor)
             return reason.CONVERGED_FNORM_RELATIVE if converged else reason.DIVERGED_DTOL
-        if step_norm < 1e-14 * x_norm:
+        if step_norm < NEWTON_STEP_FRACTION * x_norm:
             converged = self._below(norm, floor)
             return reason.CONVERGED_SNORM_RELATIVE if converged else reason.DIVERGED_DTOL
-        if iteration >= 12:
+        if iteration >= NEWTON_MAX_ITERATIONS:
             stalled = self._below(norm, 1e-10 + 1e-12 / dt + 10 * self._residual_floor)
             return reason.CONVERGED_ITS if stalled else reason.DIVERGED_MAX_IT
         return reason.ITERATING
