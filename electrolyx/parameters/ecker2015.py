@@ -122,7 +122,8 @@ def electrolyte_conductivity_ecker2015(c_e, temperature_K=REFERENCE_TEMPERATURE_
     """
     c = c_e / 1000.0
     reference = CONDUCTIVITY_REFERENCE_TEMPERATURE_K
-    kappa_296 = 0.2667 * c**3 - 1.2983 * c**2 + 1.7919 * c + 0.1726
+    # (c * c * c, not c**3: compiled kernels call the C library's pow for a cube)
+    kappa_296 = 0.2667 * c * c * c - 1.2983 * c**2 + 1.7919 * c + 0.1726
     arrhenius = arrhenius_factor(17100.0, temperature_K, reference, mod)
     return kappa_296 * reference / temperature_K * arrhenius
 

@@ -159,7 +159,8 @@ def electrolyte_conductivity_capiglia1999(c_e, temperature_K=REFERENCE_TEMPERATU
     34.7 kJ/mol.
     """
     c = c_e / 1000.0
-    return (0.0911 + 1.9101 * c - 1.052 * c**2 + 0.1554 * c**3) * arrhenius_factor(
+    # (c * c * c, not c**3: compiled kernels call the C library's pow for a cube)
+    return (0.0911 + 1.9101 * c - 1.052 * c**2 + 0.1554 * c * c * c) * arrhenius_factor(
         34700.0, temperature_K, REFERENCE_TEMPERATURE_K, mod
     )
 
