@@ -22,11 +22,12 @@ from typing import Any
 import dolfinx
 import numpy as np
 import ufl
+from dolfinx import cpp as _cpp
 from dolfinx import fem
 
 from electrolyx.jit import forms
 
-__all__ = ["NodalValues"]
+__all__ = ["NodalValues", "covering_cells", "covering_measure"]
 
 
 class NodalValues:
@@ -101,3 +102,77 @@ class NodalValues:
         if names is not None:
             return {name: result[name] for name in names}
         return result
+
+
+#: Tag of the covering cells in the mesh tags :func:`covering_measure` makes.
+COVER_TAG = 1
+
+
+def covering_cells(topology: Any, cells: np.ndarray) -> np.ndarray:
+    """A subset of ``cells`` whose vertices are all the vertices of ``cells`` (sorted).
+
+    Vertex quadrature over these cells evaluates an integrand at every node of ``cells`` once
+    or a few times, where over all of ``cells`` it is evaluated once per cell sharing the node
+    (two in 1D, ~6 in 2D, ~20 in 3D). Greedy: first the cells none of whose vertices is taken
+    yet (in 1D every other cell), then a cell for each vertex still missing.
+
+    Args:
+        topology: The mesh's C++ topology (one cell type).
+        cells: Local cell indices.
+    """
+    tdim = topology.dim
+    topology.create_connectivity(tdim, 0)
+    connectivity = topology.connectivity(tdim, 0)
+    offsets = connectivity.offsets
+    per_cell = int(offsets[1] - offsets[0]) if offsets.size > 1 else 0
+    if np.any(np.diff(offsets) != per_cell):
+        raise ValueError("covering_cells needs a mesh of one cell type")
+    cells = np.asarray(cells, dtype=np.int32)
+    vertices = connectivity.array.reshape(-1, per_cell)[cells].tolist()
+    taken = bytearray(topology.index_map(0).size_local + topology.index_map(0).num_ghosts)
+    chosen = bytearray(len(cells))
+    for k, cell in enumerate(vertices):
+        if not any(taken[v] for v in cell):
+            chosen[k] = 1
+            for v in cell:
+                taken[v] = 1
+    for k, cell in enumerate(vertices):
+        if not all(taken[v] for v in cell):
+            chosen[k] = 1
+            for v in cell:
+                taken[v] = 1
+    return np.sort(cells[np.frombuffer(bytes(chosen), dtype=np.uint8).astype(bool)])
+
+
+def covering_measure(measure: ufl.Measure) -> ufl.Measure:
+    """``measure`` (a cell measure) over a subset of its owned cells that holds all their nodes.
+
+    The same metadata (vertex quadrature), over :func:`covering_cells` of the measure's own
+    cells on this rank: on every rank they hold every vertex of the rank's owned cells, so
+    together every node of the measure's cells.
+    """
+    if measure.integral_type() != "cell":
+        raise ValueError(f"covering_measure needs a cell measure, not {measure.integral_type()}")
+    cpp_mesh = measure.ufl_domain().ufl_cargo()
+    topology = cpp_mesh.topology
+    owned = topology.index_map(topology.dim).size_local
+    subdomain = measure.subdomain_id()
+    if subdomain == "everywhere":
+        cells = np.arange(owned, dtype=np.int32)
+    else:
+        tags = measure.subdomain_data()
+        ids = subdomain if isinstance(subdomain, tuple) else (subdomain,)
+        # (sorted and made unique by hand: numpy's unique imports numpy.ma, ~8 ms of a run)
+        cells = np.sort(np.concatenate([tags.find(int(i)) for i in ids]))
+        first = np.ones(cells.size, dtype=bool)
+        first[1:] = cells[1:] != cells[:-1]
+        cells = cells[first & (cells < owned)].astype(np.int32)
+    cover = covering_cells(topology, cells)
+    tags = dolfinx.mesh.MeshTags(
+        _cpp.mesh.MeshTags_int32(
+            topology, topology.dim, cover, np.full(cover.size, COVER_TAG, dtype=np.int32)
+        )
+    )
+    return ufl.Measure(
+        "dx", domain=measure.ufl_domain(), subdomain_data=tags, metadata=measure.metadata()
+    )(COVER_TAG)

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 import ufl
 from dolfinx import fem
-from ufl.algorithms import extract_coefficients
+from ufl.algorithms import extract_coefficients, extract_type
+from ufl.classes import GeometricQuantity, SpatialCoordinate
+
+from ..nodal_values import covering_measure
 
 
 class TSTimeDerivative:
@@ -124,15 +127,26 @@ class _NodalValues:
         #: 1 / W_i at each node (set by the owner, from ``weight_form``)
         self.inverse_weight = fem.Function(term.space)
         test = ufl.TestFunction(self.values.function_space)
+        measure = term.measure
+        if measure.metadata().get("quadrature_rule") != "vertex":
+            raise ValueError(
+                f"a nodal term's measure has metadata {measure.metadata()}: it must integrate "
+                'with vertex quadrature (metadata "quadrature_rule": "vertex")'
+            )
+        #: where f is evaluated: over a subset of the measure's cells that holds all their
+        #: nodes, where f has one value at a node whichever cell it is read from
+        self.evaluation_measure = (
+            covering_measure(measure) if _continuous_at_nodes(expression) else measure
+        )
+        evaluation = self.evaluation_measure
         #: the form that fills ``values`` (assembled into its array, ghosts added)
-        self.form = ufl.inner(self.inverse_weight * ufl.as_vector(components), test) * term.measure
+        self.form = ufl.inner(self.inverse_weight * ufl.as_vector(components), test) * evaluation
         #: the form that fills ``value``
         self.value_form = self.inverse_weight * expression * ufl.TestFunction(term.space)
-        self.value_form *= term.measure
+        self.value_form *= evaluation
         #: W_i (a vector form on ``space``)
-        self.weight_form = ufl.TestFunction(term.space) * term.measure
+        self.weight_form = ufl.TestFunction(term.space) * evaluation
         self.expression = expression
-        measure = term.measure
         #: the integrals f is replaced in: (type, domain, subdomain, metadata) of ``measure``
         self._where = (
             measure.integral_type(),
@@ -140,11 +154,6 @@ class _NodalValues:
             measure.subdomain_id(),
             measure.metadata(),
         )
-        if measure.metadata().get("quadrature_rule") != "vertex":
-            raise ValueError(
-                f"a nodal term's measure has metadata {measure.metadata()}: it must integrate "
-                'with vertex quadrature (metadata "quadrature_rule": "vertex")'
-            )
 
     def derivative(self, k: int):
         """d(value)/du_k (u_k's shape) read from ``values``, or None where f has no u_k."""
@@ -156,6 +165,21 @@ class _NodalValues:
         zero = ufl.as_ufl(0.0)
         length = self.unknowns[k].ufl_shape[0]
         return ufl.as_vector([self.values[which[m]] if m in which else zero for m in range(length)])
+
+
+def _continuous_at_nodes(expression) -> bool:
+    """Whether every cell around a node gives ``expression`` the same value there.
+
+    True where it reads only continuous (Lagrange) functions, constants and the spatial
+    coordinate: no discontinuous or quadrature function, no cell-wise geometry (a cell's volume
+    or diameter, a facet normal).
+    """
+    for coefficient in extract_coefficients(expression):
+        element = coefficient.ufl_element()
+        if getattr(element, "discontinuous", True) or element.embedded_superdegree < 1:
+            return False
+    geometry = extract_type(expression, GeometricQuantity)
+    return all(isinstance(quantity, SpatialCoordinate) for quantity in geometry)
 
 
 def _with_nodal_values(form, nodal: Sequence[_NodalValues]):
