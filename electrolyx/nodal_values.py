@@ -24,10 +24,28 @@ import numpy as np
 import ufl
 from dolfinx import cpp as _cpp
 from dolfinx import fem
+from ufl.algorithms import extract_arguments, extract_coefficients, extract_type
+from ufl.classes import (
+    Curl,
+    Div,
+    GeometricQuantity,
+    Grad,
+    NablaDiv,
+    NablaGrad,
+    ReferenceDiv,
+    ReferenceGrad,
+    SpatialCoordinate,
+)
 
 from electrolyx.jit import forms
 
-__all__ = ["NodalValues", "covering_cells", "covering_measure"]
+__all__ = [
+    "NodalValues",
+    "continuous_at_nodes",
+    "covered_forms",
+    "covering_cells",
+    "covering_measure",
+]
 
 
 class NodalValues:
@@ -162,11 +180,7 @@ def covering_measure(measure: ufl.Measure) -> ufl.Measure:
     else:
         tags = measure.subdomain_data()
         ids = subdomain if isinstance(subdomain, tuple) else (subdomain,)
-        # (sorted and made unique by hand: numpy's unique imports numpy.ma, ~8 ms of a run)
-        cells = np.sort(np.concatenate([tags.find(int(i)) for i in ids]))
-        first = np.ones(cells.size, dtype=bool)
-        first[1:] = cells[1:] != cells[:-1]
-        cells = cells[first & (cells < owned)].astype(np.int32)
+        cells = _owned_cells(tags, ids, owned)
     cover = covering_cells(topology, cells)
     tags = dolfinx.mesh.MeshTags(
         _cpp.mesh.MeshTags_int32(
@@ -176,3 +190,165 @@ def covering_measure(measure: ufl.Measure) -> ufl.Measure:
     return ufl.Measure(
         "dx", domain=measure.ufl_domain(), subdomain_data=tags, metadata=measure.metadata()
     )(COVER_TAG)
+
+
+#: First id of the covers among a mesh's cell subdomains (:func:`covered_forms`).
+FIRST_COVER_ID = 1_000_000
+
+
+def continuous_at_nodes(expression) -> bool:
+    """Whether every cell around a node gives ``expression`` the same value there.
+
+    True where it reads only continuous (Lagrange) functions and arguments, constants and the
+    spatial coordinate, and takes no spatial derivative: no discontinuous or quadrature
+    function, no gradient, no cell-wise geometry (a cell's volume or diameter, a normal).
+    """
+    for function in [*extract_coefficients(expression), *extract_arguments(expression)]:
+        element = function.ufl_element()
+        if getattr(element, "discontinuous", True) or element.embedded_superdegree < 1:
+            return False
+    if extract_type(expression, _SPATIAL_DERIVATIVES):
+        return False
+    geometry = extract_type(expression, GeometricQuantity)
+    return all(isinstance(quantity, SpatialCoordinate) for quantity in geometry)
+
+
+def covered_forms(forms: Sequence[ufl.Form]) -> list[ufl.Form]:
+    """The forms with each vertex-quadrature cell integral over a cover of its nodes.
+
+    An integral int f dx_v over the cells T of a subdomain (vertex quadrature: f at each
+    vertex of each cell, weighted |cell| / (d + 1)) is sum_i W_i f(x_i), W_i the lumped weight
+    of node i over T. Where f has one value at a node whichever cell it is read from
+    (:func:`continuous_at_nodes`; the test function w_i included), the same sum is int rho f
+    dx_v over a cover C of T's nodes (:func:`covering_cells`), with rho_i = W_i / W_i(C): f is
+    evaluated at each node once or a few times instead of once per cell around it. The same
+    value to round-off; the other integrals unchanged. A form's cell integrals on a mesh then
+    read a list of (id, owned cells): its subdomains' and its covers' (ids from
+    :data:`FIRST_COVER_ID`).
+    """
+    covers = _Covers()
+    result = []
+    for form in forms:
+        planned = [(integral, covers.cover_of(integral)) for integral in form.integrals()]
+        if all(cover is None for _, cover in planned):
+            result.append(form)
+            continue
+        # per mesh, the one list of (id, cells) all the form's cell integrals there read
+        subdomains: dict[Any, dict[int, np.ndarray]] = {}
+        for integral, cover in planned:
+            if integral.integral_type() == "cell":
+                listed = subdomains.setdefault(integral.ufl_domain(), {})
+                if cover is not None:
+                    listed[cover[0]] = covers.cells[cover[0]]
+                else:
+                    listed.update(_Covers.subdomains_of(integral))
+        data = {domain: sorted(listed.items()) for domain, listed in subdomains.items()}
+        integrals = []
+        for integral, cover in planned:
+            if integral.integral_type() != "cell":
+                integrals.append(integral)
+            elif cover is None:
+                integrals.append(integral.reconstruct(subdomain_data=data[integral.ufl_domain()]))
+            else:
+                cover_id, ratio = cover
+                integrals.append(
+                    integral.reconstruct(
+                        integrand=ratio * integral.integrand(),
+                        subdomain_id=cover_id,
+                        subdomain_data=data[integral.ufl_domain()],
+                    )
+                )
+        result.append(ufl.Form(integrals))
+    return result
+
+
+class _Covers:
+    """The covers of :func:`covered_forms`, made once per (mesh, subdomain)."""
+
+    def __init__(self):
+        #: cover id -> its owned cells
+        self.cells: dict[int, np.ndarray] = {}
+        #: (ufl domain, subdomain data, ids) -> (cover id, rho)
+        self._made: dict[tuple, tuple[int, fem.Function]] = {}
+
+    def cover_of(self, integral) -> tuple[int, fem.Function] | None:
+        """(cover id, rho) of a coverable integral, else None."""
+        if integral.integral_type() != "cell":
+            return None
+        if integral.metadata().get("quadrature_rule") != "vertex":
+            return None
+        data = integral.subdomain_data()
+        if data is not None and not isinstance(data, dolfinx.mesh.MeshTags):
+            return None
+        subdomain = integral.subdomain_id()
+        if subdomain in ("everywhere", "otherwise"):
+            ids = None
+        elif data is None:
+            return None
+        else:
+            ids = tuple(sorted(subdomain)) if isinstance(subdomain, tuple) else (subdomain,)
+        if not continuous_at_nodes(integral.integrand()):
+            return None
+        domain = integral.ufl_domain()
+        key = (domain, id(data), ids)
+        made = self._made.get(key)
+        if made is None:
+            topology = domain.ufl_cargo().topology
+            owned = topology.index_map(topology.dim).size_local
+            if ids is None:
+                cells = np.arange(owned, dtype=np.int32)
+            else:
+                cells = _owned_cells(data, ids, owned)
+            cover = covering_cells(topology, cells)
+            cover_id = FIRST_COVER_ID + len(self._made)
+            self.cells[cover_id] = cover
+            made = self._made[key] = (cover_id, _node_weight_ratio(domain, cells, cover))
+        return made
+
+    @staticmethod
+    def subdomains_of(integral) -> dict[int, np.ndarray]:
+        """{id: owned cells} of each of the integral's subdomain ids.
+
+        An empty array where this rank has none: every rank lists every id its form reads.
+        """
+        subdomain = integral.subdomain_id()
+        if subdomain in ("everywhere", "otherwise"):
+            return {}
+        ids = subdomain if isinstance(subdomain, tuple) else (subdomain,)
+        topology = integral.ufl_domain().ufl_cargo().topology
+        owned = topology.index_map(topology.dim).size_local
+        data = integral.subdomain_data()
+        return {int(i): _owned_cells(data, (int(i),), owned) for i in ids}
+
+
+_SPATIAL_DERIVATIVES = (Grad, Div, Curl, NablaGrad, NablaDiv, ReferenceGrad, ReferenceDiv)
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique without numpy.ma (which numpy's unique imports: ~8 ms of a run)."""
+    values = np.sort(values)
+    first = np.ones(values.size, dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    return values[first]
+
+
+def _owned_cells(tags, ids: Sequence[int], owned: int) -> np.ndarray:
+    cells = _sorted_unique(np.concatenate([tags.find(int(i)) for i in ids]))
+    return cells[cells < owned].astype(np.int32)
+
+
+def _node_weight_ratio(domain, cells: np.ndarray, cover: np.ndarray) -> fem.Function:
+    """The ratio W / W_C at the nodes of lumped weights over ``cells`` and ``cover`` (0 off C)."""
+    space = fem.functionspace(dolfinx.mesh.Mesh(domain.ufl_cargo(), domain), ("Lagrange", 1))
+    test = ufl.TestFunction(space)
+    vertex = {"quadrature_rule": "vertex", "quadrature_degree": 1}
+    weights = []
+    for subset in (cells, cover):
+        measure = ufl.Measure("dx", domain=domain, subdomain_data=[(1, subset)], metadata=vertex)
+        vector = fem.assemble_vector(fem.form(test * measure(1)))
+        vector.scatter_reverse(dolfinx.la.InsertMode.add)
+        vector.scatter_forward()
+        weights.append(vector.array.copy())
+    ratio = fem.Function(space, name="cover_weight")
+    np.divide(weights[0], weights[1], out=ratio.x.array, where=weights[1] != 0.0)
+    return ratio

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 import ufl
 from dolfinx import fem
-from ufl.algorithms import extract_coefficients, extract_type
-from ufl.classes import GeometricQuantity, SpatialCoordinate
+from ufl.algorithms import extract_coefficients
 
-from ..nodal_values import covering_measure
+from ..nodal_values import continuous_at_nodes, covering_measure
 
 
 class TSTimeDerivative:
@@ -136,7 +135,7 @@ class _NodalValues:
         #: where f is evaluated: over a subset of the measure's cells that holds all their
         #: nodes, where f has one value at a node whichever cell it is read from
         self.evaluation_measure = (
-            covering_measure(measure) if _continuous_at_nodes(expression) else measure
+            covering_measure(measure) if continuous_at_nodes(expression) else measure
         )
         evaluation = self.evaluation_measure
         #: the form that fills ``values`` (assembled into its array, ghosts added)
@@ -165,21 +164,6 @@ class _NodalValues:
         zero = ufl.as_ufl(0.0)
         length = self.unknowns[k].ufl_shape[0]
         return ufl.as_vector([self.values[which[m]] if m in which else zero for m in range(length)])
-
-
-def _continuous_at_nodes(expression) -> bool:
-    """Whether every cell around a node gives ``expression`` the same value there.
-
-    True where it reads only continuous (Lagrange) functions, constants and the spatial
-    coordinate: no discontinuous or quadrature function, no cell-wise geometry (a cell's volume
-    or diameter, a facet normal).
-    """
-    for coefficient in extract_coefficients(expression):
-        element = coefficient.ufl_element()
-        if getattr(element, "discontinuous", True) or element.embedded_superdegree < 1:
-            return False
-    geometry = extract_type(expression, GeometricQuantity)
-    return all(isinstance(quantity, SpatialCoordinate) for quantity in geometry)
 
 
 def _with_nodal_values(form, nodal: Sequence[_NodalValues]):

@@ -20,6 +20,7 @@ from dolfinx import fem
 
 from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
+from ..nodal_values import covered_forms
 from .assembly import MonolithicAssembly
 from .consistency import ConsistentInitialisation
 from .derivatives import NodalTerm, _jacobian_forms, _NodalValues, _with_nodal_values
@@ -203,7 +204,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         omitted = {*omitted_jacobian_blocks}
         omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
         nodal = [_NodalValues(term, self.unknowns, self.rates) for term in nodal_terms]
-        shared = [_with_nodal_values(form, nodal) for form in residual]
+        # vertex-quadrature integrals over covers of their nodes (nodal_values.covered_forms)
+        shared = covered_forms([_with_nodal_values(form, nodal) for form in residual])
         blocks = _jacobian_forms(
             shared, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
