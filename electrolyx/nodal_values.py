@@ -22,7 +22,6 @@ from typing import Any
 import dolfinx
 import numpy as np
 import ufl
-from dolfinx import cpp as _cpp
 from dolfinx import fem
 from ufl.algorithms import extract_arguments, extract_coefficients, extract_type
 from ufl.classes import (
@@ -44,7 +43,6 @@ __all__ = [
     "continuous_at_nodes",
     "covered_forms",
     "covering_cells",
-    "covering_measure",
 ]
 
 
@@ -122,10 +120,6 @@ class NodalValues:
         return result
 
 
-#: Tag of the covering cells in the mesh tags :func:`covering_measure` makes.
-COVER_TAG = 1
-
-
 def covering_cells(topology: Any, cells: np.ndarray) -> np.ndarray:
     """A subset of ``cells`` whose vertices are all the vertices of ``cells`` (sorted).
 
@@ -160,36 +154,6 @@ def covering_cells(topology: Any, cells: np.ndarray) -> np.ndarray:
             for v in cell:
                 taken[v] = 1
     return np.sort(cells[np.frombuffer(bytes(chosen), dtype=np.uint8).astype(bool)])
-
-
-def covering_measure(measure: ufl.Measure) -> ufl.Measure:
-    """``measure`` (a cell measure) over a subset of its owned cells that holds all their nodes.
-
-    The same metadata (vertex quadrature), over :func:`covering_cells` of the measure's own
-    cells on this rank: on every rank they hold every vertex of the rank's owned cells, so
-    together every node of the measure's cells.
-    """
-    if measure.integral_type() != "cell":
-        raise ValueError(f"covering_measure needs a cell measure, not {measure.integral_type()}")
-    cpp_mesh = measure.ufl_domain().ufl_cargo()
-    topology = cpp_mesh.topology
-    owned = topology.index_map(topology.dim).size_local
-    subdomain = measure.subdomain_id()
-    if subdomain == "everywhere":
-        cells = np.arange(owned, dtype=np.int32)
-    else:
-        tags = measure.subdomain_data()
-        ids = subdomain if isinstance(subdomain, tuple) else (subdomain,)
-        cells = _owned_cells(tags, ids, owned)
-    cover = covering_cells(topology, cells)
-    tags = dolfinx.mesh.MeshTags(
-        _cpp.mesh.MeshTags_int32(
-            topology, topology.dim, cover, np.full(cover.size, COVER_TAG, dtype=np.int32)
-        )
-    )
-    return ufl.Measure(
-        "dx", domain=measure.ufl_domain(), subdomain_data=tags, metadata=measure.metadata()
-    )(COVER_TAG)
 
 
 #: First id of the covers among a mesh's cell subdomains (:func:`covered_forms`).

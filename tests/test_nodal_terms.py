@@ -80,9 +80,9 @@ def test_nodal_term_gives_the_written_out_residual_and_jacobian(components, dim)
     assert nodal._assembler.nodal and nodal._assembler.nodal_residual
     residual, jacobian = _assembled(written, functions[:2])
     nodal_residual, nodal_jacobian = _assembled(nodal, nodal_functions[:2])
-    # f at a node is sum_cells f w_i W_i^-1 |cell| / (d + 1) over the covering cells instead
-    # of f: equal to a few ulps of the entries (1D: |F| <= 0.41, |J| <= 9.7; 3D: |F| <= 0.075,
-    # |J| <= 0.47); measured <= 5.6e-17 and 3.5e-17 absolute, on one rank and on two. The
+    # f at a node is sum_cells rho f w_i W_i^-1 |cell| / (d + 1) over the covering cells
+    # instead of f: equal to a few ulps of the entries (1D: |F| <= 0.41, |J| <= 9.7; 3D: |F| <= 0.075,
+    # |J| <= 0.47); measured <= 2.8e-17 for both, on one rank and on two. The
     # derivative of f by c_0 in place of c_2 (components [0]) was 0.05 off in the Jacobian.
     assert np.max(np.abs(nodal_residual - residual)) <= 1e-14 * max(1.0, np.max(np.abs(residual)))
     assert np.max(np.abs(nodal_jacobian - jacobian)) <= 1e-14 * np.max(np.abs(jacobian))
@@ -166,8 +166,8 @@ def test_dfn_reactions_as_nodal_terms_keep_its_residual_and_jacobian(monkeypatch
     declared, say) would be off by the reaction's slope."""
     residual, jacobian = _dfn_jacobian(monkeypatch, nodal=False)
     nodal_residual, nodal_jacobian = _dfn_jacobian(monkeypatch, nodal=True)
-    # Scaled rows; at this perturbed state |F| <= 1.2e4 and |J| <= 1.4e4. Measured 3.5e-18 and
-    # 7.1e-15 absolute. With the next-to-surface node declared instead of the surface one the
+    # Scaled rows; at this perturbed state |F| <= 1.2e4 and |J| <= 1.4e4. Measured 6.9e-18 and
+    # 2.8e-14 absolute (3.5e-18 and 7.1e-15 before the covers of nodes). With the next-to-surface node declared instead of the surface one the
     # Jacobian was 27 off.
     assert np.max(np.abs(nodal_residual - residual)) <= 1e-12 * max(1.0, np.max(np.abs(residual)))
     assert np.max(np.abs(nodal_jacobian - jacobian)) <= 1e-14 * np.max(np.abs(jacobian))
@@ -210,10 +210,20 @@ def test_covering_cells_hold_every_vertex_of_a_subdomain_in_3d():
     assert chosen.size <= cells.size // 8
 
 
-def test_nodal_term_of_a_cellwise_coefficient_keeps_every_cell():
-    """f reading a discontinuous function has a value per cell at a node (their volume-weighted
-    mean is the nodal value): it is evaluated over all the measure's cells, not a cover."""
+def test_nodal_terms_are_evaluated_over_a_cover_unless_cellwise():
+    """The nodal values' forms are evaluated over a cover of the nodes (24 cells: 13) where f
+    is continuous at them; f reading a discontinuous function has a value per cell at a node
+    (their volume-weighted mean is the nodal value): over all the cells."""
+    from electrolyx.nodal_values import FIRST_COVER_ID, covered_forms
     from electrolyx.ts_integrator.derivatives import _NodalValues
+
+    integrator, _ = _system(MPI.COMM_SELF, nodal=True, name="cover")
+    for form, _function, _copy in [
+        *integrator._assembler.nodal,
+        *integrator._assembler.nodal_residual,
+    ]:
+        assert form._cpp_object.num_integrals(fem.IntegralType.cell, 0) == 1
+        assert len(form._cpp_object.domains(fem.IntegralType.cell, 0)) == 13
 
     domain = mesh.create_unit_interval(MPI.COMM_SELF, 6)
     V = fem.functionspace(domain, ("Lagrange", 1))
@@ -224,5 +234,7 @@ def test_nodal_term_of_a_cellwise_coefficient_keeps_every_cell():
     )
     continuous = _NodalValues(NodalTerm(ufl.exp(u), V, dx_vertex), [u])
     cellwise = _NodalValues(NodalTerm(porosity * ufl.exp(u), V, dx_vertex), [u])
-    assert continuous.evaluation_measure.subdomain_id() != dx_vertex.subdomain_id()
-    assert cellwise.evaluation_measure is dx_vertex
+    covered = covered_forms([continuous.value_form, cellwise.value_form])
+    (first,), (second,) = (form.integrals() for form in covered)
+    assert first.subdomain_id() >= FIRST_COVER_ID
+    assert second.subdomain_id() == "everywhere"

@@ -9,8 +9,6 @@ import ufl
 from dolfinx import fem
 from ufl.algorithms import extract_coefficients
 
-from ..nodal_values import continuous_at_nodes, covering_measure
-
 
 class TSTimeDerivative:
     """d/dt of named unknowns' physical values as UFL, for forms integrated by TS.
@@ -126,26 +124,15 @@ class _NodalValues:
         #: 1 / W_i at each node (set by the owner, from ``weight_form``)
         self.inverse_weight = fem.Function(term.space)
         test = ufl.TestFunction(self.values.function_space)
-        measure = term.measure
-        if measure.metadata().get("quadrature_rule") != "vertex":
-            raise ValueError(
-                f"a nodal term's measure has metadata {measure.metadata()}: it must integrate "
-                'with vertex quadrature (metadata "quadrature_rule": "vertex")'
-            )
-        #: where f is evaluated: over a subset of the measure's cells that holds all their
-        #: nodes, where f has one value at a node whichever cell it is read from
-        self.evaluation_measure = (
-            covering_measure(measure) if continuous_at_nodes(expression) else measure
-        )
-        evaluation = self.evaluation_measure
         #: the form that fills ``values`` (assembled into its array, ghosts added)
-        self.form = ufl.inner(self.inverse_weight * ufl.as_vector(components), test) * evaluation
+        self.form = ufl.inner(self.inverse_weight * ufl.as_vector(components), test) * term.measure
         #: the form that fills ``value``
         self.value_form = self.inverse_weight * expression * ufl.TestFunction(term.space)
-        self.value_form *= evaluation
+        self.value_form *= term.measure
         #: W_i (a vector form on ``space``)
-        self.weight_form = ufl.TestFunction(term.space) * evaluation
+        self.weight_form = ufl.TestFunction(term.space) * term.measure
         self.expression = expression
+        measure = term.measure
         #: the integrals f is replaced in: (type, domain, subdomain, metadata) of ``measure``
         self._where = (
             measure.integral_type(),
@@ -153,6 +140,11 @@ class _NodalValues:
             measure.subdomain_id(),
             measure.metadata(),
         )
+        if measure.metadata().get("quadrature_rule") != "vertex":
+            raise ValueError(
+                f"a nodal term's measure has metadata {measure.metadata()}: it must integrate "
+                'with vertex quadrature (metadata "quadrature_rule": "vertex")'
+            )
 
     def derivative(self, k: int):
         """d(value)/du_k (u_k's shape) read from ``values``, or None where f has no u_k."""

@@ -204,21 +204,26 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         omitted = {*omitted_jacobian_blocks}
         omitted |= {(i, j) for i in self._quadrature for j in range(len(residual)) if j != i}
         nodal = [_NodalValues(term, self.unknowns, self.rates) for term in nodal_terms]
-        # vertex-quadrature integrals over covers of their nodes (nodal_values.covered_forms)
-        shared = covered_forms([_with_nodal_values(form, nodal) for form in residual])
+        # The residual's and the nodal terms' vertex-quadrature integrals over covers of their
+        # nodes (nodal_values.covered_forms: each node's integrand evaluated once or a few
+        # times instead of once per cell around it), the Jacobian blocks derived from them.
+        count = len(nodal)
+        covered = covered_forms(
+            [
+                *(_with_nodal_values(form, nodal) for form in residual),
+                *(term.form for term in nodal),
+                *(term.value_form for term in nodal),
+                *(term.weight_form for term in nodal),
+            ]
+        )
+        shared = covered[: len(residual)]
+        nodal_ufl = [covered[len(residual) + k * count :][:count] for k in range(3)]
         blocks = _jacobian_forms(
             shared, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J, nodal_forms, value_forms, weight_forms = forms(
-            [
-                shared,
-                blocks,
-                [term.form for term in nodal],
-                [term.value_form for term in nodal],
-                [term.weight_form for term in nodal],
-            ],
-            entity_maps=entity_maps,
+            [shared, blocks, *nodal_ufl], entity_maps=entity_maps
         )
         for term, weight_form in zip(nodal, weight_forms, strict=True):
             weights = fem.assemble_vector(weight_form)
