@@ -81,8 +81,8 @@ def test_nodal_term_gives_the_written_out_residual_and_jacobian(components, dim)
     residual, jacobian = _assembled(written, functions[:2])
     nodal_residual, nodal_jacobian = _assembled(nodal, nodal_functions[:2])
     # f at a node is sum_cells rho f w_i W_i^-1 |cell| / (d + 1) over the covering cells
-    # instead of f: equal to a few ulps of the entries (1D: |F| <= 0.41, |J| <= 9.7; 3D: |F| <= 0.075,
-    # |J| <= 0.47); measured <= 2.8e-17 for both, on one rank and on two. The
+    # instead of f: equal to a few ulps of the entries (1D: |F| <= 0.41, |J| <= 9.7; 3D:
+    # |F| <= 0.075, |J| <= 0.47); measured <= 2.8e-17 for both, on one rank and on two. The
     # derivative of f by c_0 in place of c_2 (components [0]) was 0.05 off in the Jacobian.
     assert np.max(np.abs(nodal_residual - residual)) <= 1e-14 * max(1.0, np.max(np.abs(residual)))
     assert np.max(np.abs(nodal_jacobian - jacobian)) <= 1e-14 * np.max(np.abs(jacobian))
@@ -167,8 +167,8 @@ def test_dfn_reactions_as_nodal_terms_keep_its_residual_and_jacobian(monkeypatch
     residual, jacobian = _dfn_jacobian(monkeypatch, nodal=False)
     nodal_residual, nodal_jacobian = _dfn_jacobian(monkeypatch, nodal=True)
     # Scaled rows; at this perturbed state |F| <= 1.2e4 and |J| <= 1.4e4. Measured 6.9e-18 and
-    # 2.8e-14 absolute (3.5e-18 and 7.1e-15 before the covers of nodes). With the next-to-surface node declared instead of the surface one the
-    # Jacobian was 27 off.
+    # 2.8e-14 absolute (3.5e-18 and 7.1e-15 before the covers of nodes). With the
+    # next-to-surface node declared instead of the surface one the Jacobian was 27 off.
     assert np.max(np.abs(nodal_residual - residual)) <= 1e-12 * max(1.0, np.max(np.abs(residual)))
     assert np.max(np.abs(nodal_jacobian - jacobian)) <= 1e-14 * np.max(np.abs(jacobian))
 
