@@ -12,6 +12,11 @@ f(x_i) wherever f is continuous at the vertex (the volume-weighted mean of the c
 where a coefficient jumps), exactly as the vertex-quadrature source terms of the residual see
 it. Nodes outside every cell of the measure get NaN. Works on submeshes through entity maps and
 in parallel (owned and ghost values are consistent after the scatter).
+
+The solver's own vertex-quadrature integrals evaluate their integrand once per cell around a
+node; :func:`covered_forms` takes those whose integrand is continuous at the nodes over a
+cover of the nodes by some of the cells instead (:func:`covering_cells`), weighted so that
+the sums are the same.
 """
 
 from __future__ import annotations
@@ -125,13 +130,17 @@ def covering_cells(topology: Any, cells: np.ndarray) -> np.ndarray:
 
     Vertex quadrature over these cells evaluates an integrand at every node of ``cells`` once
     or a few times, where over all of ``cells`` it is evaluated once per cell sharing the node
-    (two in 1D, ~6 in 2D, ~20 in 3D). Greedy: first the cells none of whose vertices is taken
-    yet (in 1D every other cell), then a cell for each vertex still missing.
+    (two in 1D, 8 on a hexahedral mesh, 13 on average on a tetrahedral cube). Greedy: first
+    the cells none of whose vertices is taken yet (in 1D every other cell), then a cell for
+    each vertex still missing.
 
     Args:
         topology: The mesh's C++ topology (one cell type).
         cells: Local cell indices.
     """
+    cells = np.asarray(cells, dtype=np.int32)
+    if cells.size == 0:
+        return cells
     tdim = topology.dim
     topology.create_connectivity(tdim, 0)
     connectivity = topology.connectivity(tdim, 0)
@@ -139,7 +148,6 @@ def covering_cells(topology: Any, cells: np.ndarray) -> np.ndarray:
     per_cell = int(offsets[1] - offsets[0]) if offsets.size > 1 else 0
     if np.any(np.diff(offsets) != per_cell):
         raise ValueError("covering_cells needs a mesh of one cell type")
-    cells = np.asarray(cells, dtype=np.int32)
     vertices = connectivity.array.reshape(-1, per_cell)[cells].tolist()
     taken = bytearray(topology.index_map(0).size_local + topology.index_map(0).num_ghosts)
     chosen = bytearray(len(cells))
@@ -306,10 +314,15 @@ def _node_weight_ratio(domain, cells: np.ndarray, cover: np.ndarray) -> fem.Func
     space = fem.functionspace(dolfinx.mesh.Mesh(domain.ufl_cargo(), domain), ("Lagrange", 1))
     test = ufl.TestFunction(space)
     vertex = {"quadrature_rule": "vertex", "quadrature_degree": 1}
+    weight_forms = forms(
+        [
+            test * ufl.Measure("dx", domain=domain, subdomain_data=[(1, s)], metadata=vertex)(1)
+            for s in (cells, cover)
+        ]
+    )
     weights = []
-    for subset in (cells, cover):
-        measure = ufl.Measure("dx", domain=domain, subdomain_data=[(1, subset)], metadata=vertex)
-        vector = fem.assemble_vector(fem.form(test * measure(1)))
+    for form in weight_forms:
+        vector = fem.assemble_vector(form)
         vector.scatter_reverse(dolfinx.la.InsertMode.add)
         vector.scatter_forward()
         weights.append(vector.array.copy())

@@ -191,6 +191,9 @@ def test_covering_cells_in_1d_are_every_other_cell(cells, expected):
     chosen = covering_cells(domain.topology._cpp_object, np.arange(cells, dtype=np.int32))
     assert chosen.size == expected
     assert np.array_equal(_cell_vertices(domain, chosen), np.arange(cells + 1))
+    # a rank without cells of a subdomain covers nothing
+    empty = np.zeros(0, dtype=np.int32)
+    assert covering_cells(domain.topology._cpp_object, empty).size == 0
 
 
 def test_covering_cells_hold_every_vertex_of_a_subdomain_in_3d():
