@@ -63,6 +63,7 @@ from dolfinx import cpp as _cpp
 from dolfinx import fem
 
 from .block_assembly import assembled_block
+from .jit import sorted_unique
 
 __all__ = [
     "CompiledAssembly",
@@ -1050,7 +1051,7 @@ class CompiledAssembly:
         # Entries outside A's pattern (a compressed one's zeros) go to overflow slots, one per
         # distinct (row, column).
         located = [_locate(keys, rows * size + cols) for *_, rows, cols, _ in entries]
-        overflow_keys = _sorted_unique(
+        overflow_keys = sorted_unique(
             np.concatenate(
                 [np.zeros(0, np.int64)]
                 + [
@@ -1511,14 +1512,6 @@ def _marked(indices: np.ndarray, size: int) -> np.ndarray:
     return mask
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``numpy.unique`` of integers (which imports numpy.ma, 6-10 ms a run: electrolyx.jit)."""
-    values = np.sort(values)
-    if values.size:
-        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
-    return values
-
-
 def _unrolled(dofs: np.ndarray, block: int) -> np.ndarray:
     """Block dofs (entities, n) -> unrolled rows (entities, n * block), node by node."""
     dofs = np.asarray(dofs, dtype=np.int64)
@@ -1687,5 +1680,5 @@ def _constrained_dofs(assembler: Any) -> list[np.ndarray]:
         if space.dofmap.index_map_bs != 1 or not whole:
             raise _Unsupported("a Dirichlet condition on a sub-space or a blocked space")
         dofs = np.asarray(bc.dof_indices()[0], dtype=np.int64)
-        constrained[owner[0]] = _sorted_unique(np.concatenate([constrained[owner[0]], dofs]))
+        constrained[owner[0]] = sorted_unique(np.concatenate([constrained[owner[0]], dofs]))
     return constrained

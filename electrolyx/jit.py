@@ -31,7 +31,7 @@ from dolfinx.fem.forms import form_cpp_creator, get_integration_domains
 
 from electrolyx import form_signatures
 
-__all__ = ["forms", "integration_domains"]
+__all__ = ["forms", "integration_domains", "sorted_unique"]
 
 #: the compiled modules, kept for as long as the process runs (their forms point into them)
 _MODULES: list[Any] = []
@@ -46,6 +46,14 @@ def _compile_together(ufl_forms: list[ufl.Form], form_compiler_options: dict, ji
 
 #: rank 0 compiles (or loads) first; the other ranks then load the cached module
 _compile_on_rank_0_first = dolfinx.jit.mpi_jit_decorator(_compile_together)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``numpy.unique`` of integers, without importing ``numpy.ma`` (see below: 6-10 ms a run)."""
+    values = np.sort(values)
+    if values.size:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
 
 def integration_domains(

@@ -28,8 +28,9 @@ import dolfinx
 import numpy as np
 import ufl
 from dolfinx import fem
-from ufl.algorithms import extract_arguments, extract_coefficients, extract_type
 from ufl.classes import (
+    Argument,
+    Coefficient,
     Curl,
     Div,
     GeometricQuantity,
@@ -40,8 +41,9 @@ from ufl.classes import (
     ReferenceGrad,
     SpatialCoordinate,
 )
+from ufl.corealg.traversal import unique_pre_traversal
 
-from electrolyx.jit import forms
+from electrolyx.jit import forms, sorted_unique
 
 __all__ = [
     "NodalValues",
@@ -174,15 +176,18 @@ def continuous_at_nodes(expression) -> bool:
     True where it reads only continuous (Lagrange) functions and arguments, constants and the
     spatial coordinate, and takes no spatial derivative: no discontinuous or quadrature
     function, no gradient, no cell-wise geometry (a cell's volume or diameter, a normal).
+    One pass over the expression's nodes (a covered DFN is ~20 integrals of large ones).
     """
-    for function in [*extract_coefficients(expression), *extract_arguments(expression)]:
-        element = function.ufl_element()
-        if getattr(element, "discontinuous", True) or element.embedded_superdegree < 1:
+    for node in unique_pre_traversal(expression):
+        if isinstance(node, (Coefficient, Argument)):
+            element = node.ufl_element()
+            if getattr(element, "discontinuous", True) or element.embedded_superdegree < 1:
+                return False
+        elif isinstance(node, _SPATIAL_DERIVATIVES):
             return False
-    if extract_type(expression, _SPATIAL_DERIVATIVES):
-        return False
-    geometry = extract_type(expression, GeometricQuantity)
-    return all(isinstance(quantity, SpatialCoordinate) for quantity in geometry)
+        elif isinstance(node, GeometricQuantity) and not isinstance(node, SpatialCoordinate):
+            return False
+    return True
 
 
 def covered_forms(forms: Sequence[ufl.Form]) -> list[ufl.Form]:
@@ -231,6 +236,7 @@ def covered_forms(forms: Sequence[ufl.Form]) -> list[ufl.Form]:
                     )
                 )
         result.append(ufl.Form(integrals))
+    covers.weigh()
     return result
 
 
@@ -242,9 +248,13 @@ class _Covers:
         self.cells: dict[int, np.ndarray] = {}
         #: (ufl domain, subdomain data, ids) -> (cover id, rho)
         self._made: dict[tuple, tuple[int, fem.Function]] = {}
+        #: (rho, the subdomain's cells, its cover) of each cover, for :meth:`weigh`
+        self._unweighed: list[tuple[fem.Function, np.ndarray, np.ndarray]] = []
+        #: ufl domain -> its scalar P1 space (the rhos' space, one per mesh)
+        self._spaces: dict[Any, fem.FunctionSpace] = {}
 
     def cover_of(self, integral) -> tuple[int, fem.Function] | None:
-        """(cover id, rho) of a coverable integral, else None."""
+        """(cover id, rho) of a coverable integral, else None (rho filled by :meth:`weigh`)."""
         if integral.integral_type() != "cell":
             return None
         if integral.metadata().get("quadrature_rule") != "vertex":
@@ -274,8 +284,48 @@ class _Covers:
             cover = covering_cells(topology, cells)
             cover_id = FIRST_COVER_ID + len(self._made)
             self.cells[cover_id] = cover
-            made = self._made[key] = (cover_id, _node_weight_ratio(domain, cells, cover))
+            space = self._spaces.get(domain)
+            if space is None:
+                mesh = dolfinx.mesh.Mesh(domain.ufl_cargo(), domain)
+                space = self._spaces[domain] = fem.functionspace(mesh, ("Lagrange", 1))
+            ratio = fem.Function(space, name="cover_weight")
+            self._unweighed.append((ratio, cells, cover))
+            made = self._made[key] = (cover_id, ratio)
         return made
+
+    def weigh(self) -> None:
+        """Fill each rho = W / W_C at the nodes (0 off the cover).
+
+        W and W_C are the lumped weights over the subdomain's cells and over its cover; every
+        cover's two forms are compiled and loaded as one module.
+        """
+        if not self._unweighed:
+            return
+        vertex = {"quadrature_rule": "vertex", "quadrature_degree": 1}
+        weight_forms = forms(
+            [
+                [
+                    ufl.TestFunction(ratio.function_space)
+                    * ufl.Measure(
+                        "dx",
+                        domain=ratio.function_space.mesh,
+                        subdomain_data=[(1, s)],
+                        metadata=vertex,
+                    )(1)
+                    for s in (cells, cover)
+                ]
+                for ratio, cells, cover in self._unweighed
+            ]
+        )
+        for (ratio, _, _), pair in zip(self._unweighed, weight_forms, strict=True):
+            weights = []
+            for form in pair:
+                vector = fem.assemble_vector(form)
+                vector.scatter_reverse(dolfinx.la.InsertMode.add)
+                vector.scatter_forward()
+                weights.append(vector.array)
+            np.divide(weights[0], weights[1], out=ratio.x.array, where=weights[1] != 0.0)
+        self._unweighed = []
 
     @staticmethod
     def subdomains_of(integral) -> dict[int, np.ndarray]:
@@ -296,36 +346,6 @@ class _Covers:
 _SPATIAL_DERIVATIVES = (Grad, Div, Curl, NablaGrad, NablaDiv, ReferenceGrad, ReferenceDiv)
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique without numpy.ma (which numpy's unique imports: ~8 ms of a run)."""
-    values = np.sort(values)
-    first = np.ones(values.size, dtype=bool)
-    first[1:] = values[1:] != values[:-1]
-    return values[first]
-
-
 def _owned_cells(tags, ids: Sequence[int], owned: int) -> np.ndarray:
-    cells = _sorted_unique(np.concatenate([tags.find(int(i)) for i in ids]))
+    cells = sorted_unique(np.concatenate([tags.find(int(i)) for i in ids]))
     return cells[cells < owned].astype(np.int32)
-
-
-def _node_weight_ratio(domain, cells: np.ndarray, cover: np.ndarray) -> fem.Function:
-    """The ratio W / W_C at the nodes of lumped weights over ``cells`` and ``cover`` (0 off C)."""
-    space = fem.functionspace(dolfinx.mesh.Mesh(domain.ufl_cargo(), domain), ("Lagrange", 1))
-    test = ufl.TestFunction(space)
-    vertex = {"quadrature_rule": "vertex", "quadrature_degree": 1}
-    weight_forms = forms(
-        [
-            test * ufl.Measure("dx", domain=domain, subdomain_data=[(1, s)], metadata=vertex)(1)
-            for s in (cells, cover)
-        ]
-    )
-    weights = []
-    for form in weight_forms:
-        vector = fem.assemble_vector(form)
-        vector.scatter_reverse(dolfinx.la.InsertMode.add)
-        vector.scatter_forward()
-        weights.append(vector.array.copy())
-    ratio = fem.Function(space, name="cover_weight")
-    np.divide(weights[0], weights[1], out=ratio.x.array, where=weights[1] != 0.0)
-    return ratio
