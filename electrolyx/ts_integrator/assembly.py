@@ -404,6 +404,16 @@ class MonolithicAssembly:
         ``quadrature``: the quadrature fields are solved once the test finds Newton converged
         (a time step's solver; :meth:`_solve_quadrature_rows`).
         """
+        if self.keep_linear_solver:
+            if self._linear_solver is None:
+                self._linear_solver = snes.getKSP()
+                # SNESGetKSP hooks the Eisenstat-Walker tolerances (not used here) to this
+                # Newton solver, which the KSP outlives: on 2 ranks a later solve read the
+                # destroyed solver's memory ("Only versions 1-4 are supported").
+                self._linear_solver.setPreSolve(None)
+                self._linear_solver.setPostSolve(None)
+            else:
+                snes.setKSP(self._linear_solver)
         options = PETSc.Options()
         snes.setOptionsPrefix(prefix)
         chosen = {
@@ -450,6 +460,24 @@ class MonolithicAssembly:
                 self._install_screen(snes, converged)
         if self.configure_snes is not None:
             self.configure_snes(snes)
+
+    def _detach_linear_solver(self, snes: PETSc.SNES) -> None:
+        """The shared linear solver taken from ``snes`` before it (or its TS) is destroyed.
+
+        PETSc's SNESDestroy resets its KSP, and with it the factorisation that
+        ``keep_linear_solver`` keeps; an empty KSP takes its place.
+        """
+        if self._linear_solver is None:
+            return
+        placeholder = PETSc.KSP().create(self.comm)
+        snes.setKSP(placeholder)
+        placeholder.destroy()
+
+    def _drop_linear_solver(self) -> None:
+        """The next Newton solver makes a new linear solver (``keep_linear_solver``)."""
+        if self._linear_solver is not None:
+            self._linear_solver.destroy()
+            self._linear_solver = None
 
     def _install_screen(self, snes: PETSc.SNES, converged: Callable) -> None:
         """The convergence test screened in C (``convergence_screen``), where it can be.
@@ -582,6 +610,7 @@ class MonolithicAssembly:
         keep_nonzero_pattern(compressed)
         self._assembler.release()
         self.matrix.destroy()
+        self._drop_linear_solver()  # (its factorisation is of the old matrix)
         # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)
         self._pattern_grows = grow
         if self._lagged is not None:

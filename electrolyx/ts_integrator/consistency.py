@@ -97,10 +97,13 @@ class ConsistentInitialisation:
         iterations = snes.getIterationNumber()
         reason = snes.getConvergedReason()
         self.totals["linear_iterations"] += snes.getLinearSolveIterations()
+        converged = reason > 0 and np.isfinite(x.norm())
+        if not converged:
+            self._drop_linear_solver()  # (a failed factorisation is not carried on)
+        self._detach_linear_solver(snes)
         self._release_screen(snes)
         snes.destroy()
         self.totals["newton_iterations"] += iterations
-        converged = reason > 0 and np.isfinite(x.norm())
         if converged:
             self._load(x, self.unknowns)
             self._set_time(t)

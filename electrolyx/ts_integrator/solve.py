@@ -305,6 +305,7 @@ class TSSolve:
             ts.solve(x)
         except PETSc.Error as error:
             self._release_compiled_callbacks()
+            self._drop_linear_solver()
             if not (
                 error.ierr == _PETSC_ERR_PLIB
                 and events
@@ -318,6 +319,7 @@ class TSSolve:
             result.rejected_steps = ts.getStepRejections()
             result.newton_iterations = ts.getSNESIterations()
             self._count_evaluations(result, counts0)
+            self._detach_linear_solver(snes)
             ts.destroy()
             self._release_screen(snes)
             snes.destroy()
@@ -325,10 +327,13 @@ class TSSolve:
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
         self._release_compiled_callbacks()
+        if reason < 0 or ts.getSNESFailures() > 0:
+            self._drop_linear_solver()  # (a failed factorisation is not carried on)
         update_totals()
         if reason < 0:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
+            self._detach_linear_solver(snes)
             ts.destroy()
             self._release_screen(snes)
             snes.destroy()
@@ -360,6 +365,7 @@ class TSSolve:
         # until then the SNES's convergence test (which refers to this integrator) kept the
         # whole model alive, with its meshes' MPI communicators (make test's MPI part ran out
         # of them after some 300 runs).
+        self._detach_linear_solver(snes)
         ts.destroy()
         self._release_screen(snes)
         snes.destroy()

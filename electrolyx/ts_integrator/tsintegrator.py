@@ -123,6 +123,13 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             the nodes before each residual, the Jacobian each and its partial derivatives from
             one filled before each Jacobian, instead of every block evaluating them again.
             The same residual and Jacobian to round-off.
+        keep_linear_solver: One linear solver (KSP, its preconditioner and factorisation)
+            serves every Newton solver of this integrator, the consistent initialisations' and
+            every TS's, so that a direct solver analyses the Jacobian's pattern (ordering,
+            symbolic factorisation) once instead of once per Newton solver: after a restart
+            only the numeric factorisation is made again. A new one is made after a Newton
+            solver that failed (a failed factorisation is not carried on) and for a new
+            Jacobian matrix. Not with ``configure_snes`` (a field split set up per solver).
 
     Attributes:
         matrix: The Jacobian (AIJ, or nested as ``matrix_type`` says).
@@ -167,6 +174,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         jacobian_reuse: int = 1,
         matrix_type: str = "aij",
         nodal_terms: Sequence[NodalTerm] = (),
+        keep_linear_solver: bool = False,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -196,6 +204,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.max_step_rejections = max_step_rejections
         self.replay_steps = replay_steps
         self.configure_snes = configure_snes
+        if keep_linear_solver and configure_snes is not None:
+            raise ValueError("keep_linear_solver does not go with configure_snes")
+        self.keep_linear_solver = keep_linear_solver
+        # The linear solver the Newton solvers share (keep_linear_solver), once made.
+        self._linear_solver: PETSc.KSP | None = None
         self.timer = timer
         self.prefix = f"{name}_{id(self)}_"
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
