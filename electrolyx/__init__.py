@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Simulation", "Solution", "SweepSolution", "__version__", "load"]
+__all__ = ["Simulation", "Solution", "SweepSolution", "__version__", "load", "one_blas_thread"]
 
 #: top-level modules linked against the PETSc and MPI libraries that dolfinx_solver checks and
 #: loads (dolfinx_solver itself imports only mpi4py.MPI, which may come first: never one of these)
@@ -45,12 +45,10 @@ class _LoadMPIFirst:  # a meta path finder (importlib.abc costs 80 ms to import)
 def _one_blas_thread_per_rank() -> None:
     """One OpenBLAS thread per MPI rank when there are several ranks and the user chose none.
 
-    PETSc's OpenBLAS (dolfinx_solver's, loaded with PETSc just after this) starts a thread per
-    core for MUMPS's dense kernels by default; with a rank per core those threads compete with
-    the other ranks. The 3D pouch on 2 ranks of a 2-core machine, first 3 minutes at 1C: 50.0-51.6
-    s with one thread against 53.8-57.8 s with OpenBLAS's default, at the same 161-162 Newton
-    iterations (bench/README.md). A serial run keeps OpenBLAS's default, and an
-    ``OPENBLAS_NUM_THREADS`` already set is kept.
+    On several ranks, one rank per core: see :func:`one_blas_thread`. A serial process keeps
+    OpenBLAS's default here (a Python session's numpy); the ``electrolyx`` command sets one
+    thread in its processes whatever their number. An ``OPENBLAS_NUM_THREADS`` already set is
+    kept.
     """
     import os
 
@@ -59,8 +57,29 @@ def _one_blas_thread_per_rank() -> None:
     from mpi4py import MPI
 
     if MPI.COMM_WORLD.size > 1:
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-        _one_thread_in_loaded_openblas()
+        one_blas_thread()
+
+
+def one_blas_thread() -> None:
+    """One OpenBLAS thread in this process, unless ``OPENBLAS_NUM_THREADS`` is set already.
+
+    The only threaded OpenBLAS here is numpy's: PETSc's (dolfinx_solver's, which MUMPS uses) is
+    built sequential. numpy's keeps a worker thread on a 2-core machine, which a BLAS call of
+    more than a few thousand entries (a dot product of the outputs) wakes and which then spins
+    for a while, on another core, for nothing: the serial 3D pouch's first 10 minutes at 1C took
+    the same wall time with one thread as with two (medians of 5 pairs, 37.1 s both) and 37.1 s
+    of CPU instead of 48.3 s; on 2 ranks of 2 cores that thread took the other rank's core (the
+    first minute through the Python API 43 s, against 29 s for ``electrolyx run``;
+    bench/README.md).
+    Sets the variable (read by an OpenBLAS loaded later) and the thread count of those loaded
+    already.
+    """
+    import os
+
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    _one_thread_in_loaded_openblas()
 
 
 #: OpenBLAS's thread-count setters, by the symbol names its builds export (numpy's and scipy's
@@ -77,11 +96,8 @@ def _one_thread_in_loaded_openblas() -> None:
     """One thread for the OpenBLAS libraries loaded before ``OPENBLAS_NUM_THREADS`` was set.
 
     numpy is imported before PETSc (by electrolyx itself, or by the user's script), and its
-    OpenBLAS reads the variable when it loads: on a 2-core machine it keeps a worker thread,
-    which a BLAS call of more than a few thousand entries (a residual's dot product) wakes and
-    which then spins for a while, on the core of the other rank. Through the Python API, the
-    3D pouch's first minute at 1C on 2 ranks took 43 s with that thread against 29 s for
-    ``electrolyx run``. Linux only (the loaded libraries are read from /proc/self/maps).
+    OpenBLAS reads the variable when it loads (:func:`one_blas_thread`). Linux only (the loaded
+    libraries are read from /proc/self/maps).
     """
     import ctypes
 

@@ -17,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import __version__, collector
+from . import __version__, collector, one_blas_thread
 from .errors import CaseError
 from .shipped_cases import cases_directory, copy_case, describe_cases
 
@@ -452,9 +452,12 @@ def console_main() -> int:
     pydantic's plugins are off (``PYDANTIC_DISABLE_PLUGINS``, unless set). When
     the first settings model is built pydantic reads the entry points of every installed
     distribution to find its plugins (observability hooks): 5-7 ms of every command, for
-    hooks that have nothing to do in a run.
+    hooks that have nothing to do in a run. And numpy's OpenBLAS runs one thread, as under
+    MPI (:func:`electrolyx.one_blas_thread`, unless ``OPENBLAS_NUM_THREADS`` is set): its
+    second thread only spins, a quarter of a serial 3D pouch run's CPU time.
     """
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    one_blas_thread()
     collector.pause()  # until the model is built (electrolyx.collector)
     try:
         code = main()

@@ -257,9 +257,10 @@ def test_microstructure_results_come_back_with_their_run_json():
 
 @pytest.mark.mpi
 def test_one_openblas_thread_per_rank_under_mpi_unless_chosen(monkeypatch):
-    """Several ranks: OPENBLAS_NUM_THREADS=1 (PETSc's OpenBLAS would start a thread per core in
-    every rank: the 3D pouch on 2 ranks of 2 cores 7-10 % slower, bench/README.md); one rank:
-    OpenBLAS's default; a value the user set is kept. Exact strings, no tolerance."""
+    """Several ranks: OPENBLAS_NUM_THREADS=1 (numpy's OpenBLAS thread would take another rank's
+    core: the 3D pouch on 2 ranks of 2 cores 7-10 % slower, bench/README.md); one rank in a
+    Python session: OpenBLAS's default; a value the user set is kept. Exact strings, no
+    tolerance."""
 
     from mpi4py import MPI
 
@@ -298,6 +299,38 @@ def test_numpys_openblas_gets_one_thread_per_rank_under_mpi(monkeypatch):
     os.environ.pop("OPENBLAS_NUM_THREADS", None)
     library.scipy_openblas_set_num_threads64_(original)
     assert count == expected
+
+
+def test_console_script_runs_one_openblas_thread_unless_chosen():
+    """The ``electrolyx`` command (console_main) gives numpy's OpenBLAS one thread on one rank
+    too (its second thread only spins: a quarter of a serial 3D pouch run's CPU time,
+    bench/README.md), set while numpy is loaded already; a value the user set is kept, and the
+    count left as it was. Checked in fresh processes at their exit. Exact values."""
+    probe = (
+        "import atexit, ctypes, os, sys\n"
+        "import numpy\n"
+        "paths = [l.split()[-1] for l in open('/proc/self/maps') if 'scipy_openblas64_' in l]\n"
+        "if not paths:\n"
+        "    print('skip'); sys.exit(0)\n"
+        "library = ctypes.CDLL(paths[0])\n"
+        "library.scipy_openblas_set_num_threads64_(2)\n"
+        "atexit.register(lambda: print(os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+        "    library.scipy_openblas_get_num_threads64_(), flush=True))\n"
+        "sys.argv = ['electrolyx', 'cases']\n"
+        "from electrolyx.cli import console_main\n"
+        "sys.exit(console_main())\n"
+    )
+    for chosen, expected in ((None, ["1", "1"]), ("3", ["3", "2"])):
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+        if chosen is not None:
+            env["OPENBLAS_NUM_THREADS"] = chosen
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+        )
+        last = result.stdout.split("\n")[-2].split()
+        if last == ["skip"]:
+            pytest.skip("this numpy does not bundle scipy-openblas64 (the lock file's does)")
+        assert last == expected
 
 
 def test_ucx_memory_hooks_off_unless_chosen_or_mpi_loaded():
