@@ -507,6 +507,13 @@ def test_jacobian_reuse_needs_a_convergence_test():
         _problem(MPI.COMM_SELF, jacobian_reuse=0)
 
 
+def test_kept_linear_solver_refuses_a_preconditioner_set_up_per_solver():
+    # configure_snes sets up each new Newton solver's preconditioner (a field split's index
+    # sets): a kept one would be set up twice.
+    with pytest.raises(ValueError, match="keep_linear_solver=True does not go with configure_snes"):
+        _problem(MPI.COMM_SELF, keep_linear_solver=True, configure_snes=lambda snes: None)
+
+
 def _field_split(integrator: TSIntegrator):
     """configure_snes for a field split over u and q, each block solved exactly (LU)."""
 

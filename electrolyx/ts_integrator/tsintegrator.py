@@ -205,7 +205,10 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         self.replay_steps = replay_steps
         self.configure_snes = configure_snes
         if keep_linear_solver and configure_snes is not None:
-            raise ValueError("keep_linear_solver does not go with configure_snes")
+            raise ValueError(
+                "keep_linear_solver=True does not go with configure_snes (a preconditioner set "
+                "up anew for every Newton solver); pass one of them"
+            )
         self.keep_linear_solver = keep_linear_solver
         # The linear solver the Newton solvers share (keep_linear_solver), once made.
         self._linear_solver: PETSc.KSP | None = None
