@@ -98,10 +98,11 @@ def test_foils_with_face_terminals_add_only_their_through_plane_resistance():
     assert len(common) > 300
     difference = max(abs(ours[t] - theirs[t]) for t in common)
     # The foils add i (t_n / sigma_n + t_p / sigma_p) = 48.7 A/m2 x 6.4e-13 m2/S = 3e-11 V in
-    # series. What remains is the two integrations' difference: measured 9.6e-7 V (with the
-    # former BDF2 loop, which shifted its history instead of restarting and took the same steps
-    # in both: 2.7e-8 V, Newton's round-off floor of the stiff foil rows). 2e-6 V bounds it,
-    # 50 times inside the issue's 0.1 mV.
+    # series. What remains is the two integrations' difference: measured 3.4e-7 V re-centring
+    # at 16 V_T (3.0e-7 V at 4 V_T; 9.6e-7 V before Newton's test allowed the foils' rows their
+    # round-off; with the former BDF2 loop, which shifted its history instead of restarting and
+    # took the same steps in both: 2.7e-8 V, Newton's round-off floor of the stiff foil rows).
+    # 2e-6 V bounds it, 50 times inside the issue's 0.1 mV.
     assert difference < 2e-6
 
 

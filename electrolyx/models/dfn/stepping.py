@@ -25,8 +25,12 @@ __all__ = ["RECENTRE_LIMIT", "ProtocolStepping"]
 #: (every 25.7 mV of the voltage) the 2C discharge of cases/pouch-2d-cross-section restarted
 #: 50 times, 433 steps and 1056 Newton iterations; with 4 V_T 219 steps and 714 iterations, the
 #: voltage within 16 uV of it (cubic interpolation of the rows; the time error at rtol 1e-4)
-#: and lithium conserved to 8e-14 as before (1.2e-13).
-RECENTRE_LIMIT = 4.0
+#: and lithium conserved to 8e-14 as before (1.2e-13). Since Newton's test allows the foils'
+#: rows their own round-off (eps |J_ii x_i|, solvers.newton_verdict), 16 V_T (0.41 V): 162
+#: steps and 518 Newton iterations instead of 219 and 627, the voltage within 11 uV of 4 V_T's
+#: at every 10 s (2.8 uV RMS), lithium to 6e-14; the 3D pouch's 1C discharge 140 -> 89 steps
+#: (bench/README.md, "Fewer restarts of 2D/3D integrations").
+RECENTRE_LIMIT = 16.0
 #: First step of such a restarted integration, as a fraction of the last step before it (the
 #: first step after a restart is accepted without an error estimate; with the full last step
 #: the voltage of a foil cell moved by 2.4e-6 V).
