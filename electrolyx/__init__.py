@@ -50,10 +50,6 @@ def _one_blas_thread_per_rank() -> None:
     thread in its processes whatever their number. An ``OPENBLAS_NUM_THREADS`` already set is
     kept.
     """
-    import os
-
-    if "OPENBLAS_NUM_THREADS" in os.environ:
-        return
     from mpi4py import MPI
 
     if MPI.COMM_WORLD.size > 1:

@@ -461,17 +461,26 @@ class MonolithicAssembly:
         if self.configure_snes is not None:
             self.configure_snes(snes)
 
-    def _detach_linear_solver(self, snes: PETSc.SNES) -> None:
-        """The shared linear solver taken from ``snes`` before it (or its TS) is destroyed.
+    def _destroy_newton_solver(
+        self, snes: PETSc.SNES, ts: PETSc.TS | None = None, failed: bool = False
+    ) -> None:
+        """Destroy a Newton solver (and the TS that holds it), its convergence test released.
 
-        PETSc's SNESDestroy resets its KSP, and with it the factorisation that
-        ``keep_linear_solver`` keeps; an empty KSP takes its place.
+        The shared linear solver (``keep_linear_solver``) is taken out first: PETSc's
+        SNESDestroy resets its KSP, and with it the factorisation; an empty KSP takes its
+        place. After a failed Newton solve (``failed``, or any in the TS) it is dropped instead:
+        MUMPS makes no numeric factorisation after one has failed.
         """
-        if self._linear_solver is None:
-            return
-        placeholder = PETSc.KSP().create(self.comm)
-        snes.setKSP(placeholder)
-        placeholder.destroy()
+        if failed or (ts is not None and ts.getSNESFailures() > 0):
+            self._drop_linear_solver()
+        elif self._linear_solver is not None:
+            placeholder = PETSc.KSP().create(self.comm)
+            snes.setKSP(placeholder)
+            placeholder.destroy()
+        if ts is not None:
+            ts.destroy()
+        self._release_screen(snes)
+        snes.destroy()
 
     def _drop_linear_solver(self) -> None:
         """The next Newton solver makes a new linear solver (``keep_linear_solver``)."""

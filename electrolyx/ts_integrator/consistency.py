@@ -98,11 +98,7 @@ class ConsistentInitialisation:
         reason = snes.getConvergedReason()
         self.totals["linear_iterations"] += snes.getLinearSolveIterations()
         converged = reason > 0 and np.isfinite(x.norm())
-        if not converged:
-            self._drop_linear_solver()  # (a failed factorisation is not carried on)
-        self._detach_linear_solver(snes)
-        self._release_screen(snes)
-        snes.destroy()
+        self._destroy_newton_solver(snes, failed=not converged)
         self.totals["newton_iterations"] += iterations
         if converged:
             self._load(x, self.unknowns)

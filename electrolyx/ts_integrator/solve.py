@@ -319,24 +319,16 @@ class TSSolve:
             result.rejected_steps = ts.getStepRejections()
             result.newton_iterations = ts.getSNESIterations()
             self._count_evaluations(result, counts0)
-            self._detach_linear_solver(snes)
-            ts.destroy()
-            self._release_screen(snes)
-            snes.destroy()
+            self._destroy_newton_solver(snes, ts, failed=True)
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
         self._release_compiled_callbacks()
-        if reason < 0 or ts.getSNESFailures() > 0:
-            self._drop_linear_solver()  # (a failed factorisation is not carried on)
         update_totals()
         if reason < 0:
             t, dt = ts.getTime(), ts.getTimeStep()
             newton = _snes_reason(snes.getConvergedReason())
-            self._detach_linear_solver(snes)
-            ts.destroy()
-            self._release_screen(snes)
-            snes.destroy()
+            self._destroy_newton_solver(snes, ts, failed=True)
             self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
             self._state_at(t, x)
             self.time_s = t
@@ -365,10 +357,7 @@ class TSSolve:
         # until then the SNES's convergence test (which refers to this integrator) kept the
         # whole model alive, with its meshes' MPI communicators (make test's MPI part ran out
         # of them after some 300 runs).
-        self._detach_linear_solver(snes)
-        ts.destroy()
-        self._release_screen(snes)
-        snes.destroy()
+        self._destroy_newton_solver(snes, ts)
         self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)
         self.time_s = result.time

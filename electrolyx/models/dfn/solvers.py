@@ -81,6 +81,7 @@ class DFNSolvers:
             settings = {**settings, "field_absolute_tolerances": tolerances}
         # The Newton solver whose thermal split reuses its factors now (_reuse_thermal_factor).
         self._thermal_factor_kept: int | None = None
+        split = self._thermal_split()
         self.integrator = TSIntegrator(
             self.residual_blocks,
             unknowns.functions,
@@ -108,15 +109,15 @@ class DFNSolvers:
             name="dfn",
             convergence_test=self.newton_verdict,
             omitted_jacobian_blocks=self._thermal_split_blocks(),
-            step_jacobian_rows=self._thermal_fields() if self._thermal_split() else (),
-            on_step_rows=self._reuse_thermal_factor if self._thermal_split() else None,
-            configure_snes=self._configure_thermal_split if self._thermal_split() else None,
+            step_jacobian_rows=self._thermal_fields() if split else (),
+            on_step_rows=self._reuse_thermal_factor if split else None,
+            configure_snes=self._configure_thermal_split if split else None,
             # One factorisation's analysis for the whole run, the consistent potentials' and
             # every restart's Newton solvers included (the 3D pouch: one MUMPS analysis of
             # 0.44 s instead of three; bench/README.md).
-            keep_linear_solver=not self._thermal_split(),
+            keep_linear_solver=not split,
             quadrature_fields=[unknowns.position(name) for name in self.quadrature],
-            coupling_jacobian_lag=THERMAL_COUPLING_LAG if self._thermal_split() else 1,
+            coupling_jacobian_lag=THERMAL_COUPLING_LAG if split else 1,
             nodal_terms=self._nodal_terms(),
             **settings,
         )
