@@ -5,7 +5,8 @@
 #
 #   bench/before_after.sh COMMIT CASE PAIRS [RUN ARGUMENTS...]
 #
-# RUN ARGUMENTS go to both sides' `electrolyx run` (e.g. --set overrides).
+# RUN ARGUMENTS go to both sides' `electrolyx run` (e.g. --set overrides). RANKS=N in the
+# environment runs both sides under `mpiexec -n N` (results under CASE-nN).
 #
 # COMMIT's electrolyx, forms, meshes, postprocess and cases are unpacked under
 # /tmp/before-after-COMMIT/site/electrolyx (the layout of the installed package) and put first on
@@ -23,7 +24,9 @@ if [ ! -d $base/site/electrolyx ]; then
   mv $base/electrolyx $base/site/
   mv $base/forms $base/meshes $base/postprocess $base/cases $base/site/electrolyx/
 fi
-out=$base/$case; mkdir -p $out; log=$out/log.txt; : > $log
+ranks=${RANKS:-1}; launcher=(); out=$base/$case
+if [ "$ranks" -gt 1 ]; then launcher=($root/.venv/bin/mpiexec -n $ranks); out=$out-n$ranks; fi
+mkdir -p $out; log=$out/log.txt; : > $log
 for i in $(seq 0 $pairs); do
   for which in base new; do
     # Each side compiles into a form cache of its own, filled by the warm-up pair: FFCx lists
@@ -36,7 +39,7 @@ for i in $(seq 0 $pairs); do
     fi
     rm -rf $out/$which-$i
     load0=$(cut -d' ' -f1 /proc/loadavg); start=$(date +%s.%N)
-    (cd /tmp && $root/.venv/bin/python -m electrolyx run $dir --out $out/$which-$i --quiet "$@")
+    (cd /tmp && "${launcher[@]}" $root/.venv/bin/python -m electrolyx run $dir --out $out/$which-$i --quiet "$@")
     end=$(date +%s.%N)
     echo "$which $i wall=$(echo "$end - $start" | bc) load=$load0/$(cut -d' ' -f1 /proc/loadavg)" \
       "$(date -u +%H:%M:%S)" >> $log

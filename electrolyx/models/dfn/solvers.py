@@ -37,6 +37,17 @@ NEWTON_MAX_ITERATIONS = 12
 #: Newton iterations per Jacobian within a solve (PETSc's snes_lag_jacobian; not persisting
 #: across solves, so each solve starts with a fresh Jacobian).
 JACOBIAN_LAG = 5
+#: The same in 3D, where a factorisation costs what ~15 Newton iterations do (the 3D pouch with
+#: tabs on 2 ranks: 0.23 s against 17 ms of triangular solves and residual). Its solves reach
+#: the foils' round-off in 3 iterations, and the chord iterations that then bring the other
+#: rows to 1e-11 (newton_verdict) took a sixth to seventh iteration in a quarter of them, with
+#: a second factorisation at the fifth: with 8, the pouch's first 10 minutes took 50
+#: factorisations instead of 61 (185 Newton iterations instead of 183, the same 42 steps),
+#: its whole 1C discharge 115 instead of 136 (bench/README.md, "Fewer factorisations in 3D").
+#: In 1D and 2D a factorisation is cheap beside the iterations it would save (the P3D
+#: cross-section of bench/dfn_potential_pair_vs_pybamm.py: 475 Newton iterations instead of
+#: 423 with 8, no faster): 5 there.
+JACOBIAN_LAG_3D = 8
 
 #: Steps over which the temperature's rows' derivatives with respect to the electrochemistry's
 #: unknowns (the heat sources' derivatives, two thirds of the thermal rows' assembly) are kept
@@ -82,6 +93,7 @@ class DFNSolvers:
         # The Newton solver whose thermal split reuses its factors now (_reuse_thermal_factor).
         self._thermal_factor_kept: int | None = None
         split = self._thermal_split()
+        three_dimensional = layout.mesh.topology.dim == 3
         self.integrator = TSIntegrator(
             self.residual_blocks,
             unknowns.functions,
@@ -93,16 +105,16 @@ class DFNSolvers:
             # with its step test a Newton solve whose first update overflowed ended
             # "converged" at residual 1.3, and Ecker2015's 3C charge from empty jumped its
             # graphite surface past c_max at 797.5 s).
-            # The Jacobian (and its LU) at the first of every 5 Newton iterations of a solve,
-            # so at least once per step (its shift changes with the step; most solves take
-            # 3-4 iterations, so one Jacobian): against every 3rd iteration, cycling -18 % per
+            # The Jacobian (and its LU) at the first of every 5 (3D: 8) Newton iterations of a
+            # solve, so at least once per step (its shift changes with the step; most solves
+            # take 3-4 iterations, so one Jacobian): against every 3rd iteration, cycling -18 % per
             # cycle, the 3D pouch -8 % (its 3C thermal run -14 %), 1D discharges ~-2 %
             # (bench/README.md, issue 18); the capacities of cycling equal to 1e-12. In 2D/3D
             # the rows off the foils are held to 1D's tolerance (newton_verdict), so that the
             # chord iterations stop no less converged than Newton's.
             snes_options={
                 "snes_max_it": NEWTON_MAX_ITERATIONS,
-                "snes_lag_jacobian": JACOBIAN_LAG,
+                "snes_lag_jacobian": JACOBIAN_LAG_3D if three_dimensional else JACOBIAN_LAG,
                 **self._linear_solver_options(),
             },
             comm=self.comm,
