@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from mpi4py import MPI
 from petsc4py import PETSc
 
 import numpy as np
@@ -22,6 +23,7 @@ class ConsistentInitialisation:
         rate_step_s: float | None = None,
         reference: Sequence[np.ndarray] | None = None,
         lagging: bool = False,
+        step_limit: float | None = None,
     ) -> int:
         """Unknowns consistent with the held ones at time t (collective).
 
@@ -43,6 +45,9 @@ class ConsistentInitialisation:
             lagging: Newton reuses its Jacobian as the integrator's ``jacobian_reuse`` and
                 the options' ``snes_lag_jacobian`` say (default: a Jacobian at every
                 iteration, whatever they say), for a caller that solves time steps this way.
+            step_limit: Largest change of any unknown in one Newton iteration (in the
+                unknowns' own scaled units); a longer Newton update is shortened along its
+                direction (:func:`limited_step`). None: full Newton updates.
 
         Returns:
             Newton iterations used.
@@ -89,6 +94,8 @@ class ConsistentInitialisation:
         snes.setJacobian(jacobian, self.matrix, self.matrix)
         step = np.inf if rate_step_s is None else rate_step_s
         self._configure_snes(snes, self.prefix + "init_", lagging=lagging, step=lambda: step)
+        if step_limit is not None:
+            snes.setLineSearchPreCheck(limited_step(step_limit, self.comm))
         x = self._duplicate(x0)
         self._store(self.unknowns, x)
         x.getArray()[held_mask] = x0.getArray(readonly=True)[held_mask]
@@ -111,3 +118,25 @@ class ConsistentInitialisation:
             )
         self.time_s = t
         return iterations
+
+
+def limited_step(limit: float, comm) -> Callable[[PETSc.Vec, PETSc.Vec], None]:
+    """A Newton line search's pre-check that shortens an update to at most ``limit`` an entry.
+
+    PETSc's Newton moves from x to x - y; where max |y_i| > limit, y is scaled by
+    limit / max |y_i| (its direction kept). Collective (the largest entry over all ranks).
+
+    For an exponential law such as Butler-Volmer's j = 2 j0 sinh(eta / 2 V_T) a full Newton
+    update from far away overshoots: linearised at eta = 0 it asks eta = j / j0 (in V_T), so
+    a cell at rest asked for 3C asks 25 V_T where 6 V_T will do, and Newton then walks back
+    about one V_T per iteration. Steps of at most ``limit`` approach the root from either side
+    in a few iterations instead.
+    """
+
+    def precheck(x: PETSc.Vec, y: PETSc.Vec) -> None:
+        local = float(np.max(np.abs(y.getArray(readonly=True)), initial=0.0))
+        largest = comm.allreduce(local, op=MPI.MAX)
+        if largest > limit:
+            y.scale(limit / largest)
+
+    return precheck
