@@ -195,7 +195,8 @@ class MonolithicAssembly:
 
         With the C residual (:meth:`_compiled_residual`, whose loads it shares), where the
         Jacobian is assembled whole at every request: no rows kept through a step
-        (``step_jacobian_rows``), no lagged blocks, no reuse (``jacobian_reuse``), no
+        (``step_jacobian_rows``), no lagged blocks, no reuse (``jacobian_reuse``), no condensed
+        field (its Schur complement is updated in Python after each Jacobian), no
         ``on_step_rows``, and ``_jacobian`` not replaced on the instance. The same matrix
         without Python in TS's calls (~18 us of a ~100 us call on the cycling DFN).
         """
@@ -206,8 +207,8 @@ class MonolithicAssembly:
             return
         if self._step_fields or self._lagged_blocks or self.on_step_rows is not None:
             return
-        if self.jacobian_reuse != 1:
-            return
+        if self.jacobian_reuse != 1 or self._condensed is not None:
+            return  # (a condensed field's Schur complement is updated from Python)
         try:
             jacobian = self._assembler.compiled.jacobian_function(
                 self._c_residual, self.matrix, self.shift
@@ -339,6 +340,9 @@ class MonolithicAssembly:
             P.axpy(1.0, lagged, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         if J != P:
             J.assemble()
+        if self._condensed is not None and not skip_rows:
+            # (with skip_rows the caller replaces rows first, then updates: make_consistent)
+            self._condensed.update(P)
 
     def _zero_rows(self, P: PETSc.Mat, rows: np.ndarray, diag: float) -> None:
         """``P.zeroRows(rows, diag)`` (global rows of the monolithic layout), for a nested P too.
@@ -424,6 +428,9 @@ class MonolithicAssembly:
         snes.setFromOptions()
         for key in chosen:
             del options[f"{prefix}{key}"]
+        if self._condensed is not None:
+            factor = {k: v for k, v in self.snes_options.items() if k.startswith("pc_factor_")}
+            self._condensed.configure(snes.getKSP(), factor)
         if self.convergence_test is not None:
             # The test alone judges convergence: PETSc's Newton line search declares a step
             # below stol |x| "converged (SNORM_RELATIVE)" by itself when the line search

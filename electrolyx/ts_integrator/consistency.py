@@ -87,6 +87,8 @@ class ConsistentInitialisation:
             self._jacobian(None, t, x, rate, shift, J, P, skip_rows=held_fields)
             if held and not reused:  # (held, the same on every rank: none, nothing to zero)
                 self._zero_rows(P, rows, diag=1.0)
+                if self._condensed is not None:
+                    self._condensed.update(P)
 
         snes = PETSc.SNES().create(self.comm)
         f = self._duplicate(x0)

@@ -22,6 +22,7 @@ from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
 from ..nodal_values import covered_forms
 from .assembly import MonolithicAssembly
+from .condensation import CondensedField
 from .consistency import ConsistentInitialisation
 from .derivatives import NodalTerm, _jacobian_forms, _NodalValues, _with_nodal_values
 from .history import REPLAY_STEPS, ReplayCheckpoints, ReplayHistory
@@ -130,6 +131,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             only the numeric factorisation is made again. A new one is made after a Newton
             solver that failed (a failed factorisation is not carried on) and for a new
             Jacobian matrix. Not with ``configure_snes`` (a field split set up per solver).
+        condensed_field: A field whose rows' block on itself is diagonal (an algebraic tie of
+            one unknown per node, e.g. a logarithm of another field), eliminated exactly from
+            Newton's linear systems: the direct solver factorises the Schur complement of the
+            other fields, assembled after every Jacobian, instead of the whole Jacobian
+            (:class:`.condensation.CondensedField`; the same Newton iterates to round-off).
+            Only with the single matrix and the integrator's own direct solver.
 
     Attributes:
         matrix: The Jacobian (AIJ, or nested as ``matrix_type`` says).
@@ -175,6 +182,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         matrix_type: str = "aij",
         nodal_terms: Sequence[NodalTerm] = (),
         keep_linear_solver: bool = False,
+        condensed_field: int | None = None,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -210,6 +218,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
                 "up anew for every Newton solver); pass one of them"
             )
         self.keep_linear_solver = keep_linear_solver
+        if condensed_field is not None and (configure_snes is not None or matrix_type != "aij"):
+            raise ValueError(
+                "condensed_field needs the single matrix (matrix_type 'aij') and PETSc's direct "
+                "solver set up by the integrator (no configure_snes)"
+            )
         # The linear solver the Newton solvers share (keep_linear_solver), once made.
         self._linear_solver: PETSc.KSP | None = None
         self.timer = timer
@@ -279,6 +292,14 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         fields = range(len(self.spaces)) if differential is None else differential
         self._differential_fields = list(fields)
         self._differential = self._mask(self._differential_fields)
+        # The field eliminated from the linear systems (see condensed_field), or None.
+        self._condensed = (
+            None
+            if condensed_field is None
+            else CondensedField(
+                self.comm, self._mask([condensed_field]), self.matrix.getOwnershipRange()[0]
+            )
+        )
         self._quadrature_rows = np.flatnonzero(self._mask(sorted(self._quadrature)))
         if self._quadrature and convergence_test is None:
             raise ValueError("quadrature_fields are solved after a convergence_test's verdict")
