@@ -65,7 +65,8 @@ set-up and :meth:`~TSIntegrator.integrate`), :mod:`.solve` (one TS from start to
 tolerances, events, outputs, replay), :mod:`.assembly` (states between functions and the
 monolithic vector; residual and Jacobian assembly; Newton's options), :mod:`.consistency`
 (:meth:`~TSIntegrator.make_consistent`), :mod:`.history` (:class:`ReplayHistory`, the resumable
-history), :mod:`.derivatives` (UFL: the rates of named unknowns and the Jacobian blocks) and
+history), :mod:`.derivatives` (UFL: the rates of named unknowns and the Jacobian blocks),
+:mod:`.condensation` (a nodal field eliminated exactly from the linear systems) and
 :mod:`.results` (:class:`Event`, :class:`IntegrationResult`, :class:`IntegrationFailure`).
 """
 
