@@ -40,8 +40,11 @@ class CondensedField:
         rows = np.arange(mask.size, dtype=np.int64) + start
         self.condensed = PETSc.IS().createGeneral(rows[mask].astype(PETSc.IntType), comm=comm)
         self.kept = PETSc.IS().createGeneral(rows[~mask].astype(PETSc.IntType), comm=comm)
-        self._blocks: dict[str, PETSc.Mat | None] = dict.fromkeys(("qr", "rq", "rr", "scaled"))
+        self._blocks: dict[str, PETSc.Mat | None] = dict.fromkeys(("qr", "rq", "rr"))
         self._product: PETSc.Mat | None = None
+        # P's diagonal and D^-1 (q's entries of it), kept between Jacobians
+        self._diagonal: PETSc.Vec | None = None
+        self._inverse: PETSc.Vec | None = None
         self.schur: PETSc.Mat | None = None
         self._of: int | None = None
         # Linear solvers whose field split waits for the first S (set up before any Jacobian).
@@ -89,18 +92,21 @@ class CondensedField:
         blocks["qr"] = P.createSubMatrix(self.condensed, self.kept, submat=blocks["qr"])
         blocks["rq"] = P.createSubMatrix(self.kept, self.condensed, submat=blocks["rq"])
         blocks["rr"] = P.createSubMatrix(self.kept, self.kept, submat=blocks["rr"])
-        diagonal = P.getDiagonal()
-        inverse = diagonal.getSubVector(self.condensed).copy()
-        inverse.reciprocal()
-        if blocks["scaled"] is None:
-            blocks["scaled"] = blocks["rq"].copy()
-        else:
-            blocks["rq"].copy(blocks["scaled"], PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-        blocks["scaled"].diagonalScale(R=inverse)  # J_rq D^-1
+        if self._diagonal is None:
+            self._diagonal = P.createVecLeft()
+        P.getDiagonal(self._diagonal)
+        entries = self._diagonal.getSubVector(self.condensed)
+        if self._inverse is None:
+            self._inverse = entries.duplicate()
+        entries.copy(self._inverse)
+        self._diagonal.restoreSubVector(self.condensed, entries)
+        self._inverse.reciprocal()
+        # D^-1 J_qr in place (the block is extracted afresh from P at every update)
+        blocks["qr"].diagonalScale(L=self._inverse)
         if self._product is None:
-            self._product = blocks["scaled"].matMult(blocks["qr"])
+            self._product = blocks["rq"].matMult(blocks["qr"])
         else:
-            blocks["scaled"].matMult(blocks["qr"], result=self._product)
+            blocks["rq"].matMult(blocks["qr"], result=self._product)
         if self.schur is None:
             self.schur = blocks["rr"].copy()
             self.schur.axpy(-1.0, self._product, PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
@@ -108,8 +114,6 @@ class CondensedField:
             self.schur.zeroEntries()
             self.schur.axpy(1.0, blocks["rr"], _SUBSET)
             self.schur.axpy(-1.0, self._product, _SUBSET)
-        inverse.destroy()
-        diagonal.destroy()
         for pc in self._waiting:
             pc.setFieldSplitSchurPreType(PETSc.PC.FieldSplitSchurPreType.USER, self.schur)
         self._waiting.clear()
@@ -119,7 +123,7 @@ class CondensedField:
             if block is not None:
                 block.destroy()
             self._blocks[key] = None
-        for matrix in (self._product, self.schur):
-            if matrix is not None:
-                matrix.destroy()
-        self._product = self.schur = None
+        for item in (self._product, self.schur, self._diagonal, self._inverse):
+            if item is not None:
+                item.destroy()
+        self._product = self.schur = self._diagonal = self._inverse = None
