@@ -329,9 +329,9 @@ class ResidualBlocks:
         3C charge of the cycling bench on the default 20-cell mesh took 2126 steps for 77 s,
         every rejection a Newton failure (u's updates blowing up), none the error test; and
         that charge lasted 8.33 s at 4C against 7.23 s with 1e-14 and 6.98 s on 80 cells
-        (where eps does not matter). With 1e-14
-        the same cycle takes 394 steps instead of 2354, and 1C runs are unchanged to the
-        digits shown (bench/README.md, "The log-concentration tie's eps").
+        (where eps does not matter). With 1e-14 the same cycle takes 394 steps instead of
+        2354, and 1C runs are unchanged to the digits shown (bench/README.md, "The
+        log-concentration tie's eps").
         """
         volume = self.electrolyte_volume_m3
         space = self.unknowns["electrolyte_log_concentration"].space
