@@ -11,8 +11,9 @@ factor (:mod:`electrolyx.forms.arrhenius`) and R the regularised square root
     R(x; s) = s^(1/2) (x / s) ((x / s)^2 + delta^2)^(-1/4),   delta = 1e-3,
 
 (PyBaMM's ``RegPower(x, 1/2, scale=s)`` with its default delta, which its DFN applies to the same
-two factors). R(x; s) = sqrt(x) (1 - delta^2 s^2 / (4 x^2) + ...) for x >> delta s (relative
-change 2.5e-5 at x = 0.1 s, 2.5e-3 at 0.01 s); near an empty or full lattice it is linear,
+two factors, and in PyBaMM 26.10 to c_e^(1/2) too, with the scale c_e0).
+R(x; s) = sqrt(x) (1 - delta^2 s^2 / (4 x^2) + ...) for x >> delta s (relative change 2.5e-5 at
+x = 0.1 s, 2.5e-3 at 0.01 s); near an empty or full lattice it is linear,
 R ~ x / sqrt(delta s), with a finite slope. Its arguments are the positive parts x^+ = max(x, 0):
 a surface pushed past the lattice by round-off or the error control (c_s,surf > c_s,max in a
 constant-voltage hold, c_s,surf < 0 at the end of a discharge) gets j0 = 0, so the reaction
@@ -21,7 +22,10 @@ there at all. (R itself is odd, as PyBaMM's RegPower; used on signed arguments i
 past the lattice, and under an applied current that is a second, unphysical solution: a half cell
 discharged 100 s past its voltage cliff, 4237.6 s against PyBaMM's 4134.3 s.)
 c_e keeps its plain square root (the DFN holds it above its own floor,
-:data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`).
+:data:`electrolyx.models.dfn.problem.ELECTROLYTE_LAW_FLOOR`, or positive with the
+log-concentration unknown; PyBaMM's regularised root of c_e, tried in the DFN, moved the end of
+a 1C cycle by 4e-4 s and did not help the depleted regime: bench/README.md, "Lead: a 3C charge
+after a 3C discharge in 2D").
 """
 
 from __future__ import annotations
