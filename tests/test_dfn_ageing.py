@@ -30,19 +30,21 @@ CYCLE = [
 ]
 
 
-@pytest.mark.mpi
-def test_cyclable_lithium_is_conserved_over_three_cc_cv_cycles():
-    """Electrolyte + particles + plated + dead + SEI lithium over 3 CC-CV cycles at 298.15 K
-    (partially reversible plating, reaction-limited SEI with film resistance), coarse mesh."""
+def _plating_and_sei_model(resolution: DFNResolution):
+    """OKane2022 with partially reversible plating and reaction-limited SEI (with its film
+    resistance) on the negative electrode: the cell and its DFN."""
     cell = okane2022()
     side = SideReactions(
         ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
     )
-    model = DFN(
-        cell,
-        DFNResolution(8, 4, 8, 8, 8),
-        side_reactions={"negative": side},
-    )
+    return cell, DFN(cell, resolution, side_reactions={"negative": side})
+
+
+@pytest.mark.mpi
+def test_cyclable_lithium_is_conserved_over_three_cc_cv_cycles():
+    """Electrolyte + particles + plated + dead + SEI lithium over 3 CC-CV cycles at 298.15 K
+    (partially reversible plating, reaction-limited SEI with film resistance), coarse mesh."""
+    _, model = _plating_and_sei_model(DFNResolution(8, 4, 8, 8, 8))
     solution = model.run_experiment(parse_experiment(repeat(CYCLE, 3)))
     assert max(solution.step_index) == 8  # all nine steps ran
     values = model.outputs.degradation.values()
@@ -63,11 +65,7 @@ def test_a_3c_cycle_after_a_depleting_discharge_in_a_few_hundred_steps():
     """A 3C discharge that depletes the positive electrode's electrolyte, then the 3C charge
     and the hold, on the default 20-cell mesh (the cycling bench's model): the charge refills
     the depleted nodes without Newton failing step after step."""
-    cell = okane2022()
-    side = SideReactions(
-        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
-    )
-    model = DFN(cell, DFNResolution(20, 6, 20, 20, 20), side_reactions={"negative": side})
+    cell, model = _plating_and_sei_model(DFNResolution(20, 6, 20, 20, 20))
     cycle = ["Discharge at 3C until 2.5 V", "Charge at 3C until 4.2 V", "Hold at 4.2 V until C/20"]
     model.run_experiment(parse_experiment(cycle[:1]))
     # The discharge did deplete it: below the depletion threshold 1e-6 c_e0 (measured 3.9e-6
@@ -160,11 +158,7 @@ def test_ten_cycles_match_pybamm_per_cycle():
     per cycle, the discharge capacity, the lithium lost (LLI) and its SEI and plating shares
     against PyBaMM's DFN on its default mesh (20 volumes), tests/data/pybamm/
     okane2022_ageing_10cycles.csv (bench/make_pybamm_ageing_reference.py)."""
-    cell = okane2022()
-    side = SideReactions(
-        ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
-    )
-    model = DFN(cell, DFNResolution(8, 4, 8, 8, 8), side_reactions={"negative": side})
+    _, model = _plating_and_sei_model(DFNResolution(8, 4, 8, 8, 8))
     reference = np.genfromtxt(DATA / "okane2022_ageing_10cycles.csv", delimiter=",", names=True)
     hold = "Hold at 4.2 V until C/20"
     ours = []
