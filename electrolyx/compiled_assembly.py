@@ -132,6 +132,7 @@ typedef struct {
     double relative;
     double step;
     int32_t max_iterations;
+    int32_t iterate_once;
     double initial;
     int64_t asked;
 } electrolyx_screen;
@@ -454,14 +455,15 @@ int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift,
    itself and asks Python's test (electrolyx_screen_verdict) for the others: converged
    (CONVERGED_FNORM_ABS, 2) below the absolute tolerance; otherwise Python's verdict at a
    solve's first iteration, for a norm that is not finite, after a relative decrease below
-   relative, an update below step |x|, or at max_iterations; else still iterating (0). */
+   relative, an update below step |x|, or at max_iterations; else still iterating (0). With
+   iterate_once set, a solve's first iteration is always Python's to judge. */
 int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double step_norm,
                            double norm, int32_t* reason, void* context)
 {
     electrolyx_screen* c = (electrolyx_screen*)context;
     (void)snes;
     const int finite = norm == norm && norm - norm == 0.0;
-    if (finite && norm < c->absolute)
+    if (finite && norm < c->absolute && !(iteration == 0 && c->iterate_once))
     {
         *reason = 2;
         return 0;
@@ -1297,6 +1299,15 @@ class ConvergenceScreen:
         )
         self.context = int(ffi.cast("uintptr_t", self._struct))
         _SCREENS[self.context] = self
+
+    @property
+    def iterate_once(self) -> bool:
+        """Whether a solve's first iteration is left to the Python test even when converged."""
+        return bool(self._struct.iterate_once)
+
+    @iterate_once.setter
+    def iterate_once(self, value: bool) -> None:
+        self._struct.iterate_once = int(value)
 
     @property
     def asked(self) -> int:

@@ -707,3 +707,81 @@ def test_nested_jacobian_refuses_what_changes_a_single_matrix():
         _problem(MPI.COMM_SELF, matrix_type="nest", step_jacobian_rows=(1,))
     with pytest.raises(ValueError, match='matrix_type = "dense": must be "aij" or "nest"'):
         _problem(MPI.COMM_SELF, matrix_type="dense")
+
+
+@pytest.mark.mpi
+def test_last_state_guess_starts_a_retry_from_the_last_state_and_iterates():
+    """last_state_guess: asked before every Newton solve, with the last accepted state and the
+    Newton failures since it; where it says yes (here: on the retries), Newton starts from that
+    state and takes at least one iteration, even where the convergence test passes that guess
+    as it is (as it did a voltage hold's last state, whose slow rates were below the
+    tolerance: every step was accepted unchanged)."""
+    comm = MPI.COMM_WORLD
+    domain, V, u, u_dot, heat, bcs = _heat_equation(comm)
+    reason = PETSc.SNES.ConvergedReason
+    retrying = [False]
+    retry_iterations = []
+
+    def converged(iteration, x_norm, step_norm, norm, dt):
+        if not np.isfinite(norm):
+            return reason.DIVERGED_FNORM_NAN
+        if retrying[0]:
+            retry_iterations.append(iteration)
+            if iteration == 0:
+                return reason.CONVERGED_FNORM_ABS  # the last state passes, as the hold's did
+        if norm < 1e-12 * (1.0 + 1.0 / dt):  # (the storage rows' round-off grows like 1/dt)
+            return reason.CONVERGED_FNORM_ABS
+        return reason.ITERATING if iteration < 20 else reason.DIVERGED_MAX_IT
+
+    integrator = TSIntegrator(
+        [heat],
+        [u],
+        [u_dot],
+        bcs=bcs,
+        name="guess",
+        convergence_test=converged,
+        relative_tolerance=1e-8,
+        absolute_tolerance=1e-12,
+    )
+    failed = []
+    residual = integrator._residual
+
+    def failing_residual(ts, t, x, x_dot, f):
+        # The first Newton solve of the first step from t >= 0.1, 0.3 and 0.6 s fails (a NaN
+        # residual, as an overflow gives): those steps are retried.
+        residual(ts, t, x, x_dot, f)
+        start = ts.getTime()
+        if len(failed) < 3 and start >= (0.1, 0.3, 0.6)[len(failed)]:
+            failed.append(start)
+            f.getArray()[:] = np.nan
+
+    integrator._residual = failing_residual
+    asked, retry_guesses = [], []
+
+    def last_state_guess(state, newton_failures):
+        asked.append((state.copy(), newton_failures))
+        retrying[0] = newton_failures > 0
+        return retrying[0]
+
+    def initial_guess(x):  # (called after last_state_guess's replacement)
+        if retrying[0]:
+            retry_guesses.append(np.array_equal(x.getArray(), asked[-1][0]))
+
+    result = integrator.integrate(
+        0.0, 1.0, last_state_guess=last_state_guess, initial_guess=initial_guess
+    )
+    assert result.reason == "time" and len(failed) == 3
+    # The three retries were asked with one failure since the last accepted state, and started
+    # from the state they were given; no other solve saw a failure.
+    retries = [k for k, (_, n) in enumerate(asked) if n == 1]
+    assert len(retries) == 3 and {n for _, n in asked} == {0, 1}
+    assert retry_guesses == [True] * 3
+    # Each retry's guess passed the test, yet Newton iterated: the rows are linear, so one
+    # iteration solves them (iterations 0 and 1 asked of the test).
+    assert retry_iterations == [0, 1] * 3
+    # u follows the exact decay to the integrator's error (BDF at rtol 1e-8; measured 8e-8).
+    # A retry accepted as its last state would leave u 1-2 % too high after its step.
+    x = V.tabulate_dof_coordinates()[:, 0]
+    exact = np.exp(-_decay_rate() * 1.0) * np.sin(np.pi * x)
+    error = comm.allreduce(float(np.max(np.abs(u.x.array - exact))), op=MPI.MAX)
+    assert error < 1e-6

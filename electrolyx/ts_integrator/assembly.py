@@ -454,6 +454,10 @@ class MonolithicAssembly:
                     self._keep_jacobian = False  # (a solve's first Jacobian is always made)
                 try:
                     reason = test(iteration, xnorm, step_norm, fnorm, step())
+                    if iteration == 0 and reason > 0 and self._iterate_once:
+                        # The last state as the guess (see _start_from_last_state): its
+                        # residual may be below the tolerance where the state still moves.
+                        reason = PETSc.SNES.ConvergedReason.ITERATING
                     if reason > 0 and quadrature:
                         self._solve_quadrature_rows(snes)
                     if reuse > 1:
@@ -518,6 +522,22 @@ class MonolithicAssembly:
             screen.release()
             raise RuntimeError(f"SNESSetConvergenceTest failed (PETSc error {error})")
         self._screens[snes.handle] = screen
+
+    def _start_from_last_state(self, snes: PETSc.SNES, x: PETSc.Vec, start: bool) -> None:
+        """Newton's guess ``x`` replaced by the last accepted state where ``start``.
+
+        Newton then takes at least one iteration: the last state's residual (the BDF rates
+        of a step that changes nothing) may be below the absolute tolerance where the state
+        still moves slowly, and accepting it as it is froze a voltage hold (every step
+        accepted after no iteration, the current never falling to its limit).
+        """
+        self._iterate_once = start
+        snes.setForceIteration(start)  # (for PETSc's own convergence test)
+        screen = self._screens.get(snes.handle)
+        if screen is not None:
+            screen.iterate_once = start
+        if start:
+            x.getArray()[:] = self._ring[-1][1]
 
     def _release_screen(self, snes: PETSc.SNES) -> None:
         """The screen of this Newton solver released (before the solver is destroyed)."""

@@ -45,6 +45,7 @@ class TSSolve:
         fixed_step_s: float | None,
         step_cut: float,
         initial_guess: Callable[[PETSc.Vec], None] | None,
+        last_state_guess: Callable[[np.ndarray, int], bool] | None,
     ) -> IntegrationResult:
         """One TS from t0 (:meth:`integrate` starts another on :class:`_EventLocationStopped`)."""
         counts0 = dict(self.counts)
@@ -125,8 +126,24 @@ class TSSolve:
         self._configure_snes(
             snes, self.prefix, step=ts.getTimeStep, quadrature=bool(self._quadrature)
         )
-        if initial_guess is not None:
-            snes.setInitialGuess(lambda snes, x: initial_guess(x))
+        # Newton failures of TS when the last state was accepted (last_state_guess).
+        failures_at_acceptance = [0]
+        if initial_guess is not None or last_state_guess is not None:
+
+            def guess(snes, x):
+                if last_state_guess is not None:
+                    start = (
+                        bool(self._ring)
+                        and not replaying[0]
+                        and last_state_guess(
+                            self._ring[-1][1], ts.getSNESFailures() - failures_at_acceptance[0]
+                        )
+                    )
+                    self._start_from_last_state(snes, x, start)
+                if initial_guess is not None:
+                    initial_guess(x)
+
+            snes.setInitialGuess(guess)
         totals0 = dict(self.totals)
         # Steps, rejections and Newton iterations of TS not counted (those of a replay).
         uncounted = {
@@ -203,6 +220,7 @@ class TSSolve:
             last_step = t - self._ring[-1][0] if self._ring else self._next_step_s
             self._adapt_clear = self._adapt_keeps_nothing(t, self._next_step_s, last_step)
             self._ring.append((t, ts.getSolution().getArray(readonly=True).copy()))
+            failures_at_acceptance[0] = ts.getSNESFailures()
             if events and latest_values[0] is not None:
                 accepted_values[0] = latest_values[0]
 
@@ -304,6 +322,7 @@ class TSSolve:
         try:
             ts.solve(x)
         except PETSc.Error as error:
+            self._iterate_once = False
             self._release_compiled_callbacks()
             self._drop_linear_solver()
             if not (
@@ -323,6 +342,7 @@ class TSSolve:
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
         reason = ts.getConvergedReason()
+        self._iterate_once = False
         self._release_compiled_callbacks()
         update_totals()
         if reason < 0:

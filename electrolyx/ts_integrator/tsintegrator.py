@@ -359,6 +359,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # the screens of the Newton solvers in use
         self.convergence_screen: tuple[float, float, float, int] | None = None
         self._screens: dict = {}
+        # Newton's present solve started from the last accepted state (_start_from_last_state).
+        self._iterate_once = False
         # The last accepted states of the present integrate call (see ReplayHistory).
         self._ring: deque[tuple[float, np.ndarray]] = deque(maxlen=replay_steps + 1)
         self._steps_in_call = 0
@@ -397,6 +399,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         fixed_step_s: float | None = None,
         step_cut: float = 0.25,
         initial_guess: Callable[[PETSc.Vec], None] | None = None,
+        last_state_guess: Callable[[np.ndarray, int], bool] | None = None,
     ) -> IntegrationResult:
         """Integrate from the present state (the unknowns) at t0 to t_end or a terminal event.
 
@@ -436,6 +439,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             initial_guess: Called with Newton's initial guess (TS's extrapolation, owned
                 entries of the monolithic vector) before every solve; may change it in place
                 (a predictor for an algebraic unknown after a change of control).
+            last_state_guess: Called before every Newton solve with the last accepted state
+                (owned entries of the monolithic vector) and the number of Newton failures
+                since it was accepted; where it returns True, Newton starts from that state
+                instead of TS's extrapolation (before ``initial_guess``) and takes at least
+                one iteration.
 
         Returns:
             Statistics; the unknowns hold the final state.
@@ -470,6 +478,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
                     fixed_step_s,
                     step_cut,
                     initial_guess,
+                    last_state_guess,
                 )
                 break
             except _EventLocationStopped as stopped:

@@ -246,6 +246,9 @@ class ProtocolStepping:
                 max_step_s=self.max_step_s,
                 checkpoint=checkpoint,
                 replay=replay,
+                last_state_guess=(
+                    self.problem.start_from_last_state if self.problem.log_electrolyte else None
+                ),
             )
             replay = None
             if result.reason == "checkpoint":
