@@ -26,6 +26,7 @@ calls it for every model.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ __all__ = [
     "allowed_summary",
     "petsc_option_problems",
     "reuse_across_solves",
+    "unique_prefix",
 ]
 
 #: The Python preconditioners a case may name (``pc_type = "python"``).
@@ -394,3 +396,17 @@ def reuse_across_solves(options: Mapping[str, Any]) -> list[str]:
         if any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
             found.append(key)
     return found
+
+
+_PREFIX_NUMBERS = itertools.count()
+
+
+def unique_prefix(name: str) -> str:
+    """An options prefix that no other solver of this process has had: ``NAME_N_``.
+
+    Options some solvers leave in PETSc's database under their prefix (a field split's inner
+    solvers', read at its first set-up) then reach no later solver. A prefix made from the
+    solver's address (``id``) could: the address of a freed solver is reused. Solvers made in
+    the same order on every rank get the same prefix on every rank.
+    """
+    return f"{name}_{next(_PREFIX_NUMBERS)}_"

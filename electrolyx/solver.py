@@ -8,7 +8,6 @@ dolfinx does not raise by itself).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     import dolfinx.fem
 
 from .errors import CaseError
-from .petsc_options import petsc_option_problems
+from .petsc_options import petsc_option_problems, unique_prefix
 
 __all__ = ["NewtonFailure", "NewtonSolver", "SolverStatistics", "petsc_options_from_case"]
 
@@ -41,8 +40,6 @@ _LINEAR_SOLVERS: dict[str, dict[str, Any]] = {
 }
 
 _REASONS = {v: k for k, v in PETSc.SNES.ConvergedReason.__dict__.items() if not k.startswith("_")}
-
-_prefix_counter = itertools.count()
 
 
 def petsc_options_from_case(solver: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +138,7 @@ class NewtonSolver:
         # electrolyx.block_assembly).
         import dolfinx.fem.petsc
 
-        self.prefix = f"{name}_{next(_prefix_counter)}_"
+        self.prefix = unique_prefix(name)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             unknown,

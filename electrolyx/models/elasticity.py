@@ -50,6 +50,7 @@ from electrolyx.forms.elasticity import (
     out_of_plane_stress,
     von_mises_stress,
 )
+from electrolyx.petsc_options import unique_prefix
 
 __all__ = [
     "LINEAR_SOLVERS",
@@ -223,7 +224,7 @@ class CellElasticity:
         self._matrix.setNearNullSpace(rigid_body_modes(self.space))
         self._rhs = assemble_vector(self._L)
         self.solver = PETSc.KSP().create(self.comm)
-        prefix = f"elasticity_{id(self)}_"
+        prefix = unique_prefix("elasticity")
         self.solver.setOptionsPrefix(prefix)
         options = PETSc.Options()
         if linear_solver == "gamg":

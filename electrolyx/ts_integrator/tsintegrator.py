@@ -21,6 +21,7 @@ from dolfinx import fem
 from ..block_assembly import BlockAssembler, keep_nonzero_pattern
 from ..jit import forms
 from ..nodal_values import covered_forms
+from ..petsc_options import unique_prefix
 from .assembly import MonolithicAssembly
 from .condensation import CondensedField
 from .consistency import ConsistentInitialisation
@@ -226,7 +227,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # The linear solver the Newton solvers share (keep_linear_solver), once made.
         self._linear_solver: PETSc.KSP | None = None
         self.timer = timer
-        self.prefix = f"{name}_{id(self)}_"
+        self.prefix = unique_prefix(name)
         self.shift = fem.Constant(self.spaces[0].mesh, 1.0)
         self._quadrature = frozenset(quadrature_fields)
         # A quadrature field's row keeps only its diagonal block (see quadrature_fields).

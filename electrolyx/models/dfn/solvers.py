@@ -17,6 +17,7 @@ from dolfinx import fem
 from ufl.algorithms import extract_coefficients
 
 from electrolyx.jacobian_pattern import factor_without_structural_zeros
+from electrolyx.petsc_options import unique_prefix
 from electrolyx.ts_integrator import TSIntegrator
 from electrolyx.ts_integrator.derivatives import NodalTerm
 
@@ -348,7 +349,7 @@ class DFNSolvers:
             bcs=bcs,
             entity_maps=self.entity_maps,
             kind="mpi",
-            petsc_options_prefix=f"{name}_{id(self)}_",
+            petsc_options_prefix=unique_prefix(name),
             petsc_options={
                 "snes_type": "newtonls",
                 "snes_linesearch_type": "none",
