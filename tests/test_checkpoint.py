@@ -166,6 +166,33 @@ def test_a_checkpoint_between_protocol_steps_resumes_the_next_step(
 
 
 @pytest.mark.mpi
+def test_a_resumed_dfn_after_newton_failures_in_a_depleted_electrolyte(
+    shared_tmp_path, monkeypatch
+):
+    """A 3C discharge that depletes the electrolyte, then a 3C charge: after a Newton failure
+    there the retry and the solves after it start from the last accepted state
+    (DFNProblem.start_from_last_state), a count that a checkpoint does not store. The signal
+    falls where such solves are pending (serially: after the 87th to 99th accepted steps);
+    the checkpoint waits until none is, and the resumed run gives the uninterrupted tables.
+    Without that wait the resumed run extrapolated where the uninterrupted one had not and
+    took other steps (15 more rows)."""
+    comm = MPI.COMM_WORLD
+    depleting = 'experiment.steps=["Discharge at 3C until 2.5 V", "Charge at 3C for 60 seconds"]'
+    code, reference = run_case(_case(depleting), shared_tmp_path / "reference", comm, _quiet)
+    assert code == 0
+    interrupted = _interrupted(shared_tmp_path, monkeypatch, 87, depleting)
+    checkpoint = json.loads((interrupted / "checkpoint" / "checkpoint.json").read_text())
+    assert checkpoint["state"]["phase"] == "in_step" and checkpoint["state"]["step_index"] == 0
+    code, resumed = run_case(_case(depleting), None, comm, _quiet, resume=interrupted)
+    assert code == 0
+    _assert_same_tables(resumed, reference)
+    before = json.loads((reference / "run.json").read_text())["solver"]
+    after = json.loads((resumed / "run.json").read_text())["solver"]
+    assert after["time_steps"] == before["time_steps"]
+    assert after["newton_iterations"] == before["newton_iterations"]
+
+
+@pytest.mark.mpi
 def test_a_resumed_dfn_on_the_bdf2_loop_gives_the_uninterrupted_tables(
     shared_tmp_path, monkeypatch
 ):

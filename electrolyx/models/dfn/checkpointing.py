@@ -121,7 +121,9 @@ class DFNCheckpointing:
     def _checkpoint_at_step(self, t: float) -> bool:
         """The integrator's checkpoint callback: True stops the integration (a signal)."""
         control = self.checkpoint_control
-        resumable = self.integrator.checkpointable()
+        # Not while Newton's guesses come from the last state after a failure: how many are
+        # left is not stored, and the resumed run would extrapolate where this one did not.
+        resumable = self.integrator.checkpointable() and self.problem.guesses_extrapolated()
         return control.at_step(resumable, lambda: self.checkpoint_state("in_step"))
 
     def _bdf_checkpoint_at_step(self) -> bool:

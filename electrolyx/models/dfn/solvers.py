@@ -406,6 +406,10 @@ class DFNSolvers:
         local = bool(np.any(state[self._electrolyte_rows] < DEPLETED_GUESS_FRACTION))
         return bool(self.comm.allreduce(local, op=MPI.LOR))
 
+    def guesses_extrapolated(self) -> bool:
+        """Whether no solve from the last state is pending (:meth:`start_from_last_state`)."""
+        return self._solves_from_last_state == 0
+
     def newton_verdict(
         self, iteration: int, x_norm: float, step_norm: float, norm: float, dt: float
     ) -> int:
