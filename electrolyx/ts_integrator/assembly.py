@@ -528,8 +528,9 @@ class MonolithicAssembly:
 
         Newton then takes at least one iteration: the last state's residual (the BDF rates
         of a step that changes nothing) may be below the absolute tolerance where the state
-        still moves slowly, and accepting it as it is froze a voltage hold (every step
-        accepted after no iteration, the current never falling to its limit).
+        still moves slowly. Accepted as it was, it froze a voltage hold in a probe that
+        started every step so (every step accepted after no iteration, the current never
+        falling to its limit).
         """
         self._iterate_once = start
         snes.setForceIteration(start)  # (for PETSc's own convergence test)

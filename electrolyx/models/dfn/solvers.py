@@ -59,7 +59,7 @@ JACOBIAN_LAG_3D = 8
 THERMAL_COUPLING_LAG = 5
 
 #: A stored electrolyte concentration below this fraction of c_e0 (the stored unknown's scale)
-#: marks a state as depleted for Newton's guess of a retried step (start_from_last_state): a
+#: marks a state as depleted for Newton's guesses after a failure (start_from_last_state): a
 #: thousand times the depletion threshold (ELECTROLYTE_LAW_FLOOR, 1e-6 c_e0), so that it holds
 #: from before the concentration reaches it.
 DEPLETED_GUESS_FRACTION = 1e-3
