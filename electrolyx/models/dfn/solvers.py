@@ -65,7 +65,8 @@ THERMAL_COUPLING_LAG = 5
 DEPLETED_GUESS_FRACTION = 1e-3
 #: Newton solves that start from the last accepted state after a failure in a depleted
 #: electrolyte: the retry and the 3 after it (start_from_last_state). With the retry alone
-#: 2 of 7 small 2D meshes still failed, with 2 after it all 7 completed; 3 for a margin.
+#: 2 of 7 small 2D meshes still failed; with 1 solve after it one of those two, with 2 neither
+#: (3 meshes tried; bench/README.md); 3 for a margin.
 SOLVES_FROM_LAST_STATE = 4
 
 
