@@ -1300,13 +1300,8 @@ class ConvergenceScreen:
         self.context = int(ffi.cast("uintptr_t", self._struct))
         _SCREENS[self.context] = self
 
-    @property
-    def iterate_once(self) -> bool:
+    def set_iterate_once(self, value: bool) -> None:
         """Whether a solve's first iteration is left to the Python test even when converged."""
-        return bool(self._struct.iterate_once)
-
-    @iterate_once.setter
-    def iterate_once(self, value: bool) -> None:
         self._struct.iterate_once = int(value)
 
     @property

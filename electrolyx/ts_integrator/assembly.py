@@ -531,12 +531,17 @@ class MonolithicAssembly:
         still moves slowly. Accepted as it was, it froze a voltage hold in a probe that
         started every step so (every step accepted after no iteration, the current never
         falling to its limit).
+
+        Nothing to do in the usual case (no start now, none before in this TS: a new Newton
+        solver and its screen start with the flags off, and the flag is reset after each TS).
         """
+        if not start and not self._iterate_once:
+            return
         self._iterate_once = start
         snes.setForceIteration(start)  # (for PETSc's own convergence test)
         screen = self._screens.get(snes.handle)
         if screen is not None:
-            screen.iterate_once = start
+            screen.set_iterate_once(start)
         if start:
             x.getArray()[:] = self._ring[-1][1]
 
