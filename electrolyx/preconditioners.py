@@ -18,7 +18,9 @@ The system is then block lower triangular, and :class:`ElectrochemicalPotentialP
     3. du_k  = dmu_k - z_k dpsi
 
 where the A blocks are the blocks of the assembled Jacobian and S is assembled from them (the
-screened Poisson operator). Case-file use, in ``[solver.petsc]``::
+screened Poisson operator). The couplings A_psi,k are not stored: sum_k A_psi,k dmu_k is the
+potential rows of the Jacobian times the vector (0, dmu_1, ..., dmu_N), one product with the
+operator itself. Case-file use, in ``[solver.petsc]``::
 
     ksp_type = "gmres"
     pc_type = "python"
@@ -68,11 +70,11 @@ class ElectrochemicalPotentialPC:
         self.charge_numbers: np.ndarray | None = None
         self._fields: list[PETSc.IS] | None = None
         self._blocks: list[PETSc.Mat] = []
-        self._couplings: list[PETSc.Mat] = []
         self._screened: PETSc.Mat | None = None
         self._transport_ksps: list[PETSc.KSP] = []
         self._in_slabs = False
         self._potential_ksp: PETSc.KSP | None = None
+        self._operator: PETSc.Mat | None = None
 
     def setFromOptions(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
         """Read ``pc_electrochemical_charge_numbers`` (comma-separated z_k)."""
@@ -124,11 +126,14 @@ class ElectrochemicalPotentialPC:
             copy.destroy()
         else:
             self._extract_blocks(matrix)
+        self._operator = matrix
         if first:
             self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
             self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
             self._work = self._screened.createVecs()
             self._species_rhs = [b.createVecs() for b in self._blocks]
+            # (0, dmu_1, ..., dmu_N) and the operator's product with it
+            self._chemical, self._coupled = matrix.createVecs()
         else:
             for ksp, block in zip(self._transport_ksps, self._blocks, strict=True):
                 ksp.setOperators(block)
@@ -141,7 +146,10 @@ class ElectrochemicalPotentialPC:
             release_free_heap()
 
     def _extract_blocks(self, matrix: PETSc.Mat) -> None:
-        """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``."""
+        """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``.
+
+        The couplings A_psi,k are extracted for S only, and dropped.
+        """
         bs = 1 + len(self.charge_numbers)
         start, end = matrix.getOwnershipRange()
         comm = matrix.getComm()
@@ -157,15 +165,13 @@ class ElectrochemicalPotentialPC:
             matrix.createSubMatrix(f, f, submat=None if first else self._blocks[k])
             for k, f in enumerate(species)
         ]
-        self._couplings = [
-            matrix.createSubMatrix(potential, f, submat=None if first else self._couplings[k])
-            for k, f in enumerate(species)
-        ]
         self._screened = matrix.createSubMatrix(
             potential, potential, submat=None if first else self._screened
         )
-        for z, coupling in zip(self.charge_numbers, self._couplings, strict=True):
+        for z, f in zip(self.charge_numbers, species, strict=True):
+            coupling = matrix.createSubMatrix(potential, f)
             self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.UNKNOWN_NONZERO_PATTERN)
+            coupling.destroy()
 
     def _read_nodal_blocks(self, matrix: PETSc.Mat) -> None:
         """The blocks of a BAIJ operator, read a slab of vertices at a time (``slabs``).
@@ -216,17 +222,17 @@ class ElectrochemicalPotentialPC:
                 screened += -z * coupling
             node_columns = point_columns[starts[0]] // bs
             if first:
-                pieces.append((node_indptr, node_columns, *species, *couplings, screened))
+                pieces.append((node_indptr, node_columns, *species, screened))
                 continue
             slab_rows = np.arange(start // bs + low, start // bs + high, dtype=indptr.dtype)
-            targets = [*self._blocks, *self._couplings, self._screened]
-            for target, block_values in zip(targets, [*species, *couplings, screened], strict=True):
+            targets = [*self._blocks, self._screened]
+            for target, block_values in zip(targets, [*species, screened], strict=True):
                 target.setValuesIJV(node_indptr, node_columns, block_values, rowmap=slab_rows)
         columns.destroy()
         if first:
             self._create_blocks(comm, nodes, pieces)
         else:
-            for target in (*self._blocks, *self._couplings, self._screened):
+            for target in (*self._blocks, self._screened):
                 target.assemble()
 
     def _create_blocks(
@@ -240,7 +246,7 @@ class ElectrochemicalPotentialPC:
         node_columns = np.concatenate([piece[1] for piece in pieces])
         n = len(self.charge_numbers)
         matrices = []
-        for b in range(2 * n + 1):
+        for b in range(n + 1):
             values = np.concatenate([piece[2 + b] for piece in pieces])
             block = PETSc.Mat().createAIJ(
                 ((nodes, None), (nodes, None)), csr=(indptr, node_columns, values), comm=comm
@@ -248,30 +254,52 @@ class ElectrochemicalPotentialPC:
             block.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATION_ERR, True)
             block.assemble()
             matrices.append(block)
-        self._blocks, self._couplings, self._screened = matrices[:n], matrices[n:-1], matrices[-1]
+        self._blocks, self._screened = matrices[:n], matrices[-1]
 
     def apply(self, pc: PETSc.PC, x: PETSc.Vec, y: PETSc.Vec) -> None:
-        """Apply P^-1 to x: species solves, screened-Poisson solve, back to (psi, u_k)."""
+        """Apply P^-1 to x: species solves, screened-Poisson solve, back to (psi, u_k).
+
+        The potential's right-hand side r_psi - sum_k A_psi,k dmu_k takes the couplings'
+        product from the potential rows of the operator times (0, dmu_1, ..., dmu_N).
+        """
         bs = 1 + len(self.charge_numbers)
         rhs = x.array_r.reshape(-1, bs)
         out = y.array.reshape(-1, bs)
         potential_rhs, potential = self._work
-        potential_rhs.array[:] = rhs[:, 0]
-        product = potential.duplicate()
-        chemical = []
+        chemical = self._chemical.array.reshape(-1, bs)
+        chemical[:, 0] = 0.0
         for k, ksp in enumerate(self._transport_ksps):
             species_rhs, species_mu = self._species_rhs[k]
             species_rhs.array[:] = rhs[:, 1 + k]
             ksp.solve(species_rhs, species_mu)
-            self._couplings[k].mult(species_mu, product)
-            potential_rhs.axpy(-1.0, product)
-            chemical.append(species_mu.array_r)
+            chemical[:, 1 + k] = species_mu.array_r
+        self._operator.mult(self._chemical, self._coupled)
+        potential_rhs.array[:] = rhs[:, 0] - self._coupled.array_r.reshape(-1, bs)[:, 0]
         self._potential_ksp.solve(potential_rhs, potential)
         dpsi = potential.array_r
         out[:, 0] = dpsi
         for k, z in enumerate(self.charge_numbers):
-            out[:, 1 + k] = chemical[k] - z * dpsi
-        product.destroy()
+            out[:, 1 + k] = chemical[:, 1 + k] - z * dpsi
+
+    def reset(self, pc: PETSc.PC) -> None:  # noqa: ARG002 (petsc4py hook)
+        """Destroy the blocks, the inner solvers and the work vectors (PCReset, PCDestroy).
+
+        Explicitly, so that they are freed at once on every rank (petsc4py defers the
+        destruction of a dropped object that lives on several ranks).
+        """
+        objects = [*self._blocks, self._screened, *self._transport_ksps, self._potential_ksp]
+        if self._potential_ksp is not None:
+            objects += [*self._work, self._chemical, self._coupled]
+            objects += [v for pair in self._species_rhs for v in pair]
+        for item in objects:
+            if item is not None:
+                item.destroy()
+        for index_set in self._fields or []:
+            index_set.destroy()
+        self._blocks, self._screened, self._fields = [], None, None
+        self._transport_ksps, self._potential_ksp, self._operator = [], None, None
+
+    destroy = reset
 
     def view(self, pc: PETSc.PC, viewer: PETSc.Viewer) -> None:
         """Describe the preconditioner and its inner solvers."""
