@@ -158,12 +158,30 @@ class NewtonSolver:
         residuals = self._residuals
         self.snes.setMonitor(lambda _snes, _it, norm: residuals.append(float(norm)))
 
+    def release(self) -> None:
+        """Destroy the SNES (its KSP and preconditioner), the Jacobian and the work vectors.
+
+        Explicitly, so that their memory is freed at once on every rank (petsc4py defers the
+        destruction of a dropped object that lives on several ranks). The statistics stay;
+        the solver cannot solve again.
+        """
+        if self.problem is None:
+            return
+        problem, self.problem = self.problem, None
+        for item in (problem.solver, problem.A, problem.P_mat, problem.b, problem.x):
+            if item is not None:
+                item.destroy()
+        self.snes = None
+
     def solve(self, where: str = "") -> int:
         """Solve from the current iterate; return the number of Newton iterations.
 
         Raises:
             NewtonFailure: when SNES reports divergence (the unknown then holds the last iterate).
+            RuntimeError: after :meth:`release`.
         """
+        if self.problem is None:
+            raise RuntimeError("this Newton solver was released (NewtonSolver.release)")
         self._residuals.clear()
         self.problem.solve()
         reason_code = self.snes.getConvergedReason()

@@ -77,7 +77,7 @@ class PoissonNernstPlanck(Model):
         self.species = settings["species"]
         self.geometry: PNPGeometry | None = None
         self.problem: PNPProblem | None = None
-        self.outputs: PNPOutputs | None = None
+        self._outputs: PNPOutputs | None = None
         self.solver: NewtonSolver | None = None
 
     # -- geometry and mesh -----------------------------------------------------------------
@@ -218,16 +218,36 @@ class PoissonNernstPlanck(Model):
 
     # -- problem and integrator ------------------------------------------------------------
     def prepare(self) -> None:
-        """Build the function spaces, the scaled weak forms and the outputs.
+        """Build the function spaces and the scaled weak forms.
 
         For a steady study also the steady Newton solver (with its Jacobian); a transient
-        march builds its own integrator (:meth:`solve_transient`).
+        march builds its own integrator (:meth:`solve_transient`). The outputs are built at
+        their first use (:attr:`outputs`).
         """
         self.problem = PNPProblem(self.settings, self.geometry, self.scales)
         self.solver = None
+        self._outputs = None
         if self.settings["study"]["type"] == "steady":
             self._steady_solver()
-        self.outputs = PNPOutputs(self.problem)
+
+    @property
+    def outputs(self) -> PNPOutputs:
+        """Output fields, columns, probes and conductance, built at their first use.
+
+        A steady run builds them after its solve, with the Newton solver released
+        (:meth:`release_solver`): their fields and forms (24 MiB at 224 k unknowns) are then
+        not held through the solve, and the transients of their evaluation (every cell's
+        coefficients packed) come on top of the mesh and spaces alone, not of the Jacobian and
+        preconditioner (bench/README.md, "The steady 3D PNP's peak memory").
+        """
+        if self._outputs is None:
+            self._outputs = PNPOutputs(self.problem)
+        return self._outputs
+
+    def release_solver(self) -> None:
+        """Destroy the steady Newton solver's PETSc objects; its statistics are kept."""
+        if self.solver is not None:
+            self.solver.release()
 
     def _steady_solver(self) -> NewtonSolver:
         """The steady problem's Newton solver, made at the first need."""
@@ -308,12 +328,19 @@ class PoissonNernstPlanck(Model):
         self, writer: ResultWriter, timer: PhaseTimer, log: Callable[[str], None]
     ) -> dict[str, Any]:
         """Solve the steady or transient problem and write the outputs."""
-        with timer.phase("forms"):
-            self.prepare()
-            fields = self.output_fields()
+        steady = self.settings["study"]["type"] == "steady"
+        fields: list[fem.Function] = []
+
+        def set_outputs() -> None:
+            fields.extend(self.output_fields())
             writer.set_profiles(self.mesh, self.settings["output"]["profiles"])
             if self.settings["output"]["fields"]:
                 writer.set_fields(fields)
+
+        with timer.phase("forms"):
+            self.prepare()
+            if not steady:
+                set_outputs()
 
         def write(t: float, fields_too: bool) -> dict[str, float]:
             row = {"time_s": t, **self.update_outputs()}
@@ -323,10 +350,13 @@ class PoissonNernstPlanck(Model):
                 writer.write_fields(t)
             return row
 
-        if self.settings["study"]["type"] == "steady":
+        if steady:
             with timer.phase("solve"):
                 details = self.solve(log)
+            # The one solve is done: its Jacobian and preconditioner make way for the outputs.
+            self.release_solver()
             with timer.phase("output"):
+                set_outputs()
                 row = write(0.0, True)
             for key, value in row.items():
                 if key != "time_s":
