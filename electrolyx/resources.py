@@ -78,18 +78,18 @@ FIGURES: dict[str, ResourceFigures] = {
         "bench/README.md: 3D pouch (55,010 unknowns, 345 Newton iterations in 167 s on 2 "
         "ranks) and P3D memory (10.9 kB per unknown)",
     ),
-    # 3D nanopore, 2 ranks, GMRES + block preconditioner, whole processes: 2854 B per unknown
-    # at 1,085,046 unknowns and 2743 at 2,041,497, i.e. 2.62 kB per unknown + 128 MB per rank
-    # (libraries, mesh input); rounded up to 2.7 kB + 130 MB (1-3 % above both, and above the
-    # 3250 B per unknown at 436,437). 6.65 s per Newton iteration at 1,085,046 unknowns on 2
-    # ranks, 4 Newton iterations per solve.
+    # 3D nanopore, 2 ranks, GMRES + block preconditioner, whole processes, the outputs
+    # included: 2487 B per unknown at 1,085,046 unknowns and 2869 at 436,437, i.e. 2.23 kB per
+    # unknown + 140 MB per rank (libraries, mesh input); rounded up to 2.3 kB + 150 MB (3.6-4.1 %
+    # above both, and above the 2395 B per unknown at 224,391 serially). 6.77 s per Newton
+    # iteration at 1,085,046 unknowns on 2 ranks, 4 Newton iterations per solve.
     "pnp": ResourceFigures(
-        2.7e3,
-        130 * _MB,
-        12.3e-6,
+        2.3e3,
+        150 * _MB,
+        12.5e-6,
         4.0,
-        "bench/README.md, the steady 3D PNP's peak memory: 2854 and 2743 B per unknown at "
-        "1,085,046 and 2,041,497 unknowns, 6.65 s per Newton iteration at 1,085,046 on 2 ranks",
+        "bench/README.md, the steady 3D PNP's whole run: 2487 and 2869 B per unknown at "
+        "1,085,046 and 436,437 unknowns on 2 ranks, 6.77 s per Newton iteration at 1,085,046",
     ),
     # 1 M-unknown half cell, 2 ranks: 6.5 kB per unknown peak; 21.5 s per Newton iteration with
     # the W-cycle (bench/README.md, "A W-cycle per field": the first 300 s step in 194 s, 9
@@ -103,14 +103,16 @@ FIGURES: dict[str, ResourceFigures] = {
         "per Newton iteration on 2 ranks",
     ),
     # No benchmark of its own: the cell problems are linear solves with the same kind of
-    # iterative solver as the PNP case, whose figures stand in.
+    # iterative solver as the PNP case, whose figures of 2026-12-05 stand in (2.62 kB per
+    # unknown + 128 MB per rank, rounded up; the PNP's leaner preconditioner and run of
+    # 2026-12-07 are not the cell problems').
     "homogenise": ResourceFigures(
         2.7e3,
         130 * _MB,
         12.3e-6,
         1.0,
-        "bench/README.md, PNP 3D nanopore figures (homogenise has no benchmark of its own; one "
-        "linear solve per direction)",
+        "bench/README.md, PNP 3D nanopore figures of 2026-12-05 (homogenise has no benchmark of "
+        "its own; one linear solve per direction)",
     ),
 }
 
