@@ -18,9 +18,9 @@ The system is then block lower triangular, and :class:`ElectrochemicalPotentialP
     3. du_k  = dmu_k - z_k dpsi
 
 where the A blocks are the blocks of the assembled Jacobian and S is assembled from them (the
-screened Poisson operator). The couplings A_psi,k are not stored: sum_k A_psi,k dmu_k is the
-potential rows of the Jacobian times the vector (0, dmu_1, ..., dmu_N), one product with the
-operator itself. Case-file use, in ``[solver.petsc]``::
+screened Poisson operator). On large meshes (read in slabs, below) the couplings A_psi,k are not
+stored: sum_k A_psi,k dmu_k is the potential rows of the Jacobian times the vector
+(0, dmu_1, ..., dmu_N), one product with the operator itself. Case-file use, in ``[solver.petsc]``::
 
     ksp_type = "gmres"
     pc_type = "python"
@@ -70,6 +70,8 @@ class ElectrochemicalPotentialPC:
         self.charge_numbers: np.ndarray | None = None
         self._fields: list[PETSc.IS] | None = None
         self._blocks: list[PETSc.Mat] = []
+        # A_psi,k, stored where the operator is read whole (else products with the operator)
+        self._couplings: list[PETSc.Mat] = []
         self._screened: PETSc.Mat | None = None
         self._transport_ksps: list[PETSc.KSP] = []
         self._in_slabs = False
@@ -148,7 +150,9 @@ class ElectrochemicalPotentialPC:
     def _extract_blocks(self, matrix: PETSc.Mat) -> None:
         """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``.
 
-        The couplings A_psi,k are extracted for S only, and dropped.
+        The couplings A_psi,k are kept for :meth:`apply`: on the meshes read whole their two
+        scalar products are faster than one with the operator (46,395 unknowns on 2 ranks:
+        1.74-1.81 Poisson solves per Newton iteration against 1.87-1.90; bench/README.md).
         """
         bs = 1 + len(self.charge_numbers)
         start, end = matrix.getOwnershipRange()
@@ -165,13 +169,15 @@ class ElectrochemicalPotentialPC:
             matrix.createSubMatrix(f, f, submat=None if first else self._blocks[k])
             for k, f in enumerate(species)
         ]
+        self._couplings = [
+            matrix.createSubMatrix(potential, f, submat=None if first else self._couplings[k])
+            for k, f in enumerate(species)
+        ]
         self._screened = matrix.createSubMatrix(
             potential, potential, submat=None if first else self._screened
         )
-        for z, f in zip(self.charge_numbers, species, strict=True):
-            coupling = matrix.createSubMatrix(potential, f)
+        for z, coupling in zip(self.charge_numbers, self._couplings, strict=True):
             self._screened.axpy(-z, coupling, structure=PETSc.Mat.Structure.UNKNOWN_NONZERO_PATTERN)
-            coupling.destroy()
 
     def _read_nodal_blocks(self, matrix: PETSc.Mat) -> None:
         """The blocks of a BAIJ operator, read a slab of vertices at a time (``slabs``).
@@ -260,12 +266,14 @@ class ElectrochemicalPotentialPC:
         """Apply P^-1 to x: species solves, screened-Poisson solve, back to (psi, u_k).
 
         The potential's right-hand side r_psi - sum_k A_psi,k dmu_k takes the couplings'
-        product from the potential rows of the operator times (0, dmu_1, ..., dmu_N).
+        product from the stored couplings, or without them (slabs) from the potential rows of
+        the operator times (0, dmu_1, ..., dmu_N).
         """
         bs = 1 + len(self.charge_numbers)
         rhs = x.array_r.reshape(-1, bs)
         out = y.array.reshape(-1, bs)
         potential_rhs, potential = self._work
+        potential_rhs.array[:] = rhs[:, 0]
         chemical = self._chemical.array.reshape(-1, bs)
         chemical[:, 0] = 0.0
         for k, ksp in enumerate(self._transport_ksps):
@@ -273,8 +281,12 @@ class ElectrochemicalPotentialPC:
             species_rhs.array[:] = rhs[:, 1 + k]
             ksp.solve(species_rhs, species_mu)
             chemical[:, 1 + k] = species_mu.array_r
-        self._operator.mult(self._chemical, self._coupled)
-        potential_rhs.array[:] = rhs[:, 0] - self._coupled.array_r.reshape(-1, bs)[:, 0]
+            if self._couplings:
+                self._couplings[k].mult(species_mu, species_rhs)
+                potential_rhs.axpy(-1.0, species_rhs)
+        if not self._couplings:
+            self._operator.mult(self._chemical, self._coupled)
+            potential_rhs.array[:] -= self._coupled.array_r.reshape(-1, bs)[:, 0]
         self._potential_ksp.solve(potential_rhs, potential)
         dpsi = potential.array_r
         out[:, 0] = dpsi
@@ -287,7 +299,8 @@ class ElectrochemicalPotentialPC:
         Explicitly, so that they are freed at once on every rank (petsc4py defers the
         destruction of a dropped object that lives on several ranks).
         """
-        objects = [*self._blocks, self._screened, *self._transport_ksps, self._potential_ksp]
+        objects = [*self._blocks, *self._couplings, self._screened]
+        objects += [*self._transport_ksps, self._potential_ksp]
         if self._potential_ksp is not None:
             objects += [*self._work, self._chemical, self._coupled]
             objects += [v for pair in self._species_rhs for v in pair]
@@ -296,7 +309,7 @@ class ElectrochemicalPotentialPC:
                 item.destroy()
         for index_set in self._fields or []:
             index_set.destroy()
-        self._blocks, self._screened, self._fields = [], None, None
+        self._blocks, self._couplings, self._screened, self._fields = [], [], None, None
         self._transport_ksps, self._potential_ksp, self._operator = [], None, None
 
     destroy = reset
