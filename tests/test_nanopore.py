@@ -114,6 +114,9 @@ def test_preconditioner_reads_a_blocked_operator_as_its_aij_copy():
         results = applied()
         assert "baij" in blocked.getType()  # not converted in place
         read, extracted = contexts
+        # Read in slabs, the couplings A_psi,k are not stored (their product comes from the
+        # operator); read whole, they are.
+        assert read._couplings == [] and len(extracted._couplings) == 2
         pairs = [*zip(read._blocks, extracted._blocks, strict=True)]
         pairs.append((read._screened, extracted._screened))
         for ours, theirs in pairs:

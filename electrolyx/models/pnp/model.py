@@ -238,7 +238,7 @@ class PoissonNernstPlanck(Model):
         (:meth:`release_solver`): their fields and forms (24 MiB at 224 k unknowns) are then
         not held through the solve, and the transients of their evaluation (every cell's
         coefficients packed) come on top of the mesh and spaces alone, not of the Jacobian and
-        preconditioner (bench/README.md, "The steady 3D PNP's peak memory").
+        preconditioner (bench/README.md, "The steady 3D PNP's whole run").
         """
         if self._outputs is None:
             self._outputs = PNPOutputs(self.problem)
