@@ -177,6 +177,7 @@ _OPTIONS: dict[str, _Rule] = {
     "pc_type": _PC_TYPES,
     "pc_python_type": _Rule("python"),
     "pc_electrochemical_charge_numbers": _Rule("ints"),
+    "pc_electrochemical_clear_products": _BOOL,
     "pc_factor_mat_solver_type": _choice(
         "petsc", "mumps", "superlu", "superlu_dist", "umfpack", "cholmod", "klu", "strumpack"
     ),

@@ -31,9 +31,14 @@ stored: sum_k A_psi,k dmu_k is the potential rows of the Jacobian times the vect
     transport_pc_type = "gamg"
     potential_ksp_type = "preonly"
     potential_pc_type = "gamg"
+    # on several ranks, drop the multigrid triple products' kept data after each set-up
+    # (less memory, a little more time; see _clear_products)
+    pc_electrochemical_clear_products = true
 """
 
 from __future__ import annotations
+
+import ctypes
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -43,6 +48,32 @@ import numpy as np
 from .heap import release_free_heap
 
 __all__ = ["ElectrochemicalPotentialPC"]
+
+
+def _clear_products(pc: PETSc.PC) -> None:
+    """Drop the kept data of the products that made a multigrid's coarse operators.
+
+    GAMG makes each coarse operator as P^T A P and keeps the product's intermediate data for
+    the next set-up's numeric product. On several ranks that data (MPIAIJ's triple product)
+    made a hierarchy 3.4 times as large (436,437 unknowns on 2 ranks: 108 MiB a rank against
+    63 MiB for the whole problem serially); without it the next set-up makes the product's
+    symbolic part again (MatProductClear, then GAMG's reuse of its interpolation recreates
+    the product): on 2 ranks 7-9 % less peak memory, 8 % more time per Newton iteration
+    (bench/README.md, "The steady 3D PNP's whole run"). Serially the kept data is small (the
+    whole hierarchy 31 MiB at 224,391 unknowns) and making it again cost 5 % of a Newton
+    iteration: kept there.
+    """
+    if pc.getType() not in (PETSc.PC.Type.GAMG, PETSc.PC.Type.MG) or pc.getComm().getSize() < 2:
+        return
+    from .compiled_assembly import petsc_function
+
+    clear = petsc_function("MatProductClear", [ctypes.c_void_p])
+    levels = pc.getMGLevels()
+    for level in range(levels - 1):  # the finest operator is the block itself
+        operator = pc.getMGSmoother(level).getOperators()[0]
+        error = clear(operator.handle)
+        if error:
+            raise RuntimeError(f"MatProductClear failed (PETSc error {error})")
 
 
 class ElectrochemicalPotentialPC:
@@ -68,6 +99,7 @@ class ElectrochemicalPotentialPC:
 
     def __init__(self) -> None:
         self.charge_numbers: np.ndarray | None = None
+        self.clear_products = True
         self._fields: list[PETSc.IS] | None = None
         self._blocks: list[PETSc.Mat] = []
         # A_psi,k, stored where the operator is read whole (else products with the operator)
@@ -79,7 +111,11 @@ class ElectrochemicalPotentialPC:
         self._operator: PETSc.Mat | None = None
 
     def setFromOptions(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
-        """Read ``pc_electrochemical_charge_numbers`` (comma-separated z_k)."""
+        """Read the charge numbers and whether to clear the multigrid products.
+
+        ``pc_electrochemical_charge_numbers``: z_k, comma-separated (required);
+        ``pc_electrochemical_clear_products``: default true (see :func:`_clear_products`).
+        """
         options = PETSc.Options(pc.getOptionsPrefix())
         given = options.getString("pc_electrochemical_charge_numbers", "")
         if not given:
@@ -88,6 +124,7 @@ class ElectrochemicalPotentialPC:
                 "pc_electrochemical_charge_numbers (z_k of each species, comma-separated)"
             )
         self.charge_numbers = np.array([float(z) for z in given.split(",")])
+        self.clear_products = options.getBool("pc_electrochemical_clear_products", True)
 
     def _inner_ksp(self, pc: PETSc.PC, name: str, operator: PETSc.Mat) -> PETSc.KSP:
         ksp = PETSc.KSP().create(operator.getComm())
@@ -142,6 +179,8 @@ class ElectrochemicalPotentialPC:
             self._potential_ksp.setOperators(self._screened)
         for ksp in (*self._transport_ksps, self._potential_ksp):
             ksp.setUp()
+            if self.clear_products:
+                _clear_products(ksp.getPC())
         if in_slabs:
             # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak
             # of the next residual assembly (bench/README.md).
