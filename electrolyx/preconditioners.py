@@ -31,8 +31,8 @@ stored: sum_k A_psi,k dmu_k is the potential rows of the Jacobian times the vect
     transport_pc_type = "gamg"
     potential_ksp_type = "preonly"
     potential_pc_type = "gamg"
-    # on several ranks, drop the multigrid triple products' kept data after each set-up
-    # (less memory, a little more time; see _clear_products)
+    # on several ranks and large meshes, drop the multigrid triple products' kept data after
+    # each set-up (less memory, a little more time; see _clear_products)
     pc_electrochemical_clear_products = true
 """
 
@@ -61,7 +61,9 @@ def _clear_products(pc: PETSc.PC) -> None:
     the product): on 2 ranks 7-9 % less peak memory, 8 % more time per Newton iteration
     (bench/README.md, "The steady 3D PNP's whole run"). Serially the kept data is small (the
     whole hierarchy 31 MiB at 224,391 unknowns) and making it again cost 5 % of a Newton
-    iteration: kept there.
+    iteration: kept there. Only called on meshes read in slabs: on the small ones read whole
+    the rebuild cost more than that (`make bench-quick`'s 46,395 unknowns on 2 ranks: 1.906
+    Poisson solves per Newton iteration against 1.75).
     """
     if pc.getType() not in (PETSc.PC.Type.GAMG, PETSc.PC.Type.MG) or pc.getComm().getSize() < 2:
         return
@@ -179,7 +181,7 @@ class ElectrochemicalPotentialPC:
             self._potential_ksp.setOperators(self._screened)
         for ksp in (*self._transport_ksps, self._potential_ksp):
             ksp.setUp()
-            if self.clear_products:
+            if self.clear_products and in_slabs:
                 _clear_products(ksp.getPC())
         if in_slabs:
             # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak
