@@ -110,7 +110,6 @@ class ElectrochemicalPotentialPC:
         self._transport_ksps: list[PETSc.KSP] = []
         self._in_slabs = False
         self._potential_ksp: PETSc.KSP | None = None
-        self._operator: PETSc.Mat | None = None
 
     def setFromOptions(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
         """Read the charge numbers and whether to clear the multigrid products.
@@ -167,7 +166,6 @@ class ElectrochemicalPotentialPC:
             copy.destroy()
         else:
             self._extract_blocks(matrix)
-        self._operator = matrix
         if first:
             self._transport_ksps = [self._inner_ksp(pc, "transport", b) for b in self._blocks]
             self._potential_ksp = self._inner_ksp(pc, "potential", self._screened)
@@ -326,7 +324,7 @@ class ElectrochemicalPotentialPC:
                 self._couplings[k].mult(species_mu, species_rhs)
                 potential_rhs.axpy(-1.0, species_rhs)
         if not self._couplings:
-            self._operator.mult(self._chemical, self._coupled)
+            pc.getOperators()[1].mult(self._chemical, self._coupled)  # (the one set up from)
             potential_rhs.array[:] -= self._coupled.array_r.reshape(-1, bs)[:, 0]
         self._potential_ksp.solve(potential_rhs, potential)
         dpsi = potential.array_r
@@ -351,7 +349,7 @@ class ElectrochemicalPotentialPC:
         for index_set in self._fields or []:
             index_set.destroy()
         self._blocks, self._couplings, self._screened, self._fields = [], [], None, None
-        self._transport_ksps, self._potential_ksp, self._operator = [], None, None
+        self._transport_ksps, self._potential_ksp = [], None
 
     destroy = reset
 
