@@ -120,6 +120,10 @@ class NewtonSolver:
         jacobian: Jacobian form(s); derived automatically when ``None``.
         entity_maps: Entity maps for mixed-domain forms.
         matrix_kind: PETSc matrix type of the Jacobian (dolfinx's ``kind``; None: AIJ).
+        cells_per_chunk: Assemble the residual and Jacobian over chunks of at most this many
+            cells, each chunk's coefficients packed alone
+            (:class:`electrolyx.chunked_assembly.ChunkedResidual`; one residual form, Jacobian
+            derived, no entity maps). None, or a mesh of one chunk: dolfinx's assembly.
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class NewtonSolver:
         jacobian: Any = None,
         entity_maps: Sequence[Any] | None = None,
         matrix_kind: str | None = None,
+        cells_per_chunk: int | None = None,
     ):
         # Imported here: importing electrolyx.solver (for NewtonFailure, by every model) stays
         # free of dolfinx.fem.petsc's import (C declarations parsed, see
@@ -139,6 +144,14 @@ class NewtonSolver:
         import dolfinx.fem.petsc
 
         self.prefix = unique_prefix(name)
+        chunked = None
+        if cells_per_chunk is not None and jacobian is None and entity_maps is None:
+            from .chunked_assembly import ChunkedResidual, chunk_count
+
+            chunks = chunk_count(unknown.function_space.mesh, cells_per_chunk)
+            if chunks > 1:
+                chunked = ChunkedResidual(residual, unknown, chunks)
+                residual, jacobian = chunked.residual, chunked.jacobian
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             unknown,
@@ -150,6 +163,18 @@ class NewtonSolver:
             entity_maps=entity_maps,
         )
         self.snes = self.problem.solver
+        if chunked is not None:
+            # dolfinx's callbacks would assemble the whole forms (every cell packed at once).
+            conditions = list(bcs)
+            self.snes.setFunction(
+                lambda _snes, x, b: chunked.assemble_residual(x, b, conditions), self.problem.b
+            )
+            self.snes.setJacobian(
+                lambda _snes, x, matrix, _p: chunked.assemble_jacobian(x, matrix, conditions),
+                self.problem.A,
+                self.problem.P_mat,
+            )
+        self.chunks = len(chunked.residual_chunks) if chunked is not None else 1
         self.statistics = SolverStatistics()
         # The monitor holds the list, not the solver: a callback that refers back to its owner
         # closes a cycle through the SNES's C side, which the collector cannot always break

@@ -33,6 +33,12 @@ from .outputs import PNPOutputs
 from .problem import PNPProblem
 from .scales import PNPScales
 
+#: The steady solver assembles its residual and Jacobian over chunks of this many cells, each
+#: chunk's coefficients packed alone (electrolyx.chunked_assembly): at 1.1 M unknowns on 2
+#: ranks the whole mesh's packing was a 100 MiB transient a rank (bench/README.md); a chunk's
+#: is 7 MiB. Meshes of fewer cells a rank assemble as dolfinx does.
+ASSEMBLY_CHUNK_CELLS = 65536
+
 __all__ = ["PoissonNernstPlanck"]
 
 
@@ -267,6 +273,7 @@ class PoissonNernstPlanck(Model):
             options,
             name="pnp",
             matrix_kind="baij" if blocked else None,
+            cells_per_chunk=ASSEMBLY_CHUNK_CELLS,
         )
         return self.solver
 
