@@ -92,8 +92,10 @@ class ElectrochemicalPotentialPC:
     #: Slabs a BAIJ operator is read in at a set-up, on every rank: each a collective
     #: MatCreateSubMatrix, whose cost grows with the global size. The transient is one slab's
     #: rows as BAIJ and as values with their columns and positions (~7 kB per vertex with two
-    #: species, measured): with 16, below the next residual assembly's (bench/README.md).
-    slabs = 16
+    #: species, measured). With 16 it was +98 MiB a rank at 1.1 M unknowns on 2 ranks, as
+    #: large as a residual assembly's before those were made in chunks; with 64, ~25 MiB
+    #: (bench/README.md).
+    slabs = 64
     #: Up to this many vertices on every rank a BAIJ operator is read whole, from an AIJ copy:
     #: on small meshes the slabs' calls and the heap's trimming cost 8 % of a Newton iteration
     #: (46 k unknowns on 2 ranks), and the copy's memory is small beside the libraries'.
@@ -128,12 +130,31 @@ class ElectrochemicalPotentialPC:
         self.clear_products = options.getBool("pc_electrochemical_clear_products", True)
 
     def _inner_ksp(self, pc: PETSc.PC, name: str, operator: PETSc.Mat) -> PETSc.KSP:
+        """An inner solver, GAMG by default; on meshes read in slabs with MIS-2 aggregation.
+
+        GAMG's aggressive coarsening of the finest level aggregates on the square of the
+        block's graph by default: on meshes read in slabs (large ones) that product was the
+        first set-up's transient and the run's peak (1.1 M unknowns on 2 ranks: 1172 MiB a
+        rank, 1028 with MIS-2; bench/README.md). There the default is
+        ``pc_gamg_aggressive_square_graph = false`` (MIS-2 on the graph itself: ~25 % more
+        GMRES iterations, a Newton iteration a few per cent longer); a case's own setting wins.
+        On small meshes the square graph stays (the MIS-2 iterations cost more than its memory
+        saves there: `make bench-quick`'s PNP ratio 1.88 against 1.77).
+        """
+        prefix = f"{pc.getOptionsPrefix() or ''}{name}_"
         ksp = PETSc.KSP().create(operator.getComm())
-        ksp.setOptionsPrefix(f"{pc.getOptionsPrefix() or ''}{name}_")
+        ksp.setOptionsPrefix(prefix)
         ksp.setType(PETSc.KSP.Type.PREONLY)
         ksp.getPC().setType(PETSc.PC.Type.GAMG)
         ksp.setOperators(operator)
+        options = PETSc.Options(prefix)
+        key = "pc_gamg_aggressive_square_graph"
+        mis = self._in_slabs and not options.hasName(key)
+        if mis:
+            options.setValue(key, False)
         ksp.setFromOptions()
+        if mis:
+            options.delValue(key)
         return ksp
 
     def setUp(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
@@ -181,6 +202,9 @@ class ElectrochemicalPotentialPC:
             ksp.setUp()
             if self.clear_products and in_slabs:
                 _clear_products(ksp.getPC())
+                # the next hierarchy's products then start from the pages this one freed
+                # given back, not on top of them
+                release_free_heap()
         if in_slabs:
             # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak
             # of the next residual assembly (bench/README.md).

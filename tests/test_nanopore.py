@@ -81,6 +81,9 @@ def test_preconditioner_reads_a_blocked_operator_as_its_aij_copy():
     blocked = model.solver.problem.A
     plain = blocked.convert(PETSc.Mat.Type.AIJ, PETSc.Mat())
     PETSc.Options()["ebaij_pc_electrochemical_charge_numbers"] = "1,-1"
+    # The same aggregation for both (read in slabs, MIS-2 would be the default: next test)
+    for inner in ("transport", "potential"):
+        PETSc.Options()[f"ebaij_{inner}_pc_gamg_aggressive_square_graph"] = True
     x = blocked.createVecRight()
     x.setRandom(PETSc.Random().create(blocked.getComm()).setFromOptions())
     contexts, pcs = [], []
@@ -133,6 +136,72 @@ def test_preconditioner_reads_a_blocked_operator_as_its_aij_copy():
     for pc in pcs:
         pc.destroy()
     del PETSc.Options()["ebaij_pc_electrochemical_charge_numbers"]
+    for inner in ("transport", "potential"):
+        del PETSc.Options()[f"ebaij_{inner}_pc_gamg_aggressive_square_graph"]
+
+
+def aggressive_coarsening(pc) -> str:
+    """How a GAMG preconditioner coarsens aggressively, as PCView says it."""
+    import tempfile
+
+    from petsc4py import PETSc
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/view.txt"
+        viewer = PETSc.Viewer().createASCII(path, comm=PETSc.COMM_SELF)
+        pc.view(viewer)
+        viewer.destroy()
+        lines = open(path).read().splitlines()
+    (line,) = [line.strip() for line in lines if line.strip().endswith("aggressive coarsening")]
+    return line
+
+
+def test_preconditioner_aggregates_by_mis2_on_meshes_read_in_slabs():
+    """Read in slabs (large meshes), the inner GAMGs aggregate by MIS-2 unless the case says
+    otherwise; read whole (small meshes), on the square graph (PETSc's default)."""
+    from petsc4py import PETSc
+
+    from electrolyx.preconditioners import ElectrochemicalPotentialPC
+
+    case = load_case(CASE, [*QUIET, "mesh.size_factor=4.0"])
+    model = PoissonNernstPlanck(case.settings, case.directory, MPI.COMM_SELF)
+    model.build_mesh()
+    model.prepare()
+    model.solve()
+    operator = model.solver.problem.A
+    options = PETSc.Options()
+    options["mis_pc_electrochemical_charge_numbers"] = "1,-1"
+    found = {}
+    for label, whole_up_to, given in (
+        ("slabs", 0, None),
+        ("whole", 10**9, None),
+        ("slabs, case's square graph", 0, True),
+    ):
+        if given is not None:
+            options["mis_transport_pc_gamg_aggressive_square_graph"] = given
+        context = ElectrochemicalPotentialPC()
+        context.read_whole_up_to = whole_up_to
+        pc = PETSc.PC().create(operator.getComm())
+        pc.setOptionsPrefix("mis_")
+        pc.setType(PETSc.PC.Type.PYTHON)
+        pc.setPythonContext(context)
+        pc.setOperators(operator, operator)
+        pc.setUp()
+        found[label] = [aggressive_coarsening(ksp.getPC()) for ksp in context._transport_ksps]
+        found[label].append(aggressive_coarsening(context._potential_ksp.getPC()))
+        pc.destroy()
+    assert found["slabs"] == ["MIS-k aggressive coarsening"] * 3
+    assert found["whole"] == ["Square graph aggressive coarsening"] * 3
+    # the transport blocks as the case says, the potential block by the default
+    assert found["slabs, case's square graph"] == [
+        "Square graph aggressive coarsening",
+        "Square graph aggressive coarsening",
+        "MIS-k aggressive coarsening",
+    ]
+    # the default is not left in the options database
+    assert not options.hasName("mis_potential_pc_gamg_aggressive_square_graph")
+    del options["mis_pc_electrochemical_charge_numbers"]
+    del options["mis_transport_pc_gamg_aggressive_square_graph"]
 
 
 @pytest.mark.mpi
