@@ -29,7 +29,7 @@ that the steady solver raises from 0 to 1 when Newton fails from the bulk state.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,9 @@ class BoundaryTerms:
         stern_layers: (C_S, psi_M, measure) triples of Gauss's law.
         reaction_fluxes: Per species, (N_k . n, ds) pairs of its conservation law.
         reaction_currents: Boundary name -> (j [A/m2], facet tag) of each reacting electrode.
-        ramped: (constant, full value) of every quantity the continuation ramps.
+        ramped: (constant, full value, fixed part) of every quantity the continuation ramps:
+            the constant is the continuation parameter times the full value, plus the fixed
+            part (not ramped).
         galvanostatic: Boundary name -> (residual form of the current balance, the row of
             the metal potential's unknown; residual form of dQ_F/dt = j, the row of the
             faradaic charge's unknown) of each current-controlled electrode.
@@ -82,7 +84,7 @@ class BoundaryTerms:
     stern_layers: list[tuple[Any, Any, Any]] = field(default_factory=list)
     reaction_fluxes: list[list[tuple[Any, Any]]] = field(default_factory=list)
     reaction_currents: dict[str, tuple[Any, int]] = field(default_factory=dict)
-    ramped: list[tuple[fem.Constant, float]] = field(default_factory=list)
+    ramped: list[tuple[fem.Constant, Any, Any]] = field(default_factory=list)
     galvanostatic: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     applied_currents: dict[str, tuple[fem.Constant, fem.Constant, float, float]] = field(
         default_factory=dict
@@ -108,10 +110,13 @@ class BoundaryTerms:
                 current.value = current_density
                 charge.value = current_density * (t - 0.5 * rise_time)
 
-    def ramp(self, value: float) -> fem.Constant:
-        """A constant equal to ``value`` times the continuation parameter."""
-        constant = fem.Constant(self.mesh, value)
-        self.ramped.append((constant, value))
+    def ramp(self, value: Any, fixed: Any = 0.0) -> fem.Constant:
+        """A constant equal to ``value`` times the continuation parameter, plus ``fixed``.
+
+        ``value`` and ``fixed`` are numbers or arrays of one shape (a vector constant).
+        """
+        constant = fem.Constant(self.mesh, np.asarray(value, dtype=float) + fixed)
+        self.ramped.append((constant, value, fixed))
         return constant
 
 
@@ -142,7 +147,8 @@ def boundary_terms(
     settings: dict[str, Any],
     geometry: PNPGeometry,
     scales: PNPScales,
-    components: Sequence[fem.FunctionSpace],
+    space: fem.FunctionSpace,
+    component: Callable[[int], fem.FunctionSpace],
     scaled_potential: Any,
     log_concentrations: list[Any],
     area: Any,
@@ -155,8 +161,9 @@ def boundary_terms(
         settings: The resolved case settings.
         geometry: Mesh and named boundaries.
         scales: Reference scales.
-        components: The blocked space's subspaces psi, u_1, ..., u_N (made once by the
-            caller: each holds its own dofmap).
+        space: The blocked space (psi, u_1, ..., u_N).
+        component: Its subspace i (0: psi, 1 + k: u_k), made once by the caller (each holds
+            its own dofmap; only the conditions on single components ask for one).
         scaled_potential: psi (UFL).
         log_concentrations: u_k = ln(c_k / c_ref) (UFL).
         area: Scaled facet measure factor (weight lambda_D^(1-d)).
@@ -184,16 +191,20 @@ def boundary_terms(
         facets = geometry.facets(name)
         tag = geometry.tag(name)
         kind = b["kind"]
-        if kind in ("potential", "reservoir"):
-            dofs = fem.locate_dofs_topological(components[0], tdim - 1, facets)
+        if kind == "potential":
+            dofs = fem.locate_dofs_topological(component(0), tdim - 1, facets)
             value = terms.ramp(b["potential"] / scales.thermal_voltage)
-            terms.dirichlet.append(fem.dirichletbc(value, dofs, components[0]))
-        if kind == "reservoir":
+            terms.dirichlet.append(fem.dirichletbc(value, dofs, component(0)))
+        elif kind == "reservoir":
+            # psi and every u_k at the same nodes: one condition on the blocked space, its
+            # value (psi, u_1, ..., u_N) with psi ramped (no subspace, no dofmap copy)
             given = b["concentrations"] or bulk
-            for k in range(len(species)):
-                dofs = fem.locate_dofs_topological(components[1 + k], tdim - 1, facets)
-                value = fem.Constant(mesh, math.log(given[k] / scales.concentration))
-                terms.dirichlet.append(fem.dirichletbc(value, dofs, components[1 + k]))
+            full = np.zeros(1 + len(species))
+            full[0] = b["potential"] / scales.thermal_voltage
+            fixed = np.zeros(1 + len(species))
+            fixed[1:] = [math.log(given[k] / scales.concentration) for k in range(len(species))]
+            dofs = fem.locate_dofs_topological(space, tdim - 1, facets)
+            terms.dirichlet.append(fem.dirichletbc(terms.ramp(full, fixed), dofs, space))
         elif kind == "surface_charge":
             sigma_hat = (
                 b["surface_charge_density"]

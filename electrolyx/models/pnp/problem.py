@@ -142,14 +142,16 @@ class PNPProblem:
             )
             for name, charge in self.faradaic_charge_unknowns.items()
         }
-        #: The blocked space's components (psi, u_1, ..., u_N), each made once: a subspace
-        #: holds its own copy of the dofmap (6.5 MiB at 428 k tetrahedra), and every Dirichlet
-        #: condition keeps its subspace.
-        self.components = [self.space.sub(i) for i in range(1 + n_species)]
-        #: P1 scalar space of the output fields.
-        self.output_space = self.components[0].collapse()[0]
+        # The blocked space's components (psi, u_1, ..., u_N), each made at its first use
+        # (:meth:`component`): a subspace holds its own copy of the dofmap (16 B a tetrahedron,
+        # 17 MiB a rank at 1.1 M unknowns on 2 ranks), and every Dirichlet condition on it keeps
+        # it. The nanopore's reservoirs fix every component at once, on the blocked space.
+        self._components: dict[int, fem.FunctionSpace] = {}
+        self._output_space: fem.FunctionSpace | None = None
         # Positions of each component's dofs in the blocked array.
-        self.component_dofs = [np.ravel(c.collapse()[1]) for c in self.components]
+        self.component_dofs = [
+            np.ravel(self.space.sub(i).collapse()[1]) for i in range(1 + n_species)
+        ]
         self.scaled_potential = self.solution[0]
         self.log_concentrations = [self.solution[1 + k] for k in range(n_species)]
         #: c_k / c_ref (UFL).
@@ -164,7 +166,8 @@ class PNPProblem:
             settings,
             geometry,
             scales,
-            self.components,
+            self.space,
+            self.component,
             self.scaled_potential,
             self.log_concentrations,
             self.area,
@@ -185,6 +188,23 @@ class PNPProblem:
         #: Dirichlet conditions of a_k (nodes in no electrolyte cell).
         self.projected_bcs: list[fem.DirichletBC] = []
         self._pin_solid_projections()
+
+    def component(self, index: int) -> fem.FunctionSpace:
+        """The blocked space's subspace ``index`` (0: psi, 1 + k: u_k), made once."""
+        if index not in self._components:
+            self._components[index] = self.space.sub(index)
+        return self._components[index]
+
+    @property
+    def output_space(self) -> fem.FunctionSpace:
+        """P1 scalar space of the output fields, made at its first use.
+
+        A steady run builds its outputs after the solve with the solver released, so this
+        space's dofmap is not held through the solve.
+        """
+        if self._output_space is None:
+            self._output_space = self.space.sub(0).collapse()[0]
+        return self._output_space
 
     @property
     def steady_residual(self) -> ufl.Form:
@@ -295,7 +315,7 @@ class PNPProblem:
         for k in range(len(self.species)):
             dofs = self.component_dofs[1 + k][solid_nodes].astype(np.int32)
             value = fem.Constant(mesh, float(self.initial_log_concentration[k]))
-            self.bcs.append(fem.dirichletbc(value, dofs, self.components[1 + k]))
+            self.bcs.append(fem.dirichletbc(value, dofs, self.component(1 + k)))
 
     def _pin_solid_projections(self) -> None:
         """Fix a_k at nodes that touch no electrolyte cell (their projection rows are empty)."""
@@ -312,8 +332,8 @@ class PNPProblem:
 
     def set_ramp(self, value: float) -> None:
         """Multiply every boundary potential and charge by ``value`` (continuation)."""
-        for constant, full in self.boundaries.ramped:
-            constant.value = value * full
+        for constant, full, fixed in self.boundaries.ramped:
+            constant.value = value * full + fixed
 
     def set_bulk_state(self) -> None:
         """The uniform bulk state: psi = 0, c_k = c_k,bulk (the initial guess and state)."""
