@@ -138,8 +138,9 @@ class ElectrochemicalPotentialPC:
         rank, 1028 with MIS-2; bench/README.md). There the default is
         ``pc_gamg_aggressive_square_graph = false`` (MIS-2 on the graph itself: ~25 % more
         GMRES iterations, a Newton iteration a few per cent longer); a case's own setting wins.
-        On small meshes the square graph stays (the MIS-2 iterations cost more than its memory
-        saves there: `make bench-quick`'s PNP ratio 1.88 against 1.77).
+        On small meshes the square graph stays: their memory is small beside the libraries',
+        and the extra iterations cost time (`make bench-quick`'s PNP ratio: 1.88 in one run
+        with MIS-2, 1.74-1.80 in six without).
         """
         prefix = f"{pc.getOptionsPrefix() or ''}{name}_"
         ksp = PETSc.KSP().create(operator.getComm())

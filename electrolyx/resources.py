@@ -79,18 +79,18 @@ FIGURES: dict[str, ResourceFigures] = {
         "ranks) and P3D memory (10.9 kB per unknown)",
     ),
     # 3D nanopore, 2 ranks, GMRES + block preconditioner, whole processes, the outputs
-    # included: 2273 B per unknown at 1,085,046 unknowns and 2675 at 436,437, i.e. 2.00 kB per
-    # unknown + 147 MB per rank (libraries, mesh input); rounded up to 2.1 kB + 150 MB (4.2-4.6 %
-    # above both, and above the 2395 and 1919 B per unknown at 224,391 and 1,085,046
-    # serially). 7.52 s per Newton iteration at 1,085,046 unknowns on 2 ranks, 4 Newton
-    # iterations per solve.
+    # included: 1968 B per unknown at 1,085,046 unknowns and 2373 at 436,437, i.e. 1.70 kB per
+    # unknown + 148 MB per rank (libraries, mesh input); rounded up to 1.8 kB + 150 MB (4.9-5.5 %
+    # above both, and above the 2132 and 1638 B per unknown at 224,391 and 1,085,046
+    # serially). 8.31 s per Newton iteration at 1,085,046 unknowns on 2 ranks, 4 Newton
+    # iterations per solve (bench/README.md, "2 kB per unknown on 2 ranks").
     "pnp": ResourceFigures(
-        2.1e3,
+        1.8e3,
         150 * _MB,
-        13.9e-6,
+        15.3e-6,
         4.0,
-        "bench/README.md, the steady 3D PNP's whole run: 2273 and 2675 B per unknown at "
-        "1,085,046 and 436,437 unknowns on 2 ranks, 7.52 s per Newton iteration at 1,085,046",
+        "bench/README.md, 2 kB per unknown on 2 ranks: 1968 and 2373 B per unknown at "
+        "1,085,046 and 436,437 unknowns on 2 ranks, 8.31 s per Newton iteration at 1,085,046",
     ),
     # 1 M-unknown half cell, 2 ranks: 6.5 kB per unknown peak; 21.5 s per Newton iteration with
     # the W-cycle (bench/README.md, "A W-cycle per field": the first 300 s step in 194 s, 9

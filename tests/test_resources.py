@@ -170,5 +170,5 @@ def test_the_estimate_is_the_same_on_every_rank():
     needs = estimate(case.model, case.settings, 2403, comm)
     values = comm.allgather((needs.memory_bytes, needs.seconds_per_step, needs.fits))
     assert all(v == values[0] for v in values)
-    # 150 MB per rank + 2403 x 2.1 kB shared by the ranks.
-    assert needs.memory_bytes == pytest.approx(comm.size * 150e6 + 2403 * 2.1e3, rel=1e-12)
+    # 150 MB per rank + 2403 x 1.8 kB shared by the ranks.
+    assert needs.memory_bytes == pytest.approx(comm.size * 150e6 + 2403 * 1.8e3, rel=1e-12)
