@@ -276,12 +276,24 @@ class BlockAssembler:
 
         constants: dict[int, np.ndarray] = {}
         coefficients: dict[int, dict] = {}
-        for (i, j, form), submatrix, constant_group, coefficient_group in zip(
-            self._blocks,
-            self._local_submatrices(A),
-            self._constant_groups,
-            self._coefficient_groups,
-            strict=True,
+        # The block after which each coefficient group's packed values are not read again:
+        # dropped there, so that only the groups still to be read are held (a 3D system's
+        # packs are large: every cell's values of a block row's coefficients).
+        last_use = {
+            group: position
+            for position, ((i, j, _), group) in enumerate(
+                zip(self._blocks, self._coefficient_groups, strict=True)
+            )
+            if wanted(i, j)
+        }
+        for position, ((i, j, form), submatrix, constant_group, coefficient_group) in enumerate(
+            zip(
+                self._blocks,
+                self._local_submatrices(A),
+                self._constant_groups,
+                self._coefficient_groups,
+                strict=True,
+            )
         ):
             if not wanted(i, j):
                 continue
@@ -292,6 +304,9 @@ class BlockAssembler:
             if packed_coefficients is None:
                 packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
             _assemble_matrix(submatrix, form, packed_constants, packed_coefficients, bcs, True)
+            if last_use[coefficient_group] == position:
+                del coefficients[coefficient_group]
+            del packed_coefficients
         diagonal = [(i, j) for i, j in self._diagonal if wanted(i, j)]
         if diagonal:
             # switch from adding to inserting
