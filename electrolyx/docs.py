@@ -44,8 +44,9 @@ name of its parameter set with its value (the names `[parameters.values]` and `[
   default: on several ranks and meshes above 32,768 vertices a rank its multigrid hierarchies
   drop their triple products' kept data after each set-up, 7-9 % less memory for 8 % more time
   per Newton iteration; on meshes above 32,768 vertices a rank its inner GAMGs default to
-  `pc_gamg_aggressive_square_graph = false`, MIS-2 aggregation: a smaller first set-up, ~25 %
-  more GMRES iterations). Anything else
+  `pc_gamg_aggressive_square_graph = false`, MIS-2 aggregation, with `pc_gamg_threshold = 0`:
+  a smaller first set-up; on smaller meshes the square graph with `pc_gamg_threshold = 0.02`;
+  a case's own values win). Anything else
   (`options_file`, viewers into files, other Python classes, `log_view`, ...) exits with code 2
   naming the key, the value and what is allowed.
 - Files a case names (`parameters.bpx_file`, `experiment.drive_cycle`, `mesh.path`,

@@ -141,7 +141,8 @@ def test_preconditioner_reads_a_blocked_operator_as_its_aij_copy():
 
 
 def aggressive_coarsening(pc) -> str:
-    """How a GAMG preconditioner coarsens aggressively, as PCView says it."""
+    """How a GAMG preconditioner coarsens aggressively, and its finest level's threshold, as
+    PCView says them."""
     import tempfile
 
     from petsc4py import PETSc
@@ -151,14 +152,16 @@ def aggressive_coarsening(pc) -> str:
         viewer = PETSc.Viewer().createASCII(path, comm=PETSc.COMM_SELF)
         pc.view(viewer)
         viewer.destroy()
-        lines = open(path).read().splitlines()
-    (line,) = [line.strip() for line in lines if line.strip().endswith("aggressive coarsening")]
-    return line
+        lines = [line.strip() for line in open(path).read().splitlines()]
+    (line,) = [line for line in lines if line.endswith("aggressive coarsening")]
+    (threshold,) = [line for line in lines if line.startswith("Threshold for dropping")]
+    return f"{line}, threshold {float(threshold.split('=')[1].split()[0]):g}"
 
 
 def test_preconditioner_aggregates_by_mis2_on_meshes_read_in_slabs():
-    """Read in slabs (large meshes), the inner GAMGs aggregate by MIS-2 unless the case says
-    otherwise; read whole (small meshes), on the square graph (PETSc's default)."""
+    """Read in slabs (large meshes), the inner GAMGs aggregate by MIS-2 with threshold 0 unless
+    the case says otherwise; read whole (small meshes), on the square graph (PETSc's default)
+    with threshold 0.02."""
     from petsc4py import PETSc
 
     from electrolyx.preconditioners import ElectrochemicalPotentialPC
@@ -190,16 +193,16 @@ def test_preconditioner_aggregates_by_mis2_on_meshes_read_in_slabs():
         found[label] = [aggressive_coarsening(ksp.getPC()) for ksp in context._transport_ksps]
         found[label].append(aggressive_coarsening(context._potential_ksp.getPC()))
         pc.destroy()
-    assert found["slabs"] == ["MIS-k aggressive coarsening"] * 3
-    assert found["whole"] == ["Square graph aggressive coarsening"] * 3
-    # the transport blocks as the case says, the potential block by the default
-    assert found["slabs, case's square graph"] == [
-        "Square graph aggressive coarsening",
-        "Square graph aggressive coarsening",
-        "MIS-k aggressive coarsening",
-    ]
-    # the default is not left in the options database
+    mis = "MIS-k aggressive coarsening, threshold 0"
+    square = "Square graph aggressive coarsening, threshold 0.02"
+    assert found["slabs"] == [mis] * 3
+    assert found["whole"] == [square] * 3
+    # the transport blocks as the case says (with the square graph's threshold), the potential
+    # block by the default
+    assert found["slabs, case's square graph"] == [square, square, mis]
+    # the defaults are not left in the options database
     assert not options.hasName("mis_potential_pc_gamg_aggressive_square_graph")
+    assert not options.hasName("mis_potential_pc_gamg_threshold")
     del options["mis_pc_electrochemical_charge_numbers"]
     del options["mis_transport_pc_gamg_aggressive_square_graph"]
 
