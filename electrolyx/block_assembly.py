@@ -306,7 +306,6 @@ class BlockAssembler:
             _assemble_matrix(submatrix, form, packed_constants, packed_coefficients, bcs, True)
             if last_use[coefficient_group] == position:
                 del coefficients[coefficient_group]
-            del packed_coefficients
         diagonal = [(i, j) for i, j in self._diagonal if wanted(i, j)]
         if diagonal:
             # switch from adding to inserting

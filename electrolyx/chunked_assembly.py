@@ -24,6 +24,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import dolfinx
+import dolfinx.fem.petsc as fem_petsc
 import numpy as np
 import ufl
 from dolfinx import cpp as _cpp
@@ -146,8 +147,6 @@ class ChunkedResidual:
 
     def assemble_residual(self, x: PETSc.Vec, b: PETSc.Vec, bcs: Sequence[fem.DirichletBC]) -> None:
         """F(x) into ``b``, lifted, Dirichlet rows x - g: as dolfinx's NonlinearProblem does."""
-        import dolfinx.fem.petsc as fem_petsc
-
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         fem_petsc.assign(x, self.unknown)
         with b.localForm() as local:
@@ -164,19 +163,14 @@ class ChunkedResidual:
         self, x: PETSc.Vec, matrix: PETSc.Mat, bcs: Sequence[fem.DirichletBC]
     ) -> None:
         """dF/du at ``x`` into ``matrix``, Dirichlet rows and columns zero and 1 on the diagonal."""
-        import dolfinx.fem.petsc as fem_petsc
-
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         fem_petsc.assign(x, self.unknown)
         matrix.zeroEntries()
         cpp_bcs = [bc._cpp_object for bc in bcs]
+        constants = fem.pack_constants(self.jacobian)  # (the chunks' constants are its own)
         for form in self.jacobian_chunks:
             _cpp.fem.petsc.assemble_matrix(
-                matrix,
-                form._cpp_object,
-                fem.pack_constants(form),
-                fem.pack_coefficients(form),
-                cpp_bcs,
+                matrix, form._cpp_object, constants, fem.pack_coefficients(form), cpp_bcs
             )
         matrix.assemblyBegin(PETSc.Mat.AssemblyType.FLUSH)
         matrix.assemblyEnd(PETSc.Mat.AssemblyType.FLUSH)

@@ -158,12 +158,10 @@ class ElectrochemicalPotentialPC:
         ksp.getPC().setType(PETSc.PC.Type.GAMG)
         ksp.setOperators(operator)
         options = PETSc.Options(prefix)
-        defaults = {}
-        if self._in_slabs and not options.hasName("pc_gamg_aggressive_square_graph"):
-            defaults["pc_gamg_aggressive_square_graph"] = False
-        square_graph = options.getBool(
-            "pc_gamg_aggressive_square_graph", "pc_gamg_aggressive_square_graph" not in defaults
-        )
+        key = "pc_gamg_aggressive_square_graph"
+        given = options.hasName(key)
+        square_graph = options.getBool(key) if given else not self._in_slabs
+        defaults: dict[str, bool | float] = {} if given else {key: square_graph}
         if not options.hasName("pc_gamg_threshold"):
             defaults["pc_gamg_threshold"] = self.gamg_threshold[square_graph]
         for key, value in defaults.items():
@@ -216,15 +214,13 @@ class ElectrochemicalPotentialPC:
             self._potential_ksp.setOperators(self._screened)
         for ksp in (*self._transport_ksps, self._potential_ksp):
             ksp.setUp()
-            if self.clear_products and in_slabs:
-                _clear_products(ksp.getPC())
-                # the next hierarchy's products then start from the pages this one freed
-                # given back, not on top of them
+            if in_slabs:
+                if self.clear_products:
+                    _clear_products(ksp.getPC())
+                # The slabs' and this hierarchy's freed pages, resident until trimmed, would
+                # add to the peak of the next hierarchy's products and of the next residual
+                # assembly (bench/README.md).
                 release_free_heap()
-        if in_slabs:
-            # The slabs' and GAMG's freed pages, resident until trimmed, would add to the peak
-            # of the next residual assembly (bench/README.md).
-            release_free_heap()
 
     def _extract_blocks(self, matrix: PETSc.Mat) -> None:
         """The blocks of an AIJ operator by ``MatCreateSubMatrix``, S by ``MatAXPY``.
