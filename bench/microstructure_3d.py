@@ -9,8 +9,10 @@ Usage (the 1 -> 2 rank efficiency needs one run of each)::
 A random sphere packing (NMC811 particles of Chen2020, mean radius 3 um, solid fraction 0.5,
 log-normal radii, sintered overlaps; 201 spheres in the default 50 x 28 x 28 um box) with a
 6 um separator slab and a lithium counter electrode is meshed by gmsh on rank 0. The mesh is
-cached as a ``.msh`` file in the output folder (keyed by box, element size and seed), so repeated
-runs skip the minutes of boolean operations and meshing. The half cell is discharged at 1C from
+cached in the output folder (keyed by box, element size and seed) as a ``.msh`` file and as an
+entry of electrolyx's mesh cache (``OUT/mesh-cache``, XDMF): later runs read that entry, every
+rank its own share, as a case with ``[microstructure] cache = true`` does, and skip the minutes
+of boolean operations and meshing and gmsh's model on rank 0. The half cell is discharged at 1C from
 the set's initial stoichiometry with implicit-Euler steps of ``--time-step`` seconds, until
 ``--cutoff`` (default: the set's lower cut-off voltage, 2.5 V) or after ``--steps`` steps,
 with the linear solver ``--linear-solver`` ("iterative": GMRES with a field-split GAMG
@@ -56,6 +58,7 @@ import numpy as np
 from pnp_3d import poisson_solve_time  # (bench/ is the script's folder)
 
 from electrolyx.constants import FARADAY
+from electrolyx.mesh_cache import cached_mesh
 from electrolyx.meshes.packing import packing_mesh, random_packing
 from electrolyx.models.microstructure import (
     ITERATIVE_SOLVER,
@@ -116,18 +119,31 @@ def run(args: argparse.Namespace) -> dict:
     packing = comm.bcast(packing, root=0)
     size = "x".join(f"{length:g}" for length in args.box)
     mesh_file = args.out / f"packing_{size}um_h{args.element_size:g}um_seed{args.seed}.msh"
-    cached = mesh_file.exists()
+
+    def generate() -> dolfinx.io.gmsh.MeshData:
+        # gmsh on rank 0 (from the .msh file of an earlier run when there is one)
+        return packing_mesh(
+            comm,
+            packing,
+            element_size=args.element_size * MICRO,
+            separator_thickness=6e-6,
+            segments_per_circle=12,
+            ghost_mode="shared_facet",
+            mesh_file=mesh_file,
+        )
+
     comm.barrier()
     start = time.perf_counter()
-    mesh_data = packing_mesh(
+    # As a case with [microstructure] cache = true reads it: once meshed, the mesh is read from
+    # XDMF by every rank, each its own share (electrolyx.mesh_cache), gmsh not started.
+    mesh_data, origin = cached_mesh(
         comm,
-        packing,
-        element_size=args.element_size * MICRO,
-        separator_thickness=6e-6,
-        segments_per_circle=12,
-        ghost_mode="shared_facet",
-        mesh_file=mesh_file,
+        {"box_um": list(args.box), "element_size_um": args.element_size, "seed": args.seed},
+        generate,
+        directory=args.out / "mesh-cache",
+        ghost_mode=dolfinx.mesh.GhostMode.shared_facet,
     )
+    cached = origin.startswith("read")
     mesh_seconds = wall(comm, start)
     poisson = poisson_solve(mesh_data.mesh) if args.poisson else None
     if poisson is not None and comm.rank == 0:

@@ -42,6 +42,7 @@ from dolfinx.io import XDMFFile
 from dolfinx.io import gmsh as gmshio
 
 from . import cache_directory
+from .heap import release_free_heap
 from .meshes.gmsh_arrays import GmshMesh
 
 __all__ = ["cached_arrays", "cached_mesh", "mesh_cache_directory", "mesh_cache_key"]
@@ -108,7 +109,11 @@ def cached_mesh(
     entry = Path(comm.bcast(str(entry), root=0))
     complete = comm.bcast((entry / "groups.json").is_file() if comm.rank == 0 else None, root=0)
     if complete:
-        return _read(comm, entry, ghost_mode), f"read from the cache {entry}"
+        mesh_data = _read(comm, entry, ghost_mode)
+        # (the reader's and the partitioner's freed buffers: 73 of 130 MiB at 318 k cells,
+        # resident until given back, under every later peak)
+        release_free_heap()
+        return mesh_data, f"read from the cache {entry}"
     mesh_data = generate()
     try:
         _write(comm, mesh_data, entry)
