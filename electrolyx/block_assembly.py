@@ -237,7 +237,7 @@ class BlockAssembler:
                 work.fill(0.0)
                 if i not in skip:
                     packed = _pack_coefficients(form)
-                    self._release_heap |= _mapped_afresh(packed)
+                    self._release_heap = self._release_heap or _mapped_afresh(packed)
                     _assemble_vector(work, form, _pack_constants(form), packed)
                     del packed
                 owned = self.owned[i]
@@ -318,7 +318,7 @@ class BlockAssembler:
             packed_coefficients = coefficients.get(coefficient_group)
             if packed_coefficients is None:
                 packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
-                self._release_heap |= _mapped_afresh(packed_coefficients)
+                self._release_heap = self._release_heap or _mapped_afresh(packed_coefficients)
             _assemble_matrix(
                 submatrices[position], form, packed_constants, packed_coefficients, bcs, True
             )

@@ -164,11 +164,11 @@ class ElectrochemicalPotentialPC:
         defaults: dict[str, bool | float] = {} if given else {key: square_graph}
         if not options.hasName("pc_gamg_threshold"):
             defaults["pc_gamg_threshold"] = self.gamg_threshold[square_graph]
-        for key, value in defaults.items():
-            options.setValue(key, value)
+        for option, value in defaults.items():
+            options.setValue(option, value)
         ksp.setFromOptions()
-        for key in defaults:
-            options.delValue(key)
+        for option in defaults:
+            options.delValue(option)
         return ksp
 
     def setUp(self, pc: PETSc.PC) -> None:  # noqa: N802 (petsc4py hook name)
