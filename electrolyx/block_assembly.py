@@ -31,7 +31,7 @@ assembled only through this class does not pay.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
 from petsc4py import PETSc
@@ -68,6 +68,8 @@ class BlockAssembler:
             ``nodal_terms``); ``copy`` (None, or a scalar function on the same mesh) then gets
             the function's first component.
         nodal_residual: The same, before each residual, for residual blocks that read them.
+        before_assembly: Called before every residual and Jacobian assembly, before the nodal
+            terms (e.g. :meth:`electrolyx.coefficient_views.CoefficientViews.update`).
     """
 
     def __init__(
@@ -78,12 +80,14 @@ class BlockAssembler:
         compiled: bool = True,
         nodal: Sequence[tuple[fem.Form, fem.Function, fem.Function | None]] = (),
         nodal_residual: Sequence[tuple[fem.Form, fem.Function, fem.Function | None]] = (),
+        before_assembly: Callable[[], None] | None = None,
     ):
         #: the residual's forms, and the non-empty Jacobian blocks as (i, j, form)
         self.residual_forms = list(residual)
         #: (vector form, function, copy) filled before each Jacobian, and before each residual
         self.nodal = list(nodal)
         self.nodal_residual = list(nodal_residual)
+        self._before_assembly = before_assembly
         self.jacobian_forms = [
             (i, j, block)
             for i, row in enumerate(jacobian)
@@ -142,8 +146,9 @@ class BlockAssembler:
         self._release_heap = False
         # matrix handle -> (the matrix, its blocks' local sub-matrices or blocks, nested)
         self._kept: dict[int, tuple[PETSc.Mat, list[PETSc.Mat], bool]] = {}
-        # the compiled loop: None until first needed, False where not used
-        self._compiled: Any = None if compiled else False
+        # the compiled loop: None until first needed, False where not used (nor with a hook
+        # before the assemblies, which the compiled calls would not make)
+        self._compiled: Any = None if compiled and before_assembly is None else False
         self.set_bcs(bcs)
 
     def set_bcs(self, bcs: Sequence[fem.DirichletBC]) -> None:
@@ -224,6 +229,8 @@ class BlockAssembler:
         if compiled is not None:
             compiled.assemble_vector(b, skip, only)
             return
+        if self._before_assembly is not None:
+            self._before_assembly()
         self.evaluate_nodal(self.nodal_residual)
         offsets, ghost_offsets = b.getAttr("_blocks")
         fields = range(len(self._residual)) if only is None else sorted(only)
@@ -290,6 +297,8 @@ class BlockAssembler:
             A, diag, skip_rows, skip_blocks, only_blocks
         ):
             return
+        if self._before_assembly is not None:
+            self._before_assembly()
         self.evaluate_nodal(self.nodal)
         bcs = self._bcs
 

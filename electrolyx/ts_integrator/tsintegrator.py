@@ -19,6 +19,7 @@ import ufl
 from dolfinx import fem
 
 from ..block_assembly import BlockAssembler, keep_nonzero_pattern
+from ..coefficient_views import CoefficientViews
 from ..jit import forms
 from ..nodal_values import covered_forms
 from ..petsc_options import unique_prefix
@@ -138,6 +139,11 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             other fields, assembled after every Jacobian, instead of the whole Jacobian
             (:class:`.condensation.CondensedField`; the same Newton iterates to round-off).
             Only with the single matrix and the integrator's own direct solver.
+        coefficients_on: The mesh the forms integrate over, where the unknowns (and rates)
+            live on its submeshes (``entity_maps``): the compiled forms read them through
+            P1 copies on this mesh (:class:`electrolyx.coefficient_views.CoefficientViews`,
+            refreshed before every assembly), so that they keep no copy of their entity lists
+            per unknown; the same integrals, the Jacobian still derived from the unknowns.
 
     Attributes:
         matrix: The Jacobian (AIJ, or nested as ``matrix_type`` says).
@@ -184,6 +190,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         nodal_terms: Sequence[NodalTerm] = (),
         keep_linear_solver: bool = False,
         condensed_field: int | None = None,
+        coefficients_on: dolfinx.mesh.Mesh | None = None,
     ):
         self.unknowns = list(unknowns)
         self.rates = list(rates)
@@ -251,6 +258,15 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         blocks = _jacobian_forms(
             shared, self.unknowns, self.rates, self.shift, frozenset(omitted), nodal
         )
+        self.views = None
+        if coefficients_on is not None:
+            # (after the derivatives: a view is a coefficient, not the unknown)
+            self.views = CoefficientViews(
+                coefficients_on, [*self.unknowns, *self.rates], entity_maps or ()
+            )
+            shared = [self.views.replace(form) for form in shared]
+            blocks = [[self.views.replace(block) for block in row] for row in blocks]
+            nodal_ufl = [[self.views.replace(form) for form in kind] for kind in nodal_ufl]
         # residual and Jacobian blocks compiled as one module (one C compiler run, not n + n^2)
         self._F, self._J, nodal_forms, value_forms, weight_forms = forms(
             [shared, blocks, *nodal_ufl], entity_maps=entity_maps
@@ -273,6 +289,7 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
             nodal_residual=[
                 (form, term.value, None) for form, term in zip(value_forms, nodal, strict=True)
             ],
+            before_assembly=None if self.views is None else self.views.update,
         )
         if matrix_type not in ("aij", "nest"):
             raise ValueError(f'matrix_type = "{matrix_type}": must be "aij" or "nest"')
