@@ -178,6 +178,7 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
         self.one_c_current_A = self.capacity_Ah / 1.0
         self._forms()
         self._solver(petsc_options or {})
+        self._compile_diagnostics()
         self.time_s = 0.0
         self.charge_passed_C = 0.0
         self.reset()
@@ -370,6 +371,7 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
 
     def state(self) -> HalfCellState:
         """Integral quantities at the current state (collective)."""
+        self.integrator.views.update()  # (the diagnostic forms read the unknowns through them)
         values = {name: self.integral(f) for name, f in self.diagnostic_forms.items()}
         particles = values["particles"]
         return HalfCellState(

@@ -173,13 +173,24 @@ class HalfCellForms:
         )
         self.residual_blocks = ufl.extract_blocks(residual)
 
-        def compile_(form):
-            return fem.form(form, entity_maps=self.entity_maps)
-
-        self.diagnostic_forms = {
-            "interface": compile_(-j_total * dS(_INTERFACE)),
-            "faradaic": compile_(-j_faradaic * dS(_INTERFACE)),
-            "counter": compile_(j_lithium * ds(_COUNTER)),
-            "electrolyte": compile_(c_e * dx(_ELECTROLYTE)),
-            "particles": compile_(c_s * dx(_PARTICLES)),
+        # (compiled by _compile_diagnostics, once the integrator's views of the unknowns exist)
+        self._diagnostic_integrands = {
+            "interface": -j_total * dS(_INTERFACE),
+            "faradaic": -j_faradaic * dS(_INTERFACE),
+            "counter": j_lithium * ds(_COUNTER),
+            "electrolyte": c_e * dx(_ELECTROLYTE),
+            "particles": c_s * dx(_PARTICLES),
         }
+
+    def _compile_diagnostics(self) -> None:
+        """The diagnostic forms, reading the unknowns through the integrator's views.
+
+        (As the integrator's forms do, see ``TSIntegrator(coefficients_on=...)``: no copy of
+        the interface's facets per unknown; :meth:`state` refreshes the views first.)
+        """
+        views = self.integrator.views
+        self.diagnostic_forms = {
+            name: fem.form(views.replace(integrand), entity_maps=self.entity_maps)
+            for name, integrand in self._diagnostic_integrands.items()
+        }
+        del self._diagnostic_integrands
