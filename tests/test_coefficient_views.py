@@ -42,7 +42,7 @@ def _split_cube(comm):
     x = mesh.compute_midpoints(domain, tdim, cells)
     in_left = x[:, 0] < 0.5 + 0.25 * (np.floor(4 * x[:, 1]) % 2)
     left, right = cells[in_left], cells[~in_left]
-    submeshes = [mesh.create_submesh(domain, tdim, cells)[:2] for cells in (left, right)]
+    submeshes = [mesh.create_submesh(domain, tdim, part)[:2] for part in (left, right)]
     facets = mesh.locate_entities(domain, tdim - 1, lambda x: np.full(x.shape[1], True))
     facet_cells = domain.topology.connectivity(tdim - 1, tdim)
     plane = np.array(
