@@ -92,7 +92,7 @@ FIGURES: dict[str, ResourceFigures] = {
         "bench/README.md, 2 kB per unknown on 2 ranks: 1968 and 2373 B per unknown at "
         "1,085,046 and 436,437 unknowns on 2 ranks, 8.31 s per Newton iteration at 1,085,046",
     ),
-    # 1 M-unknown half cell, whole processes, the mesh read from the cache: 3761 B per unknown
+    # 1 M-unknown half cell, whole processes, the mesh read from the cache: 3714 B per unknown
     # on 2 ranks and 3194 serially at 1,011,017 unknowns, 5798 and 4008 at 138,999, i.e. at
     # most 3.4 kB per unknown + 185 MB per rank; rounded up to 3.5 kB (bench/README.md, "The
     # unknowns read through copies on the parent mesh"). 21.5 s per Newton iteration with
@@ -104,7 +104,7 @@ FIGURES: dict[str, ResourceFigures] = {
         185 * _MB,
         42.5e-6,
         6.0,
-        "bench/README.md, microstructure 1 M-unknown half cell: 3761 B per unknown on 2 ranks "
+        "bench/README.md, microstructure 1 M-unknown half cell: 3714 B per unknown on 2 ranks "
         "(2026-12-07, later), 21.5 s per Newton iteration on 2 ranks",
     ),
     # No benchmark of its own: the cell problems are linear solves with the same kind of
