@@ -59,12 +59,11 @@ class CoefficientViews:
         tdim = integration_mesh.topology.dim
         cell_maps = [m for m in entity_maps if m.dim == tdim]
         self._space: fem.FunctionSpace | None = None
-        self._integration_mesh = integration_mesh
         #: source -> its view
         self.views: dict[fem.Function, fem.Function] = {}
-        # (source, view, source indices, view indices), the copy's index arrays
-        self._copies: list[tuple[fem.Function, fem.Function, np.ndarray, np.ndarray]] = []
-        maps: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # dofmap -> (source, view) indices
+        # (source, view, the view's index of each source value): update's copies
+        self._copies: list[tuple[fem.Function, fem.Function, np.ndarray]] = []
+        maps: dict[int, np.ndarray] = {}  # dofmap -> the view's index of each of its dofs
         for source in sources:
             space = source.function_space
             if not _scalar_p1(space):
@@ -72,21 +71,18 @@ class CoefficientViews:
             cell_map = _cell_map(space.mesh, integration_mesh, cell_maps)
             if cell_map is None:
                 continue
-            view_space = self._view_space()
+            if self._space is None:
+                self._space = fem.functionspace(integration_mesh, ("Lagrange", 1))
+                view_x = self._space.tabulate_dof_coordinates()
             # (one correspondence per dofmap: spaces made by clone() share theirs; the
             # storage's address identifies it, a Python wrapper's id() would not)
             key = space.dofmap.list.ctypes.data
             if key not in maps:
-                maps[key] = _dof_correspondence(space, view_space, cell_map)
-            view = fem.Function(view_space, name=f"{source.name}_view")
+                maps[key] = _dof_correspondence(space, self._space, view_x, cell_map)
+            view = fem.Function(self._space, name=f"{source.name}_view")
             self.views[source] = view
-            self._copies.append((source, view, *maps[key]))
+            self._copies.append((source, view, maps[key]))
         self.update()
-
-    def _view_space(self) -> fem.FunctionSpace:
-        if self._space is None:
-            self._space = fem.functionspace(self._integration_mesh, ("Lagrange", 1))
-        return self._space
 
     def replace(self, form):
         """``form`` (a UFL form, or None) with every source replaced by its view."""
@@ -96,8 +92,8 @@ class CoefficientViews:
 
     def update(self) -> None:
         """Copy every source's values (owned and ghost) into its view."""
-        for source, view, source_dofs, view_dofs in self._copies:
-            view.x.array[view_dofs] = source.x.array[source_dofs]
+        for source, view, view_dofs in self._copies:
+            view.x.array[view_dofs] = source.x.array
 
 
 def _scalar_p1(space: fem.FunctionSpace) -> bool:
@@ -126,9 +122,12 @@ def _cell_map(
 
 
 def _dof_correspondence(
-    space: fem.FunctionSpace, view_space: fem.FunctionSpace, cell_map: mesh.EntityMap
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (source, view) of the same vertex in ``space`` and ``view_space``.
+    space: fem.FunctionSpace,
+    view_space: fem.FunctionSpace,
+    view_x: np.ndarray,
+    cell_map: mesh.EntityMap,
+) -> np.ndarray:
+    """The index in ``view_space`` (dof coordinates ``view_x``) of each dof of ``space``.
 
     Cell by cell of the submesh (owned and ghost): its vertices' dofs and those of its parent
     cell, matched by the dofs' coordinates (the same points to round-off, whatever the local
@@ -141,8 +140,6 @@ def _dof_correspondence(
     source_list = space.dofmap.list
     view_list = view_space.dofmap.list
     source_x = space.tabulate_dof_coordinates()
-    view_x = view_space.tabulate_dof_coordinates()
-    source_dofs = np.full(source_x.shape[0], -1, dtype=np.int32)
     view_of_source = np.full(source_x.shape[0], -1, dtype=np.int32)
     for start in range(0, cell_count, _CHUNK_CELLS):
         cells = np.arange(start, min(start + _CHUNK_CELLS, cell_count), dtype=np.int32)
@@ -158,6 +155,6 @@ def _dof_correspondence(
             raise RuntimeError("a submesh cell's vertices are not its parent cell's")
         matched = np.take_along_axis(theirs, distance.argmin(axis=2), axis=1)
         view_of_source[own.ravel()] = matched.ravel()
-        source_dofs[own.ravel()] = own.ravel()
-    kept = source_dofs >= 0
-    return source_dofs[kept], view_of_source[kept]
+    if np.any(view_of_source < 0):
+        raise RuntimeError("a dof of the submesh's space is on none of its cells")
+    return view_of_source
