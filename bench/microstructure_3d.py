@@ -20,7 +20,9 @@ preconditioner, see :data:`electrolyx.models.microstructure.ITERATIVE_SOLVER`). 
 one implicit-Euler step of the shared PETSc TS integrator: Newton on the unknowns and the
 collector voltage together (one linear solve per Newton iteration); a step whose Newton
 iteration fails is halved, up to 4 times.
-``--max-minutes`` ends a run early, before a time step. ``--petsc KEY=VALUE`` (repeatable) sets
+``--no-coarse-space`` leaves out the particles' coarse correction before the field split
+(:mod:`electrolyx.models.microstructure.coarse_space`). ``--max-minutes`` ends a run early,
+before a time step. ``--petsc KEY=VALUE`` (repeatable) sets
 a PETSc option over the linear solver's, e.g. ``--petsc ksp_gmres_restart=30``. ``--poisson``
 also times one scalar Poisson solve (CG + GAMG) on the whole mesh, the yardstick of issue 18's
 "a Newton iteration <= 3 Poisson solves".
@@ -159,7 +161,12 @@ def run(args: argparse.Namespace) -> dict:
 
     start = time.perf_counter()
     options = {**solver_options(args.linear_solver), **dict(args.petsc)}
-    cell = ResolvedHalfCell(mesh_data, chen2020(), petsc_options=options)
+    cell = ResolvedHalfCell(
+        mesh_data,
+        chen2020(),
+        petsc_options=options,
+        particles=None if args.no_coarse_space else packing,
+    )
     setup_seconds = wall(comm, start)
     unknowns = sum(V.dofmap.index_map.size_global for V in cell.spaces)
     current = cell.one_c_current_A
@@ -315,6 +322,7 @@ def summary(
         "ranks": comm.size,
         "linear_solver": args.linear_solver,
         "petsc_options": solver_options(args.linear_solver),
+        "coarse_space": not args.no_coarse_space,
         "box_um": list(args.box),
         "element_size_um": args.element_size,
         "seed": args.seed,
@@ -442,6 +450,11 @@ def main() -> None:
         default=[],
         metavar="KEY=VALUE",
         help="a PETSc option over the linear solver's (repeatable), e.g. ksp_gmres_restart=30",
+    )
+    parser.add_argument(
+        "--no-coarse-space",
+        action="store_true",
+        help="the field split alone, without the particles' coarse correction before it",
     )
     parser.add_argument(
         "--efficiency", type=Path, nargs=2, metavar=("ONE_RANK", "TWO_RANKS"), default=None

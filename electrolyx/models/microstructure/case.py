@@ -81,6 +81,7 @@ class MicrostructureHalfCell(Model):
             kinetics=kinetics_from_table(
                 self.settings["interface"], parameters.positive, "cathodic"
             ),
+            particles=self.packing,
         )
         return mesh_data.mesh
 

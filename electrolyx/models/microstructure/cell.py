@@ -56,6 +56,7 @@ from ...constants import FARADAY
 from ...constants import thermal_voltage as thermal_voltage_at
 from ...forms.kinetics import Kinetics
 from ...meshes.gmsh_tools import physical_tag
+from ...meshes.packing import Packing
 from ...parameters.base import CellParameters
 from ...solver import NewtonFailure
 from ...temperature import mean_temperature, temperature_coefficient
@@ -128,6 +129,10 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
         petsc_options: SNES/KSP options.
         kinetics: Kinetic law of the intercalation reaction at the particle surfaces (default:
             Butler-Volmer with the set's transfer coefficients).
+        particles: The packing the mesh was made from. With a field-split preconditioner
+            (``pc_type = "fieldsplit"``, the "iterative" solver) its particles give a coarse
+            correction before the field split (:mod:`.coarse_space`); without it, the field
+            split alone.
     """
 
     def __init__(
@@ -142,8 +147,10 @@ class ResolvedHalfCell(HalfCellForms, HalfCellSolver):
         lithium_exchange_current_density: float = 10.0,
         petsc_options: dict[str, Any] | None = None,
         kinetics: Kinetics | None = None,
+        particles: Packing | None = None,
     ):
         self.mesh_data = mesh_data
+        self.particles = particles
         self.mesh = mesh = mesh_data.mesh
         self.comm = mesh.comm
         self.parameters = parameters

@@ -17,8 +17,10 @@ from petsc4py import PETSc
 import numpy as np
 from dolfinx import fem
 
+from ...coarse_correction import GalerkinCoarseCorrection
 from ...output import PhaseTimer
 from ...ts_integrator import TSIntegrator
+from .coarse_space import particle_coarse_space
 from .solver_options import JACOBIAN_LAG
 from .unknown_fields import (
     _SOLID,
@@ -101,6 +103,7 @@ class HalfCellSolver:
             coefficients_on=self.mesh,
         )
         self._field_split_options = field_split
+        self._coarse_correction: GalerkinCoarseCorrection | None = None
         self._first_norm = 0.0
 
     def _drop_structural_zeros(self) -> None:
@@ -129,11 +132,49 @@ class HalfCellSolver:
         there under this Newton solver's (unique) prefix.
         """
         preconditioner = snes.getKSP().getPC()
-        if preconditioner.getType() == PETSc.PC.Type.FIELDSPLIT:
-            preconditioner.setFieldSplitIS(*self.field_index_sets())
+        if preconditioner.getType() != PETSc.PC.Type.FIELDSPLIT:
+            return
+        prefix = snes.getOptionsPrefix()
+        field_split = preconditioner
+        if self.particles is not None:
+            # The particles' coarse correction, then the field split on what it leaves
+            # (PETSc's multiplicative composite: y = C r; y += P (r - A y)).
+            preconditioner.setType(PETSc.PC.Type.COMPOSITE)
+            preconditioner.setCompositeType(PETSc.PC.CompositeType.MULTIPLICATIVE)
+            preconditioner.addCompositePCType(PETSc.PC.Type.PYTHON)
+            preconditioner.addCompositePCType(PETSc.PC.Type.FIELDSPLIT)
+            preconditioner.getCompositePC(0).setPythonContext(self.coarse_correction())
+            field_split = preconditioner.getCompositePC(1)
+            # It reads the Newton solver's pc_fieldsplit_* options, its sub-solvers the
+            # fieldsplit_* ones below, under this Newton solver's prefix.
+            field_split.setOptionsPrefix(prefix)
             database = PETSc.Options()
-            for key, value in self._field_split_options.items():
-                database[snes.getOptionsPrefix() + key] = value
+            split = {
+                k: v
+                for k, v in self.integrator.snes_options.items()
+                if k.startswith("pc_fieldsplit_")
+            }
+            for key, value in split.items():
+                database[prefix + key] = value
+            field_split.setFromOptions()
+            for key in split:
+                del database[prefix + key]
+        field_split.setFieldSplitIS(*self.field_index_sets())
+        database = PETSc.Options()
+        for key, value in self._field_split_options.items():
+            database[prefix + key] = value
+
+    def coarse_correction(self) -> GalerkinCoarseCorrection:
+        """The particles' coarse correction (:mod:`.coarse_space`), made once.
+
+        The Newton solvers share it; each set-up makes its coarse matrix from the present
+        Jacobian.
+        """
+        if self._coarse_correction is None:
+            self._coarse_correction = GalerkinCoarseCorrection(
+                particle_coarse_space(self, self.particles)
+            )
+        return self._coarse_correction
 
     def _current_mismatch_A(self) -> float:
         """I - I_app of the last residual evaluation [A] (from the row of V; collective)."""
