@@ -3,7 +3,7 @@
 Given m columns Z (the coarse space: modes a smoother such as a block Gauss-Seidel sweep damps
 slowly), the correction of a residual r is
 
-    y = Z E^-1 Z^T r,   E = Z^T A Z   (m x m, dense, factorised at each set-up)
+    y = Z E^-1 Z^T r,   E = Z^T A Z   (m x m, dense, inverted at each set-up)
 
 which is exact on the span of Z. Used before another preconditioner P in PETSc's
 multiplicative composite (``PC.CompositeType.MULTIPLICATIVE``: y = C r, then
@@ -64,7 +64,6 @@ class GalerkinCoarseCorrection:
         self._coarse = present[0].createVecRight()
         self._coarse_part = self._coarse.duplicate()
         self._inverse: np.ndarray | None = None
-        self._products: dict[tuple[int, int], tuple[int, PETSc.Mat]] = {}
         #: Set-ups and applications so far (for benchmarks).
         self.setups = 0
         self.applications = 0
@@ -89,15 +88,12 @@ class GalerkinCoarseCorrection:
                 block = operator.getNestSubMatrix(i, j)
                 if z_j is None or block is None or block.handle == 0:
                     continue
-                # A_ij Z_j: while the block is the same matrix (its pattern fixed), the
-                # product's symbolic part is kept and only its values made again.
-                kept = self._products.get((i, j))
-                if kept is not None and kept[0] == block.handle:
-                    product = block.matMult(z_j, result=kept[1])
-                else:
-                    product = block.matMult(z_j)
-                    self._products[(i, j)] = (block.handle, product)
+                # A_ij Z_j, made and dropped block by block: the 25 products kept for the next
+                # set-up raised the peak at 1 M unknowns from 3007 to 3270 bytes per unknown
+                # (one run each, bench/README.md).
+                product = block.matMult(z_j)
                 part = z_i.transposeMatMult(product)
+                product.destroy()
                 if comm.rank == 0:
                     start, end = part.getOwnershipRange()
                     indptr, indices, values = part.getValuesCSR()

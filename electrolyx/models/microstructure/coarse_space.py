@@ -32,8 +32,9 @@ __all__ = ["particle_coarse_space"]
 #: Through-thickness slabs of the electrolyte's hats (GMRES per solve on the 48 um box: 19.0
 #: with 16; bench/README.md).
 SLABS = 16
-#: Dofs per chunk of the nearest-particle search (a chunk's distances: 16384 x particles).
-_CHUNK = 16384
+#: Dofs per chunk of the nearest-particle search (its differences: 4096 x particles x 3 values,
+#: 20 MB at 201 particles).
+_CHUNK = 4096
 
 
 def _nearest_particle(points: np.ndarray, packing: Packing) -> np.ndarray:
