@@ -126,8 +126,10 @@ class MicrostructureSolver(SolverSettings):
     linear_solver: Literal["mumps", "superlu_dist", "gmres-ilu", "gmres-asm", "iterative"] = Field(
         "mumps",
         description="Linear solver preset for each Newton step. `iterative`: GMRES "
-        "preconditioned by a symmetric multiplicative field split over c_e, phi_e, c_s, "
-        "phi_s with one GAMG W-cycle per field (large 3D packings, MPI).",
+        "preconditioned by a coarse correction (each particle's lithium and solid potential, "
+        "the electrolyte's concentration and potential as profiles in x), then a symmetric "
+        "multiplicative field split over c_e, phi_e, c_s, phi_s with one GAMG W-cycle per "
+        "field (large 3D packings, MPI).",
     )
     line_search: Literal["bt", "basic"] = Field(
         "bt",
