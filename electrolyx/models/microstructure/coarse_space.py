@@ -26,6 +26,7 @@ import numpy as np
 
 from ...coarse_correction import coarse_columns
 from ...meshes.packing import Packing
+from .unknown_fields import _SOLID, _VOLTAGE, FIELDS
 
 __all__ = ["particle_coarse_space"]
 
@@ -58,25 +59,25 @@ def particle_coarse_space(cell, packing: Packing, slabs: int = SLABS) -> list:
     nodes = np.linspace(
         comm.allreduce(x.min(), op=MPI.MIN), comm.allreduce(x.max(), op=MPI.MAX), slabs + 1
     )
-    contact = np.zeros(cell.spaces[3].dofmap.index_map.size_local, dtype=bool)
+    contact = np.zeros(cell.spaces[_SOLID].dofmap.index_map.size_local, dtype=bool)
     contact[cell._contact_owned] = True
     parts = []  # per field: (columns, values), columns counted from the field's first mode
     widths = []
     for field, space in enumerate(cell.spaces):
         owned = space.dofmap.index_map.size_local
         points = space.tabulate_dof_coordinates()[:owned]
-        if field in (0, 1):
+        if FIELDS[field].startswith("electrolyte_"):
             left = np.clip(np.searchsorted(nodes, points[:, 0], side="right") - 1, 0, slabs - 1)
             t = (points[:, 0] - nodes[left]) / (nodes[left + 1] - nodes[left])
             parts.append((np.stack([left, left + 1], axis=1), np.stack([1.0 - t, t], axis=1)))
             widths.append(slabs + 1)
-        elif field in (2, 3):
+        elif field != _VOLTAGE:  # the particles' concentration and potential
             values = np.ones(owned)
-            if field == 3:
+            if field == _SOLID:
                 values[contact] = 0.0  # psi's Dirichlet rows
             parts.append((_nearest_particle(points, packing)[:, None], values[:, None]))
             widths.append(len(packing.radii))
-        else:
+        else:  # V: its one dof, on one rank
             parts.append((np.zeros((owned, 1), dtype=np.int64), np.ones((owned, 1))))
             widths.append(1)
     # Global mode numbers, keeping only the modes some row has.
