@@ -62,8 +62,9 @@ class GalerkinCoarseCorrection:
             raise ValueError("a coarse correction needs at least one field with coarse modes")
         self.width = present[0].getSize()[1]
         self._coarse = present[0].createVecRight()
-        self._coarse_part = self._coarse.duplicate()
         self._inverse: np.ndarray | None = None
+        #: The operator's block rows (its nested index sets), read at each set-up.
+        self._rows: list[PETSc.IS] = []
         #: Set-ups and applications so far (for benchmarks).
         self.setups = 0
         self.applications = 0
@@ -76,7 +77,8 @@ class GalerkinCoarseCorrection:
                 f"GalerkinCoarseCorrection needs a nested operator (MATNEST), got "
                 f"{operator.getType()!r}"
             )
-        rows, _ = operator.getNestSize()
+        self._rows = operator.getNestISs()[0]
+        rows = len(self._rows)
         comm = operator.getComm().tompi4py()
         coarse = np.zeros((self.width, self.width)) if comm.rank == 0 else None
         for i in range(rows):
@@ -95,11 +97,9 @@ class GalerkinCoarseCorrection:
                 part = z_i.transposeMatMult(product)
                 product.destroy()
                 if comm.rank == 0:
-                    start, end = part.getOwnershipRange()
                     indptr, indices, values = part.getValuesCSR()
-                    for row in range(end - start):
-                        span = slice(indptr[row], indptr[row + 1])
-                        coarse[start + row, indices[span]] += values[span]
+                    rows_of = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+                    np.add.at(coarse, (rows_of, indices), values)
                 part.destroy()
         if comm.rank == 0:
             self._inverse = np.linalg.inv(coarse)
@@ -107,22 +107,19 @@ class GalerkinCoarseCorrection:
 
     def apply(self, pc: PETSc.PC, x: PETSc.Vec, y: PETSc.Vec) -> None:
         """The correction of ``x``: ``y = Z E^-1 Z^T x``."""
-        operator = pc.getOperators()[0]
         coarse = self._coarse
         coarse.set(0.0)
-        index_sets = operator.getNestISs()[0]
-        for z, rows in zip(self.fields, index_sets, strict=True):
+        for z, rows in zip(self.fields, self._rows, strict=True):
             if z is None:
                 continue
             part = x.getSubVector(rows)
-            z.multTranspose(part, self._coarse_part)
+            z.multTransposeAdd(part, coarse, coarse)
             x.restoreSubVector(rows, part)
-            coarse.axpy(1.0, self._coarse_part)
         if self._inverse is not None:  # rank 0, which owns the coarse vector
             values = coarse.getArray()
             values[:] = self._inverse @ values
         y.set(0.0)
-        for z, rows in zip(self.fields, index_sets, strict=True):
+        for z, rows in zip(self.fields, self._rows, strict=True):
             if z is None:
                 continue
             part = y.getSubVector(rows)

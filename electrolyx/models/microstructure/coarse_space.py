@@ -40,7 +40,7 @@ _CHUNK = 4096
 
 def _nearest_particle(points: np.ndarray, packing: Packing) -> np.ndarray:
     """Index of the particle whose surface is nearest to each point (|x - c| - r smallest)."""
-    dim = packing.centres.shape[1]
+    dim = packing.dim
     owner = np.empty(len(points), dtype=np.int64)
     for start in range(0, len(points), _CHUNK):
         chunk = points[start : start + _CHUNK, :dim]
