@@ -95,17 +95,19 @@ FIGURES: dict[str, ResourceFigures] = {
     # 1 M-unknown half cell, whole processes, the mesh read from the cache: 3714 B per unknown
     # on 2 ranks and 3194 serially at 1,011,017 unknowns, 5798 and 4008 at 138,999, i.e. at
     # most 3.4 kB per unknown + 185 MB per rank; rounded up to 3.5 kB (bench/README.md, "The
-    # unknowns read through copies on the parent mesh"). 21.5 s per Newton iteration with
-    # the W-cycle on 2 ranks (bench/README.md, "A W-cycle per field": the first 300 s step in
-    # 194 s, 9 iterations; 15.9 s in 2026-12-07's run on another VM); 4 to 9 iterations a
-    # 300 s step.
+    # unknowns read through copies on the parent mesh"). With the particles' coarse space,
+    # 12.8 s per Newton iteration on 2 ranks over two 300 s steps at 1,011,017 unknowns
+    # (bench/README.md, "A coarse space of the particles": 81.7 and 149.1 s, 8 and 10
+    # iterations; 21.5 s before it), i.e. 2 x 12.8 / 1,011,017 = 25.3 us per unknown and
+    # rank; 4 to 10 iterations a 300 s step.
     "microstructure": ResourceFigures(
         3.5e3,
         185 * _MB,
-        42.5e-6,
+        25.3e-6,
         6.0,
         "bench/README.md, microstructure 1 M-unknown half cell: 3714 B per unknown on 2 ranks "
-        "(2026-12-07, later), 21.5 s per Newton iteration on 2 ranks",
+        "(2026-12-07, later), 12.8 s per Newton iteration on 2 ranks (a coarse space of the "
+        "particles)",
     ),
     # No benchmark of its own: the cell problems are linear solves with the same kind of
     # iterative solver as the PNP case, whose figures of 2026-12-05 stand in (2.62 kB per
