@@ -97,8 +97,8 @@ FIGURES: dict[str, ResourceFigures] = {
     # most 3.4 kB per unknown + 185 MB per rank; rounded up to 3.5 kB (bench/README.md, "The
     # unknowns read through copies on the parent mesh"). With the particles' coarse space,
     # 12.8 s per Newton iteration on 2 ranks over two 300 s steps at 1,011,017 unknowns
-    # (bench/README.md, "A coarse space of the particles": 81.7 and 149.1 s, 8 and 10
-    # iterations; 21.5 s before it), i.e. 2 x 12.8 / 1,011,017 = 25.3 us per unknown and
+    # (bench/README.md, "A coarse space of the particles", one run: 81.7 and 149.1 s, 8 and
+    # 10 iterations; 21.5 s before it), i.e. 2 x 12.8 / 1,011,017 = 25.3 us per unknown and
     # rank; 4 to 10 iterations a 300 s step.
     "microstructure": ResourceFigures(
         3.5e3,
