@@ -119,8 +119,11 @@ class BlockAssembler:
         self._jacobian = [
             [None if block is None else block._cpp_object for block in row] for row in jacobian
         ]
+        # (each residual form and Jacobian block as a list of forms over parts of its entities:
+        # one part, the form itself, until split_forms)
+        self._residual_parts = [[form] for form in self._residual]
         self._blocks = [
-            (i, j, block._cpp_object)
+            (i, j, [block._cpp_object])
             for i, row in enumerate(jacobian)
             for j, block in enumerate(row)
             if block is not None
@@ -134,13 +137,11 @@ class BlockAssembler:
         # coefficients are alive at a time. Each block adds into its own entries, so the order
         # changes no value. (The 3D half cell's Jacobian, rows first, held three groups'
         # packs at once, two of them every pore cell's: ~0.4 kB per unknown.)
-        first_block = {}
+        # (With the forms split into parts, each group part by part: the blocks of a group have
+        # the same entities, so the same parts, and their k-th parts pack the same.)
+        self._assembly_groups: dict[int, list[int]] = {}
         for position, group in enumerate(self._coefficient_groups):
-            first_block.setdefault(group, position)
-        self._assembly_order = sorted(
-            range(len(self._blocks)),
-            key=lambda position: (first_block[self._coefficient_groups[position]], position),
-        )
+            self._assembly_groups.setdefault(group, []).append(position)
         # Whether to give the C heap's free pages back before packing (see _mapped_afresh):
         # decided at the first residual or Jacobian, by the size of its packs.
         self._release_heap = False
@@ -188,9 +189,52 @@ class BlockAssembler:
         single matrix's (each rank's owned rows field by field), so that it multiplies the
         same vectors and a field split finds its blocks by the same index sets, without copies.
         """
+        if self._jacobian is None:
+            raise RuntimeError("create_matrix needs the whole forms: call it before split_forms")
         if kind == PETSc.Mat.Type.NEST:
             return _cpp.fem.petsc.create_matrix_nest(self._jacobian, None)
         return _cpp.fem.petsc.create_matrix_block(self._jacobian, kind)
+
+    def split_forms(self, max_bytes: int, entity_maps: Sequence[Any] | None = None) -> bool:
+        """Assemble each form as forms over parts of its entities, packs of ``max_bytes`` at most.
+
+        (:func:`electrolyx.jit.form_parts`.) The vector and matrix assembled are the same bit
+        for bit in serial (to round-off in parallel: PETSc sums the entries other ranks add in
+        an order of its own); a pack of coefficients is then one part's, not the whole mesh's:
+        on the 3D half cell at 1 M unknowns a residual row's pack over every pore cell was ~0.25
+        kB per unknown, held on top of the linear solver's memory. The whole forms are let go
+        (``residual_forms`` and ``jacobian_forms`` become None): :meth:`create_matrix`, which
+        needs them, comes first. Not with the compiled loop (a 1D mesh, whose forms are small):
+        then nothing is split. ``entity_maps``: those the forms were made with.
+
+        Returns:
+            Whether a form was split (on this rank: its parts are assembled locally).
+        """
+        from .jit import form_parts
+
+        def parts(cpp_forms: list, form: fem.Form) -> list:
+            split = form_parts(form, max_bytes, entity_maps)
+            return cpp_forms if len(split) == 1 else [part._cpp_object for part in split]
+
+        residual = [
+            parts(cpp_forms, form)
+            for cpp_forms, form in zip(self._residual_parts, self.residual_forms, strict=True)
+        ]
+        blocks = [
+            (i, j, parts(cpp_forms, form))
+            for (i, j, cpp_forms), (_, _, form) in zip(
+                self._blocks, self.jacobian_forms, strict=True
+            )
+        ]
+        split = any(len(p) > 1 for p in residual) or any(len(p) > 1 for _, _, p in blocks)
+        if not split or self.compiled is not None:
+            return False
+        self._residual_parts, self._blocks = residual, blocks
+        self._residual = [p[0] for p in residual]  # (read for their constants only)
+        self.residual_forms = self.jacobian_forms = None
+        self._jacobian = None
+        self._compiled = False
+        return True
 
     def create_vector(self, kind: str | None = None) -> PETSc.Vec:
         """A blocked vector of the residual's layout, its block offsets attached (``_blocks``).
@@ -239,14 +283,16 @@ class BlockAssembler:
         with b.localForm() as local:
             array = local.array_w
             for i in fields:
-                form = self._residual[i]
                 work = self._work[i]
                 work.fill(0.0)
                 if i not in skip:
-                    packed = _pack_coefficients(form)
-                    self._release_heap = self._release_heap or _mapped_afresh(packed)
-                    _assemble_vector(work, form, _pack_constants(form), packed)
-                    del packed
+                    parts = self._residual_parts[i]
+                    constants = _pack_constants(parts[0])
+                    for form in parts:
+                        packed = _pack_coefficients(form)
+                        self._release_heap = self._release_heap or _mapped_afresh(packed)
+                        _assemble_vector(work, form, constants, packed)
+                        del packed
                 owned = self.owned[i]
                 array[offsets[i] : offsets[i + 1]] = work[:owned]
                 array[ghost_offsets[i] : ghost_offsets[i + 1]] = work[owned:]
@@ -306,36 +352,39 @@ class BlockAssembler:
             return assembled_block(i, j, skip_rows, skip_blocks, only_blocks)
 
         constants: dict[int, np.ndarray] = {}
-        coefficients: dict[int, dict] = {}
         submatrices = self._local_submatrices(A)
-        order = [
-            position for position in self._assembly_order if wanted(*self._blocks[position][:2])
-        ]
-        # The block after which each coefficient group's packed values are not read again:
-        # dropped there, so that only the groups still to be read are held (a 3D system's
-        # packs are large: every cell's values of a block row's coefficients).
-        last_use = {self._coefficient_groups[position]: position for position in order}
         if self._release_heap:
             release_free_heap()
-        for position in order:
-            i, j, form = self._blocks[position]
-            constant_group = self._constant_groups[position]
-            coefficient_group = self._coefficient_groups[position]
-            packed_constants = constants.get(constant_group)
-            if packed_constants is None:
-                packed_constants = constants[constant_group] = _pack_constants(form)
-            packed_coefficients = coefficients.get(coefficient_group)
-            if packed_coefficients is None:
-                packed_coefficients = coefficients[coefficient_group] = _pack_coefficients(form)
-                self._release_heap = self._release_heap or _mapped_afresh(packed_coefficients)
-            _assemble_matrix(
-                submatrices[position], form, packed_constants, packed_coefficients, bcs, True
-            )
-            # (this name's reference too: else the next group is packed while it still holds
-            # this one's arrays)
-            del packed_coefficients
-            if last_use[coefficient_group] == position:
-                del coefficients[coefficient_group]
+        # Group by group, and within a group part by part: one group's packed values (of one
+        # part) alive at a time (a 3D system's packs are large: every cell's values of a
+        # block row's coefficients).
+        for group in self._assembly_groups.values():
+            positions = [p for p in group if wanted(*self._blocks[p][:2])]
+            if not positions:
+                continue
+            for part in range(len(self._blocks[positions[0]][2])):
+                packed_coefficients = None
+                for position in positions:
+                    form = self._blocks[position][2][part]
+                    constant_group = self._constant_groups[position]
+                    packed_constants = constants.get(constant_group)
+                    if packed_constants is None:
+                        packed_constants = constants[constant_group] = _pack_constants(form)
+                    if packed_coefficients is None:
+                        packed_coefficients = _pack_coefficients(form)
+                        self._release_heap = self._release_heap or _mapped_afresh(
+                            packed_coefficients
+                        )
+                    _assemble_matrix(
+                        submatrices[position],
+                        form,
+                        packed_constants,
+                        packed_coefficients,
+                        bcs,
+                        True,
+                    )
+                # (freed before the next part or group is packed)
+                del packed_coefficients
         diagonal = [(i, j) for i, j in self._diagonal if wanted(i, j)]
         if diagonal:
             # switch from adding to inserting

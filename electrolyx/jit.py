@@ -31,7 +31,7 @@ from dolfinx.fem.forms import form_cpp_creator, get_integration_domains
 
 from electrolyx import form_signatures
 
-__all__ = ["forms", "integration_domains", "sorted_unique"]
+__all__ = ["form_parts", "forms", "integration_domains", "sorted_unique"]
 
 #: the compiled modules, kept for as long as the process runs (their forms point into them)
 _MODULES: list[Any] = []
@@ -143,6 +143,104 @@ def _attach(ufl_form: ufl.Form, ufcx_form: Any, module: Any, entity_maps: Any) -
     return fem.Form(cpp_form, ufcx_form, "", module)
 
 
+#: The integral types :func:`form_parts` splits, in the order DOLFINx's assemblers visit them.
+#: (DOLFINx 0.11: cells, then interior facets, then exterior facets; in another order the
+#: sums differ in the last bit, tests/test_block_assembly.py.)
+_SPLIT_TYPES = (
+    fem.IntegralType.cell,
+    fem.IntegralType.interior_facet,
+    fem.IntegralType.exterior_facet,
+)
+
+
+def form_parts(
+    form: fem.Form, max_bytes: int, entity_maps: Sequence[Any] | None = None
+) -> list[fem.Form]:
+    """The form as forms over consecutive parts of its integrals' entities.
+
+    Each integral whose packed coefficients (per entity, cell or facet, every coefficient's
+    dofs on its cell, both cells of an interior facet) would take more than ``max_bytes`` is
+    split into as few consecutive parts of its entities as keep each part's within that;
+    every part is a form of its own with one integral's entities (those before it left empty),
+    with the form's compiled kernels, coefficients and constants (the constructor
+    :func:`dolfinx.fem.create_form` uses, as :func:`forms` does). The parts come in the order
+    DOLFINx assembles the form (integral type by type, each type's integrals by subdomain id,
+    each integral's entities in order), so that assembled one after the other they add the
+    same values in the same order: the same vector and matrix bit for bit. What it is for: the
+    coefficients packed for an assembly (per entity, every coefficient's dofs) are then one
+    part's, not those of every cell of the mesh at once. The parts hold the form's entity
+    lists once between them.
+
+    A form with an integral over all entities of a type (subdomain id -1, whose entities
+    DOLFINx finds itself) or of another type (vertex, ridge) comes back whole, as does one
+    whose integrals are all within the limit (one without coefficients always): ``[form]``.
+    (:mod:`electrolyx.chunked_assembly` does the like for the steady PNP's residual, whose
+    whole-mesh cell integrals it compiles under a subdomain id of their own for it.)
+    """
+    cpp_form = form._cpp_object
+    ufcx_form = form.ufcx_form
+    offsets = [ufcx_form.form_integral_offsets[i] for i in range(len(fem.IntegralType) + 1)]
+    integrals: list[tuple[fem.IntegralType, int, np.ndarray]] = []
+    for integral_type in cpp_form.integral_types:
+        if fem.IntegralType(integral_type.value) not in _SPLIT_TYPES:
+            return [form]
+    for integral_type in _SPLIT_TYPES:
+        first, last = offsets[integral_type.value], offsets[integral_type.value + 1]
+        for k, position in enumerate(range(first, last)):
+            subdomain_id = ufcx_form.form_integral_ids[position]
+            if subdomain_id < 0:
+                return [form]
+            integrals.append((integral_type, subdomain_id, cpp_form.domains(integral_type, k)))
+    # a pack's bytes per entity: every coefficient's dofs on a cell, on both cells of a facet
+    # of the interior, in the form's scalar type
+    width = sum(c.function_space.element.space_dimension for c in cpp_form.coefficients)
+    entity_bytes = width * np.dtype(form.dtype).itemsize
+    max_entities = [
+        max(max_bytes // (entity_bytes * (2 if t == fem.IntegralType.interior_facet else 1)), 1)
+        if entity_bytes
+        else entities.shape[0]
+        for t, _, entities in integrals
+    ]
+    if all(e.shape[0] <= m for (_, _, e), m in zip(integrals, max_entities, strict=True)):
+        return [form]
+    module = form.module
+    address = module.ffi.cast("uintptr_t", module.ffi.addressof(ufcx_form))
+    coefficients = {f"w{i}": c for i, c in enumerate(cpp_form.coefficients)}
+    constants = {f"c{i}": c for i, c in enumerate(cpp_form.constants)}
+    maps = [entity_map._cpp_object for entity_map in entity_maps or ()]
+    empty = np.zeros(0, dtype=np.int32)
+    parts = []
+    for position, (integral_type, _, entities) in enumerate(integrals):
+        # The integrals of the same type before this one, over no entity (DOLFINx numbers a
+        # type's integrals by position); the others left out of the part (an integral without
+        # entities given is not made: no entity map inverted for it, which is what a part
+        # costs to make, O(submesh cells) per integral and argument on a submesh).
+        before = [
+            (subdomain_id, empty)
+            for other_type, subdomain_id, _ in integrals[:position]
+            if other_type == integral_type
+        ]
+        count = max(-(-entities.shape[0] // max_entities[position]), 1)
+        for chunk in np.array_split(entities, count):
+            subdomains = {
+                integral_type: [
+                    *before,
+                    (integrals[position][1], np.ascontiguousarray(chunk).ravel()),
+                ]
+            }
+            cpp_part = form_cpp_creator(dolfinx.default_scalar_type)(
+                address,
+                cpp_form.function_spaces,
+                coefficients,
+                constants,
+                subdomains,
+                maps,
+                cpp_form.mesh,
+            )
+            parts.append(fem.Form(cpp_part, ufcx_form, "", module))
+    return parts
+
+
 def forms(nested: Any, entity_maps: Sequence[Any] | None = None) -> Any:
     """``dolfinx.fem.form(nested, entity_maps=...)``, with all its forms compiled as one module.
 
@@ -185,4 +283,9 @@ def forms(nested: Any, entity_maps: Sequence[Any] | None = None) -> Any:
             return [rebuild(sub_item) for sub_item in item]
         return fem.form(item, entity_maps=entity_maps)  # zero forms, None
 
-    return rebuild(nested)
+    result = rebuild(nested)
+    # (rebuild calls itself: a reference cycle, which holds ``built`` until the cycle collector
+    # runs, and never once gc.freeze has frozen it (electrolyx.collector); emptied, the forms
+    # go as soon as the caller lets them go, as BlockAssembler.split_forms needs)
+    built.clear()
+    return result

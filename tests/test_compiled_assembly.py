@@ -308,9 +308,13 @@ def test_the_ageing_dfn_assembles_through_the_compiled_loop():
     assert assembler.compiled is not None
     # (its nodal terms too: each assembler fills the intercalation current's nodal values)
     assert assembler.nodal and assembler.nodal_residual
+    fields = len(assembler.residual_forms)
+    jacobian = [[None] * fields for _ in range(fields)]
+    for i, j, form in assembler.jacobian_forms:
+        jacobian[i][j] = form
     per_block = BlockAssembler(
         assembler.residual_forms,
-        integrator._J,
+        jacobian,
         compiled=False,
         nodal=assembler.nodal,
         nodal_residual=assembler.nodal_residual,
