@@ -166,7 +166,8 @@ def form_parts(
     :func:`dolfinx.fem.create_form` uses, as :func:`forms` does). The parts come in the order
     DOLFINx assembles the form (integral type by type, each type's integrals by subdomain id,
     each integral's entities in order), so that assembled one after the other they add the
-    same values in the same order: the same vector and matrix bit for bit. What it is for: the
+    same values in the same order: the same vector and matrix bit for bit in serial (in
+    parallel PETSc sums the entries other ranks add in an order of its own). What it is for: the
     coefficients packed for an assembly (per entity, every coefficient's dofs) are then one
     part's, not those of every cell of the mesh at once. The parts hold the form's entity
     lists once between them.
