@@ -94,7 +94,6 @@ class BlockAssembler:
             for j, block in enumerate(row)
             if block is not None
         ]
-        self._residual = [form._cpp_object for form in residual]
         self.spaces = [form.function_spaces[0] for form in residual]
         maps = [(V.dofmaps[0].index_map, V.dofmaps[0].index_map_bs) for V in self.spaces]
         self._maps = maps
@@ -121,7 +120,7 @@ class BlockAssembler:
         ]
         # (each residual form and Jacobian block as a list of forms over parts of its entities:
         # one part, the form itself, until split_forms)
-        self._residual_parts = [[form] for form in self._residual]
+        self._residual_parts = [[form._cpp_object] for form in residual]
         self._blocks = [
             (i, j, [block._cpp_object])
             for i, row in enumerate(jacobian)
@@ -230,7 +229,6 @@ class BlockAssembler:
         if not split or self.compiled is not None:
             return False
         self._residual_parts, self._blocks = residual, blocks
-        self._residual = [p[0] for p in residual]  # (read for their constants only)
         self.residual_forms = self.jacobian_forms = None
         self._jacobian = None
         self._compiled = False
@@ -277,7 +275,7 @@ class BlockAssembler:
             self._before_assembly()
         self.evaluate_nodal(self.nodal_residual)
         offsets, ghost_offsets = b.getAttr("_blocks")
-        fields = range(len(self._residual)) if only is None else sorted(only)
+        fields = range(len(self._residual_parts)) if only is None else sorted(only)
         if self._release_heap:
             release_free_heap()
         with b.localForm() as local:

@@ -18,7 +18,6 @@ whole form's assembly: the same residual and Jacobian bit for bit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -29,7 +28,6 @@ import numpy as np
 import ufl
 from dolfinx import cpp as _cpp
 from dolfinx import fem
-from dolfinx.fem.forms import form_cpp_creator
 
 from electrolyx import jit
 
@@ -61,28 +59,14 @@ def _tagged(form: ufl.Form) -> ufl.Form:
     return ufl.Form(integrals)
 
 
-def _integral_ids(ufcx_form: Any) -> dict[fem.IntegralType, list[int]]:
-    offsets = ufcx_form.form_integral_offsets
-    return {
-        fem.IntegralType(position): [
-            ufcx_form.form_integral_ids[k] for k in range(offsets[position], offsets[position + 1])
-        ]
-        for position in range(len(fem.IntegralType))
-    }
-
-
-def _form_over(
-    whole: fem.Form, ufl_form: ufl.Form, cells: np.ndarray, with_the_rest: bool
-) -> fem.Form:
+def _form_over(whole: fem.Form, cells: np.ndarray, with_the_rest: bool) -> fem.Form:
     """``whole``'s compiled form over ``cells`` (and, if ``with_the_rest``, its other entities).
 
-    ``whole`` was made by dolfinx from ``ufl_form``; its :data:`CHUNK_SUBDOMAIN` integrals
-    have no entities there (no tag carries the id).
+    ``whole``'s :data:`CHUNK_SUBDOMAIN` integrals have no entities (no tag carries the id).
     """
-    ufcx_form, module = whole.ufcx_form, whole.module
     empty = np.zeros(0, dtype=np.int32)
     subdomains: dict[fem.IntegralType, list[tuple[int, np.ndarray]]] = {}
-    for integral_type, ids in _integral_ids(ufcx_form).items():
+    for integral_type, ids in jit.integral_ids(whole.ufcx_form).items():
         domains = []
         for index, subdomain_id in enumerate(ids):
             if integral_type is fem.IntegralType.cell and subdomain_id == CHUNK_SUBDOMAIN:
@@ -94,21 +78,7 @@ def _form_over(
                 domains.append((subdomain_id, empty))
         if domains:
             subdomains[integral_type] = domains
-    coefficients = ufl_form.coefficients()
-    positions = ufcx_form.original_coefficient_positions
-    cpp_form = form_cpp_creator(dolfinx.default_scalar_type)(
-        module.ffi.cast("uintptr_t", module.ffi.addressof(ufcx_form)),
-        [argument.ufl_function_space()._cpp_object for argument in ufl_form.arguments()],
-        {
-            f"w{i}": coefficients[positions[i]]._cpp_object
-            for i in range(ufcx_form.num_coefficients)
-        },
-        {f"c{i}": constant._cpp_object for i, constant in enumerate(ufl_form.constants())},
-        subdomains,
-        [],
-        ufl_form.ufl_domain().ufl_cargo(),
-    )
-    return fem.Form(cpp_form, ufcx_form, "", module)
+    return jit.form_over(whole, subdomains)
 
 
 class ChunkedResidual:
@@ -133,16 +103,14 @@ class ChunkedResidual:
         cells = np.arange(mesh.topology.index_map(mesh.topology.dim).size_local, dtype=np.int32)
         pieces = np.array_split(cells, chunks)
         self.unknown = unknown
-        self.residual = _form_over(compiled_residual, tagged, cells, True)
-        self.jacobian = _form_over(compiled_jacobian, jacobian, cells, True)
+        self.residual = _form_over(compiled_residual, cells, True)
+        self.jacobian = _form_over(compiled_jacobian, cells, True)
         last = len(pieces) - 1
         self.residual_chunks = [
-            _form_over(compiled_residual, tagged, piece, k == last)
-            for k, piece in enumerate(pieces)
+            _form_over(compiled_residual, piece, k == last) for k, piece in enumerate(pieces)
         ]
         self.jacobian_chunks = [
-            _form_over(compiled_jacobian, jacobian, piece, k == last)
-            for k, piece in enumerate(pieces)
+            _form_over(compiled_jacobian, piece, k == last) for k, piece in enumerate(pieces)
         ]
 
     def assemble_residual(self, x: PETSc.Vec, b: PETSc.Vec, bcs: Sequence[fem.DirichletBC]) -> None:

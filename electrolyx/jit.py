@@ -31,7 +31,14 @@ from dolfinx.fem.forms import form_cpp_creator, get_integration_domains
 
 from electrolyx import form_signatures
 
-__all__ = ["form_parts", "forms", "integration_domains", "sorted_unique"]
+__all__ = [
+    "form_over",
+    "form_parts",
+    "forms",
+    "integral_ids",
+    "integration_domains",
+    "sorted_unique",
+]
 
 #: the compiled modules, kept for as long as the process runs (their forms point into them)
 _MODULES: list[Any] = []
@@ -90,20 +97,25 @@ def integration_domains(
     return domains
 
 
+def integral_ids(ufcx_form: Any) -> dict[fem.IntegralType, list[int]]:
+    """The subdomain ids of a compiled form's integrals, per type, in the compiled order."""
+    offsets = ufcx_form.form_integral_offsets
+    return {
+        fem.IntegralType(position): [
+            ufcx_form.form_integral_ids[k] for k in range(offsets[position], offsets[position + 1])
+        ]
+        for position in range(len(fem.IntegralType))
+    }
+
+
 def _integration_domains(ufl_form: ufl.Form, ufcx_form: Any) -> dict:
     """Integral type -> [(subdomain id, integration entities)] for the compiled form's integrals."""
     (domain,) = ufl_form.subdomain_data().keys()
     data_by_type = ufl_form.subdomain_data()[domain]
-    offsets = ufcx_form.form_integral_offsets
-    ids: dict[str, list[int]] = {}
-    for position in range(len(fem.IntegralType)):
-        integral_type = fem.IntegralType(position)
-        ids[integral_type.name] = [
-            ufcx_form.form_integral_ids[k] for k in range(offsets[position], offsets[position + 1])
-        ]
+    ids = integral_ids(ufcx_form)
     return {
         fem.IntegralType[name]: integration_domains(
-            fem.IntegralType[name], subdomain_data[0], ids[name]
+            fem.IntegralType[name], subdomain_data[0], ids[fem.IntegralType[name]]
         )
         for name, subdomain_data in data_by_type.items()
     }
@@ -143,6 +155,31 @@ def _attach(ufl_form: ufl.Form, ufcx_form: Any, module: Any, entity_maps: Any) -
     return fem.Form(cpp_form, ufcx_form, "", module)
 
 
+def form_over(
+    form: fem.Form,
+    subdomains: dict[fem.IntegralType, list[tuple[int, np.ndarray]]],
+    entity_maps: Sequence[Any] | None = None,
+) -> fem.Form:
+    """``form``'s compiled kernels, coefficients and constants over other integration entities.
+
+    ``subdomains``: per integral type, (subdomain id, entities) sorted by id; an integral of
+    the form whose id is not given is left out. DOLFINx's precompiled-form constructor, as
+    :func:`forms` uses it; ``entity_maps`` those ``form`` was made with.
+    """
+    cpp_form = form._cpp_object
+    module, ufcx_form = form.module, form.ufcx_form
+    cpp_over = form_cpp_creator(dolfinx.default_scalar_type)(
+        module.ffi.cast("uintptr_t", module.ffi.addressof(ufcx_form)),
+        cpp_form.function_spaces,
+        {f"w{i}": c for i, c in enumerate(cpp_form.coefficients)},
+        {f"c{i}": c for i, c in enumerate(cpp_form.constants)},
+        subdomains,
+        [entity_map._cpp_object for entity_map in entity_maps or ()],
+        cpp_form.mesh,
+    )
+    return fem.Form(cpp_over, ufcx_form, "", module)
+
+
 #: The integral types :func:`form_parts` splits, in the order DOLFINx's assemblers visit them.
 #: (DOLFINx 0.11: cells, then interior facets, then exterior facets; in another order the
 #: sums differ in the last bit, tests/test_block_assembly.py.)
@@ -179,16 +216,13 @@ def form_parts(
     whole-mesh cell integrals it compiles under a subdomain id of their own for it.)
     """
     cpp_form = form._cpp_object
-    ufcx_form = form.ufcx_form
-    offsets = [ufcx_form.form_integral_offsets[i] for i in range(len(fem.IntegralType) + 1)]
     integrals: list[tuple[fem.IntegralType, int, np.ndarray]] = []
     for integral_type in cpp_form.integral_types:
         if fem.IntegralType(integral_type.value) not in _SPLIT_TYPES:
             return [form]
+    ids = integral_ids(form.ufcx_form)
     for integral_type in _SPLIT_TYPES:
-        first, last = offsets[integral_type.value], offsets[integral_type.value + 1]
-        for k, position in enumerate(range(first, last)):
-            subdomain_id = ufcx_form.form_integral_ids[position]
+        for k, subdomain_id in enumerate(ids[integral_type]):
             if subdomain_id < 0:
                 return [form]
             integrals.append((integral_type, subdomain_id, cpp_form.domains(integral_type, k)))
@@ -204,41 +238,22 @@ def form_parts(
     ]
     if all(e.shape[0] <= m for (_, _, e), m in zip(integrals, max_entities, strict=True)):
         return [form]
-    module = form.module
-    address = module.ffi.cast("uintptr_t", module.ffi.addressof(ufcx_form))
-    coefficients = {f"w{i}": c for i, c in enumerate(cpp_form.coefficients)}
-    constants = {f"c{i}": c for i, c in enumerate(cpp_form.constants)}
-    maps = [entity_map._cpp_object for entity_map in entity_maps or ()]
     empty = np.zeros(0, dtype=np.int32)
     parts = []
-    for position, (integral_type, _, entities) in enumerate(integrals):
+    for position, (integral_type, subdomain_id, entities) in enumerate(integrals):
         # The integrals of the same type before this one, over no entity (DOLFINx numbers a
         # type's integrals by position); the others left out of the part (an integral without
         # entities given is not made: no entity map inverted for it, which is what a part
         # costs to make, O(submesh cells) per integral and argument on a submesh).
         before = [
-            (subdomain_id, empty)
-            for other_type, subdomain_id, _ in integrals[:position]
+            (other_id, empty)
+            for other_type, other_id, _ in integrals[:position]
             if other_type == integral_type
         ]
         count = max(-(-entities.shape[0] // max_entities[position]), 1)
         for chunk in np.array_split(entities, count):
-            subdomains = {
-                integral_type: [
-                    *before,
-                    (integrals[position][1], np.ascontiguousarray(chunk).ravel()),
-                ]
-            }
-            cpp_part = form_cpp_creator(dolfinx.default_scalar_type)(
-                address,
-                cpp_form.function_spaces,
-                coefficients,
-                constants,
-                subdomains,
-                maps,
-                cpp_form.mesh,
-            )
-            parts.append(fem.Form(cpp_part, ufcx_form, "", module))
+            part = [*before, (subdomain_id, np.ascontiguousarray(chunk).ravel())]
+            parts.append(form_over(form, {integral_type: part}, entity_maps))
     return parts
 
 
