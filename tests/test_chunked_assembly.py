@@ -93,5 +93,15 @@ def test_newton_with_chunks_converges_as_without():
         solutions.append(u.x.array.copy())
         solver.release()
     assert iterations[0] == iterations[1] and iterations[0] >= 3
-    # the same residuals and Jacobians: the same iterates to the last bit (LU the same matrix)
-    assert np.array_equal(solutions[0], solutions[1])
+    if MPI.COMM_WORLD.size == 1:
+        # the same residuals and Jacobians: the same iterates to the last bit (LU the same matrix)
+        assert np.array_equal(solutions[0], solutions[1])
+    else:
+        # On 2 ranks some runs differ in the last bits (1 in 3 to 1 in 20; 5.6e-17 of 0.5
+        # measured): the order in which PETSc's stash and MUMPS' parallel factorisation add
+        # off-rank contributions can change from run to run. 1e-12 of the solution's size is
+        # 4 orders above that round-off and still far below any real difference in the
+        # residual or Jacobian, which would move u by the Newton update's size (>1e-3).
+        scale = MPI.COMM_WORLD.allreduce(np.abs(solutions[0]).max(), op=MPI.MAX)
+        difference = MPI.COMM_WORLD.allreduce(np.abs(solutions[0] - solutions[1]).max(), MPI.MAX)
+        assert difference <= 1e-12 * scale
