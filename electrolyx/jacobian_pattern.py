@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # (not imported at run time: see electrolyx.block_assembly)
 __all__ = ["compressed_matrix", "factor_without_structural_zeros"]
 
 
-def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
+def compressed_matrix(matrix: PETSc.Mat, grow: bool = False, consume: bool = False) -> PETSc.Mat:
     """A matrix with the pattern of the assembled ``matrix`` minus its (numerical) zeros.
 
     Entries below 1e-14 of their row's largest are left out; the new matrix has the same
@@ -35,27 +35,42 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
     With ``grow`` a nonzero outside the pattern (a term that was zero at the state the pattern
     was found, as a reaction switched off by a conditional) is added to the pattern, so that
     the Jacobian assembled into it is always the whole Jacobian; without, it is dropped.
+
+    ``consume`` destroys ``matrix`` (a nested one's blocks each as soon as its compressed copy
+    is made, where nothing else holds them): the whole pattern and the compressed one are then
+    never both in memory (at 1 M unknowns of the half cell, 0.6 and 0.47 kB per unknown).
     """
     if matrix.getType() == PETSc.Mat.Type.NEST:
         rows, columns = matrix.getNestSize()
+        comm = matrix.comm
+        whole = list(nested_blocks(matrix))
+        if consume:
+            matrix.destroy()  # (its blocks now held here alone, unless held elsewhere)
         blocks: list[list[PETSc.Mat | None]] = [[None] * columns for _ in range(rows)]
-        for i, j, block in nested_blocks(matrix):
-            blocks[i][j] = compressed_matrix(block, grow)
-        nested = PETSc.Mat().createNest(blocks, comm=matrix.comm)
+        while whole:
+            i, j, block = whole.pop(0)
+            blocks[i][j] = compressed_matrix(block, grow, consume)
+            block.destroy()  # (this reference; consume destroyed the block itself)
+        nested = PETSc.Mat().createNest(blocks, comm=comm)
         for block in (block for row in blocks for block in row if block is not None):
             block.destroy()  # (the nested matrix holds its own reference)
         return nested
     offsets, columns, values = matrix.getValuesCSR()
     row_count = offsets.size - 1
-    rows = np.repeat(np.arange(row_count), np.diff(offsets))
+    entries_per_row = np.diff(offsets)
+    magnitude = np.abs(values)
     # each row's largest magnitude (zero for an empty row: a block's rows may be empty)
     row_max = np.zeros(row_count)
-    nonempty = np.diff(offsets) > 0
+    nonempty = entries_per_row > 0
+    row_starts = offsets[:-1][nonempty]
     if values.size:
         # (each segment from a non-empty row's start to the next one's: that row's entries)
-        row_max[nonempty] = np.maximum.reduceat(np.abs(values), offsets[:-1][nonempty])
-    keep = np.abs(values) > 1e-14 * row_max[rows]
-    kept_per_row = np.bincount(rows[keep], minlength=row_count)
+        row_max[nonempty] = np.maximum.reduceat(magnitude, row_starts)
+    keep = magnitude > np.repeat(1e-14 * row_max, entries_per_row)
+    del magnitude
+    kept_per_row = np.zeros(row_count, dtype=np.int64)
+    if values.size:
+        kept_per_row[nonempty] = np.add.reduceat(keep, row_starts, dtype=np.int64)
     compressed_offsets = np.concatenate([[0], np.cumsum(kept_per_row)]).astype(offsets.dtype)
     compressed = PETSc.Mat().createAIJ(
         matrix.getSizes(),
@@ -70,6 +85,8 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False) -> PETSc.Mat:
         compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     else:
         compressed.setOption(PETSc.Mat.Option.NEW_NONZERO_LOCATIONS, False)
+    if consume:
+        matrix.destroy()
     return compressed
 
 

@@ -648,10 +648,11 @@ class MonolithicAssembly:
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
-        compressed = compressed_matrix(self.matrix, grow=grow)
-        keep_nonzero_pattern(compressed)
+        # (the assembler's references to the blocks first, so that each whole block goes as
+        # soon as it is compressed)
         self._assembler.release()
-        self.matrix.destroy()
+        compressed = compressed_matrix(self.matrix, grow=grow, consume=True)
+        keep_nonzero_pattern(compressed)
         self._drop_linear_solver()  # (its factorisation is of the old matrix)
         # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)
         self._pattern_grows = grow
