@@ -648,15 +648,16 @@ class MonolithicAssembly:
         self.matrix.assemble()
         for u, values in zip((*self.unknowns, *self.rates), saved, strict=True):
             u.x.array[:] = values
-        # (the assembler's references to the blocks first, so that each whole block goes as
-        # soon as it is compressed)
+        # What else holds the whole matrix or its blocks goes first (the assembler's local
+        # sub-matrices, a linear solver's operator, whose factorisation is of the old matrix):
+        # then each whole block is freed as soon as it is compressed.
         self._assembler.release()
-        compressed = compressed_matrix(self.matrix, grow=grow, consume=True)
-        keep_nonzero_pattern(compressed)
-        self._drop_linear_solver()  # (its factorisation is of the old matrix)
-        # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)
-        self._pattern_grows = grow
+        self._drop_linear_solver()
         if self._lagged is not None:
             self._lagged.destroy()
             self._lagged = None
+        compressed = compressed_matrix(self.matrix, grow=grow, consume=True)
+        keep_nonzero_pattern(compressed)
+        # (A growing pattern would leave the lagged blocks' matrix behind: no lagging.)
+        self._pattern_grows = grow
         self.matrix = compressed
