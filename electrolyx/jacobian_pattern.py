@@ -47,8 +47,7 @@ def compressed_matrix(matrix: PETSc.Mat, grow: bool = False, consume: bool = Fal
         if consume:
             matrix.destroy()  # (its blocks now held here alone, unless held elsewhere)
         blocks: list[list[PETSc.Mat | None]] = [[None] * columns for _ in range(rows)]
-        while whole:
-            i, j, block = whole.pop(0)
+        for i, j, block in whole:
             blocks[i][j] = compressed_matrix(block, grow, consume)
             block.destroy()  # (this reference; consume destroyed the block itself)
         nested = PETSc.Mat().createNest(blocks, comm=comm)
