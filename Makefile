@@ -53,7 +53,7 @@ bench-venv: $(BENCH_VENV)/.installed
 
 # Speed regression guard (issue 18): the 1D DFN's whole-process ratio to PyBaMM and the 3D PNP's
 # Newton iteration over one Poisson solve, against the figures in bench/README.md (fails when
-# either is more than 20 % worse). About a minute and a half once both environments exist.
+# either is more than 20 % worse). Under a minute once both environments exist.
 bench-quick: venv bench-venv
 	$(BIN)/python bench/quick.py --pybamm $(BENCH_VENV)/bin/python
 
