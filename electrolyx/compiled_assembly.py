@@ -135,6 +135,9 @@ typedef struct {
     int32_t iterate_once;
     double initial;
     int64_t asked;
+    int32_t first_untold;
+    double first_x_norm;
+    double first_step_norm;
 } electrolyx_screen;
 """
 
@@ -453,10 +456,13 @@ int electrolyx_ijacobian(void* ts, double t, void* x, void* x_dot, double shift,
 
 /* Newton's convergence test (a SNESConvergenceTestFn) that answers the usual iteration
    itself and asks Python's test (electrolyx_screen_verdict) for the others: converged
-   (CONVERGED_FNORM_ABS, 2) below the absolute tolerance; otherwise Python's verdict at a
-   solve's first iteration, for a norm that is not finite, after a relative decrease below
-   relative, an update below step |x|, or at max_iterations; else still iterating (0). With
-   iterate_once set, a solve's first iteration is always Python's to judge. */
+   (CONVERGED_FNORM_ABS, 2) below the absolute tolerance; otherwise Python's verdict for a
+   norm that is not finite, after a relative decrease below relative, an update below
+   step |x|, or at max_iterations; else still iterating (0). A solve's first iteration
+   (finite, above the absolute tolerance) is answered here too, iterating; its norms are kept
+   (first_untold) for Python's test, which is told of it before the first later iteration it
+   is asked about (_screen_verdict). With iterate_once set, a solve's first iteration is
+   always Python's to judge. */
 int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double step_norm,
                            double norm, int32_t* reason, void* context)
 {
@@ -469,7 +475,18 @@ int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double 
         return 0;
     }
     if (iteration == 0)
+    {
         c->initial = norm;
+        c->first_untold = 0;
+        if (finite && !c->iterate_once)
+        {
+            c->first_untold = 1;
+            c->first_x_norm = x_norm;
+            c->first_step_norm = step_norm;
+            *reason = 0;
+            return 0;
+        }
+    }
     if (!finite || iteration == 0 || norm < c->relative * c->initial
         || step_norm < c->step * x_norm || iteration >= c->max_iterations)
     {
@@ -1277,12 +1294,17 @@ class JacobianFunction(_CFunction):
 class ConvergenceScreen:
     """Newton's convergence test in C for the usual iterations (:func:`convergence_screen`).
 
-    For a test that says "converged" whenever the residual norm is below ``absolute`` and
-    "iterating" whenever no iteration-0, non-finite, relative (norm below ``relative`` times
-    the first), step (update below ``step`` |x|) or ``max_iterations`` case arises: those
-    are asked of ``verdict`` (the Python test, called as ``verdict(iteration, x_norm,
-    step_norm, norm)``), the others answered in C. ``function`` and ``context``: the C test
-    and its context (SNESSetConvergenceTest's).
+    For a test that says "converged" whenever the residual norm is below ``absolute``,
+    "iterating" at a solve's first iteration with a finite norm above it, and "iterating"
+    whenever no non-finite, relative (norm below ``relative`` times the first), step (update
+    below ``step`` |x|) or ``max_iterations`` case arises: those are asked of ``verdict``
+    (the Python test, called as ``verdict(iteration, x_norm, step_norm, norm)``), the others
+    answered in C. A first iteration answered in C is told to ``verdict`` (its answer, which
+    must be "iterating", not used) just before the first later iteration of the same solve
+    that is asked of it, so that a test that keeps the first norm (for its relative
+    decrease) sees every solve's first iteration it needs; most solves end below
+    ``absolute`` without asking Python at all. ``function`` and ``context``: the C test and
+    its context (SNESSetConvergenceTest's).
     """
 
     def __init__(self, absolute, relative, step, max_iterations, verdict):
@@ -1321,6 +1343,16 @@ _SCREENS: dict[int, ConvergenceScreen] = {}
 def _screen_verdict(context: Any, iteration: int, x_norm: float, step_norm: float, norm: float):
     """The Python test's verdict for an iteration the C screen does not answer."""
     screen = _SCREENS[int(_helper().ffi.cast("uintptr_t", context))]
+    struct = screen._struct
+    if struct.first_untold and iteration > 0:
+        # The solve's first iteration, answered in C ("iterating"), told first.
+        struct.first_untold = 0
+        first = screen.verdict(0, struct.first_x_norm, struct.first_step_norm, struct.initial)
+        if first != 0:
+            raise RuntimeError(
+                f"the convergence screen answered a first iteration 'iterating' where the "
+                f"test says {first}: the screen's contract does not hold for this test"
+            )
     return int(screen.verdict(iteration, x_norm, step_norm, norm))
 
 

@@ -493,7 +493,7 @@ def test_newtons_test_screened_in_c_gives_the_same_integration():
     """Newton's convergence test answered in C for the usual iterations (the DFN's
     convergence_screen) and asked of Python otherwise: the same steps, evaluations and
     voltages as with the Python test at every iteration, bit for bit, with Python asked
-    about a minority of the iterations (each solve's first, and its last)."""
+    about a minority of the iterations."""
     from electrolyx.experiment import parse_experiment
 
     protocol = parse_experiment(["Discharge at 1C for 5 minutes", "Hold at 3.7 V for 1 minute"])
@@ -523,7 +523,10 @@ def test_newtons_test_screened_in_c_gives_the_same_integration():
         )
     (voltage, counts, totals, asked), (voltage_python, counts_python, totals_python, every) = runs
     assert every >= totals_python["newton_iterations"] > 100
-    # (one of three here: each solve's first iteration; those in between answered in C)
-    assert asked < 0.4 * every
+    # Python is asked only about the iterations C does not answer: a solve's relative-
+    # decrease, step-size or last iteration (and then its first, told first); most solves
+    # end below the absolute tolerance, all in C. Measured 68 of 431; the bound is a quarter
+    # (when Python was asked every solve's first iteration as well: more than one in three).
+    assert asked < 0.25 * every
     assert counts == counts_python and totals == totals_python
     assert np.array_equal(voltage, voltage_python)  # exact
