@@ -3,7 +3,8 @@
 Issue 18's per-step cost, without the process start (imports, forms) that bench/dfn_speed.py
 includes: in fresh processes, the 1C discharge of Chen2020 to 2.5 V on the default mesh
 (``discharge``) or the cycling bench's experiment (``cycles``: OKane2022 with plating and SEI,
-1C discharge, 1C charge, hold at 4.2 V to C/20, M = 20, as bench/dfn_ageing.py), timed with
+1C discharge, 1C charge, hold at 4.2 V to C/20, M = 20 or ``--points M``, as
+bench/dfn_ageing.py), timed with
 ``time.process_time`` around the solve only (CPU time: on a shared machine wall time mostly
 measures the others' load). ``--baseline SRC`` runs the same child under PYTHONPATH=SRC (a
 ``git archive`` of another commit, unpacked), alternating with this tree, pair by pair.
@@ -28,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 
 
-def child(kind: str, cycles: int, snes: dict) -> None:
+def child(kind: str, cycles: int, snes: dict, points: int = 20) -> None:
     import electrolyx  # noqa: F401  (before dolfinx)
     from electrolyx.models.dfn import DFN, DFNResolution
 
@@ -50,7 +51,8 @@ def child(kind: str, cycles: int, snes: dict) -> None:
         side = SideReactions(
             ("lithium-plating", "sei"), "partially-reversible", "reaction-limited", cell.degradation
         )
-        model = DFN(cell, DFNResolution(20, 6, 20, 20, 20), side_reactions={"negative": side})
+        resolution = DFNResolution(points, max(4, points // 3), points, points, points)
+        model = DFN(cell, resolution, side_reactions={"negative": side})
         model.integrator.snes_options.update(snes)
         cycle = [
             "Discharge at 1C until 2.5 V",
@@ -77,12 +79,15 @@ def main() -> None:
     parser.add_argument("kind", choices=("discharge", "cycles"))
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument(
+        "--points", type=int, default=20, help="cycles: cells per electrode and particle (M)"
+    )
     parser.add_argument("--baseline", default=None, help="another source tree (PYTHONPATH)")
     parser.add_argument("--snes", default="{}", help="extra Newton options (JSON)")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
-        return child(args.kind, args.cycles, json.loads(args.snes))
+        return child(args.kind, args.cycles, json.loads(args.snes), args.points)
     trees = {"this": None, **({"baseline": args.baseline} if args.baseline else {})}
     results: dict[str, list[dict]] = {name: [] for name in trees}
     load_before = os.getloadavg()
@@ -94,6 +99,7 @@ def main() -> None:
                 env["PYTHONPATH"] = trees[name]
             command = [sys.executable, str(HERE), args.kind, "--child"]
             command += ["--cycles", str(args.cycles), "--snes", args.snes]
+            command += ["--points", str(args.points)]
             # run outside the tree, so that PYTHONPATH (not the current folder) gives electrolyx
             output = subprocess.run(
                 command, env=env, cwd="/", capture_output=True, text=True, check=True
@@ -102,6 +108,7 @@ def main() -> None:
             results[name].append(json.loads(line[7:]))
     summary = {
         "kind": args.kind,
+        "points": args.points,
         "snes": json.loads(args.snes),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
