@@ -32,7 +32,7 @@ from .geometry import (
     DFNResolution,
     LithiumCounterElectrode,
 )
-from .outputs import DFNOutputs
+from .outputs import DFNOutputs, RowIntegrals
 from .problem import DFNProblem, ParticleMechanics, SideReactions
 from .stepping import ProtocolStepping
 from .thermal import ThermalModel
@@ -300,17 +300,18 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         """Half cell: overpotential of the lithium metal eta_Li = phi_Li - phi_e(0) - 0 [V]."""
         return self.outputs.lithium_overpotential_V()
 
-    def lithium_dissolved_mol(self) -> float:
+    def lithium_dissolved_mol(self, row: RowIntegrals | None = None) -> float:
         """Lithium that left the metal counter electrode for the electrolyte (full cell: 0) [mol].
 
         On TS the integral of the ``lithium_dissolved`` unknown, integrated by the same time
         steps as the electrolyte and the particles; on the BDF2 loop integrated from A j_Li / F
         with the steps' own BDF formula: either way electrolyte + particles - dissolved lithium
-        is conserved exactly under every control.
+        is conserved exactly under every control. From ``row`` (the present state's
+        :meth:`DFNOutputs.row_integrals`) when given.
         """
         if self.integrator_kind == "bdf2":
             return self._dissolved[-1]
-        return self.outputs.lithium_dissolved_mol()
+        return self.outputs.lithium_dissolved_mol(row)
 
     def lithium_mol(self) -> float:
         """Lithium in the electrolyte and all particles [mol]."""
@@ -410,18 +411,21 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
 
     def _record(self, current_A: float) -> None:
         s = self.solution
+        outputs = self.outputs
+        # Every integral of the row at once (one call, one reduction).
+        row = outputs.row_integrals()
         s.time_s.append(self.time_s)
-        s.voltage_V.append(self.voltage())
+        s.voltage_V.append(outputs.voltage(row.terminal_potential))
         s.current_A.append(current_A)
         s.discharge_capacity_Ah.append(self.discharge_capacity_Ah)
-        # The lithium's integrals once for both columns (one reduction).
-        lithium = self.outputs.lithium_integrals()
-        negative, positive = self.outputs.average_particle_concentration_mol_m3(lithium)
+        negative, positive = outputs.average_particle_concentration_mol_m3(row.lithium)
         s.average_negative_particle_concentration_mol_m3.append(negative)
         s.average_positive_particle_concentration_mol_m3.append(positive)
-        s.lithium_mol.append(self.outputs.lithium_mol(lithium))
-        s.lithium_dissolved_mol.append(self.lithium_dissolved_mol())
-        s.lithium_in_side_reactions_mol.append(self.outputs.degradation.side_reaction_lithium_mol())
+        s.lithium_mol.append(outputs.lithium_mol(row.lithium))
+        s.lithium_dissolved_mol.append(self.lithium_dissolved_mol(row))
+        s.lithium_in_side_reactions_mol.append(
+            outputs.degradation.side_reaction_lithium_mol(row.side_reactions)
+        )
         s.step_index.append(self._step_index)
         totals = self.integrator.totals if self.integrator_kind == "ts" else self._bdf_totals()
         s.newton_iterations = totals["newton_iterations"]

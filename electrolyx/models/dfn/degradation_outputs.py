@@ -104,11 +104,25 @@ class DegradationOutputs:
         """Whether the cell has lithium plating."""
         return self._plating_overpotential is not None
 
-    def side_reaction_lithium_mol(self) -> float:
-        """Lithium held by all side reactions beyond their initial state [mol]."""
+    @property
+    def lithium_states(self) -> tuple[str, ...]:
+        """The side-reaction states that hold lithium, in the order of :attr:`lithium_forms`."""
+        return tuple(self._lithium)
+
+    @property
+    def lithium_forms(self) -> tuple[fem.Form, ...]:
+        """Each state's compiled lithium beyond its initial value (by :attr:`lithium_states`)."""
+        return tuple(self._lithium.values())
+
+    def side_reaction_lithium_mol(self, lithium: dict[str, float] | None = None) -> float:
+        """Lithium held by all side reactions beyond their initial state [mol].
+
+        From ``lithium`` (each state's integral summed over the ranks, as
+        :meth:`DFNOutputs.row_integrals` gives them) when given.
+        """
         if not self._lithium:
             return 0.0
-        return self._mol("")
+        return self._mol("", lithium)
 
     def values(self) -> dict[str, float]:
         """Timeseries columns of the side reactions (empty without side reactions)."""

@@ -8,6 +8,8 @@ uses, never retyped in numpy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mpi4py import MPI
 
 import numpy as np
@@ -70,6 +72,22 @@ MECHANICS_FIELDS = (
 CRACK_FIELDS = ("particle_crack_length_m",)
 
 
+@dataclass(frozen=True)
+class RowIntegrals:
+    """The integrals of an output row (:meth:`DFNOutputs.row_integrals`), summed over ranks.
+
+    ``terminal_potential``: as :meth:`DFNOutputs.terminal_potential`; ``lithium``: as
+    :meth:`DFNOutputs.lithium_integrals`; ``dissolved``: the dissolved lithium's integral
+    (None without a counter electrode); ``side_reactions``: each side-reaction state's lithium
+    integral, by state.
+    """
+
+    terminal_potential: float
+    lithium: list[float]
+    dissolved: float | None
+    side_reactions: dict[str, float]
+
+
 class DFNOutputs:
     """Integrals, profiles and nodal maps of a :class:`DFNProblem` at its present state."""
 
@@ -113,6 +131,8 @@ class DFNOutputs:
         }
         # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
         self._terminal_potential = terminal_potential
+        # The forms of row_integrals, made at its first call.
+        self._row_groups: tuple | None = None
         if problem.counter_electrode is not None:
             counter = ds(layout.tag(LITHIUM))
             area = problem.integral(fem.form(one * counter))
@@ -185,10 +205,44 @@ class DFNOutputs:
         """Mean of the positive phi_s unknown (scaled, without offset) over the terminal."""
         return self.problem.integral(self._terminal_potential)
 
-    def voltage(self) -> float:
-        """Terminal voltage phi_s(L) - phi_s(0), or phi_s(L) - phi_Li in a half cell [V]."""
+    def voltage(self, terminal_potential: float | None = None) -> float:
+        """Terminal voltage phi_s(L) - phi_s(0), or phi_s(L) - phi_Li in a half cell [V].
+
+        From ``terminal_potential`` (:meth:`terminal_potential` at the present state) when given.
+        """
+        if terminal_potential is None:
+            terminal_potential = self.terminal_potential()
         offset = float(self.problem.potential_offset.value)
-        return (self.terminal_potential() + offset) * self.problem.thermal_voltage_ref
+        return (terminal_potential + offset) * self.problem.thermal_voltage_ref
+
+    def row_integrals(self) -> RowIntegrals:
+        """The integrals an output row reads, at the present state: one call, one reduction.
+
+        Each the same value, bit for bit, as the method that reads it alone gives
+        (:meth:`terminal_potential`, :meth:`lithium_integrals`, the dissolved lithium's
+        integral, each side-reaction state's lithium): a compiled scalar form's value does not
+        depend on the forms read with it. One call instead of four saves ~15 us of Python a
+        row, and the cycling DFN records a row at each of its ~320 steps a cycle.
+        """
+        problem = self.problem
+        degradation = self.degradation
+        groups = self._row_groups
+        if groups is None:
+            dissolved = [] if self._dissolved is None else [self._dissolved]
+            groups = self._row_groups = (
+                (self._terminal_potential, *self._lithium, *dissolved, *degradation.lithium_forms),
+                len(self._lithium),
+                len(dissolved),
+            )
+        forms_, lithium, dissolved = groups
+        values = problem.sum_over_ranks(problem.local_integrals(forms_))
+        side = values[1 + lithium + dissolved :]
+        return RowIntegrals(
+            terminal_potential=values[0],
+            lithium=values[1 : 1 + lithium],
+            dissolved=values[1 + lithium] if dissolved else None,
+            side_reactions=dict(zip(degradation.lithium_states, side, strict=True)),
+        )
 
     def lithium_overpotential_V(self) -> float:
         """Half cell: overpotential of the lithium metal eta_Li = phi_Li - phi_e(0) - 0 [V]."""
@@ -212,11 +266,15 @@ class DFNOutputs:
         integrals = self.lithium_integrals() if integrals is None else integrals
         return sum(integrals) * self.problem.layout.area_scale
 
-    def lithium_dissolved_mol(self) -> float:
-        """Half cell: lithium dissolved from the metal since t = 0 (full cell: 0) [mol]."""
+    def lithium_dissolved_mol(self, row: RowIntegrals | None = None) -> float:
+        """Half cell: lithium dissolved from the metal since t = 0 (full cell: 0) [mol].
+
+        From ``row`` (:meth:`row_integrals` at the present state) when given.
+        """
         if self._dissolved is None:
             return 0.0
-        return self.problem.integral(self._dissolved) * self.problem.layout.area_scale
+        integral = self.problem.integral(self._dissolved) if row is None else row.dissolved
+        return integral * self.problem.layout.area_scale
 
     def reaction_current_A(self) -> dict[str, float]:
         """Integral of a_s j over each electrode (j_Li over the metal), whole cell [A]."""
