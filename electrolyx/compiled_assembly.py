@@ -1227,6 +1227,11 @@ class _CFunction:
         self._struct = struct
         self.context = int(_helper().ffi.cast("uintptr_t", struct))
 
+    @property
+    def pending_calls(self) -> int:
+        """The calls made since the last :meth:`take_calls` (left to be taken)."""
+        return int(self._struct.calls)
+
     def take_calls(self) -> int:
         """The calls made since the last time this was asked."""
         calls = int(self._struct.calls)

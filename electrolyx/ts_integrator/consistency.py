@@ -56,6 +56,7 @@ class ConsistentInitialisation:
             IntegrationFailure: if Newton does not converge (the unknowns are left as they were).
         """
         x0 = self._duplicate(self.x)
+        self._state_loaded = None  # (the unknowns are written below; see _state_at)
         present = [u.x.array.copy() for u in self.unknowns]
         if reference is not None:
             for function, values in zip(self.unknowns, reference, strict=True):

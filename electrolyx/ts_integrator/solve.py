@@ -51,6 +51,7 @@ class TSSolve:
         counts0 = dict(self.counts)
         result = IntegrationResult()
         x = self.x
+        self._state_loaded = None  # (see _state_at)
         self._ring.clear()
         self._steps_in_call = 0
         self._locating = False
@@ -228,6 +229,7 @@ class TSSolve:
             """Overwrite a replay step's result with the stored state, time and next step."""
             replayed[0] += 1
             k = replayed[0]
+            self._state_loaded = None  # (the solution's values change under the same state)
             solution = ts.getSolution()
             # TSPostStep restarts TSBDF (order 1, history dropped) when the solution's object
             # state changed in the callback: the stored values go in under the same state.
@@ -322,6 +324,7 @@ class TSSolve:
         try:
             ts.solve(x)
         except PETSc.Error as error:
+            self._state_loaded = None
             self._iterate_once = False
             self._release_compiled_callbacks()
             self._drop_linear_solver()
@@ -351,6 +354,7 @@ class TSSolve:
             self._destroy_newton_solver(snes, ts, failed=True)
             self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
             self._state_at(t, x)
+            self._state_loaded = None
             self.time_s = t
             raise IntegrationFailure(
                 f"time step rejected {self.max_step_rejections + 1} times in a row after "
@@ -380,6 +384,7 @@ class TSSolve:
         self._destroy_newton_solver(snes, ts)
         self._free(*(v for v in (f, vatol, vrtol, work, replay_tolerance) if v is not None))
         self._state_at(result.time, x)
+        self._state_loaded = None
         self.time_s = result.time
         self._count_evaluations(result, counts0)
         return result
