@@ -165,7 +165,13 @@ class MonolithicAssembly:
         accepted step and the post-step next reads the same one (~5 us a step; the cycling
         DFN takes ~320 steps a cycle). Reset at each integration's start and end
         (``_integrate_once``), so that nothing written between integrations is missed.
+        Serially only: on several ranks a load scatters the ghosts (collective), so that every
+        rank must take the same decision; each call loads there.
         """
+        if self.comm.size > 1:
+            self._load(vector, self.unknowns)
+            self._set_time(t)
+            return
         key = (vector.handle, vector.stateGet(), t, self._compiled_generation())
         if key != self._state_loaded:
             self._load(vector, self.unknowns)
