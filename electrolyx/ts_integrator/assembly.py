@@ -168,12 +168,9 @@ class MonolithicAssembly:
         Serially only: on several ranks a load scatters the ghosts (collective), so that every
         rank must take the same decision; each call loads there.
         """
-        if self.comm.size > 1:
-            self._load(vector, self.unknowns)
-            self._set_time(t)
-            return
-        key = (vector.handle, vector.stateGet(), t, self._compiled_generation())
-        if key != self._state_loaded:
+        serial = self.comm.size == 1
+        key = (vector.handle, vector.stateGet(), t, self._compiled_generation()) if serial else None
+        if key is None or key != self._state_loaded:
             self._load(vector, self.unknowns)
             self._state_loaded = key
         self._set_time(t)

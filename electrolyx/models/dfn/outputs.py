@@ -131,8 +131,16 @@ class DFNOutputs:
         }
         # Terminal voltage: the mean of phi_s over the positive terminal (in 1D its value).
         self._terminal_potential = terminal_potential
-        # The forms of row_integrals, made at its first call.
-        self._row_groups: tuple | None = None
+        # The forms row_integrals reads in one call: the terminal potential, the lithium, the
+        # dissolved lithium (a half cell), each side-reaction state's lithium.
+        dissolved_forms = () if dissolved is None else (dissolved,)
+        self._row_forms = (
+            terminal_potential,
+            *lithium,
+            *dissolved_forms,
+            *self.degradation.lithium_forms,
+        )
+        self._row_counts = (len(lithium), len(dissolved_forms))
         if problem.counter_electrode is not None:
             counter = ds(layout.tag(LITHIUM))
             area = problem.integral(fem.form(one * counter))
@@ -225,23 +233,14 @@ class DFNOutputs:
         row, and the cycling DFN records a row at each of its ~320 steps a cycle.
         """
         problem = self.problem
-        degradation = self.degradation
-        groups = self._row_groups
-        if groups is None:
-            dissolved = [] if self._dissolved is None else [self._dissolved]
-            groups = self._row_groups = (
-                (self._terminal_potential, *self._lithium, *dissolved, *degradation.lithium_forms),
-                len(self._lithium),
-                len(dissolved),
-            )
-        forms_, lithium, dissolved = groups
-        values = problem.sum_over_ranks(problem.local_integrals(forms_))
+        lithium, dissolved = self._row_counts
+        values = problem.sum_over_ranks(problem.local_integrals(self._row_forms))
         side = values[1 + lithium + dissolved :]
         return RowIntegrals(
             terminal_potential=values[0],
             lithium=values[1 : 1 + lithium],
             dissolved=values[1 + lithium] if dissolved else None,
-            side_reactions=dict(zip(degradation.lithium_states, side, strict=True)),
+            side_reactions=dict(zip(self.degradation.lithium_states, side, strict=True)),
         )
 
     def lithium_overpotential_V(self) -> float:
