@@ -31,9 +31,10 @@ C call.
 The same helper gives PETSc's TS its residual and Jacobian as C functions
 (:meth:`CompiledAssembly.residual_function`, :meth:`CompiledAssembly.jacobian_function`: the
 loads, the time, the assembly and the Dirichlet rows without Python in TS's calls), a C
-screen of Newton's convergence test (:class:`ConvergenceScreen`), and the scalar outputs read
-together by one call (:meth:`CompiledAssembly.scalar_function`); TSIntegrator sets them where
-nothing needs Python at each call (docs/time-integration.md).
+screen of Newton's convergence test (:class:`ConvergenceScreen`), TSEvent's indicator for events
+affine in scalar forms (:meth:`CompiledAssembly.indicator_function`), and the scalar outputs
+read together by one call (:meth:`CompiledAssembly.scalar_function`); TSIntegrator sets them
+where nothing needs Python at each call (docs/time-integration.md).
 
 Only for a serial run on a 1D mesh (the DFN's cell direction): there are no ghosts, no facet
 permutations and the tables are small. Elsewhere :class:`BlockAssembler` assembles as before.
@@ -68,6 +69,7 @@ from .jit import sorted_unique
 __all__ = [
     "CompiledAssembly",
     "ConvergenceScreen",
+    "IndicatorFunction",
     "JacobianFunction",
     "ResidualFunction",
     "UnsupportedResidual",
@@ -141,6 +143,50 @@ typedef struct {
 } electrolyx_screen;
 """
 
+_C_INDICATOR = """
+typedef struct {
+    uintptr_t vec_get_array_read;
+    uintptr_t vec_restore_array_read;
+    uintptr_t object_state_get;
+    int32_t fields;
+    double* const* unknowns;
+    const int64_t* starts;
+    const int32_t* sizes;
+    double* time;
+    int32_t count;
+    const electrolyx_task* tasks;
+    const int32_t* which;
+    double* element;
+    double* coefficients;
+    double* constants;
+    double* scalars;
+    int32_t scalar_count;
+    int32_t events;
+    const int32_t* scalar_of;
+    const double* const* offsets;
+    const double* scales;
+    const int32_t* absolute;
+    const double* signs;
+    const double* cuts;
+    double tolerance;
+    double* latest;
+    double* accepted;
+    int32_t has_latest;
+    int32_t locating;
+    const int64_t* residual_calls;
+    const int64_t* jacobian_calls;
+    int32_t holds;
+    uintptr_t loaded_vector;
+    int64_t loaded_state;
+    double loaded_time;
+    int64_t stamp;
+    int32_t fired;
+    int32_t* fired_events;
+    double fired_time;
+    int64_t calls;
+} electrolyx_indicator;
+"""
+
 _C_DECLARATIONS = (
     """
 typedef struct {
@@ -194,6 +240,13 @@ int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double 
 
 extern "Python" int32_t electrolyx_screen_verdict(void* context, int32_t iteration,
                                                   double x_norm, double step_norm, double norm);
+"""
+    + _C_INDICATOR
+    + """
+int electrolyx_event_indicator(void* ts, double t, void* u, double* values, void* context);
+
+int electrolyx_postevent(void* ts, int32_t count, int32_t* fired, double t, void* u,
+                         int32_t forward, void* context);
 """
 )
 
@@ -495,6 +548,95 @@ int electrolyx_snes_screen(void* snes, int32_t iteration, double x_norm, double 
         return 0;
     }
     *reason = 0;
+    return 0;
+}
+"""
+    + _C_INDICATOR
+    + """
+typedef int (*electrolyx_object_state)(void*, int64_t*);
+
+/* The sign of one number as TSIntegrator's Python indicator takes it: -1, 0 or 1, and the
+   number itself where it is NaN (unequal to every sign, as there). */
+static double electrolyx_sign(double value)
+{
+    return value != value ? value : (double)((value > 0) - (value < 0));
+}
+
+/* PETSc TSEvent's indicator (a TSEvent indicator function): what TSIntegrator's Python
+   indicator does for events that are affine functions of scalar forms, in C. The state u
+   loaded into the unknowns and t into the time constant, the scalar forms assembled (each
+   into its own value, as the output rows read them), each event's value
+   sign (h((S + offset) * scale) - cut) with h = |.| or the identity, and the bookkeeping of
+   the Python indicator: the first values taken as the accepted ones; later, a value within
+   the tolerance of zero or of another sign than the accepted one sets locating (TSEvent
+   locates a crossing with trial steps from then on). The load is recorded (u, its object
+   state, t, and the C residual's and Jacobian's calls then) for the post-step
+   (IndicatorFunction.holds). A PETSc error code. */
+int electrolyx_event_indicator(void* ts, double t, void* u, double* values, void* context)
+{
+    electrolyx_indicator* c = (electrolyx_indicator*)context;
+    electrolyx_vec_read get_read = (electrolyx_vec_read)c->vec_get_array_read;
+    electrolyx_vec_read restore_read = (electrolyx_vec_read)c->vec_restore_array_read;
+    electrolyx_object_state state_of = (electrolyx_object_state)c->object_state_get;
+    const double* state = NULL;
+    int error = 0;
+    (void)ts;
+    c->calls += 1;
+    c->holds = 0;
+    if ((error = get_read(u, &state)))
+        return error;
+    electrolyx_load(c->fields, c->unknowns, c->starts, c->sizes, state);
+    if ((error = restore_read(u, &state)))
+        return error;
+    if ((error = state_of(u, &c->loaded_state)))
+        return error;
+    if (c->time)
+        *c->time = t;
+    memset(c->scalars, 0, sizeof(double) * c->scalar_count);
+    electrolyx_assemble(c->count, c->tasks, c->which, c->scalars, NULL, c->element,
+                        c->coefficients, c->constants);
+    int32_t changed = 0;
+    for (int32_t k = 0; k < c->events; ++k)
+    {
+        double value = (c->scalars[c->scalar_of[k]] + *c->offsets[k]) * c->scales[k];
+        if (c->absolute[k])
+            value = value < 0.0 ? -value : (value == 0.0 ? 0.0 : value);
+        value = c->signs[k] * (value - c->cuts[k]);
+        values[k] = value;
+        if (c->has_latest)
+        {
+            const double magnitude = value < 0.0 ? -value : value;
+            changed |= magnitude <= c->tolerance
+                       || electrolyx_sign(value) != electrolyx_sign(c->accepted[k]);
+        }
+        c->latest[k] = value;
+    }
+    if (!c->has_latest)
+    {
+        memcpy(c->accepted, c->latest, sizeof(double) * c->events);
+        c->has_latest = 1;
+    }
+    else if (changed)
+        c->locating = 1;
+    c->loaded_vector = (uintptr_t)u;
+    c->loaded_time = t;
+    c->stamp = *c->residual_calls + *c->jacobian_calls;
+    c->holds = 1;
+    return 0;
+}
+
+/* PETSc TSEvent's post-event function: the events that fired and their time, recorded for
+   TSIntegrator (terminal events only: TS stops at the first, so one call at most). */
+int electrolyx_postevent(void* ts, int32_t count, int32_t* fired, double t, void* u,
+                         int32_t forward, void* context)
+{
+    electrolyx_indicator* c = (electrolyx_indicator*)context;
+    (void)ts;
+    (void)u;
+    (void)forward;
+    for (int32_t i = 0; i < count && c->fired < c->events; ++i)
+        c->fired_events[c->fired++] = fired[i];
+    c->fired_time = t;
     return 0;
 }
 """
@@ -965,12 +1107,30 @@ class CompiledAssembly:
         ageing bench reads ~2,800). Raises :class:`UnsupportedScalars` for a form that is not
         a scalar form on a 1D mesh with one kernel module.
         """
+        values = np.zeros(max(len(forms), 1))
+        tasks, table, which = self._scalar_tasks(forms, values)
+        count, ffi = len(forms), self._helper.ffi
+        assemble = self._helper.lib.electrolyx_assemble
+        out = ffi.cast("double*", values.ctypes.data)
+
+        def evaluate(kept=(tasks, forms, which)) -> list[float]:
+            values.fill(0.0)
+            # (the work arrays read at each call: they grow with the matrices' tables)
+            assemble(which[0].size, table, which[1], out, ffi.NULL, *self._work_pointers)
+            return values[:count].tolist()
+
+        return evaluate
+
+    def _scalar_tasks(self, forms: Sequence[fem.Form], values: np.ndarray) -> tuple:
+        """Tasks that add scalar form k's value into ``values[k]``: kept data, table, selection.
+
+        For :meth:`scalar_function` and :meth:`indicator_function`.
+        """
         for form in forms:
             if form.rank != 0 or form.mesh.topology.dim != 1 or not hasattr(form.module, "ffi"):
                 raise UnsupportedScalars("a form that is not a 1D scalar form of one module")
         try:
             sources = _Sources([form._cpp_object for form in forms])
-            values = np.zeros(max(len(forms), 1))
             tasks = []
             for k, form in enumerate(forms):
                 for integral in _integrals(form):
@@ -983,19 +1143,93 @@ class CompiledAssembly:
         except _Unsupported as error:
             raise UnsupportedScalars(str(error)) from error
         self._grow_work(tasks)
-        table = self._table(tasks)
-        which = self._selected(range(len(tasks)))
-        count, ffi = len(forms), self._helper.ffi
-        assemble = self._helper.lib.electrolyx_assemble
-        out = ffi.cast("double*", values.ctypes.data)
+        return (tasks, sources), self._table(tasks), self._selected(range(len(tasks)))
 
-        def evaluate(kept=(tasks, sources, forms, which)) -> list[float]:
-            values.fill(0.0)
-            # (the work arrays read at each call: they grow with the matrices' tables)
-            assemble(which[0].size, table, which[1], out, ffi.NULL, *self._work_pointers)
-            return values[:count].tolist()
+    # ------------------------------------------------------------------ events
+    def indicator_function(
+        self,
+        unknowns: Sequence[fem.Function],
+        indicators: Sequence[Any],
+        tolerance: float,
+        time: fem.Constant | None = None,
+    ) -> IndicatorFunction:
+        """TSEvent's indicator and post-event function in C, for affine events.
 
-        return evaluate
+        ``indicators``: one :class:`~electrolyx.ts_integrator.AffineIndicator` per event,
+        g = sign (h((S + offset) * scale) - cut), S a scalar form's value at the state u, h
+        the absolute value or the identity. What TSIntegrator's Python indicator does with
+        such events, without Python in TSEvent's calls: u loaded into ``unknowns``, t into
+        ``time``'s value, the forms assembled as :meth:`scalar_function` does (the same
+        values bit for bit), the same sign bookkeeping (``tolerance``: TSEvent's), and the
+        terminal events that fired recorded. Raises :class:`UnsupportedScalars` for forms it
+        does not assemble.
+        """
+        ffi = self._helper.ffi
+        forms: list[fem.Form] = []
+        for indicator in indicators:
+            if not any(indicator.form is form for form in forms):
+                forms.append(indicator.form)
+        scalars = np.zeros(len(forms))
+        kept_tasks, table, which = self._scalar_tasks(forms, scalars)
+        n = len(indicators)
+        zero = np.zeros(1)
+        offsets = [zero if i.offset is None else i.offset.value for i in indicators]
+        if any(offset.size != 1 for offset in offsets):
+            raise UnsupportedScalars("an offset that is not a scalar constant")
+        scalar_of = np.array(
+            [next(k for k, f in enumerate(forms) if f is i.form) for i in indicators], np.int32
+        )
+        scales = np.array([float(i.scale) for i in indicators])
+        absolute = np.array([int(bool(i.absolute)) for i in indicators], np.int32)
+        signs = np.array([float(i.sign) for i in indicators])
+        cuts = np.array([float(i.cut) for i in indicators])
+        latest, accepted = np.zeros(n), np.zeros(n)
+        fired = np.zeros(n, np.int32)
+        calls = np.zeros(1, np.int64)  # (the calls of a C residual or Jacobian that is not set)
+        unknown_pointers = self._field_pointers(unknowns)
+        offset_table = ffi.new("double*[]", [ffi.cast("double*", o.ctypes.data) for o in offsets])
+        # (what the context points into: freed, it would point to freed memory)
+        keep: list[Any] = [kept_tasks, table, which, scalars, zero, offsets, offset_table]
+        keep += [scalar_of, scales, absolute, signs, cuts, latest, accepted, fired, calls]
+        keep.append(unknown_pointers)
+        if time is not None:
+            if time.value.size != 1:
+                raise UnsupportedScalars("a time constant that is not a scalar")
+            keep.append(time)
+        context = ffi.new("electrolyx_indicator*")
+        context.vec_get_array_read = _petsc_address("VecGetArrayRead")
+        context.vec_restore_array_read = _petsc_address("VecRestoreArrayRead")
+        context.object_state_get = _petsc_address("PetscObjectStateGet")
+        context.fields = len(unknown_pointers[0])
+        context.unknowns = unknown_pointers[1]
+        context.starts = self._segments[0][1]
+        context.sizes = self._segments[1][1]
+        context.time = ffi.cast("double*", 0 if time is None else time.value.ctypes.data)
+        context.count = which[0].size
+        context.tasks = table
+        context.which = which[1]
+        context.scalars = ffi.cast("double*", scalars.ctypes.data)
+        context.scalar_count = len(forms)
+        context.events = n
+        context.scalar_of = ffi.cast("int32_t*", scalar_of.ctypes.data)
+        context.offsets = offset_table
+        context.scales = ffi.cast("double*", scales.ctypes.data)
+        context.absolute = ffi.cast("int32_t*", absolute.ctypes.data)
+        context.signs = ffi.cast("double*", signs.ctypes.data)
+        context.cuts = ffi.cast("double*", cuts.ctypes.data)
+        context.tolerance = float(tolerance)
+        context.latest = ffi.cast("double*", latest.ctypes.data)
+        context.accepted = ffi.cast("double*", accepted.ctypes.data)
+        context.residual_calls = context.jacobian_calls = ffi.cast("int64_t*", calls.ctypes.data)
+        context.fired_events = ffi.cast("int32_t*", fired.ctypes.data)
+        lib = self._helper.lib
+        function = ffi.cast("uintptr_t", ffi.addressof(lib, "electrolyx_event_indicator"))
+        postevent = ffi.cast("uintptr_t", ffi.addressof(lib, "electrolyx_postevent"))
+        indicator = IndicatorFunction(int(function), int(postevent), context, keep)
+        indicator.point_to_work(*self._work_pointers)
+        # (kept pointing to the compiled loop's work arrays as they grow, as the residuals)
+        self._residual_functions.add(indicator)
+        return indicator
 
     # ------------------------------------------------------------------ matrix
     def set_bcs(self) -> None:
@@ -1254,6 +1488,70 @@ class ResidualFunction(_CFunction):
         self._struct.element = element
         self._struct.coefficients = coefficients
         self._struct.constants = constants
+
+
+class IndicatorFunction(ResidualFunction):
+    """TSEvent's indicator and post-event functions in C (from ``indicator_function``).
+
+    Keep it while TS may call the functions: the context points into the arrays it keeps.
+    ``function`` and ``postevent`` are their addresses, ``context`` that of their context.
+    """
+
+    def __init__(self, function: int, postevent: int, struct: Any, keep: list[Any]):
+        super().__init__(function, struct, keep)
+        self.postevent = postevent
+
+    @property
+    def locating(self) -> bool:
+        """Whether a value changed sign (or came within the tolerance of zero).
+
+        Since the last accepted step: TSEvent locates the crossing with trial steps from then on.
+        """
+        return bool(self._struct.locating)
+
+    def accept(self) -> None:
+        """The last values are those of an accepted step (TSIntegrator's post-step)."""
+        struct = self._struct
+        if struct.has_latest:
+            for k in range(struct.events):
+                struct.accepted[k] = struct.latest[k]
+
+    def watch(self, residual: _CFunction | None, jacobian: _CFunction | None) -> None:
+        """The C residual and Jacobian TS calls (None: Python's).
+
+        Their calls after the indicator's last load mean that the unknowns no longer hold its
+        state (:meth:`holds`).
+        """
+        struct = self._struct
+        for name, function in (("residual_calls", residual), ("jacobian_calls", jacobian)):
+            if function is not None:
+                self._keep.append(function)
+                setattr(struct, name, _helper().ffi.addressof(function._struct, "calls"))
+
+    def forget(self) -> None:
+        """The unknowns were loaded from Python since the indicator's last load."""
+        self._struct.holds = 0
+
+    def holds(self, vector: PETSc.Vec, t: float) -> bool:
+        """Whether the unknowns still hold ``vector``'s present values at time t.
+
+        As the indicator's last call loaded them: the same vector, object state and time, and
+        no C residual or Jacobian called since (their calls not yet taken), nor a load from
+        Python (:meth:`forget`).
+        """
+        struct = self._struct
+        return bool(
+            struct.holds
+            and struct.loaded_vector == vector.handle
+            and struct.loaded_state == vector.stateGet()
+            and struct.loaded_time == t
+            and struct.stamp == struct.residual_calls[0] + struct.jacobian_calls[0]
+        )
+
+    def fired(self) -> tuple[float, list[int]]:
+        """The time and the indices of the events that fired (none: an empty list)."""
+        struct = self._struct
+        return float(struct.fired_time), [int(struct.fired_events[k]) for k in range(struct.fired)]
 
 
 class JacobianFunction(_CFunction):

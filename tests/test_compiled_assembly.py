@@ -577,3 +577,54 @@ def test_a_state_loaded_once_per_step_gives_the_same_rows():
     # the indicator's and the consistent initial states' Newton iterations, are the same).
     # Measured 220 -> 122 loads over 96 steps; the bound allows a few steps without it.
     assert loads_always - loads > 0.95 * steps
+
+
+def test_the_event_indicator_in_c_gives_the_same_integration(monkeypatch):
+    """The DFN's voltage cut-off and current limit evaluated in C (TSIntegrator's
+    AffineIndicator, CompiledAssembly.indicator_function) give the integration of the Python
+    indicator bit for bit: the same steps, event times and rows (a CC discharge to a cut-off,
+    a CC charge to another, then a voltage hold to a current limit; a 3C discharge whose
+    cut-off is located with trial steps). And TSEvent did call the C indicator."""
+    from electrolyx.compiled_assembly import CompiledAssembly
+    from electrolyx.experiment import parse_experiment
+    from electrolyx.ts_integrator import TSIntegrator
+
+    made = []
+    build = CompiledAssembly.indicator_function
+
+    def recorded(self, *args, **kwargs):
+        made.append(build(self, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(CompiledAssembly, "indicator_function", recorded)
+    protocol = parse_experiment(
+        [
+            "Discharge at 1C until 3.6 V",
+            "Charge at 1C until 4.1 V",
+            "Hold at 4.1 V until C/2",
+            "Discharge at 3C until 3.3 V",
+        ]
+    )
+    runs = []
+    for in_c in (True, False):
+        monkeypatch.setattr(TSIntegrator, "compiled_events", in_c)
+        model = _ageing_dfn()
+        solution = model.run_experiment(protocol)
+        columns = (
+            solution.time_s,
+            solution.voltage_V,
+            solution.current_A,
+            solution.lithium_mol,
+            solution.lithium_in_side_reactions_mol,
+            solution.step_index,
+        )
+        runs.append((tuple(np.array(c) for c in columns), dict(model.integrator.totals)))
+    (rows, totals), (rows_python, totals_python) = runs
+    assert totals == totals_python and totals["steps"] > 50
+    for column, column_python in zip(rows, rows_python, strict=True):
+        assert np.array_equal(column, column_python)  # exact
+    assert sorted(set(rows[-1].tolist())) == [0, 1, 2, 3]  # every protocol step ran
+    # One C indicator per protocol step with a limit, none in the Python run; each called at
+    # every accepted step at least (and at TS's start and the trial steps).
+    assert len(made) == 4
+    assert sum(indicator.pending_calls for indicator in made) > totals["steps"]

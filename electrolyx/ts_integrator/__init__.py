@@ -73,10 +73,11 @@ history), :mod:`.derivatives` (UFL: the rates of named unknowns and the Jacobian
 from .derivatives import TSTimeDerivative
 from .history import REPLAY_STEPS, ReplayHistory
 from .results import EVENT_RESTARTS as EVENT_RESTARTS
-from .results import Event, IntegrationFailure, IntegrationResult
+from .results import AffineIndicator, Event, IntegrationFailure, IntegrationResult
 from .tsintegrator import TSIntegrator
 
 __all__ = [
+    "AffineIndicator",
     "REPLAY_STEPS",
     "Event",
     "IntegrationFailure",

@@ -105,6 +105,8 @@ class MonolithicAssembly:
         """Owned entries of a monolithic vector into the functions, ghosts scattered."""
         if functions is self.unknowns:
             self._state_loaded = None
+            if self._c_indicator is not None:
+                self._c_indicator.forget()
         array = vector.getArray(readonly=True)
         targets = self._load_targets(functions)
         if callable(targets):
@@ -176,12 +178,48 @@ class MonolithicAssembly:
         self._set_time(t)
 
     def _compiled_generation(self) -> int:
-        """The C residual's and Jacobian's calls so far, counted or not (a load's clock)."""
+        """The C residual's, Jacobian's and indicator's calls so far, counted or not (a clock)."""
         calls = self.counts["residual"] + self.counts["jacobian"]
-        for function in (self._c_residual, self._c_jacobian):
+        for function in (self._c_residual, self._c_jacobian, self._c_indicator):
             if function is not None:
                 calls += function.pending_calls
         return calls
+
+    def _indicator_in_c(self, events, tolerance: float):
+        """TSEvent's indicator as a C function (an :class:`IndicatorFunction`), or None.
+
+        Where the compiled loop assembles (serial 1D), for terminal events that are affine
+        in scalar forms (:class:`AffineIndicator`), with no ``update`` to call at each time,
+        and unless ``compiled_events`` is off: the DFN's voltage and current limits, checked
+        at every step (~320 steps a cycle of the ageing bench; ~25 us each in Python).
+        """
+        from ..compiled_assembly import UnsupportedScalars
+
+        compiled = self._assembler.compiled
+        if not self.compiled_events or compiled is None or self.update is not None:
+            return None
+        if not all(e.affine is not None and e.terminal for e in events):
+            return None
+        try:
+            return compiled.indicator_function(
+                self.unknowns, [e.affine for e in events], tolerance, self.time_constant
+            )
+        except UnsupportedScalars:
+            return None
+
+    def _take_indicator_state(self, indicator, ts: PETSc.TS) -> None:
+        """After an accepted step: what the C indicator found and loaded, taken over.
+
+        Its sign change (locating), and its load of the step's state: where the unknowns
+        still hold it (:meth:`IndicatorFunction.holds`), :meth:`_state_at` does not load it
+        again (as after the Python indicator's load).
+        """
+        if indicator.locating:
+            self._locating = True
+        solution, t = ts.getSolution(), ts.getTime()
+        if indicator.holds(solution, t):
+            key = (solution.handle, solution.stateGet(), t, self._compiled_generation())
+            self._state_loaded = key
 
     def _compiled_residual(self, ts: PETSc.TS, f: PETSc.Vec) -> None:
         """TS's residual set to the compiled loop's C function, where it can be.
@@ -262,7 +300,7 @@ class MonolithicAssembly:
         self._count_compiled_calls()
         if self._c_jacobian is not None:
             self._c_jacobian.release()
-        self._c_residual = self._c_jacobian = None
+        self._c_residual = self._c_jacobian = self._c_indicator = None
 
     def _residual(self, ts, t, x, x_dot, f) -> None:
         if self.timer is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from petsc4py import PETSc
 
@@ -29,6 +30,27 @@ class IntegrationFailure(StepFailure):
     """Newton failed on every retry of a step (or of a consistent initialisation)."""
 
 
+@dataclass(frozen=True)
+class AffineIndicator:
+    """An event's indicator as an affine function of a scalar form's value S at the state.
+
+        g = sign * (h((S + offset) * scale) - cut),  h = |.| if ``absolute``, else identity;
+
+    the offset read from its constant at each evaluation (None: 0). The terminal voltage
+    above a cut-off is one (S the terminal potential in thermal voltages, offset the
+    potential offset, scale the thermal voltage); so is a current magnitude below a limit.
+    Where it can, :class:`TSIntegrator` evaluates such an event in C (no Python in TSEvent's
+    calls); it must then give what :attr:`Event.indicator` gives, bit for bit.
+    """
+
+    form: Any
+    scale: float
+    cut: float
+    sign: float = 1.0
+    offset: Any = None
+    absolute: bool = False
+
+
 @dataclass
 class Event:
     """A zero crossing of g(t, u) located in time.
@@ -41,12 +63,15 @@ class Event:
             0: both.
         terminal: Stop the integration at the event (else record it and go on).
         name: Label reported in :attr:`IntegrationResult.event`.
+        affine: The same g as an :class:`AffineIndicator` (optional), which the integrator may
+            evaluate in C instead of calling ``indicator``.
     """
 
     indicator: Callable[[float], float]
     direction: int = 0
     terminal: bool = True
     name: str = "event"
+    affine: AffineIndicator | None = None
 
 
 @dataclass

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from petsc4py import PETSc
 
@@ -20,6 +22,9 @@ from .results import (
     IntegrationResult,
     _EventLocationStopped,
 )
+
+if TYPE_CHECKING:
+    from ..compiled_assembly import IndicatorFunction
 
 
 class TSSolve:
@@ -174,6 +179,7 @@ class TSSolve:
                 - uncounted["linear_iterations"]
             )
 
+        indicator_in_c = None
         if events:
             directions = [e.direction for e in events]
             terminate = [e.terminal for e in events]
@@ -206,7 +212,15 @@ class TSSolve:
                     if events[k].terminal:
                         result.event = events[k].name
 
-            ts.setEventHandler(directions, terminate, indicator, postevent)
+            # In C where the events are affine in scalar forms (not while replaying: the
+            # Python indicator reads the stored states then).
+            indicator_in_c = None
+            if replay is None:
+                indicator_in_c = self._indicator_in_c(events, event_tolerance)
+            if indicator_in_c is None:
+                ts.setEventHandler(directions, terminate, indicator, postevent)
+            else:
+                _set_event_handler(ts, directions, terminate, indicator_in_c)
             ts.setEventTolerances(tol=event_tolerance)
         resume_time = float(replay.times[-1]) if replay is not None else t0
         pending = sorted(float(t) for t in output_times if resume_time < t <= t_end)
@@ -224,6 +238,8 @@ class TSSolve:
             failures_at_acceptance[0] = ts.getSNESFailures()
             if events and latest_values[0] is not None:
                 accepted_values[0] = latest_values[0]
+            if indicator_in_c is not None:
+                indicator_in_c.accept()
 
         def replay_step(ts) -> None:
             """Overwrite a replay step's result with the stored state, time and next step."""
@@ -260,6 +276,8 @@ class TSSolve:
             counts0.update(replay.counts)
 
         def poststep(ts):
+            if indicator_in_c is not None:
+                self._take_indicator_state(indicator_in_c, ts)
             self._count_compiled_calls()
             if replaying[0]:
                 replay_step(ts)
@@ -321,9 +339,15 @@ class TSSolve:
         ts.setSolution(x)
         self._compiled_residual(ts, f)
         self._compiled_jacobian(ts)
+        if indicator_in_c is not None:
+            indicator_in_c.watch(self._c_residual, self._c_jacobian)
+        self._c_indicator = indicator_in_c
         try:
             ts.solve(x)
         except PETSc.Error as error:
+            if indicator_in_c is not None:
+                self._locating = self._locating or indicator_in_c.locating
+                _record_fired(indicator_in_c, events, result)
             self._state_loaded = None
             self._iterate_once = False
             self._release_compiled_callbacks()
@@ -344,6 +368,9 @@ class TSSolve:
             self._destroy_newton_solver(snes, ts, failed=True)
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
+        if indicator_in_c is not None:
+            self._locating = self._locating or indicator_in_c.locating
+            _record_fired(indicator_in_c, events, result)
         reason = ts.getConvergedReason()
         self._iterate_once = False
         self._release_compiled_callbacks()
@@ -392,6 +419,41 @@ class TSSolve:
     def _count_evaluations(self, result: IntegrationResult, counts0: dict) -> None:
         result.residual_evaluations = self.counts["residual"] - counts0["residual"]
         result.jacobian_evaluations = self.counts["jacobian"] - counts0["jacobian"]
+
+
+def _set_event_handler(
+    ts: PETSc.TS, directions: list[int], terminate: list[bool], indicator: IndicatorFunction
+) -> None:
+    """TSEvent's indicator and post-event functions set to C functions (TSSetEventHandler)."""
+    from ..compiled_assembly import petsc_function
+
+    integer = ctypes.c_int64 if np.dtype(PETSc.IntType).itemsize == 8 else ctypes.c_int32
+    pointer = ctypes.c_void_p
+    set_handler = petsc_function(
+        "TSSetEventHandler", (pointer, integer, pointer, pointer, pointer, pointer, pointer)
+    )
+    direction = np.array(directions, dtype=PETSc.IntType)
+    terminal = np.array(terminate, dtype=np.int32)  # (PetscBool: a C enum)
+    error = set_handler(
+        ts.handle,
+        len(directions),
+        direction.ctypes.data,
+        terminal.ctypes.data,
+        indicator.function,
+        indicator.postevent,
+        indicator.context,
+    )
+    if error:
+        raise RuntimeError(f"TSSetEventHandler failed (PETSc error {error})")
+
+
+def _record_fired(indicator: IndicatorFunction, events: Sequence[Event], result) -> None:
+    """The events the C post-event function recorded, into the result (as Python's does)."""
+    t, fired = indicator.fired()
+    for k in fired:
+        result.event_times.append((t, events[k].name))
+        if events[k].terminal:
+            result.event = events[k].name
 
 
 def _sign(value: float) -> float:

@@ -163,7 +163,12 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         totals: Accepted steps, rejected steps, Newton and linear iterations of all calls so far
             (updated after every accepted step; :meth:`make_consistent` adds its iterations).
         time_s: Time of the state held by the unknowns after the last call.
+        compiled_events: Whether events given as :class:`AffineIndicator` are evaluated in C
+            where the compiled loop assembles (the same values bit for bit; False: always by
+            their Python ``indicator``).
     """
+
+    compiled_events: bool = True
 
     def __init__(
         self,
@@ -388,6 +393,8 @@ class TSIntegrator(MonolithicAssembly, ConsistentInitialisation, ReplayCheckpoin
         # (_compiled_residual, _compiled_jacobian)
         self._c_residual = None
         self._c_jacobian = None
+        # TSEvent's indicator in C, while TS calls it (_indicator_in_c)
+        self._c_indicator = None
         # Newton's convergence test screened in C (_install_screen): (absolute tolerance,
         # relative decrease, step, iterations) of a convergence_test that answers "converged"
         # below the first and "iterating" unless one of the others is met (None: not used);

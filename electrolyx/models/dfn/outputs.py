@@ -30,6 +30,7 @@ from electrolyx.forms.reactions import DoubleLayer
 from electrolyx.forms.solid_conduction import solid_current_density
 from electrolyx.jit import forms
 from electrolyx.nodal_values import NodalValues
+from electrolyx.ts_integrator import AffineIndicator
 
 from .degradation_outputs import DegradationOutputs
 from .geometry import LITHIUM
@@ -222,6 +223,32 @@ class DFNOutputs:
             terminal_potential = self.terminal_potential()
         offset = float(self.problem.potential_offset.value)
         return (terminal_potential + offset) * self.problem.thermal_voltage_ref
+
+    def voltage_limit(self, direction: float, cut_off_V: float) -> AffineIndicator:
+        """The event direction (V - cut_off_V) as an affine indicator.
+
+        :meth:`voltage`'s terms in its order: the same value bit for bit.
+        """
+        problem = self.problem
+        return AffineIndicator(
+            form=self._terminal_potential,
+            scale=problem.thermal_voltage_ref,
+            cut=cut_off_V,
+            sign=direction,
+            offset=problem.potential_offset,
+        )
+
+    def current_limit(self, electrode: str, limit_A: float) -> AffineIndicator:
+        """The event |I| - limit_A as an affine indicator, I the reaction current of ``electrode``.
+
+        :meth:`reaction_current_A`'s value, bit for bit: the cell current under voltage control.
+        """
+        return AffineIndicator(
+            form=self._reaction[electrode],
+            scale=self.problem.layout.area_scale,
+            cut=limit_A,
+            absolute=True,
+        )
 
     def row_integrals(self) -> RowIntegrals:
         """The integrals an output row reads, at the present state: one call, one reduction.

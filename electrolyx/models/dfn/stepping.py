@@ -16,6 +16,8 @@ import time
 from electrolyx.integrator import StepFailure
 from electrolyx.ts_integrator import Event, IntegrationFailure
 
+from .geometry import LITHIUM, NEGATIVE
+
 __all__ = ["CONSISTENT_STEP_LIMIT", "RECENTRE_LIMIT", "ProtocolStepping"]
 
 #: Largest |positive phi_s unknown| at the terminal (in thermal voltages) within one TS
@@ -165,6 +167,9 @@ class ProtocolStepping:
                 self._consistent = True
                 self._output()
             self._step_end_s = self.time_s + duration_s
+        # The limit as an affine function of a scalar form too, which TS evaluates in C where
+        # it can (TSIntegrator's AffineIndicator; the same values as event's).
+        affine = None
         if event is None and until_voltage_V is not None:
             # Positive while the step may go on: above the cut-off on discharge, below on charge.
             direction = 1.0 if value >= 0 else -1.0
@@ -172,14 +177,18 @@ class ProtocolStepping:
             def event():
                 return direction * (self.voltage() - until_voltage_V)
 
+            affine = self.outputs.voltage_limit(direction, until_voltage_V)
         elif event is None and until_current_A is not None:
 
             def event():
                 return abs(self.current_A()) - until_current_A
 
+            if self._mode == "voltage":  # (the current is then a reaction current's integral)
+                counter = LITHIUM if self.half_cell else NEGATIVE
+                affine = self.outputs.current_limit(counter, until_current_A)
         try:
             self.solution.termination = self._integrate(
-                self._step_end_s, event, outputs, landings, resume
+                self._step_end_s, event, outputs, landings, resume, affine
             )
             self.solution.stop_reason = self._stop_reason(
                 self.solution.termination, until_voltage_V, until_current_A
@@ -204,12 +213,13 @@ class ProtocolStepping:
             return f"{where}: the current fell to {until_current_A:.6g} A"
         return f"{where}: the voltage left the drive cycle's limits"
 
-    def _integrate(self, end_s: float, event, outputs, landings, resume=None) -> str:
+    def _integrate(self, end_s: float, event, outputs, landings, resume=None, affine=None) -> str:
         """TS from the present (consistent) state to ``end_s`` or the event; "time"/"event".
 
         Rows at the multiples of the row interval and profiles at ``outputs`` come from TS's
         interpolation between the steps; a row is recorded at every accepted step. ``resume``:
         a checkpoint's state inside this step (:mod:`.checkpointing`), replayed first.
+        ``affine``: the event as an :class:`AffineIndicator` (or None).
         """
         if self.integrator_kind == "bdf2":
             return self._bdf_integrate(end_s, event, outputs, landings, resume)
@@ -224,7 +234,7 @@ class ProtocolStepping:
         self._row_times = set(rows)
         self._profile_times = {float(t) for t in outputs if t0 < t <= end_s}
         output_times = sorted(self._row_times | self._profile_times)
-        events = [] if event is None else [Event(lambda t: event(), -1, True, "limit")]
+        events = [] if event is None else [Event(lambda t: event(), -1, True, "limit", affine)]
         self._step_start = (t0, self.discharge_capacity_Ah, self.current_A())
         replay = None
         if resume is not None:
