@@ -67,10 +67,16 @@ browser:
 
 # The serial tests on every core (pytest-xdist; a test file stays on one worker, so its
 # module-level fixtures are built once): most of their time is one core compiling forms or
-# solving. TEST_WORKERS=0 runs them in this process.
+# solving. TEST_WORKERS=0 runs them in this process. A worker that dies (a crash, no Python
+# traceback) ends the run at once, naming its test ("worker 'gw0' crashed while running ..."):
+# pytest-xdist 3.8 replaces it and runs the test's file again, whose test takes the new worker
+# down too, and with --dist loadfile it may then wait for ever (a make test on 2026-12-07 hung
+# so at 99 %; reproduced with a test that kills its own process: killed by timeout after 60 s
+# with restarts, 1 failed in 3.5 s without).
 TEST_WORKERS ?= auto
 test-serial: venv browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0 \
+	  $(PYTEST_ARGS) tests
 
 # One mpiexec per test file with MPI tests, so that a file that fails or hangs leaves the others
 # their own processes. (The "exit 15, no traceback" that first led here was a test signalling
