@@ -20,6 +20,7 @@ from mpi4py import MPI
 
 import dolfinx
 
+from .. import collector
 from ..errors import CaseError
 from ..output import PhaseTimer, ResultWriter
 
@@ -33,6 +34,7 @@ class Model(ABC):
     description: ClassVar[str]
 
     def __init__(self, settings: dict[str, Any], case_dir: Path, comm: MPI.Comm):
+        collector.collect_earlier_models()
         self.settings = settings
         self.case_dir = case_dir
         self.comm = comm

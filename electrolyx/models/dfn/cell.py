@@ -18,6 +18,7 @@ from mpi4py import MPI
 import numpy as np
 from dolfinx import fem
 
+from electrolyx import collector
 from electrolyx.experiment import Step
 from electrolyx.forms.kinetics import Kinetics
 from electrolyx.parameters.base import CellParameters
@@ -178,6 +179,7 @@ class DFN(ProtocolStepping, BDFProtocolStepping, DFNCheckpointing):
         thermal: ThermalModel | None = None,
         electrolyte_unknown: str = "log-concentration",
     ):
+        collector.collect_earlier_models()
         resolution = DFNResolution() if resolution is None else resolution
         self.parameters = parameters
         self.resolution = resolution
