@@ -203,7 +203,45 @@ def _ucx_without_memory_hooks() -> None:
         os.environ.setdefault("UCX_MEM_EVENTS", "no")
 
 
+def _singledispatchmethod_without_cache() -> None:
+    """CPython 3.13.0-3.13.1's per-instance cache of ``functools.singledispatchmethod`` off.
+
+    That cache (a WeakKeyDictionary whose values are closures that hold their key) keeps every
+    instance it has served alive for good (CPython gh-127750; removed again in 3.13.2). UFL's
+    DAG traversers are such instances, and each keeps the expressions it has seen: every form
+    FFCx compiled (a form-cache miss) kept its mesh alive, with the mesh's MPI communicators
+    (5 for an interval mesh, some 30 a 1D DFN model), until a long-lived process (a test
+    worker) ran out of MPICH's 2048 and dolfinx ended it through MPI_Abort (bench/README.md,
+    "The test worker that died"). With the cache None, the path 3.13.0 takes for instances it
+    cannot weakly reference, each lookup makes its bound method as Python 3.12 does. Set for
+    the ones UFL has made already and, through ``__init__``, for those made later.
+    """
+    import functools
+
+    descriptor = functools.singledispatchmethod
+    if getattr(descriptor, "_electrolyx_uncached", False):
+        return
+    if not hasattr(descriptor(len), "_method_cache"):
+        return  # (a Python without the cache)
+    init = descriptor.__init__
+
+    def uncached_init(self, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._method_cache = None
+
+    descriptor.__init__ = uncached_init
+    descriptor._electrolyx_uncached = True
+    for name, module in list(sys.modules.items()):
+        if name == "ufl" or name.startswith("ufl."):
+            for value in list(vars(module).values()):
+                if isinstance(value, type):
+                    for attribute in list(vars(value).values()):
+                        if isinstance(attribute, descriptor):
+                            attribute._method_cache = None
+
+
 _ucx_without_memory_hooks()
+_singledispatchmethod_without_cache()
 if "dolfinx_solver" not in sys.modules:
     if any(name in sys.modules for name in _NEEDS_DOLFINX_SOLVER):
         import dolfinx_solver  # noqa: F401  (fails clearly if the order is already wrong)
