@@ -214,7 +214,6 @@ class TSSolve:
 
             # In C where the events are affine in scalar forms (not while replaying: the
             # Python indicator reads the stored states then).
-            indicator_in_c = None
             if replay is None:
                 indicator_in_c = self._indicator_in_c(events, event_tolerance)
             if indicator_in_c is None:
@@ -342,12 +341,19 @@ class TSSolve:
         if indicator_in_c is not None:
             indicator_in_c.watch(self._c_residual, self._c_jacobian)
         self._c_indicator = indicator_in_c
+
+        def after_c_events() -> None:
+            """What the C indicator found, as the Python one leaves it: location, fired events."""
+            if indicator_in_c is not None:
+                self._locating = self._locating or indicator_in_c.locating
+                t, fired = indicator_in_c.fired()
+                if fired:
+                    postevent(ts, fired, t, None, True)
+
         try:
             ts.solve(x)
         except PETSc.Error as error:
-            if indicator_in_c is not None:
-                self._locating = self._locating or indicator_in_c.locating
-                _record_fired(indicator_in_c, events, result)
+            after_c_events()
             self._state_loaded = None
             self._iterate_once = False
             self._release_compiled_callbacks()
@@ -368,9 +374,7 @@ class TSSolve:
             self._destroy_newton_solver(snes, ts, failed=True)
             self._free(f, vatol, vrtol, work)
             raise _EventLocationStopped(result, pending, error) from error
-        if indicator_in_c is not None:
-            self._locating = self._locating or indicator_in_c.locating
-            _record_fired(indicator_in_c, events, result)
+        after_c_events()
         reason = ts.getConvergedReason()
         self._iterate_once = False
         self._release_compiled_callbacks()
@@ -445,15 +449,6 @@ def _set_event_handler(
     )
     if error:
         raise RuntimeError(f"TSSetEventHandler failed (PETSc error {error})")
-
-
-def _record_fired(indicator: IndicatorFunction, events: Sequence[Event], result) -> None:
-    """The events the C post-event function recorded, into the result (as Python's does)."""
-    t, fired = indicator.fired()
-    for k in fired:
-        result.event_times.append((t, events[k].name))
-        if events[k].terminal:
-            result.event = events[k].name
 
 
 def _sign(value: float) -> float:
